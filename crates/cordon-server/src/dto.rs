@@ -1,0 +1,432 @@
+//! Request and response bodies: the wire format, and conversions from domain types.
+//!
+//! Request bodies reject unknown fields; enums are spelled as in CONTRACT.md.
+
+use cordon_core::Timestamp;
+use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::task::TaskStatus;
+use cordon_core::user::User;
+use cordon_service::{IncidentDetails, TaskView};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+// ---------- enums ----------
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KindDto {
+    Security,
+    Operational,
+}
+
+impl From<KindDto> for IncidentKind {
+    fn from(k: KindDto) -> Self {
+        match k {
+            KindDto::Security => IncidentKind::Security,
+            KindDto::Operational => IncidentKind::Operational,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub enum SeverityDto {
+    #[serde(rename = "SEV-1")]
+    Sev1,
+    #[serde(rename = "SEV-2")]
+    Sev2,
+    #[serde(rename = "SEV-3")]
+    Sev3,
+    #[serde(rename = "SEV-4")]
+    Sev4,
+    #[serde(rename = "SEV-5")]
+    Sev5,
+}
+
+impl From<SeverityDto> for Severity {
+    fn from(s: SeverityDto) -> Self {
+        let level = match s {
+            SeverityDto::Sev1 => 1,
+            SeverityDto::Sev2 => 2,
+            SeverityDto::Sev3 => 3,
+            SeverityDto::Sev4 => 4,
+            SeverityDto::Sev5 => 5,
+        };
+        Severity::new(level).expect("SEV-1…SEV-5 are valid")
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusDto {
+    Triage,
+    Active,
+    Contained,
+    Resolved,
+    Closed,
+    NotAnIncident,
+}
+
+impl From<StatusDto> for Status {
+    fn from(s: StatusDto) -> Self {
+        match s {
+            StatusDto::Triage => Status::Triage,
+            StatusDto::Active => Status::Active,
+            StatusDto::Contained => Status::Contained,
+            StatusDto::Resolved => Status::Resolved,
+            StatusDto::Closed => Status::Closed,
+            StatusDto::NotAnIncident => Status::NotAnIncident,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatusDto {
+    Todo,
+    InProgress,
+    Done,
+    Skipped,
+}
+
+impl From<TaskStatusDto> for TaskStatus {
+    fn from(s: TaskStatusDto) -> Self {
+        match s {
+            TaskStatusDto::Todo => TaskStatus::Todo,
+            TaskStatusDto::InProgress => TaskStatus::InProgress,
+            TaskStatusDto::Done => TaskStatus::Done,
+            TaskStatusDto::Skipped => TaskStatus::Skipped,
+        }
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+// ---------- requests ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub name: String,
+    pub email: String,
+    /// ASCII-armored OpenPGP public key.
+    pub pgp_key: Option<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareIncident {
+    pub title: String,
+    pub description: Option<String>,
+    pub kind: KindDto,
+    pub severity: SeverityDto,
+    /// Binds the incident to a chat room: its war room.
+    pub room: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchIncident {
+    pub status: Option<StatusDto>,
+    pub severity: Option<SeverityDto>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub user: String,
+    /// e.g. `incident_commander`, `scribe`, `legal`.
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTask {
+    pub status: Option<TaskStatusDto>,
+    /// A user name, or `null` to unassign.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub assignee: Option<Option<String>>,
+    /// The incident commander's reason for moving the task past an unmet gate.
+    pub override_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDecision {
+    /// e.g. `insider_threat_ruled_out`.
+    pub name: String,
+    #[serde(default = "yes")]
+    pub value: bool,
+    pub note: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+// ---------- responses ----------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub groups: Vec<String>,
+    pub admin: bool,
+    pub has_pgp_key: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<User> for UserOut {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            groups: u.groups,
+            admin: u.is_admin,
+            has_pgp_key: u.pgp_key.is_some(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenOut {
+    /// Shown once; only its hash is stored.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberOut {
+    pub user: String,
+    pub role: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<Timestamp>,
+    pub active: bool,
+}
+
+impl From<Membership> for MemberOut {
+    fn from(m: Membership) -> Self {
+        Self {
+            user: m.user_name,
+            role: m.role.as_str().to_owned(),
+            started_at: m.started_at,
+            ended_at: m.ended_at,
+            active: m.ended_at.is_none(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionOut {
+    pub name: String,
+    pub value: bool,
+    pub note: String,
+    pub decided_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub decided_at: Timestamp,
+}
+
+impl From<Decision> for DecisionOut {
+    fn from(d: Decision) -> Self {
+        Self {
+            name: d.name,
+            value: d.value,
+            note: d.note,
+            decided_by: d.decided_by_name,
+            decided_at: d.decided_at,
+        }
+    }
+}
+
+/// An incident in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentSummary {
+    pub id: Uuid,
+    /// e.g. `Sapphire Unicorn`.
+    pub codename: String,
+    /// The codename as used in URLs: `sapphire-unicorn`.
+    pub slug: String,
+    pub kind: String,
+    pub severity: String,
+    pub status: String,
+    pub sealed: bool,
+    pub title: String,
+    pub room: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<&Incident> for IncidentSummary {
+    fn from(i: &Incident) -> Self {
+        Self {
+            id: i.id,
+            codename: i.codename.to_string(),
+            slug: i.codename.key(),
+            kind: i.kind.as_str().to_owned(),
+            severity: i.severity.to_string(),
+            status: i.status.as_str().to_owned(),
+            sealed: i.sealed,
+            title: i.title.clone(),
+            room: i.room.clone(),
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// One incident with its team.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentOut {
+    #[serde(flatten)]
+    pub summary: IncidentSummary,
+    pub description: String,
+    pub playbook: String,
+    pub members: Vec<MemberOut>,
+    /// Groups always on the response team.
+    pub teams: Vec<String>,
+    pub decisions: Vec<DecisionOut>,
+}
+
+impl From<IncidentDetails> for IncidentOut {
+    fn from(d: IncidentDetails) -> Self {
+        Self {
+            summary: IncidentSummary::from(&d.incident),
+            description: d.incident.description,
+            playbook: d.incident.playbook,
+            members: d.members.into_iter().map(Into::into).collect(),
+            teams: d.teams,
+            decisions: d.decisions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GateOut {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskOut {
+    pub id: Uuid,
+    pub step: u32,
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub owner_role: String,
+    pub assignee: Option<String>,
+    /// Names of unmet gates.
+    pub blocked_by: Vec<String>,
+    pub unmet_gates: Vec<GateOut>,
+    pub check_items: Vec<String>,
+    pub override_reason: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<TaskView> for TaskOut {
+    fn from(v: TaskView) -> Self {
+        Self {
+            id: v.task.id,
+            step: v.task.step,
+            key: v.task.key,
+            title: v.task.title,
+            description: v.description,
+            status: v.task.status.as_str().to_owned(),
+            owner_role: v.task.owner_role.as_str().to_owned(),
+            assignee: v.assignee_name,
+            blocked_by: v.blocked_by.iter().map(|g| g.name.clone()).collect(),
+            unmet_gates: v
+                .blocked_by
+                .into_iter()
+                .map(|g| GateOut {
+                    name: g.name,
+                    description: g.description,
+                })
+                .collect(),
+            check_items: v.task.check_items,
+            override_reason: v.task.override_reason,
+            updated_at: v.task.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditVerifyOut {
+    pub ok: bool,
+    pub entries: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad_entry: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Entries with a sequence number above this.
+    #[serde(default)]
+    pub after: i64,
+    /// At most this many (default 1000, at most 10000).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryOut {
+    pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// Hex SHA-256 of this entry, chained to the previous one.
+    pub hash: String,
+}
+
+impl From<cordon_service::AuditEntry> for AuditEntryOut {
+    fn from(e: cordon_service::AuditEntry) -> Self {
+        Self {
+            seq: e.record.seq,
+            at: cordon_core::clock::from_micros(e.record.at_micros),
+            actor: e.record.actor,
+            action: e.record.action,
+            subject: e.record.subject,
+            payload: serde_json::from_str(&e.record.payload)
+                .unwrap_or(serde_json::Value::String(e.record.payload)),
+            hash: e.hash.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}

@@ -1,0 +1,48 @@
+//! The HTTP edge: routes, authentication, request and response bodies, problem+json errors and
+//! the OpenAPI description. The only crate that knows the wire format.
+//!
+//! Handlers are thin: they parse the request into service arguments, call one
+//! [`cordon_service::Cordon`] function and shape the answer. Every `/api/v1` route requires a
+//! bearer token; only `/healthz` and `/openapi.json` are public.
+
+mod auth;
+mod dto;
+mod problem;
+mod routes;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use cordon_service::Cordon;
+use tokio::net::TcpListener;
+
+pub use problem::Problem;
+pub use routes::openapi;
+
+/// The largest JSON body accepted (1 MiB). Streaming uploads get their own limits.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub cordon: Cordon,
+}
+
+/// The whole application as a router.
+pub fn app(cordon: Cordon) -> Router {
+    routes::router(AppState { cordon })
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,149 @@
+//! The one place that maps errors to HTTP: `application/problem+json` (RFC 9457) bodies with a
+//! stable machine `code`. 5xx bodies reveal nothing internal; the cause goes to the log.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cordon_service::ServiceError;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type: `/problems/{code}`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine code, e.g. `not_found`, `gate_unmet`, `invalid_body`.
+    pub code: String,
+    /// Extra members for some problems (e.g. `gates` for `gate_unmet`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub extra: Option<serde_json::Map<String, Value>>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            extra: None,
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), value);
+        self
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(self)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        res
+    }
+}
+
+impl From<ServiceError> for Problem {
+    fn from(e: ServiceError) -> Self {
+        let code = e.code();
+        match &e {
+            ServiceError::Unauthenticated => {
+                Problem::new(StatusCode::UNAUTHORIZED, code, e.to_string())
+            }
+            ServiceError::NotFound(what) => {
+                Problem::new(StatusCode::NOT_FOUND, code, format!("{what} not found"))
+            }
+            ServiceError::Forbidden(_) => Problem::new(StatusCode::FORBIDDEN, code, e.to_string()),
+            ServiceError::Invalid { field, .. } => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+                    .with("field", Value::from(*field))
+            }
+            ServiceError::GateUnmet { gates } => {
+                let list: Vec<Value> = gates
+                    .iter()
+                    .map(|g| serde_json::json!({ "name": g.name, "description": g.description }))
+                    .collect();
+                Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                    .with(
+                        "gate",
+                        Value::from(gates.first().map(|g| g.name.clone()).unwrap_or_default()),
+                    )
+                    .with("gates", Value::from(list))
+            }
+            ServiceError::Conflict(_) | ServiceError::IllegalTransition { .. } => {
+                Problem::new(StatusCode::CONFLICT, code, e.to_string())
+            }
+            ServiceError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    code,
+                    "internal error; see the server log",
+                )
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for Problem {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.body_text(),
+            ),
+            JsonRejection::JsonSyntaxError(e) => {
+                Problem::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+            }
+            JsonRejection::MissingJsonContentType(_) => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected `Content-Type: application/json`",
+            ),
+            JsonRejection::BytesRejection(e) => {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        "the request body is too large",
+                    )
+                } else {
+                    Problem::new(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text())
+                }
+            }
+            other => Problem::new(StatusCode::BAD_REQUEST, "invalid_body", other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(r: QueryRejection) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+    }
+}
+
+impl From<PathRejection> for Problem {
+    fn from(r: PathRejection) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, "invalid_path", r.body_text())
+    }
+}

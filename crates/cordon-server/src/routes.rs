@@ -1,0 +1,424 @@
+//! Routes and their thin handlers, and the OpenAPI description generated from them.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use cordon_core::role::Role;
+use cordon_service::{Declare, IncidentPatch, NewUser, TaskPatch};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::dto::*;
+use crate::problem::Problem;
+use crate::{AppState, JSON_BODY_LIMIT};
+
+type ApiResult<T> = Result<T, Problem>;
+
+/// `Json` whose rejections are problem documents.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+{
+    type Rejection = Problem;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(v) = Json::<T>::from_request(req, state).await?;
+        Ok(Self(v))
+    }
+}
+
+/// `Path` whose rejections are problem documents.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+    axum::extract::Path<T>: FromRequestParts<S, Rejection = PathRejection>,
+{
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(v) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(v))
+    }
+}
+
+fn created<T: serde::Serialize>(body: T) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Cordon", description = "Self-hosted security incident response. Every /api/v1 route needs `Authorization: Bearer <token>`; errors are application/problem+json with a stable `code`."),
+    modifiers(&BearerAuth),
+    components(schemas(Problem)),
+    tags(
+        (name = "users", description = "Users and API tokens"),
+        (name = "incidents", description = "Incidents, their team and decisions"),
+        (name = "tasks", description = "The gated checklist"),
+        (name = "audit", description = "The hash-chained audit log"),
+    )
+)]
+struct ApiDoc;
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(create_token))
+        .routes(routes!(me))
+        .routes(routes!(declare, list_incidents))
+        .routes(routes!(get_incident, patch_incident))
+        .routes(routes!(add_member, list_members))
+        .routes(routes!(remove_member))
+        .routes(routes!(list_tasks))
+        .routes(routes!(patch_task))
+        .routes(routes!(record_decision, list_decisions))
+        .routes(routes!(verify_audit))
+        .routes(routes!(audit_log))
+}
+
+/// The OpenAPI 3.1 description of every endpoint.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+pub(crate) fn router(state: AppState) -> Router {
+    let (api, spec) = api_router().split_for_parts();
+    let spec = Arc::new(spec);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(spec.as_ref().clone()) }),
+        )
+        .merge(api)
+        .fallback(|| async { Problem::not_found() })
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+// ---------- users ----------
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+    responses((status = 201, body = UserOut), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_user(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(b): ApiJson<CreateUser>,
+) -> ApiResult<Response> {
+    let new = NewUser {
+        name: b.name,
+        email: b.email,
+        pgp_key: b.pgp_key,
+        groups: b.groups,
+        admin: b.admin,
+    };
+    let u = s.cordon.create_user(&p, new).await?;
+    Ok(created(UserOut::from(u)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = Vec<UserOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_users(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<UserOut>>> {
+    Ok(Json(
+        s.cordon
+            .list_users(&p)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "users", request_body(content = Option<CreateToken>),
+    params(("name" = String, Path, description = "user name")),
+    responses((status = 201, body = TokenOut), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_token(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(name): ApiPath<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let req: CreateToken = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateToken::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.to_string(),
+            )
+        })?
+    };
+    let token = s.cordon.issue_token(&p, &name, req.label).await?;
+    Ok(created(TokenOut { token }))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "users",
+    responses((status = 200, body = UserOut), (status = 401, body = Problem)), security(("bearer" = [])))]
+async fn me(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<UserOut>> {
+    Ok(Json(s.cordon.me(&p).await?.into()))
+}
+
+// ---------- incidents ----------
+
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = DeclareIncident,
+    responses((status = 201, body = IncidentOut), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn declare(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(b): ApiJson<DeclareIncident>,
+) -> ApiResult<Response> {
+    let d = Declare {
+        title: b.title,
+        description: b.description,
+        kind: b.kind.into(),
+        severity: b.severity.into(),
+        room: b.room,
+    };
+    Ok(created(IncidentOut::from(s.cordon.declare(&p, d).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
+    responses((status = 200, description = "the incidents the caller may see, newest first", body = Vec<IncidentSummary>)),
+    security(("bearer" = [])))]
+async fn list_incidents(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<Vec<IncidentSummary>>> {
+    Ok(Json(
+        s.cordon
+            .list_incidents(&p)
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}", tag = "incidents",
+    params(("ref" = String, Path, description = "incident id, or codename in any case with spaces or hyphens")),
+    responses((status = 200, body = IncidentOut), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_incident(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<IncidentOut>> {
+    Ok(Json(s.cordon.incident(&p, &r).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/incidents/{ref}", tag = "incidents", request_body = PatchIncident,
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 200, body = IncidentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+async fn patch_incident(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    ApiJson(b): ApiJson<PatchIncident>,
+) -> ApiResult<Json<IncidentOut>> {
+    let patch = IncidentPatch {
+        status: b.status.map(Into::into),
+        severity: b.severity.map(Into::into),
+        title: b.title,
+        description: b.description,
+    };
+    Ok(Json(s.cordon.update_incident(&p, &r, patch).await?.into()))
+}
+
+fn parse_role(raw: &str) -> Result<Role, cordon_service::ServiceError> {
+    raw.parse::<Role>().map_err(Into::into)
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/members", tag = "incidents", request_body = AddMember,
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 201, body = IncidentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn add_member(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    ApiJson(b): ApiJson<AddMember>,
+) -> ApiResult<Response> {
+    let role = parse_role(&b.role)?;
+    Ok(created(IncidentOut::from(
+        s.cordon.add_member(&p, &r, &b.user, role).await?,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/members", tag = "incidents",
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 200, body = Vec<MemberOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn list_members(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<MemberOut>>> {
+    Ok(Json(
+        s.cordon
+            .incident(&p, &r)
+            .await?
+            .members
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/incidents/{ref}/members/{user}/{role}", tag = "incidents",
+    params(("ref" = String, Path, description = "incident id or codename"), ("user" = String, Path), ("role" = String, Path)),
+    responses((status = 200, body = IncidentOut), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn remove_member(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((r, user, role)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<IncidentOut>> {
+    let role = parse_role(&role)?;
+    Ok(Json(
+        s.cordon.remove_member(&p, &r, &user, role).await?.into(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents", request_body = RecordDecision,
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 201, body = IncidentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn record_decision(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    ApiJson(b): ApiJson<RecordDecision>,
+) -> ApiResult<Response> {
+    let d = s
+        .cordon
+        .record_decision(&p, &r, &b.name, b.value, b.note)
+        .await?;
+    Ok(created(IncidentOut::from(d)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents",
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 200, body = Vec<DecisionOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn list_decisions(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<DecisionOut>>> {
+    Ok(Json(
+        s.cordon
+            .incident(&p, &r)
+            .await?
+            .decisions
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+// ---------- tasks ----------
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/tasks", tag = "tasks",
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 200, body = Vec<TaskOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn list_tasks(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<TaskOut>>> {
+    Ok(Json(
+        s.cordon
+            .tasks(&p, &r)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/incidents/{ref}/tasks/{id}", tag = "tasks", request_body = PatchTask,
+    params(("ref" = String, Path, description = "incident id or codename"), ("id" = String, Path, description = "task id")),
+    responses(
+        (status = 200, body = TaskOut),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "`gate_unmet`: the task's gate is not met; `gate` names it", body = Problem),
+    ),
+    security(("bearer" = [])))]
+async fn patch_task(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((r, id)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<PatchTask>,
+) -> ApiResult<Json<TaskOut>> {
+    let patch = TaskPatch {
+        status: b.status.map(Into::into),
+        assignee: b.assignee,
+        override_reason: b.override_reason,
+    };
+    Ok(Json(s.cordon.update_task(&p, &r, &id, patch).await?.into()))
+}
+
+// ---------- audit ----------
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntryOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn audit_log(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> ApiResult<Json<Vec<AuditEntryOut>>> {
+    let Query(q) = query?;
+    let entries = s
+        .cordon
+        .audit_entries(&p, q.after, q.limit.unwrap_or(1000))
+        .await?;
+    Ok(Json(entries.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    responses((status = 200, body = AuditVerifyOut), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn verify_audit(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<AuditVerifyOut>> {
+    let out = s.cordon.verify_audit(&p).await?;
+    Ok(Json(AuditVerifyOut {
+        ok: out.ok(),
+        entries: out.entries,
+        first_bad_entry: out.first_bad_entry,
+    }))
+}

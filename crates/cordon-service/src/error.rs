@@ -1,0 +1,87 @@
+//! The service error type: what went wrong, in terms a caller can act on, with stable codes.
+
+use cordon_core::DomainError;
+use cordon_store::StoreError;
+use thiserror::Error;
+
+/// One unmet gate, as reported to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmetGate {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("a valid API token is required")]
+    Unauthenticated,
+    /// The thing does not exist, or the caller may not know that it does.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{}", gate_message(.gates))]
+    GateUnmet { gates: Vec<UnmetGate> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the incident cannot move from {from} to {to}")]
+    IllegalTransition {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+fn gate_message(gates: &[UnmetGate]) -> String {
+    let names: Vec<_> = gates.iter().map(|g| g.name.as_str()).collect();
+    format!("unmet gate: {}", names.join(", "))
+}
+
+impl ServiceError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The stable machine code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::NotFound(_) => "not_found",
+            Self::Forbidden(_) => "forbidden",
+            Self::Invalid { .. } => "invalid_field",
+            Self::GateUnmet { .. } => "gate_unmet",
+            Self::Conflict(_) => "conflict",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<DomainError> for ServiceError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid { field, message } => Self::Invalid { field, message },
+            DomainError::IllegalTransition { from, to } => Self::IllegalTransition { from, to },
+            DomainError::Playbook(m) => Self::invalid("playbook", m),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            other => Self::Internal(other),
+        }
+    }
+}

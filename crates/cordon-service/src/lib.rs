@@ -1,0 +1,65 @@
+//! Use cases: the one place where authorization, the clock, the store and the domain rules meet.
+//!
+//! HTTP handlers, chat commands and the CLI (through HTTP) call these functions and nothing
+//! else; no SQL and no business rule lives in a handler. Every function takes the caller's
+//! [`Principal`] and reads the time from the injected clock exactly once.
+//!
+//! Need-to-know is enforced here: an incident the caller may not see is reported as
+//! [`ServiceError::NotFound`], exactly like one that does not exist.
+
+mod audit;
+mod error;
+mod incidents;
+pub mod playbooks;
+mod random;
+mod tasks;
+mod users;
+
+use std::sync::Arc;
+
+use cordon_core::clock::Clock;
+use cordon_store::Store;
+
+pub use cordon_core::access::Principal;
+pub use cordon_store::AuditEntry;
+pub use error::{ServiceError, UnmetGate};
+pub use incidents::{Declare, IncidentDetails, IncidentPatch};
+pub use playbooks::Playbooks;
+pub use tasks::{TaskPatch, TaskView};
+pub use users::{Bootstrap, NewUser};
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The application: store, clock and playbooks, shared by every front end.
+#[derive(Clone)]
+pub struct Cordon {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    playbooks: Arc<Playbooks>,
+}
+
+impl std::fmt::Debug for Cordon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cordon")
+            .field("store", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cordon {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, playbooks: Playbooks) -> Self {
+        Self {
+            store,
+            clock,
+            playbooks: Arc::new(playbooks),
+        }
+    }
+
+    pub fn playbooks(&self) -> &Playbooks {
+        &self.playbooks
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+}

@@ -1,0 +1,241 @@
+//! The checklist: listing tasks with their unmet gates, and moving them — past a gate only
+//! with the incident commander's recorded reason.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cordon_core::access::{Principal, can_work};
+use cordon_core::incident::Incident;
+use cordon_core::playbook::Playbook;
+use cordon_core::role::Role;
+use cordon_core::task::{Task, TaskStatus};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::draft;
+use crate::error::UnmetGate;
+use crate::{Cordon, Result, ServiceError};
+
+/// A task as its viewers see it.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    pub task: Task,
+    pub assignee_name: Option<String>,
+    /// Unmet gates; empty once the task is finished.
+    pub blocked_by: Vec<UnmetGate>,
+    pub description: String,
+}
+
+/// A change to a task. `assignee: Some(None)` unassigns.
+#[derive(Debug, Clone, Default)]
+pub struct TaskPatch {
+    pub status: Option<TaskStatus>,
+    pub assignee: Option<Option<String>>,
+    pub override_reason: Option<String>,
+}
+
+const MAX_REASON_CHARS: usize = 2000;
+
+impl Cordon {
+    fn playbook_of(&self, incident: &Incident) -> Result<&Playbook> {
+        self.playbooks.by_name(&incident.playbook).ok_or_else(|| {
+            ServiceError::invalid("playbook", "the incident's playbook is not loaded")
+        })
+    }
+
+    async fn gate_inputs(
+        &self,
+        incident: &Incident,
+        tasks: &[Task],
+    ) -> Result<(HashMap<u32, TaskStatus>, BTreeSet<String>)> {
+        let statuses = tasks.iter().map(|t| (t.step, t.status)).collect();
+        let decisions = self
+            .store
+            .decisions(incident.id)
+            .await?
+            .into_iter()
+            .filter(|d| d.value)
+            .map(|d| d.name)
+            .collect();
+        Ok((statuses, decisions))
+    }
+
+    async fn views(&self, incident: &Incident, tasks: Vec<Task>) -> Result<Vec<TaskView>> {
+        let playbook = self.playbook_of(incident)?;
+        let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
+        let members = self.store.memberships(incident.id).await?;
+        let name_of = |id: Uuid| {
+            members
+                .iter()
+                .find(|m| m.user_id == id)
+                .map(|m| m.user_name.clone())
+        };
+        let mut out = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            let blocked_by = if task.status.is_finished() {
+                Vec::new()
+            } else {
+                unmet(playbook, task.step, &statuses, &decisions)
+            };
+            let assignee_name = match task.assignee {
+                Some(id) => match name_of(id) {
+                    Some(n) => Some(n),
+                    None => self.store.user_by_id(id).await?.map(|u| u.name),
+                },
+                None => None,
+            };
+            let description = playbook
+                .step(task.step)
+                .map(|s| s.description.clone())
+                .unwrap_or_default();
+            out.push(TaskView {
+                task,
+                assignee_name,
+                blocked_by,
+                description,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The incident's checklist, in step order, each task with its unmet gates.
+    pub async fn tasks(&self, p: &Principal, raw_ref: &str) -> Result<Vec<TaskView>> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let tasks = self.store.tasks(incident.id).await?;
+        self.views(&incident, tasks).await
+    }
+
+    /// Changes a task's status or assignee. Moving it past an unmet gate is refused with
+    /// [`ServiceError::GateUnmet`] unless the incident commander gives an override reason.
+    pub async fn update_task(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        task_id: &str,
+        patch: TaskPatch,
+    ) -> Result<TaskView> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let task_id = Uuid::parse_str(task_id).map_err(|_| ServiceError::NotFound("task"))?;
+        let tasks = self.store.tasks(incident.id).await?;
+        let mut task = tasks
+            .iter()
+            .find(|t| t.id == task_id)
+            .cloned()
+            .ok_or(ServiceError::NotFound("task"))?;
+        let subject = format!("task:{}", task.id);
+        if !can_work(p, &standing) {
+            let e =
+                ServiceError::Forbidden("only the response team may work on the checklist".into());
+            return Err(self.refuse(p, "task.update", subject, e).await);
+        }
+        let reason = patch
+            .override_reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        if reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+        {
+            return Err(ServiceError::invalid(
+                "override_reason",
+                format!("longer than {MAX_REASON_CHARS} characters"),
+            ));
+        }
+        let mut changes = serde_json::Map::new();
+        changes.insert("step".into(), json!(task.step));
+        let mut overridden = Vec::new();
+
+        if let Some(to) = patch.status
+            && to != task.status
+        {
+            let playbook = self.playbook_of(&incident)?;
+            let (statuses, decisions) = self.gate_inputs(&incident, &tasks).await?;
+            let gates = if to.passes_gates() {
+                unmet(playbook, task.step, &statuses, &decisions)
+            } else {
+                Vec::new()
+            };
+            if !gates.is_empty() {
+                match &reason {
+                    None => {
+                        let e = ServiceError::GateUnmet { gates };
+                        return Err(self.refuse(p, "task.update", subject, e).await);
+                    }
+                    Some(_) if !standing.holds(Role::IncidentCommander) => {
+                        let e = ServiceError::Forbidden(
+                            "only the incident commander may override a gate".into(),
+                        );
+                        return Err(self.refuse(p, "task.update", subject, e).await);
+                    }
+                    Some(r) => {
+                        overridden = gates.iter().map(|g| g.name.clone()).collect();
+                        task.override_reason = Some(r.clone());
+                    }
+                }
+            }
+            changes.insert(
+                "status".into(),
+                json!({ "from": task.status.as_str(), "to": to.as_str() }),
+            );
+            task.status = to;
+        }
+
+        if let Some(assignee) = patch.assignee {
+            let new = match assignee {
+                Some(name) => Some(self.store.user_by_name(&name).await?.ok_or_else(|| {
+                    ServiceError::invalid("assignee", format!("no user named `{name}`"))
+                })?),
+                None => None,
+            };
+            let new_id = new.as_ref().map(|u| u.id);
+            if new_id != task.assignee {
+                changes.insert(
+                    "assignee".into(),
+                    json!(new.as_ref().map(|u| u.name.clone())),
+                );
+                task.assignee = new_id;
+            }
+        }
+
+        if changes.len() > 1 {
+            let now = self.clock.now();
+            task.updated_at = now;
+            let action = if overridden.is_empty() {
+                "task.update"
+            } else {
+                "task.gate_override"
+            };
+            if !overridden.is_empty() {
+                changes.insert("overridden_gates".into(), json!(overridden));
+                changes.insert("override_reason".into(), json!(reason));
+            }
+            self.store
+                .update_task(&task, draft(now, &p.name, action, subject, changes.into()))
+                .await?;
+        }
+        let mut all = tasks;
+        if let Some(t) = all.iter_mut().find(|t| t.id == task.id) {
+            *t = task.clone();
+        }
+        let views = self.views(&incident, all).await?;
+        views
+            .into_iter()
+            .find(|v| v.task.id == task.id)
+            .ok_or(ServiceError::NotFound("task"))
+    }
+}
+
+fn unmet(
+    playbook: &Playbook,
+    step: u32,
+    statuses: &HashMap<u32, TaskStatus>,
+    decisions: &BTreeSet<String>,
+) -> Vec<UnmetGate> {
+    playbook
+        .unmet_gates(step, statuses, decisions)
+        .into_iter()
+        .map(|g| UnmetGate {
+            name: g.name.clone(),
+            description: g.description.clone(),
+        })
+        .collect()
+}

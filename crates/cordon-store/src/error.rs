@@ -1,0 +1,28 @@
+//! The storage error type.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A uniqueness rule was hit; the payload names which (`codename`, `room`, `user`, …).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error(
+        "the database schema (version {database}) is newer than this binary supports (version {binary}); upgrade cordon"
+    )]
+    SchemaTooNew { database: i64, binary: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub fn corrupt(what: impl std::fmt::Display) -> Self {
+        Self::Corrupt(what.to_string())
+    }
+}

@@ -1,0 +1,131 @@
+//! Storage: one [`Store`] trait, one implementation per backend, each with its own embedded
+//! migrations.
+//!
+//! Invariants:
+//! - every mutating method takes an [`AuditDraft`] and appends it to the hash chain in the same
+//!   transaction as the change, so no change exists without its audit entry;
+//! - a database whose schema is newer than this binary is refused at open;
+//! - SQL in shared paths is portable (`$N` placeholders, `ON CONFLICT`, partial indexes); the
+//!   PostgreSQL backend runs the same story (`tests/story.rs`).
+
+mod error;
+mod sqlite;
+
+use async_trait::async_trait;
+use cordon_core::Timestamp;
+use cordon_core::audit::AuditRecord;
+use cordon_core::incident::{Decision, Incident, Membership};
+use cordon_core::role::Role;
+use cordon_core::task::Task;
+use cordon_core::user::User;
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An audit entry to append: the service fills it, the store chains and stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditDraft {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    /// Canonical JSON, written once and hashed verbatim.
+    pub payload: String,
+}
+
+/// A stored audit entry with its chain links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub record: AuditRecord,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// An API token to store: only its SHA-256 hash is ever kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub hash: [u8; 32],
+    pub user_id: Uuid,
+    pub label: String,
+    pub created_at: Timestamp,
+}
+
+/// A new incident with everything that exists from its declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncident {
+    pub incident: Incident,
+    pub tasks: Vec<Task>,
+    pub members: Vec<Membership>,
+}
+
+/// Whose list of incidents is asked for: a privileged viewer (admin, security) sees all; any
+/// other viewer sees unsealed incidents and the sealed ones they are an active member of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: Uuid,
+    pub sees_all: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name of the backend, for logs (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    // users and tokens
+    async fn count_users(&self) -> Result<u64>;
+    async fn create_user(&self, user: &User, audit: AuditDraft) -> Result<()>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn add_token(&self, token: &NewToken, audit: AuditDraft) -> Result<()>;
+    /// The user owning an unrevoked token with this hash.
+    async fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<User>>;
+
+    // incidents
+    /// Fails with [`StoreError::Conflict`] `codename` when an open incident holds the codename,
+    /// and `room` when an open incident is bound to the room.
+    async fn create_incident(&self, new: &NewIncident, audit: AuditDraft) -> Result<()>;
+    async fn incident(&self, id: Uuid) -> Result<Option<Incident>>;
+    /// The open incident with this codename, else the newest closed one.
+    async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>>;
+    async fn list_incidents(&self, viewer: Viewer, limit: u32) -> Result<Vec<Incident>>;
+    /// Writes the incident's mutable fields (status, severity, title, description, updated_at).
+    async fn update_incident(&self, incident: &Incident, audit: AuditDraft) -> Result<()>;
+
+    // the team
+    async fn memberships(&self, incident: Uuid) -> Result<Vec<Membership>>;
+    async fn active_roles(&self, incident: Uuid, user: Uuid) -> Result<Vec<Role>>;
+    /// Adds a term; for a single-holder role, first ends the current holder's term at its start.
+    async fn add_membership(&self, m: &Membership, audit: AuditDraft) -> Result<()>;
+    /// Ends a user's active term in a role; false when there was none.
+    async fn end_membership(
+        &self,
+        incident: Uuid,
+        user: Uuid,
+        role: Role,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<bool>;
+
+    // the checklist
+    async fn tasks(&self, incident: Uuid) -> Result<Vec<Task>>;
+    /// Writes status, assignee, override reason and updated_at.
+    async fn update_task(&self, task: &Task, audit: AuditDraft) -> Result<()>;
+    async fn decisions(&self, incident: Uuid) -> Result<Vec<Decision>>;
+    /// Records (or re-records) a decision.
+    async fn record_decision(
+        &self,
+        incident: Uuid,
+        decision: &Decision,
+        audit: AuditDraft,
+    ) -> Result<()>;
+
+    // audit
+    /// Appends an entry on its own: refusals and reads worth recording.
+    async fn append_audit(&self, audit: AuditDraft) -> Result<i64>;
+    /// Entries with `seq > after`, in order, at most `limit`.
+    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+}

@@ -1,0 +1,692 @@
+//! The embedded SQLite backend: WAL, foreign keys, one writer connection and a reader pool.
+//!
+//! Writes go through a single connection so transactions never contend for SQLite's write lock;
+//! reads run concurrently on the reader pool (WAL lets them see the last committed state).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cordon_core::Timestamp;
+use cordon_core::audit::{AuditRecord, GENESIS, entry_hash};
+use cordon_core::clock::{from_micros, to_micros};
+use cordon_core::codename::Codename;
+use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::role::Role;
+use cordon_core::task::{Task, TaskStatus};
+use cordon_core::user::User;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use crate::{AuditDraft, AuditEntry, NewIncident, NewToken, Result, Store, StoreError, Viewer};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let opts = SqliteConnectOptions::new().filename(path);
+        Self::open_with(opts).await
+    }
+
+    /// Opens a `sqlite://…` URL.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?;
+        Self::open_with(opts).await
+    }
+
+    async fn open_with(opts: SqliteConnectOptions) -> Result<Self> {
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        refuse_newer_schema(&writer).await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// The newest schema version this binary knows.
+    pub fn binary_schema_version() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin().await?)
+    }
+}
+
+async fn refuse_newer_schema(pool: &SqlitePool) -> Result<()> {
+    let has_table: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if has_table.is_none() {
+        return Ok(());
+    }
+    let database: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await?;
+    let binary = SqliteStore::binary_schema_version();
+    match database {
+        Some(database) if database > binary => Err(StoreError::SchemaTooNew { database, binary }),
+        _ => Ok(()),
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn uuid_col(r: &SqliteRow, col: &str) -> Result<Uuid> {
+    let s: String = r.try_get(col)?;
+    Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("{col}: {e}")))
+}
+
+fn parse_col<T: FromStr>(r: &SqliteRow, col: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let s: String = r.try_get(col)?;
+    s.parse::<T>()
+        .map_err(|e| StoreError::corrupt(format!("{col}: {e}")))
+}
+
+/// Appends one audit entry inside the caller's transaction.
+async fn append_in(conn: &mut SqliteConnection, draft: &AuditDraft) -> Result<i64> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev) = match last {
+        Some(row) => {
+            let seq: i64 = row.try_get("seq")?;
+            let hash: Vec<u8> = row.try_get("hash")?;
+            let prev: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| StoreError::corrupt("audit hash is not 32 bytes"))?;
+            (seq + 1, prev)
+        }
+        None => (1, GENESIS),
+    };
+    let record = AuditRecord {
+        seq,
+        at_micros: to_micros(draft.at),
+        actor: draft.actor.clone(),
+        action: draft.action.clone(),
+        subject: draft.subject.clone(),
+        payload: draft.payload.clone(),
+    };
+    let hash = entry_hash(&prev, &record);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(seq)
+    .bind(record.at_micros)
+    .bind(record.actor)
+    .bind(record.action)
+    .bind(record.subject)
+    .bind(record.payload)
+    .bind(prev.to_vec())
+    .bind(hash.to_vec())
+    .execute(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+/// `SELECT` of users with their groups, followed by a literal tail.
+macro_rules! user_query {
+    ($tail:literal $(,)?) => {
+        concat!(
+            "SELECT u.id, u.name, u.email, u.pgp_key, u.is_admin, u.created_at,
+                    (SELECT group_concat(g.group_name, ',') FROM user_groups g WHERE g.user_id = u.id) AS groups
+             FROM users u ",
+            $tail
+        )
+    };
+}
+
+/// `SELECT` of incidents (aliased `i`), followed by a literal tail.
+macro_rules! incident_query {
+    ($tail:literal $(,)?) => {
+        concat!(
+            "SELECT i.id, i.codename_key, i.kind, i.severity, i.status, i.sealed, i.title, i.description, i.room,
+                    i.playbook, i.created_by, i.created_at, i.updated_at
+             FROM incidents i ",
+            $tail
+        )
+    };
+}
+
+fn user_from_row(r: &SqliteRow) -> Result<User> {
+    let groups: Option<String> = r.try_get("groups")?;
+    let mut groups: Vec<String> = groups
+        .map(|g| {
+            g.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    groups.sort();
+    Ok(User {
+        id: uuid_col(r, "id")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        pgp_key: r.try_get("pgp_key")?,
+        groups,
+        is_admin: r.try_get("is_admin")?,
+        created_at: from_micros(r.try_get("created_at")?),
+    })
+}
+
+fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
+    let key: String = r.try_get("codename_key")?;
+    let severity: i64 = r.try_get("severity")?;
+    Ok(Incident {
+        id: uuid_col(r, "id")?,
+        codename: Codename::from_key(&key)
+            .ok_or_else(|| StoreError::corrupt(format!("codename `{key}`")))?,
+        kind: parse_col::<IncidentKind>(r, "kind")?,
+        severity: u8::try_from(severity)
+            .ok()
+            .and_then(|s| Severity::new(s).ok())
+            .ok_or_else(|| StoreError::corrupt(format!("severity {severity}")))?,
+        status: parse_col::<Status>(r, "status")?,
+        sealed: r.try_get("sealed")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        room: r.try_get("room")?,
+        playbook: r.try_get("playbook")?,
+        created_by: uuid_col(r, "created_by")?,
+        created_at: from_micros(r.try_get("created_at")?),
+        updated_at: from_micros(r.try_get("updated_at")?),
+    })
+}
+
+fn membership_from_row(r: &SqliteRow) -> Result<Membership> {
+    let ended: Option<i64> = r.try_get("ended_at")?;
+    Ok(Membership {
+        id: uuid_col(r, "id")?,
+        incident_id: uuid_col(r, "incident_id")?,
+        user_id: uuid_col(r, "user_id")?,
+        user_name: r.try_get("user_name")?,
+        role: parse_col::<Role>(r, "role")?,
+        started_at: from_micros(r.try_get("started_at")?),
+        ended_at: ended.map(from_micros),
+    })
+}
+
+fn task_from_row(r: &SqliteRow) -> Result<Task> {
+    let assignee: Option<String> = r.try_get("assignee")?;
+    let items: String = r.try_get("check_items")?;
+    let step: i64 = r.try_get("step")?;
+    Ok(Task {
+        id: uuid_col(r, "id")?,
+        incident_id: uuid_col(r, "incident_id")?,
+        step: u32::try_from(step).map_err(|_| StoreError::corrupt(format!("step {step}")))?,
+        key: r.try_get("key")?,
+        title: r.try_get("title")?,
+        status: parse_col::<TaskStatus>(r, "status")?,
+        owner_role: parse_col::<Role>(r, "owner_role")?,
+        assignee: assignee
+            .map(|a| Uuid::parse_str(&a).map_err(|e| StoreError::corrupt(format!("assignee: {e}"))))
+            .transpose()?,
+        check_items: serde_json::from_str(&items)
+            .map_err(|e| StoreError::corrupt(format!("check_items: {e}")))?,
+        override_reason: r.try_get("override_reason")?,
+        updated_at: from_micros(r.try_get("updated_at")?),
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn count_users(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(n as u64)
+    }
+
+    async fn create_user(&self, user: &User, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO users (id, name, email, pgp_key, is_admin, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(&user.pgp_key)
+        .bind(user.is_admin)
+        .bind(to_micros(user.created_at))
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("user")),
+            r => r?,
+        };
+        for g in &user.groups {
+            sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
+                .bind(user.id.to_string())
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        const Q: &str = user_query!("WHERE u.name = $1");
+        let row = sqlx::query(Q)
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
+        const Q: &str = user_query!("WHERE u.id = $1");
+        let row = sqlx::query(Q)
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        const Q: &str = user_query!("ORDER BY u.name");
+        let rows = sqlx::query(Q).fetch_all(&self.reader).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn add_token(&self, token: &NewToken, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token.hash.to_vec())
+            .bind(token.user_id.to_string())
+            .bind(&token.label)
+            .bind(to_micros(token.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("token") } else { e.into() })?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<User>> {
+        const Q: &str = user_query!(
+            "JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        );
+        let row = sqlx::query(Q)
+            .bind(hash.to_vec())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_incident(&self, new: &NewIncident, audit: AuditDraft) -> Result<()> {
+        let i = &new.incident;
+        let mut tx = self.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO incidents (id, codename_key, kind, severity, status, is_open, sealed, title, description,
+                                    room, playbook, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(i.id.to_string())
+        .bind(i.codename.key())
+        .bind(i.kind.as_str())
+        .bind(i64::from(i.severity.level()))
+        .bind(i.status.as_str())
+        .bind(i.status.is_open())
+        .bind(i.sealed)
+        .bind(&i.title)
+        .bind(&i.description)
+        .bind(&i.room)
+        .bind(&i.playbook)
+        .bind(i.created_by.to_string())
+        .bind(to_micros(i.created_at))
+        .bind(to_micros(i.updated_at))
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = &res
+            && is_unique_violation(e)
+        {
+            let msg = match e {
+                sqlx::Error::Database(d) => d.message().to_owned(),
+                _ => String::new(),
+            };
+            return Err(StoreError::Conflict(if msg.contains("room") {
+                "room"
+            } else {
+                "codename"
+            }));
+        }
+        res?;
+        for t in &new.tasks {
+            insert_task(&mut tx, t).await?;
+        }
+        for m in &new.members {
+            insert_membership(&mut tx, m).await?;
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn incident(&self, id: Uuid) -> Result<Option<Incident>> {
+        const Q: &str = incident_query!("WHERE i.id = $1");
+        let row = sqlx::query(Q)
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>> {
+        const Q: &str = incident_query!(
+            "WHERE i.codename_key = $1 ORDER BY i.is_open DESC, i.created_at DESC LIMIT 1"
+        );
+        let row = sqlx::query(Q)
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn list_incidents(&self, viewer: Viewer, limit: u32) -> Result<Vec<Incident>> {
+        const Q: &str = incident_query!(
+            "WHERE $1 OR NOT i.sealed OR EXISTS (
+                SELECT 1 FROM memberships m
+                WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL)
+             ORDER BY i.created_at DESC LIMIT $3",
+        );
+        let rows = sqlx::query(Q)
+            .bind(viewer.sees_all)
+            .bind(viewer.user_id.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(incident_from_row).collect()
+    }
+
+    async fn update_incident(&self, i: &Incident, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE incidents SET status = $2, is_open = $3, severity = $4, title = $5, description = $6,
+                                  updated_at = $7
+             WHERE id = $1",
+        )
+        .bind(i.id.to_string())
+        .bind(i.status.as_str())
+        .bind(i.status.is_open())
+        .bind(i64::from(i.severity.level()))
+        .bind(&i.title)
+        .bind(&i.description)
+        .bind(to_micros(i.updated_at))
+        .execute(&mut *tx)
+        .await;
+        match done {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("codename")),
+            Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound("incident")),
+            r => r?,
+        };
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn memberships(&self, incident: Uuid) -> Result<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.incident_id, m.user_id, u.name AS user_name, m.role, m.started_at, m.ended_at
+             FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.incident_id = $1 ORDER BY m.started_at, u.name",
+        )
+        .bind(incident.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(membership_from_row).collect()
+    }
+
+    async fn active_roles(&self, incident: Uuid, user: Uuid) -> Result<Vec<Role>> {
+        let roles: Vec<String> = sqlx::query_scalar(
+            "SELECT role FROM memberships WHERE incident_id = $1 AND user_id = $2 AND ended_at IS NULL",
+        )
+        .bind(incident.to_string())
+        .bind(user.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        roles
+            .iter()
+            .map(|r| r.parse::<Role>().map_err(StoreError::corrupt))
+            .collect()
+    }
+
+    async fn add_membership(&self, m: &Membership, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        if m.role.single_holder() {
+            sqlx::query(
+                "UPDATE memberships SET ended_at = $3 WHERE incident_id = $1 AND role = $2 AND ended_at IS NULL",
+            )
+            .bind(m.incident_id.to_string())
+            .bind(m.role.as_str())
+            .bind(to_micros(m.started_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_membership(&mut tx, m).await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn end_membership(
+        &self,
+        incident: Uuid,
+        user: Uuid,
+        role: Role,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE memberships SET ended_at = $4
+             WHERE incident_id = $1 AND user_id = $2 AND role = $3 AND ended_at IS NULL",
+        )
+        .bind(incident.to_string())
+        .bind(user.to_string())
+        .bind(role.as_str())
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn tasks(&self, incident: Uuid) -> Result<Vec<Task>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, step, key, title, status, owner_role, assignee, check_items, override_reason,
+                    updated_at
+             FROM tasks WHERE incident_id = $1 ORDER BY step",
+        )
+        .bind(incident.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(task_from_row).collect()
+    }
+
+    async fn update_task(&self, t: &Task, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
+             WHERE id = $1 AND incident_id = $2",
+        )
+        .bind(t.id.to_string())
+        .bind(t.incident_id.to_string())
+        .bind(t.status.as_str())
+        .bind(t.assignee.map(|a| a.to_string()))
+        .bind(&t.override_reason)
+        .bind(to_micros(t.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound("task"));
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn decisions(&self, incident: Uuid) -> Result<Vec<Decision>> {
+        let rows = sqlx::query(
+            "SELECT d.name, d.value, d.note, d.decided_by, u.name AS decided_by_name, d.decided_at
+             FROM decisions d JOIN users u ON u.id = d.decided_by
+             WHERE d.incident_id = $1 ORDER BY d.decided_at",
+        )
+        .bind(incident.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Decision {
+                    name: r.try_get("name")?,
+                    value: r.try_get("value")?,
+                    note: r.try_get("note")?,
+                    decided_by: uuid_col(r, "decided_by")?,
+                    decided_by_name: r.try_get("decided_by_name")?,
+                    decided_at: from_micros(r.try_get("decided_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_decision(&self, incident: Uuid, d: &Decision, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO decisions (incident_id, name, value, note, decided_by, decided_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (incident_id, name) DO UPDATE
+             SET value = excluded.value, note = excluded.note, decided_by = excluded.decided_by,
+                 decided_at = excluded.decided_at",
+        )
+        .bind(incident.to_string())
+        .bind(&d.name)
+        .bind(d.value)
+        .bind(&d.note)
+        .bind(d.decided_by.to_string())
+        .bind(to_micros(d.decided_at))
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn append_audit(&self, audit: AuditDraft) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let seq = append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, subject, payload, prev_hash, hash
+             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    record: AuditRecord {
+                        seq: r.try_get("seq")?,
+                        at_micros: r.try_get("at")?,
+                        actor: r.try_get("actor")?,
+                        action: r.try_get("action")?,
+                        subject: r.try_get("subject")?,
+                        payload: r.try_get("payload")?,
+                    },
+                    prev_hash: r.try_get("prev_hash")?,
+                    hash: r.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_task(conn: &mut SqliteConnection, t: &Task) -> Result<()> {
+    let items = serde_json::to_string(&t.check_items).map_err(StoreError::corrupt)?;
+    sqlx::query(
+        "INSERT INTO tasks (id, incident_id, step, key, title, status, owner_role, assignee, check_items,
+                            override_reason, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(t.id.to_string())
+    .bind(t.incident_id.to_string())
+    .bind(i64::from(t.step))
+    .bind(&t.key)
+    .bind(&t.title)
+    .bind(t.status.as_str())
+    .bind(t.owner_role.as_str())
+    .bind(t.assignee.map(|a| a.to_string()))
+    .bind(items)
+    .bind(&t.override_reason)
+    .bind(to_micros(t.updated_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_membership(conn: &mut SqliteConnection, m: &Membership) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO memberships (id, incident_id, user_id, role, started_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(m.id.to_string())
+    .bind(m.incident_id.to_string())
+    .bind(m.user_id.to_string())
+    .bind(m.role.as_str())
+    .bind(to_micros(m.started_at))
+    .bind(m.ended_at.map(to_micros))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

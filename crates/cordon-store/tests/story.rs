@@ -1,0 +1,407 @@
+//! The storage story every backend must pass: users and tokens, incidents with their team,
+//! checklist and decisions, uniqueness rules, and an intact audit chain written in the same
+//! transaction as each change. Run against SQLite here; the PostgreSQL backend runs the same
+//! `story` function.
+
+use cordon_core::Timestamp;
+use cordon_core::audit::ChainVerifier;
+use cordon_core::codename::Codename;
+use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::role::Role;
+use cordon_core::task::{Task, TaskStatus};
+use cordon_core::user::User;
+use cordon_store::{AuditDraft, NewIncident, NewToken, SqliteStore, Store, StoreError, Viewer};
+use uuid::Uuid;
+
+/// Distinct ids without randomness.
+fn next_id() -> Uuid {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    Uuid::from_u128(u128::from(N.fetch_add(1, Ordering::Relaxed)))
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn audit(action: &str) -> AuditDraft {
+    AuditDraft {
+        at: t("2026-11-27T10:00:00Z"),
+        actor: "tester".into(),
+        action: action.into(),
+        subject: "x".into(),
+        payload: "{}".into(),
+    }
+}
+
+fn user(name: &str, groups: &[&str]) -> User {
+    User {
+        id: next_id(),
+        name: name.into(),
+        email: format!("{name}@example.com"),
+        pgp_key: None,
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        is_admin: false,
+        created_at: t("2026-11-27T09:00:00Z"),
+    }
+}
+
+fn incident(key: &str, by: Uuid, sealed: bool, room: Option<&str>) -> NewIncident {
+    let id = next_id();
+    let at = t("2026-11-27T10:00:00Z");
+    NewIncident {
+        incident: Incident {
+            id,
+            codename: Codename::from_key(key).unwrap(),
+            kind: if sealed {
+                IncidentKind::Security
+            } else {
+                IncidentKind::Operational
+            },
+            severity: Severity::new(2).unwrap(),
+            status: Status::Triage,
+            sealed,
+            title: format!("title of {key}"),
+            description: String::new(),
+            room: room.map(str::to_owned),
+            playbook: "security".into(),
+            created_by: by,
+            created_at: at,
+            updated_at: at,
+        },
+        tasks: (1..=3)
+            .map(|step| Task {
+                id: next_id(),
+                incident_id: id,
+                step,
+                key: format!("s{step}"),
+                title: format!("Step {step}"),
+                status: TaskStatus::Todo,
+                owner_role: Role::IncidentCommander,
+                assignee: None,
+                check_items: vec!["a".into(), "b".into()],
+                override_reason: None,
+                updated_at: at,
+            })
+            .collect(),
+        members: vec![Membership {
+            id: next_id(),
+            incident_id: id,
+            user_id: by,
+            user_name: String::new(),
+            role: Role::Reporter,
+            started_at: at,
+            ended_at: None,
+        }],
+    }
+}
+
+async fn verify(store: &dyn Store) -> (u64, Option<i64>) {
+    let mut v = ChainVerifier::default();
+    for e in store.audit_page(0, 100_000).await.unwrap() {
+        v.push(&e.record, &e.prev_hash, &e.hash);
+    }
+    let out = v.finish();
+    (out.entries, out.first_bad_entry)
+}
+
+/// The story. Each new store method gets a step here.
+pub async fn story(store: &dyn Store) {
+    // users and tokens
+    assert_eq!(store.count_users().await.unwrap(), 0);
+    let alice = user("alice", &["security", "ops"]);
+    let bob = user("bob", &[]);
+    store
+        .create_user(&alice, audit("user.create"))
+        .await
+        .unwrap();
+    store.create_user(&bob, audit("user.create")).await.unwrap();
+    assert!(matches!(
+        store
+            .create_user(&user("alice", &[]), audit("user.create"))
+            .await,
+        Err(StoreError::Conflict("user"))
+    ));
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    let got = store.user_by_name("alice").await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        User {
+            groups: vec!["ops".into(), "security".into()],
+            ..alice.clone()
+        }
+    );
+    assert_eq!(store.user_by_id(bob.id).await.unwrap().unwrap().name, "bob");
+    assert!(store.user_by_name("carol").await.unwrap().is_none());
+    assert_eq!(store.list_users().await.unwrap().len(), 2);
+    let hash = [7u8; 32];
+    store
+        .add_token(
+            &NewToken {
+                hash,
+                user_id: bob.id,
+                label: "cli".into(),
+                created_at: t("2026-11-27T10:00:00Z"),
+            },
+            audit("token.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_token_hash(&hash).await.unwrap().unwrap().id,
+        bob.id
+    );
+    assert!(
+        store
+            .user_by_token_hash(&[8u8; 32])
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // incidents, visibility and uniqueness
+    let sealed = incident("amber-falcon", bob.id, true, Some("#war-room"));
+    store
+        .create_incident(&sealed, audit("incident.declare"))
+        .await
+        .unwrap();
+    let open_ops = incident("brisk-comet", alice.id, false, None);
+    store
+        .create_incident(&open_ops, audit("incident.declare"))
+        .await
+        .unwrap();
+    let clash = incident("amber-falcon", bob.id, true, None);
+    assert!(matches!(
+        store
+            .create_incident(&clash, audit("incident.declare"))
+            .await,
+        Err(StoreError::Conflict("codename"))
+    ));
+    let room_clash = incident("gentle-maple", bob.id, true, Some("#war-room"));
+    assert!(matches!(
+        store
+            .create_incident(&room_clash, audit("incident.declare"))
+            .await,
+        Err(StoreError::Conflict("room"))
+    ));
+    assert!(
+        store.incident(clash.incident.id).await.unwrap().is_none(),
+        "a refused incident leaves nothing"
+    );
+    assert!(store.tasks(clash.incident.id).await.unwrap().is_empty());
+
+    let got = store.incident(sealed.incident.id).await.unwrap().unwrap();
+    assert_eq!(got, sealed.incident);
+    assert_eq!(
+        store
+            .incident_by_codename("amber-falcon")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        sealed.incident.id
+    );
+    let ids = |v: Vec<Incident>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let all = store
+        .list_incidents(
+            Viewer {
+                user_id: alice.id,
+                sees_all: true,
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    let outsider = next_id();
+    assert_eq!(
+        ids(store
+            .list_incidents(
+                Viewer {
+                    user_id: outsider,
+                    sees_all: false
+                },
+                100
+            )
+            .await
+            .unwrap()),
+        [open_ops.incident.id]
+    );
+    let mut bobs = ids(store
+        .list_incidents(
+            Viewer {
+                user_id: bob.id,
+                sees_all: false,
+            },
+            100,
+        )
+        .await
+        .unwrap());
+    bobs.sort();
+    let mut want = vec![sealed.incident.id, open_ops.incident.id];
+    want.sort();
+    assert_eq!(bobs, want);
+
+    // closing releases the codename; the open one wins lookups
+    let mut closed = sealed.incident.clone();
+    closed.status = Status::NotAnIncident;
+    closed.updated_at = t("2026-11-27T11:00:00Z");
+    store
+        .update_incident(&closed, audit("incident.update"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.incident(closed.id).await.unwrap().unwrap().status,
+        Status::NotAnIncident
+    );
+    let reuse = incident("amber-falcon", bob.id, true, Some("#war-room"));
+    store
+        .create_incident(&reuse, audit("incident.declare"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .incident_by_codename("amber-falcon")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        reuse.incident.id
+    );
+
+    // the team
+    let inc = reuse.incident.id;
+    let start = t("2026-11-27T12:00:00Z");
+    let term = |u: &User, role: Role, at: Timestamp| Membership {
+        id: next_id(),
+        incident_id: inc,
+        user_id: u.id,
+        user_name: u.name.clone(),
+        role,
+        started_at: at,
+        ended_at: None,
+    };
+    store
+        .add_membership(
+            &term(&alice, Role::IncidentCommander, start),
+            audit("member.add"),
+        )
+        .await
+        .unwrap();
+    store
+        .add_membership(&term(&alice, Role::Scribe, start), audit("member.add"))
+        .await
+        .unwrap();
+    let later = t("2026-11-27T13:00:00Z");
+    store
+        .add_membership(
+            &term(&bob, Role::IncidentCommander, later),
+            audit("member.add"),
+        )
+        .await
+        .unwrap();
+    let ms = store.memberships(inc).await.unwrap();
+    let alice_ic = ms
+        .iter()
+        .find(|m| m.user_id == alice.id && m.role == Role::IncidentCommander)
+        .unwrap();
+    assert_eq!(
+        alice_ic.ended_at,
+        Some(later),
+        "a single-holder role passes on"
+    );
+    assert_eq!(alice_ic.user_name, "alice");
+    assert_eq!(
+        store.active_roles(inc, alice.id).await.unwrap(),
+        [Role::Scribe]
+    );
+    let mut bob_roles = store.active_roles(inc, bob.id).await.unwrap();
+    bob_roles.sort();
+    assert_eq!(bob_roles, [Role::IncidentCommander, Role::Reporter]);
+    assert!(
+        store
+            .end_membership(inc, alice.id, Role::Scribe, later, audit("member.remove"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .end_membership(inc, alice.id, Role::Scribe, later, audit("member.remove"))
+            .await
+            .unwrap()
+    );
+    assert!(store.active_roles(inc, alice.id).await.unwrap().is_empty());
+
+    // the checklist and decisions
+    let mut tasks = store.tasks(inc).await.unwrap();
+    assert_eq!(tasks.iter().map(|t| t.step).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(tasks[0].check_items, ["a", "b"]);
+    tasks[1].status = TaskStatus::Done;
+    tasks[1].assignee = Some(alice.id);
+    tasks[1].override_reason = Some("because".into());
+    tasks[1].updated_at = later;
+    store
+        .update_task(&tasks[1], audit("task.update"))
+        .await
+        .unwrap();
+    assert_eq!(store.tasks(inc).await.unwrap()[1], tasks[1]);
+    let mut ghost = tasks[0].clone();
+    ghost.id = next_id();
+    assert!(matches!(
+        store.update_task(&ghost, audit("task.update")).await,
+        Err(StoreError::NotFound("task"))
+    ));
+
+    let d = Decision {
+        name: "insider_threat_ruled_out".into(),
+        value: false,
+        note: "not yet".into(),
+        decided_by: alice.id,
+        decided_by_name: "alice".into(),
+        decided_at: start,
+    };
+    store
+        .record_decision(inc, &d, audit("decision.record"))
+        .await
+        .unwrap();
+    let d2 = Decision {
+        value: true,
+        note: "external".into(),
+        decided_by: bob.id,
+        decided_by_name: "bob".into(),
+        decided_at: later,
+        ..d
+    };
+    store
+        .record_decision(inc, &d2, audit("decision.record"))
+        .await
+        .unwrap();
+    assert_eq!(store.decisions(inc).await.unwrap(), [d2]);
+
+    // the audit chain: one entry per successful change, none for refused ones, all linked
+    let seq = store
+        .append_audit(audit("something.refused"))
+        .await
+        .unwrap();
+    let (entries, bad) = verify(store).await;
+    assert_eq!(bad, None);
+    assert_eq!(entries as i64, seq);
+    assert_eq!(
+        entries, 15,
+        "2 users, 1 token, 3 declarations, 1 update, 3 + 1 team changes, 1 task, 2 decisions, 1 refusal"
+    );
+    let page = store.audit_page(5, 3).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.record.seq).collect::<Vec<_>>(),
+        [6, 7, 8]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("story.db"))
+        .await
+        .unwrap();
+    story(&store).await;
+}

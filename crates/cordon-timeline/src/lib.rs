@@ -1,0 +1,1 @@
+//! Log parsers: raw log bytes in, normalized timeline events and line diagnostics out.

@@ -1,0 +1,577 @@
+//! The command line: `cordon serve` and the client subcommands, grouped by noun.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use cordon_core::playbook::Playbook;
+use serde_json::{Value, json};
+
+use crate::client::{Client, segment};
+use crate::clock::SystemClock;
+use crate::config::{self, FlagOverrides};
+use crate::serve::{self, AdminBootstrap};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cordon",
+    version,
+    about = "Self-hosted security incident response"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Declare, list and show incidents.
+    #[command(subcommand)]
+    Incident(IncidentCmd),
+    /// The incident's checklist.
+    #[command(subcommand)]
+    Task(TaskCmd),
+    /// Users and tokens.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Playbook files.
+    #[command(subcommand)]
+    Playbook(PlaybookCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML config file (default: ./cordon.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Where the embedded database, evidence and indexes live [env: CORDON_DATA_DIR].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Address to serve HTTP on; port 0 picks a free port [env: CORDON_LISTEN].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// `sqlite://…` or `postgres://…` [env: CORDON_DATABASE_URL].
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// The URL people open [env: CORDON_PUBLIC_URL].
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+/// How client subcommands reach the server.
+#[derive(Debug, Args, Clone)]
+pub struct Remote {
+    /// Server URL.
+    #[arg(
+        long,
+        env = "CORDON_URL",
+        default_value = "http://127.0.0.1:8077",
+        global = true
+    )]
+    pub url: String,
+    /// API token.
+    #[arg(
+        long,
+        env = "CORDON_TOKEN",
+        hide_env_values = true,
+        default_value = "",
+        global = true
+    )]
+    pub token: String,
+    /// Print the server's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCmd {
+    /// Declare an incident. Not sure it is one? Declare anyway.
+    Declare {
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "security")]
+        kind: String,
+        #[arg(long, default_value = "SEV-2")]
+        severity: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Chat room to bind as the war room.
+        #[arg(long)]
+        room: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The incidents you may see.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// One incident, by id or codename.
+    Show {
+        r#ref: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// The checklist of an incident.
+    List {
+        r#ref: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Change a task (by id or step number).
+    Set {
+        r#ref: String,
+        task: String,
+        #[arg(long)]
+        status: Option<String>,
+        /// User name; `-` unassigns.
+        #[arg(long)]
+        assignee: Option<String>,
+        /// Incident commander only: move past an unmet gate, for this reason.
+        #[arg(long)]
+        override_reason: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user (admins).
+    Create {
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        #[arg(long)]
+        admin: bool,
+        /// File holding the user's armored OpenPGP public key.
+        #[arg(long)]
+        pgp_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Issue an API token (admins, or for yourself).
+    Token {
+        name: String,
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Re-walk the hash chain; exits 1 when it is broken.
+    Verify {
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybookCmd {
+    /// Validate playbook files (default: the built-in ones) and warn about stale review dates.
+    Check {
+        files: Vec<PathBuf>,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve(a) => serve_cmd(a).await,
+        Command::Incident(c) => incident_cmd(c).await,
+        Command::Task(c) => task_cmd(c).await,
+        Command::User(c) => user_cmd(c).await,
+        Command::Audit(AuditCmd::Verify { remote }) => {
+            let v = client(&remote)?.get("/api/v1/audit/verify").await?;
+            if remote.json {
+                println!("{v}");
+            } else if v["ok"] == json!(true) {
+                println!("audit chain ok: {} entries", v["entries"]);
+            } else {
+                println!(
+                    "audit chain BROKEN at entry {} ({} entries read)",
+                    v["first_bad_entry"], v["entries"]
+                );
+            }
+            Ok(if v["ok"] == json!(true) { 0 } else { 1 })
+        }
+        Command::Playbook(PlaybookCmd::Check { files, strict }) => playbook_check(files, strict),
+    }
+}
+
+async fn serve_cmd(a: ServeArgs) -> anyhow::Result<i32> {
+    let flags = FlagOverrides {
+        data_dir: a.data_dir,
+        listen: a.listen,
+        database_url: a.database_url,
+        public_url: a.public_url,
+    };
+    let config = config::load(a.config.as_deref(), std::env::vars(), &flags)?;
+    tracing::debug!(?config, "configuration loaded");
+    let running = serve::start(&config, Arc::new(SystemClock)).await?;
+    match &running.admin {
+        AdminBootstrap::Generated(path) => {
+            println!("admin token written to {} (user `admin`)", path.display());
+        }
+        AdminBootstrap::FromConfig => {
+            println!("admin user `admin` created with the token from CORDON_ADMIN_TOKEN")
+        }
+        AdminBootstrap::Existing => {}
+    }
+    println!("listening on http://{}", running.addr);
+    tracing::info!(addr = %running.addr, public_url = %config.public_url_or(&running.addr.to_string()), "serving");
+    let mut running = running;
+    tokio::select! {
+        r = shutdown_signal() => r?,
+        r = running.finished() => {
+            r?;
+            anyhow::bail!("the server stopped unexpectedly");
+        }
+    }
+    running.stop().await?;
+    Ok(0)
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+fn client(remote: &Remote) -> anyhow::Result<Client> {
+    Client::new(&remote.url, &remote.token)
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Prints rows as aligned columns.
+fn table(headers: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(headers.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(r);
+    }
+}
+
+fn print_incident(v: &Value) {
+    println!("{} ({})", s(&v["codename"]), s(&v["id"]));
+    println!("  title:    {}", s(&v["title"]));
+    println!(
+        "  kind:     {}   severity: {}   status: {}   sealed: {}",
+        s(&v["kind"]),
+        s(&v["severity"]),
+        s(&v["status"]),
+        s(&v["sealed"])
+    );
+    if let Some(room) = v["room"].as_str() {
+        println!("  room:     {room}");
+    }
+    if let Some(members) = v["members"].as_array() {
+        let active: Vec<String> = members
+            .iter()
+            .filter(|m| m["active"] == json!(true))
+            .map(|m| format!("{} ({})", s(&m["user"]), s(&m["role"])))
+            .collect();
+        println!(
+            "  team:     {}",
+            if active.is_empty() {
+                "-".into()
+            } else {
+                active.join(", ")
+            }
+        );
+    }
+}
+
+async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
+    match c {
+        IncidentCmd::Declare {
+            title,
+            kind,
+            severity,
+            description,
+            room,
+            remote,
+        } => {
+            let body = json!({ "title": title, "kind": kind, "severity": severity, "description": description, "room": room });
+            let v = client(&remote)?.post("/api/v1/incidents", &body).await?;
+            if remote.json {
+                println!("{v}")
+            } else {
+                print_incident(&v)
+            }
+        }
+        IncidentCmd::List { remote } => {
+            let v = client(&remote)?.get("/api/v1/incidents").await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                let rows = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|i| {
+                        vec![
+                            s(&i["codename"]),
+                            s(&i["kind"]),
+                            s(&i["severity"]),
+                            s(&i["status"]),
+                            s(&i["created_at"]),
+                            s(&i["title"]),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["CODENAME", "KIND", "SEVERITY", "STATUS", "CREATED", "TITLE"],
+                    rows,
+                );
+            }
+        }
+        IncidentCmd::Show { r#ref, remote } => {
+            let v = client(&remote)?
+                .get(&format!("/api/v1/incidents/{}", segment(&r#ref)))
+                .await?;
+            if remote.json {
+                println!("{v}")
+            } else {
+                print_incident(&v)
+            }
+        }
+    }
+    Ok(0)
+}
+
+async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
+    match c {
+        TaskCmd::List { r#ref, remote } => {
+            let v = client(&remote)?
+                .get(&format!("/api/v1/incidents/{}/tasks", segment(&r#ref)))
+                .await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                let rows = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| {
+                        let blocked: Vec<String> = t["blocked_by"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(s)
+                            .collect();
+                        vec![
+                            s(&t["step"]),
+                            s(&t["status"]),
+                            s(&t["owner_role"]),
+                            s(&t["assignee"]),
+                            if blocked.is_empty() {
+                                "-".into()
+                            } else {
+                                blocked.join(",")
+                            },
+                            s(&t["title"]),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["STEP", "STATUS", "OWNER", "ASSIGNEE", "BLOCKED BY", "TITLE"],
+                    rows,
+                );
+            }
+        }
+        TaskCmd::Set {
+            r#ref,
+            task,
+            status,
+            assignee,
+            override_reason,
+            remote,
+        } => {
+            let cl = client(&remote)?;
+            let base = format!("/api/v1/incidents/{}/tasks", segment(&r#ref));
+            let id = if let Ok(step) = task.parse::<u64>() {
+                let tasks = cl.get(&base).await?;
+                tasks
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|t| t["step"].as_u64() == Some(step))
+                    .and_then(|t| t["id"].as_str().map(str::to_owned))
+                    .with_context(|| format!("the incident has no step {step}"))?
+            } else {
+                task
+            };
+            let mut body = serde_json::Map::new();
+            if let Some(st) = status {
+                body.insert("status".into(), json!(st));
+            }
+            if let Some(a) = assignee {
+                body.insert(
+                    "assignee".into(),
+                    if a == "-" { Value::Null } else { json!(a) },
+                );
+            }
+            if let Some(r) = override_reason {
+                body.insert("override_reason".into(), json!(r));
+            }
+            let v = cl
+                .patch(&format!("{base}/{}", segment(&id)), &Value::Object(body))
+                .await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                println!(
+                    "step {}: {} — {}",
+                    s(&v["step"]),
+                    s(&v["status"]),
+                    s(&v["title"])
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
+    match c {
+        UserCmd::Create {
+            name,
+            email,
+            groups,
+            admin,
+            pgp_key_file,
+            remote,
+        } => {
+            let pgp_key = pgp_key_file
+                .map(|p| {
+                    std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
+                })
+                .transpose()?;
+            let body = json!({ "name": name, "email": email, "groups": groups, "admin": admin, "pgp_key": pgp_key });
+            let v = client(&remote)?.post("/api/v1/users", &body).await?;
+            if remote.json {
+                println!("{v}")
+            } else {
+                println!("created user {}", s(&v["name"]))
+            }
+        }
+        UserCmd::Token {
+            name,
+            label,
+            remote,
+        } => {
+            let v = client(&remote)?
+                .post(
+                    &format!("/api/v1/users/{}/tokens", segment(&name)),
+                    &json!({ "label": label }),
+                )
+                .await?;
+            if remote.json {
+                println!("{v}")
+            } else {
+                println!("{}", s(&v["token"]))
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn playbook_check(files: Vec<PathBuf>, strict: bool) -> anyhow::Result<i32> {
+    let sources: Vec<(String, String)> = if files.is_empty() {
+        vec![
+            (
+                "built-in security".into(),
+                cordon_service::playbooks::BUILTIN_SECURITY.to_owned(),
+            ),
+            (
+                "built-in operational".into(),
+                cordon_service::playbooks::BUILTIN_OPERATIONAL.to_owned(),
+            ),
+        ]
+    } else {
+        files
+            .iter()
+            .map(|f| {
+                Ok((
+                    f.display().to_string(),
+                    std::fs::read_to_string(f)
+                        .with_context(|| format!("reading {}", f.display()))?,
+                ))
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    let today = crate::clock::today();
+    let mut invalid = false;
+    let mut warnings = 0;
+    for (name, text) in sources {
+        match Playbook::parse(&text) {
+            Err(e) => {
+                invalid = true;
+                eprintln!("error: {name}: {e}");
+            }
+            Ok(p) => {
+                let w = p.review_warnings(today);
+                for line in &w {
+                    eprintln!("warning: {line}");
+                }
+                warnings += w.len();
+                println!(
+                    "{name}: ok ({} steps, reviewed {}, tested {})",
+                    p.steps.len(),
+                    p.last_reviewed.map(|d| d.to_string()).unwrap_or("-".into()),
+                    p.last_tested.map(|d| d.to_string()).unwrap_or("-".into())
+                );
+            }
+        }
+    }
+    Ok(if invalid {
+        2
+    } else if strict && warnings > 0 {
+        1
+    } else {
+        0
+    })
+}

@@ -1,0 +1,264 @@
+//! Layered configuration: built-in defaults → TOML file → `CORDON_*` environment → flags.
+//!
+//! Each layer overrides the one before. Loading is a pure function of its inputs (the file
+//! path, the environment as a list of pairs, the flags), so precedence is tested without
+//! touching the process environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The default config file, read when present and no `--config` is given.
+pub const DEFAULT_CONFIG_FILE: &str = "cordon.toml";
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded database, evidence and indexes live.
+    pub data_dir: PathBuf,
+    /// Address to serve HTTP on; port 0 picks a free port.
+    pub listen: String,
+    /// `sqlite://…` or `postgres://…`; unset: a SQLite file in the data dir.
+    pub database_url: Option<String>,
+    /// The URL people open; default `http://<listen>`.
+    pub public_url: Option<String>,
+    /// The first admin's token, used only when the database is created.
+    pub admin_token: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// Mail domains inside the company.
+    #[serde(deserialize_with = "list_or_csv", default)]
+    pub company_domains: Vec<String>,
+    pub slack_signing_secret: Option<String>,
+    /// The label every incident mail's subject carries.
+    pub subject_label: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./cordon-data"),
+            listen: "127.0.0.1:8077".into(),
+            database_url: None,
+            public_url: None,
+            admin_token: None,
+            smtp_url: None,
+            mail_from: "cordon@localhost".into(),
+            company_domains: Vec::new(),
+            slack_signing_secret: None,
+            subject_label: "Attorney Work Project".into(),
+        }
+    }
+}
+
+// Secrets never reach logs: Debug redacts them.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("database_url", &redact(&self.database_url))
+            .field("public_url", &self.public_url)
+            .field("admin_token", &redact(&self.admin_token))
+            .field("smtp_url", &redact(&self.smtp_url))
+            .field("mail_from", &self.mail_from)
+            .field("company_domains", &self.company_domains)
+            .field("slack_signing_secret", &redact(&self.slack_signing_secret))
+            .field("subject_label", &self.subject_label)
+            .finish()
+    }
+}
+
+fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<String>),
+        Csv(String),
+    }
+    let items = match ListOrCsv::deserialize(d)? {
+        ListOrCsv::List(l) => l,
+        ListOrCsv::Csv(s) => s.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().trim_start_matches('@').to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// The settings a flag can override (`cordon serve --data-dir … --listen …`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+/// The configuration keys read from `CORDON_<KEY>` variables.
+const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "listen",
+    "database_url",
+    "public_url",
+    "admin_token",
+    "smtp_url",
+    "mail_from",
+    "company_domains",
+    "slack_signing_secret",
+    "subject_label",
+];
+
+/// Loads the configuration. `file`: an explicit `--config` (must exist); otherwise
+/// `cordon.toml` in the working directory when present. `env`: the process environment.
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+    flags: &FlagOverrides,
+) -> anyhow::Result<Config> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(path) => {
+            anyhow::ensure!(
+                path.is_file(),
+                "config file {} does not exist",
+                path.display()
+            );
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+            fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_FILE));
+        }
+        None => {}
+    }
+    let from_env: BTreeMap<String, String> = env
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix("CORDON_")?.to_ascii_lowercase();
+            ENV_KEYS.contains(&key.as_str()).then_some((key, v))
+        })
+        .collect();
+    fig = fig
+        .merge(Serialized::defaults(from_env))
+        .merge(Serialized::defaults(flags));
+    let config: Config = fig.extract().context("invalid configuration")?;
+    Ok(config)
+}
+
+impl Config {
+    /// The URL people open: `public_url`, else `http://<listen>`.
+    pub fn public_url_or(&self, listening: &str) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listening}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_file_env_flags_in_that_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cordon.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:1001\"\ndata_dir = \"/from/file\"\nmail_from = \"file@example.com\"\n")
+            .unwrap();
+        let no_flags = FlagOverrides::default();
+
+        let c = load(Some(&file), env(&[]), &no_flags).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1001", "file beats default");
+        assert_eq!(
+            c.subject_label, "Attorney Work Project",
+            "default where nobody says otherwise"
+        );
+
+        let e = env(&[
+            ("CORDON_LISTEN", "127.0.0.1:1002"),
+            ("CORDON_DATA_DIR", "/from/env"),
+            ("PATH", "/bin"),
+        ]);
+        let c = load(Some(&file), e.clone(), &no_flags).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1002", "env beats file");
+        assert_eq!(c.data_dir, PathBuf::from("/from/env"));
+        assert_eq!(
+            c.mail_from, "file@example.com",
+            "file still fills what env leaves"
+        );
+
+        let flags = FlagOverrides {
+            listen: Some("127.0.0.1:1003".into()),
+            ..Default::default()
+        };
+        let c = load(Some(&file), e, &flags).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1003", "flag beats env");
+        assert_eq!(
+            c.data_dir,
+            PathBuf::from("/from/env"),
+            "env still fills what flags leave"
+        );
+    }
+
+    #[test]
+    fn company_domains_from_env_csv_or_file_list() {
+        let c = load(
+            None,
+            env(&[("CORDON_COMPANY_DOMAINS", "Example.com, @corp.example ,")]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.company_domains, ["example.com", "corp.example"]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "company_domains = [\"a.example\", \"B.example\"]\n").unwrap();
+        let c = load(Some(&file), env(&[]), &FlagOverrides::default()).unwrap();
+        assert_eq!(c.company_domains, ["a.example", "b.example"]);
+    }
+
+    #[test]
+    fn bad_config_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
+        let err = format!(
+            "{:#}",
+            load(Some(&file), env(&[]), &FlagOverrides::default()).unwrap_err()
+        );
+        assert!(err.contains("lisen"), "{err}");
+        assert!(
+            load(
+                Some(&dir.path().join("missing.toml")),
+                env(&[]),
+                &FlagOverrides::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = Config {
+            admin_token: Some("cordon_supersecret".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("supersecret"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The `cordon` binary's library half: configuration, wiring and the CLI, so integration tests
+//! can start the real server in-process on port 0.
+
+pub mod cli;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod serve;

@@ -1,0 +1,142 @@
+//! Wiring for `cordon serve`: data dir, store, first-run admin, listener and router.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use cordon_core::clock::Clock;
+use cordon_service::{Cordon, Playbooks};
+use cordon_store::{SqliteStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// The file the generated admin token is written to, inside the data dir.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+/// The embedded database file, inside the data dir.
+pub const SQLITE_FILE: &str = "cordon.db";
+
+/// What the first start did about the admin user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    /// Users existed already.
+    Existing,
+    /// Created with the operator's `CORDON_ADMIN_TOKEN`.
+    FromConfig,
+    /// Created with a generated token, written to this file (mode 0600).
+    Generated(PathBuf),
+}
+
+/// A started server.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub admin: AdminBootstrap,
+    pub cordon: Cordon,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, and waits for the server to end.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.context("server task panicked")??;
+        Ok(())
+    }
+
+    /// Resolves when the server ends on its own (it only does on error).
+    pub async fn finished(&mut self) -> anyhow::Result<()> {
+        (&mut self.task).await.context("server task panicked")??;
+        Ok(())
+    }
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating data dir {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn write_secret_file(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(content.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Opens the configured store.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match config.database_url.as_deref() {
+        None => {
+            let path = config.data_dir.join(SQLITE_FILE);
+            Ok(Arc::new(
+                SqliteStore::open(&path)
+                    .await
+                    .with_context(|| format!("opening {}", path.display()))?,
+            ))
+        }
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(
+            SqliteStore::open_url(url)
+                .await
+                .context("opening the SQLite database")?,
+        )),
+        Some(url) if url.starts_with("postgres:") || url.starts_with("postgresql:") => {
+            bail!(
+                "CORDON_DATABASE_URL: the PostgreSQL backend is not built into this version yet; use sqlite://… or leave it unset"
+            )
+        }
+        Some(_) => bail!("CORDON_DATABASE_URL must start with sqlite:// or postgres://"),
+    }
+}
+
+/// Starts the server: opens the data dir and store, bootstraps the admin, binds and serves.
+pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    create_private_dir(&config.data_dir)?;
+    let store = open_store(config).await?;
+    let cordon = Cordon::new(store, clock, Playbooks::builtin());
+    let admin = match cordon.bootstrap_admin(config.admin_token.clone()).await? {
+        None => AdminBootstrap::Existing,
+        Some(b) if !b.generated => AdminBootstrap::FromConfig,
+        Some(b) => {
+            let path = config.data_dir.join(ADMIN_TOKEN_FILE);
+            write_secret_file(&path, &b.token)?;
+            AdminBootstrap::Generated(path)
+        }
+    };
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = cordon_server::app(cordon.clone());
+    let task = tokio::spawn(cordon_server::serve(listener, app, async move {
+        let _ = rx.await;
+    }));
+    Ok(Running {
+        addr,
+        admin,
+        cordon,
+        shutdown: Some(tx),
+        task,
+    })
+}

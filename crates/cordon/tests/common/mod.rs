@@ -1,0 +1,225 @@
+//! Test helpers: boot the real server in-process on port 0 with a fresh data dir and a manual
+//! clock, and one method per endpoint the tests drive.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cordon::config::Config;
+use cordon::serve::{self, Running};
+use cordon_core::Timestamp;
+use cordon_core::clock::ManualClock;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const ADMIN_TOKEN: &str = "cordon_test_admin_token_0123456789";
+
+pub struct TestApp {
+    pub base: String,
+    pub admin: String,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub config: Config,
+    _dir: tempfile::TempDir,
+    running: Option<Running>,
+}
+
+pub fn start_time() -> Timestamp {
+    "2026-11-27T12:00:00Z".parse().unwrap()
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.join("data"),
+        listen: "127.0.0.1:0".into(),
+        admin_token: Some(ADMIN_TOKEN.into()),
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path());
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let running = serve::start(&config, clock.clone())
+        .await
+        .expect("server starts");
+    TestApp {
+        base: format!("http://{}", running.addr),
+        admin: ADMIN_TOKEN.into(),
+        clock,
+        http: reqwest::Client::new(),
+        data_dir: config.data_dir.clone(),
+        config,
+        _dir: dir,
+        running: Some(running),
+    }
+}
+
+impl TestApp {
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.unwrap();
+        }
+    }
+
+    /// Restarts the server on the same data dir (a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let running = serve::start(&self.config, self.clock.clone())
+            .await
+            .expect("server restarts");
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = res.bytes().await.unwrap();
+        let v = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        if !status.is_success() {
+            assert_eq!(
+                ct, "application/problem+json",
+                "errors are problem documents: {status} {v}"
+            );
+            assert!(v["code"].is_string(), "problem has a code: {v}");
+        }
+        (status, v)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Creates a user and returns a token for them.
+    pub async fn user(&self, name: &str, groups: &[&str]) -> String {
+        let (st, v) = self
+            .post(
+                "/api/v1/users",
+                &self.admin,
+                json!({ "name": name, "email": format!("{name}@example.com"), "groups": groups }),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let (st, v) = self
+            .post(
+                &format!("/api/v1/users/{name}/tokens"),
+                &self.admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn declare(&self, token: &str, title: &str, kind: &str) -> Value {
+        let (st, v) = self
+            .post(
+                "/api/v1/incidents",
+                token,
+                json!({ "title": title, "kind": kind, "severity": "SEV-2" }),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v
+    }
+
+    pub async fn tasks(&self, token: &str, r: &str) -> Vec<Value> {
+        let (st, v) = self
+            .get(&format!("/api/v1/incidents/{r}/tasks"), token)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        v.as_array().unwrap().clone()
+    }
+
+    pub async fn task_id(&self, token: &str, r: &str, step: u64) -> String {
+        let tasks = self.tasks(token, r).await;
+        tasks.iter().find(|t| t["step"] == step).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn set_task(
+        &self,
+        token: &str,
+        r: &str,
+        step: u64,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let id = self.task_id(token, r, step).await;
+        self.patch(&format!("/api/v1/incidents/{r}/tasks/{id}"), token, body)
+            .await
+    }
+
+    pub async fn add_member(
+        &self,
+        token: &str,
+        r: &str,
+        user: &str,
+        role: &str,
+    ) -> (StatusCode, Value) {
+        self.post(
+            &format!("/api/v1/incidents/{r}/members"),
+            token,
+            json!({ "user": user, "role": role }),
+        )
+        .await
+    }
+
+    pub async fn audit_verify(&self) -> Value {
+        let (st, v) = self.get("/api/v1/audit/verify", &self.admin).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        v
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        let (st, v) = self.get("/api/v1/audit?limit=10000", &self.admin).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join(serve::SQLITE_FILE)
+    }
+}
