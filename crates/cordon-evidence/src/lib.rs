@@ -11,7 +11,7 @@
 //!   (see [`store`]).
 //! - [`ingest_stream`] / [`ingest_reader`] run the pipeline: SHA-256 and BLAKE3 (MD5/SHA-1
 //!   on request) in one pass, overlapping the write, with bounded memory.
-//! - [`verify`] re-reads a stored blob and recomputes its digests.
+//! - [`verify()`] re-reads a stored blob and recomputes its digests.
 //!
 //! Invariants: a key is visible only once its bytes are complete, durable and
 //! write-protected; a failed, rejected or cancelled upload leaves nothing visible; stored

@@ -9,7 +9,7 @@ use cordon_core::incident::{
 };
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
-use cordon_store::{NewIncident, StoreError, Viewer};
+use cordon_store::{IncidentLookup, NewIncident, StoreError, Viewer};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -70,14 +70,16 @@ impl Cordon {
         raw_ref: &str,
     ) -> Result<(Incident, Standing)> {
         let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
-        let incident = match r {
-            IncidentRef::Id(id) => self.store.incident(id).await?,
-            IncidentRef::Codename(key) => self.store.incident_by_codename(&key).await?,
-        }
-        .ok_or(ServiceError::NotFound("incident"))?;
-        let standing = Standing {
-            active_roles: self.store.active_roles(incident.id, p.user_id).await?,
+        let lookup = match &r {
+            IncidentRef::Id(id) => IncidentLookup::Id(*id),
+            IncidentRef::Codename(key) => IncidentLookup::Codename(key),
         };
+        let (incident, active_roles) = self
+            .store
+            .incident_for_viewer(lookup, p.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("incident"))?;
+        let standing = Standing { active_roles };
         if can_view(p, &incident, &standing) {
             Ok((incident, standing))
         } else {

@@ -36,6 +36,7 @@ pub struct Cordon {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     playbooks: Arc<Playbooks>,
+    tokens: Arc<users::TokenCache>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -52,6 +53,7 @@ impl Cordon {
             store,
             clock,
             playbooks: Arc::new(playbooks),
+            tokens: Arc::default(),
         }
     }
 

@@ -1,6 +1,11 @@
 //! Users, groups and API tokens, and the first-run admin bootstrap.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use cordon_core::Timestamp;
 use cordon_core::access::Principal;
+use jiff::SignedDuration;
 use cordon_core::user::{User, validate_email, validate_name, validate_pgp_key};
 use cordon_store::NewToken;
 use serde_json::json;
@@ -22,6 +27,35 @@ pub struct NewUser {
     pub pgp_key: Option<String>,
     pub groups: Vec<String>,
     pub admin: bool,
+}
+
+/// How long a resolved token is trusted without asking the store again. Bounds how long a
+/// change to a user's groups (or a revoked token) takes to apply on every node.
+pub const TOKEN_CACHE_TTL: SignedDuration = SignedDuration::from_secs(30);
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// Recently resolved tokens (by hash), so the hot path does not ask the store every request.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCache {
+    entries: Mutex<HashMap<[u8; 32], (Principal, Timestamp)>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &[u8; 32], now: Timestamp) -> Option<Principal> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(hash)
+            .filter(|(_, at)| now.duration_since(*at) < TOKEN_CACHE_TTL && *at <= now)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, hash: [u8; 32], p: Principal, now: Timestamp) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= TOKEN_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(hash, (p, now));
+    }
 }
 
 /// The outcome of the first-run bootstrap.
@@ -47,8 +81,17 @@ impl Cordon {
         if token.is_empty() || token.len() > 256 {
             return Err(ServiceError::Unauthenticated);
         }
-        match self.store.user_by_token_hash(&token_hash(token)).await? {
-            Some(u) => Ok(Principal::from_user(&u)),
+        let hash = token_hash(token);
+        let now = self.clock.now();
+        if let Some(p) = self.tokens.get(&hash, now) {
+            return Ok(p);
+        }
+        match self.store.user_by_token_hash(&hash).await? {
+            Some(u) => {
+                let p = Principal::from_user(&u);
+                self.tokens.put(hash, p.clone(), now);
+                Ok(p)
+            }
             None => Err(ServiceError::Unauthenticated),
         }
     }

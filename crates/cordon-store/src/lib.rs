@@ -61,6 +61,14 @@ pub struct NewIncident {
     pub members: Vec<Membership>,
 }
 
+/// How an incident is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentLookup<'a> {
+    Id(Uuid),
+    /// The normalized codename key; the open incident wins, else the newest closed one.
+    Codename(&'a str),
+}
+
 /// Whose list of incidents is asked for: a privileged viewer (admin, security) sees all; any
 /// other viewer sees unsealed incidents and the sealed ones they are an active member of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +97,9 @@ pub trait Store: Send + Sync + 'static {
     /// and `room` when an open incident is bound to the room.
     async fn create_incident(&self, new: &NewIncident, audit: AuditDraft) -> Result<()>;
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>>;
+    /// One lookup for the hot path: the incident (by id or codename key, as
+    /// [`Store::incident`] and [`Store::incident_by_codename`]) with the roles `viewer` holds in it now.
+    async fn incident_for_viewer(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<(Incident, Vec<Role>)>>;
     /// The open incident with this codename, else the newest closed one.
     async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>>;
     async fn list_incidents(&self, viewer: Viewer, limit: u32) -> Result<Vec<Incident>>;

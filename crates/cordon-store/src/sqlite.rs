@@ -24,7 +24,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use crate::{AuditDraft, AuditEntry, NewIncident, NewToken, Result, Store, StoreError, Viewer};
+use crate::{AuditDraft, AuditEntry, IncidentLookup, NewIncident, NewToken, Result, Store, StoreError, Viewer};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -412,6 +412,39 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_for_viewer(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<(Incident, Vec<Role>)>> {
+        macro_rules! with_roles {
+            ($tail:literal) => {
+                concat!(
+                    "SELECT i.id, i.codename_key, i.kind, i.severity, i.status, i.sealed, i.title, i.description, i.room,
+                            i.playbook, i.created_by, i.created_at, i.updated_at,
+                            (SELECT group_concat(m.role, ',') FROM memberships m
+                             WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL) AS viewer_roles
+                     FROM incidents i ",
+                    $tail
+                )
+            };
+        }
+        const BY_ID: &str = with_roles!("WHERE i.id = $1");
+        const BY_CODENAME: &str =
+            with_roles!("WHERE i.codename_key = $1 ORDER BY i.is_open DESC, i.created_at DESC LIMIT 1");
+        let (q, key) = match by {
+            IncidentLookup::Id(id) => (BY_ID, id.to_string()),
+            IncidentLookup::Codename(k) => (BY_CODENAME, k.to_owned()),
+        };
+        let Some(row) = sqlx::query(q).bind(key).bind(viewer.to_string()).fetch_optional(&self.reader).await? else {
+            return Ok(None);
+        };
+        let roles: Option<String> = row.try_get("viewer_roles")?;
+        let roles = roles
+            .iter()
+            .flat_map(|r| r.split(','))
+            .filter(|r| !r.is_empty())
+            .map(|r| r.parse::<Role>().map_err(StoreError::corrupt))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((incident_from_row(&row)?, roles)))
     }
 
     async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>> {

@@ -10,7 +10,7 @@ use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severi
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
 use cordon_core::user::User;
-use cordon_store::{AuditDraft, NewIncident, NewToken, SqliteStore, Store, StoreError, Viewer};
+use cordon_store::{AuditDraft, IncidentLookup, NewIncident, NewToken, SqliteStore, Store, StoreError, Viewer};
 use uuid::Uuid;
 
 /// Distinct ids without randomness.
@@ -331,6 +331,15 @@ pub async fn story(store: &dyn Store) {
             .unwrap()
     );
     assert!(store.active_roles(inc, alice.id).await.unwrap().is_empty());
+    let (found, mut roles) =
+        store.incident_for_viewer(IncidentLookup::Codename("amber-falcon"), bob.id).await.unwrap().unwrap();
+    roles.sort();
+    assert_eq!((found.id, roles), (inc, vec![Role::IncidentCommander, Role::Reporter]));
+    let (found, roles) = store.incident_for_viewer(IncidentLookup::Id(inc), alice.id).await.unwrap().unwrap();
+    assert_eq!((found.id, roles), (inc, vec![]));
+    let (found, _) = store.incident_for_viewer(IncidentLookup::Id(closed.id), bob.id).await.unwrap().unwrap();
+    assert_eq!(found.status, Status::NotAnIncident);
+    assert!(store.incident_for_viewer(IncidentLookup::Codename("quiet-lake"), bob.id).await.unwrap().is_none());
 
     // the checklist and decisions
     let mut tasks = store.tasks(inc).await.unwrap();

@@ -75,6 +75,9 @@ pub(crate) struct DiagLog {
     max: usize,
     total: u64,
     skipped: u64,
+    /// Highest line already counted as skipped (a line is counted once even if it holds
+    /// several bad records).
+    skipped_through: u64,
 }
 
 impl DiagLog {
@@ -84,11 +87,18 @@ impl DiagLog {
             max,
             total: 0,
             skipped: 0,
+            skipped_through: 0,
         }
     }
 
     /// Records a diagnostic.
-    pub(crate) fn note(&mut self, line: u64, byte_offset: u64, code: DiagnosticCode, message: impl FnOnce() -> String) {
+    pub(crate) fn note(
+        &mut self,
+        line: u64,
+        byte_offset: u64,
+        code: DiagnosticCode,
+        message: impl FnOnce() -> String,
+    ) {
         self.total += 1;
         if self.kept.len() < self.max {
             self.kept.push(Diagnostic {
@@ -109,7 +119,12 @@ impl DiagLog {
         code: DiagnosticCode,
         message: impl FnOnce() -> String,
     ) {
-        self.skipped += lines;
+        let end = line + lines.max(1) - 1;
+        let from = line.max(self.skipped_through + 1);
+        if end >= from {
+            self.skipped += end - from + 1;
+            self.skipped_through = end;
+        }
         self.note(line, byte_offset, code, message);
     }
 

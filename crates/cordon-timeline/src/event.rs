@@ -224,20 +224,19 @@ impl Event {
     /// parsers record (`acct`, `login_user`, …), without duplicates, in that order.
     pub fn users(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::with_capacity(2);
-        let mut add = |u: &str| {
+        let named = self
+            .user
+            .iter()
+            .chain(&self.target_user)
+            .map(String::as_str);
+        let attrs = self
+            .attributes
+            .iter()
+            .filter(|(k, _)| ACCOUNT_ATTRIBUTES.contains(&k.as_ref()))
+            .map(|(_, v)| v.as_str());
+        for u in named.chain(attrs) {
             if !u.is_empty() && !out.contains(&u) {
                 out.push(u);
-            }
-        };
-        if let Some(u) = &self.user {
-            add(u);
-        }
-        if let Some(u) = &self.target_user {
-            add(u);
-        }
-        for (k, v) in &self.attributes {
-            if ACCOUNT_ATTRIBUTES.contains(&k.as_ref()) {
-                add(v);
             }
         }
         out

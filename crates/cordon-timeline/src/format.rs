@@ -96,11 +96,12 @@ impl Format {
             return Some(f);
         }
         Some(match n.as_str() {
-            "rfc3164" | "rfc5424" | "rsyslog" | "auth" | "authlog" | "auth.log" | "secure" => Format::Syslog,
-            "audit" | "audit.log" => Format::Auditd,
-            "nginx" | "apache" | "combined" | "common" | "nginx-access" | "apache-access" | "httpd" => {
-                Format::AccessLog
+            "rfc3164" | "rfc5424" | "rsyslog" | "auth" | "authlog" | "auth.log" | "secure" => {
+                Format::Syslog
             }
+            "audit" | "audit.log" => Format::Auditd,
+            "nginx" | "apache" | "combined" | "common" | "nginx-access" | "apache-access"
+            | "httpd" => Format::AccessLog,
             "postgres" | "pg" | "postgresql-log" => Format::Postgres,
             "mysql" | "mysql-query" | "mysql-general-log" => Format::MysqlGeneral,
             "mysql-slowlog" | "mysql-slow-log" | "slowlog" => Format::MysqlSlow,
@@ -115,7 +116,10 @@ impl Format {
 
     /// Whether the format is JSON (parsed as a stream of JSON objects, not as lines).
     pub fn is_json(self) -> bool {
-        matches!(self, Format::Journald | Format::CloudTrail | Format::JsonLines)
+        matches!(
+            self,
+            Format::Journald | Format::CloudTrail | Format::JsonLines
+        )
     }
 }
 
@@ -156,7 +160,10 @@ pub fn detect_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<Form
             }
         }
     }
-    let (best, score) = scores.iter().enumerate().max_by_key(|(i, s)| (**s, usize::MAX - *i))?;
+    let (best, score) = scores
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, s)| (**s, usize::MAX - *i))?;
     (*score > 0).then_some(CANDIDATES[best])
 }
 
@@ -165,15 +172,24 @@ fn probe(format: Format, line: &str, first: bool) -> bool {
     let b = line.as_bytes();
     match format {
         Format::Auditd => {
-            (line.starts_with("type=") || line.starts_with("node=")) && crate::scan::find(line, "msg=audit(").is_some()
+            (line.starts_with("type=") || line.starts_with("node="))
+                && crate::scan::find(line, "msg=audit(").is_some()
         }
         Format::AccessLog => crate::formats::access::looks_like(line),
         Format::NginxError => {
-            b.len() > 21 && b[4] == b'/' && b[7] == b'/' && b[10] == b' ' && time::hms(b, 11).is_some() && b[19] == b' ' && b[20] == b'['
+            b.len() > 21
+                && b[4] == b'/'
+                && b[7] == b'/'
+                && b[10] == b' '
+                && time::hms(b, 11).is_some()
+                && b[19] == b' '
+                && b[20] == b'['
         }
         Format::Postgres => crate::formats::postgres::looks_like(line),
         Format::MysqlSlow => {
-            line.starts_with("# Time: ") || line.starts_with("# User@Host: ") || line.starts_with("# Query_time: ")
+            line.starts_with("# Time: ")
+                || line.starts_with("# User@Host: ")
+                || line.starts_with("# Query_time: ")
         }
         Format::MysqlGeneral => crate::formats::mysql_general::looks_like(line),
         Format::TimesketchCsv => first && crate::formats::csv::looks_like_header(line),
@@ -199,16 +215,43 @@ mod tests {
     #[test]
     fn detects_each_line_format() {
         let cases: &[(&str, Format)] = &[
-            ("Feb  9 21:19:40 precise32 sshd[8317]: subsystem request for sftp by user vagrant", Format::Syslog),
-            ("2018-08-14T14:30:02.203151+02:00 linux-sqrz systemd[4179]: Stopped target Paths.", Format::Syslog),
-            ("<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - 'su root' failed", Format::Syslog),
-            ("type=USER_END msg=audit(1489519230.178:19600327): user pid=4121 uid=0", Format::Auditd),
-            (r#"::1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209"#, Format::AccessLog),
-            ("2016/10/25 14:49:34 [error] 54053#0: *1 open() failed", Format::NginxError),
-            ("2019-07-23 12:06:24.406 UTC [25] LOG:  00000: database system was interrupted", Format::Postgres),
-            ("2017-07-31 13:36:43 EST [835-1] LOG:  autovacuum launcher started", Format::Postgres),
+            (
+                "Feb  9 21:19:40 precise32 sshd[8317]: subsystem request for sftp by user vagrant",
+                Format::Syslog,
+            ),
+            (
+                "2018-08-14T14:30:02.203151+02:00 linux-sqrz systemd[4179]: Stopped target Paths.",
+                Format::Syslog,
+            ),
+            (
+                "<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - 'su root' failed",
+                Format::Syslog,
+            ),
+            (
+                "type=USER_END msg=audit(1489519230.178:19600327): user pid=4121 uid=0",
+                Format::Auditd,
+            ),
+            (
+                r#"::1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209"#,
+                Format::AccessLog,
+            ),
+            (
+                "2016/10/25 14:49:34 [error] 54053#0: *1 open() failed",
+                Format::NginxError,
+            ),
+            (
+                "2019-07-23 12:06:24.406 UTC [25] LOG:  00000: database system was interrupted",
+                Format::Postgres,
+            ),
+            (
+                "2017-07-31 13:36:43 EST [835-1] LOG:  autovacuum launcher started",
+                Format::Postgres,
+            ),
             ("# User@Host: root[root] @ localhost []", Format::MysqlSlow),
-            ("2019-03-24T16:22:43.836524Z\t    8 Query\tSELECT 1", Format::MysqlGeneral),
+            (
+                "2019-03-24T16:22:43.836524Z\t    8 Query\tSELECT 1",
+                Format::MysqlGeneral,
+            ),
             ("message,datetime,timestamp_desc", Format::TimesketchCsv),
         ];
         for (line, want) in cases {

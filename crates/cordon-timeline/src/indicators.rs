@@ -107,25 +107,42 @@ impl Event {
     }
 
     fn structured_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
-        self.src_ip
-            .into_iter()
-            .chain(self.dst_ip)
-            .chain(self.http.iter().flat_map(|h| h.forwarded_for.iter().copied()))
+        self.src_ip.into_iter().chain(self.dst_ip).chain(
+            self.http
+                .iter()
+                .flat_map(|h| h.forwarded_for.iter().copied()),
+        )
     }
 
+    /// Calls `f` on each text field, skipping fields the message already contains (an
+    /// access-log message is the whole line, URL and user agent included).
     fn for_each_text(&self, mut f: impl FnMut(&str)) {
         f(&self.message);
-        if let Some(h) = &self.http {
-            for t in [&h.url, &h.referrer].into_iter().flatten() {
-                f(t);
+        for t in self.text_fields().skip(1) {
+            if t.len() >= 4 && crate::scan::find(&self.message, t).is_some() {
+                continue;
             }
-        }
-        for t in [&self.query, &self.command_line].into_iter().flatten() {
             f(t);
         }
-        for (_, v) in &self.attributes {
-            f(v);
-        }
+    }
+
+    /// The event's free-text fields, for a full-text index and indicator extraction:
+    /// message, URL, referrer, user agent, query, command line and attribute values.
+    pub fn text_fields(&self) -> impl Iterator<Item = &str> + '_ {
+        let http = self
+            .http
+            .iter()
+            .flat_map(|h| [&h.url, &h.referrer, &h.user_agent])
+            .flatten();
+        std::iter::once(self.message.as_str())
+            .chain(http.map(String::as_str))
+            .chain(
+                [&self.query, &self.command_line]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str),
+            )
+            .chain(self.attributes.iter().map(|(_, v)| v.as_str()))
     }
 }
 
@@ -135,7 +152,8 @@ const fn token_table() -> [bool; 256] {
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'@' | b'-' | b'_' | b'%' | b'+');
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(b, b'.' | b':' | b'@' | b'-' | b'_' | b'%' | b'+');
         c += 1;
     }
     t
@@ -154,24 +172,34 @@ fn scan(text: &str, ips_only: bool, emit: &mut dyn FnMut(Indicator)) {
             continue;
         }
         let start = i;
+        let mut marks = false;
         while i < b.len() && TOKEN[b[i] as usize] {
+            marks |= matches!(b[i], b'.' | b':' | b'@');
             i += 1;
         }
-        classify(&text[start..i], ips_only, emit);
+        // Only dotted, coloned or @ tokens, or hash-sized ones, can be indicators.
+        if marks || (!ips_only && matches!(i - start, 32 | 40 | 64)) {
+            classify(&text[start..i], ips_only, emit);
+        }
     }
 }
 
 fn scan_urls(text: &str, emit: &mut dyn FnMut(Indicator)) {
     let b = text.as_bytes();
-    for pos in memchr::memmem::find_iter(b, b"://") {
+    let mut from = 0;
+    while let Some(pos) = crate::scan::find_bytes(b, b"://", from) {
+        from = pos + 3;
         let mut s = pos;
-        while s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'.' | b'-')) {
+        while s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'.' | b'-'))
+        {
             s -= 1;
         }
         let scheme = &text[s..pos];
-        if !["http", "https", "ftp", "ftps", "sftp", "ws", "wss", "smb", "ldap", "ldaps"]
-            .iter()
-            .any(|k| scheme.eq_ignore_ascii_case(k))
+        if ![
+            "http", "https", "ftp", "ftps", "sftp", "ws", "wss", "smb", "ldap", "ldaps",
+        ]
+        .iter()
+        .any(|k| scheme.eq_ignore_ascii_case(k))
         {
             continue;
         }
@@ -179,11 +207,19 @@ fn scan_urls(text: &str, emit: &mut dyn FnMut(Indicator)) {
         while e < b.len()
             && !b[e].is_ascii_whitespace()
             && !b[e].is_ascii_control()
-            && !matches!(b[e], b'"' | b'\'' | b'<' | b'>' | b'`' | b'|' | b'{' | b'}' | b'\\' | b'^')
+            && !matches!(
+                b[e],
+                b'"' | b'\'' | b'<' | b'>' | b'`' | b'|' | b'{' | b'}' | b'\\' | b'^'
+            )
         {
             e += 1;
         }
-        while e > pos + 3 && matches!(b[e - 1], b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']') {
+        while e > pos + 3
+            && matches!(
+                b[e - 1],
+                b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']'
+            )
+        {
             e -= 1;
         }
         if e <= pos + 3 {
@@ -225,7 +261,11 @@ fn classify(tok: &str, ips_only: bool, emit: &mut dyn FnMut(Indicator)) {
         }
     }
     if dots == 3 {
-        let v4 = if colons == 1 { tok.split_once(':').map_or(tok, |(a, _)| a) } else { tok };
+        let v4 = if colons == 1 {
+            tok.split_once(':').map_or(tok, |(a, _)| a)
+        } else {
+            tok
+        };
         if let Ok(ip) = v4.parse::<std::net::Ipv4Addr>() {
             emit(Indicator::Ip(IpAddr::V4(ip)));
             return;
@@ -253,7 +293,9 @@ fn classify(tok: &str, ips_only: bool, emit: &mut dyn FnMut(Indicator)) {
     if let Some(a) = at {
         let (local, domain) = (&tok[..a], &tok[a + 1..]);
         if !local.is_empty()
-            && local.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
+            && local
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-'))
             && is_domain(domain)
         {
             emit(Indicator::Email(tok.to_ascii_lowercase()));
@@ -288,26 +330,91 @@ pub(crate) fn is_domain(s: &str) -> bool {
 }
 
 fn is_tld(t: &str) -> bool {
-    let t = t.to_ascii_lowercase();
     if t.len() == 2 {
-        return t.bytes().all(|c| c.is_ascii_lowercase()) && !NOT_CC_TLDS.contains(&t.as_str());
+        return t.bytes().all(|c| c.is_ascii_alphabetic())
+            && !NOT_CC_TLDS.iter().any(|x| x.eq_ignore_ascii_case(t));
     }
-    GENERIC_TLDS.contains(&t.as_str())
+    GENERIC_TLDS.iter().any(|x| x.eq_ignore_ascii_case(t))
 }
 
 /// Two-letter endings that are far more often file extensions than country domains in logs.
 const NOT_CC_TLDS: &[&str] = &[
-    "sh", "py", "js", "so", "md", "gz", "pl", "rb", "ts", "cs", "db", "ps", "hs", "bz", "xz", "cc", "mk",
-    "am", "ko", "rs", "jl", "ml", "lo", "la", "hh", "pm", "gs",
+    "sh", "py", "js", "so", "md", "gz", "pl", "rb", "ts", "cs", "db", "ps", "hs", "bz", "xz", "cc",
+    "mk", "am", "ko", "rs", "jl", "ml", "lo", "la", "hh", "pm", "gs",
 ];
 
 const GENERIC_TLDS: &[&str] = &[
-    "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "app", "dev", "cloud",
-    "online", "site", "xyz", "top", "club", "shop", "store", "tech", "live", "news", "blog", "onion",
-    "local", "internal", "lan", "corp", "home", "arpa", "mobi", "asia", "tel", "travel", "aero", "coop",
-    "museum", "jobs", "cat", "website", "space", "icu", "vip", "work", "link", "click", "download",
-    "stream", "host", "fun", "buzz", "rest", "bar", "monster", "cyou", "today", "world", "email",
-    "zip", "mov", "localdomain", "test", "example", "invalid", "amazonaws", "io", "ai", "co", "me",
+    "com",
+    "net",
+    "org",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "info",
+    "biz",
+    "name",
+    "pro",
+    "app",
+    "dev",
+    "cloud",
+    "online",
+    "site",
+    "xyz",
+    "top",
+    "club",
+    "shop",
+    "store",
+    "tech",
+    "live",
+    "news",
+    "blog",
+    "onion",
+    "local",
+    "internal",
+    "lan",
+    "corp",
+    "home",
+    "arpa",
+    "mobi",
+    "asia",
+    "tel",
+    "travel",
+    "aero",
+    "coop",
+    "museum",
+    "jobs",
+    "cat",
+    "website",
+    "space",
+    "icu",
+    "vip",
+    "work",
+    "link",
+    "click",
+    "download",
+    "stream",
+    "host",
+    "fun",
+    "buzz",
+    "rest",
+    "bar",
+    "monster",
+    "cyou",
+    "today",
+    "world",
+    "email",
+    "zip",
+    "mov",
+    "localdomain",
+    "test",
+    "example",
+    "invalid",
+    "amazonaws",
+    "io",
+    "ai",
+    "co",
+    "me",
 ];
 
 #[cfg(test)]
@@ -321,15 +428,39 @@ mod tests {
                  e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 via 2a03:0:10ff::8000 \
                  host tools.google.com file xlog.c:6388 time 12:06:24.406 mac 39:33:99:e9:a0:dc";
         let got = extract_indicators(t);
-        let kinds: Vec<String> = got.iter().map(|i| format!("{}={}", i.kind(), i.value())).collect();
-        assert!(kinds.contains(&"ip=202.109.143.106".to_string()), "{kinds:?}");
-        assert!(kinds.contains(&"url=https://evil.example.com/x.sh?a=1".to_string()), "{kinds:?}");
-        assert!(kinds.contains(&"domain=evil.example.com".to_string()), "{kinds:?}");
-        assert!(kinds.contains(&"email=bob@corp.example.org".to_string()), "{kinds:?}");
-        assert!(kinds.contains(&"md5=d41d8cd98f00b204e9800998ecf8427e".to_string()), "{kinds:?}");
+        let kinds: Vec<String> = got
+            .iter()
+            .map(|i| format!("{}={}", i.kind(), i.value()))
+            .collect();
+        assert!(
+            kinds.contains(&"ip=202.109.143.106".to_string()),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&"url=https://evil.example.com/x.sh?a=1".to_string()),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&"domain=evil.example.com".to_string()),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&"email=bob@corp.example.org".to_string()),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&"md5=d41d8cd98f00b204e9800998ecf8427e".to_string()),
+            "{kinds:?}"
+        );
         assert!(kinds.iter().any(|k| k.starts_with("sha256=")), "{kinds:?}");
-        assert!(kinds.contains(&"ip=2a03:0:10ff::8000".to_string()), "{kinds:?}");
-        assert!(kinds.contains(&"domain=tools.google.com".to_string()), "{kinds:?}");
+        assert!(
+            kinds.contains(&"ip=2a03:0:10ff::8000".to_string()),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&"domain=tools.google.com".to_string()),
+            "{kinds:?}"
+        );
         assert!(!kinds.iter().any(|k| k.contains("xlog")), "{kinds:?}");
         assert!(!kinds.iter().any(|k| k.contains("12:06")), "{kinds:?}");
         assert!(!kinds.iter().any(|k| k.contains("39:33")), "{kinds:?}");

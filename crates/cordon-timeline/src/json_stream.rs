@@ -94,9 +94,13 @@ impl JsonSplitter {
     }
 
     fn malformed(&mut self, diags: &mut DiagLog, why: &'static str) {
-        diags.skip(self.rec_line, self.rec_offset, self.record_lines(), DiagnosticCode::MalformedRecord, || {
-            why.to_string()
-        });
+        diags.skip(
+            self.rec_line,
+            self.rec_offset,
+            self.record_lines(),
+            DiagnosticCode::MalformedRecord,
+            || why.to_string(),
+        );
     }
 
     /// Feeds bytes; calls `on_record(bytes, provenance)` for each complete record.
@@ -118,7 +122,9 @@ impl JsonSplitter {
             if let Some((gl, go)) = self.garbage {
                 if c == b'\n' {
                     self.garbage = None;
-                    diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || "not JSON".to_string());
+                    diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || {
+                        "not JSON".to_string()
+                    });
                     self.line += 1;
                 }
                 continue;
@@ -215,9 +221,13 @@ impl JsonSplitter {
                             };
                             if self.oversize {
                                 let lines = self.record_lines();
-                                diags.skip(self.rec_line, self.rec_offset, lines, DiagnosticCode::RecordTooLarge, || {
-                                    "JSON record larger than the limit".to_string()
-                                });
+                                diags.skip(
+                                    self.rec_line,
+                                    self.rec_offset,
+                                    lines,
+                                    DiagnosticCode::RecordTooLarge,
+                                    || "JSON record larger than the limit".to_string(),
+                                );
                             } else {
                                 on_record(&self.buf, prov, diags);
                             }
@@ -260,16 +270,24 @@ impl JsonSplitter {
         if self.saw_byte_on_line {
             self.lines += 1;
             self.saw_byte_on_line = false;
+        } else {
+            // The input ended with a newline: no further line was started.
+            self.line = self.line.saturating_sub(1).max(1);
         }
         if let Some((gl, go)) = self.garbage.take() {
-            diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || "not JSON".to_string());
+            diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || {
+                "not JSON".to_string()
+            });
         }
         if self.recording {
             self.malformed(diags, "JSON record cut at the end of the input");
         } else if self.wrapper != Wrapper::None || self.in_string {
-            diags.note(self.line, self.offset, DiagnosticCode::MalformedRecord, || {
-                "JSON input ends inside an array or string".to_string()
-            });
+            diags.note(
+                self.line,
+                self.offset,
+                DiagnosticCode::MalformedRecord,
+                || "JSON input ends inside an array or string".to_string(),
+            );
         }
         self.reset();
     }
@@ -278,7 +296,10 @@ impl JsonSplitter {
 /// Whether `buf` is `{"Records":[` up to whitespace.
 fn is_records_prefix(buf: &[u8]) -> bool {
     let mut it = buf.iter().copied().filter(|c| !c.is_ascii_whitespace());
-    b"{\"Records\":[".iter().all(|&want| it.next() == Some(want)) && it.next().is_none()
+    b"{\"Records\":["
+        .iter()
+        .all(|&want| it.next() == Some(want))
+        && it.next().is_none()
 }
 
 #[cfg(test)]
@@ -290,7 +311,9 @@ mod tests {
         let mut diags = DiagLog::new(100);
         let mut out = Vec::new();
         for c in input.chunks(chunk.max(1)) {
-            s.push_bytes(c, &mut diags, &mut |b, p, _| out.push((String::from_utf8_lossy(b).into_owned(), p)));
+            s.push_bytes(c, &mut diags, &mut |b, p, _| {
+                out.push((String::from_utf8_lossy(b).into_owned(), p))
+            });
         }
         s.finish(&mut diags);
         (out, diags)
@@ -304,7 +327,10 @@ mod tests {
             assert_eq!(r[1].0, "{\"b\":[1,{\"c\":2}]}");
             assert_eq!((r[1].1.line, r[1].1.byte_offset), (2, 10));
             assert_eq!(d.total(), 0);
-            let (r, _) = split(b"{ \"Records\" : [ {\"x\":1}, {\"y\":{\"z\":2}} ], \"other\": {\"q\": {}} }", chunk);
+            let (r, _) = split(
+                b"{ \"Records\" : [ {\"x\":1}, {\"y\":{\"z\":2}} ], \"other\": {\"q\": {}} }",
+                chunk,
+            );
             assert_eq!(r.len(), 2, "{r:?}");
             assert_eq!(r[1].0, "{\"y\":{\"z\":2}}");
             let (r, _) = split(b"[\n  {\"a\": 1},\n  {\"a\": 2}\n]\n", chunk);
@@ -314,7 +340,10 @@ mod tests {
 
     #[test]
     fn resynchronises_after_broken_records() {
-        let (r, d) = split(b"{\"a\":\"x\n{\"b\":1}\ngarbage\n{\"c\":{\"d\":1}\n{\"e\":1}\n", 7);
+        let (r, d) = split(
+            b"{\"a\":\"x\n{\"b\":1}\ngarbage\n{\"c\":{\"d\":1}\n{\"e\":1}\n",
+            7,
+        );
         let texts: Vec<&str> = r.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(texts, vec!["{\"b\":1}", "{\"e\":1}"]);
         assert_eq!(d.skipped(), 3);

@@ -44,7 +44,14 @@ impl LineSplitter {
         self.next_line - 1
     }
 
-    fn emit(&mut self, bytes: &[u8], offset: u64, len: u64, truncated: bool, f: &mut dyn FnMut(RawLine)) {
+    fn emit(
+        &mut self,
+        bytes: &[u8],
+        offset: u64,
+        len: u64,
+        truncated: bool,
+        f: &mut dyn FnMut(RawLine),
+    ) {
         let mut bytes = bytes;
         if !truncated && bytes.last() == Some(&b'\r') {
             bytes = &bytes[..bytes.len() - 1];
@@ -119,7 +126,13 @@ mod tests {
         let mut s = LineSplitter::new(max);
         let mut out = Vec::new();
         let mut f = |l: RawLine| {
-            out.push((String::from_utf8_lossy(l.bytes).into_owned(), l.number, l.offset, l.len, l.truncated))
+            out.push((
+                String::from_utf8_lossy(l.bytes).into_owned(),
+                l.number,
+                l.offset,
+                l.len,
+                l.truncated,
+            ))
         };
         for c in data.chunks(chunk) {
             s.push(c, &mut f);

@@ -75,7 +75,10 @@ pub(crate) fn parse_decimal_ns(s: &str, unit_ns: u64) -> Option<u64> {
 /// Parses an IP address, accepting IPv6 in brackets and IPv4-mapped forms.
 #[inline]
 pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
-    let s = s.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(s);
+    let s = s
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(s);
     let b = s.as_bytes();
     if b.len() < 2 || b.len() > 45 {
         return None;
@@ -113,7 +116,29 @@ pub(crate) fn token(s: &str) -> (&str, &str) {
 /// Byte position of `needle` in `hay`.
 #[inline]
 pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
+    find_bytes(hay.as_bytes(), needle.as_bytes(), 0)
+}
+
+/// Position of `needle` in `hay` at or after `from`. One-shot searches in short log lines:
+/// `memchr` for the first byte, then a compare — no searcher set-up per call, which would
+/// cost more than the search itself.
+#[inline]
+pub(crate) fn find_bytes(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let Some(&first) = needle.first() else {
+        return Some(from.min(hay.len()));
+    };
+    let mut i = from;
+    while i < hay.len() {
+        let at = i + memchr::memchr(first, &hay[i..])?;
+        if hay.len() - at < needle.len() {
+            return None;
+        }
+        if &hay[at..at + needle.len()] == needle {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// The value of `key=` in a space-separated `k=v` list, up to the next space; a value in
@@ -121,10 +146,10 @@ pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
 pub(crate) fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let bytes = s.as_bytes();
     let mut from = 0;
-    while let Some(pos) = memchr::memmem::find(&bytes[from..], key.as_bytes()) {
-        let at = from + pos;
+    while let Some(at) = find_bytes(bytes, key.as_bytes(), from) {
         let end = at + key.len();
-        let boundary = at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b',' | b';' | b'\'' | b'(');
+        let boundary =
+            at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b',' | b';' | b'\'' | b'(');
         if boundary && bytes.get(end) == Some(&b'=') {
             let v = &s[end + 1..];
             return Some(take_value(v));
@@ -145,7 +170,7 @@ pub(crate) fn take_value(v: &str) -> &str {
         _ => {
             let end = b
                 .iter()
-                .position(|&c| matches!(c, b' ' | b'\t' | b',' | b';'))
+                .position(|&c| matches!(c, b' ' | b'\t' | b',' | b';' | b'\''))
                 .unwrap_or(b.len());
             &v[..end]
         }
@@ -155,7 +180,7 @@ pub(crate) fn take_value(v: &str) -> &str {
 /// Decodes an upper- or lower-case hex string into text (auditd encodes fields this way).
 pub(crate) fn decode_hex(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    if b.is_empty() || b.len() % 2 != 0 || !b.iter().all(u8::is_ascii_hexdigit) {
+    if b.is_empty() || !b.len().is_multiple_of(2) || !b.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     let mut out = Vec::with_capacity(b.len() / 2);
@@ -192,7 +217,10 @@ mod tests {
         assert_eq!(parse_u64("12a"), None);
         assert_eq!(parse_u64(""), None);
         assert_eq!(parse_u16("70000"), None);
-        assert_eq!(parse_decimal_ns("15.000223", 1_000_000_000), Some(15_000_223_000));
+        assert_eq!(
+            parse_decimal_ns("15.000223", 1_000_000_000),
+            Some(15_000_223_000)
+        );
         assert_eq!(parse_decimal_ns("0.524", 1_000_000), Some(524_000));
         assert_eq!(parse_decimal_ns("x", 1), None);
     }
@@ -218,5 +246,8 @@ mod tests {
         assert_eq!(decode_hex("2F62696E").as_deref(), Some("/bin"));
         assert_eq!(decode_hex("2F6"), None);
         assert_eq!(truncate_str("héllo", 2), "h");
+        assert_eq!(find("abcabd", "abd"), Some(3));
+        assert_eq!(find("ab", "abc"), None);
+        assert_eq!(find_bytes(b"a:  b:  c", b":  ", 2), Some(5));
     }
 }

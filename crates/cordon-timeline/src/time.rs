@@ -199,7 +199,7 @@ pub(crate) enum YearSource {
 impl YearGuess {
     pub(crate) fn new(year: Option<i32>, now: Option<Timestamp>) -> YearGuess {
         let now = now.map(|ts| {
-            let dt = ts.to_zoned(TimeZone::UTC).datetime();
+            let dt = TimeZone::UTC.to_datetime(ts);
             (i32::from(dt.year()), dt.month() as u8)
         });
         YearGuess {
@@ -365,12 +365,19 @@ pub(crate) fn hms(s: &[u8], i: usize) -> Option<(u8, u8, u8)> {
     if s.get(i + 2) != Some(&b':') || s.get(i + 5) != Some(&b':') {
         return None;
     }
-    Some((num2(s, i)? as u8, num2(s, i + 3)? as u8, num2(s, i + 6)? as u8))
+    Some((
+        num2(s, i)? as u8,
+        num2(s, i + 3)? as u8,
+        num2(s, i + 6)? as u8,
+    ))
 }
+
+/// A BSD syslog time: month, day, (hour, minute, second), nanoseconds, bytes used.
+pub(crate) type SyslogTime = (u8, u8, (u8, u8, u8), u32, usize);
 
 /// A BSD syslog time `Mmm dd HH:MM:SS[.frac]` (day space-padded or one digit) at the start of
 /// `s`. Returns month, day, time, nanos and the bytes used.
-pub(crate) fn syslog_time(s: &[u8]) -> Option<(u8, u8, (u8, u8, u8), u32, usize)> {
+pub(crate) fn syslog_time(s: &[u8]) -> Option<SyslogTime> {
     let month = month_abbr(s.get(..3)?)?;
     if s.get(3) != Some(&b' ') {
         return None;
@@ -416,11 +423,11 @@ pub(crate) fn clf_time(s: &[u8]) -> Option<(Civil, Option<i32>, usize)> {
     let (nanos, used) = fraction(s, i);
     i += used;
     let mut offset = None;
-    if s.get(i) == Some(&b' ') {
-        if let Some((off, used)) = numeric_offset(s, i + 1) {
-            offset = Some(off);
-            i += 1 + used;
-        }
+    if s.get(i) == Some(&b' ')
+        && let Some((off, used)) = numeric_offset(s, i + 1)
+    {
+        offset = Some(off);
+        i += 1 + used;
     }
     Some((
         Civil {
@@ -482,12 +489,12 @@ pub(crate) fn parse_zone_name(name: &str) -> Option<TimeZone> {
     if name.eq_ignore_ascii_case("utc") || name == "Z" {
         return Some(TimeZone::UTC);
     }
-    if let Some((off, used)) = numeric_offset(name.as_bytes(), 0) {
-        if used == name.len() {
-            return jiff::tz::Offset::from_seconds(off)
-                .ok()
-                .map(TimeZone::fixed);
-        }
+    if let Some((off, used)) = numeric_offset(name.as_bytes(), 0)
+        && used == name.len()
+    {
+        return jiff::tz::Offset::from_seconds(off)
+            .ok()
+            .map(TimeZone::fixed);
     }
     TimeZone::get(name).ok()
 }
@@ -515,7 +522,7 @@ mod tests {
             let got = c.at_offset(3600).unwrap();
             let want = jiff::civil::date(y as i16, m as i8, d as i8)
                 .at(13, 5, 9, 1)
-                .to_zoned(TimeZone::fixed(jiff::tz::offset(1)))
+                .to_zoned_datetime(TimeZone::fixed(jiff::tz::offset(1)))
                 .unwrap()
                 .timestamp();
             assert_eq!(got, want);
@@ -534,7 +541,11 @@ mod tests {
             nanos: 0,
         };
         assert_eq!(c.at_offset(0), Err(TimeError::Impossible));
-        let c = Civil { month: 13, day: 1, ..c };
+        let c = Civil {
+            month: 13,
+            day: 1,
+            ..c
+        };
         assert_eq!(c.at_offset(0), Err(TimeError::Impossible));
     }
 
@@ -558,7 +569,10 @@ mod tests {
         let (m, d, _, _, n) = syslog_time(b"Apr 4 03:39:57 ---").unwrap();
         assert_eq!((m, d, n), (4, 4, 14));
         let (c, off, n) = clf_time(b"25/Oct/2016:14:49:33 +0200]").unwrap();
-        assert_eq!(c.at_offset(off.unwrap()).unwrap(), ts("2016-10-25T12:49:33Z"));
+        assert_eq!(
+            c.at_offset(off.unwrap()).unwrap(),
+            ts("2016-10-25T12:49:33Z")
+        );
         assert_eq!(n, 26);
     }
 

@@ -17,7 +17,9 @@ use crate::time;
 /// Whether `line` has an access-log time in brackets (used by detection).
 pub(crate) fn looks_like(line: &str) -> bool {
     let b = line.as_bytes();
-    let Some(p) = memchr::memchr(b'[', b) else { return false };
+    let Some(p) = memchr::memchr(b'[', b) else {
+        return false;
+    };
     if p > 0 && b[p - 1] != b' ' {
         return false;
     }
@@ -31,7 +33,9 @@ impl LineFormat for AccessParser {
     fn line(&mut self, line: &Line, cx: &mut Cx) {
         match parse(line, cx) {
             Ok(ev) => cx.emit(ev),
-            Err(Error::Shape(why)) => cx.skip(line, DiagnosticCode::UnparsedLine, || format!("not an access-log line: {why}")),
+            Err(Error::Shape(why)) => cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                format!("not an access-log line: {why}")
+            }),
             Err(Error::Time(t)) => cx.bad_time(line, t),
         }
     }
@@ -61,7 +65,13 @@ fn parse<'a>(line: &Line<'a>, cx: &mut Cx) -> Result<Event, Error<'a>> {
         None => cx.local_time(civil),
     }
     .map_err(|_| Error::Time(time_text))?;
-    let mut ev = cx.event(ts, time_text, EventKind::Http, Format::AccessLog, line.provenance());
+    let mut ev = cx.event(
+        ts,
+        time_text,
+        EventKind::Http,
+        Format::AccessLog,
+        line.provenance(),
+    );
     let mut http = HttpFields::default();
     let rest = text[p + 2 + n..].trim_start_matches(' ');
 
@@ -80,7 +90,9 @@ fn parse<'a>(line: &Line<'a>, cx: &mut Cx) -> Result<Event, Error<'a>> {
         rest
     } else {
         let prefix = text[..p].trim_end();
-        let (head, user) = prefix.rsplit_once(' ').ok_or(Error::Shape("no client, ident and user before [time]"))?;
+        let (head, user) = prefix
+            .rsplit_once(' ')
+            .ok_or(Error::Shape("no client, ident and user before [time]"))?;
         let (addrs, ident) = head.trim_end().rsplit_once(' ').unwrap_or(("", head));
         let addrs = if addrs.is_empty() { ident } else { addrs };
         if user != "-" && !user.is_empty() {
@@ -172,10 +184,15 @@ fn client(ev: &mut Event, http: &mut HttpFields, addrs: &str) {
 
 fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()),
+        IpAddr::V4(v4) => {
+            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified())
+        }
         IpAddr::V6(v6) => {
             let seg0 = v6.segments()[0];
-            !(v6.is_loopback() || v6.is_unspecified() || (seg0 & 0xfe00) == 0xfc00 || (seg0 & 0xffc0) == 0xfe80)
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (seg0 & 0xfe00) == 0xfc00
+                || (seg0 & 0xffc0) == 0xfe80)
         }
     }
 }
@@ -207,7 +224,9 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 /// `METHOD target HTTP/x.y`; anything else is kept as the `request` attribute.
 fn request(ev: &mut Event, http: &mut HttpFields, req: &str) {
     let (method, rest) = token(req);
-    let is_method = !method.is_empty() && method.len() <= 24 && method.bytes().all(|c| c.is_ascii_uppercase() || c == b'_');
+    let is_method = !method.is_empty()
+        && method.len() <= 24
+        && method.bytes().all(|c| c.is_ascii_uppercase() || c == b'_');
     if !is_method || rest.is_empty() {
         if !req.is_empty() && req != "-" {
             ev.push_attribute("request", req);
@@ -229,12 +248,17 @@ mod tests {
     use crate::{Format, ParseOptions, parse_all};
 
     fn parse(text: &str) -> crate::ParseOutput {
-        parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::AccessLog))
+        parse_all(
+            text.as_bytes(),
+            &ParseOptions::new("t").format(Format::AccessLog),
+        )
     }
 
     #[test]
     fn combined_line() {
-        let out = parse("77.179.66.156 - bob [25/Oct/2016:14:49:34 +0200] \"GET /favicon.ico?a=\\\"b\\\" HTTP/1.1\" 404 571 \"http://localhost:8080/\" \"Mozilla/5.0 (X)\"\n");
+        let out = parse(
+            "77.179.66.156 - bob [25/Oct/2016:14:49:34 +0200] \"GET /favicon.ico?a=\\\"b\\\" HTTP/1.1\" 404 571 \"http://localhost:8080/\" \"Mozilla/5.0 (X)\"\n",
+        );
         assert_eq!(out.skipped, 0, "{:?}", out.diagnostics);
         let e = &out.events[0];
         let h = e.http.as_ref().unwrap();
@@ -269,7 +293,9 @@ mod tests {
 
     #[test]
     fn ssl_request_log() {
-        let out = parse("[10/Aug/2018:09:45:56 +0200] 172.30.0.119 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 \"GET /x HTTP/1.1\" 1375\n");
+        let out = parse(
+            "[10/Aug/2018:09:45:56 +0200] 172.30.0.119 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 \"GET /x HTTP/1.1\" 1375\n",
+        );
         let e = &out.events[0];
         assert_eq!(e.src_ip.unwrap().to_string(), "172.30.0.119");
         assert_eq!(e.http.as_ref().unwrap().bytes, Some(1375));

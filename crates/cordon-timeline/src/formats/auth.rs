@@ -7,13 +7,13 @@ use crate::scan::{find, kv, parse_ip, parse_u16, token};
 
 /// Applies the semantics of `program`'s `message` to `ev`.
 pub(crate) fn enrich(ev: &mut Event, program: &str, message: &str) {
-    let msg = strip_repeated(message.trim());
+    let msg = strip_repeated(message.trim_start());
     match program {
         "sshd" | "sshd-session" | "sshd-auth" => sshd(ev, msg),
         "sudo" => sudo(ev, msg),
         "su" => su(ev, msg),
-        "useradd" | "groupadd" | "userdel" | "groupdel" | "usermod" | "groupmod" | "passwd" | "chpasswd" | "gpasswd"
-        | "chage" => account(ev, msg),
+        "useradd" | "groupadd" | "userdel" | "groupdel" | "usermod" | "groupmod" | "passwd"
+        | "chpasswd" | "gpasswd" | "chage" => account(ev, msg),
         "systemd-logind" => logind(ev, msg),
         "CRON" | "cron" | "crond" => cron(ev, msg),
         _ => {}
@@ -25,11 +25,11 @@ pub(crate) fn enrich(ev: &mut Event, program: &str, message: &str) {
 
 /// `message repeated 3 times: [ Failed password for root …]` → the repeated message.
 fn strip_repeated(msg: &str) -> &str {
-    if let Some(rest) = msg.strip_prefix("message repeated ") {
-        if let Some(p) = find(rest, "times: [") {
-            let inner = &rest[p + 8..];
-            return inner.strip_suffix(']').unwrap_or(inner).trim();
-        }
+    if let Some(rest) = msg.strip_prefix("message repeated ")
+        && let Some(p) = find(rest, "times: [")
+    {
+        let inner = &rest[p + 8..];
+        return inner.strip_suffix(']').unwrap_or(inner).trim();
     }
     msg
 }
@@ -98,7 +98,10 @@ fn sshd(ev: &mut Event, msg: &str) {
             ev.push_attribute("ssh_method", method);
             user_from(ev, rest);
         }
-    } else if let Some(rest) = msg.strip_prefix("Invalid user ").or_else(|| msg.strip_prefix("Illegal user ")) {
+    } else if let Some(rest) = msg
+        .strip_prefix("Invalid user ")
+        .or_else(|| msg.strip_prefix("Illegal user "))
+    {
         login(ev, Outcome::Failure);
         ev.push_attribute("ssh_event", "invalid_user");
         match rest.rfind("from ") {
@@ -108,7 +111,9 @@ fn sshd(ev: &mut Event, msg: &str) {
             }
             None => set_user(ev, rest),
         }
-    } else if let Some(rest) = msg.strip_prefix("error: maximum authentication attempts exceeded for ") {
+    } else if let Some(rest) =
+        msg.strip_prefix("error: maximum authentication attempts exceeded for ")
+    {
         login(ev, Outcome::Failure);
         user_from(ev, rest);
     } else if let Some(rest) = msg.strip_prefix("User ") {
@@ -196,8 +201,14 @@ fn sudo(ev: &mut Event, msg: &str) {
     ev.action = Some("sudo".into());
     set_user(ev, user);
     let rest = &msg[p + 3..];
+    if let Some(cont) = rest.strip_prefix("(command continued) ") {
+        // sudo splits long command lines over several log lines.
+        ev.command_line = Some(cont.to_string());
+        ev.push_attribute("continued", "true");
+        return;
+    }
     let (head, command) = match find(rest, "COMMAND=") {
-        Some(c) => (&rest[..c], Some(rest[c + 8..].trim())),
+        Some(c) => (&rest[..c], Some(&rest[c + 8..])),
         None => (rest, None),
     };
     let mut error = None;
@@ -207,13 +218,17 @@ fn sudo(ev: &mut Event, msg: &str) {
             continue;
         }
         match seg.split_once('=') {
-            Some((k, v)) if !k.is_empty() && k.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') => match k {
-                "TTY" => ev.push_attribute("tty", v),
-                "PWD" => ev.push_attribute("pwd", v),
-                "USER" => ev.target_user = Some(v.to_string()),
-                "GROUP" => ev.push_attribute("group", v),
-                other => ev.push_attribute(other.to_ascii_lowercase(), v),
-            },
+            Some((k, v))
+                if !k.is_empty() && k.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') =>
+            {
+                match k {
+                    "TTY" => ev.push_attribute("tty", v),
+                    "PWD" => ev.push_attribute("pwd", v),
+                    "USER" => ev.target_user = Some(v.to_string()),
+                    "GROUP" => ev.push_attribute("group", v),
+                    other => ev.push_attribute(other.to_ascii_lowercase(), v),
+                }
+            }
             _ => error = Some(seg),
         }
     }
@@ -230,7 +245,10 @@ fn sudo(ev: &mut Event, msg: &str) {
 }
 
 fn su(ev: &mut Event, msg: &str) {
-    let (failed, body) = match msg.strip_prefix("FAILED SU ").or_else(|| msg.strip_prefix("FAILED su ")) {
+    let (failed, body) = match msg
+        .strip_prefix("FAILED SU ")
+        .or_else(|| msg.strip_prefix("FAILED su "))
+    {
         Some(b) => (true, b),
         None => (false, msg.strip_prefix("Successful su ").unwrap_or(msg)),
     };
@@ -256,14 +274,22 @@ fn su(ev: &mut Event, msg: &str) {
         }
         ev.kind = EventKind::Authentication;
         ev.action = Some("su".into());
-        ev.outcome = if msg.starts_with('+') { Outcome::Success } else { Outcome::Failure };
+        ev.outcome = if msg.starts_with('+') {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
         return;
     } else {
         return;
     }
     ev.kind = EventKind::Authentication;
     ev.action = Some("su".into());
-    ev.outcome = if failed { Outcome::Failure } else { Outcome::Success };
+    ev.outcome = if failed {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    };
 }
 
 fn account(ev: &mut Event, msg: &str) {
@@ -271,7 +297,12 @@ fn account(ev: &mut Event, msg: &str) {
         if let Some(n) = kv(rest, "name") {
             set_user(ev, n);
         }
-        for (k, name) in [("UID", "uid"), ("GID", "gid"), ("home", "home"), ("shell", "shell")] {
+        for (k, name) in [
+            ("UID", "uid"),
+            ("GID", "gid"),
+            ("home", "home"),
+            ("shell", "shell"),
+        ] {
             if let Some(v) = kv(rest, k) {
                 ev.push_attribute(name, v);
             }
@@ -313,34 +344,35 @@ fn account(ev: &mut Event, msg: &str) {
 }
 
 fn logind(ev: &mut Event, msg: &str) {
-    if let Some(rest) = msg.strip_prefix("New session ") {
-        if let Some(p) = find(rest, " of user ") {
-            set_user(ev, rest[p + 9..].trim_end_matches('.'));
-            ev.kind = EventKind::Authentication;
-            ev.action = Some("session_open".into());
-            ev.outcome = Outcome::Success;
-        }
+    if let Some(rest) = msg.strip_prefix("New session ")
+        && let Some(p) = find(rest, " of user ")
+    {
+        set_user(ev, rest[p + 9..].trim_end_matches('.'));
+        ev.kind = EventKind::Authentication;
+        ev.action = Some("session_open".into());
+        ev.outcome = Outcome::Success;
     }
 }
 
 fn cron(ev: &mut Event, msg: &str) {
     // (root) CMD (command)
-    if let Some(rest) = msg.strip_prefix('(') {
-        if let Some((user, rest)) = rest.split_once(") ") {
-            if let Some(cmd) = rest.strip_prefix("CMD (") {
-                set_user(ev, user);
-                ev.command_line = Some(cmd.strip_suffix(')').unwrap_or(cmd).to_string());
-                ev.kind = EventKind::Process;
-                ev.action = Some("cron_command".into());
-            }
-        }
+    if let Some(rest) = msg.strip_prefix('(')
+        && let Some((user, rest)) = rest.split_once(") ")
+        && let Some(cmd) = rest.strip_prefix("CMD (")
+    {
+        set_user(ev, user);
+        ev.command_line = Some(cmd.strip_suffix(')').unwrap_or(cmd).to_string());
+        ev.kind = EventKind::Process;
+        ev.action = Some("cron_command".into());
     }
 }
 
 /// `pam_xxx(service:type): …` messages of any program.
 fn pam(ev: &mut Event, msg: &str) {
     let Some(p) = find(msg, "pam_") else { return };
-    let Some(close) = find(&msg[p..], "): ") else { return };
+    let Some(close) = find(&msg[p..], "): ") else {
+        return;
+    };
     let text = &msg[p + close + 3..];
     if let Some(rest) = text.strip_prefix("session opened for user ") {
         // user root(uid=0) by vagrant(uid=1000)  |  user alice by (uid=0)
@@ -401,58 +433,117 @@ mod tests {
     use crate::{EventKind, Format, Outcome, ParseOptions, parse_all};
 
     fn one(line: &str) -> crate::Event {
-        let out = parse_all(format!("{line}\n").as_bytes(), &ParseOptions::new("t").year(2017).format(Format::Syslog));
+        let out = parse_all(
+            format!("{line}\n").as_bytes(),
+            &ParseOptions::new("t").year(2017).format(Format::Syslog),
+        );
         assert_eq!(out.events.len(), 1, "{:?}", out.diagnostics);
         out.events.into_iter().next().unwrap()
     }
 
     #[test]
     fn sshd_logins() {
-        let e = one("Feb 21 21:54:44 localhost sshd[3402]: Accepted publickey for vagrant from 10.0.2.2 port 63673 ssh2: RSA 39:33:99:e9");
-        assert_eq!((e.kind, e.outcome), (EventKind::Authentication, Outcome::Success));
+        let e = one(
+            "Feb 21 21:54:44 localhost sshd[3402]: Accepted publickey for vagrant from 10.0.2.2 port 63673 ssh2: RSA 39:33:99:e9",
+        );
+        assert_eq!(
+            (e.kind, e.outcome),
+            (EventKind::Authentication, Outcome::Success)
+        );
         assert_eq!(e.user.as_deref(), Some("vagrant"));
         assert_eq!(e.src_ip.unwrap().to_string(), "10.0.2.2");
         assert_eq!(e.src_port, Some(63673));
         assert_eq!(e.attribute("ssh_signature"), Some("RSA 39:33:99:e9"));
-        let e = one("Feb 20 08:35:22 slave22 sshd[5774]: Failed password for invalid user admin from 116.31.116.24 port 29160 ssh2");
-        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("admin")));
+        let e = one(
+            "Feb 20 08:35:22 slave22 sshd[5774]: Failed password for invalid user admin from 116.31.116.24 port 29160 ssh2",
+        );
+        assert_eq!(
+            (e.outcome, e.user.as_deref()),
+            (Outcome::Failure, Some("admin"))
+        );
         let e = one("Feb 21 21:56:12 localhost sshd[3430]: Invalid user test from 10.0.2.2");
-        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("test")));
+        assert_eq!(
+            (e.outcome, e.user.as_deref()),
+            (Outcome::Failure, Some("test"))
+        );
         assert_eq!(e.src_ip.unwrap().to_string(), "10.0.2.2");
-        let e = one("Feb 20 08:35:22 h sshd[1]: message repeated 2 times: [ Failed password for root from 1.2.3.4 port 22 ssh2]");
-        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("root")));
-        let e = one("Feb 20 08:35:22 h sshd[1]: Connection closed by authenticating user root 1.2.3.4 port 5022 [preauth]");
-        assert_eq!((e.kind, e.user.as_deref(), e.src_port), (EventKind::Ssh, Some("root"), Some(5022)));
-        let e = one("Feb 22 16:45:26 slave22 sshd[2738]: PAM 4 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=202.109.143.106  user=root");
-        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("root")));
+        let e = one(
+            "Feb 20 08:35:22 h sshd[1]: message repeated 2 times: [ Failed password for root from 1.2.3.4 port 22 ssh2]",
+        );
+        assert_eq!(
+            (e.outcome, e.user.as_deref()),
+            (Outcome::Failure, Some("root"))
+        );
+        let e = one(
+            "Feb 20 08:35:22 h sshd[1]: Connection closed by authenticating user root 1.2.3.4 port 5022 [preauth]",
+        );
+        assert_eq!(
+            (e.kind, e.user.as_deref(), e.src_port),
+            (EventKind::Ssh, Some("root"), Some(5022))
+        );
+        let e = one(
+            "Feb 22 16:45:26 slave22 sshd[2738]: PAM 4 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=202.109.143.106  user=root",
+        );
+        assert_eq!(
+            (e.outcome, e.user.as_deref()),
+            (Outcome::Failure, Some("root"))
+        );
         assert_eq!(e.src_ip.unwrap().to_string(), "202.109.143.106");
     }
 
     #[test]
     fn sudo_lines() {
-        let e = one("Feb 24 00:13:02 precise32 sudo:      tsg : user NOT in sudoers ; TTY=pts/1 ; PWD=/home/vagrant ; USER=root ; COMMAND=/bin/ls");
+        let e = one(
+            "Feb 24 00:13:02 precise32 sudo:      tsg : user NOT in sudoers ; TTY=pts/1 ; PWD=/home/vagrant ; USER=root ; COMMAND=/bin/ls",
+        );
         assert_eq!((e.kind, e.outcome), (EventKind::Process, Outcome::Failure));
-        assert_eq!((e.user.as_deref(), e.target_user.as_deref()), (Some("tsg"), Some("root")));
+        assert_eq!(
+            (e.user.as_deref(), e.target_user.as_deref()),
+            (Some("tsg"), Some("root"))
+        );
         assert_eq!(e.command_line.as_deref(), Some("/bin/ls"));
         assert_eq!(e.attribute("error"), Some("user NOT in sudoers"));
         assert_eq!(e.attribute("tty"), Some("pts/1"));
-        let e = one("Feb  9 21:19:40 precise32 sudo:  vagrant : TTY=pts/0 ; PWD=/home/vagrant ; USER=root ; COMMAND=/bin/sh -c echo X; LANG=en_US.UTF-8 /usr/bin/python");
-        assert_eq!(e.command_line.as_deref(), Some("/bin/sh -c echo X; LANG=en_US.UTF-8 /usr/bin/python"));
+        let e = one(
+            "Feb  9 21:19:40 precise32 sudo:  vagrant : TTY=pts/0 ; PWD=/home/vagrant ; USER=root ; COMMAND=/bin/sh -c echo X; LANG=en_US.UTF-8 /usr/bin/python",
+        );
+        assert_eq!(
+            e.command_line.as_deref(),
+            Some("/bin/sh -c echo X; LANG=en_US.UTF-8 /usr/bin/python")
+        );
         assert_eq!(e.attribute("pwd"), Some("/home/vagrant"));
-        let e = one("Feb  9 21:19:40 precise32 sudo: pam_unix(sudo:session): session opened for user root by vagrant(uid=1000)");
-        assert_eq!((e.user.as_deref(), e.target_user.as_deref()), (Some("vagrant"), Some("root")));
+        let e = one(
+            "Feb  9 21:19:40 precise32 sudo: pam_unix(sudo:session): session opened for user root by vagrant(uid=1000)",
+        );
+        assert_eq!(
+            (e.user.as_deref(), e.target_user.as_deref()),
+            (Some("vagrant"), Some("root"))
+        );
     }
 
     #[test]
     fn accounts_and_su() {
-        let e = one("Feb 22 11:47:05 localhost useradd[6995]: new user: name=apache, UID=48, GID=48, home=/usr/share/httpd, shell=/sbin/nologin");
-        assert_eq!((e.action.as_deref(), e.user.as_deref()), (Some("user_add"), Some("apache")));
+        let e = one(
+            "Feb 22 11:47:05 localhost useradd[6995]: new user: name=apache, UID=48, GID=48, home=/usr/share/httpd, shell=/sbin/nologin",
+        );
+        assert_eq!(
+            (e.action.as_deref(), e.user.as_deref()),
+            (Some("user_add"), Some("apache"))
+        );
         assert_eq!(e.attribute("shell"), Some("/sbin/nologin"));
         let e = one("Feb 22 11:47:05 localhost groupadd[6991]: new group: name=apache, GID=48");
         assert_eq!(e.action.as_deref(), Some("group_add"));
         let e = one("Feb 22 11:47:05 h su[1]: (to root) alice on pts/0");
-        assert_eq!((e.user.as_deref(), e.target_user.as_deref()), (Some("alice"), Some("root")));
-        let e = one("Feb 22 11:47:05 h CRON[1]: (root) CMD (cd / && run-parts --report /etc/cron.hourly)");
-        assert_eq!(e.command_line.as_deref(), Some("cd / && run-parts --report /etc/cron.hourly"));
+        assert_eq!(
+            (e.user.as_deref(), e.target_user.as_deref()),
+            (Some("alice"), Some("root"))
+        );
+        let e = one(
+            "Feb 22 11:47:05 h CRON[1]: (root) CMD (cd / && run-parts --report /etc/cron.hourly)",
+        );
+        assert_eq!(
+            e.command_line.as_deref(),
+            Some("cd / && run-parts --report /etc/cron.hourly")
+        );
     }
 }

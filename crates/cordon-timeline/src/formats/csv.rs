@@ -50,15 +50,27 @@ pub(crate) struct CsvParser {
 
 impl CsvParser {
     fn row_done(&mut self, cx: &mut Cx) {
-        let Some(prov) = self.row_start.take() else { return };
+        let Some(prov) = self.row_start.take() else {
+            return;
+        };
         let lines = std::mem::take(&mut self.row_lines);
         let row = std::mem::take(&mut self.row);
         let Some(header) = &self.header else { return };
         let cols = split_row(&row);
         if cols.len() != header.len() {
-            cx.diags.skip(prov.line, prov.byte_offset, lines, DiagnosticCode::MalformedRecord, || {
-                format!("CSV row has {} fields, the header {}", cols.len(), header.len())
-            });
+            cx.diags.skip(
+                prov.line,
+                prov.byte_offset,
+                lines,
+                DiagnosticCode::MalformedRecord,
+                || {
+                    format!(
+                        "CSV row has {} fields, the header {}",
+                        cols.len(),
+                        header.len()
+                    )
+                },
+            );
             return;
         }
         let mut obj = Map::new();
@@ -72,7 +84,13 @@ impl CsvParser {
                 ev.format = Format::TimesketchCsv;
                 cx.emit(ev);
             }
-            Err(why) => cx.diags.skip(prov.line, prov.byte_offset, lines, DiagnosticCode::MalformedRecord, || why),
+            Err(why) => cx.diags.skip(
+                prov.line,
+                prov.byte_offset,
+                lines,
+                DiagnosticCode::MalformedRecord,
+                || why,
+            ),
         }
     }
 }
@@ -84,7 +102,9 @@ impl LineFormat for CsvParser {
                 let cols = split_row(line.text.trim_start_matches('\u{feff}'));
                 self.header = Some(cols.into_iter().map(|c| c.trim().to_string()).collect());
             } else {
-                cx.skip(line, DiagnosticCode::UnparsedLine, || "CSV without a header naming message and datetime".into());
+                cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                    "CSV without a header naming message and datetime".into()
+                });
             }
             return;
         }
@@ -101,9 +121,13 @@ impl LineFormat for CsvParser {
         }
         if self.row.len() + line.text.len() > cx.common.max_event_bytes {
             let prov = self.row_start.take().unwrap_or_else(|| line.provenance());
-            cx.diags.skip(prov.line, prov.byte_offset, self.row_lines + 1, DiagnosticCode::RecordTooLarge, || {
-                "CSV row larger than the limit".into()
-            });
+            cx.diags.skip(
+                prov.line,
+                prov.byte_offset,
+                self.row_lines + 1,
+                DiagnosticCode::RecordTooLarge,
+                || "CSV row larger than the limit".into(),
+            );
             self.row.clear();
             self.row_lines = 0;
             self.quotes_open = false;
@@ -124,6 +148,10 @@ impl LineFormat for CsvParser {
         if self.row_start.is_some() {
             self.row_done(cx);
         }
+    }
+
+    fn wants_blank_lines(&self) -> bool {
+        true
     }
 }
 

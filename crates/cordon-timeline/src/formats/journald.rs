@@ -37,7 +37,10 @@ pub(crate) fn map(v: &Value, prov: Provenance, cx: &mut Cx) -> Result<Event, Str
     ev.message = match v.get("MESSAGE") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(bytes)) => {
-            let raw: Vec<u8> = bytes.iter().filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok())).collect();
+            let raw: Vec<u8> = bytes
+                .iter()
+                .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                .collect();
             String::from_utf8_lossy(&raw).into_owned()
         }
         _ => String::new(),

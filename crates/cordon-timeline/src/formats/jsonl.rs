@@ -43,15 +43,15 @@ pub(crate) fn timestamp(v: &Value, cx: &mut Cx) -> Option<(Timestamp, String)> {
         }
         Value::String(s) => {
             let b = s.trim().as_bytes();
-            if let Some((c, off, used)) = time::iso8601(b) {
-                if used == b.len() || b.get(used) == Some(&b' ') {
-                    let ts = match off {
-                        Some(off) => c.at_offset(off),
-                        None => cx.local_time(c),
-                    }
-                    .ok()?;
-                    return Some((ts, s.clone()));
+            if let Some((c, off, used)) = time::iso8601(b)
+                && (used == b.len() || b.get(used) == Some(&b' '))
+            {
+                let ts = match off {
+                    Some(off) => c.at_offset(off),
+                    None => cx.local_time(c),
                 }
+                .ok()?;
+                return Some((ts, s.clone()));
             }
             if let Some((c, off, _)) = time::clf_time(b) {
                 let ts = match off {
@@ -73,11 +73,14 @@ fn epoch(f: f64, int: Option<i64>) -> Option<Timestamp> {
         return None;
     }
     if let Some(i) = int {
-        return match i {
-            ..100_000_000_000 => Timestamp::from_second(i).ok(),
-            ..100_000_000_000_000 => Timestamp::from_millisecond(i).ok(),
-            ..100_000_000_000_000_000 => Timestamp::from_microsecond(i).ok(),
-            _ => Timestamp::from_nanosecond(i128::from(i)).ok(),
+        return if i < 100_000_000_000 {
+            Timestamp::from_second(i).ok()
+        } else if i < 100_000_000_000_000 {
+            Timestamp::from_millisecond(i).ok()
+        } else if i < 100_000_000_000_000_000 {
+            Timestamp::from_microsecond(i).ok()
+        } else {
+            Timestamp::from_nanosecond(i128::from(i)).ok()
         };
     }
     if f < 1e11 {
@@ -89,30 +92,119 @@ fn epoch(f: f64, int: Option<i64>) -> Option<Timestamp> {
 }
 
 const TIME_KEYS: &[&str] = &[
-    "datetime", "@timestamp", "timestamp", "time", "date", "ts", "eventTime", "_time", "Timestamp", "TimeCreated",
-    "event_time", "time_local", "created_at", "logged_at", "EventTime",
+    "datetime",
+    "@timestamp",
+    "timestamp",
+    "time",
+    "date",
+    "ts",
+    "eventTime",
+    "_time",
+    "Timestamp",
+    "TimeCreated",
+    "event_time",
+    "time_local",
+    "created_at",
+    "logged_at",
+    "EventTime",
 ];
-const MESSAGE_KEYS: &[&str] = &["message", "msg", "MESSAGE", "log", "text", "Message", "description"];
-const HOST_KEYS: &[&str] = &["host.name", "host.hostname", "hostname", "host", "computer", "Computer", "_HOSTNAME", "agent.hostname"];
+const MESSAGE_KEYS: &[&str] = &[
+    "message",
+    "msg",
+    "MESSAGE",
+    "log",
+    "text",
+    "Message",
+    "description",
+];
+const HOST_KEYS: &[&str] = &[
+    "host.name",
+    "host.hostname",
+    "hostname",
+    "host",
+    "computer",
+    "Computer",
+    "_HOSTNAME",
+    "agent.hostname",
+];
 const SRC_IP_KEYS: &[&str] = &[
-    "src_ip", "source.ip", "client.ip", "srcip", "client_ip", "clientip", "clientIP", "remote_addr", "remote_ip", "ip",
-    "src", "sourceIPAddress", "ipAddress", "c-ip", "IpAddress",
+    "src_ip",
+    "source.ip",
+    "client.ip",
+    "srcip",
+    "client_ip",
+    "clientip",
+    "clientIP",
+    "remote_addr",
+    "remote_ip",
+    "ip",
+    "src",
+    "sourceIPAddress",
+    "ipAddress",
+    "c-ip",
+    "IpAddress",
 ];
-const DST_IP_KEYS: &[&str] = &["dst_ip", "destination.ip", "server.ip", "dstip", "dest_ip", "server_ip", "dst", "s-ip"];
+const DST_IP_KEYS: &[&str] = &[
+    "dst_ip",
+    "destination.ip",
+    "server.ip",
+    "dstip",
+    "dest_ip",
+    "server_ip",
+    "dst",
+    "s-ip",
+];
 const USER_KEYS: &[&str] = &[
-    "user", "user.name", "username", "userName", "user_name", "account", "src_user", "UserName", "SubjectUserName",
+    "user",
+    "user.name",
+    "username",
+    "userName",
+    "user_name",
+    "account",
+    "src_user",
+    "UserName",
+    "SubjectUserName",
     "actor",
 ];
-const TARGET_USER_KEYS: &[&str] = &["target_user", "user.target.name", "TargetUserName", "dst_user"];
-const PROCESS_KEYS: &[&str] = &["process.name", "process", "program", "SYSLOG_IDENTIFIER", "appname", "app"];
+const TARGET_USER_KEYS: &[&str] = &[
+    "target_user",
+    "user.target.name",
+    "TargetUserName",
+    "dst_user",
+];
+const PROCESS_KEYS: &[&str] = &[
+    "process.name",
+    "process",
+    "program",
+    "SYSLOG_IDENTIFIER",
+    "appname",
+    "app",
+];
 const PID_KEYS: &[&str] = &["pid", "process.pid", "_PID", "ProcessId"];
-const COMMAND_KEYS: &[&str] = &["command_line", "process.command_line", "cmdline", "command", "CommandLine"];
+const COMMAND_KEYS: &[&str] = &[
+    "command_line",
+    "process.command_line",
+    "cmdline",
+    "command",
+    "CommandLine",
+];
 const QUERY_KEYS: &[&str] = &["query", "statement", "sql", "db.statement"];
 const ACTION_KEYS: &[&str] = &["action", "event.action", "eventName"];
 const OUTCOME_KEYS: &[&str] = &["outcome", "event.outcome", "result"];
 const KEYS_USED: &[&[&str]] = &[
-    TIME_KEYS, MESSAGE_KEYS, HOST_KEYS, SRC_IP_KEYS, DST_IP_KEYS, USER_KEYS, TARGET_USER_KEYS, PROCESS_KEYS, PID_KEYS,
-    COMMAND_KEYS, QUERY_KEYS, ACTION_KEYS, OUTCOME_KEYS,
+    TIME_KEYS,
+    MESSAGE_KEYS,
+    HOST_KEYS,
+    SRC_IP_KEYS,
+    DST_IP_KEYS,
+    USER_KEYS,
+    TARGET_USER_KEYS,
+    PROCESS_KEYS,
+    PID_KEYS,
+    COMMAND_KEYS,
+    QUERY_KEYS,
+    ACTION_KEYS,
+    OUTCOME_KEYS,
 ];
 
 /// Attributes kept per generic record at most, and bytes per attribute value.
@@ -128,9 +220,12 @@ pub(crate) fn map(v: &Value, raw: &[u8], prov: Provenance, cx: &mut Cx) -> Resul
         .iter()
         .find_map(|k| timestamp(get(v, k)?, cx))
         .ok_or_else(|| "JSON record has no readable time field".to_string())?;
-    let kind = get_str(v, &["kind"]).and_then(|k| EventKind::from_name(&k)).unwrap_or(EventKind::Other);
+    let kind = get_str(v, &["kind"])
+        .and_then(|k| EventKind::from_name(&k))
+        .unwrap_or(EventKind::Other);
     let mut ev = cx.event(ts, &time_text, kind, Format::JsonLines, prov);
-    ev.message = get_str(v, MESSAGE_KEYS).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned());
+    ev.message =
+        get_str(v, MESSAGE_KEYS).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned());
     if let Some(h) = get_str(v, HOST_KEYS) {
         ev.host = Some(cx.host(&h));
     }
@@ -154,17 +249,64 @@ pub(crate) fn map(v: &Value, raw: &[u8], prov: Provenance, cx: &mut Cx) -> Resul
         _ => Outcome::Unknown,
     };
     // HTTP fields: Cordon's export nests them under "http"; ECS uses dotted names.
-    let method = get_str(v, &["http.method", "http.request.method", "method", "request_method"]);
-    let url = get_str(v, &["http.url", "url.original", "url", "uri", "request_uri"]);
-    let status = get_str(v, &["http.status", "http.response.status_code", "status", "status_code"]).and_then(|s| s.parse().ok());
+    let method = get_str(
+        v,
+        &[
+            "http.method",
+            "http.request.method",
+            "method",
+            "request_method",
+        ],
+    );
+    let url = get_str(
+        v,
+        &["http.url", "url.original", "url", "uri", "request_uri"],
+    );
+    let status = get_str(
+        v,
+        &[
+            "http.status",
+            "http.response.status_code",
+            "status",
+            "status_code",
+        ],
+    )
+    .and_then(|s| s.parse().ok());
     if method.is_some() || url.is_some() || status.is_some() {
         let h = ev.http_mut();
         h.method = method;
         h.url = url;
         h.status = status;
-        h.bytes = get_str(v, &["http.bytes", "http.response.body.bytes", "bytes", "body_bytes_sent"]).and_then(|s| s.parse().ok());
-        h.referrer = get_str(v, &["http.referrer", "http.request.referrer", "referrer", "referer", "http_referer"]);
-        h.user_agent = get_str(v, &["http.user_agent", "user_agent.original", "user_agent", "http_user_agent", "useragent"]);
+        h.bytes = get_str(
+            v,
+            &[
+                "http.bytes",
+                "http.response.body.bytes",
+                "bytes",
+                "body_bytes_sent",
+            ],
+        )
+        .and_then(|s| s.parse().ok());
+        h.referrer = get_str(
+            v,
+            &[
+                "http.referrer",
+                "http.request.referrer",
+                "referrer",
+                "referer",
+                "http_referer",
+            ],
+        );
+        h.user_agent = get_str(
+            v,
+            &[
+                "http.user_agent",
+                "user_agent.original",
+                "user_agent",
+                "http_user_agent",
+                "useragent",
+            ],
+        );
         if ev.kind == EventKind::Other {
             ev.kind = EventKind::Http;
         }
@@ -194,12 +336,18 @@ fn flatten_into(ev: &mut Event, key: &str, v: &Value, budget: &mut usize) {
         Value::Null => {}
         Value::String(s) => {
             *budget -= 1;
-            ev.push_attribute(key.to_string(), crate::scan::truncate_str(s, MAX_ATTRIBUTE_BYTES));
+            ev.push_attribute(
+                key.to_string(),
+                crate::scan::truncate_str(s, MAX_ATTRIBUTE_BYTES),
+            );
         }
         other => {
             *budget -= 1;
             let t = other.to_string();
-            ev.push_attribute(key.to_string(), crate::scan::truncate_str(&t, MAX_ATTRIBUTE_BYTES));
+            ev.push_attribute(
+                key.to_string(),
+                crate::scan::truncate_str(&t, MAX_ATTRIBUTE_BYTES),
+            );
         }
     }
 }
@@ -208,8 +356,17 @@ fn flatten_into(ev: &mut Event, key: &str, v: &Value, budget: &mut usize) {
 fn is_cordon_field(key: &str) -> bool {
     matches!(
         key,
-        "kind" | "format" | "source" | "time_original" | "provenance" | "http" | "src_port" | "dst_port" | "database"
-            | "duration_ns" | "attributes"
+        "kind"
+            | "format"
+            | "source"
+            | "time_original"
+            | "provenance"
+            | "http"
+            | "src_port"
+            | "dst_port"
+            | "database"
+            | "duration_ns"
+            | "attributes"
     )
 }
 

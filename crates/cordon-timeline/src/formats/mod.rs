@@ -133,12 +133,22 @@ impl Cx<'_> {
     }
 
     /// Records that `lines` lines starting at `line` produced no event.
-    pub(crate) fn skip(&mut self, line: &Line, code: DiagnosticCode, message: impl FnOnce() -> String) {
+    pub(crate) fn skip(
+        &mut self,
+        line: &Line,
+        code: DiagnosticCode,
+        message: impl FnOnce() -> String,
+    ) {
         self.diags.skip(line.number, line.offset, 1, code, message);
     }
 
     /// Records a diagnostic that does not skip anything.
-    pub(crate) fn note(&mut self, line: &Line, code: DiagnosticCode, message: impl FnOnce() -> String) {
+    pub(crate) fn note(
+        &mut self,
+        line: &Line,
+        code: DiagnosticCode,
+        message: impl FnOnce() -> String,
+    ) {
         self.diags.note(line.number, line.offset, code, message);
     }
 
@@ -163,7 +173,9 @@ impl Cx<'_> {
     /// Skips a line whose time is impossible.
     pub(crate) fn bad_time(&mut self, line: &Line, time_text: &str) {
         let t = crate::scan::truncate_str(time_text, 64).to_string();
-        self.skip(line, DiagnosticCode::InvalidTimestamp, || format!("impossible date or time {t:?}"));
+        self.skip(line, DiagnosticCode::InvalidTimestamp, || {
+            format!("impossible date or time {t:?}")
+        });
     }
 }
 
@@ -172,6 +184,11 @@ impl Cx<'_> {
 pub(crate) trait LineFormat: Send {
     fn line(&mut self, line: &Line, cx: &mut Cx);
     fn finish(&mut self, cx: &mut Cx);
+    /// Whether blank lines are passed on (they can belong to a multi-line statement or a
+    /// quoted CSV field); otherwise they are dropped before the parser sees them.
+    fn wants_blank_lines(&self) -> bool {
+        false
+    }
 }
 
 /// The line parser for a line format.
@@ -186,7 +203,9 @@ pub(crate) fn line_parser(format: Format) -> Box<dyn LineFormat> {
         Format::MysqlSlow => Box::new(mysql_slow::MysqlSlowParser::default()),
         Format::TimesketchCsv => Box::new(csv::CsvParser::default()),
         // JSON formats never reach the line path; `Text` is the fallback.
-        Format::Journald | Format::CloudTrail | Format::JsonLines | Format::Text => Box::new(text::TextParser),
+        Format::Journald | Format::CloudTrail | Format::JsonLines | Format::Text => {
+            Box::new(text::TextParser::default())
+        }
     }
 }
 

@@ -17,10 +17,39 @@ use crate::scan::{find, leading_u64, parse_ip};
 use crate::time;
 
 const COMMANDS: &[&str] = &[
-    "Query", "Connect", "Quit", "Init DB", "Execute", "Prepare", "Close stmt", "Reset stmt", "Field List",
-    "Long Data", "Fetch", "Set option", "Change user", "Shutdown", "Statistics", "Processlist", "Kill", "Debug",
-    "Ping", "Time", "Delayed insert", "Binlog Dump", "Binlog Dump GTID", "Table Dump", "Connect Out",
-    "Register Slave", "Refresh", "Create DB", "Drop DB", "Sleep", "Daemon", "Error", "Reset Connection",
+    "Query",
+    "Connect",
+    "Quit",
+    "Init DB",
+    "Execute",
+    "Prepare",
+    "Close stmt",
+    "Reset stmt",
+    "Field List",
+    "Long Data",
+    "Fetch",
+    "Set option",
+    "Change user",
+    "Shutdown",
+    "Statistics",
+    "Processlist",
+    "Kill",
+    "Debug",
+    "Ping",
+    "Time",
+    "Delayed insert",
+    "Binlog Dump",
+    "Binlog Dump GTID",
+    "Table Dump",
+    "Connect Out",
+    "Register Slave",
+    "Refresh",
+    "Create DB",
+    "Drop DB",
+    "Sleep",
+    "Daemon",
+    "Error",
+    "Reset Connection",
 ];
 
 struct Entry<'a> {
@@ -99,7 +128,13 @@ impl MysqlGeneralParser {
             self.last_time = Some((ts, text.to_string()));
         }
         let (ts, text) = self.last_time.as_ref().ok_or("entry before any time")?;
-        let mut ev = cx.event(*ts, text, EventKind::Datastore, Format::MysqlGeneral, line.provenance());
+        let mut ev = cx.event(
+            *ts,
+            text,
+            EventKind::Datastore,
+            Format::MysqlGeneral,
+            line.provenance(),
+        );
         ev.process = Some(cx.program("mysqld"));
         ev.push_attribute("thread_id", e.thread.to_string());
         ev.action = Some(e.command.to_ascii_lowercase().replace(' ', "_").into());
@@ -183,6 +218,9 @@ impl LineFormat for MysqlGeneralParser {
             self.flush(cx);
             return;
         }
+        if t.trim().is_empty() && self.pending.is_none() {
+            return;
+        }
         match entry(t) {
             Some(e) => {
                 self.flush(cx);
@@ -191,7 +229,9 @@ impl LineFormat for MysqlGeneralParser {
                         self.pending = Some(ev);
                         self.pending_full = false;
                     }
-                    Err("impossible timestamp") => cx.bad_time(line, t.split('\t').next().unwrap_or(t)),
+                    Err("impossible timestamp") => {
+                        cx.bad_time(line, t.split('\t').next().unwrap_or(t))
+                    }
                     Err(why) => cx.skip(line, DiagnosticCode::UnparsedLine, || why.to_string()),
                 }
             }
@@ -205,16 +245,24 @@ impl LineFormat for MysqlGeneralParser {
                     }
                     if !ok && !self.pending_full {
                         self.pending_full = true;
-                        cx.note(line, DiagnosticCode::EventTooLarge, || "statement cut at the event size limit".into());
+                        cx.note(line, DiagnosticCode::EventTooLarge, || {
+                            "statement cut at the event size limit".into()
+                        });
                     }
                 }
-                None => cx.skip(line, DiagnosticCode::UnparsedLine, || "not a MySQL general-log entry".into()),
+                None => cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                    "not a MySQL general-log entry".into()
+                }),
             },
         }
     }
 
     fn finish(&mut self, cx: &mut Cx) {
         self.flush(cx);
+    }
+
+    fn wants_blank_lines(&self) -> bool {
+        true
     }
 }
 
@@ -233,14 +281,20 @@ mod tests {
                     161209  4:37:59\t    9 Connect\tAccess denied for user 'root'@'10.0.0.5' (using password: YES)\n\
                     \t\t    8 Query\tCOPY customers\n\
                     2019-03-24T16:22:45.000000Z\t    8 Quit\t\n";
-        let out = parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::MysqlGeneral));
+        let out = parse_all(
+            text.as_bytes(),
+            &ParseOptions::new("t").format(Format::MysqlGeneral),
+        );
         assert_eq!(out.skipped, 0, "{:?}", out.diagnostics);
         let e = &out.events;
         assert_eq!(e.len(), 5);
         assert_eq!(e[0].kind, EventKind::Authentication);
         assert_eq!(e[0].src_ip.unwrap().to_string(), "203.0.113.7");
         assert_eq!(e[1].query.as_deref(), Some("SELECT *\nFROM customers"));
-        assert_eq!((e[1].user.as_deref(), e[1].database.as_deref()), (Some("app"), Some("shop")));
+        assert_eq!(
+            (e[1].user.as_deref(), e[1].database.as_deref()),
+            (Some("app"), Some("shop"))
+        );
         assert_eq!(e[2].outcome, crate::Outcome::Failure);
         assert_eq!(e[2].timestamp.to_string(), "2016-12-09T04:37:59Z");
         assert_eq!(e[3].user.as_deref(), Some("app"));

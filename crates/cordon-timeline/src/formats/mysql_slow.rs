@@ -5,9 +5,9 @@
 
 use jiff::Timestamp;
 
-use super::{Cx, Line, LineFormat, append_bounded, extend_to};
+use super::{Cx, Line, LineFormat, append_bounded};
 use crate::diag::DiagnosticCode;
-use crate::event::{Event, EventKind, Outcome, Provenance};
+use crate::event::{EventKind, Outcome, Provenance};
 use crate::format::Format;
 use crate::scan::{num2, parse_decimal_ns, parse_ip, parse_u64, token};
 use crate::time::{self, Civil};
@@ -16,7 +16,10 @@ use crate::time::{self, Civil};
 pub(crate) fn is_banner(t: &str) -> bool {
     (t.contains(", Version: ") && t.ends_with("started with:"))
         || t.starts_with("Tcp port: ")
-        || (t.starts_with("Time ") && t.contains("Id") && t.contains("Command"))
+        || (t.starts_with("Time")
+            && t.contains("Id")
+            && t.contains("Command")
+            && t.contains("Argument"))
 }
 
 /// MySQL's old `YYMMDD H:MM:SS` time (hour space-padded) at the start of `s`.
@@ -32,7 +35,9 @@ pub(crate) fn yymmdd_time(s: &[u8]) -> Option<(Civil, usize)> {
         i += 1;
     }
     let (h, used) = match (s.get(i), s.get(i + 1)) {
-        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => ((a - b'0') * 10 + (b - b'0'), 2),
+        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => {
+            ((a - b'0') * 10 + (b - b'0'), 2)
+        }
         (Some(a), Some(b':')) if a.is_ascii_digit() => (a - b'0', 1),
         _ => return None,
     };
@@ -85,12 +90,22 @@ impl MysqlSlowParser {
     fn flush(&mut self, cx: &mut Cx) {
         let Some(r) = self.record.take() else { return };
         let Some((ts, time_text)) = r.set_timestamp.or(r.time) else {
-            cx.diags.skip(r.provenance.line, r.provenance.byte_offset, 1, DiagnosticCode::MalformedRecord, || {
-                "slow-log record without a time".into()
-            });
+            cx.diags.skip(
+                r.provenance.line,
+                r.provenance.byte_offset,
+                1,
+                DiagnosticCode::MalformedRecord,
+                || "slow-log record without a time".into(),
+            );
             return;
         };
-        let mut ev = cx.event(ts, &time_text, EventKind::Datastore, Format::MysqlSlow, r.provenance);
+        let mut ev = cx.event(
+            ts,
+            &time_text,
+            EventKind::Datastore,
+            Format::MysqlSlow,
+            r.provenance,
+        );
         ev.process = Some(cx.program("mysqld"));
         ev.action = Some("query".into());
         ev.outcome = Outcome::Unknown;
@@ -142,7 +157,9 @@ impl LineFormat for MysqlSlowParser {
             } else if let Some((c, _)) = yymmdd_time(b) {
                 cx.local_time(c)
             } else {
-                return cx.skip(line, DiagnosticCode::UnparsedLine, || "unreadable # Time: line".into());
+                return cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                    "unreadable # Time: line".into()
+                });
             };
             match parsed {
                 Ok(ts) => self.last_time = Some((ts, rest.trim().to_string())),
@@ -164,7 +181,10 @@ impl LineFormat for MysqlSlowParser {
             };
             let host_part = host_part.trim();
             let (host, ip) = match host_part.find('[') {
-                Some(p) => (host_part[..p].trim(), host_part[p + 1..].trim_end_matches(']').trim()),
+                Some(p) => (
+                    host_part[..p].trim(),
+                    host_part[p + 1..].trim_end_matches(']').trim(),
+                ),
                 None => (host_part, ""),
             };
             if !host.is_empty() {
@@ -189,15 +209,20 @@ impl LineFormat for MysqlSlowParser {
             if t.trim().is_empty() {
                 return;
             }
-            return cx.skip(line, DiagnosticCode::UnparsedLine, || "statement outside a slow-log record".into());
+            return cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                "statement outside a slow-log record".into()
+            });
         };
         extend_to_record(r, line);
         if r.query.is_empty() {
-            if let Some(v) = t.strip_prefix("SET timestamp=").and_then(|v| v.strip_suffix(';')) {
-                if let Some(secs) = parse_u64(v).and_then(|s| i64::try_from(s).ok()) {
-                    if let Ok(ts) = Timestamp::from_second(secs) {
-                        r.set_timestamp = Some((ts, v.to_string()));
-                    }
+            if let Some(v) = t
+                .strip_prefix("SET timestamp=")
+                .and_then(|v| v.strip_suffix(';'))
+            {
+                if let Some(secs) = parse_u64(v).and_then(|s| i64::try_from(s).ok())
+                    && let Ok(ts) = Timestamp::from_second(secs)
+                {
+                    r.set_timestamp = Some((ts, v.to_string()));
                 }
                 return;
             }
@@ -213,12 +238,18 @@ impl LineFormat for MysqlSlowParser {
             r.query.push_str(t);
         } else if !append_bounded(&mut r.query, t, cx.common.max_event_bytes) && !r.full {
             r.full = true;
-            cx.note(line, DiagnosticCode::EventTooLarge, || "statement cut at the event size limit".into());
+            cx.note(line, DiagnosticCode::EventTooLarge, || {
+                "statement cut at the event size limit".into()
+            });
         }
     }
 
     fn finish(&mut self, cx: &mut Cx) {
         self.flush(cx);
+    }
+
+    fn wants_blank_lines(&self) -> bool {
+        true
     }
 }
 
@@ -228,6 +259,10 @@ fn extend_to_record(r: &mut Record, line: &Line) {
 
 /// `# Query_time: 2.000652  Lock_time: 0.000000  Rows_sent: 1 …` and similar header lines.
 fn header_pairs(r: &mut Record, s: &str) {
+    // Repeated header lines must not grow a record without bound.
+    if r.extra.len() >= 32 {
+        return;
+    }
     let mut rest = s.trim();
     while !rest.is_empty() {
         let Some(colon) = rest.find(": ") else { break };
@@ -275,7 +310,10 @@ mod tests {
                     use other;\n\
                     select 1\n\
                     AS foo;\n";
-        let out = parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::MysqlSlow));
+        let out = parse_all(
+            text.as_bytes(),
+            &ParseOptions::new("t").format(Format::MysqlSlow),
+        );
         assert_eq!(out.skipped, 0, "{:?}", out.diagnostics);
         let e = &out.events;
         assert_eq!(e.len(), 2);

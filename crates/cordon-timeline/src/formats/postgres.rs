@@ -11,17 +11,38 @@ use super::{Cx, Line, LineFormat, append_bounded, extend_to};
 use crate::diag::DiagnosticCode;
 use crate::event::{Event, EventKind, Outcome};
 use crate::format::Format;
-use crate::scan::{find, kv, parse_decimal_ns, parse_ip, parse_ip_port, parse_u16, parse_u32, token};
+use crate::scan::{
+    find, kv, parse_decimal_ns, parse_ip, parse_ip_port, parse_u16, parse_u32, token,
+};
 use crate::time;
 
 const LEVELS: &[&str] = &[
-    "LOG", "ERROR", "FATAL", "PANIC", "WARNING", "NOTICE", "INFO", "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4",
-    "DEBUG5", "DETAIL", "HINT", "QUERY", "CONTEXT", "LOCATION", "STATEMENT",
+    "LOG",
+    "ERROR",
+    "FATAL",
+    "PANIC",
+    "WARNING",
+    "NOTICE",
+    "INFO",
+    "DEBUG",
+    "DEBUG1",
+    "DEBUG2",
+    "DEBUG3",
+    "DEBUG4",
+    "DEBUG5",
+    "DETAIL",
+    "HINT",
+    "QUERY",
+    "CONTEXT",
+    "LOCATION",
+    "STATEMENT",
 ];
 
 /// Where the `LEVEL:  ` marker is: level text, its start, and where the message starts.
 fn find_level(s: &str) -> Option<(&str, usize, usize)> {
-    for pos in memchr::memmem::find_iter(s.as_bytes(), b":  ") {
+    let mut from = 0;
+    while let Some(pos) = crate::scan::find_bytes(s.as_bytes(), b":  ", from) {
+        from = pos + 1;
         let word_start = s[..pos].rfind([' ', ']', '\t']).map_or(0, |p| p + 1);
         let word = &s[word_start..pos];
         if LEVELS.contains(&word) {
@@ -75,8 +96,14 @@ impl PostgresParser {
         let mut prefix = text[n + 1..level_at].trim_end();
         // Zone: an abbreviation or numeric offset right after the time.
         let (zone, after_zone) = token(prefix);
-        let offset = if zone.starts_with('[') { None } else { time::zone_abbreviation(zone) };
-        let time_end = if offset.is_some() || (!zone.starts_with('[') && zone.bytes().all(|c| c.is_ascii_alphabetic())) {
+        let offset = if zone.starts_with('[') {
+            None
+        } else {
+            time::zone_abbreviation(zone)
+        };
+        let time_end = if offset.is_some()
+            || (!zone.starts_with('[') && zone.bytes().all(|c| c.is_ascii_alphabetic()))
+        {
             prefix = after_zone;
             n + 1 + zone.len()
         } else {
@@ -90,7 +117,13 @@ impl PostgresParser {
         let Ok(ts) = ts else {
             return Err("impossible timestamp");
         };
-        let mut ev = cx.event(ts, time_text, EventKind::Datastore, Format::Postgres, line.provenance());
+        let mut ev = cx.event(
+            ts,
+            time_text,
+            EventKind::Datastore,
+            Format::Postgres,
+            line.provenance(),
+        );
         ev.process = Some(cx.program("postgres"));
         ev.push_attribute("level", level);
 
@@ -116,8 +149,12 @@ impl PostgresParser {
             } else if t.contains('=') {
                 for part in t.split(',') {
                     match part.split_once('=') {
-                        Some(("user", v)) if !v.is_empty() && v != "[unknown]" => ev.user = Some(v.to_string()),
-                        Some(("db", v)) if !v.is_empty() && v != "[unknown]" => ev.database = Some(v.to_string()),
+                        Some(("user", v)) if !v.is_empty() && v != "[unknown]" => {
+                            ev.user = Some(v.to_string())
+                        }
+                        Some(("db", v)) if !v.is_empty() && v != "[unknown]" => {
+                            ev.database = Some(v.to_string())
+                        }
                         Some(("client" | "host", v)) => {
                             ev.src_ip = client_ip(v);
                         }
@@ -132,7 +169,11 @@ impl PostgresParser {
 
         let mut msg = &text[msg_at..];
         // SQLSTATE in verbose mode: `00000: `.
-        if msg.len() > 7 && msg.as_bytes()[5] == b':' && msg.as_bytes()[6] == b' ' && msg.as_bytes()[..5].iter().all(u8::is_ascii_alphanumeric) {
+        if msg.len() > 7
+            && msg.as_bytes()[5] == b':'
+            && msg.as_bytes()[6] == b' '
+            && msg.as_bytes()[..5].iter().all(u8::is_ascii_alphanumeric)
+        {
             ev.push_attribute("error_code", &msg[..5]);
             msg = &msg[7..];
         }
@@ -158,7 +199,10 @@ impl PostgresParser {
         if let Some(q) = m.strip_prefix("statement: ") {
             ev.query = Some(q.to_string());
             ev.action = Some("query".into());
-        } else if let Some(p) = ["execute ", "parse ", "bind "].iter().find(|p| m.starts_with(**p)) {
+        } else if let Some(p) = ["execute ", "parse ", "bind "]
+            .iter()
+            .find(|p| m.starts_with(**p))
+        {
             if let Some(c) = find(m, ": ") {
                 ev.query = Some(m[c + 2..].to_string());
                 ev.action = Some(p.trim_end().to_string().into());
@@ -225,14 +269,14 @@ impl PostgresParser {
                 self.sessions.remove(&pid);
             }
         }
-        if let Some(pid) = ev.pid {
-            if let Some(s) = self.sessions.get(&pid) {
-                if ev.user.is_none() {
-                    ev.user.clone_from(&s.user);
-                }
-                if ev.database.is_none() {
-                    ev.database.clone_from(&s.database);
-                }
+        if let Some(pid) = ev.pid
+            && let Some(s) = self.sessions.get(&pid)
+        {
+            if ev.user.is_none() {
+                ev.user.clone_from(&s.user);
+            }
+            if ev.database.is_none() {
+                ev.database.clone_from(&s.database);
             }
         }
     }
@@ -246,21 +290,24 @@ fn client_ip(s: &str) -> Option<std::net::IpAddr> {
 
 impl LineFormat for PostgresParser {
     fn line(&mut self, line: &Line, cx: &mut Cx) {
+        if line.text.trim().is_empty() && self.pending.is_none() {
+            return;
+        }
         let is_start = starts_with_time(line.text.as_bytes()).is_some();
-        if !is_start {
-            if let Some(ev) = &mut self.pending {
-                extend_to(ev, line);
-                let limit = cx.common.max_event_bytes;
-                let mut ok = append_bounded(&mut ev.message, line.text, limit);
-                if let Some(q) = &mut ev.query {
-                    ok &= append_bounded(q, line.text, limit);
-                }
-                if !ok && !self.pending_full {
-                    self.pending_full = true;
-                    cx.note(line, DiagnosticCode::EventTooLarge, || "multi-line statement cut at the event size limit".into());
-                }
-                return;
+        if !is_start && let Some(ev) = &mut self.pending {
+            extend_to(ev, line);
+            let limit = cx.common.max_event_bytes;
+            let mut ok = append_bounded(&mut ev.message, line.text, limit);
+            if let Some(q) = &mut ev.query {
+                ok &= append_bounded(q, line.text, limit);
             }
+            if !ok && !self.pending_full {
+                self.pending_full = true;
+                cx.note(line, DiagnosticCode::EventTooLarge, || {
+                    "multi-line statement cut at the event size limit".into()
+                });
+            }
+            return;
         }
         self.flush(cx);
         match self.start(line, cx) {
@@ -268,13 +315,21 @@ impl LineFormat for PostgresParser {
                 self.pending = Some(ev);
                 self.pending_full = false;
             }
-            Err("impossible timestamp") => cx.bad_time(line, line.text.get(..23).unwrap_or(line.text)),
-            Err(why) => cx.skip(line, DiagnosticCode::UnparsedLine, || format!("not a PostgreSQL log line: {why}")),
+            Err("impossible timestamp") => {
+                cx.bad_time(line, line.text.get(..23).unwrap_or(line.text))
+            }
+            Err(why) => cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                format!("not a PostgreSQL log line: {why}")
+            }),
         }
     }
 
     fn finish(&mut self, cx: &mut Cx) {
         self.flush(cx);
+    }
+
+    fn wants_blank_lines(&self) -> bool {
+        true
     }
 }
 
@@ -283,7 +338,10 @@ mod tests {
     use crate::{EventKind, Format, ParseOptions, parse_all};
 
     fn parse(text: &str) -> crate::ParseOutput {
-        parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::Postgres))
+        parse_all(
+            text.as_bytes(),
+            &ParseOptions::new("t").format(Format::Postgres),
+        )
     }
 
     #[test]
@@ -304,8 +362,14 @@ mod tests {
         assert_eq!(e[0].attribute("error_code"), Some("00000"));
         assert_eq!(e[1].timestamp.to_string(), "2017-07-31T11:36:43.557Z");
         assert_eq!(e[1].duration_ns, Some(37_118_000));
-        assert_eq!(e[1].query.as_deref(), Some("SELECT d.datname as \"Name\",\n\t       pg_catalog.x\n\tORDER BY 1;"));
-        assert_eq!((e[1].user.as_deref(), e[1].database.as_deref()), (Some("postgres"), Some("postgres")));
+        assert_eq!(
+            e[1].query.as_deref(),
+            Some("SELECT d.datname as \"Name\",\n\t       pg_catalog.x\n\tORDER BY 1;")
+        );
+        assert_eq!(
+            (e[1].user.as_deref(), e[1].database.as_deref()),
+            (Some("postgres"), Some("postgres"))
+        );
         assert_eq!(e[1].kind, EventKind::Datastore);
         assert_eq!(e[2].time_original, "2017-07-31 13:36:43 EST");
         assert_eq!(e[2].timestamp.to_string(), "2017-07-31T18:36:43Z");

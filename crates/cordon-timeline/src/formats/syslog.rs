@@ -27,12 +27,12 @@ pub(crate) fn looks_like(line: &str) -> bool {
 }
 
 fn skip_pri(b: &[u8]) -> &[u8] {
-    if b.first() == Some(&b'<') {
-        if let Some(end) = b.iter().take(5).position(|&c| c == b'>') {
-            if end > 1 && b[1..end].iter().all(u8::is_ascii_digit) {
-                return &b[end + 1..];
-            }
-        }
+    if b.first() == Some(&b'<')
+        && let Some(end) = b.iter().take(5).position(|&c| c == b'>')
+        && end > 1
+        && b[1..end].iter().all(u8::is_ascii_digit)
+    {
+        return &b[end + 1..];
     }
     b
 }
@@ -55,40 +55,45 @@ pub(crate) enum HeaderError<'a> {
 }
 
 /// Parses the header of a syslog line in any of the three forms.
-pub(crate) fn parse_header<'a>(text: &'a str, line: &Line, cx: &mut Cx) -> Result<Header<'a>, HeaderError<'a>> {
+pub(crate) fn parse_header<'a>(
+    text: &'a str,
+    line: &Line,
+    cx: &mut Cx,
+) -> Result<Header<'a>, HeaderError<'a>> {
     let start = text.len() - skip_pri(text.as_bytes()).len();
     let s = &text[start..];
     let b = s.as_bytes();
     if b.starts_with(b"1 ") {
         return rfc5424(&s[2..], cx);
     }
-    let (timestamp, time_len) = if let Some((month, day, (h, m, sec), nanos, n)) = time::syslog_time(b) {
-        let year = cx.year_for(month, line);
-        let c = Civil {
-            year,
-            month,
-            day,
-            hour: h,
-            minute: m,
-            second: sec,
-            nanos,
+    let (timestamp, time_len) =
+        if let Some((month, day, (h, m, sec), nanos, n)) = time::syslog_time(b) {
+            let year = cx.year_for(month, line);
+            let c = Civil {
+                year,
+                month,
+                day,
+                hour: h,
+                minute: m,
+                second: sec,
+                nanos,
+            };
+            match cx.local_time(c) {
+                Ok(ts) => (ts, n),
+                Err(_) => return Err(HeaderError::BadTime(&s[..n])),
+            }
+        } else if let Some((c, off, n)) = time::iso8601(b) {
+            let ts = match off {
+                Some(off) => c.at_offset(off),
+                None => cx.local_time(c),
+            };
+            match ts {
+                Ok(ts) => (ts, n),
+                Err(_) => return Err(HeaderError::BadTime(&s[..n])),
+            }
+        } else {
+            return Err(HeaderError::NotSyslog);
         };
-        match cx.local_time(c) {
-            Ok(ts) => (ts, n),
-            Err(_) => return Err(HeaderError::BadTime(&s[..n])),
-        }
-    } else if let Some((c, off, n)) = time::iso8601(b) {
-        let ts = match off {
-            Some(off) => c.at_offset(off),
-            None => cx.local_time(c),
-        };
-        match ts {
-            Ok(ts) => (ts, n),
-            Err(_) => return Err(HeaderError::BadTime(&s[..n])),
-        }
-    } else {
-        return Err(HeaderError::NotSyslog);
-    };
     if b.get(time_len) != Some(&b' ') {
         return Err(HeaderError::NotSyslog);
     }
@@ -107,34 +112,47 @@ pub(crate) fn parse_header<'a>(text: &'a str, line: &Line, cx: &mut Cx) -> Resul
     })
 }
 
-/// Splits `host prog[pid]: message`; host and tag are each optional, as in Filebeat's grok.
+/// Splits `host prog[pid]: message` as Filebeat's grok does: the host is the first token if
+/// it is a host name; the tag is everything up to the first `": "` (it may contain spaces,
+/// as macOS's `Google Chrome[85294]:` does) with an optional `[pid]`. Without a host and a
+/// tag the whole rest is the message — except for a first token that is itself a tag.
 fn host_tag_message(rest: &str) -> (Option<&str>, Option<&str>, Option<u32>, &str) {
     let (t1, after1) = token(rest);
-    if let Some((prog, pid)) = tag(t1) {
-        return (None, Some(prog), pid, after1);
+    if let Some((prog, pid)) = t1.strip_suffix(':').and_then(tag) {
+        let msg = &rest[t1.len()..];
+        return (None, Some(prog), pid, msg.strip_prefix(' ').unwrap_or(msg));
     }
     if !is_hostname(t1) {
         return (None, None, None, rest);
     }
-    let (t2, after2) = token(after1);
-    match tag(t2) {
-        Some((prog, pid)) => (Some(t1), Some(prog), pid, after2),
+    let end = match crate::scan::find(after1, ": ") {
+        Some(p) => Some((p, p + 2)),
+        None => after1
+            .ends_with(':')
+            .then(|| (after1.len() - 1, after1.len())),
+    };
+    match end
+        .filter(|(p, _)| *p <= MAX_TAG)
+        .and_then(|(p, m)| Some((tag(&after1[..p])?, m)))
+    {
+        Some(((prog, pid), m)) => (Some(t1), Some(prog), pid, &after1[m..]),
         None => (Some(t1), None, None, after1),
     }
 }
 
-/// `prog:` or `prog[pid]:` → program and pid.
+/// Longest tag accepted.
+const MAX_TAG: usize = 256;
+
+/// `prog` or `prog[pid]` → program and pid.
 fn tag(t: &str) -> Option<(&str, Option<u32>)> {
-    let t = t.strip_suffix(':')?;
-    if t.is_empty() || t.len() > 96 {
+    if t.is_empty() || t.len() > MAX_TAG || t.starts_with(' ') {
         return None;
     }
-    if let Some(inner) = t.strip_suffix(']') {
-        if let Some((prog, pid)) = inner.rsplit_once('[') {
-            if !prog.is_empty() {
-                return Some((prog, parse_u32(pid)));
-            }
-        }
+    if let Some(inner) = t.strip_suffix(']')
+        && let Some((prog, pid)) = inner.rsplit_once('[')
+        && let (false, Some(pid)) = (prog.is_empty(), parse_u32(pid))
+    {
+        return Some((prog, Some(pid)));
     }
     Some((t, None))
 }
@@ -144,7 +162,8 @@ fn is_hostname(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 255
         && b[0].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':'))
 }
 
 fn rfc5424<'a>(s: &'a str, cx: &mut Cx) -> Result<Header<'a>, HeaderError<'a>> {
@@ -227,15 +246,19 @@ impl SyslogParser {
 impl LineFormat for SyslogParser {
     fn line(&mut self, line: &Line, cx: &mut Cx) {
         let text = line.text;
-        if text.starts_with([' ', '\t']) {
-            if let Some(ev) = &mut self.pending {
-                extend_to(ev, line);
-                if !append_bounded(&mut ev.message, text, cx.common.max_event_bytes) && !self.pending_full {
-                    self.pending_full = true;
-                    cx.note(line, DiagnosticCode::EventTooLarge, || "multi-line message cut at the event size limit".into());
-                }
-                return;
+        if text.starts_with([' ', '\t'])
+            && let Some(ev) = &mut self.pending
+        {
+            extend_to(ev, line);
+            if !append_bounded(&mut ev.message, text, cx.common.max_event_bytes)
+                && !self.pending_full
+            {
+                self.pending_full = true;
+                cx.note(line, DiagnosticCode::EventTooLarge, || {
+                    "multi-line message cut at the event size limit".into()
+                });
             }
+            return;
         }
         self.flush(cx);
         match parse_header(text, line, cx) {
@@ -245,9 +268,9 @@ impl LineFormat for SyslogParser {
                 self.pending_full = false;
             }
             Err(HeaderError::BadTime(t)) => cx.bad_time(line, t),
-            Err(HeaderError::NotSyslog) => {
-                cx.skip(line, DiagnosticCode::UnparsedLine, || "not a syslog line".into())
-            }
+            Err(HeaderError::NotSyslog) => cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                "not a syslog line".into()
+            }),
         }
     }
 
@@ -258,7 +281,13 @@ impl LineFormat for SyslogParser {
 
 /// Builds the event of a syslog header and applies auth semantics.
 pub(crate) fn build(h: Header, format: Format, line: &Line, cx: &mut Cx) -> Event {
-    let mut ev = cx.event(h.timestamp, h.time_text, EventKind::Other, format, line.provenance());
+    let mut ev = cx.event(
+        h.timestamp,
+        h.time_text,
+        EventKind::Other,
+        format,
+        line.provenance(),
+    );
     if let Some(host) = h.host {
         ev.host = Some(cx.host(host));
     }
@@ -282,7 +311,10 @@ mod tests {
     use crate::{Format, ParseOptions, parse_all};
 
     fn parse(text: &str) -> crate::ParseOutput {
-        parse_all(text.as_bytes(), &ParseOptions::new("t").year(2017).format(Format::Syslog))
+        parse_all(
+            text.as_bytes(),
+            &ParseOptions::new("t").year(2017).format(Format::Syslog),
+        )
     }
 
     #[test]
@@ -298,7 +330,10 @@ mod tests {
         assert_eq!(e.len(), 4);
         assert_eq!(e[0].timestamp.to_string(), "2017-02-09T21:19:40Z");
         assert_eq!(e[0].host.as_deref(), Some("precise32"));
-        assert_eq!((e[0].process.as_deref(), e[0].pid), (Some("sshd"), Some(8317)));
+        assert_eq!(
+            (e[0].process.as_deref(), e[0].pid),
+            (Some("sshd"), Some(8317))
+        );
         assert_eq!(e[1].timestamp.to_string(), "2018-08-14T12:30:02.203151Z");
         assert_eq!(e[2].host.as_deref(), Some("mymachine.example.com"));
         assert_eq!(e[2].process.as_deref(), Some("su"));
@@ -324,13 +359,19 @@ mod tests {
         let out = parse("Feb 30 10:00:00 h app: x\nFeb 28 10:00:00 h app: y\n");
         assert_eq!(out.events.len(), 1);
         assert_eq!(out.skipped, 1);
-        assert_eq!(out.diagnostics[0].code, crate::DiagnosticCode::InvalidTimestamp);
+        assert_eq!(
+            out.diagnostics[0].code,
+            crate::DiagnosticCode::InvalidTimestamp
+        );
         assert_eq!(out.diagnostics[0].line, 1);
     }
 
     #[test]
     fn zone_hint_applies_to_local_times() {
-        let opts = ParseOptions::new("t").year(2017).tz_name("Europe/Berlin").unwrap();
+        let opts = ParseOptions::new("t")
+            .year(2017)
+            .tz_name("Europe/Berlin")
+            .unwrap();
         let out = parse_all(b"Jul 31 13:36:42 h app: x\n", &opts);
         assert_eq!(out.events[0].timestamp.to_string(), "2017-07-31T11:36:42Z");
     }

@@ -1,0 +1,485 @@
+//! The chat command language of the war room (CONTRACT.md, "Chat commands"), parsed once
+//! into a typed [`Command`].
+//!
+//! The parser is pure and total: any input gives `None` (not a command) or a [`Command`];
+//! it never panics and never fails wholesale. Keywords are case-insensitive, whitespace
+//! between words is free, arguments keep their case. Only the first line of a message is
+//! read, so `!ack` followed by a note on the next line is still `!ack`.
+//!
+//! | line | command |
+//! | --- | --- |
+//! | `!ic` | [`Command::WhoIsCommander`] |
+//! | `!ic page` | [`Command::PageCommander`] |
+//! | `!ic responders` | [`Command::ListResponders`] |
+//! | `!ic page responders` | [`Command::PageResponders`] |
+//! | `!ic who <user-or-role>` | [`Command::WhoIsOnCall`] |
+//! | `!ic page <user>` | [`Command::PageUser`] |
+//! | `!ack` | [`Command::Ack`] |
+//! | `!status` | [`Command::Status`] |
+//! | `!help`, `!ic help` | [`Command::Help`] |
+//! | any other `!word …` | [`Command::Unknown`], whose [`Command::reply_text`] explains |
+//!
+//! The Slack slash form (`/ic page`, or `command=/ic` + `text=page` in a slash-command body)
+//! maps to the same commands through [`parse_slash_line`] and [`parse_slash_command`].
+
+use std::fmt;
+
+/// Longest first line, in characters, that is read as a command. Longer lines are
+/// [`Command::Unknown`] with [`CommandProblem::TooLong`].
+pub const MAX_COMMAND_CHARS: usize = 500;
+
+/// A war-room chat command.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Command {
+    /// `!ic`: who is the incident commander of this room's incident.
+    WhoIsCommander,
+    /// `!ic page`: page the on-call incident commander (the `incident-commander` policy);
+    /// in a room with no incident, declare a sealed security incident first.
+    PageCommander,
+    /// `!ic responders`: list the responder roles.
+    ListResponders,
+    /// `!ic page responders`: page the responder roles.
+    PageResponders,
+    /// `!ic who <user-or-role>`: who is on call for a role (or what a user holds).
+    /// `target` is the rest of the line with its whitespace collapsed, case kept.
+    WhoIsOnCall { target: String },
+    /// `!ic page <user>`: page one person. `user` is one word, case kept (it may be a
+    /// platform mention such as `@alice:example.org` or `<@U024BE7LH>`).
+    PageUser { user: String },
+    /// `!ack`: acknowledge the page that reached the sender.
+    Ack,
+    /// `!status`: the incident's status, open tasks and unmet gates.
+    Status,
+    /// `!help` or `!ic help`.
+    Help,
+    /// A line that starts like a command but is not one of the set.
+    Unknown {
+        /// The offending first line, trimmed (at most [`MAX_COMMAND_CHARS`] characters).
+        input: String,
+        problem: CommandProblem,
+    },
+}
+
+/// Why a `!` line is not a valid command; its `Display` is a sentence for the reply.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CommandProblem {
+    /// `!foo`: not a command of the set.
+    UnknownCommand { name: String },
+    /// `!ic foo`: not a subcommand of `!ic`.
+    UnknownSubcommand { name: String },
+    /// A required argument is missing; `usage` shows the right form.
+    MissingArgument { usage: &'static str },
+    /// Words after a command that takes none (or more than one user for `!ic page`).
+    UnexpectedArgument { usage: &'static str },
+    /// The line is longer than [`MAX_COMMAND_CHARS`].
+    TooLong,
+}
+
+impl fmt::Display for CommandProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownCommand { name } => write!(f, "`!{name}` is not a command."),
+            Self::UnknownSubcommand { name } => write!(f, "`!ic {name}` is not a command."),
+            Self::MissingArgument { usage } => write!(f, "Missing argument: use `{usage}`."),
+            Self::UnexpectedArgument { usage } => write!(f, "Unexpected words: use `{usage}`."),
+            Self::TooLong => write!(
+                f,
+                "That command is too long (more than {MAX_COMMAND_CHARS} characters)."
+            ),
+        }
+    }
+}
+
+/// The help text listing every command, as sent for `!help` and after an unknown command.
+pub const HELP_TEXT: &str = "\
+Commands:
+  !ic                      who is the incident commander
+  !ic page                 page the on-call incident commander (declares an incident if this room has none)
+  !ic responders           list the responder roles
+  !ic page responders      page the responder roles
+  !ic who <user-or-role>   who is on call for a role
+  !ic page <user>          page one person
+  !ack                     acknowledge the page that reached you
+  !status                  status, open tasks and unmet gates";
+
+const USAGE_WHO: &str = "!ic who <user-or-role>";
+const USAGE_PAGE: &str = "!ic page [responders|<user>]";
+const USAGE_ACK: &str = "!ack";
+const USAGE_STATUS: &str = "!status";
+
+impl Command {
+    /// The reply for commands the parser answers by itself ([`Command::Help`] and
+    /// [`Command::Unknown`]); `None` for commands that the dispatcher must carry out.
+    pub fn reply_text(&self) -> Option<String> {
+        match self {
+            Self::Help => Some(HELP_TEXT.to_owned()),
+            Self::Unknown { problem, .. } => Some(format!("{problem}\n{HELP_TEXT}")),
+            _ => None,
+        }
+    }
+
+    /// Whether this command pages someone (and so may declare an incident).
+    pub fn pages(&self) -> bool {
+        matches!(self, Self::PageCommander | Self::PageResponders | Self::PageUser { .. })
+    }
+
+    /// The canonical chat form, e.g. `!ic page alice` (for logs and the audit trail).
+    /// For [`Command::Unknown`] it is the offending input.
+    pub fn canonical(&self) -> String {
+        match self {
+            Self::WhoIsCommander => "!ic".to_owned(),
+            Self::PageCommander => "!ic page".to_owned(),
+            Self::ListResponders => "!ic responders".to_owned(),
+            Self::PageResponders => "!ic page responders".to_owned(),
+            Self::WhoIsOnCall { target } => format!("!ic who {target}"),
+            Self::PageUser { user } => format!("!ic page {user}"),
+            Self::Ack => "!ack".to_owned(),
+            Self::Status => "!status".to_owned(),
+            Self::Help => "!help".to_owned(),
+            Self::Unknown { input, .. } => input.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.canonical())
+    }
+}
+
+/// Parses one chat message.
+///
+/// Returns `None` when the first line is not a command: it does not start with `!`
+/// (leading whitespace aside), or the `!` is not followed by a word that starts with an
+/// ASCII letter (`!!!`, `! 42`). Everything else is a [`Command`], possibly
+/// [`Command::Unknown`].
+pub fn parse_chat_line(message: &str) -> Option<Command> {
+    let line = first_line(message);
+    let rest = line.strip_prefix('!')?;
+    parse_words(line, rest)
+}
+
+/// Parses the Slack slash form written as one line: `/ic page` → [`Command::PageCommander`].
+///
+/// Returns `None` when the line does not start with `/`.
+pub fn parse_slash_line(line: &str) -> Option<Command> {
+    let line = first_line(line);
+    let rest = line.strip_prefix('/')?;
+    let (name, text) = match rest.split_once(char::is_whitespace) {
+        Some((name, text)) => (name, text),
+        None => (rest, ""),
+    };
+    Some(parse_slash_command(&format!("/{name}"), text))
+}
+
+/// Parses a Slack slash-command invocation: the `command` and `text` fields of its form
+/// body. `/ic`, `/ack` and `/status` map to the chat commands of the same name
+/// (`/ic` + `page` → [`Command::PageCommander`]). Any other command name (a workspace may
+/// register `/cordon`) reads `text` as a chat command with or without its `!`
+/// (`/cordon ic page`); an empty `text` is [`Command::Help`].
+pub fn parse_slash_command(command: &str, text: &str) -> Command {
+    let name = command.trim().trim_start_matches('/');
+    let text = first_line(text);
+    let line = if ["ic", "ack", "status", "help"]
+        .iter()
+        .any(|known| name.eq_ignore_ascii_case(known))
+    {
+        format!("!{name} {text}")
+    } else if text.is_empty() {
+        return Command::Help;
+    } else if text.starts_with('!') {
+        text.to_owned()
+    } else {
+        format!("!{text}")
+    };
+    parse_chat_line(&line).unwrap_or_else(|| Command::Unknown {
+        input: truncate(line.trim()),
+        problem: CommandProblem::UnknownCommand { name: truncate(text) },
+    })
+}
+
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or("").trim()
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(MAX_COMMAND_CHARS).collect()
+}
+
+/// `line` is the whole trimmed first line (for `Unknown.input`), `rest` what follows `!`.
+fn parse_words(line: &str, rest: &str) -> Option<Command> {
+    let mut words = rest.split_whitespace();
+    let name = words.next()?;
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let unknown = |problem| {
+        Some(Command::Unknown {
+            input: truncate(line),
+            problem,
+        })
+    };
+    if line.chars().count() > MAX_COMMAND_CHARS {
+        return unknown(CommandProblem::TooLong);
+    }
+    let args: Vec<&str> = words.collect();
+    let no_args = |command: Command, usage: &'static str| {
+        if args.is_empty() {
+            Some(command)
+        } else {
+            unknown(CommandProblem::UnexpectedArgument { usage })
+        }
+    };
+    let is = |word: &str, keyword: &str| word.eq_ignore_ascii_case(keyword);
+
+    if is(name, "ack") {
+        return no_args(Command::Ack, USAGE_ACK);
+    }
+    if is(name, "status") {
+        return no_args(Command::Status, USAGE_STATUS);
+    }
+    if is(name, "help") {
+        return Some(Command::Help);
+    }
+    if !is(name, "ic") {
+        return unknown(CommandProblem::UnknownCommand { name: name.to_owned() });
+    }
+    let Some((&sub, sub_args)) = args.split_first() else {
+        return Some(Command::WhoIsCommander);
+    };
+    if is(sub, "page") {
+        return match sub_args {
+            [] => Some(Command::PageCommander),
+            [who] if is(who, "responders") => Some(Command::PageResponders),
+            [user] => Some(Command::PageUser {
+                user: (*user).to_owned(),
+            }),
+            _ => unknown(CommandProblem::UnexpectedArgument { usage: USAGE_PAGE }),
+        };
+    }
+    if is(sub, "responders") {
+        return if sub_args.is_empty() {
+            Some(Command::ListResponders)
+        } else {
+            unknown(CommandProblem::UnexpectedArgument {
+                usage: "!ic responders",
+            })
+        };
+    }
+    if is(sub, "who") {
+        return if sub_args.is_empty() {
+            unknown(CommandProblem::MissingArgument { usage: USAGE_WHO })
+        } else {
+            Some(Command::WhoIsOnCall {
+                target: sub_args.join(" "),
+            })
+        };
+    }
+    if is(sub, "help") {
+        return Some(Command::Help);
+    }
+    unknown(CommandProblem::UnknownSubcommand { name: sub.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn p(line: &str) -> Option<Command> {
+        parse_chat_line(line)
+    }
+
+    #[test]
+    fn the_contract_set() {
+        assert_eq!(p("!ic"), Some(Command::WhoIsCommander));
+        assert_eq!(p("!ic page"), Some(Command::PageCommander));
+        assert_eq!(p("!ic responders"), Some(Command::ListResponders));
+        assert_eq!(p("!ic page responders"), Some(Command::PageResponders));
+        assert_eq!(
+            p("!ic who security_lead"),
+            Some(Command::WhoIsOnCall {
+                target: "security_lead".into()
+            })
+        );
+        assert_eq!(p("!ic page Alice"), Some(Command::PageUser { user: "Alice".into() }));
+        assert_eq!(p("!ack"), Some(Command::Ack));
+        assert_eq!(p("!status"), Some(Command::Status));
+        assert_eq!(p("!help"), Some(Command::Help));
+        assert_eq!(p("!ic help"), Some(Command::Help));
+    }
+
+    #[test]
+    fn keywords_ignore_case_and_whitespace_but_arguments_keep_case() {
+        assert_eq!(p("  !IC   PAGE  "), Some(Command::PageCommander));
+        assert_eq!(p("!Ic\tPage\u{a0}Responders"), Some(Command::PageResponders));
+        assert_eq!(p("! ic page"), Some(Command::PageCommander));
+        assert_eq!(p("!ACK"), Some(Command::Ack));
+        assert_eq!(
+            p("!ic  WHO   Security    Lead "),
+            Some(Command::WhoIsOnCall {
+                target: "Security Lead".into()
+            })
+        );
+        assert_eq!(
+            p("!ic page @Bob:example.org"),
+            Some(Command::PageUser {
+                user: "@Bob:example.org".into()
+            })
+        );
+    }
+
+    #[test]
+    fn only_the_first_line_is_the_command() {
+        assert_eq!(p("!ack\nI'm on it"), Some(Command::Ack));
+        assert_eq!(p("!ic page\r\n!status"), Some(Command::PageCommander));
+        assert_eq!(p("hello\n!ic page"), None);
+    }
+
+    #[test]
+    fn non_commands_are_none() {
+        for line in [
+            "",
+            "   ",
+            "ic page",
+            "hello !ic page",
+            "!",
+            "!!!",
+            "! 42",
+            "!?",
+            "/ic page",
+        ] {
+            assert_eq!(p(line), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_commands_explain_themselves() {
+        let c = p("!foo bar").unwrap();
+        assert!(matches!(
+            &c,
+            Command::Unknown { input, problem: CommandProblem::UnknownCommand { name } }
+                if input == "!foo bar" && name == "foo"
+        ));
+        let reply = c.reply_text().unwrap();
+        assert!(reply.contains("`!foo` is not a command"), "{reply}");
+        assert!(reply.contains("!ic page"), "{reply}");
+
+        let c = p("!ic pager").unwrap();
+        assert!(matches!(
+            c,
+            Command::Unknown {
+                problem: CommandProblem::UnknownSubcommand { .. },
+                ..
+            }
+        ));
+        let c = p("!ic who").unwrap();
+        assert!(c.reply_text().unwrap().contains("!ic who <user-or-role>"));
+        for line in ["!ack now", "!status please", "!ic page a b", "!ic responders x"] {
+            assert!(
+                matches!(
+                    p(line),
+                    Some(Command::Unknown {
+                        problem: CommandProblem::UnexpectedArgument { .. },
+                        ..
+                    })
+                ),
+                "{line}"
+            );
+        }
+        let long = format!("!ic who {}", "x".repeat(MAX_COMMAND_CHARS));
+        assert!(matches!(
+            p(&long),
+            Some(Command::Unknown {
+                problem: CommandProblem::TooLong,
+                ..
+            })
+        ));
+        assert_eq!(Command::Ack.reply_text(), None);
+    }
+
+    #[test]
+    fn slash_forms_map_to_the_same_commands() {
+        assert_eq!(parse_slash_line("/ic page"), Some(Command::PageCommander));
+        assert_eq!(parse_slash_line("/IC  Page Responders"), Some(Command::PageResponders));
+        assert_eq!(parse_slash_line("/ic"), Some(Command::WhoIsCommander));
+        assert_eq!(parse_slash_line("/ack"), Some(Command::Ack));
+        assert_eq!(parse_slash_line("!ic page"), None);
+        assert_eq!(parse_slash_command("/ic", "page"), Command::PageCommander);
+        assert_eq!(parse_slash_command("/ic", ""), Command::WhoIsCommander);
+        assert_eq!(parse_slash_command("/status", ""), Command::Status);
+        assert_eq!(parse_slash_command("/cordon", "ic page"), Command::PageCommander);
+        assert_eq!(parse_slash_command("/cordon", "!ack"), Command::Ack);
+        assert_eq!(parse_slash_command("/cordon", ""), Command::Help);
+        assert!(matches!(parse_slash_command("/cordon", "42"), Command::Unknown { .. }));
+        assert!(matches!(parse_slash_command("/ic", "dance"), Command::Unknown { .. }));
+    }
+
+    #[test]
+    fn canonical_form_parses_back() {
+        for c in [
+            Command::WhoIsCommander,
+            Command::PageCommander,
+            Command::ListResponders,
+            Command::PageResponders,
+            Command::WhoIsOnCall {
+                target: "Security Lead".into(),
+            },
+            Command::PageUser { user: "alice".into() },
+            Command::Ack,
+            Command::Status,
+            Command::Help,
+        ] {
+            assert_eq!(p(&c.canonical()), Some(c.clone()));
+            assert_eq!(c.to_string(), c.canonical());
+        }
+        assert!(Command::PageUser { user: "a".into() }.pages());
+        assert!(!Command::Status.pages());
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(line in any::<String>()) {
+            let _ = parse_chat_line(&line);
+            let _ = parse_slash_line(&line);
+            let _ = parse_slash_command(&line, &line);
+        }
+
+        #[test]
+        fn never_panics_on_command_like_input(
+            line in "[!/ ]{0,2}(ic|IC|ack|status|help|x)?( +(page|who|responders|[a-zA-Z@:<>|é\t]{0,8})){0,4}[ \n]*"
+        ) {
+            if let Some(c) = parse_chat_line(&line) {
+                // A parsed command re-parses to itself from its canonical form.
+                if !matches!(c, Command::Unknown { .. }) {
+                    prop_assert_eq!(parse_chat_line(&c.canonical()), Some(c));
+                }
+            }
+            let _ = parse_slash_line(&line);
+        }
+
+        #[test]
+        fn keywords_are_case_insensitive(
+            idx in 0usize..8,
+            upper in proptest::collection::vec(any::<bool>(), 32),
+            pad in "[ \t]{1,3}",
+        ) {
+            let lines = ["!ic", "!ic page", "!ic responders", "!ic page responders",
+                "!ic who scribe", "!ack", "!status", "!help"];
+            let line = lines[idx];
+            let mangled: String = line
+                .chars()
+                .zip(upper.iter().cycle())
+                .map(|(c, &u)| if u { c.to_ascii_uppercase() } else { c })
+                .collect::<String>()
+                .replace(' ', &pad);
+            let expected = parse_chat_line(line).map(|c| match c {
+                Command::WhoIsOnCall { .. } => Command::WhoIsOnCall {
+                    target: mangled.rsplit(&pad).next().unwrap_or_default().to_owned(),
+                },
+                other => other,
+            });
+            prop_assert_eq!(parse_chat_line(&format!("{pad}{mangled}{pad}")), expected);
+        }
+    }
+}

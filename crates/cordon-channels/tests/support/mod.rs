@@ -1,0 +1,3 @@
+//! Test harnesses shared by the integration tests of cordon-channels.
+
+pub mod synapse;
