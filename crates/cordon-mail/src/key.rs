@@ -150,7 +150,7 @@ impl PublicKey {
                 "the key has no encryption-capable (sub)key with a valid binding signature",
             ));
         }
-        candidates.sort_by(|a, b| b.created.cmp(&a.created));
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.created));
 
         let fingerprint = format!("{:X}", key.fingerprint());
         Ok(Self(Arc::new(Inner {

@@ -284,12 +284,10 @@ pub fn acknowledge(state: &PageState, by: &str, now: Timestamp) -> Result<AckOut
     let user = parse::name("user", by)?;
     match state.status {
         PageStatus::Resolved => Err(NotifyError::PageResolved),
-        PageStatus::Acknowledged => Ok(AckOutcome::AlreadyAcknowledged(state.acknowledged.clone().unwrap_or(
-            Actor {
-                user: String::new(),
-                at: state.triggered_at,
-            },
-        ))),
+        PageStatus::Acknowledged => match &state.acknowledged {
+            Some(first) => Ok(AckOutcome::AlreadyAcknowledged(first.clone())),
+            None => Err(NotifyError::CorruptPage("acknowledged without an acknowledger".into())),
+        },
         PageStatus::Triggered => Ok(AckOutcome::Acknowledged(PageState {
             status: PageStatus::Acknowledged,
             next_deadline: None,

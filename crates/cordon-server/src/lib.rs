@@ -9,6 +9,8 @@ mod auth;
 mod dto;
 mod problem;
 mod routes;
+mod routes_evidence;
+mod routes_timeline;
 
 use std::net::SocketAddr;
 

@@ -22,10 +22,10 @@ use crate::dto::*;
 use crate::problem::Problem;
 use crate::{AppState, JSON_BODY_LIMIT};
 
-type ApiResult<T> = Result<T, Problem>;
+pub(crate) type ApiResult<T> = Result<T, Problem>;
 
 /// `Json` whose rejections are problem documents.
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
@@ -41,7 +41,7 @@ where
 }
 
 /// `Path` whose rejections are problem documents.
-pub struct ApiPath<T>(pub T);
+pub(crate) struct ApiPath<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiPath<T>
 where
@@ -57,7 +57,7 @@ where
     }
 }
 
-fn created<T: serde::Serialize>(body: T) -> Response {
+pub(crate) fn created<T: serde::Serialize>(body: T) -> Response {
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
@@ -101,6 +101,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_decision, list_decisions))
         .routes(routes!(verify_audit))
         .routes(routes!(audit_log))
+        .merge(crate::routes_timeline::routes())
+        .merge(crate::routes_evidence::routes())
 }
 
 /// The OpenAPI 3.1 description of every endpoint.

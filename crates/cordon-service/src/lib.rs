@@ -9,10 +9,12 @@
 
 mod audit;
 mod error;
+pub mod evidence;
 mod incidents;
 pub mod playbooks;
 mod random;
 mod tasks;
+pub mod timeline;
 mod users;
 
 use std::sync::Arc;
@@ -37,6 +39,8 @@ pub struct Cordon {
     clock: Arc<dyn Clock>,
     playbooks: Arc<Playbooks>,
     tokens: Arc<users::TokenCache>,
+    evidence: Option<Arc<evidence::Locker>>,
+    timeline: Option<Arc<timeline::Timelines>>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -54,6 +58,8 @@ impl Cordon {
             clock,
             playbooks: Arc::new(playbooks),
             tokens: Arc::default(),
+            evidence: None,
+            timeline: None,
         }
     }
 

@@ -9,7 +9,9 @@
 //!   PostgreSQL backend runs the same story (`tests/story.rs`).
 
 mod error;
+pub mod evidence;
 mod sqlite;
+pub mod timeline;
 
 use async_trait::async_trait;
 use cordon_core::Timestamp;
@@ -21,6 +23,8 @@ use cordon_core::user::User;
 use uuid::Uuid;
 
 pub use error::StoreError;
+pub use evidence::EvidenceStore;
+pub use timeline::TimelineStore;
 pub use sqlite::SqliteStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -77,8 +81,10 @@ pub struct Viewer {
     pub sees_all: bool,
 }
 
+/// The one storage trait. Domain areas with many methods live in their own traits
+/// ([`EvidenceStore`], [`TimelineStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: EvidenceStore + TimelineStore + Send + Sync + 'static {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -43,6 +43,12 @@ pub enum Command {
     /// Playbook files.
     #[command(subcommand)]
     Playbook(PlaybookCmd),
+    /// The attack timeline: ingest logs, query, export.
+    #[command(subcommand)]
+    Timeline(crate::cli_timeline::TimelineCmd),
+    /// The evidence locker.
+    #[command(subcommand)]
+    Evidence(crate::cli_evidence::EvidenceCmd),
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +220,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(if v["ok"] == json!(true) { 0 } else { 1 })
         }
         Command::Playbook(PlaybookCmd::Check { files, strict }) => playbook_check(files, strict),
+        Command::Timeline(c) => crate::cli_timeline::run(c).await,
+        Command::Evidence(c) => crate::cli_evidence::run(c).await,
     }
 }
 
@@ -260,11 +268,11 @@ async fn shutdown_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn client(remote: &Remote) -> anyhow::Result<Client> {
+pub(crate) fn client(remote: &Remote) -> anyhow::Result<Client> {
     Client::new(&remote.url, &remote.token)
 }
 
-fn s(v: &Value) -> String {
+pub(crate) fn s(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
@@ -273,7 +281,7 @@ fn s(v: &Value) -> String {
 }
 
 /// Prints rows as aligned columns.
-fn table(headers: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {

@@ -2,6 +2,8 @@
 //! can start the real server in-process on port 0.
 
 pub mod cli;
+pub mod cli_evidence;
+pub mod cli_timeline;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use cordon_core::clock::Clock;
-use cordon_service::{Cordon, Playbooks};
+use cordon_service::{Cordon, Playbooks, evidence, timeline};
 use cordon_store::{SqliteStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -113,7 +113,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     create_private_dir(&config.data_dir)?;
     let store = open_store(config).await?;
-    let cordon = Cordon::new(store, clock, Playbooks::builtin());
+    let cordon = Cordon::new(store, clock, Playbooks::builtin())
+        .with_evidence(evidence::Locker::open(&config.data_dir.join("evidence")).await?)
+        .with_timeline(timeline::Timelines::open(&config.data_dir.join("timeline")).await?);
     let admin = match cordon.bootstrap_admin(config.admin_token.clone()).await? {
         None => AdminBootstrap::Existing,
         Some(b) if !b.generated => AdminBootstrap::FromConfig,

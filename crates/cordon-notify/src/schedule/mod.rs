@@ -38,14 +38,14 @@ pub const MAX_LAYERS: usize = 10;
 pub const MAX_USERS_PER_LAYER: usize = 500;
 /// Most restrictions on one layer.
 pub const MAX_RESTRICTIONS_PER_LAYER: usize = 32;
-/// Shortest shift: one hour (as PagerDuty and GoAlert).
-pub const MIN_SHIFT_SECS: f64 = 3_600.0;
+/// Shortest shift: one hour (as PagerDuty and GoAlert). Months count as 1/12 of a year.
+pub const MIN_SHIFT: SignedDuration = SignedDuration::from_hours(1);
 /// Longest shift: 366 days (`P1Y` and `P12M` fit).
-pub const MAX_SHIFT_SECS: f64 = 366.0 * 86_400.0;
+pub const MAX_SHIFT: SignedDuration = SignedDuration::from_hours(366 * 24);
 /// Longest window [`Schedule::shifts`] lists.
 pub const MAX_LISTING: SignedDuration = SignedDuration::from_hours(400 * 24);
 
-/// Bound on the shifts one layer contributes to one computation. Legitimate queries need at
+/// Bound on the rotation shifts one layer walks in one computation. Legitimate queries need at
 /// most about 9 700 (a [`MAX_LISTING`] window of one-hour shifts); only absurd instants at the
 /// edges of representable time could ask for more, and they are cut off here.
 const MAX_SHIFTS_PER_SCAN: usize = 20_000;
@@ -245,13 +245,13 @@ impl Layer {
         let shift_field = format!("{field}.shift");
         let shift = parse::span(&shift_field, &spec.shift)?;
         let secs = approx_seconds(shift);
-        if secs < MIN_SHIFT_SECS {
+        if secs < MIN_SHIFT.as_secs_f64() {
             return Err(NotifyError::invalid(
                 shift_field,
                 "a shift lasts at least one hour (PT1H)",
             ));
         }
-        if secs > MAX_SHIFT_SECS {
+        if secs > MAX_SHIFT.as_secs_f64() {
             return Err(NotifyError::invalid(shift_field, "a shift lasts at most a year (P1Y)"));
         }
         let handoff = parse::instant(&format!("{field}.handoff"), &spec.handoff)?;
@@ -352,7 +352,10 @@ impl Layer {
         };
         let mut shifts = Vec::new();
         let mut start = self.rotation.boundary(k);
-        while start < rhi && shifts.len() < MAX_SHIFTS_PER_SCAN {
+        for _ in 0..MAX_SHIFTS_PER_SCAN {
+            if start >= rhi {
+                break;
+            }
             let Some(next) = k.checked_add(1) else { break };
             let end = self.rotation.boundary(next);
             let (s, e) = (start.max(active_lo), end.min(active_hi));
@@ -369,7 +372,8 @@ impl Layer {
         let Some(windows) = &self.windows else {
             return shifts;
         };
-        let instances: Vec<(Timestamp, Timestamp)> = window_instances(self.rotation.time_zone(), windows, rlo, rhi)
+        let tz = self.rotation.time_zone();
+        let instances: Vec<(Timestamp, Timestamp)> = window_instances(tz, windows, rlo, rhi)
             .into_iter()
             .map(|(s, e)| (s.max(active_lo), e.min(active_hi)))
             .filter(|(s, e)| s < e)

@@ -24,15 +24,19 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
+mod evidence;
+mod timeline;
+
 use crate::{AuditDraft, AuditEntry, IncidentLookup, NewIncident, NewToken, Result, Store, StoreError, Viewer};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
+
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    pub(crate) writer: SqlitePool,
+    pub(crate) reader: SqlitePool,
 }
 
 impl SqliteStore {
@@ -99,16 +103,16 @@ async fn refuse_newer_schema(pool: &SqlitePool) -> Result<()> {
     }
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-fn uuid_col(r: &SqliteRow, col: &str) -> Result<Uuid> {
+pub(crate) fn uuid_col(r: &SqliteRow, col: &str) -> Result<Uuid> {
     let s: String = r.try_get(col)?;
     Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("{col}: {e}")))
 }
 
-fn parse_col<T: FromStr>(r: &SqliteRow, col: &str) -> Result<T>
+pub(crate) fn parse_col<T: FromStr>(r: &SqliteRow, col: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
@@ -118,7 +122,7 @@ where
 }
 
 /// Appends one audit entry inside the caller's transaction.
-async fn append_in(conn: &mut SqliteConnection, draft: &AuditDraft) -> Result<i64> {
+pub(crate) async fn append_in(conn: &mut SqliteConnection, draft: &AuditDraft) -> Result<i64> {
     let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;

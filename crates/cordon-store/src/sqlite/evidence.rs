@@ -1,0 +1,7 @@
+//! SQLite implementation of [`EvidenceStore`].
+
+use crate::evidence::EvidenceStore;
+
+use super::SqliteStore;
+
+impl EvidenceStore for SqliteStore {}
