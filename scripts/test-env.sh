@@ -18,7 +18,14 @@ ensure_venv() {
     fi
     log "creating the virtual environment $CORDON_IT_VENV"
     mkdir -p "$(dirname "$CORDON_IT_VENV")"
-    python3 -m venv "$CORDON_IT_VENV"
+    if ! python3 -m venv "$CORDON_IT_VENV" >/dev/null 2>&1; then
+        # Debian's system Python keeps venv/ensurepip in a separate package.
+        rm -rf "$CORDON_IT_VENV"
+        log "installing python3-venv"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$CORDON_IT_VENV"
+    fi
 }
 
 # pip-installs a pinned requirement into the venv unless that exact version is present.

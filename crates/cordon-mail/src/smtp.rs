@@ -330,7 +330,7 @@ impl Mailer {
             .transport
             .send(composed.message)
             .await
-            .map_err(|e| MailError::from_smtp(&e))?;
+            .map_err(|e| self.explain(MailError::from_smtp(&e)))?;
         let reply = format!(
             "{} {}",
             response.code(),
@@ -349,6 +349,22 @@ impl Mailer {
             protection: composed.protection,
             smtp_reply: reply,
         })
+    }
+}
+
+impl Mailer {
+    /// Adds what an operator can do about a TLS failure under opportunistic STARTTLS (a relay
+    /// that offers STARTTLS with a certificate nobody trusts, e.g. a default snakeoil one).
+    fn explain(&self, err: MailError) -> MailError {
+        match err {
+            MailError::SmtpTls { reason } if self.smtp.tls == TlsMode::StartTlsOpportunistic => MailError::SmtpTls {
+                reason: format!(
+                    "{reason} (the server offered STARTTLS; trust its certificate's CA, \
+                         or add ?tls=none to CORDON_SMTP_URL for a relay on loopback)"
+                ),
+            },
+            other => other,
+        }
     }
 }
 

@@ -396,4 +396,20 @@ async fn an_untrusted_certificate_is_a_permanent_tls_error() {
     assert_eq!(err.code(), "smtp_tls", "{err:?}");
     assert!(err.is_permanent());
     assert!(sink.messages().is_empty());
+
+    // The same under opportunistic STARTTLS, with a hint for the operator.
+    let sink = SmtpSink::start_with(SinkOptions {
+        tls: SinkTls::StartTls,
+        auth: None,
+    })
+    .await;
+    let config = MailerConfig::new(&sink.url(), "cordon@corp.example", policy()).unwrap();
+    let err = Mailer::new(config)
+        .unwrap()
+        .send_notice(&[recipient("ic@corp.example", None)], &notice(), now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "smtp_tls", "{err:?}");
+    assert!(err.to_string().contains("?tls=none"), "{err}");
+    assert!(sink.messages().is_empty());
 }

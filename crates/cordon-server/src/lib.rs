@@ -10,15 +10,19 @@ mod dto;
 mod problem;
 mod routes;
 mod routes_evidence;
+mod routes_paging;
+mod routes_slack;
 mod routes_timeline;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use cordon_service::Cordon;
 use tokio::net::TcpListener;
 
 pub use problem::Problem;
+pub use routes_slack::SlackSettings;
 pub use routes::openapi;
 
 /// The largest JSON body accepted (1 MiB). Streaming uploads get their own limits.
@@ -28,11 +32,17 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub cordon: Cordon,
+    pub slack: Option<Arc<SlackSettings>>,
 }
 
 /// The whole application as a router.
 pub fn app(cordon: Cordon) -> Router {
-    routes::router(AppState { cordon })
+    app_with(cordon, None)
+}
+
+/// The application with the Slack-compatible endpoints enabled when `slack` is given.
+pub fn app_with(cordon: Cordon, slack: Option<SlackSettings>) -> Router {
+    routes::router(AppState { cordon, slack: slack.map(Arc::new) })
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.

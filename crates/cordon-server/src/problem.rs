@@ -100,6 +100,15 @@ impl From<ServiceError> for Problem {
                     "internal error; see the server log",
                 )
             }
+            ServiceError::NotAllowed(_) => Problem::new(StatusCode::METHOD_NOT_ALLOWED, code, e.to_string()),
+            ServiceError::RangeNotSatisfiable { size } => {
+                Problem::new(StatusCode::RANGE_NOT_SATISFIABLE, code, e.to_string()).with("size", Value::from(*size))
+            }
+            ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
+            ServiceError::Evidence(cause) => {
+                tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "evidence storage error");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, code, "internal error; see the server log")
+            }
         }
     }
 }

@@ -103,6 +103,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
         .merge(crate::routes_timeline::routes())
         .merge(crate::routes_evidence::routes())
+        .merge(crate::routes_paging::routes())
+        .merge(crate::routes_slack::routes())
 }
 
 /// The OpenAPI 3.1 description of every endpoint.

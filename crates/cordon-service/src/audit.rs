@@ -51,6 +51,14 @@ impl Cordon {
         err
     }
 
+    /// Records a refused request from outside the API's token authentication (a forged
+    /// signature, an unlinked chat account).
+    pub async fn audit_refused_request(&self, actor: &str, action: &str, reason: &str) -> Result<()> {
+        let d = draft(self.clock.now(), actor, &format!("{action}.refused"), "request".into(), serde_json::json!({ "reason": reason }));
+        self.store.append_audit(d).await?;
+        Ok(())
+    }
+
     /// Audit entries after `after`, oldest first (admins only).
     pub async fn audit_entries(
         &self,

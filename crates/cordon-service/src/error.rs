@@ -36,6 +36,18 @@ pub enum ServiceError {
     },
     #[error("internal error")]
     Internal(#[source] StoreError),
+    /// The operation is never allowed on this resource (stored evidence is write-once).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The requested byte range lies outside the content, which has `size` bytes.
+    #[error("the requested range is outside the content ({size} bytes)")]
+    RangeNotSatisfiable { size: u64 },
+    /// The evidence locker has no space left for the upload; nothing was kept.
+    #[error("the evidence store is full; nothing was kept")]
+    StorageFull,
+    /// The evidence locker's storage failed.
+    #[error("internal error")]
+    Evidence(#[source] cordon_evidence::EvidenceError),
 }
 
 fn gate_message(gates: &[UnmetGate]) -> String {
@@ -62,6 +74,10 @@ impl ServiceError {
             Self::Conflict(_) => "conflict",
             Self::IllegalTransition { .. } => "illegal_transition",
             Self::Internal(_) => "internal",
+            Self::NotAllowed(_) => "method_not_allowed",
+            Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            Self::StorageFull => "storage_full",
+            Self::Evidence(_) => "internal",
         }
     }
 }

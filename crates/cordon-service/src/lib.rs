@@ -11,6 +11,8 @@ mod audit;
 mod error;
 pub mod evidence;
 mod incidents;
+pub mod chat;
+pub mod paging;
 pub mod playbooks;
 mod random;
 mod tasks;
@@ -41,6 +43,8 @@ pub struct Cordon {
     tokens: Arc<users::TokenCache>,
     evidence: Option<Arc<evidence::Locker>>,
     timeline: Option<Arc<timeline::Timelines>>,
+    paging: Arc<paging::PagingSettings>,
+    engine_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -60,7 +64,15 @@ impl Cordon {
             tokens: Arc::default(),
             evidence: None,
             timeline: None,
+            paging: Arc::new(paging::PagingSettings::disabled("http://127.0.0.1:8077")),
+            engine_wakeup: Arc::default(),
         }
+    }
+
+    /// Sets how pages leave the building.
+    pub fn with_paging(mut self, settings: paging::PagingSettings) -> Self {
+        self.paging = Arc::new(settings);
+        self
     }
 
     pub fn playbooks(&self) -> &Playbooks {

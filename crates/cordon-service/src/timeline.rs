@@ -1,18 +1,70 @@
-//! The attack timeline's use cases (issue 4): ingesting logs into a per-incident index and
+//! The attack timeline's use cases (issue 4): ingesting logs into the incident's own index and
 //! querying it, under the incident's need-to-know.
+//!
+//! Every function resolves the incident with [`Cordon::resolve`] first (an incident the caller
+//! may not see is "not found"), and only then opens that incident's index: an index is reached
+//! through its incident or not at all.
+//!
+//! Ingest streams: the body's chunks are hashed (SHA-256 of the raw bytes) as they arrive and
+//! handed through a small bounded channel to a blocking worker that parses and indexes them,
+//! so memory stays bounded whatever the size. A source becomes visible at once and whole: the
+//! index commits only after the last byte parsed, then the source record and its audit entry
+//! are stored in one transaction, then readers are refreshed. An upload that breaks off rolls
+//! the index back and leaves an audit entry (`timeline.ingest.aborted`) but no source.
 
+mod export;
+
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::{Cordon, Result};
+use bytes::Bytes;
+use cordon_core::Timestamp;
+use cordon_core::access::{Principal, can_work};
+use cordon_store::StoreError;
+use cordon_store::timeline::{SourceState, TimelineSource};
+use cordon_timeline::index::{
+    Cursor, Facets, Filter, Histogram, IncidentIndex, IndexError, IndexRoot, MAX_PAGE,
+};
+use cordon_timeline::{Diagnostic, ParseOptions, ParseSummary, Parser};
+use futures::{Stream, StreamExt};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub use export::{ExportFormat, ExportStream};
+
+use crate::audit::draft;
+use crate::incidents::new_id;
+use crate::{Cordon, Result, ServiceError};
+
+/// Diagnostics returned by an ingest (and kept with the source); all are counted.
+pub const MAX_DIAGNOSTICS_KEPT: usize = 100;
+/// Events per page when the caller does not say.
+pub const DEFAULT_PAGE: u32 = 100;
+/// Chunks in flight between the body and the parser (bounded memory).
+const CHUNKS_IN_FLIGHT: usize = 16;
 
 /// The per-incident timeline indexes.
 #[derive(Debug)]
-pub struct Timelines {}
+pub struct Timelines {
+    root: Arc<IndexRoot>,
+    /// Incidents whose index was checked against the stored sources since start-up.
+    reconciled: tokio::sync::Mutex<HashSet<Uuid>>,
+}
 
 impl Timelines {
     /// Opens (creating) the timeline indexes under `dir`.
-    pub async fn open(_dir: &Path) -> Result<Self> {
-        Ok(Self {})
+    pub async fn open(dir: &Path) -> Result<Self> {
+        let dir = dir.to_path_buf();
+        let root = tokio::task::spawn_blocking(move || IndexRoot::open(&dir))
+            .await
+            .map_err(internal)?
+            .map_err(index_error)?;
+        Ok(Self {
+            root: Arc::new(root),
+            reconciled: tokio::sync::Mutex::default(),
+        })
     }
 }
 
@@ -21,5 +73,567 @@ impl Cordon {
     pub fn with_timeline(mut self, timelines: Timelines) -> Self {
         self.timeline = Some(std::sync::Arc::new(timelines));
         self
+    }
+}
+
+/// How to read an uploaded source (the query of `POST …/timeline/sources`).
+#[derive(Debug, Clone, Default)]
+pub struct IngestParams {
+    /// A format name or alias, `auto` (or nothing) to detect.
+    pub format: Option<String>,
+    /// The source's name (usually the file name).
+    pub name: Option<String>,
+    /// Host of events whose log does not name one.
+    pub host: Option<String>,
+    /// Year of year-less syslog times.
+    pub year: Option<i32>,
+    /// Zone of times logged without an offset.
+    pub tz: Option<String>,
+}
+
+/// An ingested source, and its first diagnostics.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub source: TimelineSource,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The filters every timeline read takes, as raw query parameters.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineFilter {
+    pub ip: Option<String>,
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub kind: Option<String>,
+    pub q: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl TimelineFilter {
+    fn parse(&self) -> Result<Filter> {
+        Filter::parse(
+            self.ip.as_deref(),
+            self.user.as_deref(),
+            self.host.as_deref(),
+            self.kind.as_deref(),
+            self.q.as_deref(),
+            self.from.as_deref(),
+            self.to.as_deref(),
+        )
+        .map_err(index_error)
+    }
+}
+
+/// One page of the timeline: each event's JSON (as stored, with `source_sha256` added), in
+/// time order, and the cursor of the next page.
+#[derive(Debug, Clone, Default)]
+pub struct TimelinePage {
+    pub events: Vec<Vec<u8>>,
+    pub next_cursor: Option<String>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(StoreError::corrupt(format!("timeline: {e}")))
+}
+
+fn index_error(e: IndexError) -> ServiceError {
+    match e {
+        IndexError::Invalid { field, message } => ServiceError::Invalid { field, message },
+        other => internal(other),
+    }
+}
+
+/// Runs blocking index work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, IndexError> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(internal)?
+        .map_err(index_error)
+}
+
+/// What the parsing worker sends back.
+enum Worked {
+    Committed(ParseSummary),
+    Aborted,
+}
+
+enum Chunk {
+    Data(Bytes),
+    End,
+}
+
+/// `1h`, `15m`, `30s`, `2d`, `1w`, plain seconds, or an ISO 8601 duration (`PT5M`).
+fn parse_interval(raw: &str) -> Result<i64> {
+    let bad = || {
+        ServiceError::invalid(
+            "interval",
+            format!("`{raw}` is not a duration such as 30s, 5m, 1h, 1d or PT5M"),
+        )
+    };
+    let s = raw.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return if n > 0 { Ok(n) } else { Err(bad()) };
+    }
+    if s.starts_with(['P', 'p']) {
+        let span: jiff::Span = s.parse().map_err(|_| bad())?;
+        let secs = span
+            .total((jiff::Unit::Second, jiff::civil::date(2000, 1, 1)))
+            .map_err(|_| bad())?;
+        return if secs >= 1.0 { Ok(secs as i64) } else { Err(bad()) };
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let mult = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(bad)
+}
+
+fn check_text(field: &'static str, v: &str, max: usize) -> Result<()> {
+    if v.chars().count() > max {
+        return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ServiceError::invalid(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+impl Cordon {
+    fn timelines(&self) -> Result<&Timelines> {
+        self.timeline
+            .as_deref()
+            .ok_or_else(|| internal("the timeline indexes are not attached"))
+    }
+
+    /// The incident's index (created when `create`), checked once per process against the
+    /// stored sources: events of a source without a record (a crash between the index commit
+    /// and the record) are deleted before anyone reads them.
+    async fn timeline_index(
+        &self,
+        incident: Uuid,
+        create: bool,
+    ) -> Result<Option<Arc<IncidentIndex>>> {
+        let t = self.timelines()?;
+        let root = t.root.clone();
+        let Some(ix) = blocking(move || {
+            if create {
+                root.incident(incident).map(Some)
+            } else {
+                root.existing(incident)
+            }
+        })
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut done = t.reconciled.lock().await;
+        if !done.contains(&incident) {
+            let known: HashSet<Uuid> = self
+                .store
+                .timeline_sources(incident)
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            let ix2 = ix.clone();
+            blocking(move || {
+                let orphans: Vec<Uuid> = ix2
+                    .source_ids()?
+                    .into_iter()
+                    .filter(|id| !known.contains(id))
+                    .collect();
+                if !orphans.is_empty() {
+                    tracing::warn!(%incident, sources = orphans.len(), "removing timeline sources without a record");
+                }
+                ix2.delete_sources(&orphans)
+            })
+            .await?;
+            done.insert(incident);
+        }
+        Ok(Some(ix))
+    }
+
+    /// Ingests one log into the incident's timeline: streams `body` through the parser into
+    /// the index with bounded memory, computes the SHA-256 of the raw bytes, and records the
+    /// source with its audit entry. Responders (members, security, admins) only.
+    pub async fn ingest_source<S, E>(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        params: IngestParams,
+        body: S,
+    ) -> Result<Ingested>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let subject = format!("incident:{}", incident.id);
+        if !can_work(p, &standing) {
+            let e = ServiceError::Forbidden(
+                "only the response team may add to the incident's timeline".into(),
+            );
+            return Err(self.refuse(p, "timeline.ingest", subject, e).await);
+        }
+        let now = self.clock.now();
+        let name = params
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or("upload")
+            .to_owned();
+        check_text("name", &name, 255)?;
+        let host = params
+            .host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned);
+        if let Some(h) = &host {
+            check_text("host", h, 255)?;
+        }
+        let mut opts = ParseOptions::new(name.clone())
+            .format_name(params.format.as_deref().unwrap_or("auto"))
+            .map_err(|e| ServiceError::invalid("format", e.to_string()))?
+            .now(now);
+        opts.max_diagnostics = MAX_DIAGNOSTICS_KEPT;
+        if let Some(h) = &host {
+            opts = opts.host(h.clone());
+        }
+        if let Some(y) = params.year {
+            opts = opts.year(y);
+        }
+        if let Some(tz) = params.tz.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            opts = opts
+                .tz_name(tz)
+                .map_err(|e| ServiceError::invalid("tz", e.to_string()))?;
+        }
+        opts.validate()
+            .map_err(|e| ServiceError::invalid("year", e.to_string()))?;
+
+        let ix = self
+            .timeline_index(incident.id, true)
+            .await?
+            .ok_or_else(|| internal("index not created"))?;
+        let source_id = new_id(now);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_IN_FLIGHT);
+        let worker_ix = ix.clone();
+        let worker = tokio::task::spawn_blocking(move || -> Result<Worked, IndexError> {
+            let mut writer = worker_ix.begin(source_id)?;
+            let mut parser = Parser::new(opts);
+            let mut batch = Vec::with_capacity(1024);
+            while let Some(chunk) = rx.blocking_recv() {
+                match chunk {
+                    Chunk::Data(b) => {
+                        parser.feed(&b, &mut batch);
+                        for e in batch.drain(..) {
+                            writer.add(&e)?;
+                        }
+                    }
+                    Chunk::End => {
+                        let summary = parser.finish(&mut batch);
+                        for e in batch.drain(..) {
+                            writer.add(&e)?;
+                        }
+                        writer.commit()?;
+                        return Ok(Worked::Committed(summary));
+                    }
+                }
+            }
+            writer.abort()?;
+            Ok(Worked::Aborted)
+        });
+
+        let mut hasher = Sha256::new();
+        let mut bytes: u64 = 0;
+        let mut broken: Option<String> = None;
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(b) => {
+                    bytes += b.len() as u64;
+                    hasher.update(&b);
+                    if tx.send(Chunk::Data(b)).await.is_err() {
+                        break; // the worker stopped; its result says why
+                    }
+                }
+                Err(e) => {
+                    broken = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if broken.is_none() && bytes > 0 {
+            let _ = tx.send(Chunk::End).await;
+        }
+        drop(tx);
+        let worked = worker.await.map_err(internal)?;
+
+        let aborted = |reason: String| {
+            let payload = json!({
+                "source_id": source_id.to_string(),
+                "name": name,
+                "bytes_received": bytes,
+                "reason": reason,
+            });
+            draft(now, &p.name, "timeline.ingest.aborted", subject.clone(), payload)
+        };
+        let summary = match worked {
+            Ok(Worked::Committed(s)) => s,
+            Ok(Worked::Aborted) if bytes == 0 && broken.is_none() => {
+                return Err(ServiceError::invalid("body", "the upload is empty"));
+            }
+            Ok(Worked::Aborted) => {
+                let reason = broken.unwrap_or_else(|| "the upload ended early".into());
+                self.store.append_audit(aborted(reason.clone())).await?;
+                return Err(ServiceError::invalid(
+                    "body",
+                    format!("the upload broke off after {bytes} bytes ({reason}); nothing was kept"),
+                ));
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                if let Err(audit_err) = self.store.append_audit(aborted(reason)).await {
+                    tracing::error!(error = %audit_err, "could not audit an aborted ingest");
+                }
+                return Err(index_error(e));
+            }
+        };
+
+        let diagnostics_json =
+            serde_json::to_string(&summary.diagnostics).unwrap_or_else(|_| "[]".into());
+        let source = TimelineSource {
+            id: source_id,
+            incident_id: incident.id,
+            name: name.clone(),
+            host: host.clone(),
+            format: summary
+                .format
+                .map_or_else(|| "unknown".to_owned(), |f| f.name().to_owned()),
+            sha256: hex::encode(hasher.finalize()),
+            bytes,
+            lines: summary.lines,
+            events: summary.events,
+            skipped: summary.skipped,
+            diagnostics_total: summary.diagnostics_total,
+            diagnostics: diagnostics_json,
+            state: SourceState::Complete,
+            created_by: p.user_id,
+            created_at: now,
+        };
+        let payload = json!({
+            "source_id": source.id.to_string(),
+            "name": source.name,
+            "host": source.host,
+            "format": source.format,
+            "sha256": source.sha256,
+            "bytes": source.bytes,
+            "events": source.events,
+            "skipped": source.skipped,
+            "diagnostics": source.diagnostics_total,
+        });
+        let audit = draft(now, &p.name, "timeline.ingest", subject, payload);
+        if let Err(e) = self.store.add_timeline_source(&source, audit).await {
+            // Undo the committed events: no event without its source record.
+            let ix2 = ix.clone();
+            if let Err(undo) = blocking(move || ix2.delete_sources(&[source_id])).await {
+                tracing::error!(error = %undo, %source_id, "could not withdraw an unrecorded source");
+            }
+            return Err(e.into());
+        }
+        let ix2 = ix.clone();
+        blocking(move || ix2.refresh()).await?;
+        Ok(Ingested {
+            source,
+            diagnostics: summary.diagnostics,
+        })
+    }
+
+    /// The incident's sources, oldest first.
+    pub async fn timeline_sources(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+    ) -> Result<Vec<TimelineSource>> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        Ok(self.store.timeline_sources(incident.id).await?)
+    }
+
+    /// Source id → SHA-256 of the incident's sources.
+    async fn source_digests(&self, incident: Uuid) -> Result<HashMap<String, String>> {
+        Ok(self
+            .store
+            .timeline_sources(incident)
+            .await?
+            .into_iter()
+            .map(|s| (s.id.to_string(), s.sha256))
+            .collect())
+    }
+
+    /// Events matching `filter`, in time order (timestamp, then ingest order), `limit` at a
+    /// time (default 100, at most 10 000), after `cursor`.
+    pub async fn timeline_query(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        filter: &TimelineFilter,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<TimelinePage> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let f = filter.parse()?;
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if limit == 0 || limit as usize > MAX_PAGE {
+            return Err(ServiceError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let after = cursor
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| c.parse::<Cursor>().map_err(index_error))
+            .transpose()?;
+        let Some(ix) = self.timeline_index(incident.id, false).await? else {
+            return Ok(TimelinePage::default());
+        };
+        let digests = self.source_digests(incident.id).await?;
+        blocking(move || {
+            let page = ix.snapshot().page(&f, after, limit as usize)?;
+            let events = page
+                .events
+                .iter()
+                .map(|stored| {
+                    let mut out = Vec::with_capacity(stored.len() + 84);
+                    cordon_timeline::index::splice_source_digest(&mut out, stored, |id| {
+                        digests.get(id).cloned()
+                    });
+                    out
+                })
+                .collect();
+            Ok(TimelinePage {
+                events,
+                next_cursor: page.next_cursor.map(|c| c.to_string()),
+            })
+        })
+        .await
+    }
+
+    /// Counts of matching events per time bucket. `interval` like `5m`, `1h`, `PT15M` or
+    /// seconds; without it, about `buckets` (default 100) buckets of a round size.
+    pub async fn timeline_histogram(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        filter: &TimelineFilter,
+        interval: Option<&str>,
+        buckets: Option<u32>,
+    ) -> Result<Histogram> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let f = filter.parse()?;
+        let interval = interval
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(parse_interval)
+            .transpose()?;
+        let target = buckets.unwrap_or(100) as usize;
+        if target == 0 || target > cordon_timeline::index::MAX_HISTOGRAM_BUCKETS {
+            return Err(ServiceError::invalid(
+                "buckets",
+                format!(
+                    "must be between 1 and {}",
+                    cordon_timeline::index::MAX_HISTOGRAM_BUCKETS
+                ),
+            ));
+        }
+        let Some(ix) = self.timeline_index(incident.id, false).await? else {
+            return Ok(Histogram {
+                interval_seconds: interval.unwrap_or(60),
+                total: 0,
+                buckets: Vec::new(),
+            });
+        };
+        blocking(move || ix.snapshot().histogram(&f, interval, target)).await
+    }
+
+    /// The most frequent IPs, users, hosts and kinds among the matching events (`top`
+    /// each, default 10).
+    pub async fn timeline_facets(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        filter: &TimelineFilter,
+        top: Option<u32>,
+    ) -> Result<Facets> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let f = filter.parse()?;
+        let top = top.unwrap_or(10);
+        if top == 0 || top > 1000 {
+            return Err(ServiceError::invalid("top", "must be between 1 and 1000"));
+        }
+        let Some(ix) = self.timeline_index(incident.id, false).await? else {
+            return Ok(Facets::default());
+        };
+        blocking(move || ix.snapshot().facets(&f, top as usize)).await
+    }
+
+    /// Every matching event in time order as JSON lines or Timesketch CSV, streamed. The
+    /// export is audited (`timeline.export`): it takes a sealed incident's data out whole.
+    pub async fn timeline_export(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        filter: &TimelineFilter,
+        format: ExportFormat,
+    ) -> Result<ExportStream> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let f = filter.parse()?;
+        let ix = self.timeline_index(incident.id, false).await?;
+        let digests = self.source_digests(incident.id).await?;
+        let now: Timestamp = self.clock.now();
+        let payload = json!({
+            "format": format.as_str(),
+            "filter": {
+                "ip": filter.ip, "user": filter.user, "host": filter.host, "kind": filter.kind,
+                "q": filter.q, "from": filter.from, "to": filter.to,
+            },
+        });
+        self.store
+            .append_audit(draft(
+                now,
+                &p.name,
+                "timeline.export",
+                format!("incident:{}", incident.id),
+                payload,
+            ))
+            .await?;
+        Ok(export::stream(ix.map(|ix| ix.snapshot()), f, format, digests))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_interval;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("90").unwrap(), 90);
+        assert_eq!(parse_interval("5m").unwrap(), 300);
+        assert_eq!(parse_interval("1h").unwrap(), 3600);
+        assert_eq!(parse_interval("2d").unwrap(), 172_800);
+        assert_eq!(parse_interval("PT15M").unwrap(), 900);
+        for bad in ["0", "-5", "5x", "m", "PT0S", ""] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
     }
 }

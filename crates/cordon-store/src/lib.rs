@@ -10,6 +10,7 @@
 
 mod error;
 pub mod evidence;
+pub mod paging;
 mod sqlite;
 pub mod timeline;
 
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
+pub use paging::PagingStore;
 pub use timeline::TimelineStore;
 pub use sqlite::SqliteStore;
 
@@ -82,9 +84,9 @@ pub struct Viewer {
 }
 
 /// The one storage trait. Domain areas with many methods live in their own traits
-/// ([`EvidenceStore`], [`TimelineStore`]) that every backend implements too.
+/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: EvidenceStore + TimelineStore + Send + Sync + 'static {
+pub trait Store: EvidenceStore + TimelineStore + PagingStore + Send + Sync + 'static {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -1,8 +1,10 @@
 //! Log parsers: raw log bytes in, normalized timeline events and line diagnostics out.
 //!
-//! Pure library: no IO, no clock reads, no index. The server hands it the bytes of an
+//! The parsers are pure: no IO, no clock reads. The server hands them the bytes of an
 //! uploaded log (in chunks, as they arrive) and receives [`Event`]s as soon as each is
-//! complete, plus [`Diagnostic`]s for what could not be used.
+//! complete, plus [`Diagnostic`]s for what could not be used. The [`index`] module (the one
+//! part that does IO) stores those events in a per-incident tantivy index and answers the
+//! timeline's queries: filters, time order with a cursor, histogram, facets, export.
 //!
 //! # API
 //!
@@ -50,6 +52,7 @@ mod error;
 mod event;
 mod format;
 mod formats;
+pub mod index;
 mod indicators;
 mod json_stream;
 mod lines;

@@ -1,10 +1,532 @@
-//! `cordon evidence …` (issue 5).
+//! `cordon evidence …`: stream files into the evidence locker (with a progress bar on a
+//! terminal, plain lines otherwise), list and show items with their custody, download them
+//! (with byte ranges), verify them, record transfers and fetch custody reports.
 
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
 use clap::Subcommand;
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::Method;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+use tokio_util::io::ReaderStream;
+
+use crate::cli::{Remote, client, s, table};
+use crate::client::segment;
+
+/// Upload read size: large enough that per-chunk overhead disappears.
+const UPLOAD_CHUNK: usize = 1 << 20;
 
 #[derive(Debug, Subcommand)]
-pub enum EvidenceCmd {}
+pub enum EvidenceCmd {
+    /// Stream a file (a disk image, a log, a memory dump) into the evidence locker.
+    Add {
+        /// Incident id or codename.
+        r#ref: String,
+        file: PathBuf,
+        /// Name of the item (default: the file name).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Who acquired the bytes (default: you).
+        #[arg(long)]
+        acquired_by: Option<String>,
+        /// The acquisition tool, e.g. `dd 9.1`.
+        #[arg(long)]
+        tool: Option<String>,
+        /// The asset the bytes come from, e.g. `web1`.
+        #[arg(long)]
+        source_asset: Option<String>,
+        /// Refuse (and keep nothing) unless the content has this SHA-256.
+        #[arg(long)]
+        expected_sha256: Option<String>,
+        /// Also compute MD5 (for older tools).
+        #[arg(long)]
+        md5: bool,
+        /// Also compute SHA-1 (for older tools).
+        #[arg(long)]
+        sha1: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The evidence of an incident.
+    List {
+        r#ref: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// One item with its digests and chain of custody.
+    Show {
+        r#ref: String,
+        id: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Download an item's bytes (recorded in its chain of custody).
+    Get {
+        r#ref: String,
+        id: String,
+        /// Write here (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Only these bytes: `FIRST-LAST` (inclusive), `FIRST-` or `-COUNT`.
+        #[arg(long)]
+        range: Option<String>,
+        /// The bytes leave the team: record an export to this person or organisation.
+        #[arg(long)]
+        export_to: Option<String>,
+        /// Why (with --export-to).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Re-read stored items and check their digests; exits 1 when one does not match.
+    Verify {
+        r#ref: String,
+        /// One item (default: every item of the incident).
+        id: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Record that an item was handed to a person or organisation.
+    Transfer {
+        r#ref: String,
+        id: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        organisation: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The custody report of an item, for counsel or law enforcement.
+    Custody {
+        r#ref: String,
+        id: String,
+        /// `md` or `pdf`.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write here (default: standard output; a PDF needs this on a terminal).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
 
 pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
-    match cmd {}
+    match cmd {
+        EvidenceCmd::Add {
+            r#ref,
+            file,
+            name,
+            description,
+            acquired_by,
+            tool,
+            source_asset,
+            expected_sha256,
+            md5,
+            sha1,
+            remote,
+        } => {
+            let name = match name {
+                Some(n) => n,
+                None => file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .context("name the item with --name")?,
+            };
+            let mut query = vec![("name", name)];
+            for (key, value) in [
+                ("description", description),
+                ("acquired_by", acquired_by),
+                ("tool", tool),
+                ("source_asset", source_asset),
+                ("expected_sha256", expected_sha256),
+            ] {
+                if let Some(v) = value {
+                    query.push((key, v));
+                }
+            }
+            for (key, on) in [("md5", md5), ("sha1", sha1)] {
+                if on {
+                    query.push((key, "true".into()));
+                }
+            }
+            let v = upload(&remote, &r#ref, &file, &query).await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                print_item(&v);
+            }
+            Ok(0)
+        }
+        EvidenceCmd::List { r#ref, remote } => {
+            let v = client(&remote)?.get(&base(&r#ref)).await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                let rows = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|i| {
+                        vec![
+                            s(&i["id"]),
+                            s(&i["name"]),
+                            i["size"].as_u64().map(human_bytes).unwrap_or_else(|| "-".into()),
+                            s(&i["sha256"]),
+                            s(&i["acquired_by"]),
+                            s(&i["created_at"]),
+                        ]
+                    })
+                    .collect();
+                table(&["ID", "NAME", "SIZE", "SHA-256", "ACQUIRED BY", "RECEIVED"], rows);
+            }
+            Ok(0)
+        }
+        EvidenceCmd::Show { r#ref, id, remote } => {
+            let v = client(&remote)?
+                .get(&format!("{}/{}", base(&r#ref), segment(&id)))
+                .await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                print_item(&v);
+            }
+            Ok(0)
+        }
+        EvidenceCmd::Get {
+            r#ref,
+            id,
+            output,
+            range,
+            export_to,
+            reason,
+            remote,
+        } => {
+            download(&remote, &r#ref, &id, output.as_deref(), range, export_to, reason).await?;
+            Ok(0)
+        }
+        EvidenceCmd::Verify { r#ref, id, remote } => verify(&remote, &r#ref, id).await,
+        EvidenceCmd::Transfer {
+            r#ref,
+            id,
+            to,
+            organisation,
+            reason,
+            remote,
+        } => {
+            let v = client(&remote)?
+                .post(
+                    &format!("{}/{}/transfer", base(&r#ref), segment(&id)),
+                    &json!({ "to": to, "organisation": organisation, "reason": reason }),
+                )
+                .await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                println!("custody transferred to {} (audit entry #{})", s(&v["details"]["to"]), s(&v["audit_seq"]));
+            }
+            Ok(0)
+        }
+        EvidenceCmd::Custody {
+            r#ref,
+            id,
+            format,
+            output,
+            remote,
+        } => {
+            anyhow::ensure!(matches!(format.as_str(), "md" | "pdf"), "--format must be md or pdf");
+            if format == "pdf" && output.is_none() && std::io::stdout().is_terminal() {
+                anyhow::bail!("a PDF is not for a terminal: write it to a file with -o FILE");
+            }
+            let cl = client(&remote)?;
+            let path = format!("{}/{}/custody?format={format}", base(&r#ref), segment(&id));
+            let body = cl.send(cl.request(Method::GET, &path)).await?.bytes().await?;
+            match output {
+                Some(out) => {
+                    tokio::fs::write(&out, &body)
+                        .await
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    eprintln!("custody report written to {}", out.display());
+                }
+                None => {
+                    let mut stdout = tokio::io::stdout();
+                    stdout.write_all(&body).await?;
+                    stdout.flush().await?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn base(r: &str) -> String {
+    format!("/api/v1/incidents/{}/evidence", segment(r))
+}
+
+/// `67108864` → `64.0 MiB`.
+fn human_bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+fn print_item(v: &Value) {
+    println!("{} ({})", s(&v["name"]), s(&v["id"]));
+    if let Some(d) = v["description"].as_str().filter(|d| !d.is_empty()) {
+        println!("  description:  {d}");
+    }
+    println!(
+        "  size:         {} ({} bytes)",
+        v["size"].as_u64().map(human_bytes).unwrap_or_default(),
+        s(&v["size"])
+    );
+    println!("  sha256:       {}", s(&v["sha256"]));
+    println!("  blake3:       {}", s(&v["blake3"]));
+    for key in ["md5", "sha1"] {
+        if let Some(d) = v[key].as_str() {
+            println!("  {key:<13} {d}");
+        }
+    }
+    println!("  acquired by:  {}", s(&v["acquired_by"]));
+    for (label, key) in [("tool", "tool"), ("source asset", "source_asset")] {
+        if let Some(t) = v[key].as_str() {
+            println!("  {:<13} {t}", format!("{label}:"));
+        }
+    }
+    println!("  custody:");
+    for e in v["custody"].as_array().into_iter().flatten() {
+        println!(
+            "    #{:<6} {}  {:<12} {}",
+            s(&e["audit_seq"]),
+            s(&e["at"]),
+            s(&e["kind"]),
+            s(&e["actor"])
+        );
+    }
+}
+
+/// Progress of a long transfer: a bar on a terminal, a line per tenth otherwise (stderr).
+#[derive(Clone)]
+struct Progress(Arc<ProgressKind>);
+
+enum ProgressKind {
+    Bar(ProgressBar),
+    Lines {
+        label: String,
+        total: u64,
+        done: AtomicU64,
+        next_tenth: AtomicU64,
+        started: Instant,
+    },
+}
+
+impl Progress {
+    fn new(label: &str, total: u64) -> Self {
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total);
+            let style = ProgressStyle::with_template(
+                "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_message(label.to_owned());
+            Self(Arc::new(ProgressKind::Bar(bar)))
+        } else {
+            eprintln!("{label}: {}", human_bytes(total));
+            Self(Arc::new(ProgressKind::Lines {
+                label: label.to_owned(),
+                total,
+                done: AtomicU64::new(0),
+                next_tenth: AtomicU64::new(1),
+                started: Instant::now(),
+            }))
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        match self.0.as_ref() {
+            ProgressKind::Bar(bar) => bar.inc(n),
+            ProgressKind::Lines {
+                label,
+                total,
+                done,
+                next_tenth,
+                started,
+            } => {
+                let done = done.fetch_add(n, Ordering::Relaxed) + n;
+                let tenth = if *total == 0 { 10 } else { done.saturating_mul(10) / total };
+                let next = next_tenth.load(Ordering::Relaxed);
+                if tenth >= next && next <= 10 {
+                    next_tenth.store(tenth + 1, Ordering::Relaxed);
+                    let secs = started.elapsed().as_secs_f64().max(1e-6);
+                    eprintln!(
+                        "{label}: {}% ({} of {}, {}/s)",
+                        tenth * 10,
+                        human_bytes(done),
+                        human_bytes(*total),
+                        human_bytes((done as f64 / secs) as u64)
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let ProgressKind::Bar(bar) = self.0.as_ref() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Streams `file` to the server (never read whole into memory) and returns the new item.
+async fn upload(remote: &Remote, r: &str, file: &Path, query: &[(&str, String)]) -> anyhow::Result<Value> {
+    let cl = client(remote)?;
+    let f = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("opening {}", file.display()))?;
+    let len = f.metadata().await?.len();
+    let progress = Progress::new(&format!("uploading {}", file.display()), len);
+    let counter = progress.clone();
+    let stream = ReaderStream::with_capacity(f, UPLOAD_CHUNK).inspect(move |chunk| {
+        if let Ok(c) = chunk {
+            counter.advance(c.len() as u64);
+        }
+    });
+    let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", segment(v))).collect();
+    let req = cl
+        .request(Method::POST, &format!("{}?{}", base(r), qs.join("&")))
+        .header(CONTENT_TYPE, "application/octet-stream")
+        .header(CONTENT_LENGTH, len)
+        .body(reqwest::Body::wrap_stream(stream));
+    let res = cl.send(req).await;
+    progress.finish();
+    let v: Value = res?.json().await.context("reading the answer")?;
+    Ok(v)
+}
+
+async fn download(
+    remote: &Remote,
+    r: &str,
+    id: &str,
+    output: Option<&Path>,
+    range: Option<String>,
+    export_to: Option<String>,
+    reason: Option<String>,
+) -> anyhow::Result<()> {
+    let cl = client(remote)?;
+    let mut path = format!("{}/{}/content", base(r), segment(id));
+    if let Some(to) = &export_to {
+        path.push_str(&format!("?export_to={}", segment(to)));
+        if let Some(why) = &reason {
+            path.push_str(&format!("&reason={}", segment(why)));
+        }
+    }
+    let mut req = cl.request(Method::GET, &path);
+    if let Some(range) = range {
+        req = req.header(RANGE, format!("bytes={}", range.trim()));
+    }
+    let res = cl.send(req).await?;
+    let len = res.content_length().unwrap_or(0);
+    let mut out: Box<dyn tokio::io::AsyncWrite + Unpin + Send> = match output {
+        Some(p) => Box::new(
+            tokio::fs::File::create(p)
+                .await
+                .with_context(|| format!("creating {}", p.display()))?,
+        ),
+        None => Box::new(tokio::io::stdout()),
+    };
+    let progress = output.map(|p| Progress::new(&format!("downloading to {}", p.display()), len));
+    let mut body = res.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.context("the download broke off")?;
+        out.write_all(&chunk).await?;
+        if let Some(p) = &progress {
+            p.advance(chunk.len() as u64);
+        }
+    }
+    out.flush().await?;
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    Ok(())
+}
+
+/// Verifies one item, or each item of the incident in turn (a line per item as it goes).
+async fn verify(remote: &Remote, r: &str, id: Option<String>) -> anyhow::Result<i32> {
+    let cl = client(remote)?;
+    let ids: Vec<(String, String)> = match id {
+        Some(id) => vec![(id, String::new())],
+        None => cl
+            .get(&base(r))
+            .await?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| (s(&i["id"]), s(&i["name"])))
+            .collect(),
+    };
+    let mut results = Vec::new();
+    let mut failed = 0;
+    for (n, (id, name)) in ids.iter().enumerate() {
+        if !remote.json && ids.len() > 1 {
+            eprintln!("verifying {}/{}: {name}", n + 1, ids.len());
+        }
+        let v = cl
+            .get(&format!("{}/{}/verify", base(r), segment(id)))
+            .await?;
+        if v["ok"] != json!(true) {
+            failed += 1;
+        }
+        results.push(v);
+    }
+    if remote.json {
+        println!("{}", json!({ "ok": failed == 0, "items": results }));
+    } else {
+        let rows = results
+            .iter()
+            .map(|v| {
+                let mismatches: Vec<String> = v["mismatches"].as_array().into_iter().flatten().map(s).collect();
+                vec![
+                    s(&v["id"]),
+                    s(&v["name"]),
+                    if v["ok"] == json!(true) {
+                        "ok".into()
+                    } else {
+                        format!("MISMATCH ({})", mismatches.join(", "))
+                    },
+                    s(&v["sha256"]),
+                ]
+            })
+            .collect();
+        table(&["ID", "NAME", "RESULT", "SHA-256 (READ BACK)"], rows);
+        if failed > 0 {
+            println!("{failed} of {} items FAILED verification; the incident commander has been alerted", results.len());
+        } else {
+            println!("{} items verified", results.len());
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
 }

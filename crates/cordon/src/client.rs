@@ -98,6 +98,37 @@ impl Client {
     pub async fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         self.call(Method::PATCH, path, Some(body)).await
     }
+
+    /// A request with the bearer token, for bodies or answers that are not JSON (streamed
+    /// uploads, downloads); send it with [`Client::send`].
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+    }
+
+    /// Sends a request built with [`Client::request`] and returns the successful response
+    /// unread; an error answer becomes an [`ApiError`].
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
+        let req = req.build().context("building the request")?;
+        let url = req.url().clone();
+        let res = self
+            .http
+            .execute(req)
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res);
+        }
+        let value: Value = res.json().await.unwrap_or(Value::Null);
+        Err(ApiError {
+            status,
+            code: value["code"].as_str().unwrap_or("unknown").to_owned(),
+            detail: value["detail"].as_str().unwrap_or("no detail").to_owned(),
+        }
+        .into())
+    }
 }
 
 /// Percent-encodes one path segment (codenames may contain spaces).

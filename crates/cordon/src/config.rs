@@ -37,6 +37,20 @@ pub struct Config {
     pub slack_signing_secret: Option<String>,
     /// The label every incident mail's subject carries.
     pub subject_label: String,
+    /// How often every evidence item is re-read and its digests checked (`24h`, `PT6H`);
+    /// zero turns the scheduled verification off.
+    pub evidence_verify_interval: jiff::SignedDuration,
+    /// Where pages go as SMS: a gateway taking `{"to","text"}` JSON.
+    pub sms_gateway_url: Option<String>,
+    pub sms_gateway_token: Option<String>,
+    /// Posts replies to Slack message events (`chat.postMessage`-compatible URL and bot token).
+    pub slack_api_url: Option<String>,
+    pub slack_bot_token: Option<String>,
+    /// The Matrix bot: homeserver URL, user and password (or access token).
+    pub matrix_homeserver: Option<String>,
+    pub matrix_user: Option<String>,
+    pub matrix_password: Option<String>,
+    pub matrix_access_token: Option<String>,
 }
 
 impl Default for Config {
@@ -52,6 +66,15 @@ impl Default for Config {
             company_domains: Vec::new(),
             slack_signing_secret: None,
             subject_label: "Attorney Work Project".into(),
+            evidence_verify_interval: jiff::SignedDuration::from_hours(24),
+            sms_gateway_url: None,
+            sms_gateway_token: None,
+            slack_api_url: None,
+            slack_bot_token: None,
+            matrix_homeserver: None,
+            matrix_user: None,
+            matrix_password: None,
+            matrix_access_token: None,
         }
     }
 }
@@ -71,6 +94,15 @@ impl fmt::Debug for Config {
             .field("company_domains", &self.company_domains)
             .field("slack_signing_secret", &redact(&self.slack_signing_secret))
             .field("subject_label", &self.subject_label)
+            .field("evidence_verify_interval", &self.evidence_verify_interval)
+            .field("sms_gateway_url", &self.sms_gateway_url)
+            .field("sms_gateway_token", &redact(&self.sms_gateway_token))
+            .field("slack_api_url", &self.slack_api_url)
+            .field("slack_bot_token", &redact(&self.slack_bot_token))
+            .field("matrix_homeserver", &self.matrix_homeserver)
+            .field("matrix_user", &self.matrix_user)
+            .field("matrix_password", &redact(&self.matrix_password))
+            .field("matrix_access_token", &redact(&self.matrix_access_token))
             .finish()
     }
 }
@@ -118,6 +150,15 @@ const ENV_KEYS: &[&str] = &[
     "company_domains",
     "slack_signing_secret",
     "subject_label",
+    "evidence_verify_interval",
+    "sms_gateway_url",
+    "sms_gateway_token",
+    "slack_api_url",
+    "slack_bot_token",
+    "matrix_homeserver",
+    "matrix_user",
+    "matrix_password",
+    "matrix_access_token",
 ];
 
 /// Loads the configuration. `file`: an explicit `--config` (must exist); otherwise

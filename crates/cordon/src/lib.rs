@@ -8,3 +8,4 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod serve;
+pub mod wiring;

@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::wiring;
 
 /// The file the generated admin token is written to, inside the data dir.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
@@ -38,11 +39,16 @@ pub struct Running {
     pub cordon: Cordon,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The paging engine and chat loops; stopped with the server.
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Running {
     /// Stops accepting, finishes in-flight requests, and waits for the server to end.
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        for b in &self.background {
+            b.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -113,7 +119,17 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     create_private_dir(&config.data_dir)?;
     let store = open_store(config).await?;
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url_or(&addr.to_string());
+    let (matrix, matrix_sender) = match wiring::matrix_bot(config).await? {
+        Some((bot, sender)) => (Some(bot), Some(sender)),
+        None => (None, None),
+    };
     let cordon = Cordon::new(store, clock, Playbooks::builtin())
+        .with_paging(wiring::paging_settings(config, &public_url, matrix_sender)?)
         .with_evidence(evidence::Locker::open(&config.data_dir.join("evidence")).await?)
         .with_timeline(timeline::Timelines::open(&config.data_dir.join("timeline")).await?);
     let admin = match cordon.bootstrap_admin(config.admin_token.clone()).await? {
@@ -125,12 +141,13 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             AdminBootstrap::Generated(path)
         }
     };
-    let listener = TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = cordon_server::app(cordon.clone());
+    let app = cordon_server::app_with(cordon.clone(), wiring::slack_settings(config)?);
+    let mut background = vec![wiring::spawn_engine(cordon.clone())];
+    background.push(tokio::spawn(cordon.clone().run_evidence_verification(config.evidence_verify_interval)));
+    if let Some(bot) = matrix {
+        background.push(wiring::spawn_matrix_loop(cordon.clone(), bot));
+    }
     let task = tokio::spawn(cordon_server::serve(listener, app, async move {
         let _ = rx.await;
     }));
@@ -140,5 +157,6 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         cordon,
         shutdown: Some(tx),
         task,
+        background,
     })
 }

@@ -25,6 +25,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 mod evidence;
+mod paging;
 mod timeline;
 
 use crate::{AuditDraft, AuditEntry, IncidentLookup, NewIncident, NewToken, Result, Store, StoreError, Viewer};

@@ -1,7 +1,91 @@
 //! SQLite implementation of [`TimelineStore`].
 
-use crate::timeline::TimelineStore;
+use async_trait::async_trait;
+use cordon_core::clock::{from_micros, to_micros};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
 
-use super::SqliteStore;
+use super::{SqliteStore, append_in, is_unique_violation, parse_col, uuid_col};
+use crate::timeline::{SourceState, TimelineSource, TimelineStore};
+use crate::{AuditDraft, Result, StoreError};
 
-impl TimelineStore for SqliteStore {}
+fn count(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn count_col(r: &SqliteRow, col: &str) -> Result<u64> {
+    let v: i64 = r.try_get(col)?;
+    u64::try_from(v).map_err(|_| StoreError::corrupt(format!("{col} {v}")))
+}
+
+fn source_from_row(r: &SqliteRow) -> Result<TimelineSource> {
+    Ok(TimelineSource {
+        id: uuid_col(r, "id")?,
+        incident_id: uuid_col(r, "incident_id")?,
+        name: r.try_get("name")?,
+        host: r.try_get("host")?,
+        format: r.try_get("format")?,
+        sha256: r.try_get("sha256")?,
+        bytes: count_col(r, "bytes")?,
+        lines: count_col(r, "lines")?,
+        events: count_col(r, "events")?,
+        skipped: count_col(r, "skipped")?,
+        diagnostics_total: count_col(r, "diagnostics_total")?,
+        diagnostics: r.try_get("diagnostics")?,
+        state: parse_col::<SourceState>(r, "state")?,
+        created_by: uuid_col(r, "created_by")?,
+        created_at: from_micros(r.try_get("created_at")?),
+    })
+}
+
+#[async_trait]
+impl TimelineStore for SqliteStore {
+    async fn add_timeline_source(&self, s: &TimelineSource, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO timeline_sources (id, incident_id, name, host, format, sha256, bytes, lines, events,
+                                           skipped, diagnostics_total, diagnostics, state, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(s.id.to_string())
+        .bind(s.incident_id.to_string())
+        .bind(&s.name)
+        .bind(&s.host)
+        .bind(&s.format)
+        .bind(&s.sha256)
+        .bind(count(s.bytes))
+        .bind(count(s.lines))
+        .bind(count(s.events))
+        .bind(count(s.skipped))
+        .bind(count(s.diagnostics_total))
+        .bind(&s.diagnostics)
+        .bind(s.state.as_str())
+        .bind(s.created_by.to_string())
+        .bind(to_micros(s.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("timeline source")
+            } else {
+                e.into()
+            }
+        })?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn timeline_sources(&self, incident: Uuid) -> Result<Vec<TimelineSource>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, name, host, format, sha256, bytes, lines, events, skipped, diagnostics_total,
+                    diagnostics, state, created_by, created_at
+             FROM timeline_sources WHERE incident_id = $1 ORDER BY created_at, id",
+        )
+        .bind(incident.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(source_from_row).collect()
+    }
+}

@@ -40,8 +40,14 @@ pub fn test_config(dir: &std::path::Path) -> Config {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Boots the server with a configuration adjusted by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let config = test_config(dir.path());
+    let mut config = test_config(dir.path());
+    configure(&mut config);
     let clock = Arc::new(ManualClock::new(start_time()));
     let running = serve::start(&config, clock.clone())
         .await
@@ -217,6 +223,11 @@ impl TestApp {
             .iter()
             .map(|e| e["action"].as_str().unwrap().to_owned())
             .collect()
+    }
+
+    /// The running application, to drive the paging engine with the manual clock.
+    pub fn cordon(&self) -> &cordon_service::Cordon {
+        &self.running.as_ref().expect("running").cordon
     }
 
     pub fn db_path(&self) -> PathBuf {

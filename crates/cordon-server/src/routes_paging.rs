@@ -1,0 +1,297 @@
+//! Paging routes: on-call schedules, escalation policies, contact methods, pages, the
+//! one-time acknowledgement link, and the generic chat command endpoint.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use cordon_notify::{EscalationPolicySpec, PageState, ScheduleSpec};
+use cordon_service::paging::{PageTarget, PageView};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::routes::{ApiJson, ApiPath, ApiResult, created};
+
+// ---------- bodies ----------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationOut {
+    pub user: String,
+    pub channel: String,
+    pub level: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: jiff::Timestamp,
+    pub delivered: bool,
+    /// `pending`, `delivered`, `failed`, `refused`.
+    pub status: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOut {
+    pub id: Uuid,
+    /// `triggered`, `acknowledged`, `resolved`.
+    pub status: String,
+    /// The incident's codename (never its title).
+    pub incident: Option<String>,
+    pub incident_id: Option<Uuid>,
+    pub policy: String,
+    pub level: u32,
+    pub round: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_escalation_at: Option<jiff::Timestamp>,
+    pub acknowledged_by: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub triggered_at: jiff::Timestamp,
+    pub notifications: Vec<NotificationOut>,
+    pub unreached: Vec<String>,
+}
+
+impl From<PageView> for PageOut {
+    fn from(v: PageView) -> Self {
+        let s: &PageState = &v.state;
+        Self {
+            id: v.id,
+            status: s.status.as_str().to_owned(),
+            incident: v.incident.as_ref().map(|(_, c)| c.clone()),
+            incident_id: v.incident.as_ref().map(|(id, _)| *id),
+            policy: v.policy.clone(),
+            level: s.level,
+            round: s.round,
+            next_escalation_at: s.next_deadline.map(|d| d.at),
+            acknowledged_by: s.acknowledged.as_ref().map(|a| a.user.clone()),
+            triggered_at: s.triggered_at,
+            notifications: v
+                .notifications
+                .into_iter()
+                .map(|n| NotificationOut {
+                    user: n.user_name,
+                    channel: n.channel,
+                    level: n.level,
+                    at: n.updated_at,
+                    delivered: n.status == "delivered",
+                    status: n.status,
+                    attempts: n.attempts,
+                    error: n.error,
+                })
+                .collect(),
+            unreached: v.unreached,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerPage {
+    /// An escalation policy (default `incident-commander`).
+    pub policy: Option<String>,
+    /// Or one person.
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddContact {
+    /// `email`, `webhook`, `sms`, `matrix` (a room id), `slack_user`, `matrix_user`.
+    pub kind: String,
+    pub address: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactOut {
+    pub kind: String,
+    pub address: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatCommandIn {
+    pub room: String,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatCommandOut {
+    pub reply: String,
+    /// The codename of the room's incident.
+    pub incident: Option<String>,
+    pub page: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OnCallOut {
+    pub schedule: String,
+    pub user: Option<String>,
+}
+
+// ---------- routes ----------
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_schedule, list_schedules))
+        .routes(routes!(put_policy, list_policies))
+        .routes(routes!(add_contact, list_contacts))
+        .routes(routes!(test_contact))
+        .routes(routes!(trigger_page, incident_pages))
+        .routes(routes!(get_page))
+        .routes(routes!(ack_page))
+        .routes(routes!(resolve_page))
+        .routes(routes!(chat_command))
+        .route("/ack/{token}", get(ack_link_form).post(ack_link))
+}
+
+fn spec_value<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, Problem> {
+    serde_json::from_value(v).map_err(|e| {
+        Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string())
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/oncall/schedules", tag = "oncall", request_body = Object,
+    responses((status = 201, description = "the schedule as stored"), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_schedule(State(s): State<AppState>, Caller(p): Caller, ApiJson(b): ApiJson<Value>) -> ApiResult<Response> {
+    let spec: ScheduleSpec = spec_value(b)?;
+    let schedule = s.cordon.put_schedule(&p, spec).await?;
+    Ok(created(schedule.to_spec()))
+}
+
+#[utoipa::path(get, path = "/api/v1/oncall/schedules", tag = "oncall",
+    responses((status = 200, description = "every schedule with who is on call now", body = Vec<OnCallOut>)),
+    security(("bearer" = [])))]
+async fn list_schedules(State(s): State<AppState>, Caller(_p): Caller) -> ApiResult<Json<Vec<OnCallOut>>> {
+    let mut out = Vec::new();
+    for sch in s.cordon.schedules().await? {
+        let user = s.cordon.on_call(sch.name()).await?;
+        out.push(OnCallOut { schedule: sch.name().to_owned(), user });
+    }
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/api/v1/oncall/escalation-policies", tag = "oncall", request_body = Object,
+    responses((status = 201, description = "the policy as stored"), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_policy(State(s): State<AppState>, Caller(p): Caller, ApiJson(b): ApiJson<Value>) -> ApiResult<Response> {
+    let spec: EscalationPolicySpec = spec_value(b)?;
+    let policy = s.cordon.put_policy(&p, spec).await?;
+    Ok(created(policy.to_spec()))
+}
+
+#[utoipa::path(get, path = "/api/v1/oncall/escalation-policies", tag = "oncall",
+    responses((status = 200, description = "every escalation policy")), security(("bearer" = [])))]
+async fn list_policies(State(s): State<AppState>, Caller(_p): Caller) -> ApiResult<Json<Vec<Value>>> {
+    Ok(Json(s.cordon.policy_specs().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{name}/contacts", tag = "users", request_body = AddContact,
+    params(("name" = String, Path)),
+    responses((status = 201, body = ContactOut), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn add_contact(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(b): ApiJson<AddContact>,
+) -> ApiResult<Response> {
+    let c = s.cordon.add_contact(&p, &name, &b.kind, &b.address).await?;
+    Ok(created(ContactOut { kind: c.kind, address: c.address }))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{name}/contacts", tag = "users", params(("name" = String, Path)),
+    responses((status = 200, body = Vec<ContactOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_contacts(State(s): State<AppState>, Caller(p): Caller, ApiPath(name): ApiPath<String>) -> ApiResult<Json<Vec<ContactOut>>> {
+    let list = s.cordon.contacts(&p, &name).await?;
+    Ok(Json(list.into_iter().map(|c| ContactOut { kind: c.kind, address: c.address }).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{name}/contacts/test", tag = "users", request_body = AddContact,
+    params(("name" = String, Path)),
+    responses((status = 200, description = "delivered"), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn test_contact(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(b): ApiJson<AddContact>,
+) -> ApiResult<Json<Value>> {
+    s.cordon.test_contact(&p, &name, &b.kind, &b.address).await?;
+    Ok(Json(serde_json::json!({ "delivered": true })))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/pages", tag = "paging", request_body = TriggerPage,
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 201, body = PageOut), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn trigger_page(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    ApiJson(b): ApiJson<TriggerPage>,
+) -> ApiResult<Response> {
+    let target = match (b.policy, b.user) {
+        (Some(_), Some(_)) => {
+            return Err(Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "give `policy` or `user`, not both"));
+        }
+        (None, Some(u)) => PageTarget::User(u),
+        (policy, None) => PageTarget::Policy(policy.unwrap_or_else(|| cordon_service::paging::IC_POLICY.into())),
+    };
+    Ok(created(PageOut::from(s.cordon.trigger_page(&p, &r, target).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/pages", tag = "paging",
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 200, body = Vec<PageOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn incident_pages(State(s): State<AppState>, Caller(p): Caller, ApiPath(r): ApiPath<String>) -> ApiResult<Json<Vec<PageOut>>> {
+    Ok(Json(s.cordon.incident_pages(&p, &r).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/pages/{id}", tag = "paging", params(("id" = String, Path)),
+    responses((status = 200, body = PageOut), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_page(State(s): State<AppState>, Caller(p): Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PageOut>> {
+    Ok(Json(s.cordon.page(&p, &id).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/pages/{id}/ack", tag = "paging", params(("id" = String, Path)),
+    responses((status = 200, body = PageOut), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+async fn ack_page(State(s): State<AppState>, Caller(p): Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PageOut>> {
+    Ok(Json(s.cordon.ack_page(&p, &id).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/pages/{id}/resolve", tag = "paging", params(("id" = String, Path)),
+    responses((status = 200, body = PageOut), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn resolve_page(State(s): State<AppState>, Caller(p): Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PageOut>> {
+    Ok(Json(s.cordon.resolve_page(&p, &id).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/chat/commands", tag = "chat", request_body = ChatCommandIn,
+    responses((status = 200, body = ChatCommandOut), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn chat_command(State(s): State<AppState>, Caller(p): Caller, ApiJson(b): ApiJson<ChatCommandIn>) -> ApiResult<Json<ChatCommandOut>> {
+    let out = s.cordon.chat_command(&p, &b.room, &b.text).await?;
+    Ok(Json(match out {
+        Some(r) => ChatCommandOut { reply: r.reply, incident: r.incident, page: r.page },
+        None => ChatCommandOut { reply: String::new(), incident: None, page: None },
+    }))
+}
+
+/// The link in a page: a confirmation form, so that mail scanners following links do not
+/// acknowledge on anyone's behalf.
+async fn ack_link_form(ApiPath(token): ApiPath<String>) -> Html<String> {
+    let token: String = token.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+    Html(format!(
+        "<!doctype html><meta charset=utf-8><title>Cordon</title>\
+         <form method=post action=\"/ack/{token}\"><button>Acknowledge the page</button></form>"
+    ))
+}
+
+async fn ack_link(State(s): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Response, Problem> {
+    let v = s.cordon.ack_by_link(&token).await?;
+    let codename = v.incident.map(|(_, c)| c).unwrap_or_default();
+    Ok(Html(format!("<!doctype html><meta charset=utf-8><title>Cordon</title><p>Acknowledged {codename}.</p>")).into_response())
+}

@@ -1,0 +1,105 @@
+//! Slack-compatible inbound endpoints: the Events API (URL verification, message events) and
+//! slash commands (`/ic page`). Requests are authenticated by their `X-Slack-Signature` (v0,
+//! five-minute replay window); the Slack user is the Cordon user who linked that account
+//! (contact method `slack_user`). Off unless `CORDON_SLACK_SIGNING_SECRET` is set.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use cordon_channels::slack::{SlackEvent, parse_event, parse_slash_command, slash_response};
+use cordon_channels::{SlackClient, SlackVerifier};
+use cordon_service::Principal;
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+use crate::problem::Problem;
+
+/// How this deployment talks to Slack.
+pub struct SlackSettings {
+    pub verifier: SlackVerifier,
+    /// Posts replies to message events (`chat.postMessage`-compatible); slash commands are
+    /// answered in the HTTP response and need no client.
+    pub client: Option<SlackClient>,
+}
+
+impl std::fmt::Debug for SlackSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackSettings").field("client", &self.client.is_some()).finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/api/v1/slack/events", post(events))
+        .route("/api/v1/slack/commands", post(commands))
+}
+
+fn settings(s: &AppState) -> Result<Arc<SlackSettings>, Problem> {
+    s.slack.clone().ok_or_else(Problem::not_found)
+}
+
+async fn verify(s: &AppState, slack: &SlackSettings, headers: &HeaderMap, body: &[u8]) -> Result<(), Problem> {
+    let now = s.cordon.clock().now();
+    if let Err(e) = slack.verifier.verify_headers(headers, body, now) {
+        s.cordon.audit_refused_request("slack", "slack.request", &e.to_string()).await?;
+        return Err(Problem::new(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()));
+    }
+    Ok(())
+}
+
+async fn who(s: &AppState, slack_user: &str) -> Result<Option<Principal>, Problem> {
+    Ok(s.cordon.principal_for_chat("slack_user", slack_user).await?)
+}
+
+const NOT_LINKED: &str = "Your Slack account is not linked to a Cordon user; ask an admin to add it as a `slack_user` contact.";
+
+async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, Problem> {
+    let slack = settings(&s)?;
+    verify(&s, &slack, &headers, &body).await?;
+    let event = parse_event(&body).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_event", e.to_string()))?;
+    match event {
+        SlackEvent::UrlVerification { challenge } => Ok(Json(json!({ "challenge": challenge }))),
+        SlackEvent::Ignored { .. } => Ok(Json(json!({}))),
+        SlackEvent::Message(m) => {
+            let Some(cmd) = m.command() else { return Ok(Json(json!({}))) };
+            let reply = match who(&s, &m.user).await? {
+                None => {
+                    s.cordon.audit_refused_request(&format!("slack:{}", m.user), "chat.command", "unlinked Slack account").await?;
+                    NOT_LINKED.to_owned()
+                }
+                Some(p) => match s.cordon.run_command(&p, &m.channel, cmd).await {
+                    Ok(r) => r.reply,
+                    Err(e) => Problem::from(e).detail,
+                },
+            };
+            if let Some(client) = &slack.client
+                && let Err(e) = client.post_message(&m.channel, &reply).await
+            {
+                tracing::warn!(error = %e, "could not post the reply to Slack");
+            }
+            Ok(Json(json!({})))
+        }
+    }
+}
+
+async fn commands(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, Problem> {
+    let slack = settings(&s)?;
+    verify(&s, &slack, &headers, &body).await?;
+    let cmd = parse_slash_command(&body).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_command", e.to_string()))?;
+    let reply = match who(&s, &cmd.user_id).await? {
+        None => {
+            s.cordon.audit_refused_request(&format!("slack:{}", cmd.user_id), "chat.command", "unlinked Slack account").await?;
+            return Ok(Json(slash_response(NOT_LINKED, false)));
+        }
+        Some(p) => match s.cordon.run_command(&p, &cmd.channel_id, cmd.command()).await {
+            Ok(r) => r.reply,
+            Err(e) => Problem::from(e).detail,
+        },
+    };
+    Ok(Json(slash_response(&reply, true)))
+}

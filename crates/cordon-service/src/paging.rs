@@ -1,0 +1,725 @@
+//! Paging: on-call schedules, escalation policies, contact methods, pages and the engine that
+//! escalates them and delivers their notifications.
+//!
+//! Escalation deadlines and notifications are rows; [`Cordon::run_engine`] processes what is
+//! due at the `now` it is given, so a page triggered before a crash still escalates after the
+//! restart, exactly once (the store flips each deadline once). Everything that leaves over a
+//! channel is a notice — codename, severity and a link — built from types that can hold
+//! nothing else.
+
+use std::sync::Arc;
+
+use cordon_channels::{HttpTransport, PhoneNumber, SecureLink, SmsGateway, SmsText, WebhookClient, WebhookMessage};
+use cordon_core::Timestamp;
+use cordon_core::access::Principal;
+use cordon_core::incident::{Incident, Membership};
+use cordon_core::role::Role;
+use cordon_core::user::User;
+use cordon_mail::{Link, Mailer, Recipient};
+use cordon_notify::{
+    AckOutcome, DeadlineOutcome, EscalationPolicy, EscalationPolicySpec, Notify, PageState, Schedule, ScheduleSpec,
+    Target, page,
+};
+use cordon_store::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
+use hmac::{Hmac, KeyInit, Mac};
+use jiff::SignedDuration;
+use serde_json::json;
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::audit::draft;
+use crate::incidents::new_id;
+use crate::{Cordon, Result, ServiceError, random};
+
+/// The policy `!ic page` uses.
+pub const IC_POLICY: &str = "incident-commander";
+/// Contact method kinds: channels that receive pages, and linked chat accounts
+/// (`slack_user`, `matrix_user`) that identify who types a command.
+pub const CONTACT_KINDS: [&str; 6] = ["email", "webhook", "sms", "matrix", "slack_user", "matrix_user"];
+/// The kinds that receive pages.
+const PAGE_CHANNELS: [&str; 4] = ["email", "webhook", "sms", "matrix"];
+/// How long one delivery attempt owns a notification before another engine may retry it.
+const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(60);
+/// Delivery attempts before a notification counts as failed.
+const MAX_ATTEMPTS: i64 = 5;
+
+/// How pages leave the building. Built by the binary from its configuration.
+pub struct PagingSettings {
+    /// Base of the links in notices (`CORDON_PUBLIC_URL`).
+    pub public_url: String,
+    pub mailer: Option<Mailer>,
+    pub http: HttpTransport,
+    pub sms: Option<SmsGateway>,
+    /// Signs outgoing webhooks.
+    pub webhook_secret: Vec<u8>,
+    /// Sends notices into Matrix rooms (the bot).
+    pub matrix: Option<Arc<dyn RoomSender>>,
+}
+
+impl std::fmt::Debug for PagingSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PagingSettings")
+            .field("public_url", &self.public_url)
+            .field("mail", &self.mailer.is_some())
+            .field("sms", &self.sms.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PagingSettings {
+    /// No outgoing channels: pages are recorded, notifications fail with a clear reason.
+    pub fn disabled(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            mailer: None,
+            http: HttpTransport::new(cordon_channels::Timeouts::default()).expect("default HTTP transport"),
+            sms: None,
+            webhook_secret: Vec::new(),
+            matrix: None,
+        }
+    }
+}
+
+/// Posts a short text into a chat room (implemented by the Matrix bot).
+#[async_trait::async_trait]
+pub trait RoomSender: Send + Sync {
+    async fn send(&self, room: &str, text: &str) -> std::result::Result<(), String>;
+}
+
+/// Whom a page is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageTarget {
+    Policy(String),
+    User(String),
+}
+
+/// A page as its viewers see it: never the incident's title.
+#[derive(Debug, Clone)]
+pub struct PageView {
+    pub id: Uuid,
+    pub incident: Option<(Uuid, String)>,
+    pub policy: String,
+    pub state: PageState,
+    pub notifications: Vec<NotificationRow>,
+    /// Targets through which nobody was reached (a schedule with nobody on call).
+    pub unreached: Vec<String>,
+}
+
+/// What one engine run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineReport {
+    pub escalations: usize,
+    pub delivered: usize,
+    pub failed: usize,
+}
+
+fn is_manager(p: &Principal) -> bool {
+    p.sees_all_incidents()
+}
+
+fn policy_of(row: &PageRow) -> Result<PageState> {
+    serde_json::from_str(&row.state).map_err(|e| ServiceError::invalid("page", format!("stored page state: {e}")))
+}
+
+fn target_name(t: &Target) -> String {
+    match t {
+        Target::User(u) => format!("user {u}"),
+        Target::Schedule(s) => format!("schedule {s}"),
+    }
+}
+
+impl Cordon {
+    fn forbid_unless_manager(p: &Principal, what: &str) -> Result<()> {
+        if is_manager(p) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(format!("only admins and the security team may change {what}")))
+        }
+    }
+
+    async fn require_user(&self, field: &'static str, name: &str) -> Result<User> {
+        self.store
+            .user_by_name(name)
+            .await?
+            .ok_or_else(|| ServiceError::invalid(field, format!("no user named `{name}`")))
+    }
+
+    /// Creates or replaces an on-call schedule.
+    pub async fn put_schedule(&self, p: &Principal, spec: ScheduleSpec) -> Result<Schedule> {
+        if let Err(e) = Self::forbid_unless_manager(p, "schedules") {
+            return Err(self.refuse(p, "schedule.put", format!("schedule:{}", spec.name), e).await);
+        }
+        let schedule = Schedule::parse(&spec).map_err(|e| ServiceError::invalid("schedule", e.to_string()))?;
+        for u in schedule.users() {
+            self.require_user("users", &u).await?;
+        }
+        let json = serde_json::to_string(&schedule.to_spec()).expect("a spec serializes");
+        let now = self.clock.now();
+        let audit = draft(now, &p.name, "schedule.put", format!("schedule:{}", schedule.name()), json!({ "spec": json }));
+        self.store.put_schedule(schedule.name(), &json, now, audit).await?;
+        Ok(schedule)
+    }
+
+    /// Every schedule.
+    pub async fn schedules(&self) -> Result<Vec<Schedule>> {
+        self.store
+            .schedules()
+            .await?
+            .into_iter()
+            .map(|(name, spec)| {
+                let spec: ScheduleSpec = serde_json::from_str(&spec)
+                    .map_err(|e| ServiceError::invalid("schedule", format!("stored schedule {name}: {e}")))?;
+                Schedule::parse(&spec).map_err(|e| ServiceError::invalid("schedule", e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Creates or replaces an escalation policy.
+    pub async fn put_policy(&self, p: &Principal, spec: EscalationPolicySpec) -> Result<EscalationPolicy> {
+        if let Err(e) = Self::forbid_unless_manager(p, "escalation policies") {
+            return Err(self.refuse(p, "policy.put", format!("policy:{}", spec.name), e).await);
+        }
+        let policy = EscalationPolicy::parse(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string()))?;
+        let schedules = self.schedules().await?;
+        for level in policy.levels() {
+            for t in level.targets() {
+                match t {
+                    Target::User(u) => {
+                        self.require_user("targets", u).await?;
+                    }
+                    Target::Schedule(s) if !schedules.iter().any(|x| x.name() == s) => {
+                        return Err(ServiceError::invalid("targets", format!("no schedule named `{s}`")));
+                    }
+                    Target::Schedule(_) => {}
+                }
+            }
+        }
+        let json = serde_json::to_string(&policy.to_spec()).expect("a spec serializes");
+        let now = self.clock.now();
+        let audit = draft(now, &p.name, "policy.put", format!("policy:{}", policy.name()), json!({ "spec": json }));
+        self.store.put_policy(policy.name(), &json, now, audit).await?;
+        Ok(policy)
+    }
+
+    pub(crate) async fn load_policy(&self, name: &str) -> Result<EscalationPolicy> {
+        let spec = self
+            .store
+            .policy(name)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("policy", format!("no escalation policy named `{name}`")))?;
+        let spec: EscalationPolicySpec =
+            serde_json::from_str(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string()))?;
+        EscalationPolicy::parse(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string()))
+    }
+
+    /// Every escalation policy, as its spec.
+    pub async fn policy_specs(&self) -> Result<Vec<serde_json::Value>> {
+        self.store
+            .policies()
+            .await?
+            .into_iter()
+            .map(|(_, spec)| serde_json::from_str(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string())))
+            .collect()
+    }
+
+    /// Who is on call for a schedule at `now`.
+    pub async fn on_call(&self, schedule: &str) -> Result<Option<String>> {
+        let now = self.clock.now();
+        Ok(self.schedules().await?.iter().find(|s| s.name() == schedule).and_then(|s| s.on_call_at(now)).map(|o| o.user))
+    }
+
+    /// Adds a way to reach a user (admins, or the user themself).
+    pub async fn add_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<ContactMethod> {
+        let subject = format!("user:{user}");
+        if !p.is_admin && p.name != user {
+            let e = ServiceError::Forbidden("only admins may change other users' contact methods".into());
+            return Err(self.refuse(p, "contact.add", subject, e).await);
+        }
+        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("user"))?;
+        let address = address.trim();
+        let valid = match kind {
+            "email" => cordon_mail::Address::parse(address).map(|_| ()).map_err(|e| e.to_string()),
+            "webhook" => cordon_channels::http::parse_target_url("address", address).map(|_| ()).map_err(|e| e.to_string()),
+            "sms" => PhoneNumber::parse(address).map(|_| ()).map_err(|e| e.to_string()),
+            "matrix" if address.starts_with('!') && address.contains(':') => Ok(()),
+            "matrix" => Err("a Matrix room id looks like `!room:server`".into()),
+            "slack_user" if !address.is_empty() && address.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(()),
+            "slack_user" => Err("a Slack user id looks like `U024BE7LH`".into()),
+            "matrix_user" if address.starts_with('@') && address.contains(':') => Ok(()),
+            "matrix_user" => Err("a Matrix user id looks like `@alice:server`".into()),
+            other => Err(format!("unknown kind `{other}`, expected one of {}", CONTACT_KINDS.join(", "))),
+        };
+        valid.map_err(|m| ServiceError::invalid(if CONTACT_KINDS.contains(&kind) { "address" } else { "kind" }, m))?;
+        let now = self.clock.now();
+        let c = ContactMethod { id: new_id(now), user_id: u.id, kind: kind.to_owned(), address: address.to_owned(), created_at: now };
+        let audit = draft(now, &p.name, "contact.add", subject, json!({ "kind": kind }));
+        self.store.add_contact(&c, audit).await?;
+        Ok(c)
+    }
+
+    /// A user's contact methods; their account e-mail is always the first.
+    pub async fn contacts(&self, p: &Principal, user: &str) -> Result<Vec<ContactMethod>> {
+        if !p.is_admin && p.name != user {
+            return Err(ServiceError::Forbidden("only admins may read other users' contact methods".into()));
+        }
+        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("user"))?;
+        Ok(self.reachable(&u).await?)
+    }
+
+    pub(crate) async fn reachable(&self, u: &User) -> Result<Vec<ContactMethod>> {
+        let mut out = vec![ContactMethod {
+            id: Uuid::nil(),
+            user_id: u.id,
+            kind: "email".into(),
+            address: u.email.clone(),
+            created_at: u.created_at,
+        }];
+        out.extend(
+            self.store
+                .contacts(u.id)
+                .await?
+                .into_iter()
+                .filter(|c| PAGE_CHANNELS.contains(&c.kind.as_str()) && !(c.kind == "email" && c.address == u.email)),
+        );
+        Ok(out)
+    }
+
+    /// The user behind a linked chat account (`slack_user`, `matrix_user`).
+    pub async fn principal_for_chat(&self, kind: &str, external_id: &str) -> Result<Option<Principal>> {
+        let Some(id) = self.store.user_id_by_contact(kind, external_id).await? else { return Ok(None) };
+        Ok(self.store.user_by_id(id).await?.map(|u| Principal::from_user(&u)))
+    }
+
+    /// Sends a test message to one of a user's contact methods, now.
+    pub async fn test_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<()> {
+        let contacts = self.contacts(p, user).await?;
+        let c = contacts
+            .iter()
+            .find(|c| c.kind == kind && c.address == address)
+            .ok_or(ServiceError::NotFound("contact method"))?;
+        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("user"))?;
+        let now = self.clock.now();
+        let outcome = self.send_one(c, &u, None, now).await;
+        let (action, error) = match &outcome {
+            Attempt::Delivered => ("contact.test", None),
+            Attempt::Retry { error, .. } | Attempt::Failed { error } | Attempt::Refused { error } => {
+                ("contact.test_failed", Some(error.clone()))
+            }
+        };
+        let audit = draft(now, &p.name, action, format!("user:{user}"), json!({ "kind": kind, "error": error }));
+        self.store.append_audit(audit).await?;
+        match error {
+            None => Ok(()),
+            Some(e) => Err(ServiceError::Conflict(format!("test message not delivered: {e}"))),
+        }
+    }
+
+    async fn schedule_lookup(&self) -> Result<Vec<Schedule>> {
+        self.schedules().await
+    }
+
+    /// The notifications for one `Notify`, one per recipient and contact method.
+    async fn notifications_for(&self, n: &Notify, now: Timestamp) -> Result<(Vec<NotificationRow>, Vec<String>)> {
+        let schedules = self.schedule_lookup().await?;
+        let to = n.recipients(&schedules[..], now);
+        let mut rows = Vec::new();
+        for r in &to.users {
+            let Some(u) = self.store.user_by_name(&r.user).await? else {
+                continue;
+            };
+            for c in self.reachable(&u).await? {
+                rows.push(NotificationRow {
+                    id: new_id(now),
+                    page_id: n.page,
+                    step: n.step as i64,
+                    level: i64::from(n.level),
+                    user_name: u.name.clone(),
+                    channel: c.kind.clone(),
+                    address: c.address.clone(),
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: Some(now),
+                    error: None,
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
+        }
+        Ok((rows, to.unreached.iter().map(target_name).collect()))
+    }
+
+    /// Pages a policy (default `incident-commander`) or one person about an incident.
+    pub async fn trigger_page(&self, p: &Principal, raw_ref: &str, target: PageTarget) -> Result<PageView> {
+        // Raising the alarm is open to anyone who can see the incident.
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        self.page_incident(p, &incident, target).await
+    }
+
+    pub(crate) async fn page_incident(&self, p: &Principal, incident: &Incident, target: PageTarget) -> Result<PageView> {
+        let policy = match &target {
+            PageTarget::Policy(name) => self.load_policy(name).await?,
+            PageTarget::User(name) => {
+                let u = self.require_user("user", name).await?;
+                let spec: EscalationPolicySpec = serde_json::from_value(json!({
+                    "name": format!("page {}", u.name),
+                    "repeat": 0,
+                    "levels": [{ "targets": [{ "user": u.name }], "after": "PT5M" }],
+                }))
+                .expect("a one-person policy spec");
+                EscalationPolicy::parse(&spec).map_err(|e| ServiceError::invalid("user", e.to_string()))?
+            }
+        };
+        let now = self.clock.now();
+        let id = new_id(now);
+        let (state, notify) = page::trigger(id, policy, now).map_err(|e| ServiceError::invalid("policy", e.to_string()))?;
+        let (notifications, unreached) = self.notifications_for(&notify, now).await?;
+        let row = PageRow {
+            id,
+            incident_id: Some(incident.id),
+            status: state.status.as_str().to_owned(),
+            state: serde_json::to_string(&state).expect("page state serializes"),
+            created_by: p.user_id,
+            created_at: now,
+            updated_at: now,
+        };
+        let deadline = state.next_deadline.map(|d| DeadlineRow { page_id: id, step: d.step as i64, due_at: d.at });
+        let payload = json!({
+            "policy": state.policy.name(),
+            "incident": incident.codename.key(),
+            "recipients": notifications.iter().map(|n| n.user_name.clone()).collect::<std::collections::BTreeSet<_>>(),
+            "unreached": unreached,
+        });
+        let audit = draft(now, &p.name, "page.trigger", format!("page:{id}"), payload);
+        self.store.create_page(&row, deadline, &notifications, audit).await?;
+        self.wake_engine();
+        Ok(PageView {
+            id,
+            incident: Some((incident.id, incident.codename.to_string())),
+            policy: state.policy.name().to_owned(),
+            state,
+            notifications,
+            unreached,
+        })
+    }
+
+    async fn page_row_visible(&self, p: &Principal, id: &str) -> Result<(PageRow, Option<Incident>)> {
+        let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("page"))?;
+        let row = self.store.page(id).await?.ok_or(ServiceError::NotFound("page"))?;
+        let notified = self.store.notifications(id).await?.iter().any(|n| n.user_name == p.name);
+        let incident = match row.incident_id {
+            Some(iid) => match self.resolve(p, &iid.to_string()).await {
+                Ok((i, _)) => Some(i),
+                Err(ServiceError::NotFound(_)) if notified => self.store.incident(iid).await?,
+                Err(e) => return Err(if matches!(e, ServiceError::NotFound(_)) { ServiceError::NotFound("page") } else { e }),
+            },
+            None => None,
+        };
+        if incident.is_none() && !notified && !p.is_admin && row.created_by != p.user_id {
+            return Err(ServiceError::NotFound("page"));
+        }
+        Ok((row, incident))
+    }
+
+    async fn view(&self, row: &PageRow, incident: Option<&Incident>) -> Result<PageView> {
+        let state = policy_of(row)?;
+        Ok(PageView {
+            id: row.id,
+            incident: incident.map(|i| (i.id, i.codename.to_string())),
+            policy: state.policy.name().to_owned(),
+            notifications: self.store.notifications(row.id).await?,
+            state,
+            unreached: Vec::new(),
+        })
+    }
+
+    /// A page: visible to whoever may see its incident, and to the people it notified.
+    pub async fn page(&self, p: &Principal, id: &str) -> Result<PageView> {
+        let (row, incident) = self.page_row_visible(p, id).await?;
+        self.view(&row, incident.as_ref()).await
+    }
+
+    /// The pages of an incident.
+    pub async fn incident_pages(&self, p: &Principal, raw_ref: &str) -> Result<Vec<PageView>> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let mut out = Vec::new();
+        for row in self.store.pages_for_incident(incident.id).await? {
+            out.push(self.view(&row, Some(&incident)).await?);
+        }
+        Ok(out)
+    }
+
+    /// Acknowledges a page: escalation stops, and the acknowledger becomes the incident's
+    /// commander when nobody holds the role.
+    pub async fn ack_page(&self, p: &Principal, id: &str) -> Result<PageView> {
+        let (row, incident) = self.page_row_visible(p, id).await?;
+        let state = policy_of(&row)?;
+        let now = self.clock.now();
+        let outcome = page::acknowledge(&state, &p.name, now).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+        if let AckOutcome::Acknowledged(new) = outcome {
+            let row = PageRow {
+                status: new.status.as_str().to_owned(),
+                state: serde_json::to_string(&new).expect("page state serializes"),
+                updated_at: now,
+                ..row.clone()
+            };
+            let audit = draft(now, &p.name, "page.ack", format!("page:{}", row.id), json!({ "level": new.level }));
+            self.store.update_page(&row, audit).await?;
+            if let Some(i) = &incident {
+                self.take_command_if_free(p, i, now).await?;
+            }
+        }
+        let row = self.store.page(row.id).await?.ok_or(ServiceError::NotFound("page"))?;
+        self.view(&row, incident.as_ref()).await
+    }
+
+    /// Resolves a page.
+    pub async fn resolve_page(&self, p: &Principal, id: &str) -> Result<PageView> {
+        let (row, incident) = self.page_row_visible(p, id).await?;
+        let state = policy_of(&row)?;
+        let now = self.clock.now();
+        let new = page::resolve(&state, Some(&p.name), now).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+        let row = PageRow {
+            status: new.status.as_str().to_owned(),
+            state: serde_json::to_string(&new).expect("page state serializes"),
+            updated_at: now,
+            ..row
+        };
+        let audit = draft(now, &p.name, "page.resolve", format!("page:{}", row.id), json!({}));
+        self.store.update_page(&row, audit).await?;
+        self.view(&row, incident.as_ref()).await
+    }
+
+    async fn take_command_if_free(&self, p: &Principal, incident: &Incident, now: Timestamp) -> Result<()> {
+        let members = self.store.memberships(incident.id).await?;
+        if members.iter().any(|m| m.role == Role::IncidentCommander && m.ended_at.is_none()) {
+            return Ok(());
+        }
+        let m = Membership {
+            id: new_id(now),
+            incident_id: incident.id,
+            user_id: p.user_id,
+            user_name: p.name.clone(),
+            role: Role::IncidentCommander,
+            started_at: now,
+            ended_at: None,
+        };
+        let audit = draft(now, "system", "member.add", format!("incident:{}", incident.id), json!({ "user": p.name, "role": "incident_commander", "via": "page.ack" }));
+        self.store.add_membership(&m, audit).await?;
+        Ok(())
+    }
+
+    // ---------- the one-time acknowledgement link ----------
+
+    async fn link_key(&self) -> Result<Vec<u8>> {
+        Ok(self.store.secret("ack-link-hmac", &random::bytes::<32>()).await?)
+    }
+
+    /// A signed one-time link that acknowledges `page` as `user`.
+    pub(crate) async fn ack_link(&self, page: Uuid, user: &str, step: i64) -> Result<String> {
+        let key = self.link_key().await?;
+        let payload = format!("{page}.{user}.{step}");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        let sig = hex::encode(mac.finalize().into_bytes());
+        let token = format!("{}.{}", hex::encode(payload.as_bytes()), sig);
+        Ok(format!("{}/ack/{token}", self.paging.public_url))
+    }
+
+    /// Acknowledges through a one-time link: no session needed, the signature is the proof.
+    pub async fn ack_by_link(&self, token: &str) -> Result<PageView> {
+        let (payload_hex, sig) = token.split_once('.').ok_or(ServiceError::NotFound("link"))?;
+        let payload = hex::decode(payload_hex).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ServiceError::NotFound("link"))?;
+        let key = self.link_key().await?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        let sig = hex::decode(sig).map_err(|_| ServiceError::NotFound("link"))?;
+        mac.verify_slice(&sig).map_err(|_| ServiceError::NotFound("link"))?;
+        let mut parts = payload.splitn(3, '.');
+        let (Some(page_id), Some(user), Some(_step)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(ServiceError::NotFound("link"));
+        };
+        let now = self.clock.now();
+        if !self.store.use_link(&hex::encode(sha2::Digest::finalize(<Sha256 as sha2::Digest>::new_with_prefix(token.as_bytes()))), now).await? {
+            return Err(ServiceError::Conflict("this link was used already".into()));
+        }
+        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("link"))?;
+        self.ack_page(&Principal::from_user(&u), page_id).await
+    }
+
+    // ---------- the engine ----------
+
+    pub(crate) fn wake_engine(&self) {
+        self.engine_wakeup.notify_one();
+    }
+
+    /// Resolves when something asks the engine to run early (a new page).
+    pub async fn engine_woken(&self) {
+        self.engine_wakeup.notified().await;
+    }
+
+    /// Processes everything due at `now`: escalations, then deliveries. Safe to run from
+    /// several places at once; each deadline escalates once.
+    pub async fn run_engine(&self, now: Timestamp) -> Result<EngineReport> {
+        let mut report = EngineReport::default();
+        for d in self.store.due_deadlines(now, 100).await? {
+            let Some(row) = self.store.page(d.page_id).await? else {
+                self.store.drop_deadline(d).await?;
+                continue;
+            };
+            let state = policy_of(&row)?;
+            match page::on_deadline(&state, d.step as u64, now).map_err(|e| ServiceError::invalid("page", e.to_string()))? {
+                DeadlineOutcome::NotDue { .. } => {}
+                DeadlineOutcome::Stale => self.store.drop_deadline(d).await?,
+                DeadlineOutcome::Escalated { state, notify } => {
+                    let (notifications, unreached) = self.notifications_for(&notify, now).await?;
+                    let new_row = PageRow {
+                        status: state.status.as_str().to_owned(),
+                        state: serde_json::to_string(&*state).expect("page state serializes"),
+                        updated_at: now,
+                        ..row
+                    };
+                    let next = state.next_deadline.map(|n| DeadlineRow { page_id: d.page_id, step: n.step as i64, due_at: n.at });
+                    let payload = json!({ "level": notify.level, "round": notify.round, "step": notify.step, "unreached": unreached });
+                    let audit = draft(now, "system", "page.escalate", format!("page:{}", d.page_id), payload);
+                    if self.store.escalate(d, &new_row, next, &notifications, audit).await? {
+                        report.escalations += 1;
+                    }
+                }
+            }
+        }
+        for n in self.store.due_notifications(now, 200).await? {
+            if !self.store.claim_notification(n.id, now, now + DELIVERY_LEASE).await? {
+                continue;
+            }
+            let outcome = self.deliver(&n, now).await?;
+            match outcome {
+                Attempt::Delivered => report.delivered += 1,
+                Attempt::Failed { .. } | Attempt::Refused { .. } => report.failed += 1,
+                Attempt::Retry { .. } => {}
+            }
+        }
+        Ok(report)
+    }
+
+    async fn deliver(&self, n: &NotificationRow, now: Timestamp) -> Result<Attempt> {
+        let Some(u) = self.store.user_by_name(&n.user_name).await? else {
+            let a = Attempt::Failed { error: "the user no longer exists".into() };
+            self.record(n, &a, now).await?;
+            return Ok(a);
+        };
+        let contact = ContactMethod { id: Uuid::nil(), user_id: u.id, kind: n.channel.clone(), address: n.address.clone(), created_at: now };
+        let row = self.store.page(n.page_id).await?;
+        let incident = match row.as_ref().and_then(|r| r.incident_id) {
+            Some(iid) => self.store.incident(iid).await?,
+            None => None,
+        };
+        let link = self.ack_link(n.page_id, &u.name, n.step).await?;
+        let attempt = match self.send_one(&contact, &u, incident.as_ref().map(|i| (i, link.as_str())), now).await {
+            Attempt::Retry { error, .. } if n.attempts + 1 >= MAX_ATTEMPTS => Attempt::Failed { error },
+            Attempt::Retry { error, .. } => {
+                // Exponential backoff: 5 s, 15 s, 45 s, …
+                let wait = SignedDuration::from_secs(5 * 3_i64.pow(n.attempts.clamp(0, 6) as u32));
+                Attempt::Retry { error, at: now + wait }
+            }
+            other => other,
+        };
+        self.record(n, &attempt, now).await?;
+        Ok(attempt)
+    }
+
+    async fn record(&self, n: &NotificationRow, attempt: &Attempt, now: Timestamp) -> Result<()> {
+        let (action, error) = match attempt {
+            Attempt::Delivered => ("notification.delivered", None),
+            Attempt::Retry { error, .. } => ("notification.retry", Some(error)),
+            Attempt::Failed { error } => ("notification.failed", Some(error)),
+            Attempt::Refused { error } => ("notification.refused", Some(error)),
+        };
+        let payload = json!({ "user": n.user_name, "channel": n.channel, "level": n.level, "error": error });
+        let audit = draft(now, "system", action, format!("page:{}", n.page_id), payload);
+        self.store.record_attempt(n.id, attempt, now, audit).await?;
+        Ok(())
+    }
+
+    /// Sends one notice (or, without an incident, a test message) over one contact method.
+    async fn send_one(&self, c: &ContactMethod, u: &User, about: Option<(&Incident, &str)>, now: Timestamp) -> Attempt {
+        let retry = |error: String| Attempt::Retry { error, at: now };
+        match c.kind.as_str() {
+            "email" => {
+                let Some(mailer) = &self.paging.mailer else {
+                    return Attempt::Failed { error: "mail is not configured (CORDON_SMTP_URL)".into() };
+                };
+                let recipient = match Recipient::parse(&c.address, u.pgp_key.as_deref()) {
+                    Ok(r) => r,
+                    Err(e) => return Attempt::Failed { error: e.to_string() },
+                };
+                let link = match about {
+                    Some((_, link)) => link.to_owned(),
+                    None => self.paging.public_url.clone(),
+                };
+                let link = match Link::parse(&link) {
+                    Ok(l) => l,
+                    Err(e) => return Attempt::Failed { error: e.to_string() },
+                };
+                let sent = match about {
+                    Some((i, _)) => {
+                        let notice = cordon_mail::Notice::new(i.codename.clone(), i.severity, link);
+                        mailer.send_notice(&[recipient], &notice, now).await
+                    }
+                    None => {
+                        let msg = cordon_mail::Message::new(vec![recipient], cordon_channels::webhook::TEST_TEXT);
+                        mailer.send_message(&msg, now).await
+                    }
+                };
+                match sent {
+                    Ok(_) => Attempt::Delivered,
+                    Err(e) if e.code() == "refused_no_key" => Attempt::Refused { error: e.to_string() },
+                    Err(e) if e.is_transient() => retry(e.to_string()),
+                    Err(e) => Attempt::Failed { error: e.to_string() },
+                }
+            }
+            "webhook" | "sms" | "matrix" => {
+                let notice = match about {
+                    Some((i, link)) => match SecureLink::parse(link) {
+                        Ok(l) => Some(cordon_channels::Notice::new(i.codename.clone(), i.severity, l)),
+                        Err(e) => return Attempt::Failed { error: e.to_string() },
+                    },
+                    None => None,
+                };
+                let sent = match c.kind.as_str() {
+                    "webhook" => match WebhookClient::new(&self.paging.http, &c.address, self.paging.webhook_secret.clone()) {
+                        Ok(client) => {
+                            let msg = notice.map(WebhookMessage::Page).unwrap_or(WebhookMessage::Test);
+                            client.send(&msg, now).await
+                        }
+                        Err(e) => Err(e),
+                    },
+                    "sms" => {
+                        let Some(gw) = &self.paging.sms else {
+                            return Attempt::Failed { error: "no SMS gateway is configured".into() };
+                        };
+                        match PhoneNumber::parse(&c.address) {
+                            Ok(to) => gw.send(&to, &notice.map(SmsText::Page).unwrap_or(SmsText::Test), now).await,
+                            Err(e) => Err(e),
+                        }
+                    }
+                    _ => {
+                        let Some(m) = &self.paging.matrix else {
+                            return Attempt::Failed { error: "the Matrix bot is not configured".into() };
+                        };
+                        let text = notice.map(|n| n.text()).unwrap_or_else(|| cordon_channels::webhook::TEST_TEXT.into());
+                        return match m.send(&c.address, &text).await {
+                            Ok(()) => Attempt::Delivered,
+                            Err(e) => retry(e),
+                        };
+                    }
+                };
+                match sent {
+                    Ok(()) => Attempt::Delivered,
+                    Err(e) if e.is_transient() => retry(e.to_string()),
+                    Err(e) => Attempt::Failed { error: e.to_string() },
+                }
+            }
+            other => Attempt::Failed { error: format!("unknown channel `{other}`") },
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Writing one source into an incident's index: documents are added as events arrive and
+//! become visible only when the whole source is committed; anything else rolls them back.
+
+use std::net::IpAddr;
+use std::sync::MutexGuard;
+
+use tantivy::{IndexWriter, TantivyDocument};
+use uuid::Uuid;
+
+use std::collections::BTreeMap;
+
+use super::{Fields, IncidentIndex, IndexError, Payload, json};
+use crate::event::Event;
+
+/// The most events one source may hold (the event number is 32 bits of the tiebreak).
+const MAX_EVENTS_PER_SOURCE: u64 = u32::MAX as u64;
+
+/// What a committed source added.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    pub events: u64,
+}
+
+/// Adds the events of one source. Holds the incident's writer lock until it is committed or
+/// dropped; dropping it without [`SourceWriter::commit`] rolls back every document it added.
+pub struct SourceWriter<'a> {
+    slot: MutexGuard<'a, Option<IndexWriter<TantivyDocument>>>,
+    fields: Fields,
+    source_id: String,
+    source_uuid: Uuid,
+    source_no: u64,
+    sources: BTreeMap<u64, Uuid>,
+    seq_base: u64,
+    events: u64,
+    json: Vec<u8>,
+    done: bool,
+}
+
+impl std::fmt::Debug for SourceWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceWriter")
+            .field("source_id", &self.source_id)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IncidentIndex {
+    /// Starts writing source `source_id`; waits while another source of the incident is being
+    /// written.
+    pub fn begin(&self, source_id: Uuid) -> Result<SourceWriter<'_>, IndexError> {
+        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.new_writer()?);
+        }
+        // Sources are numbered in ingest order: one above the highest number committed.
+        let searcher = self.reader.searcher();
+        let mut max_seq = None::<u64>;
+        for seg in searcher.segment_readers() {
+            if seg.max_doc() == 0 {
+                continue;
+            }
+            let col = seg.fast_fields().u64("seq")?;
+            max_seq = max_seq.max(Some(col.max_value()));
+        }
+        let sources = self.source_map()?;
+        let source_no = max_seq
+            .map_or(1, |m| (m >> 32) + 1)
+            .max(sources.keys().next_back().map_or(1, |n| n + 1));
+        Ok(SourceWriter {
+            slot,
+            fields: self.fields,
+            source_id: source_id.to_string(),
+            source_uuid: source_id,
+            source_no,
+            sources,
+            seq_base: source_no << 32,
+            events: 0,
+            json: Vec::with_capacity(1024),
+            done: false,
+        })
+    }
+}
+
+impl SourceWriter<'_> {
+    fn writer(&self) -> &IndexWriter<TantivyDocument> {
+        self.slot.as_ref().expect("the writer exists while a source is written")
+    }
+
+    /// Adds one event.
+    pub fn add(&mut self, e: &Event) -> Result<(), IndexError> {
+        if self.events >= MAX_EVENTS_PER_SOURCE {
+            return Err(IndexError::invalid(
+                "body",
+                format!("a source may hold at most {MAX_EVENTS_PER_SOURCE} events"),
+            ));
+        }
+        let f = self.fields;
+        let ips: Vec<IpAddr> = e.ips();
+        let users: Vec<&str> = e.users();
+        let mut doc = TantivyDocument::new();
+        doc.add_i64(f.ts, ts_key(e.timestamp));
+        doc.add_u64(f.seq, self.seq_base | self.events);
+        doc.add_u64(f.kind, kind_code(e.kind));
+        if let Some(h) = &e.host {
+            doc.add_text(f.host, h.to_lowercase());
+        }
+        for ip in &ips {
+            doc.add_ip_addr(f.ip, ip_key(*ip));
+        }
+        for u in &users {
+            doc.add_text(f.user, u);
+        }
+        doc.add_text(f.text, &e.message);
+        for t in e.text_fields().skip(1) {
+            if t.is_empty() || (t.len() >= 4 && memchr::memmem::find(e.message.as_bytes(), t.as_bytes()).is_some())
+            {
+                continue;
+            }
+            doc.add_text(f.text, t);
+        }
+        self.json.clear();
+        json::write_event(&mut self.json, &self.source_id, e, &users, &ips);
+        doc.add_bytes(f.doc, &self.json);
+        self.writer().add_document(doc)?;
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Events added so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Commits the source: all its events become durable at once. They become visible to
+    /// queries at the next [`IncidentIndex::refresh`].
+    pub fn commit(mut self) -> Result<IngestCounts, IndexError> {
+        let mut sources = std::mem::take(&mut self.sources);
+        sources.insert(self.source_no, self.source_uuid);
+        let payload = Payload { sources }.to_json();
+        let w = self.slot.as_mut().expect("writer");
+        let r = w.prepare_commit().and_then(|mut c| {
+            c.set_payload(&payload);
+            c.commit()
+        });
+        if let Err(e) = r {
+            let _ = w.rollback();
+            self.done = true;
+            return Err(e.into());
+        }
+        self.done = true;
+        Ok(IngestCounts {
+            events: self.events,
+        })
+    }
+
+    /// Discards every event added.
+    pub fn abort(mut self) -> Result<(), IndexError> {
+        self.done = true;
+        if let Some(w) = self.slot.as_mut() {
+            w.rollback()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SourceWriter<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Some(w) = self.slot.as_mut()
+            && let Err(e) = w.rollback()
+        {
+            // A writer that cannot roll back is dropped; the next source opens a new one,
+            // and uncommitted files are garbage-collected.
+            let _ = e;
+            *self.slot = None;
+        }
+    }
+}
+
+/// The `kind` field's value: the kind's position in [`EventKind::ALL`].
+pub(crate) fn kind_code(k: crate::EventKind) -> u64 {
+    crate::EventKind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u64
+}
+
+/// The `ip` field's value: IPv4 addresses are stored IPv4-mapped.
+pub(crate) fn ip_key(ip: IpAddr) -> std::net::Ipv6Addr {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    }
+}
+
+/// The sort key of an instant: Unix nanoseconds, clamped to the i64 range.
+pub(crate) fn ts_key(ts: jiff::Timestamp) -> i64 {
+    let n = ts.as_nanosecond();
+    n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}

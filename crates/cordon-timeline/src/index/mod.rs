@@ -1,0 +1,310 @@
+//! The timeline index: one tantivy index per incident, under a root directory, so an
+//! incident's events can only be reached through that incident (need-to-know by
+//! construction: the caller resolves the incident first, then asks for its index).
+//!
+//! - [`IndexRoot`]: the root directory; opens (and caches) [`IncidentIndex`]es by incident id.
+//! - [`IncidentIndex::begin`] → [`SourceWriter`]: adds one source's [`Event`]s; nothing is
+//!   visible until [`SourceWriter::commit`]; dropping it (or [`SourceWriter::abort`]) rolls the
+//!   whole source back. One source is written at a time per incident (a lock held by the
+//!   writer), so an abort never touches another source's documents.
+//! - [`IncidentIndex::snapshot`] → [`Snapshot`]: [`Snapshot::page`], [`Snapshot::histogram`],
+//!   [`Snapshot::facets`], [`Snapshot::export_windows`] + [`Snapshot::window`]: queries over a
+//!   [`Filter`], in time order (timestamp, then ingest sequence), with an opaque [`Cursor`].
+//!
+//! # Documents
+//!
+//! | field | how | what |
+//! | --- | --- | --- |
+//! | `ts` | fast i64 | the event's instant in Unix nanoseconds (clamped to the i64 range) |
+//! | `seq` | fast u64 | `source number << 32 | event number`: the tiebreak of equal instants, and how a source's events are found to delete them |
+//! | `kind` | indexed + fast u64 | position of the OCSF kind in [`EventKind::ALL`] |
+//! | `host` | raw term, fast | host, lower-cased |
+//! | `ip` | indexed + fast IP, multi-valued | every IP of the event ([`Event::ips`]) |
+//! | `user` | raw terms, fast, multi-valued | every account ([`Event::users`]) |
+//! | `text` | tokenized with positions | message and the other text fields, for `q` (phrases too) |
+//! | `doc` | stored bytes | the event's JSON as the API returns it, written once at ingest |
+//!
+//! Each commit's payload (in tantivy's `meta.json`, written atomically with the commit) maps
+//! source numbers to source ids, so the index alone tells which sources it holds.
+//!
+//! Queries never re-serialize events: a page is the stored JSON of its hits, in order.
+
+mod ingest;
+mod json;
+mod query;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tantivy::schema::{
+    BytesOptions, Field, IndexRecordOption, IpAddrOptions, NumericOptions, Schema,
+    TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
+use uuid::Uuid;
+
+pub use ingest::{IngestCounts, SourceWriter};
+pub use json::{EVENT_JSON_PREFIX, splice_source_digest};
+pub use query::{
+    Bucket, Cursor, Facet, Facets, Filter, Histogram, MAX_HISTOGRAM_BUCKETS, MAX_PAGE, Page,
+    Snapshot, TimeWindow,
+};
+
+/// Errors of the index. Bad query input is [`IndexError::Invalid`]; the rest are faults.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// A query parameter is not usable (`field` names it).
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("timeline index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("timeline index io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl IndexError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> IndexError {
+        IndexError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// Indexing threads per writer (tantivy workers; the parser runs on the caller's thread).
+const WRITER_THREADS: usize = 2;
+/// Memory budget of one indexing thread before it flushes a segment to disk.
+const WRITER_MEMORY_PER_THREAD: usize = 96 << 20;
+/// Decompressed doc-store blocks kept per segment reader.
+const DOC_STORE_CACHE_BLOCKS: usize = 256;
+
+/// The fields of the schema.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fields {
+    pub ts: Field,
+    pub seq: Field,
+    pub kind: Field,
+    pub host: Field,
+    pub ip: Field,
+    pub user: Field,
+    pub text: Field,
+    pub doc: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let raw = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        )
+        .set_fast("raw");
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("default")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+            .set_fieldnorms(false),
+    );
+    let fields = Fields {
+        ts: b.add_i64_field("ts", NumericOptions::default().set_fast()),
+        seq: b.add_u64_field("seq", NumericOptions::default().set_fast()),
+        kind: b.add_u64_field("kind", NumericOptions::default().set_indexed().set_fast()),
+        host: b.add_text_field("host", raw.clone()),
+        ip: b.add_ip_addr_field("ip", IpAddrOptions::default().set_indexed().set_fast()),
+        user: b.add_text_field("user", raw),
+        text: b.add_text_field("text", text),
+        doc: b.add_bytes_field("doc", BytesOptions::default().set_stored()),
+    };
+    (b.build(), fields)
+}
+
+/// The directory holding every incident's index.
+#[derive(Debug)]
+pub struct IndexRoot {
+    dir: PathBuf,
+    open: Mutex<HashMap<Uuid, Arc<IncidentIndex>>>,
+}
+
+impl IndexRoot {
+    /// Opens the root, creating the directory (mode 0700) if needed.
+    pub fn open(dir: &Path) -> Result<IndexRoot, IndexError> {
+        create_private_dir(dir)?;
+        Ok(IndexRoot {
+            dir: dir.to_path_buf(),
+            open: Mutex::default(),
+        })
+    }
+
+    /// The index of one incident, created empty on first use.
+    pub fn incident(&self, incident: Uuid) -> Result<Arc<IncidentIndex>, IndexError> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ix) = open.get(&incident) {
+            return Ok(ix.clone());
+        }
+        let ix = Arc::new(IncidentIndex::open(&self.dir.join(incident.to_string()))?);
+        open.insert(incident, ix.clone());
+        Ok(ix)
+    }
+
+    /// The index of one incident if it was ever created (queries on an incident without a
+    /// timeline do not create one).
+    pub fn existing(&self, incident: Uuid) -> Result<Option<Arc<IncidentIndex>>, IndexError> {
+        {
+            let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(ix) = open.get(&incident) {
+                return Ok(Some(ix.clone()));
+            }
+        }
+        if self.dir.join(incident.to_string()).join("meta.json").exists() {
+            self.incident(incident).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    Ok(())
+}
+
+/// One incident's index: a reader for queries and, while a source is being written, the
+/// writer (behind a lock, so sources are written one at a time).
+pub struct IncidentIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
+}
+
+impl std::fmt::Debug for IncidentIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncidentIndex")
+            .field("docs", &self.reader.searcher().num_docs())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IncidentIndex {
+    /// Opens (creating) the index in `dir`.
+    pub fn open(dir: &Path) -> Result<IncidentIndex, IndexError> {
+        create_private_dir(dir)?;
+        let (schema, fields) = schema();
+        let index = if dir.join("meta.json").exists() {
+            Index::open_in_dir(dir)?
+        } else {
+            Index::builder()
+                .schema(schema)
+                .settings(IndexSettings {
+                    docstore_compression: tantivy::store::Compressor::Lz4,
+                    docstore_blocksize: 16 * 1024,
+                    ..IndexSettings::default()
+                })
+                .create_in_dir(dir)?
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
+            .try_into()?;
+        Ok(IncidentIndex {
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(None),
+        })
+    }
+
+    /// How many events are visible.
+    pub fn num_events(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Makes the last commit visible to queries.
+    pub fn refresh(&self) -> Result<(), IndexError> {
+        Ok(self.reader.reload()?)
+    }
+
+    fn new_writer(&self) -> Result<IndexWriter<TantivyDocument>, IndexError> {
+        let opts = tantivy::indexer::IndexWriterOptions::builder()
+            .num_worker_threads(WRITER_THREADS)
+            .memory_budget_per_thread(WRITER_MEMORY_PER_THREAD)
+            .num_merge_threads(1)
+            .build();
+        Ok(self.index.writer_with_options(opts)?)
+    }
+
+    /// The committed sources: source number → source id (from the last commit's payload).
+    pub(crate) fn source_map(&self) -> Result<BTreeMap<u64, Uuid>, IndexError> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Payload>(p).ok())
+            .map(|p| p.sources)
+            .unwrap_or_default())
+    }
+
+    /// The ids of the sources whose events the index holds.
+    pub fn source_ids(&self) -> Result<Vec<Uuid>, IndexError> {
+        Ok(self.source_map()?.into_values().collect())
+    }
+
+    /// Deletes every event of the given sources and commits (used to undo a source whose
+    /// record could not be stored, and to clear sources a crash left without a record).
+    pub fn delete_sources(&self, sources: &[Uuid]) -> Result<(), IndexError> {
+        if sources.is_empty() {
+            return Ok(());
+        }
+        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.new_writer()?);
+        }
+        let w = slot.as_mut().expect("writer");
+        let mut map = self.source_map()?;
+        let numbers: Vec<u64> = map
+            .iter()
+            .filter(|(_, id)| sources.contains(id))
+            .map(|(n, _)| *n)
+            .collect();
+        for n in &numbers {
+            w.delete_query(Box::new(tantivy::query::RangeQuery::new(
+                std::ops::Bound::Included(tantivy::Term::from_field_u64(self.fields.seq, n << 32)),
+                std::ops::Bound::Included(tantivy::Term::from_field_u64(
+                    self.fields.seq,
+                    (n << 32) | u64::from(u32::MAX),
+                )),
+            )))?;
+            map.remove(n);
+        }
+        let mut commit = w.prepare_commit()?;
+        commit.set_payload(&Payload { sources: map }.to_json());
+        commit.commit()?;
+        drop(slot);
+        self.refresh()
+    }
+}
+
+/// What each commit records beside the documents.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Payload {
+    pub sources: BTreeMap<u64, Uuid>,
+}
+
+impl Payload {
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

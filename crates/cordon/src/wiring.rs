@@ -1,0 +1,136 @@
+//! Builds the outgoing channels, the Slack settings and the background tasks (the paging
+//! engine, the Matrix bot) from the configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cordon_channels::{HttpTransport, MatrixBot, MatrixClient, SlackClient, SlackVerifier, SmsGateway, Timeouts};
+use cordon_mail::{CompanyDomains, MailPolicy, Mailer, MailerConfig, SubjectLabel};
+use cordon_server::SlackSettings;
+use cordon_service::Cordon;
+use cordon_service::paging::{PagingSettings, RoomSender};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// How often the paging engine looks for due deadlines and notifications when nothing
+/// wakes it: deadlines fire within this much of their time.
+pub const ENGINE_TICK: Duration = Duration::from_millis(200);
+
+pub fn paging_settings(config: &Config, public_url: &str, matrix: Option<Arc<dyn RoomSender>>) -> anyhow::Result<PagingSettings> {
+    let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
+    let mailer = match &config.smtp_url {
+        None => None,
+        Some(url) => {
+            let domains = CompanyDomains::parse(&config.company_domains.join(",")).context("CORDON_COMPANY_DOMAINS")?;
+            let label = SubjectLabel::parse(&config.subject_label).context("subject_label")?;
+            let policy = MailPolicy::new(domains).with_label(label).encrypt_inside(true);
+            let cfg = MailerConfig::new(url, &config.mail_from, policy).context("CORDON_SMTP_URL / CORDON_MAIL_FROM")?;
+            Some(Mailer::new(cfg).context("CORDON_SMTP_URL")?)
+        }
+    };
+    let sms = match &config.sms_gateway_url {
+        None => None,
+        Some(url) => Some(SmsGateway::new(&http, url, config.sms_gateway_token.clone(), Vec::new()).context("sms_gateway_url")?),
+    };
+    Ok(PagingSettings {
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        mailer,
+        http,
+        sms,
+        webhook_secret: config.slack_signing_secret.clone().unwrap_or_default().into_bytes(),
+        matrix,
+    })
+}
+
+pub fn slack_settings(config: &Config) -> anyhow::Result<Option<SlackSettings>> {
+    let Some(secret) = &config.slack_signing_secret else { return Ok(None) };
+    let verifier = SlackVerifier::new(secret.as_bytes().to_vec()).context("CORDON_SLACK_SIGNING_SECRET")?;
+    let client = match &config.slack_api_url {
+        Some(url) => {
+            let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
+            Some(SlackClient::new(&http, url, config.slack_bot_token.clone()).context("slack_api_url")?)
+        }
+        None => None,
+    };
+    Ok(Some(SlackSettings { verifier, client }))
+}
+
+/// The paging engine: runs whatever is due, every tick or as soon as a page is triggered.
+pub fn spawn_engine(cordon: Cordon) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(ENGINE_TICK) => {}
+                _ = cordon.engine_woken() => {}
+            }
+            let now = cordon.clock().now();
+            if let Err(e) = cordon.run_engine(now).await {
+                tracing::warn!(error = %e, "paging engine run failed");
+            }
+        }
+    })
+}
+
+/// Sends notices into Matrix rooms with the bot's session (its own client handle, so the
+/// command loop's long poll never holds it up).
+pub struct MatrixRooms(MatrixClient);
+
+#[async_trait::async_trait]
+impl RoomSender for MatrixRooms {
+    async fn send(&self, room: &str, text: &str) -> Result<(), String> {
+        self.0.send_text(room, text, None).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// Logs the bot in when Matrix is configured.
+#[allow(clippy::type_complexity)]
+pub async fn matrix_bot(config: &Config) -> anyhow::Result<Option<(Arc<Mutex<MatrixBot>>, Arc<dyn RoomSender>)>> {
+    let (Some(hs), Some(user)) = (&config.matrix_homeserver, &config.matrix_user) else { return Ok(None) };
+    let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
+    let client = match (&config.matrix_access_token, &config.matrix_password) {
+        (Some(token), _) => MatrixClient::with_access_token(&http, hs, token).await,
+        (None, Some(pw)) => MatrixClient::login_password(&http, hs, user, pw, "cordon").await,
+        (None, None) => anyhow::bail!("CORDON_MATRIX_USER needs CORDON_MATRIX_PASSWORD or CORDON_MATRIX_ACCESS_TOKEN"),
+    }
+    .context("logging the Matrix bot in")?;
+    let sender = MatrixClient::with_access_token(&http, hs, client.access_token()).await.context("Matrix sender session")?;
+    let bot = MatrixBot::new(client).with_poll_timeout(Duration::from_secs(5));
+    Ok(Some((Arc::new(Mutex::new(bot)), Arc::new(MatrixRooms(sender)) as Arc<dyn RoomSender>)))
+}
+
+/// Reads `!` commands from the rooms the bot is in and answers them as the sender's linked
+/// Cordon user (contact method `matrix_user`).
+pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let batch = bot.lock().await.next_commands().await;
+            let commands = match batch {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Matrix sync failed");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+            };
+            for c in commands {
+                let text = match cordon.principal_for_chat("matrix_user", &c.sender).await {
+                    Ok(Some(p)) => match cordon.run_command(&p, &c.room_id, c.command.clone()).await {
+                        Ok(r) => r.reply,
+                        Err(e) => e.to_string(),
+                    },
+                    Ok(None) => {
+                        let _ = cordon.audit_refused_request(&format!("matrix:{}", c.sender), "chat.command", "unlinked Matrix account").await;
+                        "Your Matrix account is not linked to a Cordon user; ask an admin to add it as a `matrix_user` contact.".into()
+                    }
+                    Err(e) => e.to_string(),
+                };
+                if let Err(e) = bot.lock().await.reply(&c.room_id, &text).await {
+                    tracing::warn!(error = %e, "could not reply in Matrix");
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,276 @@
+//! Paging end to end: schedules and an escalation policy, `!ic page` from a war room, mail
+//! at a real SMTP sink (plain notices inside the company, PGP/MIME outside, nothing without a
+//! key), escalation driven by the manual clock, `!ack`, durable deadlines across a restart,
+//! and the Slack-compatible endpoints.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{ADMIN_TOKEN, TestApp, spawn_app_with};
+use cordon_mail::testing::{Gpg, SmtpSink};
+use jiff::SignedDuration;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const TITLE: &str = "Attacker dumped the customers table from db-prod-3";
+
+struct World {
+    app: TestApp,
+    sink: SmtpSink,
+    olga: Gpg,
+    rita: String,
+    bob: String,
+}
+
+async fn create_user(app: &TestApp, name: &str, email: &str, key: Option<&str>) -> String {
+    let (st, v) = app.post("/api/v1/users", ADMIN_TOKEN, json!({ "name": name, "email": email, "pgp_key": key })).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (_, v) = app.post(&format!("/api/v1/users/{name}/tokens"), ADMIN_TOKEN, json!({})).await;
+    v["token"].as_str().unwrap().to_owned()
+}
+
+async fn world(extra: impl FnOnce(&mut cordon::config::Config)) -> World {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(url);
+        c.company_domains = vec!["corp.example".into()];
+        c.public_url = Some("https://cordon.corp.example".into());
+        extra(c);
+    })
+    .await;
+    let olga = Gpg::new();
+    olga.generate_key("Olga <olga@partner.example>", "future-default", "default", "never", &[]);
+    let olga_key = olga.export_public("olga@partner.example");
+    create_user(&app, "alice", "alice@corp.example", None).await;
+    let bob = create_user(&app, "bob", "bob@corp.example", None).await;
+    create_user(&app, "olga", "olga@partner.example", Some(&olga_key)).await;
+    create_user(&app, "nick", "nick@other.example", None).await;
+    let rita = create_user(&app, "rita", "rita@corp.example", None).await;
+
+    let (st, v) = app
+        .post(
+            "/api/v1/oncall/schedules",
+            ADMIN_TOKEN,
+            json!({ "name": "ic-primary", "time_zone": "UTC",
+                    "rotations": [{ "users": ["alice"], "shift": "P7D", "handoff": "2026-11-23T09:00:00Z" }] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = app
+        .post(
+            "/api/v1/oncall/escalation-policies",
+            ADMIN_TOKEN,
+            json!({ "name": "incident-commander", "repeat": 0, "levels": [
+                { "targets": [{ "schedule": "ic-primary" }, { "user": "olga" }, { "user": "nick" }], "after": "PT5S" },
+                { "targets": [{ "user": "bob" }], "after": "PT5S" } ] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    World { app, sink, olga, rita, bob }
+}
+
+async fn chat(app: &TestApp, token: &str, room: &str, text: &str) -> Value {
+    let (st, v) = app.post("/api/v1/chat/commands", token, json!({ "room": room, "text": text })).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v
+}
+
+async fn run_engine(app: &TestApp) {
+    app.cordon().run_engine(app.clock.now_for_tests()).await.unwrap();
+}
+
+trait Now {
+    fn now_for_tests(&self) -> jiff::Timestamp;
+}
+
+impl Now for std::sync::Arc<cordon_core::clock::ManualClock> {
+    fn now_for_tests(&self) -> jiff::Timestamp {
+        use cordon_core::clock::Clock;
+        self.now()
+    }
+}
+
+#[tokio::test]
+async fn ic_page_mails_escalates_and_ack_stops_it() {
+    let w = world(|_| {}).await;
+    let app = &w.app;
+    let (st, inc) = app
+        .post("/api/v1/incidents", &w.rita, json!({ "title": TITLE, "kind": "security", "severity": "SEV-1", "room": "#sec-room" }))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{inc}");
+    let codename = inc["codename"].as_str().unwrap().to_owned();
+
+    let v = chat(app, &w.rita, "#sec-room", "!ic page").await;
+    assert!(v["reply"].as_str().unwrap().contains("alice"), "{v}");
+    assert_eq!(v["incident"], codename.as_str());
+    let page_id = v["page"].as_str().unwrap().to_owned();
+    run_engine(app).await;
+
+    // Level 1: alice (inside, plain notice) and olga (outside, PGP/MIME); nick has no key.
+    let mails = w.sink.wait_for_messages(2, Duration::from_secs(20)).await;
+    assert_eq!(mails.len(), 2, "{:?}", mails.iter().map(|m| &m.rcpt_tos).collect::<Vec<_>>());
+    let to = |addr: &str| mails.iter().find(|m| m.rcpt_tos.iter().any(|r| r == addr)).cloned();
+    let alice = to("alice@corp.example").expect("alice got mail");
+    assert_eq!(alice.header("Subject"), Some("Attorney Work Project"));
+    assert!(alice.body().contains(&codename), "{}", alice.body());
+    assert!(alice.body().contains("SEV-1"));
+    assert!(alice.body().contains("https://cordon.corp.example/ack/"));
+    assert!(!alice.raw.contains("customers") && !alice.raw.contains("db-prod-3"), "no title in a notice");
+    let olga = to("olga@partner.example").expect("olga got mail");
+    assert_eq!(olga.header("Subject"), Some("Attorney Work Project"));
+    assert!(!olga.raw.contains(&codename), "the outside mail is encrypted");
+    let plain = w.olga.decrypt(&olga.pgp_mime_payload().expect("PGP/MIME")).expect("GnuPG decrypts it");
+    assert!(plain.contains(&codename), "{plain}");
+    assert!(to("nick@other.example").is_none(), "no key, no mail");
+
+    let (st, page) = app.get(&format!("/api/v1/pages/{page_id}"), &w.rita).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert_eq!(page["status"], "triggered");
+    assert_eq!(page["incident"], codename.as_str());
+    assert!(!page.to_string().contains("customers"), "a page never carries the title");
+    let status_of = |page: &Value, user: &str| {
+        page["notifications"].as_array().unwrap().iter().find(|n| n["user"] == user).unwrap()["status"].clone()
+    };
+    assert_eq!(status_of(&page, "alice"), "delivered");
+    assert_eq!(status_of(&page, "olga"), "delivered");
+    assert_eq!(status_of(&page, "nick"), "refused");
+    let nick = page["notifications"].as_array().unwrap().iter().find(|n| n["user"] == "nick").unwrap();
+    assert!(nick["error"].as_str().unwrap().contains("nick@other.example"), "{nick}");
+    assert_eq!(nick["delivered"], false);
+
+    // No ack: level 2 (bob) after the delay, not before.
+    app.clock.advance(SignedDuration::from_secs(4));
+    run_engine(app).await;
+    assert_eq!(w.sink.messages().len(), 2);
+    app.clock.advance(SignedDuration::from_secs(1));
+    run_engine(app).await;
+    let mails = w.sink.wait_for_messages(3, Duration::from_secs(20)).await;
+    assert!(mails.iter().any(|m| m.rcpt_tos.iter().any(|r| r == "bob@corp.example")));
+
+    // `!status` shows the page and the refused delivery.
+    let v = chat(app, &w.rita, "#sec-room", "!status").await;
+    let status = v["reply"].as_str().unwrap();
+    assert!(status.contains("page triggered") && status.contains("1 delivery failed"), "{status}");
+
+    // bob acknowledges in the room: escalation stops, bob becomes incident commander.
+    let v = chat(app, &w.bob, "#sec-room", "!ack").await;
+    assert!(v["reply"].as_str().unwrap().contains("acknowledged"), "{v}");
+    let (_, page) = app.get(&format!("/api/v1/pages/{page_id}"), &w.rita).await;
+    assert_eq!(page["status"], "acknowledged");
+    assert_eq!(page["acknowledged_by"], "bob");
+    let (_, inc) = app.get(&format!("/api/v1/incidents/{}", inc["id"].as_str().unwrap()), ADMIN_TOKEN).await;
+    assert!(inc["members"].as_array().unwrap().iter().any(|m| m["user"] == "bob" && m["role"] == "incident_commander"));
+    let v = chat(app, &w.bob, "#sec-room", "!ic").await;
+    assert!(v["reply"].as_str().unwrap().contains("Incident commander of") && v["reply"].as_str().unwrap().contains("bob"), "{v}");
+
+    app.clock.advance(SignedDuration::from_mins(10));
+    run_engine(app).await;
+    assert_eq!(w.sink.messages().len(), 3, "no mail after the ack");
+
+    let (_, audit) = app.get("/api/v1/audit?limit=10000", ADMIN_TOKEN).await;
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["page.trigger", "notification.delivered", "notification.refused", "page.escalate", "page.ack"] {
+        assert!(actions.contains(&a), "{a} audited: {actions:?}");
+    }
+    assert_eq!(app.audit_verify().await["ok"], true);
+}
+
+#[tokio::test]
+async fn escalation_deadlines_survive_a_restart_and_fire_once() {
+    let mut w = world(|_| {}).await;
+    let (st, inc) = w
+        .app
+        .post("/api/v1/incidents", &w.rita, json!({ "title": TITLE, "kind": "security", "severity": "SEV-2" }))
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, page) = w.app.post(&format!("/api/v1/incidents/{}/pages", inc["id"].as_str().unwrap()), &w.rita, json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{page}");
+    assert_eq!(page["level"], 1);
+    assert_eq!(page["next_escalation_at"], "2026-11-27T12:00:05Z");
+
+    w.app.restart().await;
+    w.app.clock.advance(SignedDuration::from_secs(6));
+    // Two engines racing over the same due deadline escalate it once.
+    let (a, b) = tokio::join!(run_engine(&w.app), run_engine(&w.app));
+    let _ = (a, b);
+    run_engine(&w.app).await;
+    let (_, audit) = w.app.get("/api/v1/audit?limit=10000", ADMIN_TOKEN).await;
+    let escalations: Vec<&Value> = audit.as_array().unwrap().iter().filter(|e| e["action"] == "page.escalate").collect();
+    assert_eq!(escalations.len(), 1, "{escalations:?}");
+    let (_, page) = w.app.get(&format!("/api/v1/pages/{}", page["id"].as_str().unwrap()), &w.rita).await;
+    assert_eq!(page["level"], 2);
+    let mails = w.sink.wait_for_messages(3, Duration::from_secs(20)).await;
+    assert_eq!(mails.iter().filter(|m| m.rcpt_tos.iter().any(|r| r == "bob@corp.example")).count(), 1);
+}
+
+#[tokio::test]
+async fn chat_in_a_fresh_room_declares_and_replies_keep_need_to_know() {
+    let w = world(|_| {}).await;
+    let app = &w.app;
+    let v = chat(app, &w.rita, "#new-room", "!ic page").await;
+    let reply = v["reply"].as_str().unwrap();
+    assert!(reply.starts_with("Declared ") && reply.contains("sealed"), "{reply}");
+    let codename = v["incident"].as_str().unwrap().to_owned();
+    let (st, inc) = app.get(&format!("/api/v1/incidents/{}", codename.replace(' ', "-")), &w.rita).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(inc["sealed"], true);
+    assert_eq!(inc["room"], "#new-room");
+
+    // An outsider in the room learns the codename and nothing more.
+    let outsider = create_user(app, "oscar", "oscar@corp.example", None).await;
+    for cmd in ["!status", "!ic", "!ic responders", "!ic who scribe"] {
+        let v = chat(app, &outsider, "#new-room", cmd).await;
+        let r = v["reply"].as_str().unwrap();
+        assert!(!r.contains("Declared from chat") && !r.contains("rita"), "{cmd}: {r}");
+    }
+    let v = chat(app, &outsider, "#new-room", "!status").await;
+    assert_eq!(v["reply"], format!("This room belongs to {codename}."));
+    // Not a command: no reply. Unknown command: help.
+    assert_eq!(chat(app, &w.rita, "#new-room", "hello").await["reply"], "");
+    assert!(chat(app, &w.rita, "#new-room", "!dance").await["reply"].as_str().unwrap().contains("!ic"));
+}
+
+#[tokio::test]
+async fn slack_commands_are_signed_and_linked() {
+    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    let w = world(|c| c.slack_signing_secret = Some(secret.into())).await;
+    let app = &w.app;
+    let (st, v) = app.post("/api/v1/users/rita/contacts", ADMIN_TOKEN, json!({ "kind": "slack_user", "address": "U2CERLKJA" })).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let verifier = cordon_channels::SlackVerifier::new(secret.as_bytes().to_vec()).unwrap();
+    let now = common::start_time().as_second().to_string();
+    let post = |body: String, ts: String, sig: Option<String>, path: &'static str| {
+        let sig = sig.unwrap_or_else(|| verifier.sign(&ts, body.as_bytes()));
+        app.http
+            .post(format!("{}{}", app.base, path))
+            .header("X-Slack-Request-Timestamp", ts)
+            .header("X-Slack-Signature", sig)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let form = "command=%2Fic&text=page&user_id=U2CERLKJA&channel_id=C123&team_id=T1".to_owned();
+    let res = post(form.clone(), now.clone(), None, "/api/v1/slack/commands").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert!(v["text"].as_str().unwrap().contains("Declared"), "{v}");
+
+    let forged = post(form.clone(), now.clone(), Some("v0=00".into()), "/api/v1/slack/commands").await.unwrap();
+    assert_eq!(forged.status(), 401);
+    let stale_ts = (common::start_time().as_second() - 600).to_string();
+    let stale = post(form.clone(), stale_ts, None, "/api/v1/slack/commands").await.unwrap();
+    assert_eq!(stale.status(), 401);
+    let unlinked = "command=%2Fic&text=page&user_id=UNOBODY&channel_id=C999".to_owned();
+    let v: Value = post(unlinked, now.clone(), None, "/api/v1/slack/commands").await.unwrap().json().await.unwrap();
+    assert!(v["text"].as_str().unwrap().contains("not linked"), "{v}");
+
+    let challenge = r#"{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#.to_owned();
+    let v: Value = post(challenge, now, None, "/api/v1/slack/events").await.unwrap().json().await.unwrap();
+    assert_eq!(v["challenge"], "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+
+    let (_, audit) = app.get("/api/v1/audit?limit=10000", ADMIN_TOKEN).await;
+    let refused = audit.as_array().unwrap().iter().filter(|e| e["action"] == "slack.request.refused").count();
+    assert_eq!(refused, 2, "forged and stale signatures are audited");
+}
