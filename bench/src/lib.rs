@@ -33,18 +33,32 @@ pub fn cordon_bin() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let bin = exe.parent().context("no parent dir")?.join("cordon");
     if !bin.exists() {
-        bail!("{} not found: build it first with `cargo build --release -p cordon -p cordon-bench`", bin.display());
+        bail!(
+            "{} not found: build it first with `cargo build --release -p cordon -p cordon-bench`",
+            bin.display()
+        );
     }
     Ok(bin)
 }
 
 impl Server {
+    /// The server's process id (for reading its memory use from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts the server with extra `CORDON_*` settings.
+    pub fn start_with_env(env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let token = "cordon_bench_admin_token_000000000000".to_owned();
         let mut child = Command::new(cordon_bin()?)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path().join("data"))
+            .envs(env.iter().copied())
             .env("CORDON_ADMIN_TOKEN", &token)
             .env("CORDON_LOG", "warn")
             .current_dir(dir.path())
@@ -62,7 +76,12 @@ impl Server {
             }
         }
         let url = url.context("cordon serve did not say where it listens")?;
-        Ok(Self { url, token, child, _dir: dir })
+        Ok(Self {
+            url,
+            token,
+            child,
+            _dir: dir,
+        })
     }
 }
 
@@ -120,13 +139,28 @@ where
     }
     let seconds = start.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
-    Figures { name: name.to_owned(), requests: all.len(), errors, seconds, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    Figures {
+        name: name.to_owned(),
+        requests: all.len(),
+        errors,
+        seconds,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
 }
 
 /// Prints figures side by side with their reference row.
 pub fn print_table(rows: &[Figures], reference: &Figures) {
-    println!("{:<44} {:>10} {:>9} {:>9} {:>9} {:>8}", "endpoint", "req/s", "p50 ms", "p99 ms", "% ref", "errors");
+    println!(
+        "{:<44} {:>10} {:>9} {:>9} {:>9} {:>8}",
+        "endpoint", "req/s", "p50 ms", "p99 ms", "% ref", "errors"
+    );
     for r in std::iter::once(reference).chain(rows) {
         println!(
             "{:<44} {:>10.0} {:>9.2} {:>9.2} {:>8.1}% {:>8}",

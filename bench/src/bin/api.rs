@@ -52,12 +52,20 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
     );
 
-    println!("bench-api: {secs} s per endpoint, {conns} connections, server {}", server.url);
+    println!(
+        "bench-api: {secs} s per endpoint, {conns} connections, server {}",
+        server.url
+    );
 
     let (h, b) = (http.clone(), base.clone());
     let healthz = load("GET /healthz (ceiling)", conns, dur, move |_| {
         let (h, b) = (h.clone(), b.clone());
-        async move { h.get(format!("{b}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) }
+        async move {
+            h.get(format!("{b}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
     })
     .await;
 
@@ -65,7 +73,11 @@ async fn main() -> anyhow::Result<()> {
     let get = load("GET /api/v1/incidents/{ref}", conns, dur, move |_| {
         let (h, b, t, s) = (h.clone(), b.clone(), t.clone(), s.clone());
         async move {
-            h.get(format!("{b}/api/v1/incidents/{s}")).bearer_auth(t.as_str()).send().await.is_ok_and(|r| r.status().is_success())
+            h.get(format!("{b}/api/v1/incidents/{s}"))
+                .bearer_auth(t.as_str())
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
         }
     })
     .await;
@@ -84,12 +96,22 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
 
-    let (h, b, t, s, ids) = (http.clone(), base.clone(), token.clone(), slug.clone(), task_ids.clone());
+    let (h, b, t, s, ids) = (
+        http.clone(),
+        base.clone(),
+        token.clone(),
+        slug.clone(),
+        task_ids.clone(),
+    );
     let patch = load("PATCH /api/v1/incidents/{ref}/tasks/{id}", conns, dur, move |i| {
         let (h, b, t, s, ids) = (h.clone(), b.clone(), t.clone(), s.clone(), ids.clone());
         async move {
             let id = &ids[i % ids.len()];
-            let status = if (i / ids.len()) % 2 == 0 { "in_progress" } else { "todo" };
+            let status = if (i / ids.len()) % 2 == 0 {
+                "in_progress"
+            } else {
+                "todo"
+            };
             h.patch(format!("{b}/api/v1/incidents/{s}/tasks/{id}"))
                 .bearer_auth(t.as_str())
                 .json(&json!({ "status": status }))
@@ -108,7 +130,11 @@ async fn main() -> anyhow::Result<()> {
         "target GET ≥ 30 % of /healthz with p99 < 10 ms: {:.1} %, p99 {:.2} ms → {}",
         get_share,
         get.p99_ms,
-        if get_share >= 30.0 && get.p99_ms < 10.0 { "met" } else { "NOT met" }
+        if get_share >= 30.0 && get.p99_ms < 10.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     println!(
         "target declare ≥ 500 incidents/s: {:.0}/s → {}",

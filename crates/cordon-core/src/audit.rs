@@ -31,12 +31,7 @@ pub fn entry_hash(prev: &Hash, record: &AuditRecord) -> Hash {
     h.update(prev);
     h.update(record.seq.to_be_bytes());
     h.update(record.at_micros.to_be_bytes());
-    for field in [
-        &record.actor,
-        &record.action,
-        &record.subject,
-        &record.payload,
-    ] {
+    for field in [&record.actor, &record.action, &record.subject, &record.payload] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }

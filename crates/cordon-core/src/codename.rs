@@ -27,10 +27,7 @@ pub fn words() -> &'static WordLists {
 }
 
 fn parse_list(text: &'static str) -> Vec<&'static str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect()
+    text.lines().map(str::trim).filter(|w| !w.is_empty()).collect()
 }
 
 /// An incident's codename, e.g. `Sapphire Unicorn`.
@@ -72,12 +69,7 @@ impl Codename {
 
 impl fmt::Display for Codename {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}",
-            capitalize(&self.adjective),
-            capitalize(&self.noun)
-        )
+        write!(f, "{} {}", capitalize(&self.adjective), capitalize(&self.noun))
     }
 }
 
@@ -110,25 +102,21 @@ mod tests {
     /// Words that must never appear in a codename: alarming, violent, offensive, or security
     /// jargon that would give the incident away.
     const DENY: &[&str] = &[
-        "attack", "breach", "hack", "hacker", "leak", "virus", "worm", "trojan", "phish",
-        "malware", "exploit", "ransom", "dead", "death", "kill", "killer", "murder", "blood",
-        "bloody", "war", "bomb", "gun", "knife", "sword", "spear", "arrow", "dagger", "bullet",
-        "fire", "burning", "toxic", "poison", "plague", "cancer", "crash", "fail", "panic", "fear",
-        "terror", "evil", "devil", "demon", "hell", "black", "white", "yellow", "brown", "red",
-        "blind", "dumb", "crazy", "mad", "gay", "fat", "naked", "sex", "drunk", "beer", "wine",
-        "secret", "hidden", "stolen", "lost", "exposed", "critical", "urgent", "spider", "rat",
-        "snake", "viper", "scorpion", "shark", "wasp", "bug", "mole", "ghost", "zombie", "skull",
-        "grave", "tomb", "doom", "chaos", "storm", "flood", "quake",
+        "attack", "breach", "hack", "hacker", "leak", "virus", "worm", "trojan", "phish", "malware", "exploit",
+        "ransom", "dead", "death", "kill", "killer", "murder", "blood", "bloody", "war", "bomb", "gun", "knife",
+        "sword", "spear", "arrow", "dagger", "bullet", "fire", "burning", "toxic", "poison", "plague", "cancer",
+        "crash", "fail", "panic", "fear", "terror", "evil", "devil", "demon", "hell", "black", "white", "yellow",
+        "brown", "red", "blind", "dumb", "crazy", "mad", "gay", "fat", "naked", "sex", "drunk", "beer", "wine",
+        "secret", "hidden", "stolen", "lost", "exposed", "critical", "urgent", "spider", "rat", "snake", "viper",
+        "scorpion", "shark", "wasp", "bug", "mole", "ghost", "zombie", "skull", "grave", "tomb", "doom", "chaos",
+        "storm", "flood", "quake",
     ];
 
     fn well_formed(list: &[&str]) {
         let mut seen = HashSet::new();
         for w in list {
             assert!((3..=10).contains(&w.len()), "{w}: 3 to 10 letters");
-            assert!(
-                w.bytes().all(|b| b.is_ascii_lowercase()),
-                "{w}: lowercase ascii only"
-            );
+            assert!(w.bytes().all(|b| b.is_ascii_lowercase()), "{w}: lowercase ascii only");
             assert!(seen.insert(*w), "{w}: duplicate");
             assert!(!DENY.contains(w), "{w}: on the deny list");
         }
@@ -137,11 +125,7 @@ mod tests {
     #[test]
     fn lists_are_large_curated_and_disjoint() {
         let w = words();
-        assert!(
-            w.adjectives.len() >= 300,
-            "only {} adjectives",
-            w.adjectives.len()
-        );
+        assert!(w.adjectives.len() >= 300, "only {} adjectives", w.adjectives.len());
         assert!(w.nouns.len() >= 300, "only {} nouns", w.nouns.len());
         well_formed(&w.adjectives);
         well_formed(&w.nouns);

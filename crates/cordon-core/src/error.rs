@@ -5,15 +5,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DomainError {
     #[error("invalid {field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("the incident cannot move from {from} to {to}")]
-    IllegalTransition {
-        from: &'static str,
-        to: &'static str,
-    },
+    IllegalTransition { from: &'static str, to: &'static str },
     #[error("invalid playbook: {0}")]
     Playbook(String),
 }

@@ -35,15 +35,12 @@ impl IncidentKind {
 impl FromStr for IncidentKind {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "kind",
-                    format!("unknown kind `{s}`, expected `security` or `operational`"),
-                )
-            })
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            DomainError::invalid(
+                "kind",
+                format!("unknown kind `{s}`, expected `security` or `operational`"),
+            )
+        })
     }
 }
 
@@ -80,9 +77,7 @@ impl FromStr for Severity {
         let level = s
             .strip_prefix("SEV-")
             .and_then(|n| n.parse::<u8>().ok())
-            .ok_or_else(|| {
-                DomainError::invalid("severity", format!("`{s}` is not one of SEV-1…SEV-5"))
-            })?;
+            .ok_or_else(|| DomainError::invalid("severity", format!("`{s}` is not one of SEV-1…SEV-5")))?;
         Self::new(level)
     }
 }
@@ -274,10 +269,7 @@ mod tests {
     #[test]
     fn refs_accept_ids_and_codenames_in_any_spelling() {
         let id = Uuid::nil();
-        assert_eq!(
-            IncidentRef::parse(&id.to_string()).unwrap(),
-            IncidentRef::Id(id)
-        );
+        assert_eq!(IncidentRef::parse(&id.to_string()).unwrap(), IncidentRef::Id(id));
         for raw in [
             "Sapphire Unicorn",
             "sapphire-unicorn",

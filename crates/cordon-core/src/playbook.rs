@@ -142,11 +142,7 @@ impl Playbook {
                 Ok(DecisionDef {
                     name: d.name,
                     question: d.question,
-                    decided_by: d
-                        .decided_by
-                        .iter()
-                        .map(|r| parse_role(r))
-                        .collect::<Result<_, _>>()?,
+                    decided_by: d.decided_by.iter().map(|r| parse_role(r)).collect::<Result<_, _>>()?,
                 })
             })
             .collect::<Result<Vec<_>, DomainError>>()?;
@@ -169,16 +165,10 @@ impl Playbook {
                 let requires = match (g.steps_done, g.decision) {
                     (Some(done), None) => {
                         if let Some(missing) = done.iter().find(|n| !step_numbers.contains(n)) {
-                            return Err(bad(format!(
-                                "gate `{}` waits for unknown step {missing}",
-                                g.name
-                            )));
+                            return Err(bad(format!("gate `{}` waits for unknown step {missing}", g.name)));
                         }
                         if done.contains(&s.step) {
-                            return Err(bad(format!(
-                                "gate `{}` of step {} waits for itself",
-                                g.name, s.step
-                            )));
+                            return Err(bad(format!("gate `{}` of step {} waits for itself", g.name, s.step)));
                         }
                         Requirement::StepsDone(done)
                     }
@@ -249,9 +239,7 @@ impl Playbook {
         def.gates
             .iter()
             .filter(|g| match &g.requires {
-                Requirement::StepsDone(steps) => !steps
-                    .iter()
-                    .all(|n| statuses.get(n) == Some(&TaskStatus::Done)),
+                Requirement::StepsDone(steps) => !steps.iter().all(|n| statuses.get(n) == Some(&TaskStatus::Done)),
                 Requirement::Decision(name) => !decisions.contains(name),
             })
             .collect()
@@ -260,15 +248,10 @@ impl Playbook {
     /// Warnings for `cordon playbook check`: missing or stale review and test dates.
     pub fn review_warnings(&self, today: Date) -> Vec<String> {
         let mut out = Vec::new();
-        for (what, date) in [
-            ("last_reviewed", self.last_reviewed),
-            ("last_tested", self.last_tested),
-        ] {
+        for (what, date) in [("last_reviewed", self.last_reviewed), ("last_tested", self.last_tested)] {
             match date {
                 None => out.push(format!("{}: {what} is missing", self.name)),
-                Some(d) if d > today => {
-                    out.push(format!("{}: {what} {d} is in the future", self.name))
-                }
+                Some(d) if d > today => out.push(format!("{}: {what} {d} is in the future", self.name)),
                 Some(d) => {
                     // A span between two dates is counted in days by default.
                     let age = d.until(today).map(|s| s.get_days()).unwrap_or(0);
@@ -343,10 +326,7 @@ decision = "insider_ruled_out"
     #[test]
     fn invalid_playbooks_are_refused_with_a_reason() {
         let cases = [
-            (
-                MINI.replace("steps_done = [1]", "steps_done = [7]"),
-                "unknown step 7",
-            ),
+            (MINI.replace("steps_done = [1]", "steps_done = [7]"), "unknown step 7"),
             (
                 MINI.replace("decision = \"insider_ruled_out\"", "decision = \"nope\""),
                 "undeclared decision",
@@ -356,10 +336,7 @@ decision = "insider_ruled_out"
                 "unknown role",
             ),
             (MINI.replace("step = 2", "step = 1"), "unique"),
-            (
-                MINI.replace("version = 1", "version = 1\ncolour = 3"),
-                "unknown field",
-            ),
+            (MINI.replace("version = 1", "version = 1\ncolour = 3"), "unknown field"),
             (MINI.replace("2026-01-01", "2026-02-30"), "not a YYYY-MM-DD"),
         ];
         for (text, needle) in cases {
@@ -372,18 +349,11 @@ decision = "insider_ruled_out"
     fn review_dates_warn_when_missing_or_stale() {
         let p = Playbook::parse(MINI).unwrap();
         let today: Date = "2026-03-15".parse().unwrap();
-        assert!(
-            p.review_warnings(today).is_empty(),
-            "{:?}",
-            p.review_warnings(today)
-        );
+        assert!(p.review_warnings(today).is_empty(), "{:?}", p.review_warnings(today));
         let later: Date = "2026-05-01".parse().unwrap();
         let w = p.review_warnings(later);
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(
-            w[0].contains("last_reviewed") && w[0].contains("120 days"),
-            "{w:?}"
-        );
+        assert!(w[0].contains("last_reviewed") && w[0].contains("120 days"), "{w:?}");
         let missing = Playbook::parse(&MINI.replace("last_tested = \"2026-03-01\"\n", "")).unwrap();
         assert!(
             missing

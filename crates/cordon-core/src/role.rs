@@ -92,16 +92,13 @@ impl FromStr for Role {
             "vp" | "director_of_engineering" => "vp_engineering",
             other => other,
         };
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == alias)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
-                DomainError::invalid(
-                    "role",
-                    format!("unknown role `{s}`, expected one of {}", names.join(", ")),
-                )
-            })
+        Self::ALL.into_iter().find(|r| r.as_str() == alias).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
+            DomainError::invalid(
+                "role",
+                format!("unknown role `{s}`, expected one of {}", names.join(", ")),
+            )
+        })
     }
 }
 
@@ -115,10 +112,7 @@ mod tests {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
         }
         assert_eq!("IC".parse::<Role>().unwrap(), Role::IncidentCommander);
-        assert_eq!(
-            "Incident Commander".parse::<Role>().unwrap(),
-            Role::IncidentCommander
-        );
+        assert_eq!("Incident Commander".parse::<Role>().unwrap(), Role::IncidentCommander);
         assert!("janitor".parse::<Role>().is_err());
     }
 }

@@ -27,17 +27,15 @@ pub fn validate_name(field: &'static str, name: &str) -> Result<String, DomainEr
             .bytes()
             .next()
             .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        });
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
     if ok {
         Ok(name.to_owned())
     } else {
         Err(DomainError::invalid(
             field,
-            format!(
-                "`{name}` must be 1–64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
-            ),
+            format!("`{name}` must be 1–64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"),
         ))
     }
 }
@@ -67,9 +65,7 @@ pub fn validate_email(email: &str) -> Result<String, DomainError> {
 /// An armored OpenPGP public key block, checked for shape only (the mail channel parses it).
 pub fn validate_pgp_key(key: &str) -> Result<String, DomainError> {
     let k = key.trim();
-    if k.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----")
-        && k.ends_with("-----END PGP PUBLIC KEY BLOCK-----")
-    {
+    if k.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----") && k.ends_with("-----END PGP PUBLIC KEY BLOCK-----") {
         Ok(k.to_owned())
     } else {
         Err(DomainError::invalid(

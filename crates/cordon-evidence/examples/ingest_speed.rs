@@ -22,10 +22,7 @@ const ROUNDS: usize = 3;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mib: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1024);
-    let base: PathBuf = args
-        .next()
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
+    let base: PathBuf = args.next().map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     let work = tempfile::tempdir_in(&base)?;
     let size = mib << 20;
     let source = work.path().join("source.bin");
@@ -68,11 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!("{mib} MiB, same bytes, same run       seconds     MiB/s   runs (s)");
     let row = |name: &str, d: Duration, runs: &str| {
-        println!(
-            "{name:<34} {:>8.3} {:>9.0}   {runs}",
-            d.as_secs_f64(),
-            rate(d)
-        );
+        println!("{name:<34} {:>8.3} {:>9.0}   {runs}", d.as_secs_f64(), rate(d));
     };
     row("SHA-256 only (1 thread)", sha256, "");
     row("BLAKE3 only (1 thread)", blake3, "");
@@ -89,11 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn ingest_once(
-    source: &Path,
-    store_dir: &Path,
-    size: u64,
-) -> Result<Duration, Box<dyn std::error::Error>> {
+async fn ingest_once(source: &Path, store_dir: &Path, size: u64) -> Result<Duration, Box<dyn std::error::Error>> {
     let store = LocalBlobStore::new(store_dir).await?;
     store.cleanup_leftovers().await?;
     let options = IngestOptions {

@@ -186,16 +186,8 @@ mod tests {
             ),
             (DigestKind::Md5, b"", "d41d8cd98f00b204e9800998ecf8427e"),
             (DigestKind::Md5, b"abc", "900150983cd24fb0d6963f7d28e17f72"),
-            (
-                DigestKind::Sha1,
-                b"",
-                "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-            ),
-            (
-                DigestKind::Sha1,
-                b"abc",
-                "a9993e364706816aba3e25717850c26c9cd0d89d",
-            ),
+            (DigestKind::Sha1, b"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            (DigestKind::Sha1, b"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
         ];
         for (kind, input, want) in cases {
             assert_eq!(one_shot(kind, input), want, "{kind:?} of {input:?}");

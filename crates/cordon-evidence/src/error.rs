@@ -54,11 +54,7 @@ pub enum EvidenceError {
 
     /// A byte range is reversed, or reaches past the end of the blob (`size`, when known).
     #[error("invalid byte range {start}..{end}")]
-    InvalidRange {
-        start: u64,
-        end: u64,
-        size: Option<u64>,
-    },
+    InvalidRange { start: u64, end: u64, size: Option<u64> },
 
     /// Text that should be a hex digest of the given kind is not one.
     #[error("invalid {kind} digest: expected {expected_hex_len} hexadecimal characters")]

@@ -149,10 +149,7 @@ where
 }
 
 /// Checks the declared length and expected digest; nothing is finished before this passes.
-fn check(
-    output: PipelineOutput,
-    options: &IngestOptions,
-) -> Result<(ContentDigests, PipelineStats)> {
+fn check(output: PipelineOutput, options: &IngestOptions) -> Result<(ContentDigests, PipelineStats)> {
     if let Some(declared) = options.declared_len
         && declared != output.size
     {

@@ -34,10 +34,7 @@ impl FromStr for BlobKey {
     type Err = EvidenceError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let canonical = text.len() == 64
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let canonical = text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !canonical {
             return Err(EvidenceError::InvalidKey);
         }
@@ -74,11 +71,7 @@ impl ByteRange {
     /// `start..end`; fails when `start > end`. An empty range is allowed.
     pub fn new(start: u64, end: u64) -> Result<Self, EvidenceError> {
         if start > end {
-            return Err(EvidenceError::InvalidRange {
-                start,
-                end,
-                size: None,
-            });
+            return Err(EvidenceError::InvalidRange { start, end, size: None });
         }
         Ok(Self { start, end })
     }
@@ -95,10 +88,7 @@ impl ByteRange {
 
     /// The whole of a blob of `size` bytes.
     pub const fn full(size: u64) -> Self {
-        Self {
-            start: 0,
-            end: size,
-        }
+        Self { start: 0, end: size }
     }
 
     pub const fn start(&self) -> u64 {

@@ -49,8 +49,5 @@ pub use ingest::{IngestOptions, Ingested, ingest_reader, ingest_stream};
 pub use key::{BlobKey, ByteRange};
 pub use local::LocalBlobStore;
 pub use pipeline::{PipelineConfig, PipelineStats};
-pub use store::{
-    BlobMeta, BlobReader, BlobStore, BlobUpload, CleanupReport, ContentDigests, StoredBlob,
-    UploadHint,
-};
+pub use store::{BlobMeta, BlobReader, BlobStore, BlobUpload, CleanupReport, ContentDigests, StoredBlob, UploadHint};
 pub use verify::{ExpectedDigests, Mismatch, VerifyReport, verify};

@@ -37,8 +37,7 @@ use tokio::task::{JoinHandle, spawn_blocking};
 use crate::error::{EvidenceError, Result};
 use crate::key::{BlobKey, ByteRange};
 use crate::store::{
-    BlobMeta, BlobReader, BlobStore, BlobUpload, CleanupReport, ContentDigests, StoredBlob,
-    UploadHint,
+    BlobMeta, BlobReader, BlobStore, BlobUpload, CleanupReport, ContentDigests, StoredBlob, UploadHint,
 };
 
 const OBJECTS_DIR: &str = "objects";
@@ -75,10 +74,7 @@ impl LocalBlobStore {
 
     /// Like [`LocalBlobStore::new`], choosing the early write-back interval (`None`: only
     /// the final fsync).
-    pub async fn with_writeback_interval(
-        root: impl Into<PathBuf>,
-        writeback_interval: Option<u64>,
-    ) -> Result<Self> {
+    pub async fn with_writeback_interval(root: impl Into<PathBuf>, writeback_interval: Option<u64>) -> Result<Self> {
         let root = root.into();
         let objects = root.join(OBJECTS_DIR);
         let incoming = root.join(INCOMING_DIR);
@@ -195,11 +191,7 @@ impl BlobStore for LocalBlobStore {
                 .await
                 .map_err(EvidenceError::io("seeking in a stored blob"))?;
         }
-        Ok(BlobReader::new(
-            range,
-            size,
-            Box::pin(file.take(range.len())),
-        ))
+        Ok(BlobReader::new(range, size, Box::pin(file.take(range.len()))))
     }
 
     async fn stat(&self, key: &BlobKey) -> Result<Option<BlobMeta>> {
@@ -429,9 +421,7 @@ fn seal(inner: &Inner, file: &File, temp: &Path, key: &BlobKey, size: u64) -> Re
 
     let fanout = inner.fanout_dir(key);
     match fs::create_dir(&fanout) {
-        Ok(()) => {
-            sync_dir(&inner.objects).map_err(EvidenceError::io("syncing the objects directory"))?
-        }
+        Ok(()) => sync_dir(&inner.objects).map_err(EvidenceError::io("syncing the objects directory"))?,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(EvidenceError::io("creating a fan-out directory")(e)),
     }

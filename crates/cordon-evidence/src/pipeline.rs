@@ -18,9 +18,7 @@ use futures::{Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
-use crate::digest::{
-    Blake3Digest, DigestKind, DigestValue, LaneHasher, Md5Digest, Sha1Digest, Sha256Digest,
-};
+use crate::digest::{Blake3Digest, DigestKind, DigestValue, LaneHasher, Md5Digest, Sha1Digest, Sha256Digest};
 use crate::error::{EvidenceError, Result};
 use crate::store::BlobUpload;
 
@@ -129,9 +127,7 @@ impl Chunk {
 impl Drop for Chunk {
     fn drop(&mut self) {
         self.gauge.chunks.fetch_sub(1, Ordering::AcqRel);
-        self.gauge
-            .bytes
-            .fetch_sub(self.data.len() as u64, Ordering::AcqRel);
+        self.gauge.bytes.fetch_sub(self.data.len() as u64, Ordering::AcqRel);
     }
 }
 
@@ -298,11 +294,7 @@ where
         peak_chunks_in_flight: gauge.peak_chunks.load(Ordering::Acquire),
         peak_bytes_in_flight: gauge.peak_bytes.load(Ordering::Acquire),
     };
-    Ok(PipelineOutput {
-        size,
-        digests,
-        stats,
-    })
+    Ok(PipelineOutput { size, digests, stats })
 }
 
 #[cfg(test)]
@@ -330,9 +322,7 @@ mod tests {
             for sizes in [&[1usize][..], &[3, 100, 5000], &[4096], &[10_000]] {
                 let config = PipelineConfig::new(chunk_size, 2);
                 let source = futures::stream::iter(pieces(&data, sizes));
-                let out = run(source, None, &[DigestKind::Blake3], &config, None)
-                    .await
-                    .unwrap();
+                let out = run(source, None, &[DigestKind::Blake3], &config, None).await.unwrap();
                 assert_eq!(out.size, data.len() as u64);
                 assert_eq!(
                     out.digests.blake3.unwrap().as_bytes(),
@@ -348,10 +338,7 @@ mod tests {
     #[tokio::test]
     async fn reader_chunks_are_full_sized() {
         let data = vec![7u8; 10_000];
-        let chunks: Vec<Bytes> = reader_chunks(&data[..], 4096)
-            .map(|c| c.unwrap())
-            .collect()
-            .await;
+        let chunks: Vec<Bytes> = reader_chunks(&data[..], 4096).map(|c| c.unwrap()).collect().await;
         let sizes: Vec<usize> = chunks.iter().map(Bytes::len).collect();
         assert_eq!(sizes, [4096, 4096, 1808]);
     }

@@ -164,11 +164,7 @@ impl std::fmt::Debug for BlobReader {
 }
 
 impl AsyncRead for BlobReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         self.inner.as_mut().poll_read(cx, buf)
     }
 }

@@ -12,9 +12,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use common::*;
 use cordon_evidence::{
-    BlobKey, BlobReader, BlobStore, BlobUpload, ByteRange, CleanupReport, ContentDigests,
-    EvidenceError, IngestOptions, LocalBlobStore, PipelineConfig, Sha256Digest, StoredBlob,
-    UploadHint, ingest_reader, ingest_stream,
+    BlobKey, BlobReader, BlobStore, BlobUpload, ByteRange, CleanupReport, ContentDigests, EvidenceError, IngestOptions,
+    LocalBlobStore, PipelineConfig, Sha256Digest, StoredBlob, UploadHint, ingest_reader, ingest_stream,
 };
 use futures::StreamExt;
 
@@ -63,9 +62,7 @@ async fn digests_match_known_vectors_for_abc_and_empty() {
         ),
     ];
     for (input, sha256, blake3, md5, sha1) in cases {
-        let item = ingest_stream(&t.store, body(input, 1), &options)
-            .await
-            .unwrap();
+        let item = ingest_stream(&t.store, body(input, 1), &options).await.unwrap();
         assert_eq!(item.size, input.len() as u64);
         assert_eq!(item.sha256.to_hex(), sha256);
         assert_eq!(item.key.to_string(), sha256);
@@ -106,10 +103,7 @@ async fn same_bytes_twice_are_stored_once() {
     assert!(first.newly_stored);
     assert!(!second.newly_stored);
     assert_eq!(t.store.list().await.unwrap(), vec![first.key]);
-    assert_eq!(
-        files_under(t.store.root()),
-        vec![t.store.object_path(&first.key)]
-    );
+    assert_eq!(files_under(t.store.root()), vec![t.store.object_path(&first.key)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,14 +125,8 @@ async fn concurrent_uploads_of_the_same_bytes_both_succeed_with_one_copy() {
         1,
         "exactly one upload stores the bytes"
     );
-    assert_eq!(
-        files_under(t.store.root()),
-        vec![t.store.object_path(&a.key)]
-    );
-    assert_eq!(
-        read_all(t.store.open(&a.key, None).await.unwrap()).await,
-        data
-    );
+    assert_eq!(files_under(t.store.root()), vec![t.store.object_path(&a.key)]);
+    assert_eq!(read_all(t.store.open(&a.key, None).await.unwrap()).await, data);
 }
 
 #[tokio::test]
@@ -151,15 +139,10 @@ async fn declared_length_mismatch_keeps_nothing() {
             pipeline: PipelineConfig::new(4096, 2),
             ..IngestOptions::default()
         };
-        let err = ingest_stream(&t.store, body(&data, 1000), &options)
-            .await
-            .unwrap_err();
+        let err = ingest_stream(&t.store, body(&data, 1000), &options).await.unwrap_err();
         assert_eq!(err.code(), "length_mismatch", "declared {declared}: {err}");
         match err {
-            EvidenceError::LengthMismatch {
-                declared: d,
-                received,
-            } => {
+            EvidenceError::LengthMismatch { declared: d, received } => {
                 assert_eq!(d, declared);
                 // Overruns stop early, so `received` is at most one piece past the limit.
                 assert!(received != declared && received <= 50_000);
@@ -180,14 +163,10 @@ async fn digest_mismatch_keeps_nothing() {
         declared_len: Some(data.len() as u64),
         ..IngestOptions::default()
     };
-    let err = ingest_stream(&t.store, body(&data, 4096), &options)
-        .await
-        .unwrap_err();
+    let err = ingest_stream(&t.store, body(&data, 4096), &options).await.unwrap_err();
     assert_eq!(err.code(), "digest_mismatch");
-    assert!(
-        matches!(err, EvidenceError::DigestMismatch { expected, actual }
-        if expected == wrong && actual.to_hex() == sha256_hex(&data))
-    );
+    assert!(matches!(err, EvidenceError::DigestMismatch { expected, actual }
+        if expected == wrong && actual.to_hex() == sha256_hex(&data)));
     assert_nothing_kept(&t.store);
 
     // The right digest is accepted.
@@ -195,9 +174,7 @@ async fn digest_mismatch_keeps_nothing() {
         expected_sha256: Some(Sha256Digest::from_hex(&sha256_hex(&data)).unwrap()),
         ..options
     };
-    ingest_stream(&t.store, body(&data, 4096), &right)
-        .await
-        .unwrap();
+    ingest_stream(&t.store, body(&data, 4096), &right).await.unwrap();
 }
 
 #[tokio::test]
@@ -205,17 +182,15 @@ async fn a_stream_that_fails_half_way_keeps_nothing() {
     let t = new_store().await;
     let data = test_bytes(3 * 1024 * 1024, 7);
     let half = data.len() / 2;
-    let failing = body(&data[..half], 64 * 1024).chain(futures::stream::iter([Err(
-        io::Error::new(io::ErrorKind::ConnectionReset, "client went away"),
-    )]));
+    let failing = body(&data[..half], 64 * 1024).chain(futures::stream::iter([Err(io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "client went away",
+    ))]));
     let err = ingest_stream(&t.store, failing, &IngestOptions::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "interrupted");
-    assert!(
-        std::error::Error::source(&err).is_some(),
-        "cause kept for the log"
-    );
+    assert!(std::error::Error::source(&err).is_some(), "cause kept for the log");
     assert_nothing_kept(&t.store);
 }
 
@@ -239,10 +214,7 @@ impl tokio::io::AsyncRead for FailingReader {
         _cx: &mut std::task::Context<'_>,
         _buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<io::Result<()>> {
-        std::task::Poll::Ready(Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "disk gone",
-        )))
+        std::task::Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "disk gone")))
     }
 }
 
@@ -293,17 +265,10 @@ impl BlobStore for FullDisk {
             aborted: Arc::clone(&self.aborted),
         }))
     }
-    async fn open(
-        &self,
-        key: &BlobKey,
-        range: Option<ByteRange>,
-    ) -> cordon_evidence::Result<BlobReader> {
+    async fn open(&self, key: &BlobKey, range: Option<ByteRange>) -> cordon_evidence::Result<BlobReader> {
         self.inner.open(key, range).await
     }
-    async fn stat(
-        &self,
-        key: &BlobKey,
-    ) -> cordon_evidence::Result<Option<cordon_evidence::BlobMeta>> {
+    async fn stat(&self, key: &BlobKey) -> cordon_evidence::Result<Option<cordon_evidence::BlobMeta>> {
         self.inner.stat(key).await
     }
     async fn list(&self) -> cordon_evidence::Result<Vec<BlobKey>> {
@@ -326,10 +291,7 @@ impl BlobUpload for FullDiskUpload {
         self.room -= chunk.len() as u64;
         self.inner.write(chunk).await
     }
-    async fn finish(
-        self: Box<Self>,
-        digests: &ContentDigests,
-    ) -> cordon_evidence::Result<StoredBlob> {
+    async fn finish(self: Box<Self>, digests: &ContentDigests) -> cordon_evidence::Result<StoredBlob> {
         self.inner.finish(digests).await
     }
     async fn abort(self: Box<Self>) -> cordon_evidence::Result<()> {
@@ -351,10 +313,7 @@ async fn a_full_disk_fails_with_storage_full_and_keeps_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "storage_full");
-    assert!(
-        store.aborted.load(Ordering::SeqCst),
-        "the upload was aborted"
-    );
+    assert!(store.aborted.load(Ordering::SeqCst), "the upload was aborted");
     assert_nothing_kept(&t.store);
 }
 
@@ -371,9 +330,7 @@ async fn a_64_mib_ingest_keeps_its_buffers_bounded() {
         ..IngestOptions::default()
     };
     // 16 KiB pieces, the way an HTTP body arrives.
-    let item = ingest_stream(&t.store, body(&data, 16 * 1024), &options)
-        .await
-        .unwrap();
+    let item = ingest_stream(&t.store, body(&data, 16 * 1024), &options).await.unwrap();
     assert_eq!(item.sha256.to_hex(), sha256_hex(&data));
     assert_eq!(item.blake3.to_hex(), blake3_hex(&data));
     let stats = item.pipeline;
@@ -382,18 +339,10 @@ async fn a_64_mib_ingest_keeps_its_buffers_bounded() {
         stats.peak_chunks_in_flight <= config.max_chunks_in_flight(),
         "{stats:?}"
     );
-    assert!(
-        stats.peak_bytes_in_flight <= config.max_bytes_in_flight(),
-        "{stats:?}"
-    );
-    assert!(
-        config.max_bytes_in_flight() <= 8 * 1024 * 1024,
-        "a few MiB at most"
-    );
+    assert!(stats.peak_bytes_in_flight <= config.max_bytes_in_flight(), "{stats:?}");
+    assert!(config.max_bytes_in_flight() <= 8 * 1024 * 1024, "a few MiB at most");
     assert_eq!(
-        std::fs::metadata(t.store.object_path(&item.key))
-            .unwrap()
-            .len(),
+        std::fs::metadata(t.store.object_path(&item.key)).unwrap().len(),
         data.len() as u64
     );
 }

@@ -5,9 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
-use cordon_evidence::{
-    BlobKey, BlobStore, ByteRange, ContentDigests, IngestOptions, LocalBlobStore, ingest_stream,
-};
+use cordon_evidence::{BlobKey, BlobStore, ByteRange, ContentDigests, IngestOptions, LocalBlobStore, ingest_stream};
 
 #[cfg(unix)]
 #[tokio::test]
@@ -22,10 +20,7 @@ async fn stored_files_are_read_only_on_disk() {
     assert_eq!(mode & 0o777, 0o444, "mode {mode:o}");
     // Fanned out by the first two hex digits of the key.
     let hex = item.key.to_hex();
-    assert!(
-        path.ends_with(format!("objects/{}/{hex}", &hex[..2])),
-        "{path:?}"
-    );
+    assert!(path.ends_with(format!("objects/{}/{hex}", &hex[..2])), "{path:?}");
     let meta = t.store.stat(&item.key).await.unwrap().unwrap();
     assert_eq!(meta.size, 8);
     assert!(meta.write_protected);
@@ -53,11 +48,7 @@ async fn range_reads_return_exactly_the_range() {
         assert_eq!(reader.range(), range);
         assert_eq!(reader.total_size(), size);
         let got = read_all(reader).await;
-        assert_eq!(
-            got,
-            &data[range.start() as usize..range.end() as usize],
-            "{range:?}"
-        );
+        assert_eq!(got, &data[range.start() as usize..range.end() as usize], "{range:?}");
     }
     for past_end in [
         ByteRange::new(0, size + 1).unwrap(),
@@ -107,10 +98,7 @@ async fn cleanup_leftovers_removes_stale_temporaries_only() {
             .unwrap();
         // A "crash" mid-upload: the upload is never finished, aborted or dropped.
         let mut crashed = store.begin(&Default::default()).await.unwrap();
-        crashed
-            .write(Bytes::from_static(b"half an image"))
-            .await
-            .unwrap();
+        crashed.write(Bytes::from_static(b"half an image")).await.unwrap();
         std::mem::forget(crashed);
         // And a stray file from an older process.
         std::fs::write(store.incoming_dir().join("1234-0.partial"), b"stale").unwrap();
@@ -121,9 +109,7 @@ async fn cleanup_leftovers_removes_stale_temporaries_only() {
     // Restart: a new store value over the same directory.
     let store = LocalBlobStore::new(dir.path()).await.unwrap();
     let mut live = store.begin(&Default::default()).await.unwrap();
-    live.write(Bytes::from_static(b"in progress"))
-        .await
-        .unwrap();
+    live.write(Bytes::from_static(b"in progress")).await.unwrap();
 
     let report = store.cleanup_leftovers().await.unwrap();
     assert_eq!(report.removed, 2);
@@ -187,12 +173,7 @@ async fn early_writeback_does_not_change_the_result() {
         pipeline: cordon_evidence::PipelineConfig::new(32 * 1024, 2),
         ..IngestOptions::default()
     };
-    let item = ingest_stream(&store, body(&data, 10_000), &options)
-        .await
-        .unwrap();
-    assert_eq!(
-        read_all(store.open(&item.key, None).await.unwrap()).await,
-        data
-    );
+    let item = ingest_stream(&store, body(&data, 10_000), &options).await.unwrap();
+    assert_eq!(read_all(store.open(&item.key, None).await.unwrap()).await, data);
     assert_no_temporaries(&store);
 }

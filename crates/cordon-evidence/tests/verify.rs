@@ -43,11 +43,7 @@ async fn a_flipped_byte_fails_verification() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
     let offset = 654_321;
     let mut byte = [0u8; 1];
     file.seek(SeekFrom::Start(offset)).unwrap();
@@ -75,9 +71,7 @@ async fn a_flipped_byte_fails_verification() {
         ]
     );
     // Even without custody digests, the key alone catches it.
-    let report = verify(&t.store, &item.key, &ExpectedDigests::default())
-        .await
-        .unwrap();
+    let report = verify(&t.store, &item.key, &ExpectedDigests::default()).await.unwrap();
     assert_eq!(report.mismatches, [Mismatch::Sha256VsKey]);
 }
 
@@ -98,15 +92,7 @@ async fn wrong_custody_digests_fail_verification() {
     let report = verify(&t.store, &item.key, &expected).await.unwrap();
     assert!(!report.ok);
     assert_eq!(
-        report
-            .mismatches
-            .iter()
-            .map(Mismatch::code)
-            .collect::<Vec<_>>(),
-        [
-            "sha256_vs_expected",
-            "blake3_vs_expected",
-            "size_vs_expected"
-        ]
+        report.mismatches.iter().map(Mismatch::code).collect::<Vec<_>>(),
+        ["sha256_vs_expected", "blake3_vs_expected", "size_vs_expected"]
     );
 }

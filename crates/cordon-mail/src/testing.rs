@@ -266,6 +266,9 @@ pub struct ReceivedMail {
     pub auth_user: Option<String>,
     /// The whole message as received (headers and body, CRLF line ends).
     pub raw: String,
+    /// When the sink stored it (the message file's modification time): the moment the SMTP
+    /// server accepted the message, give or take the file write.
+    pub received: std::time::SystemTime,
     part: MimePart,
 }
 
@@ -285,7 +288,15 @@ impl ReceivedMail {
             auth_user: meta["auth_user"].as_str().map(str::to_owned),
             part: MimePart::parse(&raw),
             raw,
+            received: std::fs::metadata(eml.with_extension("json"))
+                .and_then(|m| m.modified())
+                .expect("message file time"),
         }
+    }
+
+    /// When the SMTP server accepted the message.
+    pub fn received_at(&self) -> std::time::SystemTime {
+        self.received
     }
 
     /// The first header with this name (case-insensitive), unfolded.

@@ -419,8 +419,7 @@ impl From<cordon_service::AuditEntry> for AuditEntryOut {
             actor: e.record.actor,
             action: e.record.action,
             subject: e.record.subject,
-            payload: serde_json::from_str(&e.record.payload)
-                .unwrap_or(serde_json::Value::String(e.record.payload)),
+            payload: serde_json::from_str(&e.record.payload).unwrap_or(serde_json::Value::String(e.record.payload)),
             hash: e.hash.iter().map(|b| format!("{b:02x}")).collect(),
         }
     }

@@ -22,8 +22,8 @@ use cordon_service::Cordon;
 use tokio::net::TcpListener;
 
 pub use problem::Problem;
-pub use routes_slack::SlackSettings;
 pub use routes::openapi;
+pub use routes_slack::SlackSettings;
 
 /// The largest JSON body accepted (1 MiB). Streaming uploads get their own limits.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -42,7 +42,10 @@ pub fn app(cordon: Cordon) -> Router {
 
 /// The application with the Slack-compatible endpoints enabled when `slack` is given.
 pub fn app_with(cordon: Cordon, slack: Option<SlackSettings>) -> Router {
-    routes::router(AppState { cordon, slack: slack.map(Arc::new) })
+    routes::router(AppState {
+        cordon,
+        slack: slack.map(Arc::new),
+    })
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.
@@ -51,10 +54,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

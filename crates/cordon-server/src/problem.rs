@@ -66,16 +66,11 @@ impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
         let code = e.code();
         match &e {
-            ServiceError::Unauthenticated => {
-                Problem::new(StatusCode::UNAUTHORIZED, code, e.to_string())
-            }
-            ServiceError::NotFound(what) => {
-                Problem::new(StatusCode::NOT_FOUND, code, format!("{what} not found"))
-            }
+            ServiceError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, code, e.to_string()),
+            ServiceError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, code, format!("{what} not found")),
             ServiceError::Forbidden(_) => Problem::new(StatusCode::FORBIDDEN, code, e.to_string()),
             ServiceError::Invalid { field, .. } => {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
-                    .with("field", Value::from(*field))
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()).with("field", Value::from(*field))
             }
             ServiceError::GateUnmet { gates } => {
                 let list: Vec<Value> = gates
@@ -107,7 +102,11 @@ impl From<ServiceError> for Problem {
             ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
             ServiceError::Evidence(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "evidence storage error");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, code, "internal error; see the server log")
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    code,
+                    "internal error; see the server log",
+                )
             }
         }
     }
@@ -116,14 +115,10 @@ impl From<ServiceError> for Problem {
 impl From<JsonRejection> for Problem {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::JsonDataError(e) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                e.body_text(),
-            ),
-            JsonRejection::JsonSyntaxError(e) => {
-                Problem::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+            JsonRejection::JsonDataError(e) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
             }
+            JsonRejection::JsonSyntaxError(e) => Problem::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text()),
             JsonRejection::MissingJsonContentType(_) => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

@@ -51,8 +51,7 @@ where
 {
     type Rejection = Problem;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(v) =
-            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        let axum::extract::Path(v) = axum::extract::Path::<T>::from_request_parts(parts, state).await?;
         Ok(Self(v))
     }
 }
@@ -66,10 +65,7 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 
@@ -117,10 +113,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let spec = Arc::new(spec);
     Router::new()
         .route("/healthz", get(healthz))
-        .route(
-            "/openapi.json",
-            get(move || async move { Json(spec.as_ref().clone()) }),
-        )
+        .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .merge(api)
         .fallback(|| async { Problem::not_found() })
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -156,12 +149,7 @@ async fn create_user(
     responses((status = 200, body = Vec<UserOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
 async fn list_users(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<UserOut>>> {
     Ok(Json(
-        s.cordon
-            .list_users(&p)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        s.cordon.list_users(&p).await?.into_iter().map(Into::into).collect(),
     ))
 }
 
@@ -178,13 +166,8 @@ async fn create_token(
     let req: CreateToken = if body.iter().all(u8::is_ascii_whitespace) {
         CreateToken::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                e.to_string(),
-            )
-        })?
+        serde_json::from_slice(&body)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()))?
     };
     let token = s.cordon.issue_token(&p, &name, req.label).await?;
     Ok(created(TokenOut { token }))
@@ -219,17 +202,9 @@ async fn declare(
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
     responses((status = 200, description = "the incidents the caller may see, newest first", body = Vec<IncidentSummary>)),
     security(("bearer" = [])))]
-async fn list_incidents(
-    State(s): State<AppState>,
-    Caller(p): Caller,
-) -> ApiResult<Json<Vec<IncidentSummary>>> {
+async fn list_incidents(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<IncidentSummary>>> {
     Ok(Json(
-        s.cordon
-            .list_incidents(&p)
-            .await?
-            .iter()
-            .map(Into::into)
-            .collect(),
+        s.cordon.list_incidents(&p).await?.iter().map(Into::into).collect(),
     ))
 }
 
@@ -312,9 +287,7 @@ async fn remove_member(
     ApiPath((r, user, role)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<IncidentOut>> {
     let role = parse_role(&role)?;
-    Ok(Json(
-        s.cordon.remove_member(&p, &r, &user, role).await?.into(),
-    ))
+    Ok(Json(s.cordon.remove_member(&p, &r, &user, role).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents", request_body = RecordDecision,
@@ -327,10 +300,7 @@ async fn record_decision(
     ApiPath(r): ApiPath<String>,
     ApiJson(b): ApiJson<RecordDecision>,
 ) -> ApiResult<Response> {
-    let d = s
-        .cordon
-        .record_decision(&p, &r, &b.name, b.value, b.note)
-        .await?;
+    let d = s.cordon.record_decision(&p, &r, &b.name, b.value, b.note).await?;
     Ok(created(IncidentOut::from(d)))
 }
 
@@ -364,12 +334,7 @@ async fn list_tasks(
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Json<Vec<TaskOut>>> {
     Ok(Json(
-        s.cordon
-            .tasks(&p, &r)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        s.cordon.tasks(&p, &r).await?.into_iter().map(Into::into).collect(),
     ))
 }
 
@@ -406,19 +371,13 @@ async fn audit_log(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<AuditEntryOut>>> {
     let Query(q) = query?;
-    let entries = s
-        .cordon
-        .audit_entries(&p, q.after, q.limit.unwrap_or(1000))
-        .await?;
+    let entries = s.cordon.audit_entries(&p, q.after, q.limit.unwrap_or(1000)).await?;
     Ok(Json(entries.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = AuditVerifyOut), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn verify_audit(
-    State(s): State<AppState>,
-    Caller(p): Caller,
-) -> ApiResult<Json<AuditVerifyOut>> {
+async fn verify_audit(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<AuditVerifyOut>> {
     let out = s.cordon.verify_audit(&p).await?;
     Ok(Json(AuditVerifyOut {
         ok: out.ok(),

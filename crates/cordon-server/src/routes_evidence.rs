@@ -7,11 +7,11 @@
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::http::header::{
     ACCEPT_RANGES, ALLOW, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap,
     HeaderValue, RANGE,
 };
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cordon_core::Timestamp;
 use cordon_service::ServiceError;
@@ -323,10 +323,7 @@ async fn add_evidence(
         md5: q.md5,
         sha1: q.sha1,
     };
-    let view = s
-        .cordon
-        .add_evidence(&p, &r, new, body.into_data_stream())
-        .await?;
+    let view = s.cordon.add_evidence(&p, &r, new, body.into_data_stream()).await?;
     Ok(created(EvidenceOut::from(view)))
 }
 
@@ -364,7 +361,10 @@ async fn put_evidence(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> Response {
-    refused_change(s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Update).await, "GET")
+    refused_change(
+        s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Update).await,
+        "GET",
+    )
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/evidence/{id}", tag = "evidence",
@@ -376,7 +376,10 @@ async fn patch_evidence(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> Response {
-    refused_change(s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Update).await, "GET")
+    refused_change(
+        s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Update).await,
+        "GET",
+    )
 }
 
 #[utoipa::path(delete, path = "/api/v1/incidents/{ref}/evidence/{id}", tag = "evidence",
@@ -388,7 +391,10 @@ async fn delete_evidence(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> Response {
-    refused_change(s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Delete).await, "GET")
+    refused_change(
+        s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Delete).await,
+        "GET",
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/evidence/{id}/content", tag = "evidence",
@@ -409,10 +415,7 @@ async fn download_evidence(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let Query(q) = query?;
-    let range = headers
-        .get(RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_range);
+    let range = headers.get(RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
     let purpose = match q.export_to {
         Some(to) => ReadPurpose::Export { to, reason: q.reason },
         None => ReadPurpose::Download,
@@ -443,8 +446,13 @@ async fn download_evidence(
         res = res.header(CONTENT_RANGE, format!("bytes {first}-{last}/{}", d.total_size));
     }
     let body = Body::from_stream(ReaderStream::with_capacity(d.reader, DOWNLOAD_CHUNK));
-    res.body(body)
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("building the response: {e}")))
+    res.body(body).map_err(|e| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("building the response: {e}"),
+        )
+    })
 }
 
 #[utoipa::path(put, path = "/api/v1/incidents/{ref}/evidence/{id}/content", tag = "evidence",
@@ -456,7 +464,10 @@ async fn put_content(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> Response {
-    refused_change(s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Update).await, "GET")
+    refused_change(
+        s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Update).await,
+        "GET",
+    )
 }
 
 #[utoipa::path(delete, path = "/api/v1/incidents/{ref}/evidence/{id}/content", tag = "evidence",
@@ -468,7 +479,10 @@ async fn delete_content(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> Response {
-    refused_change(s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Delete).await, "GET")
+    refused_change(
+        s.cordon.change_evidence(&p, &r, &id, EvidenceChange::Delete).await,
+        "GET",
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/evidence/{id}/verify", tag = "evidence",
@@ -581,7 +595,15 @@ mod tests {
         assert_eq!(parse_range("bytes=0-99"), Some(RangeRequest::FromTo(0, 99)));
         assert_eq!(parse_range("Bytes = 100-"), Some(RangeRequest::From(100)));
         assert_eq!(parse_range("bytes=-500"), Some(RangeRequest::Suffix(500)));
-        for ignored in ["bytes=5-4", "bytes=0-1,5-6", "items=0-1", "bytes=+1-2", "bytes=-", "bytes=a-b", "0-1"] {
+        for ignored in [
+            "bytes=5-4",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=+1-2",
+            "bytes=-",
+            "bytes=a-b",
+            "0-1",
+        ] {
             assert_eq!(parse_range(ignored), None, "{ignored}");
         }
     }
@@ -590,7 +612,13 @@ mod tests {
     fn file_names_are_safe_in_headers() {
         let v = content_disposition("attachment", "web1 \"root\".img\r\nX: y");
         let text = v.to_str().unwrap();
-        assert!(text.starts_with("attachment; filename=\"web1 _root_.img__X: y\""), "{text}");
-        assert!(text.contains("filename*=UTF-8''web1%20%22root%22.img%0D%0AX%3A%20y"), "{text}");
+        assert!(
+            text.starts_with("attachment; filename=\"web1 _root_.img__X: y\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("filename*=UTF-8''web1%20%22root%22.img%0D%0AX%3A%20y"),
+            "{text}"
+        );
     }
 }

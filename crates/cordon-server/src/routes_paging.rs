@@ -150,7 +150,11 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 fn spec_value<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, Problem> {
     serde_json::from_value(v).map_err(|e| {
-        Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string())
+        Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            e.to_string(),
+        )
     })
 }
 
@@ -170,7 +174,10 @@ async fn list_schedules(State(s): State<AppState>, Caller(_p): Caller) -> ApiRes
     let mut out = Vec::new();
     for sch in s.cordon.schedules().await? {
         let user = s.cordon.on_call(sch.name()).await?;
-        out.push(OnCallOut { schedule: sch.name().to_owned(), user });
+        out.push(OnCallOut {
+            schedule: sch.name().to_owned(),
+            user,
+        });
     }
     Ok(Json(out))
 }
@@ -201,14 +208,28 @@ async fn add_contact(
     ApiJson(b): ApiJson<AddContact>,
 ) -> ApiResult<Response> {
     let c = s.cordon.add_contact(&p, &name, &b.kind, &b.address).await?;
-    Ok(created(ContactOut { kind: c.kind, address: c.address }))
+    Ok(created(ContactOut {
+        kind: c.kind,
+        address: c.address,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}/contacts", tag = "users", params(("name" = String, Path)),
     responses((status = 200, body = Vec<ContactOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list_contacts(State(s): State<AppState>, Caller(p): Caller, ApiPath(name): ApiPath<String>) -> ApiResult<Json<Vec<ContactOut>>> {
+async fn list_contacts(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<Vec<ContactOut>>> {
     let list = s.cordon.contacts(&p, &name).await?;
-    Ok(Json(list.into_iter().map(|c| ContactOut { kind: c.kind, address: c.address }).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|c| ContactOut {
+                kind: c.kind,
+                address: c.address,
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/contacts/test", tag = "users", request_body = AddContact,
@@ -236,7 +257,11 @@ async fn trigger_page(
 ) -> ApiResult<Response> {
     let target = match (b.policy, b.user) {
         (Some(_), Some(_)) => {
-            return Err(Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "give `policy` or `user`, not both"));
+            return Err(Problem::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "give `policy` or `user`, not both",
+            ));
         }
         (None, Some(u)) => PageTarget::User(u),
         (policy, None) => PageTarget::Policy(policy.unwrap_or_else(|| cordon_service::paging::IC_POLICY.into())),
@@ -247,43 +272,81 @@ async fn trigger_page(
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/pages", tag = "paging",
     params(("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<PageOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn incident_pages(State(s): State<AppState>, Caller(p): Caller, ApiPath(r): ApiPath<String>) -> ApiResult<Json<Vec<PageOut>>> {
-    Ok(Json(s.cordon.incident_pages(&p, &r).await?.into_iter().map(Into::into).collect()))
+async fn incident_pages(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<PageOut>>> {
+    Ok(Json(
+        s.cordon
+            .incident_pages(&p, &r)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/pages/{id}", tag = "paging", params(("id" = String, Path)),
     responses((status = 200, body = PageOut), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get_page(State(s): State<AppState>, Caller(p): Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PageOut>> {
+async fn get_page(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<PageOut>> {
     Ok(Json(s.cordon.page(&p, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/pages/{id}/ack", tag = "paging", params(("id" = String, Path)),
     responses((status = 200, body = PageOut), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
-async fn ack_page(State(s): State<AppState>, Caller(p): Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PageOut>> {
+async fn ack_page(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<PageOut>> {
     Ok(Json(s.cordon.ack_page(&p, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/pages/{id}/resolve", tag = "paging", params(("id" = String, Path)),
     responses((status = 200, body = PageOut), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn resolve_page(State(s): State<AppState>, Caller(p): Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PageOut>> {
+async fn resolve_page(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<PageOut>> {
     Ok(Json(s.cordon.resolve_page(&p, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/chat/commands", tag = "chat", request_body = ChatCommandIn,
     responses((status = 200, body = ChatCommandOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn chat_command(State(s): State<AppState>, Caller(p): Caller, ApiJson(b): ApiJson<ChatCommandIn>) -> ApiResult<Json<ChatCommandOut>> {
+async fn chat_command(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(b): ApiJson<ChatCommandIn>,
+) -> ApiResult<Json<ChatCommandOut>> {
     let out = s.cordon.chat_command(&p, &b.room, &b.text).await?;
     Ok(Json(match out {
-        Some(r) => ChatCommandOut { reply: r.reply, incident: r.incident, page: r.page },
-        None => ChatCommandOut { reply: String::new(), incident: None, page: None },
+        Some(r) => ChatCommandOut {
+            reply: r.reply,
+            incident: r.incident,
+            page: r.page,
+        },
+        None => ChatCommandOut {
+            reply: String::new(),
+            incident: None,
+            page: None,
+        },
     }))
 }
 
 /// The link in a page: a confirmation form, so that mail scanners following links do not
 /// acknowledge on anyone's behalf.
 async fn ack_link_form(ApiPath(token): ApiPath<String>) -> Html<String> {
-    let token: String = token.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+    let token: String = token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
     Html(format!(
         "<!doctype html><meta charset=utf-8><title>Cordon</title>\
          <form method=post action=\"/ack/{token}\"><button>Acknowledge the page</button></form>"
@@ -293,5 +356,8 @@ async fn ack_link_form(ApiPath(token): ApiPath<String>) -> Html<String> {
 async fn ack_link(State(s): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Response, Problem> {
     let v = s.cordon.ack_by_link(&token).await?;
     let codename = v.incident.map(|(_, c)| c).unwrap_or_default();
-    Ok(Html(format!("<!doctype html><meta charset=utf-8><title>Cordon</title><p>Acknowledged {codename}.</p>")).into_response())
+    Ok(Html(format!(
+        "<!doctype html><meta charset=utf-8><title>Cordon</title><p>Acknowledged {codename}.</p>"
+    ))
+    .into_response())
 }

@@ -29,7 +29,9 @@ pub struct SlackSettings {
 
 impl std::fmt::Debug for SlackSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlackSettings").field("client", &self.client.is_some()).finish_non_exhaustive()
+        f.debug_struct("SlackSettings")
+            .field("client", &self.client.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -46,7 +48,9 @@ fn settings(s: &AppState) -> Result<Arc<SlackSettings>, Problem> {
 async fn verify(s: &AppState, slack: &SlackSettings, headers: &HeaderMap, body: &[u8]) -> Result<(), Problem> {
     let now = s.cordon.clock().now();
     if let Err(e) = slack.verifier.verify_headers(headers, body, now) {
-        s.cordon.audit_refused_request("slack", "slack.request", &e.to_string()).await?;
+        s.cordon
+            .audit_refused_request("slack", "slack.request", &e.to_string())
+            .await?;
         return Err(Problem::new(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()));
     }
     Ok(())
@@ -56,20 +60,26 @@ async fn who(s: &AppState, slack_user: &str) -> Result<Option<Principal>, Proble
     Ok(s.cordon.principal_for_chat("slack_user", slack_user).await?)
 }
 
-const NOT_LINKED: &str = "Your Slack account is not linked to a Cordon user; ask an admin to add it as a `slack_user` contact.";
+const NOT_LINKED: &str =
+    "Your Slack account is not linked to a Cordon user; ask an admin to add it as a `slack_user` contact.";
 
 async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, Problem> {
     let slack = settings(&s)?;
     verify(&s, &slack, &headers, &body).await?;
-    let event = parse_event(&body).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_event", e.to_string()))?;
+    let event =
+        parse_event(&body).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_event", e.to_string()))?;
     match event {
         SlackEvent::UrlVerification { challenge } => Ok(Json(json!({ "challenge": challenge }))),
         SlackEvent::Ignored { .. } => Ok(Json(json!({}))),
         SlackEvent::Message(m) => {
-            let Some(cmd) = m.command() else { return Ok(Json(json!({}))) };
+            let Some(cmd) = m.command() else {
+                return Ok(Json(json!({})));
+            };
             let reply = match who(&s, &m.user).await? {
                 None => {
-                    s.cordon.audit_refused_request(&format!("slack:{}", m.user), "chat.command", "unlinked Slack account").await?;
+                    s.cordon
+                        .audit_refused_request(&format!("slack:{}", m.user), "chat.command", "unlinked Slack account")
+                        .await?;
                     NOT_LINKED.to_owned()
                 }
                 Some(p) => match s.cordon.run_command(&p, &m.channel, cmd).await {
@@ -90,10 +100,17 @@ async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
 async fn commands(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, Problem> {
     let slack = settings(&s)?;
     verify(&s, &slack, &headers, &body).await?;
-    let cmd = parse_slash_command(&body).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_command", e.to_string()))?;
+    let cmd = parse_slash_command(&body)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_command", e.to_string()))?;
     let reply = match who(&s, &cmd.user_id).await? {
         None => {
-            s.cordon.audit_refused_request(&format!("slack:{}", cmd.user_id), "chat.command", "unlinked Slack account").await?;
+            s.cordon
+                .audit_refused_request(
+                    &format!("slack:{}", cmd.user_id),
+                    "chat.command",
+                    "unlinked Slack account",
+                )
+                .await?;
             return Ok(Json(slash_response(NOT_LINKED, false)));
         }
         Some(p) => match s.cordon.run_command(&p, &cmd.channel_id, cmd.command()).await {

@@ -1,9 +1,457 @@
-//! Attack timeline routes (issue 4).
+//! Attack timeline routes (issue 4): streamed log ingest, the sources list, the time-ordered
+//! query with its cursor, the histogram, the facets and the streamed export. Thin handlers:
+//! each parses its query string and calls one `Cordon` timeline function.
 
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cordon_core::Timestamp;
+use cordon_service::timeline::{ExportFormat, IngestParams, Ingested, TimelineFilter};
+use cordon_store::timeline::TimelineSource;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::AppState;
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::routes::{ApiPath, ApiResult, created};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(ingest_source, list_sources))
+        .routes(routes!(query_timeline))
+        .routes(routes!(timeline_histogram))
+        .routes(routes!(timeline_facets))
+        .routes(routes!(export_timeline))
+}
+
+// ---------- bodies ----------
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IngestQuery {
+    /// `auto` (default) or a format: `syslog`, `auditd`, `access`, `nginx-error`,
+    /// `postgresql`, `mysql-general`, `mysql-slow`, `journald`, `cloudtrail`, `jsonl`,
+    /// `timesketch-csv`, `text` (aliases accepted).
+    format: Option<String>,
+    /// The source's name (usually the file name); default `upload`.
+    name: Option<String>,
+    /// Host of events whose log does not name one.
+    host: Option<String>,
+    /// Year of the first year-less syslog time (later ones roll over Dec → Jan).
+    year: Option<i32>,
+    /// Zone of times logged without an offset: `UTC`, `+02:00`, `Europe/Berlin`.
+    tz: Option<String>,
+}
+
+/// One diagnostic: what could not be used, and where.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DiagnosticOut {
+    /// 1-based line number (0 when not tied to a line).
+    line: u64,
+    byte_offset: u64,
+    /// Stable code, e.g. `unparsed_line`, `binary_data`, `invalid_timestamp`.
+    code: String,
+    message: String,
+}
+
+/// An ingested source.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SourceOut {
+    source_id: Uuid,
+    name: String,
+    host: Option<String>,
+    /// The format used (detected or forced).
+    format: String,
+    /// SHA-256 of the raw uploaded bytes.
+    sha256: String,
+    bytes: u64,
+    lines: u64,
+    events: u64,
+    /// Lines that produced no event.
+    skipped: u64,
+    /// How many diagnostics there were in all.
+    diagnostics_total: u64,
+    /// The first diagnostics (up to 100).
+    diagnostics: Vec<DiagnosticOut>,
+    state: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+}
+
+impl SourceOut {
+    fn new(s: TimelineSource, diagnostics: Vec<DiagnosticOut>) -> Self {
+        Self {
+            source_id: s.id,
+            name: s.name,
+            host: s.host,
+            format: s.format,
+            sha256: s.sha256,
+            bytes: s.bytes,
+            lines: s.lines,
+            events: s.events,
+            skipped: s.skipped,
+            diagnostics_total: s.diagnostics_total,
+            diagnostics,
+            state: s.state.as_str().to_owned(),
+            created_at: s.created_at,
+        }
+    }
+}
+
+impl From<Ingested> for SourceOut {
+    fn from(i: Ingested) -> Self {
+        let diags = i
+            .diagnostics
+            .into_iter()
+            .map(|d| DiagnosticOut {
+                line: d.line,
+                byte_offset: d.byte_offset,
+                code: d.code.as_str().to_owned(),
+                message: d.message,
+            })
+            .collect();
+        SourceOut::new(i.source, diags)
+    }
+}
+
+impl From<TimelineSource> for SourceOut {
+    fn from(s: TimelineSource) -> Self {
+        let diags: Vec<Value> = serde_json::from_str(&s.diagnostics).unwrap_or_default();
+        let diags = diags
+            .into_iter()
+            .map(|d| DiagnosticOut {
+                line: d["line"].as_u64().unwrap_or(0),
+                byte_offset: d["byte_offset"].as_u64().unwrap_or(0),
+                code: d["code"].as_str().unwrap_or("").to_owned(),
+                message: d["message"].as_str().unwrap_or("").to_owned(),
+            })
+            .collect();
+        SourceOut::new(s, diags)
+    }
+}
+
+/// The filters every timeline read takes.
+macro_rules! filter_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            /// Events naming this IP anywhere (source, destination, forwarded-for, text).
+            ip: Option<String>,
+            /// Events naming this account anywhere (user, target user, account fields).
+            user: Option<String>,
+            /// Events of this host (case-insensitive).
+            host: Option<String>,
+            /// `authentication`, `ssh`, `http`, `datastore`, `api`, `process`, `file`, `other`.
+            kind: Option<String>,
+            /// Full text: words (all must occur), `"a phrase"`, `OR`, `-word`.
+            q: Option<String>,
+            /// RFC 3339 instant; events at or after it.
+            from: Option<String>,
+            /// RFC 3339 instant; events at or before it.
+            to: Option<String>,
+            $($(#[$fmeta])* $field: $ty,)*
+        }
+
+        impl $name {
+            fn filter(&self) -> TimelineFilter {
+                TimelineFilter {
+                    ip: self.ip.clone(),
+                    user: self.user.clone(),
+                    host: self.host.clone(),
+                    kind: self.kind.clone(),
+                    q: self.q.clone(),
+                    from: self.from.clone(),
+                    to: self.to.clone(),
+                }
+            }
+        }
+    };
+}
+
+filter_query!(TimelineQuery {
+    /// Events per page (default 100, at most 10 000).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+});
+
+filter_query!(HistogramQuery {
+    /// Bucket size: `30s`, `5m`, `1h`, `1d`, seconds, or ISO 8601 (`PT15M`). Default: a round
+    /// size giving about `buckets` buckets.
+    interval: Option<String>,
+    /// Target number of buckets when `interval` is not given (default 100).
+    buckets: Option<u32>,
+});
+
+filter_query!(FacetsQuery {
+    /// Values per facet (default 10, at most 1000).
+    top: Option<u32>,
+});
+
+filter_query!(ExportQuery {
+    /// `jsonl` (default) or `timesketch-csv`.
+    format: Option<String>,
+});
+
+/// One timeline event (more fields appear when the log had them: `src_port`, `dst_ip`,
+/// `dst_port`, `target_user`, `process`, `pid`, `command_line`, `action`, `http`, `query`,
+/// `database`, `duration_ns`, `attributes`).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TimelineEventOut {
+    /// The source (upload) it came from; `source_sha256` is that upload's digest.
+    source_id: Uuid,
+    source_sha256: String,
+    /// The instant, RFC 3339 with the log's full precision.
+    ts: String,
+    /// The time text exactly as logged.
+    time_original: String,
+    kind: String,
+    format: String,
+    /// The source's name.
+    source: String,
+    host: Option<String>,
+    message: String,
+    src_ip: Option<String>,
+    user: Option<String>,
+    /// `success`, `failure`, `unknown`.
+    outcome: String,
+    /// Every account of the event.
+    users: Vec<String>,
+    /// Every IP of the event.
+    ips: Vec<String>,
+    /// `{line, byte_offset, byte_len}` in the (decompressed) source.
+    #[schema(value_type = Object)]
+    provenance: Value,
+}
+
+/// A page of the timeline, in time order.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TimelinePageOut {
+    events: Vec<TimelineEventOut>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BucketOut {
+    #[schema(value_type = String, format = DateTime)]
+    start: Timestamp,
+    count: u64,
+}
+
+/// Counts per time bucket, every bucket from the first matching event's to the last's.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct HistogramOut {
+    interval_seconds: i64,
+    total: u64,
+    buckets: Vec<BucketOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FacetOut {
+    value: String,
+    count: u64,
+}
+
+/// The most frequent values among the matching events.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FacetsOut {
+    total: u64,
+    ips: Vec<FacetOut>,
+    users: Vec<FacetOut>,
+    hosts: Vec<FacetOut>,
+    kinds: Vec<FacetOut>,
+}
+
+// ---------- handlers ----------
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/timeline/sources", tag = "timeline",
+    params(("ref" = String, Path, description = "incident id or codename"), IngestQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the raw log bytes (plain or gzip), streamed"),
+    responses(
+        (status = 201, body = SourceOut),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 422, description = "a bad parameter, an empty upload, or an upload that broke off (nothing is kept)", body = Problem),
+    ),
+    security(("bearer" = [])))]
+async fn ingest_source(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    query: Result<Query<IngestQuery>, QueryRejection>,
+    body: Body,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let params = IngestParams {
+        format: q.format,
+        name: q.name,
+        host: q.host,
+        year: q.year,
+        tz: q.tz,
+    };
+    let ingested = s.cordon.ingest_source(&p, &r, params, body.into_data_stream()).await?;
+    Ok(created(SourceOut::from(ingested)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/sources", tag = "timeline",
+    params(("ref" = String, Path, description = "incident id or codename")),
+    responses((status = 200, body = Vec<SourceOut>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_sources(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<SourceOut>>> {
+    Ok(Json(
+        s.cordon
+            .timeline_sources(&p, &r)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline", tag = "timeline",
+    params(("ref" = String, Path, description = "incident id or codename"), TimelineQuery),
+    responses((status = 200, body = TimelinePageOut), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn query_timeline(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    query: Result<Query<TimelineQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let page = s
+        .cordon
+        .timeline_query(&p, &r, &q.filter(), q.limit, q.cursor.as_deref())
+        .await?;
+    // The events are stored as the JSON they are served as: join them, do not re-encode.
+    let size: usize = page.events.iter().map(|e| e.len() + 1).sum();
+    let mut out = Vec::with_capacity(size + 64);
+    out.extend_from_slice(b"{\"events\":[");
+    for (i, e) in page.events.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(e);
+    }
+    out.extend_from_slice(b"],\"next_cursor\":");
+    out.extend_from_slice(
+        serde_json::to_string(&page.next_cursor)
+            .unwrap_or_else(|_| "null".into())
+            .as_bytes(),
+    );
+    out.push(b'}');
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        out,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/histogram", tag = "timeline",
+    params(("ref" = String, Path, description = "incident id or codename"), HistogramQuery),
+    responses((status = 200, body = HistogramOut), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn timeline_histogram(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    query: Result<Query<HistogramQuery>, QueryRejection>,
+) -> ApiResult<Json<HistogramOut>> {
+    let Query(q) = query?;
+    let h = s
+        .cordon
+        .timeline_histogram(&p, &r, &q.filter(), q.interval.as_deref(), q.buckets)
+        .await?;
+    Ok(Json(HistogramOut {
+        interval_seconds: h.interval_seconds,
+        total: h.total,
+        buckets: h
+            .buckets
+            .into_iter()
+            .map(|b| BucketOut {
+                start: b.start,
+                count: b.count,
+            })
+            .collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/facets", tag = "timeline",
+    params(("ref" = String, Path, description = "incident id or codename"), FacetsQuery),
+    responses((status = 200, body = FacetsOut), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn timeline_facets(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    query: Result<Query<FacetsQuery>, QueryRejection>,
+) -> ApiResult<Json<FacetsOut>> {
+    let Query(q) = query?;
+    let f = s.cordon.timeline_facets(&p, &r, &q.filter(), q.top).await?;
+    let list = |v: Vec<cordon_timeline::index::Facet>| {
+        v.into_iter()
+            .map(|f| FacetOut {
+                value: f.value,
+                count: f.count,
+            })
+            .collect()
+    };
+    Ok(Json(FacetsOut {
+        total: f.total,
+        ips: list(f.ips),
+        users: list(f.users),
+        hosts: list(f.hosts),
+        kinds: list(f.kinds),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/export", tag = "timeline",
+    params(("ref" = String, Path, description = "incident id or codename"), ExportQuery),
+    responses(
+        (status = 200, description = "every matching event in time order, streamed: JSON lines (`application/x-ndjson`) or Timesketch CSV (`text/csv`)", content_type = "application/x-ndjson"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = [])))]
+async fn export_timeline(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let format = match q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => ExportFormat::Jsonl,
+        Some(name) => ExportFormat::from_name(name).ok_or_else(|| {
+            Problem::from(cordon_service::ServiceError::invalid(
+                "format",
+                format!("`{name}` is not `jsonl` or `timesketch-csv`"),
+            ))
+        })?,
+    };
+    let stream = s.cordon.timeline_export(&p, &r, &q.filter(), format).await?;
+    let disposition = format!("attachment; filename=\"timeline.{}\"", format.extension());
+    let mut res = Response::new(Body::from_stream(stream));
+    *res.status_mut() = StatusCode::OK;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
 }

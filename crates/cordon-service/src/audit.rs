@@ -11,13 +11,7 @@ use crate::{Cordon, Result, ServiceError};
 /// Page size of the verification walk: memory stays flat however long the chain.
 const VERIFY_PAGE: u32 = 2000;
 
-pub(crate) fn draft(
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    subject: String,
-    payload: Value,
-) -> AuditDraft {
+pub(crate) fn draft(at: Timestamp, actor: &str, action: &str, subject: String, payload: Value) -> AuditDraft {
     AuditDraft {
         at,
         actor: actor.to_owned(),
@@ -29,13 +23,7 @@ pub(crate) fn draft(
 
 impl Cordon {
     /// Records that `p` was refused `action` on `subject`, then hands back the refusal.
-    pub(crate) async fn refuse(
-        &self,
-        p: &Principal,
-        action: &str,
-        subject: String,
-        err: ServiceError,
-    ) -> ServiceError {
+    pub(crate) async fn refuse(&self, p: &Principal, action: &str, subject: String, err: ServiceError) -> ServiceError {
         let payload = serde_json::json!({ "code": err.code(), "reason": err.to_string() });
         let d = draft(
             self.clock.now(),
@@ -54,18 +42,19 @@ impl Cordon {
     /// Records a refused request from outside the API's token authentication (a forged
     /// signature, an unlinked chat account).
     pub async fn audit_refused_request(&self, actor: &str, action: &str, reason: &str) -> Result<()> {
-        let d = draft(self.clock.now(), actor, &format!("{action}.refused"), "request".into(), serde_json::json!({ "reason": reason }));
+        let d = draft(
+            self.clock.now(),
+            actor,
+            &format!("{action}.refused"),
+            "request".into(),
+            serde_json::json!({ "reason": reason }),
+        );
         self.store.append_audit(d).await?;
         Ok(())
     }
 
     /// Audit entries after `after`, oldest first (admins only).
-    pub async fn audit_entries(
-        &self,
-        p: &Principal,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_entries(&self, p: &Principal, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
         if !p.is_admin {
             return Err(self
                 .refuse(

@@ -25,7 +25,10 @@ pub struct ChatReply {
 }
 
 fn reply(text: impl Into<String>) -> ChatReply {
-    ChatReply { reply: text.into(), ..ChatReply::default() }
+    ChatReply {
+        reply: text.into(),
+        ..ChatReply::default()
+    }
 }
 
 fn page_summary(v: &PageView) -> String {
@@ -46,7 +49,9 @@ fn page_summary(v: &PageView) -> String {
 impl Cordon {
     /// Runs one chat line typed by `p` in `room`. Lines that are not commands get `None`.
     pub async fn chat_command(&self, p: &Principal, room: &str, text: &str) -> Result<Option<ChatReply>> {
-        let Some(cmd) = parse_chat_line(text) else { return Ok(None) };
+        let Some(cmd) = parse_chat_line(text) else {
+            return Ok(None);
+        };
         self.run_command(p, room, cmd).await.map(Some)
     }
 
@@ -62,7 +67,9 @@ impl Cordon {
             None => None,
         };
         let standing = match &incident {
-            Some(i) => Standing { active_roles: self.store.active_roles(i.id, p.user_id).await? },
+            Some(i) => Standing {
+                active_roles: self.store.active_roles(i.id, p.user_id).await?,
+            },
             None => Standing::default(),
         };
         let sees = incident.as_ref().is_some_and(|i| can_view(p, i, &standing));
@@ -83,26 +90,42 @@ impl Cordon {
                         (self.declare(p, d).await?.incident, true)
                     }
                 };
-                let v = self.page_incident(p, &incident, PageTarget::Policy(IC_POLICY.into())).await?;
+                let v = self
+                    .page_incident(p, &incident, PageTarget::Policy(IC_POLICY.into()))
+                    .await?;
                 let head = if declared {
-                    format!("Declared {} ({}, sealed); this room is its war room.", incident.codename, incident.severity)
+                    format!(
+                        "Declared {} ({}, sealed); this room is its war room.",
+                        incident.codename, incident.severity
+                    )
                 } else {
                     format!("{}:", incident.codename)
                 };
                 ChatReply {
-                    reply: format!("{head} Paging the incident commander: {}. Acknowledge with !ack.", page_summary(&v)),
+                    reply: format!(
+                        "{head} Paging the incident commander: {}. Acknowledge with !ack.",
+                        page_summary(&v)
+                    ),
                     incident: Some(incident.codename.to_string()),
                     page: Some(v.id),
                 }
             }
             Command::PageUser { user } => {
-                let Some(i) = incident else { return Ok(reply("This room is not bound to an incident; start one with !ic page.")) };
+                let Some(i) = incident else {
+                    return Ok(reply("This room is not bound to an incident; start one with !ic page."));
+                };
                 let user = user.trim_start_matches('@').to_owned();
                 let v = self.page_incident(p, &i, PageTarget::User(user)).await?;
-                ChatReply { reply: format!("{}: {}.", i.codename, page_summary(&v)), incident: codename, page: Some(v.id) }
+                ChatReply {
+                    reply: format!("{}: {}.", i.codename, page_summary(&v)),
+                    incident: codename,
+                    page: Some(v.id),
+                }
             }
             Command::PageResponders => {
-                let Some(i) = incident else { return Ok(reply("This room is not bound to an incident; start one with !ic page.")) };
+                let Some(i) = incident else {
+                    return Ok(reply("This room is not bound to an incident; start one with !ic page."));
+                };
                 let mut paged = Vec::new();
                 for s in self.schedules().await? {
                     if let Some(on) = s.on_call_at(self.clock.now()) {
@@ -112,8 +135,16 @@ impl Cordon {
                         }
                     }
                 }
-                let who = if paged.is_empty() { "nobody is on call".into() } else { paged.join(", ") };
-                ChatReply { reply: format!("{}: paging all responders on call: {who}.", i.codename), incident: codename, page: None }
+                let who = if paged.is_empty() {
+                    "nobody is on call".into()
+                } else {
+                    paged.join(", ")
+                };
+                ChatReply {
+                    reply: format!("{}: paging all responders on call: {who}.", i.codename),
+                    incident: codename,
+                    page: None,
+                }
             }
             Command::WhoIsCommander => {
                 let mut lines = Vec::new();
@@ -125,13 +156,19 @@ impl Cordon {
                         .into_iter()
                         .find(|m| m.role == Role::IncidentCommander && m.ended_at.is_none());
                     match (ic, sees) {
-                        (Some(m), true) => lines.push(format!("Incident commander of {}: {}.", i.codename, m.user_name)),
+                        (Some(m), true) => {
+                            lines.push(format!("Incident commander of {}: {}.", i.codename, m.user_name))
+                        }
                         (None, true) => lines.push(format!("{} has no incident commander yet.", i.codename)),
                         (_, false) => lines.push(format!("This room belongs to {}.", i.codename)),
                     }
                 }
                 lines.push(self.ic_on_call_line().await?);
-                ChatReply { reply: lines.join(" "), incident: codename, page: None }
+                ChatReply {
+                    reply: lines.join(" "),
+                    incident: codename,
+                    page: None,
+                }
             }
             Command::ListResponders => {
                 let now = self.clock.now();
@@ -145,22 +182,46 @@ impl Cordon {
                         .filter(|m| m.ended_at.is_none())
                         .map(|m| format!("{} ({})", m.user_name, m.role.as_str()))
                         .collect();
-                    lines.push(format!("Team of {}: {}.", i.codename, if team.is_empty() { "-".into() } else { team.join(", ") }));
+                    lines.push(format!(
+                        "Team of {}: {}.",
+                        i.codename,
+                        if team.is_empty() { "-".into() } else { team.join(", ") }
+                    ));
                 }
                 let on_call: Vec<String> = self
                     .schedules()
                     .await?
                     .iter()
-                    .map(|s| format!("{}: {}", s.name(), s.on_call_at(now).map(|o| o.user).unwrap_or_else(|| "nobody".into())))
+                    .map(|s| {
+                        format!(
+                            "{}: {}",
+                            s.name(),
+                            s.on_call_at(now).map(|o| o.user).unwrap_or_else(|| "nobody".into())
+                        )
+                    })
                     .collect();
-                lines.push(format!("On call — {}.", if on_call.is_empty() { "no schedules".into() } else { on_call.join("; ") }));
-                ChatReply { reply: lines.join(" "), incident: codename, page: None }
+                lines.push(format!(
+                    "On call — {}.",
+                    if on_call.is_empty() {
+                        "no schedules".into()
+                    } else {
+                        on_call.join("; ")
+                    }
+                ));
+                ChatReply {
+                    reply: lines.join(" "),
+                    incident: codename,
+                    page: None,
+                }
             }
             Command::WhoIsOnCall { target } => {
                 let target = target.trim_start_matches('@');
                 let now = self.clock.now();
                 if let Some(s) = self.schedules().await?.iter().find(|s| s.name() == target) {
-                    let who = s.on_call_at(now).map(|o| format!("{} until {}", o.user, o.shift_end)).unwrap_or_else(|| "nobody".into());
+                    let who = s
+                        .on_call_at(now)
+                        .map(|o| format!("{} until {}", o.user, o.shift_end))
+                        .unwrap_or_else(|| "nobody".into());
                     return Ok(reply(format!("On call for {target}: {who}.")));
                 }
                 if let Ok(role) = target.parse::<Role>() {
@@ -175,13 +236,22 @@ impl Cordon {
                         .filter(|m| m.role == role && m.ended_at.is_none())
                         .map(|m| m.user_name)
                         .collect();
-                    let who = if holders.is_empty() { "nobody".into() } else { holders.join(", ") };
+                    let who = if holders.is_empty() {
+                        "nobody".into()
+                    } else {
+                        holders.join(", ")
+                    };
                     return Ok(reply(format!("{} of {}: {who}.", role.title(), i.codename)));
                 }
                 match self.store.user_by_name(target).await? {
                     Some(u) => {
                         let kinds: Vec<String> = self.reachable(&u).await?.into_iter().map(|c| c.kind).collect();
-                        reply(format!("{} can be paged with `!ic page {}` ({}).", u.name, u.name, kinds.join(", ")))
+                        reply(format!(
+                            "{} can be paged with `!ic page {}` ({}).",
+                            u.name,
+                            u.name,
+                            kinds.join(", ")
+                        ))
                     }
                     None => reply(format!("No schedule, role or user named `{target}`.")),
                 }
@@ -192,8 +262,17 @@ impl Cordon {
                     candidates = self.store.pages_for_incident(i.id).await?;
                 }
                 let mut acked = None;
-                for row in candidates.iter().rev().filter(|r| r.status == PageStatus::Triggered.as_str()) {
-                    let notified = self.store.notifications(row.id).await?.iter().any(|n| n.user_name == p.name);
+                for row in candidates
+                    .iter()
+                    .rev()
+                    .filter(|r| r.status == PageStatus::Triggered.as_str())
+                {
+                    let notified = self
+                        .store
+                        .notifications(row.id)
+                        .await?
+                        .iter()
+                        .any(|n| n.user_name == p.name);
                     if notified || sees {
                         acked = Some(self.ack_page(p, &row.id.to_string()).await?);
                         break;
@@ -201,7 +280,11 @@ impl Cordon {
                 }
                 match acked {
                     Some(v) => ChatReply {
-                        reply: format!("{} acknowledged the page{}; escalation stopped.", p.name, codename.as_ref().map(|c| format!(" for {c}")).unwrap_or_default()),
+                        reply: format!(
+                            "{} acknowledged the page{}; escalation stopped.",
+                            p.name,
+                            codename.as_ref().map(|c| format!(" for {c}")).unwrap_or_default()
+                        ),
                         incident: codename,
                         page: Some(v.id),
                     },
@@ -209,7 +292,9 @@ impl Cordon {
                 }
             }
             Command::Status => {
-                let Some(i) = incident else { return Ok(reply("This room is not bound to an incident.")) };
+                let Some(i) = incident else {
+                    return Ok(reply("This room is not bound to an incident."));
+                };
                 if !sees {
                     return Ok(reply(format!("This room belongs to {}.", i.codename)));
                 }
@@ -223,12 +308,25 @@ impl Cordon {
                 let gates: Vec<String> = tasks
                     .iter()
                     .filter(|t| !t.blocked_by.is_empty())
-                    .map(|t| format!("step {} waits for {}", t.task.step, t.blocked_by.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(" + ")))
+                    .map(|t| {
+                        format!(
+                            "step {} waits for {}",
+                            t.task.step,
+                            t.blocked_by
+                                .iter()
+                                .map(|g| g.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" + ")
+                        )
+                    })
                     .collect();
                 let mut pages = Vec::new();
                 for row in self.store.pages_for_incident(i.id).await? {
                     let ns = self.store.notifications(row.id).await?;
-                    let failed = ns.iter().filter(|n| n.status == "failed" || n.status == "refused").count();
+                    let failed = ns
+                        .iter()
+                        .filter(|n| n.status == "failed" || n.status == "refused")
+                        .count();
                     let pending = ns.iter().filter(|n| n.status == "pending" && n.attempts > 0).count();
                     let mut s = format!("page {}", row.status);
                     if failed > 0 {
@@ -239,7 +337,14 @@ impl Cordon {
                     }
                     pages.push(s);
                 }
-                let mut text = format!("{} — {} {}, {} open tasks of {}.", i.codename, i.severity, i.status.as_str(), open, tasks.len());
+                let mut text = format!(
+                    "{} — {} {}, {} open tasks of {}.",
+                    i.codename,
+                    i.severity,
+                    i.status.as_str(),
+                    open,
+                    tasks.len()
+                );
                 if !doing.is_empty() {
                     text.push_str(&format!(" In progress: {}.", doing.join("; ")));
                 }
@@ -249,7 +354,11 @@ impl Cordon {
                 if !pages.is_empty() {
                     text.push_str(&format!(" Pages: {}.", pages.join("; ")));
                 }
-                ChatReply { reply: text, incident: codename, page: None }
+                ChatReply {
+                    reply: text,
+                    incident: codename,
+                    page: None,
+                }
             }
         };
         Ok(out)
@@ -277,7 +386,10 @@ impl Cordon {
         Ok(if names.is_empty() {
             "Nobody is on call as incident commander.".into()
         } else {
-            format!("On call as incident commander: {}. Page with !ic page.", names.join(", "))
+            format!(
+                "On call as incident commander: {}. Page with !ic page.",
+                names.join(", ")
+            )
         })
     }
 }

@@ -21,19 +21,13 @@ pub enum ServiceError {
     #[error("{0}")]
     Forbidden(String),
     #[error("invalid {field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("{}", gate_message(.gates))]
     GateUnmet { gates: Vec<UnmetGate> },
     #[error("{0}")]
     Conflict(String),
     #[error("the incident cannot move from {from} to {to}")]
-    IllegalTransition {
-        from: &'static str,
-        to: &'static str,
-    },
+    IllegalTransition { from: &'static str, to: &'static str },
     #[error("internal error")]
     Internal(#[source] StoreError),
     /// The operation is never allowed on this resource (stored evidence is write-once).

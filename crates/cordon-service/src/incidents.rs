@@ -4,8 +4,7 @@ use cordon_core::Timestamp;
 use cordon_core::access::{Principal, Standing, can_command, can_view};
 use cordon_core::codename::Codename;
 use cordon_core::incident::{
-    Decision, Incident, IncidentKind, IncidentRef, Membership, Severity, Status,
-    validate_description, validate_title,
+    Decision, Incident, IncidentKind, IncidentRef, Membership, Severity, Status, validate_description, validate_title,
 };
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
@@ -64,11 +63,7 @@ pub struct IncidentDetails {
 impl Cordon {
     /// Finds an incident the caller may see, with their standing in it. Anything else is
     /// "not found", so a sealed incident's existence never leaks.
-    pub(crate) async fn resolve(
-        &self,
-        p: &Principal,
-        raw_ref: &str,
-    ) -> Result<(Incident, Standing)> {
+    pub(crate) async fn resolve(&self, p: &Principal, raw_ref: &str) -> Result<(Incident, Standing)> {
         let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
         let lookup = match &r {
             IncidentRef::Id(id) => IncidentLookup::Id(*id),
@@ -92,10 +87,7 @@ impl Cordon {
     pub async fn declare(&self, p: &Principal, d: Declare) -> Result<IncidentDetails> {
         let title = validate_title(&d.title)?;
         let description = validate_description(d.description.as_deref().unwrap_or(""))?;
-        let room = d
-            .room
-            .map(|r| r.trim().to_owned())
-            .filter(|r| !r.is_empty());
+        let room = d.room.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
         if room.as_ref().is_some_and(|r| r.chars().count() > 255) {
             return Err(ServiceError::invalid("room", "longer than 255 characters"));
         }
@@ -159,13 +151,7 @@ impl Cordon {
                 tasks: tasks.clone(),
                 members: vec![reporter.clone()],
             };
-            let audit = draft(
-                now,
-                &p.name,
-                "incident.declare",
-                format!("incident:{id}"),
-                payload,
-            );
+            let audit = draft(now, &p.name, "incident.declare", format!("incident:{id}"), payload);
             match self.store.create_incident(&new, audit).await {
                 Ok(()) => {
                     return Ok(IncidentDetails {
@@ -222,17 +208,11 @@ impl Cordon {
 
     /// Changes status, severity, title or description. Closing a false alarm
     /// (`not_an_incident`) is the incident commander's call alone.
-    pub async fn update_incident(
-        &self,
-        p: &Principal,
-        raw_ref: &str,
-        patch: IncidentPatch,
-    ) -> Result<IncidentDetails> {
+    pub async fn update_incident(&self, p: &Principal, raw_ref: &str, patch: IncidentPatch) -> Result<IncidentDetails> {
         let (mut incident, standing) = self.resolve(p, raw_ref).await?;
         let subject = format!("incident:{}", incident.id);
         if !can_command(p, &standing) {
-            let e =
-                ServiceError::Forbidden("only the incident's command staff may change it".into());
+            let e = ServiceError::Forbidden("only the incident's command staff may change it".into());
             return Err(self.refuse(p, "incident.update", subject, e).await);
         }
         let mut changes = serde_json::Map::new();
@@ -240,9 +220,7 @@ impl Cordon {
             && to != incident.status
         {
             if to == Status::NotAnIncident && !standing.holds(Role::IncidentCommander) {
-                let e = ServiceError::Forbidden(
-                    "only the incident commander may close a false alarm".into(),
-                );
+                let e = ServiceError::Forbidden("only the incident commander may close a false alarm".into());
                 return Err(self.refuse(p, "incident.update", subject, e).await);
             }
             if let Err(e) = incident.status.transition(to) {
@@ -279,13 +257,7 @@ impl Cordon {
         }
         if !changes.is_empty() {
             incident.updated_at = self.clock.now();
-            let audit = draft(
-                incident.updated_at,
-                &p.name,
-                "incident.update",
-                subject,
-                changes.into(),
-            );
+            let audit = draft(incident.updated_at, &p.name, "incident.update", subject, changes.into());
             self.store.update_incident(&incident, audit).await?;
         }
         self.details(incident).await
@@ -293,19 +265,11 @@ impl Cordon {
 
     /// Puts a user on the team in a role. A single-holder role (commander, deputy, scribe)
     /// passes from its current holder to the new one.
-    pub async fn add_member(
-        &self,
-        p: &Principal,
-        raw_ref: &str,
-        user: &str,
-        role: Role,
-    ) -> Result<IncidentDetails> {
+    pub async fn add_member(&self, p: &Principal, raw_ref: &str, user: &str, role: Role) -> Result<IncidentDetails> {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
         let subject = format!("incident:{}", incident.id);
         if !can_command(p, &standing) {
-            let e = ServiceError::Forbidden(
-                "only the incident's command staff may change the team".into(),
-            );
+            let e = ServiceError::Forbidden("only the incident's command staff may change the team".into());
             return Err(self.refuse(p, "member.add", subject, e).await);
         }
         let u = self
@@ -342,19 +306,11 @@ impl Cordon {
     }
 
     /// Ends a user's term in a role.
-    pub async fn remove_member(
-        &self,
-        p: &Principal,
-        raw_ref: &str,
-        user: &str,
-        role: Role,
-    ) -> Result<IncidentDetails> {
+    pub async fn remove_member(&self, p: &Principal, raw_ref: &str, user: &str, role: Role) -> Result<IncidentDetails> {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
         let subject = format!("incident:{}", incident.id);
         if !can_command(p, &standing) {
-            let e = ServiceError::Forbidden(
-                "only the incident's command staff may change the team".into(),
-            );
+            let e = ServiceError::Forbidden("only the incident's command staff may change the team".into());
             return Err(self.refuse(p, "member.remove", subject, e).await);
         }
         let u = self
@@ -370,11 +326,7 @@ impl Cordon {
             subject,
             json!({ "user": u.name, "role": role.as_str() }),
         );
-        if !self
-            .store
-            .end_membership(incident.id, u.id, role, now, audit)
-            .await?
-        {
+        if !self.store.end_membership(incident.id, u.id, role, now, audit).await? {
             return Err(ServiceError::NotFound("membership"));
         }
         self.details(incident).await
@@ -391,24 +343,21 @@ impl Cordon {
     ) -> Result<IncidentDetails> {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
         let subject = format!("incident:{}", incident.id);
-        let playbook = self.playbooks.by_name(&incident.playbook).ok_or_else(|| {
-            ServiceError::invalid("playbook", "the incident's playbook is not loaded")
-        })?;
+        let playbook = self
+            .playbooks
+            .by_name(&incident.playbook)
+            .ok_or_else(|| ServiceError::invalid("playbook", "the incident's playbook is not loaded"))?;
         let def = playbook.decision(name).ok_or_else(|| {
             let names: Vec<_> = playbook.decisions.iter().map(|d| d.name.as_str()).collect();
             ServiceError::invalid(
                 "name",
-                format!(
-                    "unknown decision `{name}`, expected one of: {}",
-                    names.join(", ")
-                ),
+                format!("unknown decision `{name}`, expected one of: {}", names.join(", ")),
             )
         })?;
         let allowed = p.sees_all_incidents() || def.decided_by.iter().any(|r| standing.holds(*r));
         if !allowed {
             let roles: Vec<_> = def.decided_by.iter().map(|r| r.as_str()).collect();
-            let e =
-                ServiceError::Forbidden(format!("only {} may record `{name}`", roles.join(" or ")));
+            let e = ServiceError::Forbidden(format!("only {} may record `{name}`", roles.join(" or ")));
             return Err(self.refuse(p, "decision.record", subject, e).await);
         }
         let note = note.unwrap_or_default();

@@ -8,10 +8,10 @@
 //! [`ServiceError::NotFound`], exactly like one that does not exist.
 
 mod audit;
+pub mod chat;
 mod error;
 pub mod evidence;
 mod incidents;
-pub mod chat;
 pub mod paging;
 pub mod playbooks;
 mod random;
@@ -45,6 +45,7 @@ pub struct Cordon {
     timeline: Option<Arc<timeline::Timelines>>,
     paging: Arc<paging::PagingSettings>,
     engine_wakeup: Arc<tokio::sync::Notify>,
+    link_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -66,6 +67,7 @@ impl Cordon {
             timeline: None,
             paging: Arc::new(paging::PagingSettings::disabled("http://127.0.0.1:8077")),
             engine_wakeup: Arc::default(),
+            link_key: Arc::default(),
         }
     }
 

@@ -21,6 +21,7 @@ use cordon_notify::{
     Target, page,
 };
 use cordon_store::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
+use futures::StreamExt;
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::SignedDuration;
 use serde_json::json;
@@ -40,6 +41,8 @@ pub const CONTACT_KINDS: [&str; 6] = ["email", "webhook", "sms", "matrix", "slac
 const PAGE_CHANNELS: [&str; 4] = ["email", "webhook", "sms", "matrix"];
 /// How long one delivery attempt owns a notification before another engine may retry it.
 const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(60);
+/// Deliveries in flight at once in one engine run.
+const DELIVERY_CONCURRENCY: usize = 32;
 /// Delivery attempts before a notification counts as failed.
 const MAX_ATTEMPTS: i64 = 5;
 
@@ -133,7 +136,9 @@ impl Cordon {
         if is_manager(p) {
             Ok(())
         } else {
-            Err(ServiceError::Forbidden(format!("only admins and the security team may change {what}")))
+            Err(ServiceError::Forbidden(format!(
+                "only admins and the security team may change {what}"
+            )))
         }
     }
 
@@ -147,7 +152,9 @@ impl Cordon {
     /// Creates or replaces an on-call schedule.
     pub async fn put_schedule(&self, p: &Principal, spec: ScheduleSpec) -> Result<Schedule> {
         if let Err(e) = Self::forbid_unless_manager(p, "schedules") {
-            return Err(self.refuse(p, "schedule.put", format!("schedule:{}", spec.name), e).await);
+            return Err(self
+                .refuse(p, "schedule.put", format!("schedule:{}", spec.name), e)
+                .await);
         }
         let schedule = Schedule::parse(&spec).map_err(|e| ServiceError::invalid("schedule", e.to_string()))?;
         for u in schedule.users() {
@@ -155,7 +162,13 @@ impl Cordon {
         }
         let json = serde_json::to_string(&schedule.to_spec()).expect("a spec serializes");
         let now = self.clock.now();
-        let audit = draft(now, &p.name, "schedule.put", format!("schedule:{}", schedule.name()), json!({ "spec": json }));
+        let audit = draft(
+            now,
+            &p.name,
+            "schedule.put",
+            format!("schedule:{}", schedule.name()),
+            json!({ "spec": json }),
+        );
         self.store.put_schedule(schedule.name(), &json, now, audit).await?;
         Ok(schedule)
     }
@@ -196,7 +209,13 @@ impl Cordon {
         }
         let json = serde_json::to_string(&policy.to_spec()).expect("a spec serializes");
         let now = self.clock.now();
-        let audit = draft(now, &p.name, "policy.put", format!("policy:{}", policy.name()), json!({ "spec": json }));
+        let audit = draft(
+            now,
+            &p.name,
+            "policy.put",
+            format!("policy:{}", policy.name()),
+            json!({ "spec": json }),
+        );
         self.store.put_policy(policy.name(), &json, now, audit).await?;
         Ok(policy)
     }
@@ -225,7 +244,13 @@ impl Cordon {
     /// Who is on call for a schedule at `now`.
     pub async fn on_call(&self, schedule: &str) -> Result<Option<String>> {
         let now = self.clock.now();
-        Ok(self.schedules().await?.iter().find(|s| s.name() == schedule).and_then(|s| s.on_call_at(now)).map(|o| o.user))
+        Ok(self
+            .schedules()
+            .await?
+            .iter()
+            .find(|s| s.name() == schedule)
+            .and_then(|s| s.on_call_at(now))
+            .map(|o| o.user))
     }
 
     /// Adds a way to reach a user (admins, or the user themself).
@@ -235,11 +260,19 @@ impl Cordon {
             let e = ServiceError::Forbidden("only admins may change other users' contact methods".into());
             return Err(self.refuse(p, "contact.add", subject, e).await);
         }
-        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("user"))?;
+        let u = self
+            .store
+            .user_by_name(user)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
         let address = address.trim();
         let valid = match kind {
-            "email" => cordon_mail::Address::parse(address).map(|_| ()).map_err(|e| e.to_string()),
-            "webhook" => cordon_channels::http::parse_target_url("address", address).map(|_| ()).map_err(|e| e.to_string()),
+            "email" => cordon_mail::Address::parse(address)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            "webhook" => cordon_channels::http::parse_target_url("address", address)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             "sms" => PhoneNumber::parse(address).map(|_| ()).map_err(|e| e.to_string()),
             "matrix" if address.starts_with('!') && address.contains(':') => Ok(()),
             "matrix" => Err("a Matrix room id looks like `!room:server`".into()),
@@ -247,11 +280,29 @@ impl Cordon {
             "slack_user" => Err("a Slack user id looks like `U024BE7LH`".into()),
             "matrix_user" if address.starts_with('@') && address.contains(':') => Ok(()),
             "matrix_user" => Err("a Matrix user id looks like `@alice:server`".into()),
-            other => Err(format!("unknown kind `{other}`, expected one of {}", CONTACT_KINDS.join(", "))),
+            other => Err(format!(
+                "unknown kind `{other}`, expected one of {}",
+                CONTACT_KINDS.join(", ")
+            )),
         };
-        valid.map_err(|m| ServiceError::invalid(if CONTACT_KINDS.contains(&kind) { "address" } else { "kind" }, m))?;
+        valid.map_err(|m| {
+            ServiceError::invalid(
+                if CONTACT_KINDS.contains(&kind) {
+                    "address"
+                } else {
+                    "kind"
+                },
+                m,
+            )
+        })?;
         let now = self.clock.now();
-        let c = ContactMethod { id: new_id(now), user_id: u.id, kind: kind.to_owned(), address: address.to_owned(), created_at: now };
+        let c = ContactMethod {
+            id: new_id(now),
+            user_id: u.id,
+            kind: kind.to_owned(),
+            address: address.to_owned(),
+            created_at: now,
+        };
         let audit = draft(now, &p.name, "contact.add", subject, json!({ "kind": kind }));
         self.store.add_contact(&c, audit).await?;
         Ok(c)
@@ -260,9 +311,15 @@ impl Cordon {
     /// A user's contact methods; their account e-mail is always the first.
     pub async fn contacts(&self, p: &Principal, user: &str) -> Result<Vec<ContactMethod>> {
         if !p.is_admin && p.name != user {
-            return Err(ServiceError::Forbidden("only admins may read other users' contact methods".into()));
+            return Err(ServiceError::Forbidden(
+                "only admins may read other users' contact methods".into(),
+            ));
         }
-        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("user"))?;
+        let u = self
+            .store
+            .user_by_name(user)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
         Ok(self.reachable(&u).await?)
     }
 
@@ -286,7 +343,9 @@ impl Cordon {
 
     /// The user behind a linked chat account (`slack_user`, `matrix_user`).
     pub async fn principal_for_chat(&self, kind: &str, external_id: &str) -> Result<Option<Principal>> {
-        let Some(id) = self.store.user_id_by_contact(kind, external_id).await? else { return Ok(None) };
+        let Some(id) = self.store.user_id_by_contact(kind, external_id).await? else {
+            return Ok(None);
+        };
         Ok(self.store.user_by_id(id).await?.map(|u| Principal::from_user(&u)))
     }
 
@@ -297,7 +356,11 @@ impl Cordon {
             .iter()
             .find(|c| c.kind == kind && c.address == address)
             .ok_or(ServiceError::NotFound("contact method"))?;
-        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("user"))?;
+        let u = self
+            .store
+            .user_by_name(user)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
         let now = self.clock.now();
         let outcome = self.send_one(c, &u, None, now).await;
         let (action, error) = match &outcome {
@@ -306,7 +369,13 @@ impl Cordon {
                 ("contact.test_failed", Some(error.clone()))
             }
         };
-        let audit = draft(now, &p.name, action, format!("user:{user}"), json!({ "kind": kind, "error": error }));
+        let audit = draft(
+            now,
+            &p.name,
+            action,
+            format!("user:{user}"),
+            json!({ "kind": kind, "error": error }),
+        );
         self.store.append_audit(audit).await?;
         match error {
             None => Ok(()),
@@ -355,7 +424,12 @@ impl Cordon {
         self.page_incident(p, &incident, target).await
     }
 
-    pub(crate) async fn page_incident(&self, p: &Principal, incident: &Incident, target: PageTarget) -> Result<PageView> {
+    pub(crate) async fn page_incident(
+        &self,
+        p: &Principal,
+        incident: &Incident,
+        target: PageTarget,
+    ) -> Result<PageView> {
         let policy = match &target {
             PageTarget::Policy(name) => self.load_policy(name).await?,
             PageTarget::User(name) => {
@@ -371,7 +445,8 @@ impl Cordon {
         };
         let now = self.clock.now();
         let id = new_id(now);
-        let (state, notify) = page::trigger(id, policy, now).map_err(|e| ServiceError::invalid("policy", e.to_string()))?;
+        let (state, notify) =
+            page::trigger(id, policy, now).map_err(|e| ServiceError::invalid("policy", e.to_string()))?;
         let (notifications, unreached) = self.notifications_for(&notify, now).await?;
         let row = PageRow {
             id,
@@ -382,7 +457,11 @@ impl Cordon {
             created_at: now,
             updated_at: now,
         };
-        let deadline = state.next_deadline.map(|d| DeadlineRow { page_id: id, step: d.step as i64, due_at: d.at });
+        let deadline = state.next_deadline.map(|d| DeadlineRow {
+            page_id: id,
+            step: d.step as i64,
+            due_at: d.at,
+        });
         let payload = json!({
             "policy": state.policy.name(),
             "incident": incident.codename.key(),
@@ -405,12 +484,23 @@ impl Cordon {
     async fn page_row_visible(&self, p: &Principal, id: &str) -> Result<(PageRow, Option<Incident>)> {
         let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("page"))?;
         let row = self.store.page(id).await?.ok_or(ServiceError::NotFound("page"))?;
-        let notified = self.store.notifications(id).await?.iter().any(|n| n.user_name == p.name);
+        let notified = self
+            .store
+            .notifications(id)
+            .await?
+            .iter()
+            .any(|n| n.user_name == p.name);
         let incident = match row.incident_id {
             Some(iid) => match self.resolve(p, &iid.to_string()).await {
                 Ok((i, _)) => Some(i),
                 Err(ServiceError::NotFound(_)) if notified => self.store.incident(iid).await?,
-                Err(e) => return Err(if matches!(e, ServiceError::NotFound(_)) { ServiceError::NotFound("page") } else { e }),
+                Err(e) => {
+                    return Err(if matches!(e, ServiceError::NotFound(_)) {
+                        ServiceError::NotFound("page")
+                    } else {
+                        e
+                    });
+                }
             },
             None => None,
         };
@@ -462,7 +552,13 @@ impl Cordon {
                 updated_at: now,
                 ..row.clone()
             };
-            let audit = draft(now, &p.name, "page.ack", format!("page:{}", row.id), json!({ "level": new.level }));
+            let audit = draft(
+                now,
+                &p.name,
+                "page.ack",
+                format!("page:{}", row.id),
+                json!({ "level": new.level }),
+            );
             self.store.update_page(&row, audit).await?;
             if let Some(i) = &incident {
                 self.take_command_if_free(p, i, now).await?;
@@ -491,7 +587,10 @@ impl Cordon {
 
     async fn take_command_if_free(&self, p: &Principal, incident: &Incident, now: Timestamp) -> Result<()> {
         let members = self.store.memberships(incident.id).await?;
-        if members.iter().any(|m| m.role == Role::IncidentCommander && m.ended_at.is_none()) {
+        if members
+            .iter()
+            .any(|m| m.role == Role::IncidentCommander && m.ended_at.is_none())
+        {
             return Ok(());
         }
         let m = Membership {
@@ -503,7 +602,13 @@ impl Cordon {
             started_at: now,
             ended_at: None,
         };
-        let audit = draft(now, "system", "member.add", format!("incident:{}", incident.id), json!({ "user": p.name, "role": "incident_commander", "via": "page.ack" }));
+        let audit = draft(
+            now,
+            "system",
+            "member.add",
+            format!("incident:{}", incident.id),
+            json!({ "user": p.name, "role": "incident_commander", "via": "page.ack" }),
+        );
         self.store.add_membership(&m, audit).await?;
         Ok(())
     }
@@ -511,7 +616,11 @@ impl Cordon {
     // ---------- the one-time acknowledgement link ----------
 
     async fn link_key(&self) -> Result<Vec<u8>> {
-        Ok(self.store.secret("ack-link-hmac", &random::bytes::<32>()).await?)
+        let key = self
+            .link_key
+            .get_or_try_init(|| async { self.store.secret("ack-link-hmac", &random::bytes::<32>()).await })
+            .await?;
+        Ok(key.clone())
     }
 
     /// A signed one-time link that acknowledges `page` as `user`.
@@ -528,7 +637,10 @@ impl Cordon {
     /// Acknowledges through a one-time link: no session needed, the signature is the proof.
     pub async fn ack_by_link(&self, token: &str) -> Result<PageView> {
         let (payload_hex, sig) = token.split_once('.').ok_or(ServiceError::NotFound("link"))?;
-        let payload = hex::decode(payload_hex).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ServiceError::NotFound("link"))?;
+        let payload = hex::decode(payload_hex)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or(ServiceError::NotFound("link"))?;
         let key = self.link_key().await?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
         mac.update(payload.as_bytes());
@@ -539,10 +651,23 @@ impl Cordon {
             return Err(ServiceError::NotFound("link"));
         };
         let now = self.clock.now();
-        if !self.store.use_link(&hex::encode(sha2::Digest::finalize(<Sha256 as sha2::Digest>::new_with_prefix(token.as_bytes()))), now).await? {
+        if !self
+            .store
+            .use_link(
+                &hex::encode(sha2::Digest::finalize(<Sha256 as sha2::Digest>::new_with_prefix(
+                    token.as_bytes(),
+                ))),
+                now,
+            )
+            .await?
+        {
             return Err(ServiceError::Conflict("this link was used already".into()));
         }
-        let u = self.store.user_by_name(user).await?.ok_or(ServiceError::NotFound("link"))?;
+        let u = self
+            .store
+            .user_by_name(user)
+            .await?
+            .ok_or(ServiceError::NotFound("link"))?;
         self.ack_page(&Principal::from_user(&u), page_id).await
     }
 
@@ -560,14 +685,24 @@ impl Cordon {
     /// Processes everything due at `now`: escalations, then deliveries. Safe to run from
     /// several places at once; each deadline escalates once.
     pub async fn run_engine(&self, now: Timestamp) -> Result<EngineReport> {
-        let mut report = EngineReport::default();
+        let escalations = self.escalate_due(now).await?;
+        let mut report = self.deliver_due(now).await?;
+        report.escalations = escalations;
+        Ok(report)
+    }
+
+    /// Escalates every page whose deadline is due at `now`; returns how many escalated.
+    pub async fn escalate_due(&self, now: Timestamp) -> Result<usize> {
+        let mut escalations = 0;
         for d in self.store.due_deadlines(now, 100).await? {
             let Some(row) = self.store.page(d.page_id).await? else {
                 self.store.drop_deadline(d).await?;
                 continue;
             };
             let state = policy_of(&row)?;
-            match page::on_deadline(&state, d.step as u64, now).map_err(|e| ServiceError::invalid("page", e.to_string()))? {
+            match page::on_deadline(&state, d.step as u64, now)
+                .map_err(|e| ServiceError::invalid("page", e.to_string()))?
+            {
                 DeadlineOutcome::NotDue { .. } => {}
                 DeadlineOutcome::Stale => self.store.drop_deadline(d).await?,
                 DeadlineOutcome::Escalated { state, notify } => {
@@ -578,24 +713,42 @@ impl Cordon {
                         updated_at: now,
                         ..row
                     };
-                    let next = state.next_deadline.map(|n| DeadlineRow { page_id: d.page_id, step: n.step as i64, due_at: n.at });
+                    let next = state.next_deadline.map(|n| DeadlineRow {
+                        page_id: d.page_id,
+                        step: n.step as i64,
+                        due_at: n.at,
+                    });
                     let payload = json!({ "level": notify.level, "round": notify.round, "step": notify.step, "unreached": unreached });
                     let audit = draft(now, "system", "page.escalate", format!("page:{}", d.page_id), payload);
                     if self.store.escalate(d, &new_row, next, &notifications, audit).await? {
-                        report.escalations += 1;
+                        escalations += 1;
+                        self.wake_engine();
                     }
                 }
             }
         }
-        for n in self.store.due_notifications(now, 200).await? {
-            if !self.store.claim_notification(n.id, now, now + DELIVERY_LEASE).await? {
-                continue;
-            }
-            let outcome = self.deliver(&n, now).await?;
-            match outcome {
-                Attempt::Delivered => report.delivered += 1,
-                Attempt::Failed { .. } | Attempt::Refused { .. } => report.failed += 1,
-                Attempt::Retry { .. } => {}
+        Ok(escalations)
+    }
+
+    /// Attempts every notification due at `now`, several at once.
+    pub async fn deliver_due(&self, now: Timestamp) -> Result<EngineReport> {
+        let mut report = EngineReport::default();
+        let due = self.store.due_notifications(now, 500).await?;
+        let outcomes: Vec<Result<Option<Attempt>>> = futures::stream::iter(due)
+            .map(|n| async move {
+                if !self.store.claim_notification(n.id, now, now + DELIVERY_LEASE).await? {
+                    return Ok(None);
+                }
+                self.deliver(&n, now).await.map(Some)
+            })
+            .buffer_unordered(DELIVERY_CONCURRENCY)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            match outcome? {
+                Some(Attempt::Delivered) => report.delivered += 1,
+                Some(Attempt::Failed { .. } | Attempt::Refused { .. }) => report.failed += 1,
+                Some(Attempt::Retry { .. }) | None => {}
             }
         }
         Ok(report)
@@ -603,18 +756,29 @@ impl Cordon {
 
     async fn deliver(&self, n: &NotificationRow, now: Timestamp) -> Result<Attempt> {
         let Some(u) = self.store.user_by_name(&n.user_name).await? else {
-            let a = Attempt::Failed { error: "the user no longer exists".into() };
+            let a = Attempt::Failed {
+                error: "the user no longer exists".into(),
+            };
             self.record(n, &a, now).await?;
             return Ok(a);
         };
-        let contact = ContactMethod { id: Uuid::nil(), user_id: u.id, kind: n.channel.clone(), address: n.address.clone(), created_at: now };
+        let contact = ContactMethod {
+            id: Uuid::nil(),
+            user_id: u.id,
+            kind: n.channel.clone(),
+            address: n.address.clone(),
+            created_at: now,
+        };
         let row = self.store.page(n.page_id).await?;
         let incident = match row.as_ref().and_then(|r| r.incident_id) {
             Some(iid) => self.store.incident(iid).await?,
             None => None,
         };
         let link = self.ack_link(n.page_id, &u.name, n.step).await?;
-        let attempt = match self.send_one(&contact, &u, incident.as_ref().map(|i| (i, link.as_str())), now).await {
+        let attempt = match self
+            .send_one(&contact, &u, incident.as_ref().map(|i| (i, link.as_str())), now)
+            .await
+        {
             Attempt::Retry { error, .. } if n.attempts + 1 >= MAX_ATTEMPTS => Attempt::Failed { error },
             Attempt::Retry { error, .. } => {
                 // Exponential backoff: 5 s, 15 s, 45 s, …
@@ -646,7 +810,9 @@ impl Cordon {
         match c.kind.as_str() {
             "email" => {
                 let Some(mailer) = &self.paging.mailer else {
-                    return Attempt::Failed { error: "mail is not configured (CORDON_SMTP_URL)".into() };
+                    return Attempt::Failed {
+                        error: "mail is not configured (CORDON_SMTP_URL)".into(),
+                    };
                 };
                 let recipient = match Recipient::parse(&c.address, u.pgp_key.as_deref()) {
                     Ok(r) => r,
@@ -686,27 +852,38 @@ impl Cordon {
                     None => None,
                 };
                 let sent = match c.kind.as_str() {
-                    "webhook" => match WebhookClient::new(&self.paging.http, &c.address, self.paging.webhook_secret.clone()) {
-                        Ok(client) => {
-                            let msg = notice.map(WebhookMessage::Page).unwrap_or(WebhookMessage::Test);
-                            client.send(&msg, now).await
+                    "webhook" => {
+                        match WebhookClient::new(&self.paging.http, &c.address, self.paging.webhook_secret.clone()) {
+                            Ok(client) => {
+                                let msg = notice.map(WebhookMessage::Page).unwrap_or(WebhookMessage::Test);
+                                client.send(&msg, now).await
+                            }
+                            Err(e) => Err(e),
                         }
-                        Err(e) => Err(e),
-                    },
+                    }
                     "sms" => {
                         let Some(gw) = &self.paging.sms else {
-                            return Attempt::Failed { error: "no SMS gateway is configured".into() };
+                            return Attempt::Failed {
+                                error: "no SMS gateway is configured".into(),
+                            };
                         };
                         match PhoneNumber::parse(&c.address) {
-                            Ok(to) => gw.send(&to, &notice.map(SmsText::Page).unwrap_or(SmsText::Test), now).await,
+                            Ok(to) => {
+                                gw.send(&to, &notice.map(SmsText::Page).unwrap_or(SmsText::Test), now)
+                                    .await
+                            }
                             Err(e) => Err(e),
                         }
                     }
                     _ => {
                         let Some(m) = &self.paging.matrix else {
-                            return Attempt::Failed { error: "the Matrix bot is not configured".into() };
+                            return Attempt::Failed {
+                                error: "the Matrix bot is not configured".into(),
+                            };
                         };
-                        let text = notice.map(|n| n.text()).unwrap_or_else(|| cordon_channels::webhook::TEST_TEXT.into());
+                        let text = notice
+                            .map(|n| n.text())
+                            .unwrap_or_else(|| cordon_channels::webhook::TEST_TEXT.into());
                         return match m.send(&c.address, &text).await {
                             Ok(()) => Attempt::Delivered,
                             Err(e) => retry(e),
@@ -719,7 +896,9 @@ impl Cordon {
                     Err(e) => Attempt::Failed { error: e.to_string() },
                 }
             }
-            other => Attempt::Failed { error: format!("unknown channel `{other}`") },
+            other => Attempt::Failed {
+                error: format!("unknown channel `{other}`"),
+            },
         }
     }
 }

@@ -19,17 +19,13 @@ pub struct Playbooks {
 impl Playbooks {
     /// The built-in playbooks. They are tested to parse, so this cannot fail at run time.
     pub fn builtin() -> Self {
-        Self::from_sources(BUILTIN_SECURITY, BUILTIN_OPERATIONAL)
-            .expect("built-in playbooks are valid")
+        Self::from_sources(BUILTIN_SECURITY, BUILTIN_OPERATIONAL).expect("built-in playbooks are valid")
     }
 
     pub fn from_sources(security: &str, operational: &str) -> Result<Self> {
         let security = Playbook::parse(security).map_err(ServiceError::from)?;
         let operational = Playbook::parse(operational).map_err(ServiceError::from)?;
-        Ok(Self {
-            security,
-            operational,
-        })
+        Ok(Self { security, operational })
     }
 
     pub fn for_kind(&self, kind: IncidentKind) -> &Playbook {
@@ -40,9 +36,7 @@ impl Playbooks {
     }
 
     pub fn by_name(&self, name: &str) -> Option<&Playbook> {
-        [&self.security, &self.operational]
-            .into_iter()
-            .find(|p| p.name == name)
+        [&self.security, &self.operational].into_iter().find(|p| p.name == name)
     }
 }
 
@@ -71,12 +65,7 @@ mod tests {
         assert_eq!(p.step(12).unwrap().owner_role, Role::VpEngineering);
         assert_eq!(p.step(14).unwrap().owner_role, Role::Marketing);
         assert_eq!(p.always_involved, ["security"]);
-        let gated: Vec<u32> = p
-            .steps
-            .iter()
-            .filter(|s| !s.gates.is_empty())
-            .map(|s| s.step)
-            .collect();
+        let gated: Vec<u32> = p.steps.iter().filter(|s| !s.gates.is_empty()).map(|s| s.step).collect();
         assert_eq!(gated, [10, 11, 14]);
         let req = |step: u32| {
             p.step(step)
@@ -88,15 +77,9 @@ mod tests {
         };
         assert_eq!(
             req(10),
-            [
-                Requirement::StepsDone(vec![1, 4]),
-                Requirement::StepsDone(vec![9])
-            ]
+            [Requirement::StepsDone(vec![1, 4]), Requirement::StepsDone(vec![9])]
         );
-        assert_eq!(
-            req(11),
-            [Requirement::Decision("insider_threat_ruled_out".into())]
-        );
+        assert_eq!(req(11), [Requirement::Decision("insider_threat_ruled_out".into())]);
         assert_eq!(req(14), [Requirement::StepsDone(vec![5, 6])]);
 
         let all_done: HashMap<u32, TaskStatus> = (1..=14).map(|s| (s, TaskStatus::Done)).collect();

@@ -37,9 +37,9 @@ const MAX_REASON_CHARS: usize = 2000;
 
 impl Cordon {
     fn playbook_of(&self, incident: &Incident) -> Result<&Playbook> {
-        self.playbooks.by_name(&incident.playbook).ok_or_else(|| {
-            ServiceError::invalid("playbook", "the incident's playbook is not loaded")
-        })
+        self.playbooks
+            .by_name(&incident.playbook)
+            .ok_or_else(|| ServiceError::invalid("playbook", "the incident's playbook is not loaded"))
     }
 
     async fn gate_inputs(
@@ -63,12 +63,7 @@ impl Cordon {
         let playbook = self.playbook_of(incident)?;
         let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
         let members = self.store.memberships(incident.id).await?;
-        let name_of = |id: Uuid| {
-            members
-                .iter()
-                .find(|m| m.user_id == id)
-                .map(|m| m.user_name.clone())
-        };
+        let name_of = |id: Uuid| members.iter().find(|m| m.user_id == id).map(|m| m.user_name.clone());
         let mut out = Vec::with_capacity(tasks.len());
         for task in tasks {
             let blocked_by = if task.status.is_finished() {
@@ -106,13 +101,7 @@ impl Cordon {
 
     /// Changes a task's status or assignee. Moving it past an unmet gate is refused with
     /// [`ServiceError::GateUnmet`] unless the incident commander gives an override reason.
-    pub async fn update_task(
-        &self,
-        p: &Principal,
-        raw_ref: &str,
-        task_id: &str,
-        patch: TaskPatch,
-    ) -> Result<TaskView> {
+    pub async fn update_task(&self, p: &Principal, raw_ref: &str, task_id: &str, patch: TaskPatch) -> Result<TaskView> {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
         let task_id = Uuid::parse_str(task_id).map_err(|_| ServiceError::NotFound("task"))?;
         let tasks = self.store.tasks(incident.id).await?;
@@ -123,18 +112,14 @@ impl Cordon {
             .ok_or(ServiceError::NotFound("task"))?;
         let subject = format!("task:{}", task.id);
         if !can_work(p, &standing) {
-            let e =
-                ServiceError::Forbidden("only the response team may work on the checklist".into());
+            let e = ServiceError::Forbidden("only the response team may work on the checklist".into());
             return Err(self.refuse(p, "task.update", subject, e).await);
         }
         let reason = patch
             .override_reason
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty());
-        if reason
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
-        {
+        if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
             return Err(ServiceError::invalid(
                 "override_reason",
                 format!("longer than {MAX_REASON_CHARS} characters"),
@@ -161,9 +146,7 @@ impl Cordon {
                         return Err(self.refuse(p, "task.update", subject, e).await);
                     }
                     Some(_) if !standing.holds(Role::IncidentCommander) => {
-                        let e = ServiceError::Forbidden(
-                            "only the incident commander may override a gate".into(),
-                        );
+                        let e = ServiceError::Forbidden("only the incident commander may override a gate".into());
                         return Err(self.refuse(p, "task.update", subject, e).await);
                     }
                     Some(r) => {
@@ -181,17 +164,17 @@ impl Cordon {
 
         if let Some(assignee) = patch.assignee {
             let new = match assignee {
-                Some(name) => Some(self.store.user_by_name(&name).await?.ok_or_else(|| {
-                    ServiceError::invalid("assignee", format!("no user named `{name}`"))
-                })?),
+                Some(name) => Some(
+                    self.store
+                        .user_by_name(&name)
+                        .await?
+                        .ok_or_else(|| ServiceError::invalid("assignee", format!("no user named `{name}`")))?,
+                ),
                 None => None,
             };
             let new_id = new.as_ref().map(|u| u.id);
             if new_id != task.assignee {
-                changes.insert(
-                    "assignee".into(),
-                    json!(new.as_ref().map(|u| u.name.clone())),
-                );
+                changes.insert("assignee".into(), json!(new.as_ref().map(|u| u.name.clone())));
                 task.assignee = new_id;
             }
         }

@@ -23,9 +23,7 @@ use cordon_core::Timestamp;
 use cordon_core::access::{Principal, can_work};
 use cordon_store::StoreError;
 use cordon_store::timeline::{SourceState, TimelineSource};
-use cordon_timeline::index::{
-    Cursor, Facets, Filter, Histogram, IncidentIndex, IndexError, IndexRoot, MAX_PAGE,
-};
+use cordon_timeline::index::{Cursor, Facets, Filter, Histogram, IncidentIndex, IndexError, IndexRoot, MAX_PAGE};
 use cordon_timeline::{Diagnostic, ParseOptions, ParseSummary, Parser};
 use futures::{Stream, StreamExt};
 use serde_json::json;
@@ -145,9 +143,7 @@ fn index_error(e: IndexError) -> ServiceError {
 }
 
 /// Runs blocking index work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, IndexError> + Send + 'static,
-) -> Result<T> {
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, IndexError> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(internal)?
@@ -217,11 +213,7 @@ impl Cordon {
     /// The incident's index (created when `create`), checked once per process against the
     /// stored sources: events of a source without a record (a crash between the index commit
     /// and the record) are deleted before anyone reads them.
-    async fn timeline_index(
-        &self,
-        incident: Uuid,
-        create: bool,
-    ) -> Result<Option<Arc<IncidentIndex>>> {
+    async fn timeline_index(&self, incident: Uuid, create: bool) -> Result<Option<Arc<IncidentIndex>>> {
         let t = self.timelines()?;
         let root = t.root.clone();
         let Some(ix) = blocking(move || {
@@ -246,11 +238,7 @@ impl Cordon {
                 .collect();
             let ix2 = ix.clone();
             blocking(move || {
-                let orphans: Vec<Uuid> = ix2
-                    .source_ids()?
-                    .into_iter()
-                    .filter(|id| !known.contains(id))
-                    .collect();
+                let orphans: Vec<Uuid> = ix2.source_ids()?.into_iter().filter(|id| !known.contains(id)).collect();
                 if !orphans.is_empty() {
                     tracing::warn!(%incident, sources = orphans.len(), "removing timeline sources without a record");
                 }
@@ -265,6 +253,9 @@ impl Cordon {
     /// Ingests one log into the incident's timeline: streams `body` through the parser into
     /// the index with bounded memory, computes the SHA-256 of the raw bytes, and records the
     /// source with its audit entry. Responders (members, security, admins) only.
+    ///
+    /// The work runs in a task of its own, so it finishes (rolling back and auditing an upload
+    /// that broke off) even when the caller's future is dropped with the connection.
     pub async fn ingest_source<S, E>(
         &self,
         p: &Principal,
@@ -273,15 +264,26 @@ impl Cordon {
         body: S,
     ) -> Result<Ingested>
     where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
+        E: std::fmt::Display + Send + 'static,
+    {
+        let this = self.clone();
+        let p = p.clone();
+        let raw_ref = raw_ref.to_owned();
+        tokio::spawn(async move { this.ingest_task(&p, &raw_ref, params, body).await })
+            .await
+            .map_err(internal)?
+    }
+
+    async fn ingest_task<S, E>(&self, p: &Principal, raw_ref: &str, params: IngestParams, body: S) -> Result<Ingested>
+    where
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: std::fmt::Display,
     {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
         let subject = format!("incident:{}", incident.id);
         if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden(
-                "only the response team may add to the incident's timeline".into(),
-            );
+            let e = ServiceError::Forbidden("only the response team may add to the incident's timeline".into());
             return Err(self.refuse(p, "timeline.ingest", subject, e).await);
         }
         let now = self.clock.now();
@@ -410,8 +412,7 @@ impl Cordon {
             }
         };
 
-        let diagnostics_json =
-            serde_json::to_string(&summary.diagnostics).unwrap_or_else(|_| "[]".into());
+        let diagnostics_json = serde_json::to_string(&summary.diagnostics).unwrap_or_else(|_| "[]".into());
         let source = TimelineSource {
             id: source_id,
             incident_id: incident.id,
@@ -460,11 +461,7 @@ impl Cordon {
     }
 
     /// The incident's sources, oldest first.
-    pub async fn timeline_sources(
-        &self,
-        p: &Principal,
-        raw_ref: &str,
-    ) -> Result<Vec<TimelineSource>> {
+    pub async fn timeline_sources(&self, p: &Principal, raw_ref: &str) -> Result<Vec<TimelineSource>> {
         let (incident, _) = self.resolve(p, raw_ref).await?;
         Ok(self.store.timeline_sources(incident.id).await?)
     }
@@ -515,9 +512,7 @@ impl Cordon {
                 .iter()
                 .map(|stored| {
                     let mut out = Vec::with_capacity(stored.len() + 84);
-                    cordon_timeline::index::splice_source_digest(&mut out, stored, |id| {
-                        digests.get(id).cloned()
-                    });
+                    cordon_timeline::index::splice_source_digest(&mut out, stored, |id| digests.get(id).cloned());
                     out
                 })
                 .collect();

@@ -5,9 +5,9 @@ use std::sync::Mutex;
 
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
-use jiff::SignedDuration;
 use cordon_core::user::{User, validate_email, validate_name, validate_pgp_key};
 use cordon_store::NewToken;
+use jiff::SignedDuration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -106,10 +106,7 @@ impl Cordon {
         let (token, generated) = match token {
             Some(t) if t.trim().len() >= 16 => (t.trim().to_owned(), false),
             Some(_) => {
-                return Err(ServiceError::invalid(
-                    "admin_token",
-                    "must be at least 16 characters",
-                ));
+                return Err(ServiceError::invalid("admin_token", "must be at least 16 characters"));
             }
             None => (new_token(), true),
         };
@@ -205,12 +202,7 @@ impl Cordon {
 
     /// Issues a new API token for `user` (admins, or the user themself). The clear token is
     /// returned once; only its hash is stored.
-    pub async fn issue_token(
-        &self,
-        p: &Principal,
-        user: &str,
-        label: Option<String>,
-    ) -> Result<String> {
+    pub async fn issue_token(&self, p: &Principal, user: &str, label: Option<String>) -> Result<String> {
         let subject = format!("user:{user}");
         if !p.is_admin && p.name != user {
             let e = ServiceError::Forbidden("only admins may issue tokens for other users".into());
@@ -236,13 +228,7 @@ impl Cordon {
         self.store
             .add_token(
                 &t,
-                draft(
-                    now,
-                    &p.name,
-                    "token.create",
-                    subject,
-                    json!({ "label": label }),
-                ),
+                draft(now, &p.name, "token.create", subject, json!({ "label": label })),
             )
             .await?;
         Ok(token)

@@ -26,8 +26,8 @@ use uuid::Uuid;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
-pub use timeline::TimelineStore;
 pub use sqlite::SqliteStore;
+pub use timeline::TimelineStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -135,12 +135,7 @@ pub trait Store: EvidenceStore + TimelineStore + PagingStore + Send + Sync + 'st
     async fn update_task(&self, task: &Task, audit: AuditDraft) -> Result<()>;
     async fn decisions(&self, incident: Uuid) -> Result<Vec<Decision>>;
     /// Records (or re-records) a decision.
-    async fn record_decision(
-        &self,
-        incident: Uuid,
-        decision: &Decision,
-        audit: AuditDraft,
-    ) -> Result<()>;
+    async fn record_decision(&self, incident: Uuid, decision: &Decision, audit: AuditDraft) -> Result<()>;
 
     // audit
     /// Appends an entry on its own: refusals and reads worth recording.

@@ -62,11 +62,18 @@ pub struct NotificationRow {
 pub enum Attempt {
     Delivered,
     /// Try again at the given instant.
-    Retry { error: String, at: Timestamp },
+    Retry {
+        error: String,
+        at: Timestamp,
+    },
     /// Permanently failed.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
     /// A communication rule refused it (e.g. an outside recipient without a key).
-    Refused { error: String },
+    Refused {
+        error: String,
+    },
 }
 
 /// Schedules, policies, contact methods, pages, deadlines and notifications. Part of

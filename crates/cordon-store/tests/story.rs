@@ -111,15 +111,10 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(store.count_users().await.unwrap(), 0);
     let alice = user("alice", &["security", "ops"]);
     let bob = user("bob", &[]);
-    store
-        .create_user(&alice, audit("user.create"))
-        .await
-        .unwrap();
+    store.create_user(&alice, audit("user.create")).await.unwrap();
     store.create_user(&bob, audit("user.create")).await.unwrap();
     assert!(matches!(
-        store
-            .create_user(&user("alice", &[]), audit("user.create"))
-            .await,
+        store.create_user(&user("alice", &[]), audit("user.create")).await,
         Err(StoreError::Conflict("user"))
     ));
     assert_eq!(store.count_users().await.unwrap(), 2);
@@ -147,24 +142,12 @@ pub async fn story(store: &dyn Store) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        store.user_by_token_hash(&hash).await.unwrap().unwrap().id,
-        bob.id
-    );
-    assert!(
-        store
-            .user_by_token_hash(&[8u8; 32])
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(store.user_by_token_hash(&hash).await.unwrap().unwrap().id, bob.id);
+    assert!(store.user_by_token_hash(&[8u8; 32]).await.unwrap().is_none());
 
     // incidents, visibility and uniqueness
     let sealed = incident("amber-falcon", bob.id, true, Some("#war-room"));
-    store
-        .create_incident(&sealed, audit("incident.declare"))
-        .await
-        .unwrap();
+    store.create_incident(&sealed, audit("incident.declare")).await.unwrap();
     let open_ops = incident("brisk-comet", alice.id, false, None);
     store
         .create_incident(&open_ops, audit("incident.declare"))
@@ -172,16 +155,12 @@ pub async fn story(store: &dyn Store) {
         .unwrap();
     let clash = incident("amber-falcon", bob.id, true, None);
     assert!(matches!(
-        store
-            .create_incident(&clash, audit("incident.declare"))
-            .await,
+        store.create_incident(&clash, audit("incident.declare")).await,
         Err(StoreError::Conflict("codename"))
     ));
     let room_clash = incident("gentle-maple", bob.id, true, Some("#war-room"));
     assert!(matches!(
-        store
-            .create_incident(&room_clash, audit("incident.declare"))
-            .await,
+        store.create_incident(&room_clash, audit("incident.declare")).await,
         Err(StoreError::Conflict("room"))
     ));
     assert!(
@@ -193,12 +172,7 @@ pub async fn story(store: &dyn Store) {
     let got = store.incident(sealed.incident.id).await.unwrap().unwrap();
     assert_eq!(got, sealed.incident);
     assert_eq!(
-        store
-            .incident_by_codename("amber-falcon")
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
+        store.incident_by_codename("amber-falcon").await.unwrap().unwrap().id,
         sealed.incident.id
     );
     let ids = |v: Vec<Incident>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
@@ -246,26 +220,15 @@ pub async fn story(store: &dyn Store) {
     let mut closed = sealed.incident.clone();
     closed.status = Status::NotAnIncident;
     closed.updated_at = t("2026-11-27T11:00:00Z");
-    store
-        .update_incident(&closed, audit("incident.update"))
-        .await
-        .unwrap();
+    store.update_incident(&closed, audit("incident.update")).await.unwrap();
     assert_eq!(
         store.incident(closed.id).await.unwrap().unwrap().status,
         Status::NotAnIncident
     );
     let reuse = incident("amber-falcon", bob.id, true, Some("#war-room"));
-    store
-        .create_incident(&reuse, audit("incident.declare"))
-        .await
-        .unwrap();
+    store.create_incident(&reuse, audit("incident.declare")).await.unwrap();
     assert_eq!(
-        store
-            .incident_by_codename("amber-falcon")
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
+        store.incident_by_codename("amber-falcon").await.unwrap().unwrap().id,
         reuse.incident.id
     );
 
@@ -282,10 +245,7 @@ pub async fn story(store: &dyn Store) {
         ended_at: None,
     };
     store
-        .add_membership(
-            &term(&alice, Role::IncidentCommander, start),
-            audit("member.add"),
-        )
+        .add_membership(&term(&alice, Role::IncidentCommander, start), audit("member.add"))
         .await
         .unwrap();
     store
@@ -294,10 +254,7 @@ pub async fn story(store: &dyn Store) {
         .unwrap();
     let later = t("2026-11-27T13:00:00Z");
     store
-        .add_membership(
-            &term(&bob, Role::IncidentCommander, later),
-            audit("member.add"),
-        )
+        .add_membership(&term(&bob, Role::IncidentCommander, later), audit("member.add"))
         .await
         .unwrap();
     let ms = store.memberships(inc).await.unwrap();
@@ -305,16 +262,9 @@ pub async fn story(store: &dyn Store) {
         .iter()
         .find(|m| m.user_id == alice.id && m.role == Role::IncidentCommander)
         .unwrap();
-    assert_eq!(
-        alice_ic.ended_at,
-        Some(later),
-        "a single-holder role passes on"
-    );
+    assert_eq!(alice_ic.ended_at, Some(later), "a single-holder role passes on");
     assert_eq!(alice_ic.user_name, "alice");
-    assert_eq!(
-        store.active_roles(inc, alice.id).await.unwrap(),
-        [Role::Scribe]
-    );
+    assert_eq!(store.active_roles(inc, alice.id).await.unwrap(), [Role::Scribe]);
     let mut bob_roles = store.active_roles(inc, bob.id).await.unwrap();
     bob_roles.sort();
     assert_eq!(bob_roles, [Role::IncidentCommander, Role::Reporter]);
@@ -331,15 +281,32 @@ pub async fn story(store: &dyn Store) {
             .unwrap()
     );
     assert!(store.active_roles(inc, alice.id).await.unwrap().is_empty());
-    let (found, mut roles) =
-        store.incident_for_viewer(IncidentLookup::Codename("amber-falcon"), bob.id).await.unwrap().unwrap();
+    let (found, mut roles) = store
+        .incident_for_viewer(IncidentLookup::Codename("amber-falcon"), bob.id)
+        .await
+        .unwrap()
+        .unwrap();
     roles.sort();
     assert_eq!((found.id, roles), (inc, vec![Role::IncidentCommander, Role::Reporter]));
-    let (found, roles) = store.incident_for_viewer(IncidentLookup::Id(inc), alice.id).await.unwrap().unwrap();
+    let (found, roles) = store
+        .incident_for_viewer(IncidentLookup::Id(inc), alice.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((found.id, roles), (inc, vec![]));
-    let (found, _) = store.incident_for_viewer(IncidentLookup::Id(closed.id), bob.id).await.unwrap().unwrap();
+    let (found, _) = store
+        .incident_for_viewer(IncidentLookup::Id(closed.id), bob.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.status, Status::NotAnIncident);
-    assert!(store.incident_for_viewer(IncidentLookup::Codename("quiet-lake"), bob.id).await.unwrap().is_none());
+    assert!(
+        store
+            .incident_for_viewer(IncidentLookup::Codename("quiet-lake"), bob.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // the checklist and decisions
     let mut tasks = store.tasks(inc).await.unwrap();
@@ -349,10 +316,7 @@ pub async fn story(store: &dyn Store) {
     tasks[1].assignee = Some(alice.id);
     tasks[1].override_reason = Some("because".into());
     tasks[1].updated_at = later;
-    store
-        .update_task(&tasks[1], audit("task.update"))
-        .await
-        .unwrap();
+    store.update_task(&tasks[1], audit("task.update")).await.unwrap();
     assert_eq!(store.tasks(inc).await.unwrap()[1], tasks[1]);
     let mut ghost = tasks[0].clone();
     ghost.id = next_id();
@@ -369,10 +333,7 @@ pub async fn story(store: &dyn Store) {
         decided_by_name: "alice".into(),
         decided_at: start,
     };
-    store
-        .record_decision(inc, &d, audit("decision.record"))
-        .await
-        .unwrap();
+    store.record_decision(inc, &d, audit("decision.record")).await.unwrap();
     let d2 = Decision {
         value: true,
         note: "external".into(),
@@ -381,17 +342,11 @@ pub async fn story(store: &dyn Store) {
         decided_at: later,
         ..d
     };
-    store
-        .record_decision(inc, &d2, audit("decision.record"))
-        .await
-        .unwrap();
+    store.record_decision(inc, &d2, audit("decision.record")).await.unwrap();
     assert_eq!(store.decisions(inc).await.unwrap(), [d2]);
 
     // the audit chain: one entry per successful change, none for refused ones, all linked
-    let seq = store
-        .append_audit(audit("something.refused"))
-        .await
-        .unwrap();
+    let seq = store.append_audit(audit("something.refused")).await.unwrap();
     let (entries, bad) = verify(store).await;
     assert_eq!(bad, None);
     assert_eq!(entries as i64, seq);
@@ -400,17 +355,12 @@ pub async fn story(store: &dyn Store) {
         "2 users, 1 token, 3 declarations, 1 update, 3 + 1 team changes, 1 task, 2 decisions, 1 refusal"
     );
     let page = store.audit_page(5, 3).await.unwrap();
-    assert_eq!(
-        page.iter().map(|e| e.record.seq).collect::<Vec<_>>(),
-        [6, 7, 8]
-    );
+    assert_eq!(page.iter().map(|e| e.record.seq).collect::<Vec<_>>(), [6, 7, 8]);
 }
 
 #[tokio::test]
 async fn sqlite_passes_the_story() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db"))
-        .await
-        .unwrap();
+    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
     story(&store).await;
 }

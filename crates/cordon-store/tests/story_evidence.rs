@@ -148,7 +148,10 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(chain_ok(store).await, entries_before + 2);
     let audit = store.audit_page(0, 100_000).await.unwrap();
     for e in &events {
-        let entry = audit.iter().find(|a| a.record.seq == e.audit_seq).expect("custody is in the audit chain");
+        let entry = audit
+            .iter()
+            .find(|a| a.record.seq == e.audit_seq)
+            .expect("custody is in the audit chain");
         assert_eq!(entry.record.action, format!("evidence.{}", e.kind));
         assert_eq!(entry.hash, e.audit_hash);
     }
@@ -172,10 +175,7 @@ pub async fn story(store: &dyn Store) {
     let again_at = t("2026-11-27T11:05:00Z");
     let again = item(inc, alice.id, "web1-root-copy.img", 'a', again_at);
     store
-        .create_evidence(
-            &again,
-            &[custody(again.id, CustodyKind::Receipt, again_at, "{}")],
-        )
+        .create_evidence(&again, &[custody(again.id, CustodyKind::Receipt, again_at, "{}")])
         .await
         .unwrap();
     let items = store.evidence_items(inc).await.unwrap();
@@ -202,11 +202,21 @@ pub async fn story(store: &dyn Store) {
         .await
         .unwrap();
     let d = store
-        .append_custody(&custody(disk.id, CustodyKind::Download, later, r#"{"range":"bytes 0-99/5368709120"}"#))
+        .append_custody(&custody(
+            disk.id,
+            CustodyKind::Download,
+            later,
+            r#"{"range":"bytes 0-99/5368709120"}"#,
+        ))
         .await
         .unwrap();
     store
-        .append_custody(&custody(again.id, CustodyKind::Transfer, later, r#"{"to":"Acme Forensics"}"#))
+        .append_custody(&custody(
+            again.id,
+            CustodyKind::Transfer,
+            later,
+            r#"{"to":"Acme Forensics"}"#,
+        ))
         .await
         .unwrap();
     assert!(matches!(

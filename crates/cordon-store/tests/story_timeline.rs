@@ -80,17 +80,11 @@ pub async fn story(store: &dyn Store) {
         is_admin: false,
         created_at: t("2026-11-27T09:00:00Z"),
     };
-    store
-        .create_user(&alice, audit("user.create"))
-        .await
-        .unwrap();
+    store.create_user(&alice, audit("user.create")).await.unwrap();
     let a = incident(0x1, "amber-falcon", alice.id);
     let b = incident(0x2, "brave-otter", alice.id);
     for i in [&a, &b] {
-        store
-            .create_incident(i, audit("incident.declare"))
-            .await
-            .unwrap();
+        store.create_incident(i, audit("incident.declare")).await.unwrap();
     }
     let (ia, ib) = (a.incident.id, b.incident.id);
     assert!(store.timeline_sources(ia).await.unwrap().is_empty());
@@ -105,21 +99,15 @@ pub async fn story(store: &dyn Store) {
         ..source(0x30, ib, alice.id, "pg.log", "2026-11-27T10:00:00Z")
     };
     for s in [&second, &first, &other] {
-        store
-            .add_timeline_source(s, audit("timeline.ingest"))
-            .await
-            .unwrap();
+        store.add_timeline_source(s, audit("timeline.ingest")).await.unwrap();
     }
     // Listed per incident, oldest first, every field as written.
-    assert_eq!(store.timeline_sources(ia).await.unwrap(), [first.clone(), second.clone()]);
-    assert_eq!(store.timeline_sources(ib).await.unwrap(), [other]);
-    assert!(
-        store
-            .timeline_sources(Uuid::from_u128(0x99))
-            .await
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        store.timeline_sources(ia).await.unwrap(),
+        [first.clone(), second.clone()]
     );
+    assert_eq!(store.timeline_sources(ib).await.unwrap(), [other]);
+    assert!(store.timeline_sources(Uuid::from_u128(0x99)).await.unwrap().is_empty());
 
     // A duplicate id is a conflict and appends nothing.
     let before = store.audit_page(0, 10_000).await.unwrap().len();
@@ -139,10 +127,7 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(out.first_bad_entry, None);
     assert_eq!(out.entries, 6, "1 user, 2 incidents, 3 sources");
     assert_eq!(
-        entries
-            .iter()
-            .filter(|e| e.record.action == "timeline.ingest")
-            .count(),
+        entries.iter().filter(|e| e.record.action == "timeline.ingest").count(),
         3
     );
 }
@@ -150,8 +135,6 @@ pub async fn story(store: &dyn Store) {
 #[tokio::test]
 async fn sqlite_passes_the_timeline_story() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db"))
-        .await
-        .unwrap();
+    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
     story(&store).await;
 }

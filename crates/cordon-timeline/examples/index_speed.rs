@@ -35,7 +35,12 @@ fn corpus(lines: usize, rng: &mut Rng) -> [(String, Vec<u8>); 3] {
     let (mut auth, mut access, mut pg) = (String::new(), String::new(), String::new());
     for i in 0..lines {
         let secs = i as u64 / 3;
-        let (day, h, m, s) = (1 + (secs / 86_400) % 28, (secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+        let (day, h, m, s) = (
+            1 + (secs / 86_400) % 28,
+            (secs / 3600) % 24,
+            (secs / 60) % 60,
+            secs % 60,
+        );
         let user = users[rng.below(users.len() as u64) as usize];
         match i % 3 {
             0 => auth.push_str(&match rng.below(3) {
@@ -85,7 +90,10 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    let lines: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let lines: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let files = corpus(lines, &mut rng);
     let dir = std::env::temp_dir().join(format!("cordon-index-speed-{}", std::process::id()));

@@ -175,7 +175,11 @@ fn postgres_corpus(n: usize, rng: &mut Rng) -> Vec<u8> {
                 "LOG:  connection authorized: user={user} database=shop application_name=psql\n"
             )),
             3 => out.push_str("ERROR:  relation \"customer\" does not exist at character 15\n"),
-            _ => out.push_str(&format!("LOG:  connection received: host={} port={}\n", rng.ip(), rng.below(65_000))),
+            _ => out.push_str(&format!(
+                "LOG:  connection received: host={} port={}\n",
+                rng.ip(),
+                rng.below(65_000)
+            )),
         }
     }
     out.into_bytes()
@@ -295,7 +299,5 @@ fn main() {
         let ind = rate(&|e| e.indicators().len());
         println!("{:<26} {:>12.0}/s {:>12.0}/s", name, ips, ind);
     }
-    println!(
-        "reference: end-to-end target 250 000 events/s on 2 cores including indexing (issue 4)"
-    );
+    println!("reference: end-to-end target 250 000 events/s on 2 cores including indexing (issue 4)");
 }

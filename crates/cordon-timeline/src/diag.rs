@@ -92,13 +92,7 @@ impl DiagLog {
     }
 
     /// Records a diagnostic.
-    pub(crate) fn note(
-        &mut self,
-        line: u64,
-        byte_offset: u64,
-        code: DiagnosticCode,
-        message: impl FnOnce() -> String,
-    ) {
+    pub(crate) fn note(&mut self, line: u64, byte_offset: u64, code: DiagnosticCode, message: impl FnOnce() -> String) {
         self.total += 1;
         if self.kept.len() < self.max {
             self.kept.push(Diagnostic {

@@ -204,10 +204,7 @@ impl Event {
 
     /// The value of the first attribute called `name`.
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Adds an attribute.
@@ -224,11 +221,7 @@ impl Event {
     /// parsers record (`acct`, `login_user`, …), without duplicates, in that order.
     pub fn users(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::with_capacity(2);
-        let named = self
-            .user
-            .iter()
-            .chain(&self.target_user)
-            .map(String::as_str);
+        let named = self.user.iter().chain(&self.target_user).map(String::as_str);
         let attrs = self
             .attributes
             .iter()

@@ -96,12 +96,11 @@ impl Format {
             return Some(f);
         }
         Some(match n.as_str() {
-            "rfc3164" | "rfc5424" | "rsyslog" | "auth" | "authlog" | "auth.log" | "secure" => {
-                Format::Syslog
-            }
+            "rfc3164" | "rfc5424" | "rsyslog" | "auth" | "authlog" | "auth.log" | "secure" => Format::Syslog,
             "audit" | "audit.log" => Format::Auditd,
-            "nginx" | "apache" | "combined" | "common" | "nginx-access" | "apache-access"
-            | "httpd" => Format::AccessLog,
+            "nginx" | "apache" | "combined" | "common" | "nginx-access" | "apache-access" | "httpd" => {
+                Format::AccessLog
+            }
             "postgres" | "pg" | "postgresql-log" => Format::Postgres,
             "mysql" | "mysql-query" | "mysql-general-log" => Format::MysqlGeneral,
             "mysql-slowlog" | "mysql-slow-log" | "slowlog" => Format::MysqlSlow,
@@ -116,10 +115,7 @@ impl Format {
 
     /// Whether the format is JSON (parsed as a stream of JSON objects, not as lines).
     pub fn is_json(self) -> bool {
-        matches!(
-            self,
-            Format::Journald | Format::CloudTrail | Format::JsonLines
-        )
+        matches!(self, Format::Journald | Format::CloudTrail | Format::JsonLines)
     }
 }
 
@@ -160,10 +156,7 @@ pub fn detect_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<Form
             }
         }
     }
-    let (best, score) = scores
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, s)| (**s, usize::MAX - *i))?;
+    let (best, score) = scores.iter().enumerate().max_by_key(|(i, s)| (**s, usize::MAX - *i))?;
     (*score > 0).then_some(CANDIDATES[best])
 }
 
@@ -172,8 +165,7 @@ fn probe(format: Format, line: &str, first: bool) -> bool {
     let b = line.as_bytes();
     match format {
         Format::Auditd => {
-            (line.starts_with("type=") || line.starts_with("node="))
-                && crate::scan::find(line, "msg=audit(").is_some()
+            (line.starts_with("type=") || line.starts_with("node=")) && crate::scan::find(line, "msg=audit(").is_some()
         }
         Format::AccessLog => crate::formats::access::looks_like(line),
         Format::NginxError => {
@@ -187,9 +179,7 @@ fn probe(format: Format, line: &str, first: bool) -> bool {
         }
         Format::Postgres => crate::formats::postgres::looks_like(line),
         Format::MysqlSlow => {
-            line.starts_with("# Time: ")
-                || line.starts_with("# User@Host: ")
-                || line.starts_with("# Query_time: ")
+            line.starts_with("# Time: ") || line.starts_with("# User@Host: ") || line.starts_with("# Query_time: ")
         }
         Format::MysqlGeneral => crate::formats::mysql_general::looks_like(line),
         Format::TimesketchCsv => first && crate::formats::csv::looks_like_header(line),

@@ -107,11 +107,10 @@ impl Event {
     }
 
     fn structured_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
-        self.src_ip.into_iter().chain(self.dst_ip).chain(
-            self.http
-                .iter()
-                .flat_map(|h| h.forwarded_for.iter().copied()),
-        )
+        self.src_ip
+            .into_iter()
+            .chain(self.dst_ip)
+            .chain(self.http.iter().flat_map(|h| h.forwarded_for.iter().copied()))
     }
 
     /// Calls `f` on each text field, skipping fields the message already contains (an
@@ -152,8 +151,7 @@ const fn token_table() -> [bool; 256] {
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric()
-            || matches!(b, b'.' | b':' | b'@' | b'-' | b'_' | b'%' | b'+');
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'@' | b'-' | b'_' | b'%' | b'+');
         c += 1;
     }
     t
@@ -190,8 +188,7 @@ fn scan_urls(text: &str, emit: &mut dyn FnMut(Indicator)) {
     while let Some(pos) = crate::scan::find_bytes(b, b"://", from) {
         from = pos + 3;
         let mut s = pos;
-        while s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'.' | b'-'))
-        {
+        while s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'.' | b'-')) {
             s -= 1;
         }
         let scheme = &text[s..pos];
@@ -214,12 +211,7 @@ fn scan_urls(text: &str, emit: &mut dyn FnMut(Indicator)) {
         {
             e += 1;
         }
-        while e > pos + 3
-            && matches!(
-                b[e - 1],
-                b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']'
-            )
-        {
+        while e > pos + 3 && matches!(b[e - 1], b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']') {
             e -= 1;
         }
         if e <= pos + 3 {
@@ -331,16 +323,15 @@ pub(crate) fn is_domain(s: &str) -> bool {
 
 fn is_tld(t: &str) -> bool {
     if t.len() == 2 {
-        return t.bytes().all(|c| c.is_ascii_alphabetic())
-            && !NOT_CC_TLDS.iter().any(|x| x.eq_ignore_ascii_case(t));
+        return t.bytes().all(|c| c.is_ascii_alphabetic()) && !NOT_CC_TLDS.iter().any(|x| x.eq_ignore_ascii_case(t));
     }
     GENERIC_TLDS.iter().any(|x| x.eq_ignore_ascii_case(t))
 }
 
 /// Two-letter endings that are far more often file extensions than country domains in logs.
 const NOT_CC_TLDS: &[&str] = &[
-    "sh", "py", "js", "so", "md", "gz", "pl", "rb", "ts", "cs", "db", "ps", "hs", "bz", "xz", "cc",
-    "mk", "am", "ko", "rs", "jl", "ml", "lo", "la", "hh", "pm", "gs",
+    "sh", "py", "js", "so", "md", "gz", "pl", "rb", "ts", "cs", "db", "ps", "hs", "bz", "xz", "cc", "mk", "am", "ko",
+    "rs", "jl", "ml", "lo", "la", "hh", "pm", "gs",
 ];
 
 const GENERIC_TLDS: &[&str] = &[
@@ -428,39 +419,21 @@ mod tests {
                  e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 via 2a03:0:10ff::8000 \
                  host tools.google.com file xlog.c:6388 time 12:06:24.406 mac 39:33:99:e9:a0:dc";
         let got = extract_indicators(t);
-        let kinds: Vec<String> = got
-            .iter()
-            .map(|i| format!("{}={}", i.kind(), i.value()))
-            .collect();
-        assert!(
-            kinds.contains(&"ip=202.109.143.106".to_string()),
-            "{kinds:?}"
-        );
+        let kinds: Vec<String> = got.iter().map(|i| format!("{}={}", i.kind(), i.value())).collect();
+        assert!(kinds.contains(&"ip=202.109.143.106".to_string()), "{kinds:?}");
         assert!(
             kinds.contains(&"url=https://evil.example.com/x.sh?a=1".to_string()),
             "{kinds:?}"
         );
-        assert!(
-            kinds.contains(&"domain=evil.example.com".to_string()),
-            "{kinds:?}"
-        );
-        assert!(
-            kinds.contains(&"email=bob@corp.example.org".to_string()),
-            "{kinds:?}"
-        );
+        assert!(kinds.contains(&"domain=evil.example.com".to_string()), "{kinds:?}");
+        assert!(kinds.contains(&"email=bob@corp.example.org".to_string()), "{kinds:?}");
         assert!(
             kinds.contains(&"md5=d41d8cd98f00b204e9800998ecf8427e".to_string()),
             "{kinds:?}"
         );
         assert!(kinds.iter().any(|k| k.starts_with("sha256=")), "{kinds:?}");
-        assert!(
-            kinds.contains(&"ip=2a03:0:10ff::8000".to_string()),
-            "{kinds:?}"
-        );
-        assert!(
-            kinds.contains(&"domain=tools.google.com".to_string()),
-            "{kinds:?}"
-        );
+        assert!(kinds.contains(&"ip=2a03:0:10ff::8000".to_string()), "{kinds:?}");
+        assert!(kinds.contains(&"domain=tools.google.com".to_string()), "{kinds:?}");
         assert!(!kinds.iter().any(|k| k.contains("xlog")), "{kinds:?}");
         assert!(!kinds.iter().any(|k| k.contains("12:06")), "{kinds:?}");
         assert!(!kinds.iter().any(|k| k.contains("39:33")), "{kinds:?}");

@@ -122,9 +122,7 @@ impl JsonSplitter {
             if let Some((gl, go)) = self.garbage {
                 if c == b'\n' {
                     self.garbage = None;
-                    diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || {
-                        "not JSON".to_string()
-                    });
+                    diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || "not JSON".to_string());
                     self.line += 1;
                 }
                 continue;
@@ -275,19 +273,14 @@ impl JsonSplitter {
             self.line = self.line.saturating_sub(1).max(1);
         }
         if let Some((gl, go)) = self.garbage.take() {
-            diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || {
-                "not JSON".to_string()
-            });
+            diags.skip(gl, go, 1, DiagnosticCode::UnparsedLine, || "not JSON".to_string());
         }
         if self.recording {
             self.malformed(diags, "JSON record cut at the end of the input");
         } else if self.wrapper != Wrapper::None || self.in_string {
-            diags.note(
-                self.line,
-                self.offset,
-                DiagnosticCode::MalformedRecord,
-                || "JSON input ends inside an array or string".to_string(),
-            );
+            diags.note(self.line, self.offset, DiagnosticCode::MalformedRecord, || {
+                "JSON input ends inside an array or string".to_string()
+            });
         }
         self.reset();
     }
@@ -296,10 +289,7 @@ impl JsonSplitter {
 /// Whether `buf` is `{"Records":[` up to whitespace.
 fn is_records_prefix(buf: &[u8]) -> bool {
     let mut it = buf.iter().copied().filter(|c| !c.is_ascii_whitespace());
-    b"{\"Records\":["
-        .iter()
-        .all(|&want| it.next() == Some(want))
-        && it.next().is_none()
+    b"{\"Records\":[".iter().all(|&want| it.next() == Some(want)) && it.next().is_none()
 }
 
 #[cfg(test)]
@@ -340,10 +330,7 @@ mod tests {
 
     #[test]
     fn resynchronises_after_broken_records() {
-        let (r, d) = split(
-            b"{\"a\":\"x\n{\"b\":1}\ngarbage\n{\"c\":{\"d\":1}\n{\"e\":1}\n",
-            7,
-        );
+        let (r, d) = split(b"{\"a\":\"x\n{\"b\":1}\ngarbage\n{\"c\":{\"d\":1}\n{\"e\":1}\n", 7);
         let texts: Vec<&str> = r.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(texts, vec!["{\"b\":1}", "{\"e\":1}"]);
         assert_eq!(d.skipped(), 3);

@@ -44,14 +44,7 @@ impl LineSplitter {
         self.next_line - 1
     }
 
-    fn emit(
-        &mut self,
-        bytes: &[u8],
-        offset: u64,
-        len: u64,
-        truncated: bool,
-        f: &mut dyn FnMut(RawLine),
-    ) {
+    fn emit(&mut self, bytes: &[u8], offset: u64, len: u64, truncated: bool, f: &mut dyn FnMut(RawLine)) {
         let mut bytes = bytes;
         if !truncated && bytes.last() == Some(&b'\r') {
             bytes = &bytes[..bytes.len() - 1];

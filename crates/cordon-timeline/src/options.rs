@@ -89,8 +89,7 @@ impl ParseOptions {
     /// Sets the zone hint by name: `UTC`, a numeric offset (`+02:00`, `-0500`) or an IANA
     /// name (`Europe/Berlin`).
     pub fn tz_name(self, name: &str) -> Result<ParseOptions, Error> {
-        let tz = crate::time::parse_zone_name(name)
-            .ok_or_else(|| Error::UnknownTimeZone(name.to_string()))?;
+        let tz = crate::time::parse_zone_name(name).ok_or_else(|| Error::UnknownTimeZone(name.to_string()))?;
         Ok(self.tz(tz))
     }
 

@@ -83,14 +83,8 @@ struct OwnedLine {
 
 enum Mode {
     Undecided(Vec<u8>),
-    Lines {
-        splitter: LineSplitter,
-        stage: Stage,
-    },
-    Json {
-        splitter: JsonSplitter,
-        refined: bool,
-    },
+    Lines { splitter: LineSplitter, stage: Stage },
+    Json { splitter: JsonSplitter, refined: bool },
 }
 
 /// Everything the line and record handlers write to.
@@ -209,11 +203,9 @@ impl Parser {
         self.input = Input::Broken;
         let (line, offset) = self.position();
         let why = why.to_string();
-        self.state
-            .diags
-            .note(line, offset, DiagnosticCode::CorruptGzip, || {
-                format!("corrupt gzip input, the rest was not read: {why}")
-            });
+        self.state.diags.note(line, offset, DiagnosticCode::CorruptGzip, || {
+            format!("corrupt gzip input, the rest was not read: {why}")
+        });
     }
 
     fn position(&self) -> (u64, u64) {
@@ -267,9 +259,7 @@ impl Parser {
         let state = &mut self.state;
         match &mut self.mode {
             Mode::Undecided(_) => {}
-            Mode::Lines { splitter, stage } => {
-                splitter.push(data, &mut |raw| on_line(raw, stage, state, out))
-            }
+            Mode::Lines { splitter, stage } => splitter.push(data, &mut |raw| on_line(raw, stage, state, out)),
             Mode::Json { splitter, refined } => {
                 let State {
                     forced,
@@ -407,13 +397,11 @@ fn on_line(raw: RawLine, stage: &mut Stage, state: &mut State, out: &mut Vec<Eve
         bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     }
     if memchr::memchr(0, bytes).is_some() {
-        state.diags.skip(
-            raw.number,
-            raw.offset,
-            1,
-            DiagnosticCode::BinaryData,
-            || "binary data (NUL bytes)".into(),
-        );
+        state
+            .diags
+            .skip(raw.number, raw.offset, 1, DiagnosticCode::BinaryData, || {
+                "binary data (NUL bytes)".into()
+            });
         return;
     }
     let text: Cow<str> = match std::str::from_utf8(bytes) {
@@ -425,13 +413,11 @@ fn on_line(raw: RawLine, stage: &mut Stage, state: &mut State, out: &mut Vec<Eve
                 .count();
             let non_ascii = bytes.iter().filter(|&&b| b >= 0x80).count();
             if control * 10 > bytes.len() || non_ascii * 2 > bytes.len() {
-                state.diags.skip(
-                    raw.number,
-                    raw.offset,
-                    1,
-                    DiagnosticCode::BinaryData,
-                    || "binary data".into(),
-                );
+                state
+                    .diags
+                    .skip(raw.number, raw.offset, 1, DiagnosticCode::BinaryData, || {
+                        "binary data".into()
+                    });
                 return;
             }
             state
@@ -490,18 +476,15 @@ fn start_format(stage: &mut Stage, state: &mut State, out: &mut Vec<Event>) {
     let lines = std::mem::take(lines);
     let format = match state.forced {
         Some(f) => f,
-        None => match detect_lines(
-            lines
-                .iter()
-                .map(|l| l.text.as_str())
-                .filter(|t| !t.trim().is_empty()),
-        ) {
+        None => match detect_lines(lines.iter().map(|l| l.text.as_str()).filter(|t| !t.trim().is_empty())) {
             Some(f) => f,
             None => {
                 if let Some(first) = lines.first() {
-                    state.diags.note(first.number, first.offset, DiagnosticCode::UnknownFormat, || {
-                        "no known format matches the first lines; reading lines that start with a timestamp".into()
-                    });
+                    state
+                        .diags
+                        .note(first.number, first.offset, DiagnosticCode::UnknownFormat, || {
+                            "no known format matches the first lines; reading lines that start with a timestamp".into()
+                        });
                 }
                 Format::Text
             }
@@ -542,12 +525,9 @@ fn on_record(
     let parsed: Result<Value, String> = match std::str::from_utf8(raw) {
         Ok(t) => serde_json::from_str(t).map_err(|e| e.to_string()),
         Err(_) => {
-            diags.note(
-                prov.line,
-                prov.byte_offset,
-                DiagnosticCode::InvalidUtf8,
-                || "invalid UTF-8 replaced with U+FFFD".into(),
-            );
+            diags.note(prov.line, prov.byte_offset, DiagnosticCode::InvalidUtf8, || {
+                "invalid UTF-8 replaced with U+FFFD".into()
+            });
             serde_json::from_str(&String::from_utf8_lossy(raw)).map_err(|e| e.to_string())
         }
     };
@@ -640,11 +620,7 @@ mod tests {
         // A truncated stream keeps what was inflated and says so.
         let cut = parse_all(&gz[..gz.len() / 2], &ParseOptions::new("t.gz").year(2020));
         assert!(!cut.events.is_empty());
-        assert!(
-            cut.diagnostics
-                .iter()
-                .any(|d| d.code == DiagnosticCode::CorruptGzip)
-        );
+        assert!(cut.diagnostics.iter().any(|d| d.code == DiagnosticCode::CorruptGzip));
     }
 
     #[test]

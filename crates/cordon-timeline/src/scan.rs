@@ -75,10 +75,7 @@ pub(crate) fn parse_decimal_ns(s: &str, unit_ns: u64) -> Option<u64> {
 /// Parses an IP address, accepting IPv6 in brackets and IPv4-mapped forms.
 #[inline]
 pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
-    let s = s
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(s);
+    let s = s.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(s);
     let b = s.as_bytes();
     if b.len() < 2 || b.len() > 45 {
         return None;
@@ -148,8 +145,7 @@ pub(crate) fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let mut from = 0;
     while let Some(at) = find_bytes(bytes, key.as_bytes(), from) {
         let end = at + key.len();
-        let boundary =
-            at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b',' | b';' | b'\'' | b'(');
+        let boundary = at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b',' | b';' | b'\'' | b'(');
         if boundary && bytes.get(end) == Some(&b'=') {
             let v = &s[end + 1..];
             return Some(take_value(v));
@@ -217,10 +213,7 @@ mod tests {
         assert_eq!(parse_u64("12a"), None);
         assert_eq!(parse_u64(""), None);
         assert_eq!(parse_u16("70000"), None);
-        assert_eq!(
-            parse_decimal_ns("15.000223", 1_000_000_000),
-            Some(15_000_223_000)
-        );
+        assert_eq!(parse_decimal_ns("15.000223", 1_000_000_000), Some(15_000_223_000));
         assert_eq!(parse_decimal_ns("0.524", 1_000_000), Some(524_000));
         assert_eq!(parse_decimal_ns("x", 1), None);
     }

@@ -365,11 +365,7 @@ pub(crate) fn hms(s: &[u8], i: usize) -> Option<(u8, u8, u8)> {
     if s.get(i + 2) != Some(&b':') || s.get(i + 5) != Some(&b':') {
         return None;
     }
-    Some((
-        num2(s, i)? as u8,
-        num2(s, i + 3)? as u8,
-        num2(s, i + 6)? as u8,
-    ))
+    Some((num2(s, i)? as u8, num2(s, i + 3)? as u8, num2(s, i + 6)? as u8))
 }
 
 /// A BSD syslog time: month, day, (hour, minute, second), nanoseconds, bytes used.
@@ -492,9 +488,7 @@ pub(crate) fn parse_zone_name(name: &str) -> Option<TimeZone> {
     if let Some((off, used)) = numeric_offset(name.as_bytes(), 0)
         && used == name.len()
     {
-        return jiff::tz::Offset::from_seconds(off)
-            .ok()
-            .map(TimeZone::fixed);
+        return jiff::tz::Offset::from_seconds(off).ok().map(TimeZone::fixed);
     }
     TimeZone::get(name).ok()
 }
@@ -541,11 +535,7 @@ mod tests {
             nanos: 0,
         };
         assert_eq!(c.at_offset(0), Err(TimeError::Impossible));
-        let c = Civil {
-            month: 13,
-            day: 1,
-            ..c
-        };
+        let c = Civil { month: 13, day: 1, ..c };
         assert_eq!(c.at_offset(0), Err(TimeError::Impossible));
     }
 
@@ -569,10 +559,7 @@ mod tests {
         let (m, d, _, _, n) = syslog_time(b"Apr 4 03:39:57 ---").unwrap();
         assert_eq!((m, d, n), (4, 4, 14));
         let (c, off, n) = clf_time(b"25/Oct/2016:14:49:33 +0200]").unwrap();
-        assert_eq!(
-            c.at_offset(off.unwrap()).unwrap(),
-            ts("2016-10-25T12:49:33Z")
-        );
+        assert_eq!(c.at_offset(off.unwrap()).unwrap(), ts("2016-10-25T12:49:33Z"));
         assert_eq!(n, 26);
     }
 

@@ -6,9 +6,7 @@
 
 use std::io::Write;
 
-use cordon_timeline::{
-    DiagnosticCode, Event, Format, ParseOptions, ParseOutput, Parser, parse_all,
-};
+use cordon_timeline::{DiagnosticCode, Event, Format, ParseOptions, ParseOutput, Parser, parse_all};
 
 fn opts() -> ParseOptions {
     ParseOptions::new("t").year(2024)
@@ -18,16 +16,13 @@ fn codes(out: &ParseOutput) -> Vec<DiagnosticCode> {
     out.diagnostics.iter().map(|d| d.code).collect()
 }
 
-const AUTH: &str =
-    "Mar  1 10:00:00 web1 sshd[7]: Failed password for root from 203.0.113.9 port 42 ssh2\n";
+const AUTH: &str = "Mar  1 10:00:00 web1 sshd[7]: Failed password for root from 203.0.113.9 port 42 ssh2\n";
 
 #[test]
 fn binary_garbage_between_lines_is_skipped() {
     let mut input = AUTH.as_bytes().to_vec();
     input.extend_from_slice(b"\x00\x01\x02\xff\xfe garbage \x00\n");
-    input.extend_from_slice(&[
-        0x89, 0x50, 0x4e, 0x47, 0xde, 0xad, 0xbe, 0xef, 0xff, 0xfe, b'\n',
-    ]);
+    input.extend_from_slice(&[0x89, 0x50, 0x4e, 0x47, 0xde, 0xad, 0xbe, 0xef, 0xff, 0xfe, b'\n']);
     input.extend_from_slice(AUTH.as_bytes());
     let out = parse_all(&input, &opts());
     assert_eq!(out.events.len(), 2);
@@ -58,16 +53,10 @@ fn impossible_dates_are_diagnostics() {
     assert_eq!(out.events.len(), 0);
     assert_eq!(
         &codes(&out)[..2],
-        &[
-            DiagnosticCode::InvalidTimestamp,
-            DiagnosticCode::InvalidTimestamp
-        ]
+        &[DiagnosticCode::InvalidTimestamp, DiagnosticCode::InvalidTimestamp]
     );
     let out = parse_all(input.as_bytes(), &opts().format(Format::AccessLog));
-    assert_eq!(
-        out.diagnostics.last().unwrap().code,
-        DiagnosticCode::InvalidTimestamp
-    );
+    assert_eq!(out.diagnostics.last().unwrap().code, DiagnosticCode::InvalidTimestamp);
     assert_eq!(out.diagnostics.last().unwrap().line, 3);
 }
 
@@ -101,15 +90,13 @@ fn huge_lines_are_cut_and_memory_stays_bounded() {
 
 #[test]
 fn unknown_format_keeps_timestamped_lines() {
-    let input = "[2024-03-01 10:00:00] worker started\n  detail line\nno time here\n2024-03-01 10:00:05+01:00 job done\n";
+    let input =
+        "[2024-03-01 10:00:00] worker started\n  detail line\nno time here\n2024-03-01 10:00:05+01:00 job done\n";
     let out = parse_all(input.as_bytes(), &opts());
     assert_eq!(out.format, Some(Format::Text));
     assert_eq!(codes(&out), vec![DiagnosticCode::UnknownFormat]);
     assert_eq!(out.events.len(), 2);
-    assert_eq!(
-        out.events[0].message,
-        "worker started\n  detail line\nno time here"
-    );
+    assert_eq!(out.events[0].message, "worker started\n  detail line\nno time here");
     assert_eq!(out.events[1].timestamp.to_string(), "2024-03-01T09:00:05Z");
     let out = parse_all(b"hello\nworld\n", &opts());
     assert_eq!((out.events.len(), out.skipped), (0, 2));
@@ -150,10 +137,7 @@ fn oversized_json_records_and_bounded_diagnostics() {
     let garbage = "garbage line\n".repeat(50_000);
     let out = parse_all(garbage.as_bytes(), &opts().format(Format::Syslog));
     assert_eq!(out.skipped, 50_000);
-    assert_eq!(
-        out.diagnostics.len(),
-        cordon_timeline::DEFAULT_MAX_DIAGNOSTICS
-    );
+    assert_eq!(out.diagnostics.len(), cordon_timeline::DEFAULT_MAX_DIAGNOSTICS);
     assert_eq!(out.diagnostics_total, 50_000);
 }
 
@@ -244,10 +228,7 @@ fn random_inputs_never_panic() {
                         0 => input[at] = rng.next() as u8,
                         1 => input.truncate(at),
                         2 => input.insert(at, b'\n'),
-                        3 => input.insert(
-                            at,
-                            [b'"', b'{', b'}', b'[', b']', b'\\', b':'][rng.below(7)],
-                        ),
+                        3 => input.insert(at, [b'"', b'{', b'}', b'[', b']', b'\\', b':'][rng.below(7)]),
                         _ => {
                             input.remove(at);
                         }
@@ -279,8 +260,7 @@ fn random_gzip_inputs_never_panic() {
     for _ in 0..300 {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         for _ in 0..1 + rng.below(20) {
-            enc.write_all(SAMPLES[rng.below(SAMPLES.len())].as_bytes())
-                .unwrap();
+            enc.write_all(SAMPLES[rng.below(SAMPLES.len())].as_bytes()).unwrap();
         }
         let mut gz = enc.finish().unwrap();
         for _ in 0..rng.below(4) {

@@ -90,13 +90,7 @@ const FILESETS: &[Fileset] = &[
     Fileset {
         path: "system/syslog",
         format: Format::Syslog,
-        fields: &[
-            "@timestamp",
-            "host.hostname",
-            "process.name",
-            "process.pid",
-            "message",
-        ],
+        fields: &["@timestamp", "host.hostname", "process.name", "process.pid", "message"],
     },
     Fileset {
         path: "nginx/access",
@@ -216,23 +210,17 @@ fn expected(doc: &Value, field: &str, fileset: &str) -> Option<V> {
         _ => return None,
     };
     Some(match field {
-        "@timestamp" => V::Num(ms(s
-            .parse::<jiff::Timestamp>()
-            .expect("expected @timestamp parses"))),
+        "@timestamp" => V::Num(ms(s.parse::<jiff::Timestamp>().expect("expected @timestamp parses"))),
         "source.ip" => V::Ip(s.parse().expect("expected source.ip parses")),
         "user.name" | "http.request.referrer" if s == "-" => return None,
-        "user.name" | "postgresql.log.database"
-            if fileset == "postgresql/log" && s == "unknown" =>
-        {
+        "user.name" | "postgresql.log.database" if fileset == "postgresql/log" && s == "unknown" => {
             return None;
         }
         "event.outcome" if s == "1" => V::Text("success".into()),
         "event.outcome" if s == "0" => V::Text("failure".into()),
-        "source.port"
-        | "process.pid"
-        | "http.response.status_code"
-        | "http.response.body.bytes"
-        | "event.duration" => V::Num(s.parse().expect("numeric field")),
+        "source.port" | "process.pid" | "http.response.status_code" | "http.response.body.bytes" | "event.duration" => {
+            V::Num(s.parse().expect("numeric field"))
+        }
         // Multi-line and duration documents keep the raw event text as their message.
         "message"
             if fileset == "postgresql/log"
@@ -253,13 +241,7 @@ fn agrees(field: &str, want: &V, got: &V) -> bool {
 }
 
 /// A documented case where Filebeat's value is wrong (see the module docs), checked exactly.
-fn known_deviation(
-    fileset: &str,
-    field: &str,
-    doc: &Value,
-    want: &V,
-    got: Option<&V>,
-) -> Option<&'static str> {
+fn known_deviation(fileset: &str, field: &str, doc: &Value, want: &V, got: Option<&V>) -> Option<&'static str> {
     match (fileset, field, want, got) {
         ("postgresql/log", "@timestamp", V::Num(w), Some(V::Num(g)))
             if doc["event.timezone"] == "EST" && *g - *w == 3_600_000 =>
@@ -299,37 +281,25 @@ fn beats_filesets_agree() {
             .collect();
         logs.sort();
         assert!(!logs.is_empty(), "no logs in {}", dir.display());
-        let mut tallies: BTreeMap<&str, Tally> =
-            fs.fields.iter().map(|f| (*f, Tally::default())).collect();
+        let mut tallies: BTreeMap<&str, Tally> = fs.fields.iter().map(|f| (*f, Tally::default())).collect();
         let (mut docs_total, mut merged, mut unpaired) = (0, 0, 0);
         let mut known_reasons = std::collections::BTreeSet::new();
         for log in &logs {
             let name = log.file_name().unwrap().to_string_lossy().into_owned();
             let bytes = std::fs::read(log).unwrap();
             let expected_path = log.with_file_name(format!("{name}-expected.json"));
-            let docs: Vec<Value> =
-                serde_json::from_slice(&std::fs::read(&expected_path).unwrap()).unwrap();
+            let docs: Vec<Value> = serde_json::from_slice(&std::fs::read(&expected_path).unwrap()).unwrap();
             // Auto-detection, with a year for year-less syslog (Filebeat drops those timestamps).
             let out = parse_all(&bytes, &ParseOptions::new(name.clone()).year(2019));
-            assert_eq!(
-                out.format,
-                Some(fs.format),
-                "{}: detected format",
-                log.display()
-            );
-            let by_offset: BTreeMap<u64, &Event> = out
-                .events
-                .iter()
-                .map(|e| (e.provenance.byte_offset, e))
-                .collect();
+            assert_eq!(out.format, Some(fs.format), "{}: detected format", log.display());
+            let by_offset: BTreeMap<u64, &Event> = out.events.iter().map(|e| (e.provenance.byte_offset, e)).collect();
             for doc in &docs {
                 docs_total += 1;
                 let off = doc["log.offset"].as_u64().expect("log.offset");
                 let ev = by_offset.get(&off).copied();
                 if ev.is_none() {
                     let inside = out.events.iter().any(|e| {
-                        e.provenance.byte_offset < off
-                            && off < e.provenance.byte_offset + e.provenance.byte_len
+                        e.provenance.byte_offset < off && off < e.provenance.byte_offset + e.provenance.byte_len
                     });
                     if inside && fs.format == Format::Auditd {
                         merged += 1;
@@ -354,8 +324,7 @@ fn beats_filesets_agree() {
                             if g.as_ref().is_some_and(|g| agrees(field, w, g)) {
                                 t.agreed += 1;
                             } else if t.examples.len() < 3 {
-                                t.examples
-                                    .push(format!("{name}@{off}: want {w:?}, got {g:?}"));
+                                t.examples.push(format!("{name}@{off}: want {w:?}, got {g:?}"));
                             }
                         }
                     }
@@ -409,8 +378,7 @@ fn beats_filesets_agree() {
 #[test]
 fn elastic_examples_apache_access() {
     let path = logs_dir().join("elastic-examples/apache_access_3000.log");
-    let bytes = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("peer test data missing: {}: {e}", path.display()));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("peer test data missing: {}: {e}", path.display()));
     let out = parse_all(&bytes, &ParseOptions::new("apache_access_3000.log"));
     assert_eq!(out.format, Some(Format::AccessLog));
     assert_eq!(
@@ -460,12 +428,7 @@ fn chunked_feeding_matches_whole_input() {
                 }
                 let s = p.finish(&mut out);
                 assert_eq!(out, whole.events, "{} in chunks of {chunk}", path.display());
-                assert_eq!(
-                    (s.lines, s.skipped),
-                    (whole.lines, whole.skipped),
-                    "{}",
-                    path.display()
-                );
+                assert_eq!((s.lines, s.skipped), (whole.lines, whole.skipped), "{}", path.display());
             }
         }
     }

@@ -11,10 +11,7 @@ const ATTACKER: &str = "203.0.113.66";
 
 fn parse(name: &str, text: &str) -> Vec<Event> {
     let now: jiff::Timestamp = "2024-06-30T00:00:00Z".parse().unwrap();
-    let out = parse_all(
-        text.as_bytes(),
-        &ParseOptions::new(name).host("db1").now(now),
-    );
+    let out = parse_all(text.as_bytes(), &ParseOptions::new(name).host("db1").now(now));
     assert_eq!(out.skipped, 0, "{name}: {:?}", out.diagnostics);
     assert!(out.diagnostics.is_empty(), "{name}: {:?}", out.diagnostics);
     out.events
@@ -26,10 +23,7 @@ fn by_ip<'a>(events: &'a [Event], ip: &str) -> Vec<&'a Event> {
 }
 
 fn by_user<'a>(events: &'a [Event], user: &str) -> Vec<&'a Event> {
-    events
-        .iter()
-        .filter(|e| e.users().contains(&user))
-        .collect()
+    events.iter().filter(|e| e.users().contains(&user)).collect()
 }
 
 #[test]
@@ -85,24 +79,15 @@ fn attacker_and_account_are_found_in_every_format() {
         .filter(|e| e.action.as_deref() == Some("sudo"))
         .collect();
     assert_eq!(sudo.len(), 1);
-    assert_eq!(
-        (sudo[0].kind, sudo[0].outcome),
-        (EventKind::Process, Outcome::Success)
-    );
-    assert_eq!(
-        sudo[0].command_line.as_deref(),
-        Some("/usr/bin/pg_dump shop")
-    );
+    assert_eq!((sudo[0].kind, sudo[0].outcome), (EventKind::Process, Outcome::Success));
+    assert_eq!(sudo[0].command_line.as_deref(), Some("/usr/bin/pg_dump shop"));
     assert_eq!(by_user(&auth, "deploy").len(), 4);
     let pg_queries: Vec<_> = by_user(&pg, "deploy")
         .into_iter()
         .filter(|e| e.query.is_some())
         .collect();
     assert_eq!(pg_queries.len(), 1);
-    assert_eq!(
-        pg_queries[0].query.as_deref(),
-        Some("COPY customers TO '/tmp/c.csv'")
-    );
+    assert_eq!(pg_queries[0].query.as_deref(), Some("COPY customers TO '/tmp/c.csv'"));
     assert_eq!(pg_queries[0].host.as_deref(), Some("db1"));
     let my_queries: Vec<_> = by_user(&mysql, "deploy")
         .into_iter()
@@ -111,10 +96,7 @@ fn attacker_and_account_are_found_in_every_format() {
     assert_eq!(my_queries.len(), 1);
 
     // q=: the statement is in a text field.
-    assert!(
-        pg.iter()
-            .any(|e| e.text_fields().any(|t| t.contains("COPY customers")))
-    );
+    assert!(pg.iter().any(|e| e.text_fields().any(|t| t.contains("COPY customers"))));
 
     // Year-less syslog took its year from `now`.
     assert_eq!(auth[0].timestamp.to_string(), "2024-06-12T03:14:01Z");

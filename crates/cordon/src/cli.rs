@@ -14,11 +14,7 @@ use crate::config::{self, FlagOverrides};
 use crate::serve::{self, AdminBootstrap};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "cordon",
-    version,
-    about = "Self-hosted security incident response"
-)]
+#[command(name = "cordon", version, about = "Self-hosted security incident response")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -43,6 +39,12 @@ pub enum Command {
     /// Playbook files.
     #[command(subcommand)]
     Playbook(PlaybookCmd),
+    /// Pages: trigger, show, acknowledge, resolve.
+    #[command(subcommand)]
+    Page(crate::cli_page::PageCmd),
+    /// On-call schedules and escalation policies.
+    #[command(subcommand)]
+    Oncall(crate::cli_page::OncallCmd),
     /// The attack timeline: ingest logs, query, export.
     #[command(subcommand)]
     Timeline(crate::cli_timeline::TimelineCmd),
@@ -74,12 +76,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args, Clone)]
 pub struct Remote {
     /// Server URL.
-    #[arg(
-        long,
-        env = "CORDON_URL",
-        default_value = "http://127.0.0.1:8077",
-        global = true
-    )]
+    #[arg(long, env = "CORDON_URL", default_value = "http://127.0.0.1:8077", global = true)]
     pub url: String,
     /// API token.
     #[arg(
@@ -221,6 +218,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Playbook(PlaybookCmd::Check { files, strict }) => playbook_check(files, strict),
         Command::Timeline(c) => crate::cli_timeline::run(c).await,
+        Command::Page(c) => crate::cli_page::run(c).await,
+        Command::Oncall(c) => crate::cli_page::run_oncall(c).await,
         Command::Evidence(c) => crate::cli_evidence::run(c).await,
     }
 }
@@ -342,7 +341,8 @@ async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
             room,
             remote,
         } => {
-            let body = json!({ "title": title, "kind": kind, "severity": severity, "description": description, "room": room });
+            let body =
+                json!({ "title": title, "kind": kind, "severity": severity, "description": description, "room": room });
             let v = client(&remote)?.post("/api/v1/incidents", &body).await?;
             if remote.json {
                 println!("{v}")
@@ -370,10 +370,7 @@ async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
                         ]
                     })
                     .collect();
-                table(
-                    &["CODENAME", "KIND", "SEVERITY", "STATUS", "CREATED", "TITLE"],
-                    rows,
-                );
+                table(&["CODENAME", "KIND", "SEVERITY", "STATUS", "CREATED", "TITLE"], rows);
             }
         }
         IncidentCmd::Show { r#ref, remote } => {
@@ -404,12 +401,7 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                     .into_iter()
                     .flatten()
                     .map(|t| {
-                        let blocked: Vec<String> = t["blocked_by"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .map(s)
-                            .collect();
+                        let blocked: Vec<String> = t["blocked_by"].as_array().into_iter().flatten().map(s).collect();
                         vec![
                             s(&t["step"]),
                             s(&t["status"]),
@@ -424,10 +416,7 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                         ]
                     })
                     .collect();
-                table(
-                    &["STEP", "STATUS", "OWNER", "ASSIGNEE", "BLOCKED BY", "TITLE"],
-                    rows,
-                );
+                table(&["STEP", "STATUS", "OWNER", "ASSIGNEE", "BLOCKED BY", "TITLE"], rows);
             }
         }
         TaskCmd::Set {
@@ -457,10 +446,7 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                 body.insert("status".into(), json!(st));
             }
             if let Some(a) = assignee {
-                body.insert(
-                    "assignee".into(),
-                    if a == "-" { Value::Null } else { json!(a) },
-                );
+                body.insert("assignee".into(), if a == "-" { Value::Null } else { json!(a) });
             }
             if let Some(r) = override_reason {
                 body.insert("override_reason".into(), json!(r));
@@ -471,12 +457,7 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
             if remote.json {
                 println!("{v}");
             } else {
-                println!(
-                    "step {}: {} — {}",
-                    s(&v["step"]),
-                    s(&v["status"]),
-                    s(&v["title"])
-                );
+                println!("step {}: {} — {}", s(&v["step"]), s(&v["status"]), s(&v["title"]));
             }
         }
     }
@@ -494,9 +475,7 @@ async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
             remote,
         } => {
             let pgp_key = pgp_key_file
-                .map(|p| {
-                    std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
-                })
+                .map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())))
                 .transpose()?;
             let body = json!({ "name": name, "email": email, "groups": groups, "admin": admin, "pgp_key": pgp_key });
             let v = client(&remote)?.post("/api/v1/users", &body).await?;
@@ -506,11 +485,7 @@ async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
                 println!("created user {}", s(&v["name"]))
             }
         }
-        UserCmd::Token {
-            name,
-            label,
-            remote,
-        } => {
+        UserCmd::Token { name, label, remote } => {
             let v = client(&remote)?
                 .post(
                     &format!("/api/v1/users/{}/tokens", segment(&name)),
@@ -545,8 +520,7 @@ fn playbook_check(files: Vec<PathBuf>, strict: bool) -> anyhow::Result<i32> {
             .map(|f| {
                 Ok((
                     f.display().to_string(),
-                    std::fs::read_to_string(f)
-                        .with_context(|| format!("reading {}", f.display()))?,
+                    std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
                 ))
             })
             .collect::<anyhow::Result<_>>()?

@@ -237,7 +237,11 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
             if remote.json {
                 println!("{v}");
             } else {
-                println!("custody transferred to {} (audit entry #{})", s(&v["details"]["to"]), s(&v["audit_seq"]));
+                println!(
+                    "custody transferred to {} (audit entry #{})",
+                    s(&v["details"]["to"]),
+                    s(&v["audit_seq"])
+                );
             }
             Ok(0)
         }
@@ -377,7 +381,11 @@ impl Progress {
                 started,
             } => {
                 let done = done.fetch_add(n, Ordering::Relaxed) + n;
-                let tenth = if *total == 0 { 10 } else { done.saturating_mul(10) / total };
+                let tenth = if *total == 0 {
+                    10
+                } else {
+                    done.saturating_mul(10) / total
+                };
                 let next = next_tenth.load(Ordering::Relaxed);
                 if tenth >= next && next <= 10 {
                     next_tenth.store(tenth + 1, Ordering::Relaxed);
@@ -494,9 +502,7 @@ async fn verify(remote: &Remote, r: &str, id: Option<String>) -> anyhow::Result<
         if !remote.json && ids.len() > 1 {
             eprintln!("verifying {}/{}: {name}", n + 1, ids.len());
         }
-        let v = cl
-            .get(&format!("{}/{}/verify", base(r), segment(id)))
-            .await?;
+        let v = cl.get(&format!("{}/{}/verify", base(r), segment(id))).await?;
         if v["ok"] != json!(true) {
             failed += 1;
         }
@@ -523,7 +529,10 @@ async fn verify(remote: &Remote, r: &str, id: Option<String>) -> anyhow::Result<
             .collect();
         table(&["ID", "NAME", "RESULT", "SHA-256 (READ BACK)"], rows);
         if failed > 0 {
-            println!("{failed} of {} items FAILED verification; the incident commander has been alerted", results.len());
+            println!(
+                "{failed} of {} items FAILED verification; the incident commander has been alerted",
+                results.len()
+            );
         } else {
             println!("{} items verified", results.len());
         }

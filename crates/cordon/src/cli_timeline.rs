@@ -1,10 +1,360 @@
-//! `cordon timeline …` (issue 4).
+//! `cordon timeline …` (issue 4): ingest log files into an incident's timeline (streamed,
+//! with a progress bar on a terminal and plain lines otherwise), query it in time order
+//! (table or `--json`), list its sources, and export it (JSON lines or Timesketch CSV).
 
-use clap::Subcommand;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{Remote, client, s, table};
+use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
-pub enum TimelineCmd {}
+pub enum TimelineCmd {
+    /// Ingest log files (plain or .gz; format detected unless --format) into the timeline.
+    Ingest {
+        /// Incident id or codename.
+        r#ref: String,
+        /// Log files; each becomes one source.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// `auto`, or a format: syslog, auditd, access, nginx-error, postgresql,
+        /// mysql-general, mysql-slow, journald, cloudtrail, jsonl, timesketch-csv, text.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Host of events whose log does not name one.
+        #[arg(long)]
+        host: Option<String>,
+        /// Year of year-less syslog times.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Zone of times logged without an offset (`UTC`, `+02:00`, `Europe/Berlin`).
+        #[arg(long)]
+        tz: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Events in time order: everything an IP or account did, a window, a phrase.
+    Query {
+        r#ref: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Events per page (at most 10 000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Continue after this cursor (printed after a full page).
+        #[arg(long)]
+        cursor: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The sources ingested into the timeline.
+    Sources {
+        r#ref: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Every matching event, streamed to standard output or a file.
+    Export {
+        r#ref: String,
+        /// `jsonl` or `timesketch-csv`.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// The timeline filters.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Events naming this IP anywhere.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Events naming this account anywhere.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Events of this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// authentication, ssh, http, datastore, api, process, file, other.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Full text: words, "a phrase", OR, -word.
+    #[arg(long)]
+    pub q: Option<String>,
+    /// RFC 3339 instant (inclusive).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// RFC 3339 instant (inclusive).
+    #[arg(long)]
+    pub to: Option<String>,
+}
+
+impl FilterArgs {
+    fn pairs(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("ip", self.ip.clone()),
+            ("user", self.user.clone()),
+            ("host", self.host.clone()),
+            ("kind", self.kind.clone()),
+            ("q", self.q.clone()),
+            ("from", self.from.clone()),
+            ("to", self.to.clone()),
+        ]
+    }
+}
+
+/// `?a=1&b=2` of the pairs that have a value, percent-encoded.
+fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", segment(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
 
 pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
-    match cmd {}
+    match cmd {
+        TimelineCmd::Ingest {
+            r#ref,
+            files,
+            format,
+            host,
+            year,
+            tz,
+            remote,
+        } => {
+            let cl = client(&remote)?;
+            let mut failed = 0;
+            for file in files {
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| file.display().to_string());
+                let qs = query_string(&[
+                    ("format", Some(format.clone())),
+                    ("name", Some(name.clone())),
+                    ("host", host.clone()),
+                    ("year", year.map(|y| y.to_string())),
+                    ("tz", tz.clone()),
+                ]);
+                let path = format!("/api/v1/incidents/{}/timeline/sources{qs}", segment(&r#ref));
+                match ingest_file(&cl, &path, &file, &name, remote.json).await {
+                    Ok(()) => {}
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("error: {}: {e:#}", file.display());
+                    }
+                }
+            }
+            Ok(if failed > 0 { 1 } else { 0 })
+        }
+        TimelineCmd::Query {
+            r#ref,
+            filter,
+            limit,
+            cursor,
+            remote,
+        } => {
+            let mut pairs = filter.pairs();
+            pairs.push(("limit", Some(limit.to_string())));
+            pairs.push(("cursor", cursor));
+            let v = client(&remote)?
+                .get(&format!(
+                    "/api/v1/incidents/{}/timeline{}",
+                    segment(&r#ref),
+                    query_string(&pairs)
+                ))
+                .await?;
+            if remote.json {
+                println!("{v}");
+                return Ok(0);
+            }
+            let rows = v["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    let msg = s(&e["message"]);
+                    let msg = if msg.chars().count() > 120 {
+                        format!("{}…", msg.chars().take(119).collect::<String>())
+                    } else {
+                        msg
+                    };
+                    vec![
+                        s(&e["ts"]),
+                        s(&e["host"]),
+                        s(&e["kind"]),
+                        s(&e["source"]),
+                        s(&e["src_ip"]),
+                        s(&e["user"]),
+                        msg.replace(['\n', '\r', '\t'], " "),
+                    ]
+                })
+                .collect();
+            table(&["TIME", "HOST", "KIND", "SOURCE", "SRC_IP", "USER", "MESSAGE"], rows);
+            if let Some(c) = v["next_cursor"].as_str() {
+                eprintln!("more events: --cursor {c}");
+            }
+            Ok(0)
+        }
+        TimelineCmd::Sources { r#ref, remote } => {
+            let v = client(&remote)?
+                .get(&format!("/api/v1/incidents/{}/timeline/sources", segment(&r#ref)))
+                .await?;
+            if remote.json {
+                println!("{v}");
+                return Ok(0);
+            }
+            let rows = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|src| {
+                    vec![
+                        s(&src["name"]),
+                        s(&src["format"]),
+                        s(&src["events"]),
+                        s(&src["skipped"]),
+                        s(&src["bytes"]),
+                        s(&src["created_at"]),
+                        s(&src["sha256"]),
+                    ]
+                })
+                .collect();
+            table(
+                &["NAME", "FORMAT", "EVENTS", "SKIPPED", "BYTES", "INGESTED", "SHA256"],
+                rows,
+            );
+            Ok(0)
+        }
+        TimelineCmd::Export {
+            r#ref,
+            format,
+            filter,
+            output,
+            remote,
+        } => {
+            let mut pairs = filter.pairs();
+            pairs.push(("format", Some(format)));
+            let cl = client(&remote)?;
+            let req = cl.request(
+                reqwest::Method::GET,
+                &format!(
+                    "/api/v1/incidents/{}/timeline/export{}",
+                    segment(&r#ref),
+                    query_string(&pairs)
+                ),
+            );
+            let res = cl.send(req).await?;
+            let mut out: Box<dyn Write> = match &output {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let mut body = res.bytes_stream();
+            while let Some(chunk) = body.next().await {
+                out.write_all(&chunk.context("reading the export")?)?;
+            }
+            out.flush()?;
+            Ok(0)
+        }
+    }
+}
+
+/// Streams one file to the server, with progress, and prints what came of it.
+async fn ingest_file(
+    cl: &crate::client::Client,
+    path: &str,
+    file: &std::path::Path,
+    name: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let f = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("opening {}", file.display()))?;
+    let size = f.metadata().await?.len();
+    let sent = Arc::new(AtomicU64::new(0));
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal {
+        let bar = ProgressBar::new(size);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(name.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Some(bar)
+    } else {
+        eprintln!("ingesting {name} ({size} bytes)");
+        None
+    };
+    let counter = sent.clone();
+    let progress = bar.clone();
+    let stream = tokio_util::io::ReaderStream::with_capacity(f, 256 * 1024).map(move |chunk| {
+        if let Ok(b) = &chunk {
+            let n = counter.fetch_add(b.len() as u64, Ordering::Relaxed) + b.len() as u64;
+            if let Some(p) = &progress {
+                p.set_position(n);
+            }
+        }
+        chunk
+    });
+    let start = Instant::now();
+    let req = cl
+        .request(reqwest::Method::POST, path)
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(reqwest::Body::wrap_stream(stream));
+    let result = match cl.send(req).await {
+        Ok(res) => res.json::<serde_json::Value>().await.context("reading the answer"),
+        Err(e) => Err(e),
+    };
+    let secs = start.elapsed().as_secs_f64().max(1e-6);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let v = result?;
+    if json {
+        println!("{v}");
+        return Ok(());
+    }
+    let events = v["events"].as_u64().unwrap_or(0);
+    let bytes = sent.load(Ordering::Relaxed);
+    println!(
+        "{name}: {events} events, {} skipped, {} diagnostics, format {} — {:.0} events/s, {:.1} MB/s, sha256 {}",
+        s(&v["skipped"]),
+        s(&v["diagnostics_total"]),
+        s(&v["format"]),
+        events as f64 / secs,
+        bytes as f64 / secs / 1e6,
+        s(&v["sha256"]),
+    );
+    for d in v["diagnostics"].as_array().into_iter().flatten().take(10) {
+        println!("  line {}: {}: {}", s(&d["line"]), s(&d["code"]), s(&d["message"]));
+    }
+    let shown = v["diagnostics"].as_array().map_or(0, Vec::len) as u64;
+    let total = v["diagnostics_total"].as_u64().unwrap_or(0);
+    if total > shown.min(10) {
+        println!("  … {} more diagnostics", total - shown.min(10));
+    }
+    Ok(())
 }

@@ -23,13 +23,7 @@ pub struct ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({}, HTTP {})",
-            self.detail,
-            self.code,
-            self.status.as_u16()
-        )
+        write!(f, "{} ({}, HTTP {})", self.detail, self.code, self.status.as_u16())
     }
 }
 
@@ -37,13 +31,8 @@ impl std::error::Error for ApiError {}
 
 impl Client {
     pub fn new(base: &str, token: &str) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            !token.is_empty(),
-            "no API token: set CORDON_TOKEN or pass --token"
-        );
-        let http = reqwest::Client::builder()
-            .build()
-            .context("building the HTTP client")?;
+        anyhow::ensure!(!token.is_empty(), "no API token: set CORDON_TOKEN or pass --token");
+        let http = reqwest::Client::builder().build().context("building the HTTP client")?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
@@ -52,21 +41,13 @@ impl Client {
     }
 
     /// Sends a request and returns the JSON answer, or the server's problem as an error.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> anyhow::Result<Value> {
+    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
         let url = format!("{}{}", self.base, path);
         let mut req = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(b);
         }
-        let res = req
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {url}"))?;
+        let res = req.send().await.with_context(|| format!("cannot reach {url}"))?;
         let status = res.status();
         let bytes = res.bytes().await.context("reading the answer")?;
         let value: Value = if bytes.is_empty() {

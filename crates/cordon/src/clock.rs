@@ -16,8 +16,5 @@ impl Clock for SystemClock {
 
 /// Today's date in the system's time zone (for review-date checks).
 pub fn today() -> jiff::civil::Date {
-    SystemClock
-        .now()
-        .to_zoned_datetime(jiff::tz::TimeZone::system())
-        .date()
+    SystemClock.now().to_zoned_datetime(jiff::tz::TimeZone::system()).date()
 }

@@ -171,11 +171,7 @@ pub fn load(
     let mut fig = Figment::from(Serialized::defaults(Config::default()));
     match file {
         Some(path) => {
-            anyhow::ensure!(
-                path.is_file(),
-                "config file {} does not exist",
-                path.display()
-            );
+            anyhow::ensure!(path.is_file(), "config file {} does not exist", path.display());
             fig = fig.merge(Toml::file_exact(path));
         }
         None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
@@ -200,9 +196,7 @@ pub fn load(
 impl Config {
     /// The URL people open: `public_url`, else `http://<listen>`.
     pub fn public_url_or(&self, listening: &str) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{listening}"))
+        self.public_url.clone().unwrap_or_else(|| format!("http://{listening}"))
     }
 }
 
@@ -211,18 +205,18 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn defaults_file_env_flags_in_that_order() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cordon.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:1001\"\ndata_dir = \"/from/file\"\nmail_from = \"file@example.com\"\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1001\"\ndata_dir = \"/from/file\"\nmail_from = \"file@example.com\"\n",
+        )
+        .unwrap();
         let no_flags = FlagOverrides::default();
 
         let c = load(Some(&file), env(&[]), &no_flags).unwrap();
@@ -240,10 +234,7 @@ mod tests {
         let c = load(Some(&file), e.clone(), &no_flags).unwrap();
         assert_eq!(c.listen, "127.0.0.1:1002", "env beats file");
         assert_eq!(c.data_dir, PathBuf::from("/from/env"));
-        assert_eq!(
-            c.mail_from, "file@example.com",
-            "file still fills what env leaves"
-        );
+        assert_eq!(c.mail_from, "file@example.com", "file still fills what env leaves");
 
         let flags = FlagOverrides {
             listen: Some("127.0.0.1:1003".into()),

@@ -144,7 +144,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let (tx, rx) = oneshot::channel::<()>();
     let app = cordon_server::app_with(cordon.clone(), wiring::slack_settings(config)?);
     let mut background = vec![wiring::spawn_engine(cordon.clone())];
-    background.push(tokio::spawn(cordon.clone().run_evidence_verification(config.evidence_verify_interval)));
+    background.push(tokio::spawn(
+        cordon
+            .clone()
+            .run_evidence_verification(config.evidence_verify_interval),
+    ));
     if let Some(bot) = matrix {
         background.push(wiring::spawn_matrix_loop(cordon.clone(), bot));
     }

@@ -19,7 +19,11 @@ use crate::config::Config;
 /// wakes it: deadlines fire within this much of their time.
 pub const ENGINE_TICK: Duration = Duration::from_millis(200);
 
-pub fn paging_settings(config: &Config, public_url: &str, matrix: Option<Arc<dyn RoomSender>>) -> anyhow::Result<PagingSettings> {
+pub fn paging_settings(
+    config: &Config,
+    public_url: &str,
+    matrix: Option<Arc<dyn RoomSender>>,
+) -> anyhow::Result<PagingSettings> {
     let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
     let mailer = match &config.smtp_url {
         None => None,
@@ -27,13 +31,16 @@ pub fn paging_settings(config: &Config, public_url: &str, matrix: Option<Arc<dyn
             let domains = CompanyDomains::parse(&config.company_domains.join(",")).context("CORDON_COMPANY_DOMAINS")?;
             let label = SubjectLabel::parse(&config.subject_label).context("subject_label")?;
             let policy = MailPolicy::new(domains).with_label(label).encrypt_inside(true);
-            let cfg = MailerConfig::new(url, &config.mail_from, policy).context("CORDON_SMTP_URL / CORDON_MAIL_FROM")?;
+            let cfg =
+                MailerConfig::new(url, &config.mail_from, policy).context("CORDON_SMTP_URL / CORDON_MAIL_FROM")?;
             Some(Mailer::new(cfg).context("CORDON_SMTP_URL")?)
         }
     };
     let sms = match &config.sms_gateway_url {
         None => None,
-        Some(url) => Some(SmsGateway::new(&http, url, config.sms_gateway_token.clone(), Vec::new()).context("sms_gateway_url")?),
+        Some(url) => {
+            Some(SmsGateway::new(&http, url, config.sms_gateway_token.clone(), Vec::new()).context("sms_gateway_url")?)
+        }
     };
     Ok(PagingSettings {
         public_url: public_url.trim_end_matches('/').to_owned(),
@@ -46,7 +53,9 @@ pub fn paging_settings(config: &Config, public_url: &str, matrix: Option<Arc<dyn
 }
 
 pub fn slack_settings(config: &Config) -> anyhow::Result<Option<SlackSettings>> {
-    let Some(secret) = &config.slack_signing_secret else { return Ok(None) };
+    let Some(secret) = &config.slack_signing_secret else {
+        return Ok(None);
+    };
     let verifier = SlackVerifier::new(secret.as_bytes().to_vec()).context("CORDON_SLACK_SIGNING_SECRET")?;
     let client = match &config.slack_api_url {
         Some(url) => {
@@ -58,20 +67,39 @@ pub fn slack_settings(config: &Config) -> anyhow::Result<Option<SlackSettings>> 
     Ok(Some(SlackSettings { verifier, client }))
 }
 
-/// The paging engine: runs whatever is due, every tick or as soon as a page is triggered.
+/// The paging engine: one loop escalates due pages every tick; another delivers due
+/// notifications every tick or as soon as a page is triggered or escalated, so a slow
+/// delivery never holds up an escalation.
 pub fn spawn_engine(cordon: Cordon) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let escalator = cordon.clone();
+        let escalations = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(ENGINE_TICK).await;
+                if let Err(e) = escalator.escalate_due(escalator.clock().now()).await {
+                    tracing::warn!(error = %e, "paging engine: escalation failed");
+                }
+            }
+        });
+        let _abort_with_us = AbortOnDrop(escalations);
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(ENGINE_TICK) => {}
                 _ = cordon.engine_woken() => {}
             }
-            let now = cordon.clock().now();
-            if let Err(e) = cordon.run_engine(now).await {
-                tracing::warn!(error = %e, "paging engine run failed");
+            if let Err(e) = cordon.deliver_due(cordon.clock().now()).await {
+                tracing::warn!(error = %e, "paging engine: delivery failed");
             }
         }
     })
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Sends notices into Matrix rooms with the bot's session (its own client handle, so the
@@ -81,14 +109,20 @@ pub struct MatrixRooms(MatrixClient);
 #[async_trait::async_trait]
 impl RoomSender for MatrixRooms {
     async fn send(&self, room: &str, text: &str) -> Result<(), String> {
-        self.0.send_text(room, text, None).await.map(|_| ()).map_err(|e| e.to_string())
+        self.0
+            .send_text(room, text, None)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 
 /// Logs the bot in when Matrix is configured.
 #[allow(clippy::type_complexity)]
 pub async fn matrix_bot(config: &Config) -> anyhow::Result<Option<(Arc<Mutex<MatrixBot>>, Arc<dyn RoomSender>)>> {
-    let (Some(hs), Some(user)) = (&config.matrix_homeserver, &config.matrix_user) else { return Ok(None) };
+    let (Some(hs), Some(user)) = (&config.matrix_homeserver, &config.matrix_user) else {
+        return Ok(None);
+    };
     let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
     let client = match (&config.matrix_access_token, &config.matrix_password) {
         (Some(token), _) => MatrixClient::with_access_token(&http, hs, token).await,
@@ -96,9 +130,14 @@ pub async fn matrix_bot(config: &Config) -> anyhow::Result<Option<(Arc<Mutex<Mat
         (None, None) => anyhow::bail!("CORDON_MATRIX_USER needs CORDON_MATRIX_PASSWORD or CORDON_MATRIX_ACCESS_TOKEN"),
     }
     .context("logging the Matrix bot in")?;
-    let sender = MatrixClient::with_access_token(&http, hs, client.access_token()).await.context("Matrix sender session")?;
+    let sender = MatrixClient::with_access_token(&http, hs, client.access_token())
+        .await
+        .context("Matrix sender session")?;
     let bot = MatrixBot::new(client).with_poll_timeout(Duration::from_secs(5));
-    Ok(Some((Arc::new(Mutex::new(bot)), Arc::new(MatrixRooms(sender)) as Arc<dyn RoomSender>)))
+    Ok(Some((
+        Arc::new(Mutex::new(bot)),
+        Arc::new(MatrixRooms(sender)) as Arc<dyn RoomSender>,
+    )))
 }
 
 /// Reads `!` commands from the rooms the bot is in and answers them as the sender's linked
@@ -122,7 +161,13 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                         Err(e) => e.to_string(),
                     },
                     Ok(None) => {
-                        let _ = cordon.audit_refused_request(&format!("matrix:{}", c.sender), "chat.command", "unlinked Matrix account").await;
+                        let _ = cordon
+                            .audit_refused_request(
+                                &format!("matrix:{}", c.sender),
+                                "chat.command",
+                                "unlinked Matrix account",
+                            )
+                            .await;
                         "Your Matrix account is not linked to a Cordon user; ask an admin to add it as a `matrix_user` contact.".into()
                     }
                     Err(e) => e.to_string(),

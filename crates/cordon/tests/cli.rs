@@ -69,12 +69,7 @@ async fn declare_list_show_tasks_and_audit_from_the_command_line() {
     let out = cordon(
         b,
         ADMIN_TOKEN,
-        &[
-            "task",
-            "list",
-            &codename.to_lowercase().replace(' ', "-"),
-            "--json",
-        ],
+        &["task", "list", &codename.to_lowercase().replace(' ', "-"), "--json"],
     )
     .await;
     let tasks: Value = serde_json::from_str(&out.stdout).unwrap();
@@ -87,12 +82,7 @@ async fn declare_list_show_tasks_and_audit_from_the_command_line() {
     );
 
     // A gated move fails with the server's reason and a non-zero exit.
-    let out = cordon(
-        b,
-        ADMIN_TOKEN,
-        &["task", "set", &codename, "10", "--status", "done"],
-    )
-    .await;
+    let out = cordon(b, ADMIN_TOKEN, &["task", "set", &codename, "10", "--status", "done"]).await;
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("gate_unmet") && out.stderr.contains("systems_secured"),
@@ -102,16 +92,7 @@ async fn declare_list_show_tasks_and_audit_from_the_command_line() {
     let out = cordon(
         b,
         ADMIN_TOKEN,
-        &[
-            "task",
-            "set",
-            &codename,
-            "1",
-            "--status",
-            "done",
-            "--assignee",
-            "admin",
-        ],
+        &["task", "set", &codename, "1", "--status", "done", "--assignee", "admin"],
     )
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -151,11 +132,7 @@ async fn playbook_check_validates_and_warns_about_stale_dates() {
     let dir = tempfile::tempdir().unwrap();
     let out = cordon("http://127.0.0.1:9", "", &["playbook", "check"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("built-in security: ok (14 steps"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("built-in security: ok (14 steps"), "{}", out.stdout);
 
     let stale = dir.path().join("stale.toml");
     std::fs::write(
@@ -168,17 +145,11 @@ async fn playbook_check_validates_and_warns_about_stale_dates() {
     let out = cordon("http://127.0.0.1:9", "", &["playbook", "check", path]).await;
     assert_eq!(out.code, 0);
     assert!(
-        out.stderr.contains("last_reviewed 2020-01-01 is")
-            && out.stderr.contains("last_tested is missing"),
+        out.stderr.contains("last_reviewed 2020-01-01 is") && out.stderr.contains("last_tested is missing"),
         "{}",
         out.stderr
     );
-    let out = cordon(
-        "http://127.0.0.1:9",
-        "",
-        &["playbook", "check", "--strict", path],
-    )
-    .await;
+    let out = cordon("http://127.0.0.1:9", "", &["playbook", "check", "--strict", path]).await;
     assert_eq!(out.code, 1);
 
     let broken = dir.path().join("broken.toml");

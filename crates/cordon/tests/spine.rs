@@ -52,24 +52,13 @@ async fn checked_from_outside() {
     let steps: Vec<u64> = tasks.iter().map(|t| t["step"].as_u64().unwrap()).collect();
     assert_eq!(steps, (1..=14).collect::<Vec<_>>());
     for t in &tasks {
-        for field in [
-            "id",
-            "step",
-            "title",
-            "status",
-            "owner_role",
-            "assignee",
-            "blocked_by",
-        ] {
+        for field in ["id", "step", "title", "status", "owner_role", "assignee", "blocked_by"] {
             assert!(t.get(field).is_some(), "task has {field}: {t}");
         }
         assert_eq!(t["status"], "todo");
     }
     let step10 = &tasks[9];
-    assert_eq!(
-        step10["blocked_by"],
-        json!(["systems_secured", "monitoring_in_place"])
-    );
+    assert_eq!(step10["blocked_by"], json!(["systems_secured", "monitoring_in_place"]));
     assert_eq!(tasks[10]["blocked_by"], json!(["insider_threat_ruled_out"]));
     assert_eq!(tasks[13]["blocked_by"], json!(["facts_confirmed"]));
     assert_eq!(tasks[10]["owner_role"], "vp_engineering");
@@ -77,24 +66,17 @@ async fn checked_from_outside() {
     assert_eq!(tasks[13]["owner_role"], "marketing");
 
     // Completing step 10 → 409 gate_unmet naming the gate.
-    let (st, p) = app
-        .set_task(ADMIN_TOKEN, id, 10, json!({ "status": "done" }))
-        .await;
+    let (st, p) = app.set_task(ADMIN_TOKEN, id, 10, json!({ "status": "done" })).await;
     assert_eq!(st, StatusCode::CONFLICT, "{p}");
     assert_eq!(p["code"], "gate_unmet");
     assert_eq!(p["gate"], "systems_secured");
-    assert!(
-        p["detail"].as_str().unwrap().contains("systems_secured"),
-        "{p}"
-    );
+    assert!(p["detail"].as_str().unwrap().contains("systems_secured"), "{p}");
 
     // An outsider gets 404 and an empty list.
     let (st, _) = app.get(&format!("/api/v1/incidents/{id}"), &outsider).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let slug = codename.replace(' ', "-").to_lowercase();
-    let (st, _) = app
-        .get(&format!("/api/v1/incidents/{slug}"), &outsider)
-        .await;
+    let (st, _) = app.get(&format!("/api/v1/incidents/{slug}"), &outsider).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, list) = app.get("/api/v1/incidents", &outsider).await;
     assert_eq!(st, StatusCode::OK);
@@ -104,10 +86,7 @@ async fn checked_from_outside() {
     let v = app.audit_verify().await;
     assert_eq!(v["ok"], true, "{v}");
     let entries = v["entries"].as_u64().unwrap();
-    assert!(
-        entries >= 5,
-        "declare, users, tokens and the refusal are audited: {v}"
-    );
+    assert!(entries >= 5, "declare, users, tokens and the refusal are audited: {v}");
 
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path().display()))
         .await
@@ -131,11 +110,7 @@ async fn codenames_address_incidents_in_any_spelling_and_are_unique_among_open_o
             .declare(
                 ADMIN_TOKEN,
                 "Same title every time",
-                if i % 2 == 0 {
-                    "security"
-                } else {
-                    "operational"
-                },
+                if i % 2 == 0 { "security" } else { "operational" },
             )
             .await;
         let c = inc["codename"].as_str().unwrap().to_owned();
@@ -157,9 +132,7 @@ async fn codenames_address_incidents_in_any_spelling_and_are_unique_among_open_o
         assert_eq!(st, StatusCode::OK, "{spelling}: {v}");
         assert_eq!(v["id"], inc["id"]);
     }
-    let (st, p) = app
-        .get("/api/v1/incidents/no-such-incident", ADMIN_TOKEN)
-        .await;
+    let (st, p) = app.get("/api/v1/incidents/no-such-incident", ADMIN_TOKEN).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(p["code"], "not_found");
 }
@@ -173,20 +146,14 @@ async fn need_to_know_holds_on_every_incident_endpoint() {
     let scribe = app.user("scott", &[]).await;
 
     let inc = app
-        .declare(
-            &reporter,
-            "Exfiltration from the billing bucket",
-            "security",
-        )
+        .declare(&reporter, "Exfiltration from the billing bucket", "security")
         .await;
     let id = inc["id"].as_str().unwrap().to_owned();
     let slug = inc["slug"].as_str().unwrap().to_owned();
     let (st, v) = app.add_member(&sec, &id, "scott", "scribe").await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let task = app.task_id(&sec, &id, 1).await;
-    let ops = app
-        .declare(&reporter, "Slow checkout page", "operational")
-        .await;
+    let ops = app.declare(&reporter, "Slow checkout page", "operational").await;
 
     // Every way of touching the sealed incident answers 404 to the outsider, with both refs.
     for r in [&id, &slug] {
@@ -214,11 +181,7 @@ async fn need_to_know_holds_on_every_incident_endpoint() {
                 format!("/api/v1/incidents/{r}/members/scott/scribe"),
                 None,
             ),
-            (
-                Method::GET,
-                format!("/api/v1/incidents/{r}/decisions"),
-                None,
-            ),
+            (Method::GET, format!("/api/v1/incidents/{r}/decisions"), None),
             (
                 Method::POST,
                 format!("/api/v1/incidents/{r}/decisions"),
@@ -229,10 +192,7 @@ async fn need_to_know_holds_on_every_incident_endpoint() {
             let (st, p) = app.request(m.clone(), &path, Some(&outsider), body).await;
             assert_eq!(st, StatusCode::NOT_FOUND, "{m} {path}: {p}");
             assert_eq!(p["code"], "not_found");
-            assert!(
-                !p.to_string().contains("billing"),
-                "no title in the refusal"
-            );
+            assert!(!p.to_string().contains("billing"), "no title in the refusal");
         }
     }
     // Lists omit it; the operational incident is visible to everyone.
@@ -250,12 +210,7 @@ async fn need_to_know_holds_on_every_incident_endpoint() {
         let (st, v) = app.get(&format!("/api/v1/incidents/{slug}"), who).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         let (_, list) = app.get("/api/v1/incidents", who).await;
-        assert!(
-            list.as_array()
-                .unwrap()
-                .iter()
-                .any(|i| i["id"] == inc["id"])
-        );
+        assert!(list.as_array().unwrap().iter().any(|i| i["id"] == inc["id"]));
     }
     // A member whose term ended loses sight of it.
     let (st, _) = app
@@ -271,17 +226,9 @@ async fn need_to_know_holds_on_every_incident_endpoint() {
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // The outsider's refused mutations left nothing behind but audit entries.
-    let (_, v) = app
-        .get(&format!("/api/v1/incidents/{id}"), &app.admin)
-        .await;
+    let (_, v) = app.get(&format!("/api/v1/incidents/{id}"), &app.admin).await;
     assert_eq!(v["severity"], "SEV-2");
-    assert!(
-        !v["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["user"] == "olivia")
-    );
+    assert!(!v["members"].as_array().unwrap().iter().any(|m| m["user"] == "olivia"));
     assert_eq!(app.audit_verify().await["ok"], true);
 }
 
@@ -318,14 +265,10 @@ async fn gates_hold_until_met_and_only_the_commander_overrides() {
     let app = spawn_app().await;
     let ic = app.user("ivy", &[]).await;
     let sme = app.user("sid", &[]).await;
-    let inc = app
-        .declare(ADMIN_TOKEN, "Webshell on web-1", "security")
-        .await;
+    let inc = app.declare(ADMIN_TOKEN, "Webshell on web-1", "security").await;
     let id = inc["id"].as_str().unwrap().to_owned();
     assert_eq!(
-        app.add_member(ADMIN_TOKEN, &id, "ivy", "incident_commander")
-            .await
-            .0,
+        app.add_member(ADMIN_TOKEN, &id, "ivy", "incident_commander").await.0,
         StatusCode::CREATED
     );
     assert_eq!(
@@ -334,13 +277,8 @@ async fn gates_hold_until_met_and_only_the_commander_overrides() {
     );
 
     // Starting forensics is gated too.
-    let (st, p) = app
-        .set_task(&sme, &id, 10, json!({ "status": "in_progress" }))
-        .await;
-    assert_eq!(
-        (st, p["code"].as_str()),
-        (StatusCode::CONFLICT, Some("gate_unmet"))
-    );
+    let (st, p) = app.set_task(&sme, &id, 10, json!({ "status": "in_progress" })).await;
+    assert_eq!((st, p["code"].as_str()), (StatusCode::CONFLICT, Some("gate_unmet")));
     // A non-commander cannot override.
     let (st, p) = app
         .set_task(
@@ -354,56 +292,44 @@ async fn gates_hold_until_met_and_only_the_commander_overrides() {
     // Meeting part of the gate narrows what blocks it.
     for step in [1, 4] {
         let (st, v) = app
-            .set_task(
-                &sme,
-                &id,
-                step,
-                json!({ "status": "done", "assignee": "sid" }),
-            )
+            .set_task(&sme, &id, step, json!({ "status": "done", "assignee": "sid" }))
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["assignee"], "sid");
     }
-    let (st, p) = app
-        .set_task(&sme, &id, 10, json!({ "status": "done" }))
-        .await;
+    let (st, p) = app.set_task(&sme, &id, 10, json!({ "status": "done" })).await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(p["gate"], "monitoring_in_place");
     // Skipped is not done.
     assert_eq!(
-        app.set_task(&sme, &id, 9, json!({ "status": "skipped" }))
-            .await
-            .0,
+        app.set_task(&sme, &id, 9, json!({ "status": "skipped" })).await.0,
         StatusCode::OK
     );
     assert_eq!(
-        app.set_task(&sme, &id, 10, json!({ "status": "done" }))
-            .await
-            .0,
+        app.set_task(&sme, &id, 10, json!({ "status": "done" })).await.0,
         StatusCode::CONFLICT
     );
     assert_eq!(
-        app.set_task(&sme, &id, 9, json!({ "status": "done" }))
-            .await
-            .0,
+        app.set_task(&sme, &id, 9, json!({ "status": "done" })).await.0,
         StatusCode::OK
     );
-    let (st, v) = app
-        .set_task(&sme, &id, 10, json!({ "status": "done" }))
-        .await;
+    let (st, v) = app.set_task(&sme, &id, 10, json!({ "status": "done" })).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["blocked_by"], json!([]));
 
     // Step 11 waits for the insider decision; the commander may override with a reason.
-    let (st, p) = app
-        .set_task(&ic, &id, 11, json!({ "status": "in_progress" }))
-        .await;
+    let (st, p) = app.set_task(&ic, &id, 11, json!({ "status": "in_progress" })).await;
     assert_eq!(
         (st, p["gate"].as_str()),
         (StatusCode::CONFLICT, Some("insider_threat_ruled_out"))
     );
     let (st, v) = app
-        .set_task(&ic, &id, 11, json!({ "status": "in_progress", "override_reason": "the board must hear it from us first" }))
+        .set_task(
+            &ic,
+            &id,
+            11,
+            json!({ "status": "in_progress", "override_reason": "the board must hear it from us first" }),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["override_reason"], "the board must hear it from us first");
@@ -438,44 +364,28 @@ async fn gates_hold_until_met_and_only_the_commander_overrides() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field"))
     );
     assert_eq!(
-        app.set_task(&sme, &id, 14, json!({ "status": "done" }))
-            .await
-            .0,
+        app.set_task(&sme, &id, 14, json!({ "status": "done" })).await.0,
         StatusCode::CONFLICT
     );
     for step in [5, 6] {
         assert_eq!(
-            app.set_task(&sme, &id, step, json!({ "status": "done" }))
-                .await
-                .0,
+            app.set_task(&sme, &id, step, json!({ "status": "done" })).await.0,
             StatusCode::OK
         );
     }
     assert_eq!(
-        app.set_task(&sme, &id, 14, json!({ "status": "done" }))
-            .await
-            .0,
+        app.set_task(&sme, &id, 14, json!({ "status": "done" })).await.0,
         StatusCode::OK
     );
 
     // Refusals and the override are in the audit log.
     let actions = app.audit_actions().await;
     assert!(
-        actions
-            .iter()
-            .filter(|a| *a == "task.update.refused")
-            .count()
-            >= 5,
+        actions.iter().filter(|a| *a == "task.update.refused").count() >= 5,
         "{actions:?}"
     );
-    assert!(
-        actions.contains(&"task.gate_override".to_owned()),
-        "{actions:?}"
-    );
-    assert!(
-        actions.contains(&"decision.record.refused".to_owned()),
-        "{actions:?}"
-    );
+    assert!(actions.contains(&"task.gate_override".to_owned()), "{actions:?}");
+    assert!(actions.contains(&"decision.record.refused".to_owned()), "{actions:?}");
     assert_eq!(app.audit_verify().await["ok"], true);
 }
 
@@ -491,16 +401,13 @@ async fn the_status_machine_and_false_alarms() {
         .patch(&path, ADMIN_TOKEN, json!({ "status": "not_an_incident" }))
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{p}");
-    app.add_member(ADMIN_TOKEN, &id, "ivy", "incident_commander")
-        .await;
+    app.add_member(ADMIN_TOKEN, &id, "ivy", "incident_commander").await;
     let (st, p) = app.patch(&path, &ic, json!({ "status": "closed" })).await;
     assert_eq!(
         (st, p["code"].as_str()),
         (StatusCode::CONFLICT, Some("illegal_transition"))
     );
-    let (st, v) = app
-        .patch(&path, &ic, json!({ "status": "not_an_incident" }))
-        .await;
+    let (st, v) = app.patch(&path, &ic, json!({ "status": "not_an_incident" })).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "not_an_incident");
     let (st, _) = app.patch(&path, &ic, json!({ "status": "active" })).await;
@@ -508,14 +415,7 @@ async fn the_status_machine_and_false_alarms() {
 
     let inc = app.declare(ADMIN_TOKEN, "Real one", "security").await;
     let path = format!("/api/v1/incidents/{}", inc["id"].as_str().unwrap());
-    for to in [
-        "active",
-        "contained",
-        "active",
-        "contained",
-        "resolved",
-        "closed",
-    ] {
+    for to in ["active", "contained", "active", "contained", "resolved", "closed"] {
         let (st, v) = app.patch(&path, ADMIN_TOKEN, json!({ "status": to })).await;
         assert_eq!(st, StatusCode::OK, "{to}: {v}");
         assert_eq!(v["status"], to);
@@ -524,12 +424,9 @@ async fn the_status_machine_and_false_alarms() {
     let inc = app.declare(ADMIN_TOKEN, "Handover", "security").await;
     let id = inc["id"].as_str().unwrap();
     app.user("ian", &[]).await;
-    app.add_member(ADMIN_TOKEN, id, "ivy", "incident_commander")
-        .await;
+    app.add_member(ADMIN_TOKEN, id, "ivy", "incident_commander").await;
     app.clock.advance(jiff::SignedDuration::from_mins(30));
-    let (_, v) = app
-        .add_member(ADMIN_TOKEN, id, "ian", "incident_commander")
-        .await;
+    let (_, v) = app.add_member(ADMIN_TOKEN, id, "ian", "incident_commander").await;
     let ics: Vec<&Value> = v["members"]
         .as_array()
         .unwrap()
@@ -653,9 +550,7 @@ async fn bad_input_is_a_clear_problem_and_writes_nothing() {
         )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, p) = app
-        .set_task(ADMIN_TOKEN, id, 1, json!({ "status": "finished" }))
-        .await;
+    let (st, p) = app.set_task(ADMIN_TOKEN, id, 1, json!({ "status": "finished" })).await;
     assert_eq!(
         (st, p["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body"))
@@ -666,10 +561,7 @@ async fn bad_input_is_a_clear_problem_and_writes_nothing() {
     // Only the one good declaration was written.
     let (_, list) = app.get("/api/v1/incidents", ADMIN_TOKEN).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(
-        app.audit_verify().await["entries"].as_u64().unwrap(),
-        before + 1
-    );
+    assert_eq!(app.audit_verify().await["entries"].as_u64().unwrap(), before + 1);
 }
 
 #[tokio::test]
@@ -690,16 +582,10 @@ async fn users_and_tokens() {
         )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _) = app
-        .post("/api/v1/users/admin/tokens", &alice, json!({}))
-        .await;
+    let (st, _) = app.post("/api/v1/users/admin/tokens", &alice, json!({})).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, v) = app
-        .post(
-            "/api/v1/users/alice/tokens",
-            &alice,
-            json!({ "label": "laptop" }),
-        )
+        .post("/api/v1/users/alice/tokens", &alice, json!({ "label": "laptop" }))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let (st, _) = app
@@ -739,12 +625,7 @@ async fn users_and_tokens() {
 #[tokio::test]
 async fn openapi_describes_every_endpoint() {
     let app = spawn_app().await;
-    let res = app
-        .http
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(format!("{}/openapi.json", app.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let spec: Value = res.json().await.unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));

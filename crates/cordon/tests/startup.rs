@@ -30,11 +30,7 @@ async fn first_start_writes_a_private_admin_token_and_later_starts_do_not() {
     assert_eq!(path, config.data_dir.join(ADMIN_TOKEN_FILE));
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    let dir_mode = std::fs::metadata(&config.data_dir)
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777;
+    let dir_mode = std::fs::metadata(&config.data_dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(dir_mode, 0o700);
     let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
     let res = reqwest::Client::new()
@@ -74,12 +70,7 @@ async fn the_configured_admin_token_is_used_once() {
 async fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::test_config(dir.path());
-    serve::start(&config, clock())
-        .await
-        .unwrap()
-        .stop()
-        .await
-        .unwrap();
+    serve::start(&config, clock()).await.unwrap().stop().await.unwrap();
     let db = config.data_dir.join(serve::SQLITE_FILE);
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
         .await
@@ -128,17 +119,10 @@ async fn the_binary_serves_and_says_where() {
     .await
     .unwrap();
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("admin token written to ")),
+        lines.iter().any(|l| l.starts_with("admin token written to ")),
         "{lines:?}"
     );
-    let url = lines
-        .last()
-        .unwrap()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let url = lines.last().unwrap().strip_prefix("listening on ").unwrap().to_owned();
     assert!(!url.ends_with(":0"), "{url}");
     let res = reqwest::get(format!("{url}/healthz")).await.unwrap();
     assert_eq!(res.status(), 200);

@@ -35,10 +35,7 @@ pub fn test_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// A body stream delivering `data` in pieces of `piece` bytes, like an HTTP body.
-pub fn body(
-    data: &[u8],
-    piece: usize,
-) -> impl Stream<Item = Result<Bytes, std::io::Error>> + use<> {
+pub fn body(data: &[u8], piece: usize) -> impl Stream<Item = Result<Bytes, std::io::Error>> + use<> {
     let pieces: Vec<Result<Bytes, std::io::Error>> = data
         .chunks(piece.max(1))
         .map(|c| Ok(Bytes::copy_from_slice(c)))

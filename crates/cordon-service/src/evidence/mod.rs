@@ -478,12 +478,21 @@ impl Cordon {
             "md5": item.md5,
             "sha1": item.sha1,
             "stored": if stored.newly_stored { "new" } else { "deduplicated" },
-            "expected_sha256_matched": expected_sha256.is_some(),
-            "declared_length_matched": new.declared_len.is_some(),
+            // Present when the uploader announced them (and so they matched).
+            "expected_sha256": expected_sha256.map(|d| d.to_hex()),
+            "declared_length": new.declared_len,
             "seconds": (elapsed * 1000.0).round() / 1000.0,
         });
         let custody = [
-            custody_event(&incident, item.id, CustodyKind::Acquisition, &p.name, now, acquisition, None),
+            custody_event(
+                &incident,
+                item.id,
+                CustodyKind::Acquisition,
+                &p.name,
+                now,
+                acquisition,
+                None,
+            ),
             custody_event(&incident, item.id, CustodyKind::Receipt, &p.name, now, receipt, None),
         ];
         let custody = self.store.create_evidence(&item, &custody).await?;
@@ -534,7 +543,9 @@ impl Cordon {
         };
         if !can_work(p, &standing) {
             let e = ServiceError::Forbidden("only the response team may read evidence".into());
-            return Err(self.refuse(p, &format!("evidence.{kind}"), format!("evidence:{}", item.id), e).await);
+            return Err(self
+                .refuse(p, &format!("evidence.{kind}"), format!("evidence:{}", item.id), e)
+                .await);
         }
         let (to, reason) = match purpose {
             ReadPurpose::Download => (None, None),
@@ -573,7 +584,9 @@ impl Cordon {
         let item = self.find_item(&incident, raw_id).await?;
         if !can_work(p, &standing) {
             let e = ServiceError::Forbidden("only the response team may verify evidence".into());
-            return Err(self.refuse(p, "evidence.verify", format!("evidence:{}", item.id), e).await);
+            return Err(self
+                .refuse(p, "evidence.verify", format!("evidence:{}", item.id), e)
+                .await);
         }
         self.verify_item(&incident, &item, &p.name, None).await
     }
@@ -583,7 +596,9 @@ impl Cordon {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
         if !can_work(p, &standing) {
             let e = ServiceError::Forbidden("only the response team may verify evidence".into());
-            return Err(self.refuse(p, "evidence.verify", format!("incident:{}", incident.id), e).await);
+            return Err(self
+                .refuse(p, "evidence.verify", format!("incident:{}", incident.id), e)
+                .await);
         }
         let mut out = Vec::new();
         for item in self.store.evidence_items(incident.id).await? {
@@ -670,16 +685,17 @@ impl Cordon {
     ) -> Result<Verification> {
         let locker = self.locker()?;
         let (key, expected) = expected_digests(item)?;
-        let (size, sha256, blake3, mismatches) = match cordon_evidence::verify(locker.blobs.as_ref(), &key, &expected).await {
-            Ok(r) => (
-                Some(r.size),
-                Some(r.sha256.to_hex()),
-                Some(r.blake3.to_hex()),
-                r.mismatches.iter().map(|m| m.code().to_owned()).collect::<Vec<_>>(),
-            ),
-            Err(EvidenceError::NotFound { .. }) => (None, None, None, vec!["missing".to_owned()]),
-            Err(e) => return Err(ServiceError::Evidence(e)),
-        };
+        let (size, sha256, blake3, mismatches) =
+            match cordon_evidence::verify(locker.blobs.as_ref(), &key, &expected).await {
+                Ok(r) => (
+                    Some(r.size),
+                    Some(r.sha256.to_hex()),
+                    Some(r.blake3.to_hex()),
+                    r.mismatches.iter().map(|m| m.code().to_owned()).collect::<Vec<_>>(),
+                ),
+                Err(EvidenceError::NotFound { .. }) => (None, None, None, vec!["missing".to_owned()]),
+                Err(e) => return Err(ServiceError::Evidence(e)),
+            };
         let ok = mismatches.is_empty();
         let at = at.unwrap_or_else(|| self.clock.now());
         let details = json!({
@@ -690,7 +706,11 @@ impl Cordon {
             "mismatches": mismatches,
             "scheduled": actor == SYSTEM_ACTOR,
         });
-        let action = if ok { "evidence.verification" } else { "evidence.mismatch" };
+        let action = if ok {
+            "evidence.verification"
+        } else {
+            "evidence.mismatch"
+        };
         let custody = self
             .store
             .append_custody(&custody_event(
@@ -757,7 +777,9 @@ impl Cordon {
         let item = self.find_item(&incident, raw_id).await?;
         if !can_work(p, &standing) {
             let e = ServiceError::Forbidden("only the response team may transfer evidence".into());
-            return Err(self.refuse(p, "evidence.transfer", format!("evidence:{}", item.id), e).await);
+            return Err(self
+                .refuse(p, "evidence.transfer", format!("evidence:{}", item.id), e)
+                .await);
         }
         let to = one_line("to", Some(t.to))?
             .ok_or_else(|| ServiceError::invalid("to", "name the person or organisation receiving the item"))?;
@@ -813,7 +835,13 @@ impl Cordon {
         };
         let payload = json!({ "item": item.id, "format": ext, "custody_events": custody.len() });
         self.store
-            .append_audit(draft(now, &p.name, "evidence.custody_report", format!("evidence:{}", item.id), payload))
+            .append_audit(draft(
+                now,
+                &p.name,
+                "evidence.custody_report",
+                format!("evidence:{}", item.id),
+                payload,
+            ))
             .await?;
         Ok(CustodyReport {
             format,

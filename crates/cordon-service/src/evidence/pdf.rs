@@ -110,8 +110,7 @@ impl Writer<'_> {
     }
 
     fn grey(&self, level: f32) {
-        self.layer
-            .set_fill_color(Color::Greyscale(Greyscale::new(level, None)));
+        self.layer.set_fill_color(Color::Greyscale(Greyscale::new(level, None)));
     }
 
     /// Makes room for `height` millimetres, breaking the page if needed.
@@ -140,7 +139,8 @@ impl Writer<'_> {
         self.reserve(leading * lines.len().min(3) as f32);
         let top = self.y - leading;
         self.grey(0.4);
-        self.layer.use_text(clean(label), size, Mm(MARGIN + x), Mm(top), &self.font);
+        self.layer
+            .use_text(clean(label), size, Mm(MARGIN + x), Mm(top), &self.font);
         self.grey(0.0);
         for line in lines {
             self.reserve(leading);
@@ -229,13 +229,17 @@ pub(crate) fn render(report: &Report, created_unix_seconds: i64) -> Result<Vec<u
         // Keep an event's heading with at least its first detail line.
         w.reserve(14.0);
         w.gap(2.0);
-        w.text(0.0, 9.5, &format!("{}.  {}  ·  {}  ·  by {}", e.number, e.kind, e.at, e.actor));
+        w.text(
+            0.0,
+            9.5,
+            &format!("{}.  {}  ·  {}  ·  by {}", e.number, e.kind, e.at, e.actor),
+        );
         for (label, value) in &e.details {
-            w.field(6.0, 36.0, 8.0, label, value);
+            w.field(6.0, 44.0, 8.0, label, value);
         }
         w.field(
             6.0,
-            36.0,
+            44.0,
             7.0,
             "audit entry",
             &format!("#{} · {}", e.audit_seq, e.audit_hash),
@@ -250,9 +254,25 @@ pub(crate) fn render(report: &Report, created_unix_seconds: i64) -> Result<Vec<u
         w.text(0.0, 8.5, line);
     }
 
-    w.doc
-        .save_to_bytes()
-        .map_err(|e| format!("writing the PDF: {e}"))
+    let plain = w.doc.save_to_bytes().map_err(|e| format!("writing the PDF: {e}"))?;
+    compress_font(&plain)
+}
+
+/// printpdf leaves the embedded font program uncompressed (three quarters of a megabyte);
+/// deflating it (as `/FlateDecode`, which `/FontFile2` allows) halves the file.
+fn compress_font(pdf: &[u8]) -> Result<Vec<u8>, String> {
+    use printpdf::lopdf::{Document, Object};
+    let mut doc = Document::load_mem(pdf).map_err(|e| format!("re-reading the PDF: {e}"))?;
+    for object in doc.objects.values_mut() {
+        if let Object::Stream(stream) = object
+            && stream.dict.has(b"Length1")
+        {
+            stream.compress().map_err(|e| format!("compressing the font: {e}"))?;
+        }
+    }
+    let mut out = Vec::with_capacity(pdf.len() / 2);
+    doc.save_to(&mut out).map_err(|e| format!("writing the PDF: {e}"))?;
+    Ok(out)
 }
 
 #[cfg(test)]

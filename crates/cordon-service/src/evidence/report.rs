@@ -305,7 +305,9 @@ mod tests {
 
     #[test]
     fn details_become_readable_pairs() {
-        let mut pairs = detail_pairs(r#"{"ok":false,"mismatches":["sha256_vs_key","size"],"to":"FBI","note":null,"source_asset":"web1"}"#);
+        let mut pairs = detail_pairs(
+            r#"{"ok":false,"mismatches":["sha256_vs_key","size"],"to":"FBI","note":null,"source_asset":"web1"}"#,
+        );
         pairs.sort();
         assert_eq!(
             pairs,

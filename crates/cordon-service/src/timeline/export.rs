@@ -74,8 +74,7 @@ pub(super) fn stream(
             let _ = tx.blocking_send(Err(std::io::Error::other("the export failed")));
         }
     });
-    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
-        .boxed()
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }).boxed()
 }
 
 const CSV_COLUMNS: [&str; 19] = [
@@ -123,11 +122,7 @@ fn produce(
                     }
                     ExportFormat::TimesketchCsv => csv_row(&mut buf, &stored, digests),
                 }
-                if buf.len() >= CHUNK_BYTES
-                    && tx
-                        .blocking_send(Ok(Bytes::from(std::mem::take(&mut buf))))
-                        .is_err()
-                {
+                if buf.len() >= CHUNK_BYTES && tx.blocking_send(Ok(Bytes::from(std::mem::take(&mut buf)))).is_err() {
                     return Ok(()); // the client went away
                 }
             }

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::clock::{from_micros, to_micros};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use uuid::Uuid;
 
 use super::{SqliteStore, append_in, is_unique_violation, parse_col, uuid_col};
@@ -147,7 +147,9 @@ impl EvidenceStore for SqliteStore {
         let mut events = Vec::with_capacity(custody.len());
         for e in custody {
             if e.item_id != item.id {
-                return Err(StoreError::corrupt("a custody event of another item was passed with a new item"));
+                return Err(StoreError::corrupt(
+                    "a custody event of another item was passed with a new item",
+                ));
             }
             events.push(insert_custody(&mut tx, e).await?);
         }
@@ -173,8 +175,15 @@ impl EvidenceStore for SqliteStore {
     }
 
     async fn evidence_items(&self, incident: Uuid) -> Result<Vec<EvidenceItem>> {
-        const Q: &str = item_query!("WHERE e.incident_id = $1 ORDER BY e.created_at, e.id");
-        let rows = sqlx::query(Q).bind(incident.to_string()).fetch_all(&self.reader).await?;
+        // Oldest first; items received in the same instant in the order they were recorded.
+        const Q: &str = item_query!(
+            "WHERE e.incident_id = $1
+             ORDER BY e.created_at, (SELECT MIN(c.audit_seq) FROM custody_events c WHERE c.item_id = e.id), e.id"
+        );
+        let rows = sqlx::query(Q)
+            .bind(incident.to_string())
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(item_from_row).collect()
     }
 
@@ -185,10 +194,12 @@ impl EvidenceStore for SqliteStore {
     }
 
     async fn incident_custody(&self, incident: Uuid) -> Result<Vec<CustodyEvent>> {
-        const Q: &str = custody_query!(
-            "JOIN evidence_items e ON e.id = c.item_id WHERE e.incident_id = $1 ORDER BY c.audit_seq"
-        );
-        let rows = sqlx::query(Q).bind(incident.to_string()).fetch_all(&self.reader).await?;
+        const Q: &str =
+            custody_query!("JOIN evidence_items e ON e.id = c.item_id WHERE e.incident_id = $1 ORDER BY c.audit_seq");
+        let rows = sqlx::query(Q)
+            .bind(incident.to_string())
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(custody_from_row).collect()
     }
 

@@ -18,8 +18,8 @@ use cordon_core::task::{Task, TaskStatus};
 use cordon_core::user::User;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
@@ -31,7 +31,6 @@ mod timeline;
 use crate::{AuditDraft, AuditEntry, IncidentLookup, NewIncident, NewToken, Result, Store, StoreError, Viewer};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
-
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -86,11 +85,10 @@ impl SqliteStore {
 }
 
 async fn refuse_newer_schema(pool: &SqlitePool) -> Result<()> {
-    let has_table: Option<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-    )
-    .fetch_optional(pool)
-    .await?;
+    let has_table: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_optional(pool)
+            .await?;
     if has_table.is_none() {
         return Ok(());
     }
@@ -118,8 +116,7 @@ where
     T::Err: std::fmt::Display,
 {
     let s: String = r.try_get(col)?;
-    s.parse::<T>()
-        .map_err(|e| StoreError::corrupt(format!("{col}: {e}")))
+    s.parse::<T>().map_err(|e| StoreError::corrupt(format!("{col}: {e}")))
 }
 
 /// Appends one audit entry inside the caller's transaction.
@@ -191,12 +188,7 @@ macro_rules! incident_query {
 fn user_from_row(r: &SqliteRow) -> Result<User> {
     let groups: Option<String> = r.try_get("groups")?;
     let mut groups: Vec<String> = groups
-        .map(|g| {
-            g.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|g| g.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
     groups.sort();
     Ok(User {
@@ -215,8 +207,7 @@ fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
     let severity: i64 = r.try_get("severity")?;
     Ok(Incident {
         id: uuid_col(r, "id")?,
-        codename: Codename::from_key(&key)
-            .ok_or_else(|| StoreError::corrupt(format!("codename `{key}`")))?,
+        codename: Codename::from_key(&key).ok_or_else(|| StoreError::corrupt(format!("codename `{key}`")))?,
         kind: parse_col::<IncidentKind>(r, "kind")?,
         severity: u8::try_from(severity)
             .ok()
@@ -262,8 +253,7 @@ fn task_from_row(r: &SqliteRow) -> Result<Task> {
         assignee: assignee
             .map(|a| Uuid::parse_str(&a).map_err(|e| StoreError::corrupt(format!("assignee: {e}"))))
             .transpose()?,
-        check_items: serde_json::from_str(&items)
-            .map_err(|e| StoreError::corrupt(format!("check_items: {e}")))?,
+        check_items: serde_json::from_str(&items).map_err(|e| StoreError::corrupt(format!("check_items: {e}")))?,
         override_reason: r.try_get("override_reason")?,
         updated_at: from_micros(r.try_get("updated_at")?),
     })
@@ -313,19 +303,13 @@ impl Store for SqliteStore {
 
     async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
         const Q: &str = user_query!("WHERE u.name = $1");
-        let row = sqlx::query(Q)
-            .bind(name)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(Q).bind(name).fetch_optional(&self.reader).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
         const Q: &str = user_query!("WHERE u.id = $1");
-        let row = sqlx::query(Q)
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(Q).bind(id.to_string()).fetch_optional(&self.reader).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -344,20 +328,22 @@ impl Store for SqliteStore {
             .bind(to_micros(token.created_at))
             .execute(&mut *tx)
             .await
-            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("token") } else { e.into() })?;
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict("token")
+                } else {
+                    e.into()
+                }
+            })?;
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<User>> {
-        const Q: &str = user_query!(
-            "JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        );
-        let row = sqlx::query(Q)
-            .bind(hash.to_vec())
-            .fetch_optional(&self.reader)
-            .await?;
+        const Q: &str =
+            user_query!("JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",);
+        let row = sqlx::query(Q).bind(hash.to_vec()).fetch_optional(&self.reader).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -412,10 +398,7 @@ impl Store for SqliteStore {
 
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>> {
         const Q: &str = incident_query!("WHERE i.id = $1");
-        let row = sqlx::query(Q)
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(Q).bind(id.to_string()).fetch_optional(&self.reader).await?;
         row.as_ref().map(incident_from_row).transpose()
     }
 
@@ -439,7 +422,12 @@ impl Store for SqliteStore {
             IncidentLookup::Id(id) => (BY_ID, id.to_string()),
             IncidentLookup::Codename(k) => (BY_CODENAME, k.to_owned()),
         };
-        let Some(row) = sqlx::query(q).bind(key).bind(viewer.to_string()).fetch_optional(&self.reader).await? else {
+        let Some(row) = sqlx::query(q)
+            .bind(key)
+            .bind(viewer.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+        else {
             return Ok(None);
         };
         let roles: Option<String> = row.try_get("viewer_roles")?;
@@ -453,13 +441,8 @@ impl Store for SqliteStore {
     }
 
     async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>> {
-        const Q: &str = incident_query!(
-            "WHERE i.codename_key = $1 ORDER BY i.is_open DESC, i.created_at DESC LIMIT 1"
-        );
-        let row = sqlx::query(Q)
-            .bind(key)
-            .fetch_optional(&self.reader)
-            .await?;
+        const Q: &str = incident_query!("WHERE i.codename_key = $1 ORDER BY i.is_open DESC, i.created_at DESC LIMIT 1");
+        let row = sqlx::query(Q).bind(key).fetch_optional(&self.reader).await?;
         row.as_ref().map(incident_from_row).transpose()
     }
 

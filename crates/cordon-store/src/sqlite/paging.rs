@@ -118,8 +118,12 @@ impl PagingStore for SqliteStore {
     }
 
     async fn schedules(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT name, spec FROM schedules ORDER BY name").fetch_all(&self.reader).await?;
-        rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("spec")?))).collect()
+        let rows = sqlx::query("SELECT name, spec FROM schedules ORDER BY name")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("spec")?)))
+            .collect()
     }
 
     async fn put_policy(&self, name: &str, spec: &str, at: Timestamp, audit: AuditDraft) -> Result<()> {
@@ -139,31 +143,40 @@ impl PagingStore for SqliteStore {
     }
 
     async fn policy(&self, name: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT spec FROM escalation_policies WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.reader)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT spec FROM escalation_policies WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
     }
 
     async fn policies(&self) -> Result<Vec<(String, String)>> {
-        let rows =
-            sqlx::query("SELECT name, spec FROM escalation_policies ORDER BY name").fetch_all(&self.reader).await?;
-        rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("spec")?))).collect()
+        let rows = sqlx::query("SELECT name, spec FROM escalation_policies ORDER BY name")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("spec")?)))
+            .collect()
     }
 
     async fn add_contact(&self, c: &ContactMethod, audit: AuditDraft) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO contact_methods (id, user_id, kind, address, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(c.id.to_string())
-        .bind(c.user_id.to_string())
-        .bind(&c.kind)
-        .bind(&c.address)
-        .bind(to_micros(c.created_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("contact method") } else { e.into() })?;
+        sqlx::query("INSERT INTO contact_methods (id, user_id, kind, address, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(c.id.to_string())
+            .bind(c.user_id.to_string())
+            .bind(&c.kind)
+            .bind(&c.address)
+            .bind(to_micros(c.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict("contact method")
+                } else {
+                    e.into()
+                }
+            })?;
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
@@ -196,7 +209,8 @@ impl PagingStore for SqliteStore {
                 .bind(address)
                 .fetch_optional(&self.reader)
                 .await?;
-        id.map(|i| Uuid::parse_str(&i).map_err(|e| StoreError::corrupt(format!("user id: {e}")))).transpose()
+        id.map(|i| Uuid::parse_str(&i).map_err(|e| StoreError::corrupt(format!("user id: {e}"))))
+            .transpose()
     }
 
     async fn create_page(
@@ -324,7 +338,11 @@ impl PagingStore for SqliteStore {
             "created_at, updated_at FROM notifications WHERE status = 'pending' AND next_attempt_at <= $1 ",
             "ORDER BY next_attempt_at LIMIT $2"
         );
-        let rows = sqlx::query(Q).bind(to_micros(now)).bind(i64::from(limit)).fetch_all(&self.writer).await?;
+        let rows = sqlx::query(Q)
+            .bind(to_micros(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await?;
         rows.iter().map(notification_from_row).collect()
     }
 
@@ -381,7 +399,10 @@ impl PagingStore for SqliteStore {
             .bind(fresh.to_vec())
             .execute(&self.writer)
             .await?;
-        Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.writer).await?)
+        Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.writer)
+            .await?)
     }
 
     async fn use_link(&self, nonce: &str, at: Timestamp) -> Result<bool> {
@@ -398,6 +419,7 @@ impl PagingStore for SqliteStore {
             .bind(room)
             .fetch_optional(&self.reader)
             .await?;
-        id.map(|i| Uuid::parse_str(&i).map_err(|e| StoreError::corrupt(format!("incident id: {e}")))).transpose()
+        id.map(|i| Uuid::parse_str(&i).map_err(|e| StoreError::corrupt(format!("incident id: {e}"))))
+            .transpose()
     }
 }

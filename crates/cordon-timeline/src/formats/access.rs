@@ -65,13 +65,7 @@ fn parse<'a>(line: &Line<'a>, cx: &mut Cx) -> Result<Event, Error<'a>> {
         None => cx.local_time(civil),
     }
     .map_err(|_| Error::Time(time_text))?;
-    let mut ev = cx.event(
-        ts,
-        time_text,
-        EventKind::Http,
-        Format::AccessLog,
-        line.provenance(),
-    );
+    let mut ev = cx.event(ts, time_text, EventKind::Http, Format::AccessLog, line.provenance());
     let mut http = HttpFields::default();
     let rest = text[p + 2 + n..].trim_start_matches(' ');
 
@@ -184,15 +178,10 @@ fn client(ev: &mut Event, http: &mut HttpFields, addrs: &str) {
 
 fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified())
-        }
+        IpAddr::V4(v4) => !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()),
         IpAddr::V6(v6) => {
             let seg0 = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || (seg0 & 0xfe00) == 0xfc00
-                || (seg0 & 0xffc0) == 0xfe80)
+            !(v6.is_loopback() || v6.is_unspecified() || (seg0 & 0xfe00) == 0xfc00 || (seg0 & 0xffc0) == 0xfe80)
         }
     }
 }
@@ -224,9 +213,8 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 /// `METHOD target HTTP/x.y`; anything else is kept as the `request` attribute.
 fn request(ev: &mut Event, http: &mut HttpFields, req: &str) {
     let (method, rest) = token(req);
-    let is_method = !method.is_empty()
-        && method.len() <= 24
-        && method.bytes().all(|c| c.is_ascii_uppercase() || c == b'_');
+    let is_method =
+        !method.is_empty() && method.len() <= 24 && method.bytes().all(|c| c.is_ascii_uppercase() || c == b'_');
     if !is_method || rest.is_empty() {
         if !req.is_empty() && req != "-" {
             ev.push_attribute("request", req);
@@ -248,10 +236,7 @@ mod tests {
     use crate::{Format, ParseOptions, parse_all};
 
     fn parse(text: &str) -> crate::ParseOutput {
-        parse_all(
-            text.as_bytes(),
-            &ParseOptions::new("t").format(Format::AccessLog),
-        )
+        parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::AccessLog))
     }
 
     #[test]

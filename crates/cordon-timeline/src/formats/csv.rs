@@ -63,13 +63,7 @@ impl CsvParser {
                 prov.byte_offset,
                 lines,
                 DiagnosticCode::MalformedRecord,
-                || {
-                    format!(
-                        "CSV row has {} fields, the header {}",
-                        cols.len(),
-                        header.len()
-                    )
-                },
+                || format!("CSV row has {} fields, the header {}", cols.len(), header.len()),
             );
             return;
         }

@@ -108,15 +108,7 @@ const TIME_KEYS: &[&str] = &[
     "logged_at",
     "EventTime",
 ];
-const MESSAGE_KEYS: &[&str] = &[
-    "message",
-    "msg",
-    "MESSAGE",
-    "log",
-    "text",
-    "Message",
-    "description",
-];
+const MESSAGE_KEYS: &[&str] = &["message", "msg", "MESSAGE", "log", "text", "Message", "description"];
 const HOST_KEYS: &[&str] = &[
     "host.name",
     "host.hostname",
@@ -166,12 +158,7 @@ const USER_KEYS: &[&str] = &[
     "SubjectUserName",
     "actor",
 ];
-const TARGET_USER_KEYS: &[&str] = &[
-    "target_user",
-    "user.target.name",
-    "TargetUserName",
-    "dst_user",
-];
+const TARGET_USER_KEYS: &[&str] = &["target_user", "user.target.name", "TargetUserName", "dst_user"];
 const PROCESS_KEYS: &[&str] = &[
     "process.name",
     "process",
@@ -224,8 +211,7 @@ pub(crate) fn map(v: &Value, raw: &[u8], prov: Provenance, cx: &mut Cx) -> Resul
         .and_then(|k| EventKind::from_name(&k))
         .unwrap_or(EventKind::Other);
     let mut ev = cx.event(ts, &time_text, kind, Format::JsonLines, prov);
-    ev.message =
-        get_str(v, MESSAGE_KEYS).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned());
+    ev.message = get_str(v, MESSAGE_KEYS).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned());
     if let Some(h) = get_str(v, HOST_KEYS) {
         ev.host = Some(cx.host(&h));
     }
@@ -249,27 +235,11 @@ pub(crate) fn map(v: &Value, raw: &[u8], prov: Provenance, cx: &mut Cx) -> Resul
         _ => Outcome::Unknown,
     };
     // HTTP fields: Cordon's export nests them under "http"; ECS uses dotted names.
-    let method = get_str(
-        v,
-        &[
-            "http.method",
-            "http.request.method",
-            "method",
-            "request_method",
-        ],
-    );
-    let url = get_str(
-        v,
-        &["http.url", "url.original", "url", "uri", "request_uri"],
-    );
+    let method = get_str(v, &["http.method", "http.request.method", "method", "request_method"]);
+    let url = get_str(v, &["http.url", "url.original", "url", "uri", "request_uri"]);
     let status = get_str(
         v,
-        &[
-            "http.status",
-            "http.response.status_code",
-            "status",
-            "status_code",
-        ],
+        &["http.status", "http.response.status_code", "status", "status_code"],
     )
     .and_then(|s| s.parse().ok());
     if method.is_some() || url.is_some() || status.is_some() {
@@ -279,12 +249,7 @@ pub(crate) fn map(v: &Value, raw: &[u8], prov: Provenance, cx: &mut Cx) -> Resul
         h.status = status;
         h.bytes = get_str(
             v,
-            &[
-                "http.bytes",
-                "http.response.body.bytes",
-                "bytes",
-                "body_bytes_sent",
-            ],
+            &["http.bytes", "http.response.body.bytes", "bytes", "body_bytes_sent"],
         )
         .and_then(|s| s.parse().ok());
         h.referrer = get_str(
@@ -336,18 +301,12 @@ fn flatten_into(ev: &mut Event, key: &str, v: &Value, budget: &mut usize) {
         Value::Null => {}
         Value::String(s) => {
             *budget -= 1;
-            ev.push_attribute(
-                key.to_string(),
-                crate::scan::truncate_str(s, MAX_ATTRIBUTE_BYTES),
-            );
+            ev.push_attribute(key.to_string(), crate::scan::truncate_str(s, MAX_ATTRIBUTE_BYTES));
         }
         other => {
             *budget -= 1;
             let t = other.to_string();
-            ev.push_attribute(
-                key.to_string(),
-                crate::scan::truncate_str(&t, MAX_ATTRIBUTE_BYTES),
-            );
+            ev.push_attribute(key.to_string(), crate::scan::truncate_str(&t, MAX_ATTRIBUTE_BYTES));
         }
     }
 }

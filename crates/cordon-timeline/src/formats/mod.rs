@@ -133,22 +133,12 @@ impl Cx<'_> {
     }
 
     /// Records that `lines` lines starting at `line` produced no event.
-    pub(crate) fn skip(
-        &mut self,
-        line: &Line,
-        code: DiagnosticCode,
-        message: impl FnOnce() -> String,
-    ) {
+    pub(crate) fn skip(&mut self, line: &Line, code: DiagnosticCode, message: impl FnOnce() -> String) {
         self.diags.skip(line.number, line.offset, 1, code, message);
     }
 
     /// Records a diagnostic that does not skip anything.
-    pub(crate) fn note(
-        &mut self,
-        line: &Line,
-        code: DiagnosticCode,
-        message: impl FnOnce() -> String,
-    ) {
+    pub(crate) fn note(&mut self, line: &Line, code: DiagnosticCode, message: impl FnOnce() -> String) {
         self.diags.note(line.number, line.offset, code, message);
     }
 

@@ -128,13 +128,7 @@ impl MysqlGeneralParser {
             self.last_time = Some((ts, text.to_string()));
         }
         let (ts, text) = self.last_time.as_ref().ok_or("entry before any time")?;
-        let mut ev = cx.event(
-            *ts,
-            text,
-            EventKind::Datastore,
-            Format::MysqlGeneral,
-            line.provenance(),
-        );
+        let mut ev = cx.event(*ts, text, EventKind::Datastore, Format::MysqlGeneral, line.provenance());
         ev.process = Some(cx.program("mysqld"));
         ev.push_attribute("thread_id", e.thread.to_string());
         ev.action = Some(e.command.to_ascii_lowercase().replace(' ', "_").into());
@@ -229,9 +223,7 @@ impl LineFormat for MysqlGeneralParser {
                         self.pending = Some(ev);
                         self.pending_full = false;
                     }
-                    Err("impossible timestamp") => {
-                        cx.bad_time(line, t.split('\t').next().unwrap_or(t))
-                    }
+                    Err("impossible timestamp") => cx.bad_time(line, t.split('\t').next().unwrap_or(t)),
                     Err(why) => cx.skip(line, DiagnosticCode::UnparsedLine, || why.to_string()),
                 }
             }
@@ -281,10 +273,7 @@ mod tests {
                     161209  4:37:59\t    9 Connect\tAccess denied for user 'root'@'10.0.0.5' (using password: YES)\n\
                     \t\t    8 Query\tCOPY customers\n\
                     2019-03-24T16:22:45.000000Z\t    8 Quit\t\n";
-        let out = parse_all(
-            text.as_bytes(),
-            &ParseOptions::new("t").format(Format::MysqlGeneral),
-        );
+        let out = parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::MysqlGeneral));
         assert_eq!(out.skipped, 0, "{:?}", out.diagnostics);
         let e = &out.events;
         assert_eq!(e.len(), 5);

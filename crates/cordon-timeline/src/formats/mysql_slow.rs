@@ -16,10 +16,7 @@ use crate::time::{self, Civil};
 pub(crate) fn is_banner(t: &str) -> bool {
     (t.contains(", Version: ") && t.ends_with("started with:"))
         || t.starts_with("Tcp port: ")
-        || (t.starts_with("Time")
-            && t.contains("Id")
-            && t.contains("Command")
-            && t.contains("Argument"))
+        || (t.starts_with("Time") && t.contains("Id") && t.contains("Command") && t.contains("Argument"))
 }
 
 /// MySQL's old `YYMMDD H:MM:SS` time (hour space-padded) at the start of `s`.
@@ -35,9 +32,7 @@ pub(crate) fn yymmdd_time(s: &[u8]) -> Option<(Civil, usize)> {
         i += 1;
     }
     let (h, used) = match (s.get(i), s.get(i + 1)) {
-        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => {
-            ((a - b'0') * 10 + (b - b'0'), 2)
-        }
+        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => ((a - b'0') * 10 + (b - b'0'), 2),
         (Some(a), Some(b':')) if a.is_ascii_digit() => (a - b'0', 1),
         _ => return None,
     };
@@ -99,13 +94,7 @@ impl MysqlSlowParser {
             );
             return;
         };
-        let mut ev = cx.event(
-            ts,
-            &time_text,
-            EventKind::Datastore,
-            Format::MysqlSlow,
-            r.provenance,
-        );
+        let mut ev = cx.event(ts, &time_text, EventKind::Datastore, Format::MysqlSlow, r.provenance);
         ev.process = Some(cx.program("mysqld"));
         ev.action = Some("query".into());
         ev.outcome = Outcome::Unknown;
@@ -157,9 +146,7 @@ impl LineFormat for MysqlSlowParser {
             } else if let Some((c, _)) = yymmdd_time(b) {
                 cx.local_time(c)
             } else {
-                return cx.skip(line, DiagnosticCode::UnparsedLine, || {
-                    "unreadable # Time: line".into()
-                });
+                return cx.skip(line, DiagnosticCode::UnparsedLine, || "unreadable # Time: line".into());
             };
             match parsed {
                 Ok(ts) => self.last_time = Some((ts, rest.trim().to_string())),
@@ -181,10 +168,7 @@ impl LineFormat for MysqlSlowParser {
             };
             let host_part = host_part.trim();
             let (host, ip) = match host_part.find('[') {
-                Some(p) => (
-                    host_part[..p].trim(),
-                    host_part[p + 1..].trim_end_matches(']').trim(),
-                ),
+                Some(p) => (host_part[..p].trim(), host_part[p + 1..].trim_end_matches(']').trim()),
                 None => (host_part, ""),
             };
             if !host.is_empty() {
@@ -215,10 +199,7 @@ impl LineFormat for MysqlSlowParser {
         };
         extend_to_record(r, line);
         if r.query.is_empty() {
-            if let Some(v) = t
-                .strip_prefix("SET timestamp=")
-                .and_then(|v| v.strip_suffix(';'))
-            {
+            if let Some(v) = t.strip_prefix("SET timestamp=").and_then(|v| v.strip_suffix(';')) {
                 if let Some(secs) = parse_u64(v).and_then(|s| i64::try_from(s).ok())
                     && let Ok(ts) = Timestamp::from_second(secs)
                 {
@@ -310,10 +291,7 @@ mod tests {
                     use other;\n\
                     select 1\n\
                     AS foo;\n";
-        let out = parse_all(
-            text.as_bytes(),
-            &ParseOptions::new("t").format(Format::MysqlSlow),
-        );
+        let out = parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::MysqlSlow));
         assert_eq!(out.skipped, 0, "{:?}", out.diagnostics);
         let e = &out.events;
         assert_eq!(e.len(), 2);

@@ -31,13 +31,7 @@ impl LineFormat for NginxErrorParser {
             Ok(ts) => ts,
             Err(_) => return cx.bad_time(line, time_text),
         };
-        let mut ev = cx.event(
-            ts,
-            time_text,
-            EventKind::Other,
-            Format::NginxError,
-            line.provenance(),
-        );
+        let mut ev = cx.event(ts, time_text, EventKind::Other, Format::NginxError, line.provenance());
         ev.process = Some(cx.program("nginx"));
         ev.push_attribute("level", level);
         let mut msg = rest;
@@ -83,11 +77,7 @@ impl LineFormat for NginxErrorParser {
         for key in ["server", "upstream", "host"] {
             let pat = format!(", {key}: ");
             if let Some(p) = find(msg, &pat) {
-                let v = msg[p + pat.len()..]
-                    .split(',')
-                    .next()
-                    .unwrap_or("")
-                    .trim_matches('"');
+                let v = msg[p + pat.len()..].split(',').next().unwrap_or("").trim_matches('"');
                 ev.push_attribute(key, v);
             }
         }
@@ -105,18 +95,12 @@ mod tests {
     #[test]
     fn error_line() {
         let line = "2016/10/25 14:49:34 [error] 54053#0: *1 open() \"/x/favicon.ico\" failed (2: No such file or directory), client: 127.0.0.1, server: localhost, request: \"GET /favicon.ico HTTP/1.1\", host: \"localhost:8080\", referrer: \"http://localhost:8080/\"\n";
-        let out = parse_all(
-            line.as_bytes(),
-            &ParseOptions::new("t").format(Format::NginxError),
-        );
+        let out = parse_all(line.as_bytes(), &ParseOptions::new("t").format(Format::NginxError));
         let e = &out.events[0];
         assert_eq!(e.timestamp.to_string(), "2016-10-25T14:49:34Z");
         assert_eq!(e.pid, Some(54053));
         assert_eq!(e.src_ip.unwrap().to_string(), "127.0.0.1");
-        assert_eq!(
-            e.http.as_ref().unwrap().url.as_deref(),
-            Some("/favicon.ico")
-        );
+        assert_eq!(e.http.as_ref().unwrap().url.as_deref(), Some("/favicon.ico"));
         assert!(e.message.starts_with("open() "));
         assert_eq!(e.attribute("level"), Some("error"));
     }

@@ -11,9 +11,7 @@ use super::{Cx, Line, LineFormat, append_bounded, extend_to};
 use crate::diag::DiagnosticCode;
 use crate::event::{Event, EventKind, Outcome};
 use crate::format::Format;
-use crate::scan::{
-    find, kv, parse_decimal_ns, parse_ip, parse_ip_port, parse_u16, parse_u32, token,
-};
+use crate::scan::{find, kv, parse_decimal_ns, parse_ip, parse_ip_port, parse_u16, parse_u32, token};
 use crate::time;
 
 const LEVELS: &[&str] = &[
@@ -101,8 +99,7 @@ impl PostgresParser {
         } else {
             time::zone_abbreviation(zone)
         };
-        let time_end = if offset.is_some()
-            || (!zone.starts_with('[') && zone.bytes().all(|c| c.is_ascii_alphabetic()))
+        let time_end = if offset.is_some() || (!zone.starts_with('[') && zone.bytes().all(|c| c.is_ascii_alphabetic()))
         {
             prefix = after_zone;
             n + 1 + zone.len()
@@ -117,13 +114,7 @@ impl PostgresParser {
         let Ok(ts) = ts else {
             return Err("impossible timestamp");
         };
-        let mut ev = cx.event(
-            ts,
-            time_text,
-            EventKind::Datastore,
-            Format::Postgres,
-            line.provenance(),
-        );
+        let mut ev = cx.event(ts, time_text, EventKind::Datastore, Format::Postgres, line.provenance());
         ev.process = Some(cx.program("postgres"));
         ev.push_attribute("level", level);
 
@@ -149,12 +140,8 @@ impl PostgresParser {
             } else if t.contains('=') {
                 for part in t.split(',') {
                     match part.split_once('=') {
-                        Some(("user", v)) if !v.is_empty() && v != "[unknown]" => {
-                            ev.user = Some(v.to_string())
-                        }
-                        Some(("db", v)) if !v.is_empty() && v != "[unknown]" => {
-                            ev.database = Some(v.to_string())
-                        }
+                        Some(("user", v)) if !v.is_empty() && v != "[unknown]" => ev.user = Some(v.to_string()),
+                        Some(("db", v)) if !v.is_empty() && v != "[unknown]" => ev.database = Some(v.to_string()),
                         Some(("client" | "host", v)) => {
                             ev.src_ip = client_ip(v);
                         }
@@ -199,10 +186,7 @@ impl PostgresParser {
         if let Some(q) = m.strip_prefix("statement: ") {
             ev.query = Some(q.to_string());
             ev.action = Some("query".into());
-        } else if let Some(p) = ["execute ", "parse ", "bind "]
-            .iter()
-            .find(|p| m.starts_with(**p))
-        {
+        } else if let Some(p) = ["execute ", "parse ", "bind "].iter().find(|p| m.starts_with(**p)) {
             if let Some(c) = find(m, ": ") {
                 ev.query = Some(m[c + 2..].to_string());
                 ev.action = Some(p.trim_end().to_string().into());
@@ -315,9 +299,7 @@ impl LineFormat for PostgresParser {
                 self.pending = Some(ev);
                 self.pending_full = false;
             }
-            Err("impossible timestamp") => {
-                cx.bad_time(line, line.text.get(..23).unwrap_or(line.text))
-            }
+            Err("impossible timestamp") => cx.bad_time(line, line.text.get(..23).unwrap_or(line.text)),
             Err(why) => cx.skip(line, DiagnosticCode::UnparsedLine, || {
                 format!("not a PostgreSQL log line: {why}")
             }),
@@ -338,10 +320,7 @@ mod tests {
     use crate::{EventKind, Format, ParseOptions, parse_all};
 
     fn parse(text: &str) -> crate::ParseOutput {
-        parse_all(
-            text.as_bytes(),
-            &ParseOptions::new("t").format(Format::Postgres),
-        )
+        parse_all(text.as_bytes(), &ParseOptions::new("t").format(Format::Postgres))
     }
 
     #[test]

@@ -55,45 +55,40 @@ pub(crate) enum HeaderError<'a> {
 }
 
 /// Parses the header of a syslog line in any of the three forms.
-pub(crate) fn parse_header<'a>(
-    text: &'a str,
-    line: &Line,
-    cx: &mut Cx,
-) -> Result<Header<'a>, HeaderError<'a>> {
+pub(crate) fn parse_header<'a>(text: &'a str, line: &Line, cx: &mut Cx) -> Result<Header<'a>, HeaderError<'a>> {
     let start = text.len() - skip_pri(text.as_bytes()).len();
     let s = &text[start..];
     let b = s.as_bytes();
     if b.starts_with(b"1 ") {
         return rfc5424(&s[2..], cx);
     }
-    let (timestamp, time_len) =
-        if let Some((month, day, (h, m, sec), nanos, n)) = time::syslog_time(b) {
-            let year = cx.year_for(month, line);
-            let c = Civil {
-                year,
-                month,
-                day,
-                hour: h,
-                minute: m,
-                second: sec,
-                nanos,
-            };
-            match cx.local_time(c) {
-                Ok(ts) => (ts, n),
-                Err(_) => return Err(HeaderError::BadTime(&s[..n])),
-            }
-        } else if let Some((c, off, n)) = time::iso8601(b) {
-            let ts = match off {
-                Some(off) => c.at_offset(off),
-                None => cx.local_time(c),
-            };
-            match ts {
-                Ok(ts) => (ts, n),
-                Err(_) => return Err(HeaderError::BadTime(&s[..n])),
-            }
-        } else {
-            return Err(HeaderError::NotSyslog);
+    let (timestamp, time_len) = if let Some((month, day, (h, m, sec), nanos, n)) = time::syslog_time(b) {
+        let year = cx.year_for(month, line);
+        let c = Civil {
+            year,
+            month,
+            day,
+            hour: h,
+            minute: m,
+            second: sec,
+            nanos,
         };
+        match cx.local_time(c) {
+            Ok(ts) => (ts, n),
+            Err(_) => return Err(HeaderError::BadTime(&s[..n])),
+        }
+    } else if let Some((c, off, n)) = time::iso8601(b) {
+        let ts = match off {
+            Some(off) => c.at_offset(off),
+            None => cx.local_time(c),
+        };
+        match ts {
+            Ok(ts) => (ts, n),
+            Err(_) => return Err(HeaderError::BadTime(&s[..n])),
+        }
+    } else {
+        return Err(HeaderError::NotSyslog);
+    };
     if b.get(time_len) != Some(&b' ') {
         return Err(HeaderError::NotSyslog);
     }
@@ -127,9 +122,7 @@ fn host_tag_message(rest: &str) -> (Option<&str>, Option<&str>, Option<u32>, &st
     }
     let end = match crate::scan::find(after1, ": ") {
         Some(p) => Some((p, p + 2)),
-        None => after1
-            .ends_with(':')
-            .then(|| (after1.len() - 1, after1.len())),
+        None => after1.ends_with(':').then(|| (after1.len() - 1, after1.len())),
     };
     match end
         .filter(|(p, _)| *p <= MAX_TAG)
@@ -250,9 +243,7 @@ impl LineFormat for SyslogParser {
             && let Some(ev) = &mut self.pending
         {
             extend_to(ev, line);
-            if !append_bounded(&mut ev.message, text, cx.common.max_event_bytes)
-                && !self.pending_full
-            {
+            if !append_bounded(&mut ev.message, text, cx.common.max_event_bytes) && !self.pending_full {
                 self.pending_full = true;
                 cx.note(line, DiagnosticCode::EventTooLarge, || {
                     "multi-line message cut at the event size limit".into()
@@ -268,9 +259,7 @@ impl LineFormat for SyslogParser {
                 self.pending_full = false;
             }
             Err(HeaderError::BadTime(t)) => cx.bad_time(line, t),
-            Err(HeaderError::NotSyslog) => cx.skip(line, DiagnosticCode::UnparsedLine, || {
-                "not a syslog line".into()
-            }),
+            Err(HeaderError::NotSyslog) => cx.skip(line, DiagnosticCode::UnparsedLine, || "not a syslog line".into()),
         }
     }
 
@@ -281,13 +270,7 @@ impl LineFormat for SyslogParser {
 
 /// Builds the event of a syslog header and applies auth semantics.
 pub(crate) fn build(h: Header, format: Format, line: &Line, cx: &mut Cx) -> Event {
-    let mut ev = cx.event(
-        h.timestamp,
-        h.time_text,
-        EventKind::Other,
-        format,
-        line.provenance(),
-    );
+    let mut ev = cx.event(h.timestamp, h.time_text, EventKind::Other, format, line.provenance());
     if let Some(host) = h.host {
         ev.host = Some(cx.host(host));
     }
@@ -330,10 +313,7 @@ mod tests {
         assert_eq!(e.len(), 4);
         assert_eq!(e[0].timestamp.to_string(), "2017-02-09T21:19:40Z");
         assert_eq!(e[0].host.as_deref(), Some("precise32"));
-        assert_eq!(
-            (e[0].process.as_deref(), e[0].pid),
-            (Some("sshd"), Some(8317))
-        );
+        assert_eq!((e[0].process.as_deref(), e[0].pid), (Some("sshd"), Some(8317)));
         assert_eq!(e[1].timestamp.to_string(), "2018-08-14T12:30:02.203151Z");
         assert_eq!(e[2].host.as_deref(), Some("mymachine.example.com"));
         assert_eq!(e[2].process.as_deref(), Some("su"));
@@ -345,9 +325,7 @@ mod tests {
 
     #[test]
     fn continuation_lines_and_rollover() {
-        let out = parse(
-            "Dec 31 23:59:59 h app[1]: first\n\tsecond\n  third\nJan  1 00:00:01 h app[1]: next year\n",
-        );
+        let out = parse("Dec 31 23:59:59 h app[1]: first\n\tsecond\n  third\nJan  1 00:00:01 h app[1]: next year\n");
         assert_eq!(out.events.len(), 2);
         assert_eq!(out.events[0].message, "first\n\tsecond\n  third");
         assert_eq!(out.events[0].provenance.byte_len, 47);
@@ -359,19 +337,13 @@ mod tests {
         let out = parse("Feb 30 10:00:00 h app: x\nFeb 28 10:00:00 h app: y\n");
         assert_eq!(out.events.len(), 1);
         assert_eq!(out.skipped, 1);
-        assert_eq!(
-            out.diagnostics[0].code,
-            crate::DiagnosticCode::InvalidTimestamp
-        );
+        assert_eq!(out.diagnostics[0].code, crate::DiagnosticCode::InvalidTimestamp);
         assert_eq!(out.diagnostics[0].line, 1);
     }
 
     #[test]
     fn zone_hint_applies_to_local_times() {
-        let opts = ParseOptions::new("t")
-            .year(2017)
-            .tz_name("Europe/Berlin")
-            .unwrap();
+        let opts = ParseOptions::new("t").year(2017).tz_name("Europe/Berlin").unwrap();
         let out = parse_all(b"Jul 31 13:36:42 h app: x\n", &opts);
         assert_eq!(out.events[0].timestamp.to_string(), "2017-07-31T11:36:42Z");
     }

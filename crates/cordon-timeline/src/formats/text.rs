@@ -19,17 +19,9 @@ enum Stamp {
     Fixed(Civil, i32),
 }
 
-fn leading_time(
-    t: &str,
-    line: &Line,
-    cx: &mut Cx,
-) -> Option<(Result<jiff::Timestamp, TimeError>, usize)> {
+fn leading_time(t: &str, line: &Line, cx: &mut Cx) -> Option<(Result<jiff::Timestamp, TimeError>, usize)> {
     let b = t.as_bytes();
-    let (open, inner) = if b.first() == Some(&b'[') {
-        (1, &b[1..])
-    } else {
-        (0, b)
-    };
+    let (open, inner) = if b.first() == Some(&b'[') { (1, &b[1..]) } else { (0, b) };
     let (stamp, used) = if let Some((c, off, n)) = time::iso8601(inner) {
         (off.map_or(Stamp::Local(c), |o| Stamp::Fixed(c, o)), n)
     } else if let Some((c, off, n)) = time::clf_time(inner) {
@@ -74,13 +66,7 @@ impl LineFormat for TextParser {
                     cx.emit(ev);
                 }
                 let time_text = &t[..end];
-                let mut ev = cx.event(
-                    ts,
-                    time_text,
-                    EventKind::Other,
-                    Format::Text,
-                    line.provenance(),
-                );
+                let mut ev = cx.event(ts, time_text, EventKind::Other, Format::Text, line.provenance());
                 ev.message = t[end..].trim_start().to_string();
                 self.pending = Some(ev);
             }

@@ -113,8 +113,7 @@ impl SourceWriter<'_> {
         }
         doc.add_text(f.text, &e.message);
         for t in e.text_fields().skip(1) {
-            if t.is_empty() || (t.len() >= 4 && memchr::memmem::find(e.message.as_bytes(), t.as_bytes()).is_some())
-            {
+            if t.is_empty() || (t.len() >= 4 && memchr::memmem::find(e.message.as_bytes(), t.as_bytes()).is_some()) {
                 continue;
             }
             doc.add_text(f.text, t);
@@ -149,9 +148,7 @@ impl SourceWriter<'_> {
             return Err(e.into());
         }
         self.done = true;
-        Ok(IngestCounts {
-            events: self.events,
-        })
+        Ok(IngestCounts { events: self.events })
     }
 
     /// Discards every event added.

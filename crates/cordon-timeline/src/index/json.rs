@@ -82,13 +82,7 @@ impl Serialize for Attributes<'_> {
 }
 
 /// Appends the event's JSON to `out`.
-pub(crate) fn write_event(
-    out: &mut Vec<u8>,
-    source_id: &str,
-    e: &Event,
-    users: &[&str],
-    ips: &[IpAddr],
-) {
+pub(crate) fn write_event(out: &mut Vec<u8>, source_id: &str, e: &Event, users: &[&str], ips: &[IpAddr]) {
     debug_assert_eq!(source_id.len(), SOURCE_ID_LEN);
     let j = EventJson {
         source_id,
@@ -131,11 +125,7 @@ pub(crate) fn source_id_of(stored: &[u8]) -> Option<&str> {
 
 /// Appends the stored event JSON to `out`, with `"source_sha256"` added after the source id
 /// when `digest` gives one for it.
-pub fn splice_source_digest(
-    out: &mut Vec<u8>,
-    stored: &[u8],
-    digest: impl Fn(&str) -> Option<String>,
-) {
+pub fn splice_source_digest(out: &mut Vec<u8>, stored: &[u8], digest: impl Fn(&str) -> Option<String>) {
     let head = EVENT_JSON_PREFIX.len() + SOURCE_ID_LEN + 1; // through the closing quote
     match source_id_of(stored).and_then(digest) {
         Some(d) if stored.len() > head => {

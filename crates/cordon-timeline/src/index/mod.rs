@@ -38,8 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tantivy::schema::{
-    BytesOptions, Field, IndexRecordOption, IpAddrOptions, NumericOptions, Schema,
-    TextFieldIndexing, TextOptions,
+    BytesOptions, Field, IndexRecordOption, IpAddrOptions, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
 use uuid::Uuid;
@@ -47,8 +46,7 @@ use uuid::Uuid;
 pub use ingest::{IngestCounts, SourceWriter};
 pub use json::{EVENT_JSON_PREFIX, splice_source_digest};
 pub use query::{
-    Bucket, Cursor, Facet, Facets, Filter, Histogram, MAX_HISTOGRAM_BUCKETS, MAX_PAGE, Page,
-    Snapshot, TimeWindow,
+    Bucket, Cursor, Facet, Facets, Filter, Histogram, MAX_HISTOGRAM_BUCKETS, MAX_PAGE, Page, Snapshot, TimeWindow,
 };
 
 /// Errors of the index. Bad query input is [`IndexError::Invalid`]; the rest are faults.
@@ -56,10 +54,7 @@ pub use query::{
 pub enum IndexError {
     /// A query parameter is not usable (`field` names it).
     #[error("invalid {field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("timeline index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
     #[error("timeline index io: {0}")]
@@ -172,10 +167,7 @@ impl IndexRoot {
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     }
     Ok(())
 }

@@ -11,11 +11,10 @@ use jiff::Timestamp;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnValues, StrColumn};
 use tantivy::query::{AllQuery, BooleanQuery, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::document::{
-    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
-    ValueDeserializer,
-};
 use tantivy::schema::IndexRecordOption;
+use tantivy::schema::document::{
+    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize, ValueDeserializer,
+};
 use tantivy::{DocAddress, DocId, Index, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
 use super::ingest::{ip_key, kind_code, ts_key};
@@ -72,19 +71,15 @@ impl Filter {
             .map(|v| {
                 EventKind::from_name(&v.to_ascii_lowercase()).ok_or_else(|| {
                     let names: Vec<_> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-                    IndexError::invalid(
-                        "kind",
-                        format!("`{v}` is not one of {}", names.join(", ")),
-                    )
+                    IndexError::invalid("kind", format!("`{v}` is not one of {}", names.join(", ")))
                 })
             })
             .transpose()?;
         let time = |field: &'static str, v: Option<&str>| {
             some(v)
                 .map(|v| {
-                    v.parse::<Timestamp>().map_err(|e| {
-                        IndexError::invalid(field, format!("`{v}` is not an RFC 3339 instant: {e}"))
-                    })
+                    v.parse::<Timestamp>()
+                        .map_err(|e| IndexError::invalid(field, format!("`{v}` is not an RFC 3339 instant: {e}")))
                 })
                 .transpose()
         };
@@ -106,10 +101,7 @@ impl Filter {
     }
 
     fn range(&self) -> (i64, i64) {
-        (
-            self.from.map_or(i64::MIN, ts_key),
-            self.to.map_or(i64::MAX, ts_key),
-        )
+        (self.from.map_or(i64::MIN, ts_key), self.to.map_or(i64::MAX, ts_key))
     }
 }
 
@@ -282,11 +274,7 @@ impl Snapshot {
         let hits = self.top(f, after, limit + 1)?;
         let more = hits.len() > limit;
         let hits = &hits[..hits.len().min(limit)];
-        let next_cursor = if more {
-            hits.last().map(|h| h.0)
-        } else {
-            None
-        };
+        let next_cursor = if more { hits.last().map(|h| h.0) } else { None };
         Ok(Page {
             events: self.fetch(hits)?,
             next_cursor,
@@ -305,12 +293,7 @@ impl Snapshot {
         self.fetch(&hits)
     }
 
-    fn top(
-        &self,
-        f: &Filter,
-        after: Option<Cursor>,
-        limit: usize,
-    ) -> Result<Vec<(Cursor, DocAddress)>, IndexError> {
+    fn top(&self, f: &Filter, after: Option<Cursor>, limit: usize) -> Result<Vec<(Cursor, DocAddress)>, IndexError> {
         let q = self.query(f)?;
         Ok(self.searcher.search(&q, &TopByTime { after, limit })?)
     }
@@ -366,19 +349,10 @@ impl Snapshot {
         if n > MAX_HISTOGRAM_BUCKETS {
             return Err(IndexError::invalid(
                 "interval",
-                format!(
-                    "{interval} s makes {n} buckets over this span; at most {MAX_HISTOGRAM_BUCKETS}"
-                ),
+                format!("{interval} s makes {n} buckets over this span; at most {MAX_HISTOGRAM_BUCKETS}"),
             ));
         }
-        let counts = self.searcher.search(
-            &q,
-            &BucketCounts {
-                origin,
-                step,
-                n,
-            },
-        )?;
+        let counts = self.searcher.search(&q, &BucketCounts { origin, step, n })?;
         let buckets = counts
             .into_iter()
             .enumerate()
@@ -400,10 +374,7 @@ impl Snapshot {
         let (total, merged) = self.searcher.search(&q, &FacetCounts)?;
         let top = top.clamp(1, 1000);
         let pick = |m: HashMap<String, u64>| {
-            let mut v: Vec<Facet> = m
-                .into_iter()
-                .map(|(value, count)| Facet { value, count })
-                .collect();
+            let mut v: Vec<Facet> = m.into_iter().map(|(value, count)| Facet { value, count }).collect();
             v.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             v.truncate(top);
             v
@@ -457,8 +428,7 @@ impl Snapshot {
 
 const NANOS: i128 = 1_000_000_000;
 const NICE_INTERVALS: [i64; 20] = [
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200,
-    86_400, 604_800, 2_592_000,
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 604_800, 2_592_000,
 ];
 
 fn from_key(k: i64) -> Timestamp {
@@ -466,11 +436,7 @@ fn from_key(k: i64) -> Timestamp {
 }
 
 fn from_key_i128(k: i128) -> Timestamp {
-    Timestamp::from_nanosecond(k).unwrap_or(if k < 0 {
-        Timestamp::MIN
-    } else {
-        Timestamp::MAX
-    })
+    Timestamp::from_nanosecond(k).unwrap_or(if k < 0 { Timestamp::MIN } else { Timestamp::MAX })
 }
 
 /// The stored JSON of one event.
@@ -494,9 +460,7 @@ impl DocumentDeserialize for StoredEvent {
     }
 }
 
-fn key_columns(
-    seg: &SegmentReader,
-) -> tantivy::Result<(Arc<dyn ColumnValues<i64>>, Arc<dyn ColumnValues<u64>>)> {
+fn key_columns(seg: &SegmentReader) -> tantivy::Result<(Arc<dyn ColumnValues<i64>>, Arc<dyn ColumnValues<u64>>)> {
     let ff = seg.fast_fields();
     Ok((
         ff.i64("ts")?.first_or_default_col(0),
@@ -599,7 +563,10 @@ impl Collector for MinMax {
     }
 
     fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        Ok(fruits.into_iter().flatten().reduce(|a, b| (a.0.min(b.0), a.1.max(b.1), a.2 + b.2)))
+        Ok(fruits
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1), a.2 + b.2)))
     }
 }
 

@@ -49,9 +49,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(dir.path());
     configure(&mut config);
     let clock = Arc::new(ManualClock::new(start_time()));
-    let running = serve::start(&config, clock.clone())
-        .await
-        .expect("server starts");
+    let running = serve::start(&config, clock.clone()).await.expect("server starts");
     TestApp {
         base: format!("http://{}", running.addr),
         admin: ADMIN_TOKEN.into(),
@@ -124,13 +122,11 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(Method::POST, path, Some(token), Some(body))
-            .await
+        self.request(Method::POST, path, Some(token), Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.request(Method::PATCH, path, Some(token), Some(body)).await
     }
 
     /// Creates a user and returns a token for them.
@@ -144,11 +140,7 @@ impl TestApp {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         let (st, v) = self
-            .post(
-                &format!("/api/v1/users/{name}/tokens"),
-                &self.admin,
-                json!({}),
-            )
+            .post(&format!("/api/v1/users/{name}/tokens"), &self.admin, json!({}))
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         v["token"].as_str().unwrap().to_owned()
@@ -167,9 +159,7 @@ impl TestApp {
     }
 
     pub async fn tasks(&self, token: &str, r: &str) -> Vec<Value> {
-        let (st, v) = self
-            .get(&format!("/api/v1/incidents/{r}/tasks"), token)
-            .await;
+        let (st, v) = self.get(&format!("/api/v1/incidents/{r}/tasks"), token).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         v.as_array().unwrap().clone()
     }
@@ -182,25 +172,13 @@ impl TestApp {
             .to_owned()
     }
 
-    pub async fn set_task(
-        &self,
-        token: &str,
-        r: &str,
-        step: u64,
-        body: Value,
-    ) -> (StatusCode, Value) {
+    pub async fn set_task(&self, token: &str, r: &str, step: u64, body: Value) -> (StatusCode, Value) {
         let id = self.task_id(token, r, step).await;
         self.patch(&format!("/api/v1/incidents/{r}/tasks/{id}"), token, body)
             .await
     }
 
-    pub async fn add_member(
-        &self,
-        token: &str,
-        r: &str,
-        user: &str,
-        role: &str,
-    ) -> (StatusCode, Value) {
+    pub async fn add_member(&self, token: &str, r: &str, user: &str, role: &str) -> (StatusCode, Value) {
         self.post(
             &format!("/api/v1/incidents/{r}/members"),
             token,

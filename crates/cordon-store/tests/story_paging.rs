@@ -1,0 +1,245 @@
+//! The paging part of the storage story: schedules and policies, contact methods, pages with
+//! durable deadlines that escalate exactly once, claimed notifications, secrets and one-time
+//! links. Every backend runs `story`.
+
+use cordon_core::Timestamp;
+use cordon_core::user::User;
+use cordon_store::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
+use cordon_store::{AuditDraft, SqliteStore, Store, StoreError};
+use uuid::Uuid;
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn audit(action: &str) -> AuditDraft {
+    AuditDraft {
+        at: t("2026-11-27T10:00:00Z"),
+        actor: "tester".into(),
+        action: action.into(),
+        subject: "x".into(),
+        payload: "{}".into(),
+    }
+}
+
+fn notification(page: Uuid, step: i64, user: &str, n: u128, at: Timestamp) -> NotificationRow {
+    NotificationRow {
+        id: Uuid::from_u128(1000 + n),
+        page_id: page,
+        step,
+        level: step + 1,
+        user_name: user.into(),
+        channel: "email".into(),
+        address: format!("{user}@corp.example"),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: Some(at),
+        error: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub async fn story(store: &dyn Store) {
+    let at = t("2026-11-27T10:00:00Z");
+    store
+        .put_schedule("ic", r#"{"v":1}"#, at, audit("schedule.put"))
+        .await
+        .unwrap();
+    store
+        .put_schedule("ic", r#"{"v":2}"#, at, audit("schedule.put"))
+        .await
+        .unwrap();
+    store
+        .put_schedule("db", r#"{"v":1}"#, at, audit("schedule.put"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.schedules().await.unwrap(),
+        [("db".into(), r#"{"v":1}"#.into()), ("ic".into(), r#"{"v":2}"#.into())]
+    );
+    store
+        .put_policy("incident-commander", "{}", at, audit("policy.put"))
+        .await
+        .unwrap();
+    assert_eq!(store.policy("incident-commander").await.unwrap().as_deref(), Some("{}"));
+    assert!(store.policy("nope").await.unwrap().is_none());
+    assert_eq!(store.policies().await.unwrap().len(), 1);
+
+    let alice = User {
+        id: Uuid::from_u128(1),
+        name: "alice".into(),
+        email: "alice@corp.example".into(),
+        pgp_key: None,
+        groups: vec![],
+        is_admin: false,
+        created_at: at,
+    };
+    store.create_user(&alice, audit("user.create")).await.unwrap();
+    let c = ContactMethod {
+        id: Uuid::from_u128(2),
+        user_id: alice.id,
+        kind: "slack_user".into(),
+        address: "U1".into(),
+        created_at: at,
+    };
+    store.add_contact(&c, audit("contact.add")).await.unwrap();
+    let dup = ContactMethod {
+        id: Uuid::from_u128(3),
+        ..c.clone()
+    };
+    assert!(matches!(
+        store.add_contact(&dup, audit("contact.add")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.contacts(alice.id).await.unwrap(), [c]);
+    assert_eq!(
+        store.user_id_by_contact("slack_user", "U1").await.unwrap(),
+        Some(alice.id)
+    );
+    assert_eq!(store.user_id_by_contact("slack_user", "U2").await.unwrap(), None);
+
+    // a page with its first deadline and notifications
+    let page_id = Uuid::from_u128(10);
+    let page = PageRow {
+        id: page_id,
+        incident_id: None,
+        status: "triggered".into(),
+        state: "{\"level\":1}".into(),
+        created_by: alice.id,
+        created_at: at,
+        updated_at: at,
+    };
+    let due = t("2026-11-27T10:00:05Z");
+    let first = DeadlineRow {
+        page_id,
+        step: 1,
+        due_at: due,
+    };
+    store
+        .create_page(
+            &page,
+            Some(first),
+            &[notification(page_id, 0, "alice", 1, at)],
+            audit("page.trigger"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.page(page_id).await.unwrap().unwrap(), page);
+    assert!(store.due_deadlines(at, 10).await.unwrap().is_empty());
+    assert_eq!(store.due_deadlines(due, 10).await.unwrap(), [first]);
+
+    // claiming: one delivery owns a notification at a time
+    let n = store.due_notifications(at, 10).await.unwrap();
+    assert_eq!(n.len(), 1);
+    let lease = t("2026-11-27T10:01:00Z");
+    assert!(store.claim_notification(n[0].id, at, lease).await.unwrap());
+    assert!(!store.claim_notification(n[0].id, at, lease).await.unwrap());
+    assert!(store.due_notifications(at, 10).await.unwrap().is_empty());
+    store
+        .record_attempt(
+            n[0].id,
+            &Attempt::Retry {
+                error: "451".into(),
+                at: due,
+            },
+            at,
+            audit("notification.retry"),
+        )
+        .await
+        .unwrap();
+    let n = store.notifications(page_id).await.unwrap();
+    assert_eq!(
+        (n[0].status.as_str(), n[0].attempts, n[0].next_attempt_at),
+        ("pending", 1, Some(due))
+    );
+    store
+        .record_attempt(n[0].id, &Attempt::Delivered, due, audit("notification.delivered"))
+        .await
+        .unwrap();
+    assert_eq!(store.notifications(page_id).await.unwrap()[0].status, "delivered");
+
+    // escalation happens once per deadline
+    let escalated = PageRow {
+        state: "{\"level\":2}".into(),
+        updated_at: due,
+        ..page.clone()
+    };
+    let second = DeadlineRow {
+        page_id,
+        step: 2,
+        due_at: t("2026-11-27T10:00:10Z"),
+    };
+    let ns = [notification(page_id, 1, "bob", 2, due)];
+    assert!(
+        store
+            .escalate(first, &escalated, Some(second), &ns, audit("page.escalate"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .escalate(first, &escalated, Some(second), &ns, audit("page.escalate"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.notifications(page_id).await.unwrap().len(), 2);
+    assert_eq!(store.page(page_id).await.unwrap().unwrap().state, "{\"level\":2}");
+    assert_eq!(
+        store.due_deadlines(t("2026-11-27T11:00:00Z"), 10).await.unwrap(),
+        [second]
+    );
+
+    // acknowledging drops pending deadlines
+    let acked = PageRow {
+        status: "acknowledged".into(),
+        ..escalated
+    };
+    store.update_page(&acked, audit("page.ack")).await.unwrap();
+    assert!(
+        store
+            .due_deadlines(t("2026-11-27T11:00:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.pages_for_incident(Uuid::from_u128(99)).await.unwrap().is_empty());
+
+    // a stale deadline can be dropped on its own
+    let other = PageRow {
+        id: Uuid::from_u128(11),
+        ..page.clone()
+    };
+    let d = DeadlineRow {
+        page_id: other.id,
+        step: 1,
+        due_at: due,
+    };
+    store
+        .create_page(&other, Some(d), &[], audit("page.trigger"))
+        .await
+        .unwrap();
+    store.drop_deadline(d).await.unwrap();
+    assert!(store.due_deadlines(due, 10).await.unwrap().is_empty());
+
+    // secrets are created once; links are used once
+    let s1 = store.secret("k", b"first").await.unwrap();
+    let s2 = store.secret("k", b"second").await.unwrap();
+    assert_eq!((s1.as_slice(), s2.as_slice()), (&b"first"[..], &b"first"[..]));
+    assert!(store.use_link("n1", at).await.unwrap());
+    assert!(!store.use_link("n1", at).await.unwrap());
+    assert!(store.incident_id_by_room("#nowhere").await.unwrap().is_none());
+
+    let mut v = cordon_core::audit::ChainVerifier::default();
+    for e in store.audit_page(0, 10_000).await.unwrap() {
+        v.push(&e.record, &e.prev_hash, &e.hash);
+    }
+    assert!(v.finish().ok());
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_paging_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
+    story(&store).await;
+}
