@@ -348,6 +348,8 @@ pub struct TaskOut {
     pub unmet_gates: Vec<GateOut>,
     pub check_items: Vec<String>,
     pub override_reason: Option<String>,
+    /// e.g. on "assemble the response team": who was paged and who answered.
+    pub activity: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
@@ -374,6 +376,7 @@ impl From<TaskView> for TaskOut {
                 .collect(),
             check_items: v.task.check_items,
             override_reason: v.task.override_reason,
+            activity: v.activity,
             updated_at: v.task.updated_at,
         }
     }

@@ -538,6 +538,22 @@ impl Cordon {
         Ok(out)
     }
 
+    /// Who was paged about an incident, how each notification went, and who answered: shown
+    /// on the "assemble the response team" step.
+    pub(crate) async fn paging_activity(&self, incident: &Incident) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for row in self.store.pages_for_incident(incident.id).await? {
+            let state = policy_of(&row)?;
+            for n in self.store.notifications(row.id).await? {
+                out.push(format!("paged {} by {} (level {}): {}", n.user_name, n.channel, n.level, n.status));
+            }
+            if let Some(a) = &state.acknowledged {
+                out.push(format!("answered by {} at {}", a.user, a.at));
+            }
+        }
+        Ok(out)
+    }
+
     /// Acknowledges a page: escalation stops, and the acknowledger becomes the incident's
     /// commander when nobody holds the role.
     pub async fn ack_page(&self, p: &Principal, id: &str) -> Result<PageView> {

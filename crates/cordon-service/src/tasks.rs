@@ -23,6 +23,9 @@ pub struct TaskView {
     /// Unmet gates; empty once the task is finished.
     pub blocked_by: Vec<UnmetGate>,
     pub description: String,
+    /// What happened for this step elsewhere in Cordon, e.g. for "assemble the response team":
+    /// who was paged and who answered.
+    pub activity: Vec<String>,
 }
 
 /// A change to a task. `assignee: Some(None)` unassigns.
@@ -82,12 +85,8 @@ impl Cordon {
                 .step(task.step)
                 .map(|s| s.description.clone())
                 .unwrap_or_default();
-            out.push(TaskView {
-                task,
-                assignee_name,
-                blocked_by,
-                description,
-            });
+            let activity = if task.key == "assemble_team" { self.paging_activity(incident).await? } else { Vec::new() };
+            out.push(TaskView { task, assignee_name, blocked_by, description, activity });
         }
         Ok(out)
     }

@@ -154,6 +154,12 @@ impl Cordon {
         let name = validate_name("name", &new.name)?;
         let email = validate_email(&new.email)?;
         let pgp_key = new.pgp_key.as_deref().map(validate_pgp_key).transpose()?;
+        if let Some(k) = &pgp_key {
+            let key = cordon_mail::parse_public_key(k).map_err(|e| ServiceError::invalid("pgp_key", e.to_string()))?;
+            if !key.can_encrypt_at(self.clock.now()) {
+                return Err(ServiceError::invalid("pgp_key", "the key cannot encrypt (expired, revoked or sign-only)"));
+            }
+        }
         let mut groups = new
             .groups
             .iter()
