@@ -320,7 +320,10 @@ impl Cordon {
             .user_by_name(user)
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        Ok(self.reachable(&u).await?)
+        let mut out = self.reachable(&u).await?;
+        let linked = self.store.contacts(u.id).await?;
+        out.extend(linked.into_iter().filter(|c| !PAGE_CHANNELS.contains(&c.kind.as_str())));
+        Ok(out)
     }
 
     pub(crate) async fn reachable(&self, u: &User) -> Result<Vec<ContactMethod>> {
