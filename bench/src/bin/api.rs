@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let secs: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let conns: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(32);
+    let conns: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let dur = Duration::from_secs(secs);
 
     let server = Server::start()?;

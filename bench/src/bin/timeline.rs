@@ -389,7 +389,11 @@ async fn main() -> anyhow::Result<()> {
         hits.sort_unstable();
         drop(server);
 
-        let plaso = plaso(&files, plaso_lines.min(lines), &work);
+        let plaso = if plaso_lines == 0 {
+            Err("skipped (--plaso-lines=0)".to_owned())
+        } else {
+            plaso(&files, plaso_lines.min(lines), &work)
+        };
 
         println!();
         println!(

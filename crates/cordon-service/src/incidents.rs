@@ -186,8 +186,37 @@ impl Cordon {
 
     /// One incident with its team.
     pub async fn incident(&self, p: &Principal, raw_ref: &str) -> Result<IncidentDetails> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
-        self.details(incident).await
+        // The hot path: one round trip for the incident, the caller's roles, team and decisions.
+        let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
+        let lookup = match &r {
+            IncidentRef::Id(id) => IncidentLookup::Id(*id),
+            IncidentRef::Codename(key) => IncidentLookup::Codename(key),
+        };
+        let v = self
+            .store
+            .incident_view(lookup, p.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("incident"))?;
+        if !can_view(
+            p,
+            &v.incident,
+            &Standing {
+                active_roles: v.viewer_roles,
+            },
+        ) {
+            return Err(ServiceError::NotFound("incident"));
+        }
+        let teams = self
+            .playbooks
+            .by_name(&v.incident.playbook)
+            .map(|pb| pb.always_involved.clone())
+            .unwrap_or_default();
+        Ok(IncidentDetails {
+            incident: v.incident,
+            members: v.members,
+            teams,
+            decisions: v.decisions,
+        })
     }
 
     async fn details(&self, incident: Incident) -> Result<IncidentDetails> {

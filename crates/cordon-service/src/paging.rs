@@ -548,7 +548,10 @@ impl Cordon {
         for row in self.store.pages_for_incident(incident.id).await? {
             let state = policy_of(&row)?;
             for n in self.store.notifications(row.id).await? {
-                out.push(format!("paged {} by {} (level {}): {}", n.user_name, n.channel, n.level, n.status));
+                out.push(format!(
+                    "paged {} by {} (level {}): {}",
+                    n.user_name, n.channel, n.level, n.status
+                ));
             }
             if let Some(a) = &state.acknowledged {
                 out.push(format!("answered by {} at {}", a.user, a.at));

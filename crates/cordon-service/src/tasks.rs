@@ -85,8 +85,18 @@ impl Cordon {
                 .step(task.step)
                 .map(|s| s.description.clone())
                 .unwrap_or_default();
-            let activity = if task.key == "assemble_team" { self.paging_activity(incident).await? } else { Vec::new() };
-            out.push(TaskView { task, assignee_name, blocked_by, description, activity });
+            let activity = if task.key == "assemble_team" {
+                self.paging_activity(incident).await?
+            } else {
+                Vec::new()
+            };
+            out.push(TaskView {
+                task,
+                assignee_name,
+                blocked_by,
+                description,
+                activity,
+            });
         }
         Ok(out)
     }

@@ -157,7 +157,10 @@ impl Cordon {
         if let Some(k) = &pgp_key {
             let key = cordon_mail::parse_public_key(k).map_err(|e| ServiceError::invalid("pgp_key", e.to_string()))?;
             if !key.can_encrypt_at(self.clock.now()) {
-                return Err(ServiceError::invalid("pgp_key", "the key cannot encrypt (expired, revoked or sign-only)"));
+                return Err(ServiceError::invalid(
+                    "pgp_key",
+                    "the key cannot encrypt (expired, revoked or sign-only)",
+                ));
             }
         }
         let mut groups = new

@@ -67,6 +67,15 @@ pub struct NewIncident {
     pub members: Vec<Membership>,
 }
 
+/// An incident with its team and decisions, and the viewer's roles in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentView {
+    pub incident: Incident,
+    pub viewer_roles: Vec<Role>,
+    pub members: Vec<Membership>,
+    pub decisions: Vec<Decision>,
+}
+
 /// How an incident is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncidentLookup<'a> {
@@ -105,6 +114,9 @@ pub trait Store: EvidenceStore + TimelineStore + PagingStore + Send + Sync + 'st
     /// and `room` when an open incident is bound to the room.
     async fn create_incident(&self, new: &NewIncident, audit: AuditDraft) -> Result<()>;
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>>;
+    /// The whole view of one incident in one round trip (the hot `GET /incidents/{ref}`):
+    /// the incident, the roles `viewer` holds now, every membership and every decision.
+    async fn incident_view(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<IncidentView>>;
     /// One lookup for the hot path: the incident (by id or codename key, as
     /// [`Store::incident`] and [`Store::incident_by_codename`]) with the roles `viewer` holds in it now.
     async fn incident_for_viewer(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<(Incident, Vec<Role>)>>;

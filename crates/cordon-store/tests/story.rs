@@ -343,7 +343,13 @@ pub async fn story(store: &dyn Store) {
         ..d
     };
     store.record_decision(inc, &d2, audit("decision.record")).await.unwrap();
-    assert_eq!(store.decisions(inc).await.unwrap(), [d2]);
+    assert_eq!(store.decisions(inc).await.unwrap(), [d2.clone()]);
+    let view = store
+        .incident_view(IncidentLookup::Id(inc), alice.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.decisions, [d2]);
 
     // the audit chain: one entry per successful change, none for refused ones, all linked
     let seq = store.append_audit(audit("something.refused")).await.unwrap();

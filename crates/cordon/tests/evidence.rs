@@ -356,6 +356,55 @@ async fn the_same_bytes_twice_are_two_records_and_one_stored_blob() {
     let (_, list) = app.get(&evidence_path(&r), ADMIN_TOKEN).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(blobs(&app).len(), 1);
+
+    // Two uploads of the same new bytes at once: both recorded, stored once.
+    let data = bytes(2 << 20, 16);
+    let (a, b) = tokio::join!(
+        upload(&app, ADMIN_TOKEN, &r, "name=race-a.img", data.clone()),
+        upload(&app, ADMIN_TOKEN, &r, "name=race-b.img", data),
+    );
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{} {}",
+        a.1,
+        b.1
+    );
+    assert_eq!(a.1["sha256"], b.1["sha256"]);
+    let mut stored = [&a.1, &b.1].map(|v| v["custody"][1]["details"]["stored"].as_str().unwrap().to_owned());
+    stored.sort();
+    assert_eq!(stored, ["deduplicated", "new"]);
+    assert_eq!(blobs(&app).len(), 2);
+    assert!(incoming(&app).is_empty());
+}
+
+#[tokio::test]
+async fn the_openapi_description_lists_the_evidence_endpoints() {
+    let app = spawn_app().await;
+    let spec: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = &spec["paths"];
+    let base = "/api/v1/incidents/{ref}/evidence";
+    assert!(paths[base]["post"].is_object() && paths[base]["get"].is_object());
+    for (path, methods) in [
+        ("/{id}", &["get", "put", "patch", "delete"][..]),
+        ("/{id}/content", &["get", "put", "delete"]),
+        ("/{id}/verify", &["get"]),
+        ("/verify", &["post"]),
+        ("/{id}/transfer", &["post"]),
+        ("/{id}/custody", &["get"]),
+    ] {
+        for m in methods {
+            assert!(paths[format!("{base}{path}")][m].is_object(), "{m} {base}{path}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -234,8 +234,14 @@ async fn ic_page_mails_escalates_and_ack_stops_it() {
     // "Assemble the response team" lists who was paged and who answered.
     let tasks = app.tasks(&w.rita, inc["id"].as_str().unwrap()).await;
     let activity = tasks[2]["activity"].to_string();
-    assert!(activity.contains("paged alice by email (level 1): delivered"), "{activity}");
-    assert!(activity.contains("paged nick by email (level 1): refused"), "{activity}");
+    assert!(
+        activity.contains("paged alice by email (level 1): delivered"),
+        "{activity}"
+    );
+    assert!(
+        activity.contains("paged nick by email (level 1): refused"),
+        "{activity}"
+    );
     assert!(activity.contains("answered by bob"), "{activity}");
 
     let (_, audit) = app.get("/api/v1/audit?limit=10000", ADMIN_TOKEN).await;
@@ -427,15 +433,39 @@ async fn bad_paging_input_is_refused_clearly() {
     let w = world(|_| {}).await;
     let app = &w.app;
     let cases = [
-        ("/api/v1/oncall/escalation-policies", json!({ "name": "p", "repeat": 0, "levels": [{ "targets": [{ "user": "ghost" }], "after": "PT5M" }] }), "targets"),
-        ("/api/v1/oncall/escalation-policies", json!({ "name": "p", "repeat": 0, "levels": [{ "targets": [{ "schedule": "nope" }], "after": "PT5M" }] }), "targets"),
-        ("/api/v1/oncall/schedules", json!({ "name": "s", "time_zone": "UTC", "rotations": [{ "users": ["ghost"], "shift": "P7D", "handoff": "2026-11-23T09:00:00Z" }] }), "users"),
-        ("/api/v1/oncall/schedules", json!({ "name": "s", "time_zone": "Mars/Olympus", "rotations": [{ "users": ["alice"], "shift": "P7D", "handoff": "2026-11-23T09:00:00Z" }] }), "schedule"),
-        ("/api/v1/oncall/schedules", json!({ "name": "s", "time_zone": "UTC",
+        (
+            "/api/v1/oncall/escalation-policies",
+            json!({ "name": "p", "repeat": 0, "levels": [{ "targets": [{ "user": "ghost" }], "after": "PT5M" }] }),
+            "targets",
+        ),
+        (
+            "/api/v1/oncall/escalation-policies",
+            json!({ "name": "p", "repeat": 0, "levels": [{ "targets": [{ "schedule": "nope" }], "after": "PT5M" }] }),
+            "targets",
+        ),
+        (
+            "/api/v1/oncall/schedules",
+            json!({ "name": "s", "time_zone": "UTC", "rotations": [{ "users": ["ghost"], "shift": "P7D", "handoff": "2026-11-23T09:00:00Z" }] }),
+            "users",
+        ),
+        (
+            "/api/v1/oncall/schedules",
+            json!({ "name": "s", "time_zone": "Mars/Olympus", "rotations": [{ "users": ["alice"], "shift": "P7D", "handoff": "2026-11-23T09:00:00Z" }] }),
+            "schedule",
+        ),
+        (
+            "/api/v1/oncall/schedules",
+            json!({ "name": "s", "time_zone": "UTC",
             "rotations": [{ "users": ["alice"], "shift": "P7D", "handoff": "2026-11-23T09:00:00Z" }],
             "overrides": [{ "user": "bob", "start": "2026-11-27T00:00:00Z", "end": "2026-11-28T00:00:00Z" },
-                          { "user": "alice", "start": "2026-11-27T12:00:00Z", "end": "2026-11-29T00:00:00Z" }] }), "schedule"),
-        ("/api/v1/users", json!({ "name": "kim", "email": "kim@x.example", "pgp_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----" }), "pgp_key"),
+                          { "user": "alice", "start": "2026-11-27T12:00:00Z", "end": "2026-11-29T00:00:00Z" }] }),
+            "schedule",
+        ),
+        (
+            "/api/v1/users",
+            json!({ "name": "kim", "email": "kim@x.example", "pgp_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----" }),
+            "pgp_key",
+        ),
     ];
     for (path, body, field) in cases {
         let (st, p) = app.post(path, ADMIN_TOKEN, body.clone()).await;
@@ -443,15 +473,30 @@ async fn bad_paging_input_is_refused_clearly() {
         assert_eq!(p["field"], field, "{body}: {p}");
     }
     // Someone who may not change on-call is refused, and the refusal is audited.
-    let (st, _) = app.post("/api/v1/oncall/schedules", &w.rita, json!({ "name": "x", "time_zone": "UTC", "rotations": [] })).await;
+    let (st, _) = app
+        .post(
+            "/api/v1/oncall/schedules",
+            &w.rita,
+            json!({ "name": "x", "time_zone": "UTC", "rotations": [] }),
+        )
+        .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (_, audit) = app.get("/api/v1/audit?limit=10000", ADMIN_TOKEN).await;
-    assert!(audit.as_array().unwrap().iter().any(|e| e["action"] == "schedule.put.refused"));
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "schedule.put.refused")
+    );
     // Paging a user who does not exist, or a sealed incident one cannot see.
     let inc = app.declare(&w.rita, TITLE, "security").await;
     let path = format!("/api/v1/incidents/{}/pages", inc["id"].as_str().unwrap());
     let (st, p) = app.post(&path, &w.rita, json!({ "user": "ghost" })).await;
-    assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("user")));
+    assert_eq!(
+        (st, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("user"))
+    );
     let (st, _) = app.post(&path, &w.bob, json!({})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }

@@ -659,6 +659,20 @@ async fn a_sealed_timeline_is_not_found_by_outsiders() {
         assert_eq!(st, StatusCode::NOT_FOUND, "{path}: {v}");
         assert_eq!(v["code"], "not_found");
     }
+    // Every timeline endpoint is described in the OpenAPI document.
+    let spec: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in ["", "/sources", "/histogram", "/facets", "/export"] {
+        let p = format!("/api/v1/incidents/{{ref}}/timeline{path}");
+        assert!(spec["paths"][&p].is_object(), "{p} is in openapi.json");
+    }
     // The same as an incident that does not exist.
     let (st, _) = app.get("/api/v1/incidents/no-such-thing/timeline", &outsider).await;
     assert_eq!(st, StatusCode::NOT_FOUND);

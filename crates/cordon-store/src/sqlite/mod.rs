@@ -28,7 +28,9 @@ mod evidence;
 mod paging;
 mod timeline;
 
-use crate::{AuditDraft, AuditEntry, IncidentLookup, NewIncident, NewToken, Result, Store, StoreError, Viewer};
+use crate::{
+    AuditDraft, AuditEntry, IncidentLookup, IncidentView, NewIncident, NewToken, Result, Store, StoreError, Viewer,
+};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -400,6 +402,88 @@ impl Store for SqliteStore {
         const Q: &str = incident_query!("WHERE i.id = $1");
         let row = sqlx::query(Q).bind(id.to_string()).fetch_optional(&self.reader).await?;
         row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_view(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<IncidentView>> {
+        macro_rules! view {
+            ($tail:literal) => {
+                concat!(
+                    "SELECT i.id, i.codename_key, i.kind, i.severity, i.status, i.sealed, i.title, i.description, i.room,
+                            i.playbook, i.created_by, i.created_at, i.updated_at,
+                            (SELECT group_concat(m.role, ',') FROM memberships m
+                             WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL) AS viewer_roles,
+                            (SELECT json_group_array(json_array(m.id, m.user_id, u.name, m.role, m.started_at, m.ended_at))
+                             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.incident_id = i.id) AS members,
+                            (SELECT json_group_array(json_array(d.name, d.value, d.note, d.decided_by, u.name, d.decided_at))
+                             FROM decisions d JOIN users u ON u.id = d.decided_by WHERE d.incident_id = i.id) AS decisions
+                     FROM incidents i ",
+                    $tail
+                )
+            };
+        }
+        const BY_ID: &str = view!("WHERE i.id = $1");
+        const BY_CODENAME: &str = view!("WHERE i.codename_key = $1 ORDER BY i.is_open DESC, i.created_at DESC LIMIT 1");
+        let (q, key) = match by {
+            IncidentLookup::Id(id) => (BY_ID, id.to_string()),
+            IncidentLookup::Codename(k) => (BY_CODENAME, k.to_owned()),
+        };
+        let Some(row) = sqlx::query(q)
+            .bind(key)
+            .bind(viewer.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let incident = incident_from_row(&row)?;
+        let roles: Option<String> = row.try_get("viewer_roles")?;
+        let viewer_roles = roles
+            .iter()
+            .flat_map(|r| r.split(','))
+            .filter(|r| !r.is_empty())
+            .map(|r| r.parse::<Role>().map_err(StoreError::corrupt))
+            .collect::<Result<Vec<_>>>()?;
+        let members_json: String = row.try_get("members")?;
+        let decisions_json: String = row.try_get("decisions")?;
+        let members_raw: Vec<(String, String, String, String, i64, Option<i64>)> =
+            serde_json::from_str(&members_json).map_err(|e| StoreError::corrupt(format!("members: {e}")))?;
+        let mut members = members_raw
+            .into_iter()
+            .map(|(id, user, name, role, started, ended)| {
+                Ok(Membership {
+                    id: Uuid::parse_str(&id).map_err(StoreError::corrupt)?,
+                    incident_id: incident.id,
+                    user_id: Uuid::parse_str(&user).map_err(StoreError::corrupt)?,
+                    user_name: name,
+                    role: role.parse::<Role>().map_err(StoreError::corrupt)?,
+                    started_at: from_micros(started),
+                    ended_at: ended.map(from_micros),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        members.sort_by(|a, b| (a.started_at, &a.user_name).cmp(&(b.started_at, &b.user_name)));
+        let decisions_raw: Vec<(String, i64, String, String, String, i64)> =
+            serde_json::from_str(&decisions_json).map_err(|e| StoreError::corrupt(format!("decisions: {e}")))?;
+        let mut decisions = decisions_raw
+            .into_iter()
+            .map(|(name, value, note, by, by_name, at)| {
+                Ok(Decision {
+                    name,
+                    value: value != 0,
+                    note,
+                    decided_by: Uuid::parse_str(&by).map_err(StoreError::corrupt)?,
+                    decided_by_name: by_name,
+                    decided_at: from_micros(at),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        decisions.sort_by_key(|d| d.decided_at);
+        Ok(Some(IncidentView {
+            incident,
+            viewer_roles,
+            members,
+            decisions,
+        }))
     }
 
     async fn incident_for_viewer(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<(Incident, Vec<Role>)>> {

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::sync::MutexGuard;
 
+use tantivy::indexer::UserOperation;
 use tantivy::{IndexWriter, TantivyDocument};
 use uuid::Uuid;
 
@@ -11,6 +12,9 @@ use std::collections::BTreeMap;
 
 use super::{Fields, IncidentIndex, IndexError, Payload, json};
 use crate::event::Event;
+
+/// Documents handed to the indexing threads at once (one channel message, one wake-up).
+const BATCH: usize = 256;
 
 /// The most events one source may hold (the event number is 32 bits of the tiebreak).
 const MAX_EVENTS_PER_SOURCE: u64 = u32::MAX as u64;
@@ -33,6 +37,7 @@ pub struct SourceWriter<'a> {
     seq_base: u64,
     events: u64,
     json: Vec<u8>,
+    pending: Vec<UserOperation<TantivyDocument>>,
     done: bool,
 }
 
@@ -77,6 +82,7 @@ impl IncidentIndex {
             seq_base: source_no << 32,
             events: 0,
             json: Vec::with_capacity(1024),
+            pending: Vec::with_capacity(BATCH),
             done: false,
         })
     }
@@ -121,8 +127,19 @@ impl SourceWriter<'_> {
         self.json.clear();
         json::write_event(&mut self.json, &self.source_id, e, &users, &ips);
         doc.add_bytes(f.doc, &self.json);
-        self.writer().add_document(doc)?;
+        self.pending.push(UserOperation::Add(doc));
         self.events += 1;
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), IndexError> {
+        if !self.pending.is_empty() {
+            let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+            self.writer().run(batch)?;
+        }
         Ok(())
     }
 
@@ -134,6 +151,7 @@ impl SourceWriter<'_> {
     /// Commits the source: all its events become durable at once. They become visible to
     /// queries at the next [`IncidentIndex::refresh`].
     pub fn commit(mut self) -> Result<IngestCounts, IndexError> {
+        self.flush()?;
         let mut sources = std::mem::take(&mut self.sources);
         sources.insert(self.source_no, self.source_uuid);
         let payload = Payload { sources }.to_json();
@@ -163,13 +181,12 @@ impl SourceWriter<'_> {
 
 impl Drop for SourceWriter<'_> {
     fn drop(&mut self) {
+        // A writer that cannot roll back is dropped; the next source opens a new one, and
+        // the uncommitted files are garbage-collected.
         if !self.done
             && let Some(w) = self.slot.as_mut()
-            && let Err(e) = w.rollback()
+            && w.rollback().is_err()
         {
-            // A writer that cannot roll back is dropped; the next source opens a new one,
-            // and uncommitted files are garbage-collected.
-            let _ = e;
             *self.slot = None;
         }
     }
