@@ -128,11 +128,11 @@ impl Cordon {
                 };
                 let mut paged = Vec::new();
                 for s in self.schedules().await? {
-                    if let Some(on) = s.on_call_at(self.clock.now()) {
-                        if !paged.contains(&on.user) {
-                            self.page_incident(p, &i, PageTarget::User(on.user.clone())).await?;
-                            paged.push(on.user);
-                        }
+                    if let Some(on) = s.on_call_at(self.clock.now())
+                        && !paged.contains(&on.user)
+                    {
+                        self.page_incident(p, &i, PageTarget::User(on.user.clone())).await?;
+                        paged.push(on.user);
                     }
                 }
                 let who = if paged.is_empty() {

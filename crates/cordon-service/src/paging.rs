@@ -158,7 +158,7 @@ impl Cordon {
         }
         let schedule = Schedule::parse(&spec).map_err(|e| ServiceError::invalid("schedule", e.to_string()))?;
         for u in schedule.users() {
-            self.require_user("users", &u).await?;
+            self.require_user("users", u).await?;
         }
         let json = serde_json::to_string(&schedule.to_spec()).expect("a spec serializes");
         let now = self.clock.now();

@@ -343,7 +343,7 @@ pub async fn story(store: &dyn Store) {
         ..d
     };
     store.record_decision(inc, &d2, audit("decision.record")).await.unwrap();
-    assert_eq!(store.decisions(inc).await.unwrap(), [d2.clone()]);
+    assert_eq!(store.decisions(inc).await.unwrap(), std::slice::from_ref(&d2));
     let view = store
         .incident_view(IncidentLookup::Id(inc), alice.id)
         .await

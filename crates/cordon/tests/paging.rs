@@ -429,6 +429,53 @@ async fn slack_commands_are_signed_and_linked() {
 }
 
 #[tokio::test]
+async fn the_link_in_the_mail_acknowledges_once() {
+    let w = world(|_| {}).await;
+    let app = &w.app;
+    let inc = app.declare(&w.rita, TITLE, "security").await;
+    let (st, page) = app
+        .post(
+            &format!("/api/v1/incidents/{}/pages", inc["id"].as_str().unwrap()),
+            &w.rita,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    run_engine(app).await;
+    let mails = w.sink.wait_for_messages(1, Duration::from_secs(20)).await;
+    let alice = mails
+        .iter()
+        .find(|m| m.rcpt_tos.iter().any(|r| r == "alice@corp.example"))
+        .unwrap();
+    // The body is quoted-printable: undo its soft line breaks.
+    let body = alice.body().replace("=\r\n", "").replace("=\n", "");
+    let link = body
+        .split_whitespace()
+        .find(|t| t.starts_with("https://cordon.corp.example/ack/"))
+        .unwrap()
+        .to_owned();
+    let path = link.trim_start_matches("https://cordon.corp.example");
+    // Following the link only shows a form: mail scanners do not acknowledge.
+    let res = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, v) = app
+        .get(&format!("/api/v1/pages/{}", page["id"].as_str().unwrap()), &w.rita)
+        .await;
+    assert_eq!(v["status"], "triggered");
+    let res = app.http.post(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, v) = app
+        .get(&format!("/api/v1/pages/{}", page["id"].as_str().unwrap()), &w.rita)
+        .await;
+    assert_eq!(v["status"], "acknowledged");
+    assert_eq!(v["acknowledged_by"], "alice");
+    let again = app.http.post(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(again.status(), 409, "one time only");
+    let forged = app.http.post(format!("{}{}0", app.base, path)).send().await.unwrap();
+    assert_eq!(forged.status(), 404);
+}
+
+#[tokio::test]
 async fn bad_paging_input_is_refused_clearly() {
     let w = world(|_| {}).await;
     let app = &w.app;

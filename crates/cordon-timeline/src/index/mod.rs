@@ -201,7 +201,7 @@ impl IncidentIndex {
                 .schema(schema)
                 .settings(IndexSettings {
                     docstore_compression: tantivy::store::Compressor::Lz4,
-                    docstore_blocksize: 16 * 1024,
+                    docstore_blocksize: 4 * 1024,
                     ..IndexSettings::default()
                 })
                 .create_in_dir(dir)?

@@ -23,6 +23,8 @@ use crate::event::EventKind;
 
 /// The most events one page may hold.
 pub const MAX_PAGE: usize = 10_000;
+/// Pages at least this large are read from the doc store by two threads.
+const PARALLEL_FETCH: usize = 512;
 /// The most buckets a histogram may have.
 pub const MAX_HISTOGRAM_BUCKETS: usize = 10_000;
 
@@ -299,12 +301,36 @@ impl Snapshot {
     }
 
     fn fetch(&self, hits: &[(Cursor, DocAddress)]) -> Result<Vec<Vec<u8>>, IndexError> {
-        // Read in storage order (better block locality), answer in time order.
+        // Read in storage order (better block locality), answer in time order. Large pages
+        // are read by two threads: each stored event sits in its own compressed block.
         let mut order: Vec<usize> = (0..hits.len()).collect();
         order.sort_unstable_by_key(|&i| hits[i].1);
+        let read = |idx: &[usize]| -> Result<Vec<(usize, Vec<u8>)>, IndexError> {
+            idx.iter()
+                .map(|&i| {
+                    let StoredEvent(json) = self.searcher.doc(hits[i].1)?;
+                    Ok((i, json))
+                })
+                .collect()
+        };
+        let parts = if order.len() >= PARALLEL_FETCH {
+            let (a, b) = order.split_at(order.len() / 2);
+            std::thread::scope(|s| {
+                let h = s.spawn(|| read(b));
+                let first = read(a);
+                let second = h
+                    .join()
+                    .unwrap_or_else(|_| Err(IndexError::Io(std::io::Error::other("fetch thread panicked"))));
+                first.and_then(|mut x| {
+                    x.extend(second?);
+                    Ok(x)
+                })
+            })?
+        } else {
+            read(&order)?
+        };
         let mut out = vec![Vec::new(); hits.len()];
-        for i in order {
-            let StoredEvent(json) = self.searcher.doc(hits[i].1)?;
+        for (i, json) in parts {
             out[i] = json;
         }
         Ok(out)
@@ -460,7 +486,10 @@ impl DocumentDeserialize for StoredEvent {
     }
 }
 
-fn key_columns(seg: &SegmentReader) -> tantivy::Result<(Arc<dyn ColumnValues<i64>>, Arc<dyn ColumnValues<u64>>)> {
+/// The sort-key columns of a segment: `ts` and `seq`.
+type KeyColumns = (Arc<dyn ColumnValues<i64>>, Arc<dyn ColumnValues<u64>>);
+
+fn key_columns(seg: &SegmentReader) -> tantivy::Result<KeyColumns> {
     let ff = seg.fast_fields();
     Ok((
         ff.i64("ts")?.first_or_default_col(0),
