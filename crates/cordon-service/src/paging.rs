@@ -924,3 +924,35 @@ impl Cordon {
         }
     }
 }
+
+/// Pages the incident commanders (or, when the incident has none, the `incident-commander`
+/// policy) when stored evidence fails verification.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PageOnMismatch;
+
+#[async_trait::async_trait]
+impl crate::evidence::MismatchNotifier for PageOnMismatch {
+    async fn evidence_mismatch(&self, cordon: &Cordon, alert: &crate::evidence::MismatchAlert) {
+        let Ok(Some(incident)) = cordon.store.incident(alert.incident_id).await else {
+            tracing::error!(incident = %alert.incident_id, "evidence mismatch on an unknown incident");
+            return;
+        };
+        // The page is the system's; it is recorded against the incident's declarer.
+        let system = Principal {
+            user_id: incident.created_by,
+            name: "system".into(),
+            is_admin: false,
+            groups: Vec::new(),
+        };
+        let targets: Vec<PageTarget> = if alert.commanders.is_empty() {
+            vec![PageTarget::Policy(IC_POLICY.into())]
+        } else {
+            alert.commanders.iter().map(|c| PageTarget::User(c.clone())).collect()
+        };
+        for t in targets {
+            if let Err(e) = cordon.page_incident(&system, &incident, t).await {
+                tracing::error!(error = %e, incident = %alert.codename, "could not page about an evidence mismatch");
+            }
+        }
+    }
+}

@@ -130,7 +130,11 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     };
     let cordon = Cordon::new(store, clock, Playbooks::builtin())
         .with_paging(wiring::paging_settings(config, &public_url, matrix_sender)?)
-        .with_evidence(evidence::Locker::open(&config.data_dir.join("evidence")).await?)
+        .with_evidence(
+            evidence::Locker::open(&config.data_dir.join("evidence"))
+                .await?
+                .with_notifier(Arc::new(cordon_service::paging::PageOnMismatch)),
+        )
         .with_timeline(timeline::Timelines::open(&config.data_dir.join("timeline")).await?);
     let admin = match cordon.bootstrap_admin(config.admin_token.clone()).await? {
         None => AdminBootstrap::Existing,

@@ -476,6 +476,53 @@ async fn the_link_in_the_mail_acknowledges_once() {
 }
 
 #[tokio::test]
+async fn evidence_that_fails_verification_pages_the_commander() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = world(|_| {}).await;
+    let app = &w.app;
+    let inc = app.declare(&w.rita, TITLE, "security").await;
+    let id = inc["id"].as_str().unwrap();
+    assert_eq!(
+        app.add_member(ADMIN_TOKEN, id, "bob", "incident_commander").await.0,
+        StatusCode::CREATED
+    );
+    let res = app
+        .http
+        .post(format!("{}/api/v1/incidents/{id}/evidence?name=web1.img", app.base))
+        .bearer_auth(&w.rita)
+        .body(vec![7u8; 4096])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let item: Value = res.json().await.unwrap();
+    let sha = item["sha256"].as_str().unwrap();
+    let blob = app.data_dir.join("evidence/objects").join(&sha[..2]).join(sha);
+    std::fs::set_permissions(&blob, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&blob, bytes).unwrap();
+    let (st, v) = app
+        .get(
+            &format!(
+                "/api/v1/incidents/{id}/evidence/{}/verify",
+                item["id"].as_str().unwrap()
+            ),
+            &w.rita,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["ok"], false);
+    let (_, pages) = app.get(&format!("/api/v1/incidents/{id}/pages"), &w.rita).await;
+    let pages = pages.as_array().unwrap();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert_eq!(pages[0]["notifications"][0]["user"], "bob");
+    run_engine(app).await;
+    let mails = w.sink.wait_for_messages(1, Duration::from_secs(20)).await;
+    assert!(mails[0].rcpt_tos.iter().any(|r| r == "bob@corp.example"));
+}
+
+#[tokio::test]
 async fn bad_paging_input_is_refused_clearly() {
     let w = world(|_| {}).await;
     let app = &w.app;
