@@ -217,7 +217,9 @@ fn plaso(files: &[PathBuf], lines: u64, work: &Path) -> Result<Plaso, String> {
     let _ = std::fs::remove_file(&storage);
     let _ = std::fs::remove_file(&out);
     let start = Instant::now();
+    // Plaso writes its own log files into the working directory: keep them out of the repo.
     let st = Command::new(&l2t)
+        .current_dir(work)
         .args(["--status_view", "none", "--unattended", "--storage_file"])
         .arg(&storage)
         .arg(&src)
@@ -230,6 +232,7 @@ fn plaso(files: &[PathBuf], lines: u64, work: &Path) -> Result<Plaso, String> {
         ));
     }
     let st = Command::new(&psort)
+        .current_dir(work)
         .args(["--status_view", "none", "--unattended", "-o", "json_line", "-w"])
         .arg(&out)
         .arg(&storage)
