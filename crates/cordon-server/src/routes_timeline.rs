@@ -72,6 +72,9 @@ pub(crate) struct SourceOut {
     format: String,
     /// SHA-256 of the raw uploaded bytes.
     sha256: String,
+    /// The evidence item that keeps the raw bytes (same SHA-256): events' provenance
+    /// (`source_id`, byte offset) leads here.
+    evidence_id: Option<Uuid>,
     bytes: u64,
     lines: u64,
     events: u64,
@@ -94,6 +97,7 @@ impl SourceOut {
             host: s.host,
             format: s.format,
             sha256: s.sha256,
+            evidence_id: s.evidence_id,
             bytes: s.bytes,
             lines: s.lines,
             events: s.events,

@@ -356,6 +356,27 @@ impl Cordon {
             Ok(Worked::Aborted)
         });
 
+        // Logs are evidence too: the same bytes stream into the locker as they are parsed, so
+        // each event's provenance (source, byte offset) leads to write-once, digested bytes. A
+        // broken upload breaks the evidence stream as well, and nothing is kept there either.
+        type EvidenceChunk = std::result::Result<Bytes, cordon_evidence::SourceError>;
+        let (ev_tx, evidence_task) = if self.evidence.is_some() {
+            let (ev_tx, ev_rx) = tokio::sync::mpsc::channel::<EvidenceChunk>(CHUNKS_IN_FLIGHT);
+            let stream = futures::stream::unfold(ev_rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+            let new = crate::evidence::NewEvidence {
+                name: format!("log: {name}"),
+                description: Some(format!("raw bytes of timeline source {source_id}")),
+                tool: Some("cordon timeline ingest".into()),
+                source_asset: host.clone(),
+                ..Default::default()
+            };
+            let (this, who, r) = (self.clone(), p.clone(), raw_ref.to_owned());
+            let task = tokio::spawn(async move { this.add_evidence(&who, &r, new, stream).await });
+            (Some(ev_tx), Some(task))
+        } else {
+            (None, None)
+        };
+
         let mut hasher = Sha256::new();
         let mut bytes: u64 = 0;
         let mut broken: Option<String> = None;
@@ -365,12 +386,18 @@ impl Cordon {
                 Ok(b) => {
                     bytes += b.len() as u64;
                     hasher.update(&b);
+                    if let Some(ev) = &ev_tx {
+                        let _ = ev.send(Ok(b.clone())).await;
+                    }
                     if tx.send(Chunk::Data(b)).await.is_err() {
                         break; // the worker stopped; its result says why
                     }
                 }
                 Err(e) => {
                     broken = Some(e.to_string());
+                    if let Some(ev) = &ev_tx {
+                        let _ = ev.send(Err(e.to_string().into())).await;
+                    }
                     break;
                 }
             }
@@ -379,7 +406,24 @@ impl Cordon {
             let _ = tx.send(Chunk::End).await;
         }
         drop(tx);
+        drop(ev_tx);
         let worked = worker.await.map_err(internal)?;
+        let evidence = match evidence_task {
+            Some(t) => Some(t.await.map_err(internal)?),
+            None => None,
+        };
+        let evidence_id = match (&worked, evidence) {
+            (Ok(Worked::Committed(_)), Some(Err(e))) => {
+                // The events must not outlive a failed evidence copy of their bytes.
+                let ix2 = ix.clone();
+                if let Err(undo) = blocking(move || ix2.delete_sources(&[source_id])).await {
+                    tracing::error!(error = %undo, %source_id, "could not withdraw a source whose evidence failed");
+                }
+                return Err(e);
+            }
+            (_, Some(Ok(v))) => Some(v.item.id),
+            _ => None,
+        };
 
         let aborted = |reason: String| {
             let payload = json!({
@@ -429,6 +473,7 @@ impl Cordon {
             diagnostics_total: summary.diagnostics_total,
             diagnostics: diagnostics_json,
             state: SourceState::Complete,
+            evidence_id,
             created_by: p.user_id,
             created_at: now,
         };

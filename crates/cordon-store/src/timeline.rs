@@ -56,6 +56,8 @@ pub struct TimelineSource {
     /// JSON array of the first diagnostics.
     pub diagnostics: String,
     pub state: SourceState,
+    /// The evidence item holding the raw bytes (same SHA-256), when the locker is on.
+    pub evidence_id: Option<Uuid>,
     pub created_by: Uuid,
     pub created_at: Timestamp,
 }

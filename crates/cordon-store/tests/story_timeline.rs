@@ -64,6 +64,7 @@ fn source(id: u128, incident: Uuid, by: Uuid, name: &str, at: &str) -> TimelineS
         diagnostics_total: 2,
         diagnostics: r#"[{"line":7,"byte_offset":512,"code":"unparsed_line","message":"x"}]"#.into(),
         state: SourceState::Complete,
+        evidence_id: None,
         created_by: by,
         created_at: t(at),
     }

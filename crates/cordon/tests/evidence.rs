@@ -859,3 +859,62 @@ fn the_verification_interval_is_configurable() {
     );
     assert!(load(&[("CORDON_EVIDENCE_VERIFY_INTERVAL", "0s")]).is_zero());
 }
+
+/// Logs are evidence: a timeline source's raw bytes land in the locker as an item with the
+/// same SHA-256, so an event's provenance (source, byte offset) points at write-once bytes.
+#[tokio::test]
+async fn a_timeline_source_is_kept_as_evidence() {
+    let app = spawn_app().await;
+    let inc = app.declare(ADMIN_TOKEN, "logs as evidence", "security").await;
+    let id = inc["id"].as_str().unwrap();
+    let log = "Mar  1 10:00:00 web1 sshd[7]: Failed password for root from 203.0.113.9 port 42 ssh2\n\
+               Mar  1 10:00:05 web1 sshd[7]: Accepted password for root from 203.0.113.9 port 42 ssh2\n";
+    let res = app
+        .http
+        .post(format!(
+            "{}/api/v1/incidents/{id}/timeline/sources?name=auth.log&year=2026",
+            app.base
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .body(log)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let source: serde_json::Value = res.json().await.unwrap();
+    let evidence_id = source["evidence_id"]
+        .as_str()
+        .expect("the source names its evidence item")
+        .to_owned();
+    let (st, item) = app
+        .get(&format!("/api/v1/incidents/{id}/evidence/{evidence_id}"), ADMIN_TOKEN)
+        .await;
+    assert_eq!(st, reqwest::StatusCode::OK, "{item}");
+    assert_eq!(item["sha256"], source["sha256"]);
+    assert_eq!(item["size"], log.len());
+    let (_, events) = app
+        .get(&format!("/api/v1/incidents/{id}/timeline?ip=203.0.113.9"), ADMIN_TOKEN)
+        .await;
+    let second = &events["events"][1];
+    assert_eq!(second["source_id"], source["source_id"]);
+    assert_eq!(second["source_sha256"], item["sha256"]);
+    let offset = second["provenance"]["byte_offset"].as_u64().unwrap() as usize;
+    let res = app
+        .http
+        .get(format!(
+            "{}/api/v1/incidents/{id}/evidence/{evidence_id}/content",
+            app.base
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("Range", format!("bytes={offset}-"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 206);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .starts_with("Mar  1 10:00:05 web1 sshd[7]: Accepted")
+    );
+}

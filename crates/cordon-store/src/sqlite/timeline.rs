@@ -34,6 +34,10 @@ fn source_from_row(r: &SqliteRow) -> Result<TimelineSource> {
         diagnostics_total: count_col(r, "diagnostics_total")?,
         diagnostics: r.try_get("diagnostics")?,
         state: parse_col::<SourceState>(r, "state")?,
+        evidence_id: r
+            .try_get::<Option<String>, _>("evidence_id")?
+            .map(|e| Uuid::parse_str(&e).map_err(|err| StoreError::corrupt(format!("evidence_id: {err}"))))
+            .transpose()?,
         created_by: uuid_col(r, "created_by")?,
         created_at: from_micros(r.try_get("created_at")?),
     })
@@ -45,8 +49,9 @@ impl TimelineStore for SqliteStore {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO timeline_sources (id, incident_id, name, host, format, sha256, bytes, lines, events,
-                                           skipped, diagnostics_total, diagnostics, state, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                                           skipped, diagnostics_total, diagnostics, state, created_by, created_at,
+                                           evidence_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(s.id.to_string())
         .bind(s.incident_id.to_string())
@@ -63,6 +68,7 @@ impl TimelineStore for SqliteStore {
         .bind(s.state.as_str())
         .bind(s.created_by.to_string())
         .bind(to_micros(s.created_at))
+        .bind(s.evidence_id.map(|e| e.to_string()))
         .execute(&mut *tx)
         .await
         .map_err(|e| {
@@ -80,7 +86,7 @@ impl TimelineStore for SqliteStore {
     async fn timeline_sources(&self, incident: Uuid) -> Result<Vec<TimelineSource>> {
         let rows = sqlx::query(
             "SELECT id, incident_id, name, host, format, sha256, bytes, lines, events, skipped, diagnostics_total,
-                    diagnostics, state, created_by, created_at
+                    diagnostics, state, created_by, created_at, evidence_id
              FROM timeline_sources WHERE incident_id = $1 ORDER BY created_at, id",
         )
         .bind(incident.to_string())
