@@ -4,28 +4,11 @@ mod common;
 
 use common::{ADMIN_TOKEN, spawn_app};
 use serde_json::Value;
-use tokio::process::Command;
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = common::CliOut;
 
 async fn cordon(base: &str, token: &str, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args(args)
-        .env("CORDON_URL", base)
-        .env("CORDON_TOKEN", token)
-        .env("CORDON_LOG", "warn")
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_cli(base, token, args).await
 }
 
 #[tokio::test]

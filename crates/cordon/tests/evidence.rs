@@ -15,7 +15,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::Command;
 
 // ---------- helpers ----------
 
@@ -713,26 +712,10 @@ async fn custody_reports_in_markdown_and_pdf() {
     assert_eq!(reports, 2);
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = common::CliOut;
 
 async fn cordon(app: &TestApp, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args(args)
-        .env("CORDON_URL", &app.base)
-        .env("CORDON_TOKEN", ADMIN_TOKEN)
-        .env("CORDON_LOG", "warn")
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_cli(&app.base, ADMIN_TOKEN, args).await
 }
 
 #[tokio::test]

@@ -601,28 +601,19 @@ async fn pages_and_on_call_from_the_command_line() {
     let app = &w.app;
     let inc = app.declare(&w.rita, TITLE, "security").await;
     let slug = inc["slug"].as_str().unwrap();
-    let cordon = async |token: &str, args: &[&str]| {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
-            .args(args)
-            .env("CORDON_URL", &app.base)
-            .env("CORDON_TOKEN", token)
-            .env("CORDON_LOG", "warn")
-            .output()
-            .await
-            .unwrap()
-    };
+    let cordon = async |token: &str, args: &[&str]| common::run_cli(&app.base, token, args).await;
     let out = cordon(&w.rita, &["page", "trigger", slug, "--json"]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let page: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let page: Value = serde_json::from_str(&out.stdout).unwrap();
     let id = page["id"].as_str().unwrap();
     // bob was not paged and is not on the team: for him the page does not exist.
     let out = cordon(&w.bob, &["page", "ack", id]).await;
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not_found"));
+    assert!(out.stderr.contains("not_found"));
     let out = cordon(&w.rita, &["page", "ack", id]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("acknowledged"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("acknowledged"));
     let out = cordon(&w.rita, &["oncall", "who"]).await;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let text = out.stdout;
     assert!(text.contains("ic-primary") && text.contains("alice"), "{text}");
 }
 

@@ -115,7 +115,10 @@ async fn codenames_address_incidents_in_any_spelling_and_are_unique_among_open_o
             .await;
         let c = inc["codename"].as_str().unwrap().to_owned();
         let title_words = ["same", "title", "every", "time"];
-        assert!(c.to_lowercase().split(' ').all(|w| !title_words.contains(&w)), "{c} echoes the title");
+        assert!(
+            c.to_lowercase().split(' ').all(|w| !title_words.contains(&w)),
+            "{c} echoes the title"
+        );
         assert!(seen.insert(c), "codenames are unique among open incidents");
     }
     assert!(seen.len() == 40);

@@ -792,26 +792,10 @@ async fn an_upload_that_breaks_off_leaves_nothing_visible() {
     assert_eq!(events(&v).len(), 2000);
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Out = common::CliOut;
 
 async fn cordon(app: &TestApp, args: &[&str]) -> Out {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args(args)
-        .env("CORDON_URL", &app.base)
-        .env("CORDON_TOKEN", ADMIN_TOKEN)
-        .env("CORDON_LOG", "warn")
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_cli(&app.base, ADMIN_TOKEN, args).await
 }
 
 #[tokio::test]

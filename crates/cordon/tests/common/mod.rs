@@ -39,6 +39,30 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     }
 }
 
+/// What a run of the real `cordon` binary printed.
+pub struct CliOut {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the real `cordon` binary against a server, as `token`.
+pub async fn run_cli(base: &str, token: &str, args: &[&str]) -> CliOut {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(args)
+        .env("CORDON_URL", base)
+        .env("CORDON_TOKEN", token)
+        .env("CORDON_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    CliOut {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
