@@ -30,6 +30,14 @@ pub(crate) fn new_id(now: Timestamp) -> Uuid {
     Uuid::new_v7(ts)
 }
 
+/// How the store finds an incident a caller named.
+fn lookup_of(r: &IncidentRef) -> IncidentLookup<'_> {
+    match r {
+        IncidentRef::Id(id) => IncidentLookup::Id(*id),
+        IncidentRef::Codename(key) => IncidentLookup::Codename(key),
+    }
+}
+
 /// What a caller declares.
 #[derive(Debug, Clone)]
 pub struct Declare {
@@ -65,10 +73,7 @@ impl Cordon {
     /// "not found", so a sealed incident's existence never leaks.
     pub(crate) async fn resolve(&self, p: &Principal, raw_ref: &str) -> Result<(Incident, Standing)> {
         let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
-        let lookup = match &r {
-            IncidentRef::Id(id) => IncidentLookup::Id(*id),
-            IncidentRef::Codename(key) => IncidentLookup::Codename(key),
-        };
+        let lookup = lookup_of(&r);
         let (incident, active_roles) = self
             .store
             .incident_for_viewer(lookup, p.user_id)
@@ -188,10 +193,7 @@ impl Cordon {
     pub async fn incident(&self, p: &Principal, raw_ref: &str) -> Result<IncidentDetails> {
         // The hot path: one round trip for the incident, the caller's roles, team and decisions.
         let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
-        let lookup = match &r {
-            IncidentRef::Id(id) => IncidentLookup::Id(*id),
-            IncidentRef::Codename(key) => IncidentLookup::Codename(key),
-        };
+        let lookup = lookup_of(&r);
         let v = self
             .store
             .incident_view(lookup, p.user_id)

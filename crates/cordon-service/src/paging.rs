@@ -120,7 +120,7 @@ fn is_manager(p: &Principal) -> bool {
     p.sees_all_incidents()
 }
 
-fn policy_of(row: &PageRow) -> Result<PageState> {
+fn state_of(row: &PageRow) -> Result<PageState> {
     serde_json::from_str(&row.state).map_err(|e| ServiceError::invalid("page", format!("stored page state: {e}")))
 }
 
@@ -386,13 +386,9 @@ impl Cordon {
         }
     }
 
-    async fn schedule_lookup(&self) -> Result<Vec<Schedule>> {
-        self.schedules().await
-    }
-
     /// The notifications for one `Notify`, one per recipient and contact method.
     async fn notifications_for(&self, n: &Notify, now: Timestamp) -> Result<(Vec<NotificationRow>, Vec<String>)> {
-        let schedules = self.schedule_lookup().await?;
+        let schedules = self.schedules().await?;
         let to = n.recipients(&schedules[..], now);
         let mut rows = Vec::new();
         for r in &to.users {
@@ -514,7 +510,7 @@ impl Cordon {
     }
 
     async fn view(&self, row: &PageRow, incident: Option<&Incident>) -> Result<PageView> {
-        let state = policy_of(row)?;
+        let state = state_of(row)?;
         Ok(PageView {
             id: row.id,
             incident: incident.map(|i| (i.id, i.codename.to_string())),
@@ -546,7 +542,7 @@ impl Cordon {
     pub(crate) async fn paging_activity(&self, incident: &Incident) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for row in self.store.pages_for_incident(incident.id).await? {
-            let state = policy_of(&row)?;
+            let state = state_of(&row)?;
             for n in self.store.notifications(row.id).await? {
                 out.push(format!(
                     "paged {} by {} (level {}): {}",
@@ -564,7 +560,7 @@ impl Cordon {
     /// commander when nobody holds the role.
     pub async fn ack_page(&self, p: &Principal, id: &str) -> Result<PageView> {
         let (row, incident) = self.page_row_visible(p, id).await?;
-        let state = policy_of(&row)?;
+        let state = state_of(&row)?;
         let now = self.clock.now();
         let outcome = page::acknowledge(&state, &p.name, now).map_err(|e| ServiceError::Conflict(e.to_string()))?;
         if let AckOutcome::Acknowledged(new) = outcome {
@@ -593,7 +589,7 @@ impl Cordon {
     /// Resolves a page.
     pub async fn resolve_page(&self, p: &Principal, id: &str) -> Result<PageView> {
         let (row, incident) = self.page_row_visible(p, id).await?;
-        let state = policy_of(&row)?;
+        let state = state_of(&row)?;
         let now = self.clock.now();
         let new = page::resolve(&state, Some(&p.name), now).map_err(|e| ServiceError::Conflict(e.to_string()))?;
         let row = PageRow {
@@ -721,7 +717,7 @@ impl Cordon {
                 self.store.drop_deadline(d).await?;
                 continue;
             };
-            let state = policy_of(&row)?;
+            let state = state_of(&row)?;
             match page::on_deadline(&state, d.step as u64, now)
                 .map_err(|e| ServiceError::invalid("page", e.to_string()))?
             {

@@ -104,6 +104,17 @@ async fn refuse_newer_schema(pool: &SqlitePool) -> Result<()> {
     }
 }
 
+/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`.
+pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(what)
+        } else {
+            e.into()
+        }
+    }
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
@@ -204,6 +215,17 @@ fn user_from_row(r: &SqliteRow) -> Result<User> {
     })
 }
 
+/// The `viewer_roles` column: the roles a viewer holds, comma-separated.
+fn viewer_roles(row: &SqliteRow) -> Result<Vec<Role>> {
+    let roles: Option<String> = row.try_get("viewer_roles")?;
+    roles
+        .iter()
+        .flat_map(|r| r.split(','))
+        .filter(|r| !r.is_empty())
+        .map(|r| r.parse::<Role>().map_err(StoreError::corrupt))
+        .collect()
+}
+
 fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
     let key: String = r.try_get("codename_key")?;
     let severity: i64 = r.try_get("severity")?;
@@ -276,7 +298,7 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, user: &User, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        let res = sqlx::query(
+        sqlx::query(
             "INSERT INTO users (id, name, email, pgp_key, is_admin, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user.id.to_string())
@@ -286,11 +308,8 @@ impl Store for SqliteStore {
         .bind(user.is_admin)
         .bind(to_micros(user.created_at))
         .execute(&mut *tx)
-        .await;
-        match res {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("user")),
-            r => r?,
-        };
+        .await
+        .map_err(conflict_on_unique("user"))?;
         for g in &user.groups {
             sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
                 .bind(user.id.to_string())
@@ -330,13 +349,7 @@ impl Store for SqliteStore {
             .bind(to_micros(token.created_at))
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict("token")
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(conflict_on_unique("token"))?;
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
@@ -436,13 +449,7 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let incident = incident_from_row(&row)?;
-        let roles: Option<String> = row.try_get("viewer_roles")?;
-        let viewer_roles = roles
-            .iter()
-            .flat_map(|r| r.split(','))
-            .filter(|r| !r.is_empty())
-            .map(|r| r.parse::<Role>().map_err(StoreError::corrupt))
-            .collect::<Result<Vec<_>>>()?;
+        let viewer_roles = viewer_roles(&row)?;
         let members_json: String = row.try_get("members")?;
         let decisions_json: String = row.try_get("decisions")?;
         let members_raw: Vec<(String, String, String, String, i64, Option<i64>)> =
@@ -514,13 +521,7 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let roles: Option<String> = row.try_get("viewer_roles")?;
-        let roles = roles
-            .iter()
-            .flat_map(|r| r.split(','))
-            .filter(|r| !r.is_empty())
-            .map(|r| r.parse::<Role>().map_err(StoreError::corrupt))
-            .collect::<Result<Vec<_>>>()?;
+        let roles = viewer_roles(&row)?;
         Ok(Some((incident_from_row(&row)?, roles)))
     }
 

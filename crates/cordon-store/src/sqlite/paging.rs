@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
-use super::{SqliteStore, append_in, is_unique_violation, uuid_col};
+use super::{SqliteStore, append_in, conflict_on_unique, uuid_col};
 use crate::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
 use crate::{AuditDraft, Result, StoreError};
 
@@ -99,22 +99,38 @@ async fn write_page(conn: &mut SqliteConnection, p: &PageRow) -> Result<()> {
     Ok(())
 }
 
-#[async_trait]
-impl PagingStore for SqliteStore {
-    async fn put_schedule(&self, name: &str, spec: &str, at: Timestamp, audit: AuditDraft) -> Result<()> {
+const UPSERT_SCHEDULE: &str = "INSERT INTO schedules (name, spec, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at";
+const UPSERT_POLICY: &str = "INSERT INTO escalation_policies (name, spec, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at";
+
+impl SqliteStore {
+    /// Creates or replaces a named spec (a schedule or a policy) with its audit entry.
+    async fn upsert_spec(
+        &self,
+        sql: &'static str,
+        name: &str,
+        spec: &str,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO schedules (name, spec, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(spec)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(sql)
+            .bind(name)
+            .bind(spec)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl PagingStore for SqliteStore {
+    async fn put_schedule(&self, name: &str, spec: &str, at: Timestamp, audit: AuditDraft) -> Result<()> {
+        self.upsert_spec(UPSERT_SCHEDULE, name, spec, at, audit).await
     }
 
     async fn schedules(&self) -> Result<Vec<(String, String)>> {
@@ -127,19 +143,7 @@ impl PagingStore for SqliteStore {
     }
 
     async fn put_policy(&self, name: &str, spec: &str, at: Timestamp, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO escalation_policies (name, spec, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(spec)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
-        .await?;
-        append_in(&mut tx, &audit).await?;
-        tx.commit().await?;
-        Ok(())
+        self.upsert_spec(UPSERT_POLICY, name, spec, at, audit).await
     }
 
     async fn policy(&self, name: &str) -> Result<Option<String>> {
@@ -170,13 +174,7 @@ impl PagingStore for SqliteStore {
             .bind(to_micros(c.created_at))
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict("contact method")
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(conflict_on_unique("contact method"))?;
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use super::{SqliteStore, append_in, is_unique_violation, parse_col, uuid_col};
+use super::{SqliteStore, append_in, conflict_on_unique, parse_col, uuid_col};
 use crate::timeline::{SourceState, TimelineSource, TimelineStore};
 use crate::{AuditDraft, Result, StoreError};
 
@@ -71,13 +71,7 @@ impl TimelineStore for SqliteStore {
         .bind(s.evidence_id.map(|e| e.to_string()))
         .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict("timeline source")
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_on_unique("timeline source"))?;
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
