@@ -1,4 +1,4 @@
-//! The storage error type.
+//! The storage error type, and the mapping of database errors every backend shares.
 
 use thiserror::Error;
 
@@ -25,4 +25,20 @@ impl StoreError {
     pub fn corrupt(what: impl std::fmt::Display) -> Self {
         Self::Corrupt(what.to_string())
     }
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`, on every
+/// backend (SQLite's and PostgreSQL's drivers both classify the violation).
+pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(what)
+        } else {
+            e.into()
+        }
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

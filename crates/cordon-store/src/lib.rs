@@ -5,13 +5,19 @@
 //! - every mutating method takes an [`AuditDraft`] and appends it to the hash chain in the same
 //!   transaction as the change, so no change exists without its audit entry;
 //! - a database whose schema is newer than this binary is refused at open;
-//! - SQL in shared paths is portable (`$N` placeholders, `ON CONFLICT`, partial indexes); the
-//!   PostgreSQL backend runs the same story (`tests/story.rs`).
+//! - SQL is kept portable (`$N` placeholders, `ON CONFLICT`, partial indexes) so both backends
+//!   read alike; both run the same stories (`tests/story*.rs`).
+//!
+//! Backends: [`SqliteStore`] (embedded, one node) and [`PostgresStore`] (several nodes on one
+//! database). With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
 
 mod error;
 pub mod evidence;
 pub mod paging;
+mod postgres;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod timeline;
 
 use async_trait::async_trait;
@@ -26,6 +32,7 @@ use uuid::Uuid;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
+pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
 pub use sqlite::SqliteStore;
 pub use timeline::TimelineStore;
 

@@ -1,7 +1,7 @@
 //! The storage story every backend must pass: users and tokens, incidents with their team,
 //! checklist and decisions, uniqueness rules, and an intact audit chain written in the same
-//! transaction as each change. Run against SQLite here; the PostgreSQL backend runs the same
-//! `story` function.
+//! transaction as each change. Run against SQLite and
+//! PostgreSQL (a throw-away database each run, see `cordon_store::testing`).
 
 use cordon_core::Timestamp;
 use cordon_core::audit::ChainVerifier;
@@ -10,7 +10,10 @@ use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severi
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
 use cordon_core::user::User;
-use cordon_store::{AuditDraft, IncidentLookup, NewIncident, NewToken, SqliteStore, Store, StoreError, Viewer};
+use cordon_store::testing::TestDatabase;
+use cordon_store::{
+    AuditDraft, IncidentLookup, NewIncident, NewToken, PostgresStore, SqliteStore, Store, StoreError, Viewer,
+};
 use uuid::Uuid;
 
 /// Distinct ids without randomness.
@@ -369,4 +372,14 @@ async fn sqlite_passes_the_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
     story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    story(&store).await;
+    store.close().await;
 }

@@ -1,8 +1,8 @@
 //! The evidence storage story every backend must pass: an item is recorded together with its
 //! first custody events, every custody event is an audit entry of the same transaction (its
 //! `audit_seq` names it), items are scoped to their incident, records are write-once, and
-//! the verification schedule finds the items not verified recently. Run against SQLite here;
-//! the PostgreSQL backend runs the same `story` function.
+//! the verification schedule finds the items not verified recently. Run against SQLite
+//! and PostgreSQL (a throw-away database each run, see `cordon_store::testing`).
 
 use cordon_core::Timestamp;
 use cordon_core::audit::ChainVerifier;
@@ -10,6 +10,7 @@ use cordon_core::codename::Codename;
 use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
 use cordon_core::user::User;
 use cordon_store::evidence::{CustodyKind, EvidenceItem, NewCustody};
+use cordon_store::testing::TestDatabase;
 use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
 use uuid::Uuid;
 
@@ -298,4 +299,36 @@ async fn sqlite_passes_the_evidence_story() {
         let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
         assert!(err.to_string().contains("write-once"), "{sql}: {err}");
     }
+}
+
+#[tokio::test]
+async fn postgres_passes_the_evidence_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = db.open().await.unwrap();
+    story(&store).await;
+
+    // PostgreSQL-specific guard: the plpgsql triggers refuse changes even to raw SQL.
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    for sql in [
+        "UPDATE evidence_items SET sha256 = 'x'",
+        "DELETE FROM evidence_items",
+        "TRUNCATE evidence_items CASCADE",
+        "UPDATE custody_events SET actor = 'mallory'",
+        "DELETE FROM custody_events",
+        "TRUNCATE custody_events",
+    ] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("write-once"), "{sql}: {err}");
+    }
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM custody_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        6
+    );
+    pool.close().await;
+    store.close().await;
 }

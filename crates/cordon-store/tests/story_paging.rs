@@ -5,7 +5,8 @@
 use cordon_core::Timestamp;
 use cordon_core::user::User;
 use cordon_store::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
-use cordon_store::{AuditDraft, SqliteStore, Store, StoreError};
+use cordon_store::testing::TestDatabase;
+use cordon_store::{AuditDraft, PostgresStore, SqliteStore, Store, StoreError};
 use uuid::Uuid;
 
 fn t(s: &str) -> Timestamp {
@@ -242,4 +243,14 @@ async fn sqlite_passes_the_paging_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
     story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_paging_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    story(&store).await;
+    store.close().await;
 }

@@ -1,15 +1,16 @@
 //! The timeline-sources story every backend must pass: a source is recorded with its audit
 //! entry in one transaction, listed per incident in ingest order (never another incident's),
 //! read back field for field, and a duplicate id is a conflict that leaves no audit entry.
-//! Run against SQLite here; the PostgreSQL backend runs the same `story` function.
+//! Run against SQLite and PostgreSQL (a throw-away database each run).
 
 use cordon_core::Timestamp;
 use cordon_core::audit::ChainVerifier;
 use cordon_core::codename::Codename;
 use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
 use cordon_core::user::User;
+use cordon_store::testing::TestDatabase;
 use cordon_store::timeline::{SourceState, TimelineSource};
-use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
+use cordon_store::{AuditDraft, NewIncident, PostgresStore, SqliteStore, Store, StoreError};
 use uuid::Uuid;
 
 fn t(s: &str) -> Timestamp {
@@ -138,4 +139,14 @@ async fn sqlite_passes_the_timeline_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
     story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_timeline_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    story(&store).await;
+    store.close().await;
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use cordon_core::clock::Clock;
 use cordon_service::{Cordon, Playbooks, evidence, timeline};
-use cordon_store::{SqliteStore, Store};
+use cordon_store::{PostgresStore, SqliteStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -106,11 +106,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 .await
                 .context("opening the SQLite database")?,
         )),
-        Some(url) if url.starts_with("postgres:") || url.starts_with("postgresql:") => {
-            bail!(
-                "CORDON_DATABASE_URL: the PostgreSQL backend is not built into this version yet; use sqlite://… or leave it unset"
-            )
-        }
+        // Several nodes may share one PostgreSQL database; evidence blobs and timeline
+        // indexes still live in each node's data dir.
+        Some(url) if url.starts_with("postgres:") || url.starts_with("postgresql:") => Ok(Arc::new(
+            PostgresStore::open_url(url)
+                .await
+                .context("opening the PostgreSQL database")?,
+        )),
         Some(_) => bail!("CORDON_DATABASE_URL must start with sqlite:// or postgres://"),
     }
 }

@@ -28,6 +28,7 @@ mod evidence;
 mod paging;
 mod timeline;
 
+pub(crate) use crate::error::{conflict_on_unique, is_unique_violation};
 use crate::{
     AuditDraft, AuditEntry, IncidentLookup, IncidentView, NewIncident, NewToken, Result, Store, StoreError, Viewer,
 };
@@ -102,21 +103,6 @@ async fn refuse_newer_schema(pool: &SqlitePool) -> Result<()> {
         Some(database) if database > binary => Err(StoreError::SchemaTooNew { database, binary }),
         _ => Ok(()),
     }
-}
-
-/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`.
-pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(what)
-        } else {
-            e.into()
-        }
-    }
-}
-
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 pub(crate) fn uuid_col(r: &SqliteRow, col: &str) -> Result<Uuid> {

@@ -1,0 +1,438 @@
+//! PostgreSQL implementation of [`PagingStore`], correct with several nodes running the paging
+//! engine at once: a deadline flips to done with a conditional UPDATE (a second node's UPDATE
+//! waits for the first to commit, re-checks `NOT done` and changes nothing), and a notification
+//! is claimed with `FOR UPDATE SKIP LOCKED`, so a node never waits on, nor takes, a
+//! notification another node is claiming or recording.
+
+use async_trait::async_trait;
+use cordon_core::Timestamp;
+use cordon_core::clock::{from_micros, to_micros};
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgRow};
+use uuid::Uuid;
+
+use super::{PostgresStore, append_in};
+use crate::error::conflict_on_unique;
+use crate::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
+use crate::{AuditDraft, Result, StoreError};
+
+fn page_from_row(r: &PgRow) -> Result<PageRow> {
+    Ok(PageRow {
+        id: r.try_get("id")?,
+        incident_id: r.try_get("incident_id")?,
+        status: r.try_get("status")?,
+        state: r.try_get("state")?,
+        created_by: r.try_get("created_by")?,
+        created_at: from_micros(r.try_get("created_at")?),
+        updated_at: from_micros(r.try_get("updated_at")?),
+    })
+}
+
+fn notification_from_row(r: &PgRow) -> Result<NotificationRow> {
+    let next: Option<i64> = r.try_get("next_attempt_at")?;
+    Ok(NotificationRow {
+        id: r.try_get("id")?,
+        page_id: r.try_get("page_id")?,
+        step: r.try_get("step")?,
+        level: r.try_get("level")?,
+        user_name: r.try_get("user_name")?,
+        channel: r.try_get("channel")?,
+        address: r.try_get("address")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: next.map(from_micros),
+        error: r.try_get("error")?,
+        created_at: from_micros(r.try_get("created_at")?),
+        updated_at: from_micros(r.try_get("updated_at")?),
+    })
+}
+
+async fn insert_notifications(conn: &mut PgConnection, ns: &[NotificationRow]) -> Result<()> {
+    for n in ns {
+        sqlx::query(
+            "INSERT INTO notifications (id, page_id, step, level, user_name, channel, address, status, attempts,
+                                        next_attempt_at, error, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (page_id, step, user_name, channel, address) DO NOTHING",
+        )
+        .bind(n.id)
+        .bind(n.page_id)
+        .bind(n.step)
+        .bind(n.level)
+        .bind(&n.user_name)
+        .bind(&n.channel)
+        .bind(&n.address)
+        .bind(&n.status)
+        .bind(n.attempts)
+        .bind(n.next_attempt_at.map(to_micros))
+        .bind(&n.error)
+        .bind(to_micros(n.created_at))
+        .bind(to_micros(n.updated_at))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_deadline(conn: &mut PgConnection, d: &DeadlineRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO page_deadlines (page_id, step, due_at, done) VALUES ($1, $2, $3, FALSE)
+         ON CONFLICT (page_id, step) DO NOTHING",
+    )
+    .bind(d.page_id)
+    .bind(d.step)
+    .bind(to_micros(d.due_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_page(conn: &mut PgConnection, p: &PageRow) -> Result<()> {
+    let r = sqlx::query("UPDATE pages SET status = $2, state = $3, updated_at = $4 WHERE id = $1")
+        .bind(p.id)
+        .bind(&p.status)
+        .bind(&p.state)
+        .bind(to_micros(p.updated_at))
+        .execute(&mut *conn)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound("page"));
+    }
+    Ok(())
+}
+
+const UPSERT_SCHEDULE: &str = "INSERT INTO schedules (name, spec, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at";
+const UPSERT_POLICY: &str = "INSERT INTO escalation_policies (name, spec, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at";
+
+/// `SELECT` of notifications, followed by a literal tail.
+macro_rules! notification_query {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, page_id, step, level, user_name, channel, address, status, attempts, next_attempt_at, error,
+                    created_at, updated_at
+             FROM notifications ",
+            $tail
+        )
+    };
+}
+
+impl PostgresStore {
+    /// Creates or replaces a named spec (a schedule or a policy) with its audit entry.
+    async fn upsert_spec(
+        &self,
+        sql: &'static str,
+        name: &str,
+        spec: &str,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(sql)
+            .bind(name)
+            .bind(spec)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Named specs (schedules or policies), by name in byte order.
+    async fn specs(&self, sql: &'static str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("spec")?)))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl PagingStore for PostgresStore {
+    async fn put_schedule(&self, name: &str, spec: &str, at: Timestamp, audit: AuditDraft) -> Result<()> {
+        self.upsert_spec(UPSERT_SCHEDULE, name, spec, at, audit).await
+    }
+
+    async fn schedules(&self) -> Result<Vec<(String, String)>> {
+        self.specs("SELECT name, spec FROM schedules ORDER BY name COLLATE \"C\"")
+            .await
+    }
+
+    async fn put_policy(&self, name: &str, spec: &str, at: Timestamp, audit: AuditDraft) -> Result<()> {
+        self.upsert_spec(UPSERT_POLICY, name, spec, at, audit).await
+    }
+
+    async fn policy(&self, name: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT spec FROM escalation_policies WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn policies(&self) -> Result<Vec<(String, String)>> {
+        self.specs("SELECT name, spec FROM escalation_policies ORDER BY name COLLATE \"C\"")
+            .await
+    }
+
+    async fn add_contact(&self, c: &ContactMethod, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO contact_methods (id, user_id, kind, address, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(c.id)
+            .bind(c.user_id)
+            .bind(&c.kind)
+            .bind(&c.address)
+            .bind(to_micros(c.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_on_unique("contact method"))?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn contacts(&self, user: Uuid) -> Result<Vec<ContactMethod>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, kind, address, created_at FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ContactMethod {
+                    id: r.try_get("id")?,
+                    user_id: r.try_get("user_id")?,
+                    kind: r.try_get("kind")?,
+                    address: r.try_get("address")?,
+                    created_at: from_micros(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn user_id_by_contact(&self, kind: &str, address: &str) -> Result<Option<Uuid>> {
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM contact_methods WHERE kind = $1 AND address = $2 LIMIT 1")
+                .bind(kind)
+                .bind(address)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn create_page(
+        &self,
+        page: &PageRow,
+        deadline: Option<DeadlineRow>,
+        notifications: &[NotificationRow],
+        audit: AuditDraft,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO pages (id, incident_id, status, state, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(page.id)
+        .bind(page.incident_id)
+        .bind(&page.status)
+        .bind(&page.state)
+        .bind(page.created_by)
+        .bind(to_micros(page.created_at))
+        .bind(to_micros(page.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(d) = deadline {
+            insert_deadline(&mut tx, &d).await?;
+        }
+        insert_notifications(&mut tx, notifications).await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn page(&self, id: Uuid) -> Result<Option<PageRow>> {
+        let row = sqlx::query(
+            "SELECT id, incident_id, status, state, created_by, created_at, updated_at FROM pages WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(page_from_row).transpose()
+    }
+
+    async fn pages_for_incident(&self, incident: Uuid) -> Result<Vec<PageRow>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, status, state, created_by, created_at, updated_at FROM pages
+             WHERE incident_id = $1 ORDER BY created_at, id",
+        )
+        .bind(incident)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(page_from_row).collect()
+    }
+
+    async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<DeadlineRow>> {
+        let rows = sqlx::query(
+            "SELECT page_id, step, due_at FROM page_deadlines WHERE NOT done AND due_at <= $1 ORDER BY due_at LIMIT $2",
+        )
+        .bind(to_micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeadlineRow {
+                    page_id: r.try_get("page_id")?,
+                    step: r.try_get("step")?,
+                    due_at: from_micros(r.try_get("due_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn escalate(
+        &self,
+        done: DeadlineRow,
+        page: &PageRow,
+        next: Option<DeadlineRow>,
+        notifications: &[NotificationRow],
+        audit: AuditDraft,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        // Another node escalating the same deadline waits here for our commit, then finds it done.
+        let r = sqlx::query("UPDATE page_deadlines SET done = TRUE WHERE page_id = $1 AND step = $2 AND NOT done")
+            .bind(done.page_id)
+            .bind(done.step)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        write_page(&mut tx, page).await?;
+        if let Some(d) = next {
+            insert_deadline(&mut tx, &d).await?;
+        }
+        insert_notifications(&mut tx, notifications).await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn drop_deadline(&self, d: DeadlineRow) -> Result<()> {
+        sqlx::query("UPDATE page_deadlines SET done = TRUE WHERE page_id = $1 AND step = $2")
+            .bind(d.page_id)
+            .bind(d.step)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_page(&self, page: &PageRow, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        write_page(&mut tx, page).await?;
+        sqlx::query("UPDATE page_deadlines SET done = TRUE WHERE page_id = $1 AND NOT done")
+            .bind(page.id)
+            .execute(&mut *tx)
+            .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn due_notifications(&self, now: Timestamp, limit: u32) -> Result<Vec<NotificationRow>> {
+        const Q: &str =
+            notification_query!("WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2");
+        let rows = sqlx::query(Q)
+            .bind(to_micros(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(notification_from_row).collect()
+    }
+
+    async fn claim_notification(&self, id: Uuid, now: Timestamp, lease_until: Timestamp) -> Result<bool> {
+        // A row another node is claiming (or recording an attempt for) is skipped, not waited
+        // for: that node owns it. Once its claim commits, the lease keeps it out of `<= now`.
+        let r = sqlx::query(
+            "UPDATE notifications SET next_attempt_at = $3
+             WHERE id = (SELECT id FROM notifications
+                         WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $2
+                         FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(id)
+        .bind(to_micros(now))
+        .bind(to_micros(lease_until))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn notifications(&self, page: Uuid) -> Result<Vec<NotificationRow>> {
+        const Q: &str = notification_query!(
+            "WHERE page_id = $1 ORDER BY step, created_at, user_name COLLATE \"C\", channel COLLATE \"C\""
+        );
+        let rows = sqlx::query(Q).bind(page).fetch_all(&self.pool).await?;
+        rows.iter().map(notification_from_row).collect()
+    }
+
+    async fn record_attempt(&self, id: Uuid, attempt: &Attempt, at: Timestamp, audit: AuditDraft) -> Result<()> {
+        let (status, next, error) = match attempt {
+            Attempt::Delivered => ("delivered", None, None),
+            Attempt::Retry { error, at } => ("pending", Some(to_micros(*at)), Some(error.as_str())),
+            Attempt::Failed { error } => ("failed", None, Some(error.as_str())),
+            Attempt::Refused { error } => ("refused", None, Some(error.as_str())),
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE notifications SET status = $2, next_attempt_at = $3, error = $4, attempts = attempts + 1,
+                                      updated_at = $5
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(next)
+        .bind(error)
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>> {
+        // Two nodes creating the secret at once: the second insert waits for the first to
+        // commit, does nothing, and both read the first one's value.
+        sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(fresh.to_vec())
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn use_link(&self, nonce: &str, at: Timestamp) -> Result<bool> {
+        let r = sqlx::query("INSERT INTO used_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING")
+            .bind(nonce)
+            .bind(to_micros(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn incident_id_by_room(&self, room: &str) -> Result<Option<Uuid>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM incidents WHERE room = $1 AND is_open LIMIT 1")
+                .bind(room)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
