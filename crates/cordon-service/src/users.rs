@@ -126,7 +126,12 @@ impl Cordon {
             format!("user:{}", user.name),
             json!({ "admin": true, "bootstrap": true }),
         );
-        self.store.create_user(&user, d).await?;
+        match self.store.create_user(&user, d).await {
+            Ok(()) => {}
+            // Another node sharing the database bootstrapped the admin first: its token stands.
+            Err(cordon_store::StoreError::Conflict(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
         let t = NewToken {
             hash: token_hash(&token),
             user_id: user.id,
