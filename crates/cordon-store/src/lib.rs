@@ -8,6 +8,7 @@
 //! - SQL in shared paths is portable (`$N` placeholders, `ON CONFLICT`, partial indexes); the
 //!   PostgreSQL backend runs the same story (`tests/story.rs`).
 
+pub mod comms;
 mod error;
 pub mod evidence;
 pub mod paging;
@@ -23,6 +24,7 @@ use cordon_core::task::Task;
 use cordon_core::user::User;
 use uuid::Uuid;
 
+pub use comms::CommsStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
@@ -95,7 +97,7 @@ pub struct Viewer {
 /// The one storage trait. Domain areas with many methods live in their own traits
 /// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: EvidenceStore + TimelineStore + PagingStore + Send + Sync + 'static {
+pub trait Store: EvidenceStore + TimelineStore + PagingStore + CommsStore + Send + Sync + 'static {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
