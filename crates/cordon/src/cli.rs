@@ -51,6 +51,26 @@ pub enum Command {
     /// The evidence locker.
     #[command(subcommand)]
     Evidence(crate::cli_evidence::EvidenceCmd),
+    /// Communications: draft, lint, approve, send.
+    #[command(subcommand)]
+    Comms(crate::cli_comms::CommsCmd),
+    /// Regulatory clocks.
+    #[command(subcommand)]
+    Clock(crate::cli_comms::ClockCmd),
+    /// The contact log of outside parties (law enforcement, insurer, operators, …).
+    #[command(subcommand)]
+    Contact(crate::cli_comms::ContactCmd),
+    /// The incident report as Markdown, HTML or PDF.
+    Report {
+        r#ref: String,
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +241,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Page(c) => crate::cli_page::run(c).await,
         Command::Oncall(c) => crate::cli_page::run_oncall(c).await,
         Command::Evidence(c) => crate::cli_evidence::run(c).await,
+        Command::Comms(c) => crate::cli_comms::run_comms(c).await,
+        Command::Clock(c) => crate::cli_comms::run_clock(c).await,
+        Command::Contact(c) => crate::cli_comms::run_contact(c).await,
+        Command::Report {
+            r#ref,
+            format,
+            output,
+            remote,
+        } => crate::cli_comms::run_report(r#ref, format, output, remote).await,
     }
 }
 
