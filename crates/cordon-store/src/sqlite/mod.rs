@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 mod evidence;
 mod paging;
+mod registers;
 mod timeline;
 
 use crate::{
