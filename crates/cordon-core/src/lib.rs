@@ -12,6 +12,7 @@ pub mod comms;
 pub mod error;
 pub mod incident;
 pub mod playbook;
+pub mod register;
 pub mod regulatory;
 pub mod role;
 pub mod task;

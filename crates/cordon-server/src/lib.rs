@@ -13,6 +13,7 @@ mod routes;
 mod routes_comms;
 mod routes_evidence;
 mod routes_paging;
+mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
 

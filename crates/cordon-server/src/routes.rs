@@ -101,6 +101,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::routes_evidence::routes())
         .merge(crate::routes_comms::routes())
         .merge(crate::routes_paging::routes())
+        .merge(crate::routes_registers::routes())
         .merge(crate::routes_slack::routes())
 }
 

@@ -16,6 +16,7 @@ mod incidents;
 pub mod paging;
 pub mod playbooks;
 mod random;
+pub mod registers;
 pub mod regulatory;
 pub mod report;
 mod tasks;

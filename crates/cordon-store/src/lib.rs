@@ -12,6 +12,7 @@ pub mod comms;
 mod error;
 pub mod evidence;
 pub mod paging;
+pub mod registers;
 mod sqlite;
 pub mod timeline;
 
@@ -28,6 +29,7 @@ pub use comms::CommsStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
+pub use registers::RegisterStore;
 pub use sqlite::SqliteStore;
 pub use timeline::TimelineStore;
 
@@ -95,9 +97,11 @@ pub struct Viewer {
 }
 
 /// The one storage trait. Domain areas with many methods live in their own traits
-/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`]) that every backend implements too.
+/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: EvidenceStore + TimelineStore + PagingStore + CommsStore + Send + Sync + 'static {
+pub trait Store:
+    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + Send + Sync + 'static
+{
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

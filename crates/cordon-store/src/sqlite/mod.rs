@@ -27,6 +27,7 @@ use uuid::Uuid;
 mod comms;
 mod evidence;
 mod paging;
+mod registers;
 mod timeline;
 
 use crate::{
