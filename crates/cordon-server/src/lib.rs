@@ -7,10 +7,13 @@
 
 mod auth;
 mod dto;
+mod dto_comms;
 mod problem;
 mod routes;
+mod routes_comms;
 mod routes_evidence;
 mod routes_paging;
+mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
 

@@ -84,7 +84,7 @@ impl From<ServiceError> for Problem {
                     )
                     .with("gates", Value::from(list))
             }
-            ServiceError::Conflict(_) | ServiceError::IllegalTransition { .. } => {
+            ServiceError::Conflict(_) | ServiceError::IllegalTransition { .. } | ServiceError::IllegalMove { .. } => {
                 Problem::new(StatusCode::CONFLICT, code, e.to_string())
             }
             ServiceError::Internal(cause) => {
@@ -98,6 +98,19 @@ impl From<ServiceError> for Problem {
             ServiceError::NotAllowed(_) => Problem::new(StatusCode::METHOD_NOT_ALLOWED, code, e.to_string()),
             ServiceError::RangeNotSatisfiable { size } => {
                 Problem::new(StatusCode::RANGE_NOT_SATISFIABLE, code, e.to_string()).with("size", Value::from(*size))
+            }
+            ServiceError::ForbiddenRole(_) => Problem::new(StatusCode::FORBIDDEN, code, e.to_string()),
+            ServiceError::NotApproved { missing } => Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                .with("missing_approvals", Value::from(missing.clone())),
+            ServiceError::Template(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()),
+            ServiceError::MailRefused(_) => Problem::new(StatusCode::CONFLICT, code, e.to_string()),
+            ServiceError::Report(cause) => {
+                tracing::error!(error = %cause, "report rendering failed");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    code,
+                    "internal error; see the server log",
+                )
             }
             ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
             ServiceError::Evidence(cause) => {

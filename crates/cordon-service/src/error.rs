@@ -28,6 +28,13 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the incident cannot move from {from} to {to}")]
     IllegalTransition { from: &'static str, to: &'static str },
+    /// A register record (asset, credential) cannot make this move.
+    #[error("the {what} cannot move from {from} to {to}")]
+    IllegalMove {
+        what: &'static str,
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("internal error")]
     Internal(#[source] StoreError),
     /// The operation is never allowed on this resource (stored evidence is write-once).
@@ -42,6 +49,21 @@ pub enum ServiceError {
     /// The evidence locker's storage failed.
     #[error("internal error")]
     Evidence(#[source] cordon_evidence::EvidenceError),
+    /// The caller is on the team but holds none of the roles the action needs.
+    #[error("{0}")]
+    ForbiddenRole(String),
+    /// A message still lacks approvals (the roles named).
+    #[error("the message is not approved; missing approval by: {}", .missing.join(", "))]
+    NotApproved { missing: Vec<String> },
+    /// A template does not parse or render.
+    #[error("template error: {0}")]
+    Template(String),
+    /// The mail channel's rules refused the message (e.g. an outside recipient without a key).
+    #[error("{0}")]
+    MailRefused(String),
+    /// A report could not be rendered.
+    #[error("internal error")]
+    Report(String),
 }
 
 fn gate_message(gates: &[UnmetGate]) -> String {
@@ -66,12 +88,17 @@ impl ServiceError {
             Self::Invalid { .. } => "invalid_field",
             Self::GateUnmet { .. } => "gate_unmet",
             Self::Conflict(_) => "conflict",
-            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::IllegalTransition { .. } | Self::IllegalMove { .. } => "illegal_transition",
             Self::Internal(_) => "internal",
             Self::NotAllowed(_) => "method_not_allowed",
             Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             Self::StorageFull => "storage_full",
             Self::Evidence(_) => "internal",
+            Self::ForbiddenRole(_) => "forbidden_role",
+            Self::NotApproved { .. } => "not_approved",
+            Self::Template(_) => "template_error",
+            Self::MailRefused(_) => "mail_refused",
+            Self::Report(_) => "internal",
         }
     }
 }
@@ -81,6 +108,7 @@ impl From<DomainError> for ServiceError {
         match e {
             DomainError::Invalid { field, message } => Self::Invalid { field, message },
             DomainError::IllegalTransition { from, to } => Self::IllegalTransition { from, to },
+            DomainError::IllegalMove { what, from, to } => Self::IllegalMove { what, from, to },
             DomainError::Playbook(m) => Self::invalid("playbook", m),
         }
     }

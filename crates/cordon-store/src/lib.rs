@@ -11,10 +11,12 @@
 //! Backends: [`SqliteStore`] (embedded, one node) and [`PostgresStore`] (several nodes on one
 //! database). With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
 
+pub mod comms;
 mod error;
 pub mod evidence;
 pub mod paging;
 mod postgres;
+pub mod registers;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -29,10 +31,12 @@ use cordon_core::task::Task;
 use cordon_core::user::User;
 use uuid::Uuid;
 
+pub use comms::CommsStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
 pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
+pub use registers::RegisterStore;
 pub use sqlite::SqliteStore;
 pub use timeline::TimelineStore;
 
@@ -100,9 +104,11 @@ pub struct Viewer {
 }
 
 /// The one storage trait. Domain areas with many methods live in their own traits
-/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`]) that every backend implements too.
+/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: EvidenceStore + TimelineStore + PagingStore + Send + Sync + 'static {
+pub trait Store:
+    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + Send + Sync + 'static
+{
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -2,8 +2,10 @@
 //! can start the real server in-process on port 0.
 
 pub mod cli;
+pub mod cli_comms;
 pub mod cli_evidence;
 pub mod cli_page;
+pub mod cli_registers;
 pub mod cli_timeline;
 pub mod client;
 pub mod clock;

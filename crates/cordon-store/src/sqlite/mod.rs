@@ -24,8 +24,10 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
+mod comms;
 mod evidence;
 mod paging;
+mod registers;
 mod timeline;
 
 pub(crate) use crate::error::{conflict_on_unique, is_unique_violation};
