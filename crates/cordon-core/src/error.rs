@@ -8,6 +8,13 @@ pub enum DomainError {
     Invalid { field: &'static str, message: String },
     #[error("the incident cannot move from {from} to {to}")]
     IllegalTransition { from: &'static str, to: &'static str },
+    /// A register record (asset, credential) cannot make this move.
+    #[error("the {what} cannot move from {from} to {to}")]
+    IllegalMove {
+        what: &'static str,
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("invalid playbook: {0}")]
     Playbook(String),
 }
@@ -24,7 +31,7 @@ impl DomainError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Invalid { .. } => "invalid_field",
-            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::IllegalTransition { .. } | Self::IllegalMove { .. } => "illegal_transition",
             Self::Playbook(_) => "invalid_playbook",
         }
     }

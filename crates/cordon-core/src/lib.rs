@@ -11,6 +11,7 @@ pub mod codename;
 pub mod error;
 pub mod incident;
 pub mod playbook;
+pub mod register;
 pub mod role;
 pub mod task;
 pub mod user;

@@ -84,7 +84,7 @@ impl From<ServiceError> for Problem {
                     )
                     .with("gates", Value::from(list))
             }
-            ServiceError::Conflict(_) | ServiceError::IllegalTransition { .. } => {
+            ServiceError::Conflict(_) | ServiceError::IllegalTransition { .. } | ServiceError::IllegalMove { .. } => {
                 Problem::new(StatusCode::CONFLICT, code, e.to_string())
             }
             ServiceError::Internal(cause) => {

@@ -28,6 +28,13 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the incident cannot move from {from} to {to}")]
     IllegalTransition { from: &'static str, to: &'static str },
+    /// A register record (asset, credential) cannot make this move.
+    #[error("the {what} cannot move from {from} to {to}")]
+    IllegalMove {
+        what: &'static str,
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("internal error")]
     Internal(#[source] StoreError),
     /// The operation is never allowed on this resource (stored evidence is write-once).
@@ -66,7 +73,7 @@ impl ServiceError {
             Self::Invalid { .. } => "invalid_field",
             Self::GateUnmet { .. } => "gate_unmet",
             Self::Conflict(_) => "conflict",
-            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::IllegalTransition { .. } | Self::IllegalMove { .. } => "illegal_transition",
             Self::Internal(_) => "internal",
             Self::NotAllowed(_) => "method_not_allowed",
             Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
@@ -81,6 +88,7 @@ impl From<DomainError> for ServiceError {
         match e {
             DomainError::Invalid { field, message } => Self::Invalid { field, message },
             DomainError::IllegalTransition { from, to } => Self::IllegalTransition { from, to },
+            DomainError::IllegalMove { what, from, to } => Self::IllegalMove { what, from, to },
             DomainError::Playbook(m) => Self::invalid("playbook", m),
         }
     }

@@ -15,6 +15,7 @@ mod error;
 pub mod evidence;
 pub mod paging;
 mod postgres;
+pub mod registers;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -33,6 +34,7 @@ pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
 pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
+pub use registers::RegisterStore;
 pub use sqlite::SqliteStore;
 pub use timeline::TimelineStore;
 
@@ -100,9 +102,9 @@ pub struct Viewer {
 }
 
 /// The one storage trait. Domain areas with many methods live in their own traits
-/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`]) that every backend implements too.
+/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: EvidenceStore + TimelineStore + PagingStore + Send + Sync + 'static {
+pub trait Store: EvidenceStore + TimelineStore + PagingStore + RegisterStore + Send + Sync + 'static {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 mod evidence;
 mod paging;
+mod registers;
 mod timeline;
 
 pub(crate) use crate::error::{conflict_on_unique, is_unique_violation};

@@ -1,0 +1,450 @@
+//! The registers' storage story every backend must pass: assets and their write-once moves
+//! (a move from a state the asset is no longer in is a conflict), effects written in the same
+//! transaction as the change that set them off (and nothing when any part fails), indicators
+//! unique per kind and value with sightings kept once per event, systems upserted by name,
+//! credentials, exposures and follow-up tasks, every write with its audit entry. Run against
+//! SQLite here; the PostgreSQL backend runs the same `story` function.
+
+use cordon_core::Timestamp;
+use cordon_core::audit::ChainVerifier;
+use cordon_core::codename::Codename;
+use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
+use cordon_core::register::{AssetKind, AssetState, Classification, CredentialKind, CredentialState};
+use cordon_core::role::Role;
+use cordon_core::task::TaskStatus;
+use cordon_core::user::User;
+use cordon_store::registers::{
+    Asset, AssetMove, Credential, Effects, EventRef, Exposure, FollowUpTask, Indicator, Sighting, System,
+};
+use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
+use uuid::Uuid;
+
+/// Distinct ids without randomness, increasing.
+fn next_id() -> Uuid {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    Uuid::from_u128(u128::from(N.fetch_add(1, Ordering::Relaxed)))
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn audit(action: &str, subject: String) -> AuditDraft {
+    AuditDraft {
+        at: t("2026-11-27T10:00:00Z"),
+        actor: "alice".into(),
+        action: action.into(),
+        subject,
+        payload: "{}".into(),
+    }
+}
+
+async fn user(store: &dyn Store, name: &str) -> User {
+    let u = User {
+        id: next_id(),
+        name: name.into(),
+        email: format!("{name}@example.com"),
+        pgp_key: None,
+        groups: vec![],
+        is_admin: false,
+        created_at: t("2026-11-27T09:00:00Z"),
+    };
+    store
+        .create_user(&u, audit("user.create", format!("user:{name}")))
+        .await
+        .unwrap();
+    u
+}
+
+async fn incident(store: &dyn Store, key: &str, by: Uuid) -> Uuid {
+    let id = next_id();
+    let at = t("2026-11-27T10:00:00Z");
+    let new = NewIncident {
+        incident: Incident {
+            id,
+            codename: Codename::from_key(key).unwrap(),
+            kind: IncidentKind::Security,
+            severity: Severity::new(2).unwrap(),
+            status: Status::Triage,
+            sealed: true,
+            title: format!("title of {key}"),
+            description: String::new(),
+            room: None,
+            playbook: "security".into(),
+            created_by: by,
+            created_at: at,
+            updated_at: at,
+        },
+        tasks: vec![],
+        members: vec![],
+    };
+    store
+        .create_incident(&new, audit("incident.declare", format!("incident:{id}")))
+        .await
+        .unwrap();
+    id
+}
+
+async fn verify(store: &dyn Store) -> (u64, Option<i64>) {
+    let mut v = ChainVerifier::default();
+    for e in store.audit_page(0, 100_000).await.unwrap() {
+        v.push(&e.record, &e.prev_hash, &e.hash);
+    }
+    let out = v.finish();
+    (out.entries, out.first_bad_entry)
+}
+
+fn asset(incident: Uuid, by: Uuid, name: &str, state: AssetState) -> (Asset, AssetMove) {
+    let at = t("2026-11-27T11:00:00Z");
+    let a = Asset {
+        id: next_id(),
+        incident_id: incident,
+        name: name.into(),
+        kind: AssetKind::Host,
+        address: Some("10.0.0.5".into()),
+        state,
+        created_by: by,
+        created_at: at,
+        updated_at: at,
+    };
+    let m = AssetMove {
+        id: next_id(),
+        asset_id: a.id,
+        incident_id: incident,
+        from: None,
+        to: state,
+        by,
+        by_name: String::new(),
+        at,
+        note: String::new(),
+    };
+    (a, m)
+}
+
+fn credential(incident: Uuid, by: Uuid, name: &str, on: &str, state: CredentialState) -> Credential {
+    Credential {
+        id: next_id(),
+        incident_id: incident,
+        name: name.into(),
+        kind: CredentialKind::SshKey,
+        stored_on: vec![on.into()],
+        grants: vec!["billing".into()],
+        state,
+        created_by: by,
+        created_at: t("2026-11-27T11:00:00Z"),
+        updated_at: t("2026-11-27T11:00:00Z"),
+    }
+}
+
+fn rotation(incident: Uuid, cred: Uuid, owner: Option<Uuid>) -> FollowUpTask {
+    FollowUpTask {
+        id: next_id(),
+        incident_id: incident,
+        parent_step: 9,
+        key: format!("rotate:{cred}"),
+        title: "Rotate deploy-key".into(),
+        status: TaskStatus::Todo,
+        owner_role: owner.is_none().then_some(Role::IncidentCommander),
+        assignee: owner,
+        credential_id: Some(cred),
+        created_at: t("2026-11-27T11:00:00Z"),
+        updated_at: t("2026-11-27T11:00:00Z"),
+    }
+}
+
+/// The story. Each new register method gets a step here.
+pub async fn story(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let inc = incident(store, "amber-falcon", alice.id).await;
+    let other = incident(store, "quiet-otter", alice.id).await;
+
+    // assets: created with their first move; names unique per incident
+    let (web1, first) = asset(inc, alice.id, "web1", AssetState::Suspected);
+    store
+        .create_asset(
+            &web1,
+            &first,
+            &Effects::default(),
+            audit("asset.create", "asset:web1".into()),
+        )
+        .await
+        .unwrap();
+    let (dup, dup_first) = asset(inc, alice.id, "web1", AssetState::Compromised);
+    let err = store
+        .create_asset(
+            &dup,
+            &dup_first,
+            &Effects::default(),
+            audit("asset.create", "asset:web1".into()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("asset")), "{err:?}");
+    let (elsewhere, elsewhere_first) = asset(other, alice.id, "web1", AssetState::Suspected);
+    store
+        .create_asset(
+            &elsewhere,
+            &elsewhere_first,
+            &Effects::default(),
+            audit("asset.create", "asset:web1".into()),
+        )
+        .await
+        .unwrap();
+
+    // a credential on web1, and a system it grants
+    let key = credential(inc, alice.id, "deploy-key", "web1", CredentialState::Unaffected);
+    store
+        .put_credential(
+            &key,
+            &Effects::default(),
+            audit("credential.create", "credential:deploy-key".into()),
+        )
+        .await
+        .unwrap();
+    let billing = System {
+        id: next_id(),
+        incident_id: inc,
+        name: "billing".into(),
+        owner: Some(bob.id),
+        owner_name: None,
+        assets: vec!["db1".into()],
+        created_at: t("2026-11-27T11:00:00Z"),
+        updated_at: t("2026-11-27T11:00:00Z"),
+    };
+    store
+        .put_system(&billing, audit("system.put", "system:billing".into()))
+        .await
+        .unwrap();
+    let again = System {
+        id: next_id(),
+        assets: vec!["db1".into(), "db2".into()],
+        ..billing.clone()
+    };
+    store
+        .put_system(&again, audit("system.put", "system:billing".into()))
+        .await
+        .unwrap();
+    let systems = store.systems(inc).await.unwrap();
+    assert_eq!(systems.len(), 1, "upserted by name");
+    assert_eq!(systems[0].assets, ["db1", "db2"]);
+    assert_eq!(systems[0].owner_name.as_deref(), Some("bob"));
+
+    // the move that compromises web1 compromises the key and creates its rotation task, at once
+    let mv = AssetMove {
+        id: next_id(),
+        asset_id: web1.id,
+        incident_id: inc,
+        from: Some(AssetState::Suspected),
+        to: AssetState::Compromised,
+        by: bob.id,
+        by_name: String::new(),
+        at: t("2026-11-27T12:00:00Z"),
+        note: "webshell found".into(),
+    };
+    let fallen = Credential {
+        state: CredentialState::Compromised,
+        updated_at: mv.at,
+        ..key.clone()
+    };
+    let task = rotation(inc, key.id, Some(bob.id));
+    let effects = Effects {
+        credentials: vec![fallen.clone()],
+        tasks: vec![task.clone()],
+        audit: vec![
+            audit("credential.compromised", "credential:deploy-key".into()),
+            audit("task.create", format!("task:{}", task.id)),
+        ],
+    };
+    store
+        .move_asset(&mv, &effects, audit("asset.move", "asset:web1".into()))
+        .await
+        .unwrap();
+    assert_eq!(store.assets(inc).await.unwrap()[0].state, AssetState::Compromised);
+    assert_eq!(store.credentials(inc).await.unwrap(), std::slice::from_ref(&fallen));
+    assert_eq!(store.follow_up_tasks(inc).await.unwrap(), std::slice::from_ref(&task));
+    let moves = store.asset_moves(inc).await.unwrap();
+    assert_eq!(moves.len(), 2);
+    assert_eq!(
+        (moves[1].from, moves[1].to),
+        (Some(AssetState::Suspected), AssetState::Compromised)
+    );
+    assert_eq!(moves[1].by_name, "bob");
+    assert_eq!(moves[1].note, "webshell found");
+
+    // a stale move (from a state the asset left) is a conflict, and writes nothing
+    let stale = AssetMove {
+        id: next_id(),
+        at: t("2026-11-27T12:01:00Z"),
+        ..mv.clone()
+    };
+    let err = store
+        .move_asset(&stale, &Effects::default(), audit("asset.move", "asset:web1".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("asset state")), "{err:?}");
+    assert_eq!(store.asset_moves(inc).await.unwrap().len(), 2);
+
+    // an effect that fails takes the whole change back: no asset, no move, no audit entry
+    let (web2, web2_first) = asset(inc, alice.id, "web2", AssetState::Compromised);
+    let clash = Effects {
+        tasks: vec![rotation(inc, key.id, None)], // same key `rotate:<id>` as the existing task
+        ..Effects::default()
+    };
+    let before = store.audit_page(0, 100_000).await.unwrap().len();
+    let err = store
+        .create_asset(&web2, &web2_first, &clash, audit("asset.create", "asset:web2".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.assets(inc).await.unwrap().len(), 1);
+    assert_eq!(store.audit_page(0, 100_000).await.unwrap().len(), before);
+
+    // rotation: the credential and its task move together
+    let rotated = Credential {
+        state: CredentialState::Rotated,
+        updated_at: t("2026-11-27T13:00:00Z"),
+        ..fallen
+    };
+    let done = FollowUpTask {
+        status: TaskStatus::Done,
+        updated_at: rotated.updated_at,
+        ..task.clone()
+    };
+    let effects = Effects {
+        tasks: vec![done.clone()],
+        ..Effects::default()
+    };
+    store
+        .put_credential(
+            &rotated,
+            &effects,
+            audit("credential.rotated", "credential:deploy-key".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.credentials(inc).await.unwrap()[0].state, CredentialState::Rotated);
+    assert_eq!(store.follow_up_tasks(inc).await.unwrap()[0].status, TaskStatus::Done);
+    let reopened = FollowUpTask {
+        status: TaskStatus::InProgress,
+        assignee: Some(alice.id),
+        ..done
+    };
+    store
+        .update_follow_up_task(&reopened, audit("task.update", "task".into()))
+        .await
+        .unwrap();
+    assert_eq!(store.follow_up_tasks(inc).await.unwrap(), [reopened]);
+    assert!(store.follow_up_tasks(other).await.unwrap().is_empty());
+
+    // indicators: unique per kind and value, updated in place, sightings kept once per event
+    let at = t("2026-11-27T14:00:00Z");
+    let mut ip = Indicator {
+        id: next_id(),
+        incident_id: inc,
+        kind: "ip".into(),
+        value: "45.9.148.7".into(),
+        special: None,
+        notes: vec!["scanner".into()],
+        first_seen: None,
+        last_seen: None,
+        created_by: alice.id,
+        created_at: at,
+        updated_at: at,
+    };
+    store
+        .put_indicator(&ip, &[], audit("ioc.add", "ioc".into()))
+        .await
+        .unwrap();
+    let twin = Indicator {
+        id: next_id(),
+        ..ip.clone()
+    };
+    let err = store
+        .put_indicator(&twin, &[], audit("ioc.add", "ioc".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("indicator")), "{err:?}");
+    let source = next_id();
+    let sighting = |line: u64, when: &str| Sighting {
+        id: next_id(),
+        indicator_id: ip.id,
+        incident_id: inc,
+        source_id: source,
+        line,
+        byte_offset: line * 100,
+        seen_at: t(when),
+        host: Some("web1".into()),
+        how: "search".into(),
+        recorded_at: at,
+    };
+    ip.notes.push("also brute force".into());
+    ip.first_seen = Some(t("2026-11-20T01:00:00Z"));
+    ip.last_seen = Some(t("2026-11-21T01:00:00Z"));
+    let seen = [sighting(7, "2026-11-21T01:00:00Z"), sighting(3, "2026-11-20T01:00:00Z")];
+    store
+        .put_indicator(&ip, &seen, audit("ioc.sightings", "ioc".into()))
+        .await
+        .unwrap();
+    store
+        .put_indicator(
+            &ip,
+            &[sighting(7, "2026-11-21T01:00:00Z")],
+            audit("ioc.sightings", "ioc".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.indicators(inc).await.unwrap(), std::slice::from_ref(&ip));
+    let sightings = store.sightings(inc).await.unwrap();
+    assert_eq!(
+        sightings.iter().map(|s| s.line).collect::<Vec<_>>(),
+        [3, 7],
+        "time order, once each"
+    );
+    assert!(store.indicators(other).await.unwrap().is_empty());
+
+    // exposures
+    let exposure = Exposure {
+        id: next_id(),
+        incident_id: inc,
+        data: "customer table".into(),
+        classification: Classification::Pii,
+        records: Some(12_000),
+        customers: vec!["ACME".into()],
+        evidence: vec![next_id()],
+        events: vec![EventRef {
+            source_id: source,
+            line: 3,
+        }],
+        created_by: alice.id,
+        created_at: at,
+    };
+    store
+        .create_exposure(&exposure, audit("exposure.create", "exposure".into()))
+        .await
+        .unwrap();
+    assert_eq!(store.exposures(inc).await.unwrap(), [exposure]);
+    assert!(store.exposures(other).await.unwrap().is_empty());
+
+    let (entries, bad) = verify(store).await;
+    assert_eq!(bad, None);
+    // 16 writes succeeded (the move with its two effects counts three): 18 entries; the refused
+    // writes left nothing
+    assert_eq!(entries, 18);
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_registers_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("cordon.db")).await.unwrap();
+    story(&store).await;
+
+    // SQLite-specific guard: asset moves are write-once even for raw SQL.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("cordon.db").display()))
+        .await
+        .unwrap();
+    for sql in ["UPDATE asset_moves SET note = 'x'", "DELETE FROM asset_moves"] {
+        assert!(sqlx::query(sql).execute(&pool).await.is_err(), "{sql} must fail");
+    }
+}
