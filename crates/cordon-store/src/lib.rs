@@ -11,6 +11,7 @@
 //! Backends: [`SqliteStore`] (embedded, one node) and [`PostgresStore`] (several nodes on one
 //! database). With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
 
+pub mod comms;
 mod error;
 pub mod evidence;
 pub mod paging;
@@ -30,6 +31,7 @@ use cordon_core::task::Task;
 use cordon_core::user::User;
 use uuid::Uuid;
 
+pub use comms::CommsStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
@@ -104,7 +106,9 @@ pub struct Viewer {
 /// The one storage trait. Domain areas with many methods live in their own traits
 /// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`]) that every backend implements too.
 #[async_trait]
-pub trait Store: EvidenceStore + TimelineStore + PagingStore + RegisterStore + Send + Sync + 'static {
+pub trait Store:
+    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + Send + Sync + 'static
+{
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

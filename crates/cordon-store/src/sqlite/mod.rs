@@ -24,6 +24,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
+mod comms;
 mod evidence;
 mod paging;
 mod registers;
