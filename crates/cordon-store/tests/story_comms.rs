@@ -2,7 +2,7 @@
 //! edit clears, sent exactly once; templates replaced in place; contacts that advance their
 //! checklist task in the same transaction; regulatory clocks with ordered milestones, met
 //! once; reminders claimed exactly once. Every change is one audit entry of its transaction.
-//! Run against SQLite here; the PostgreSQL backend runs the same `story` function.
+//! Run against SQLite and PostgreSQL (a throw-away database each run).
 
 use cordon_core::Timestamp;
 use cordon_core::audit::ChainVerifier;
@@ -16,7 +16,8 @@ use cordon_core::user::User;
 use cordon_store::comms::{
     ApprovalRow, ClockRow, CommunicationRow, ContactRow, MilestoneRow, ReminderRow, TemplateRow,
 };
-use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
+use cordon_store::testing::TestDatabase;
+use cordon_store::{AuditDraft, NewIncident, PostgresStore, SqliteStore, Store, StoreError};
 use uuid::Uuid;
 
 fn next_id() -> Uuid {
@@ -329,4 +330,14 @@ async fn sqlite_passes_the_comms_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("cordon.db")).await.unwrap();
     story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_comms_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    story(&store).await;
+    store.close().await;
 }

@@ -3,7 +3,7 @@
 //! transaction as the change that set them off (and nothing when any part fails), indicators
 //! unique per kind and value with sightings kept once per event, systems upserted by name,
 //! credentials, exposures and follow-up tasks, every write with its audit entry. Run against
-//! SQLite here; the PostgreSQL backend runs the same `story` function.
+//! SQLite and PostgreSQL (a throw-away database each run).
 
 use cordon_core::Timestamp;
 use cordon_core::audit::ChainVerifier;
@@ -16,7 +16,8 @@ use cordon_core::user::User;
 use cordon_store::registers::{
     Asset, AssetMove, Credential, Effects, EventRef, Exposure, FollowUpTask, Indicator, Sighting, System,
 };
-use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
+use cordon_store::testing::TestDatabase;
+use cordon_store::{AuditDraft, NewIncident, PostgresStore, SqliteStore, Store, StoreError};
 use uuid::Uuid;
 
 /// Distinct ids without randomness, increasing.
@@ -447,4 +448,33 @@ async fn sqlite_passes_the_registers_story() {
     for sql in ["UPDATE asset_moves SET note = 'x'", "DELETE FROM asset_moves"] {
         assert!(sqlx::query(sql).execute(&pool).await.is_err(), "{sql} must fail");
     }
+}
+
+#[tokio::test]
+async fn postgres_passes_the_registers_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    story(&store).await;
+
+    // PostgreSQL-specific guard: the plpgsql trigger keeps asset moves write-once for raw SQL.
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    for sql in [
+        "UPDATE asset_moves SET note = 'x'",
+        "DELETE FROM asset_moves",
+        "TRUNCATE asset_moves",
+    ] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("write-once"), "{sql}: {err}");
+    }
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM asset_moves")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        3
+    );
+    pool.close().await;
+    store.close().await;
 }
