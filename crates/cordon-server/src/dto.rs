@@ -350,6 +350,11 @@ pub struct TaskOut {
     pub override_reason: Option<String>,
     /// e.g. on "assemble the response team": who was paged and who answered.
     pub activity: Vec<String>,
+    /// On "isolate affected instances": progress from the asset register.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<crate::routes_registers::ProgressOut>,
+    /// Tasks the registers created under this step (rotating compromised credentials).
+    pub follow_ups: Vec<crate::routes_registers::FollowUpOut>,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
@@ -377,6 +382,8 @@ impl From<TaskView> for TaskOut {
             check_items: v.task.check_items,
             override_reason: v.task.override_reason,
             activity: v.activity,
+            progress: v.progress.map(Into::into),
+            follow_ups: v.follow_ups.into_iter().map(Into::into).collect(),
             updated_at: v.task.updated_at,
         }
     }

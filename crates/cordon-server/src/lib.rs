@@ -11,6 +11,7 @@ mod problem;
 mod routes;
 mod routes_evidence;
 mod routes_paging;
+mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
 

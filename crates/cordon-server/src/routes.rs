@@ -100,6 +100,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::routes_timeline::routes())
         .merge(crate::routes_evidence::routes())
         .merge(crate::routes_paging::routes())
+        .merge(crate::routes_registers::routes())
         .merge(crate::routes_slack::routes())
 }
 

@@ -15,6 +15,7 @@ mod incidents;
 pub mod paging;
 pub mod playbooks;
 mod random;
+pub mod registers;
 mod tasks;
 pub mod timeline;
 mod users;

@@ -26,6 +26,11 @@ pub struct TaskView {
     /// What happened for this step elsewhere in Cordon, e.g. for "assemble the response team":
     /// who was paged and who answered.
     pub activity: Vec<String>,
+    /// For the "isolate affected instances" step: how many compromised assets were isolated
+    /// and imaged, from the asset register.
+    pub progress: Option<cordon_core::register::ContainmentProgress>,
+    /// Tasks the registers created under this step (e.g. rotating a compromised credential).
+    pub follow_ups: Vec<crate::registers::FollowUpView>,
 }
 
 /// A change to a task. `assignee: Some(None)` unassigns.
@@ -67,6 +72,7 @@ impl Cordon {
         let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
         let members = self.store.memberships(incident.id).await?;
         let name_of = |id: Uuid| members.iter().find(|m| m.user_id == id).map(|m| m.user_name.clone());
+        let (progress, mut follow_ups) = self.register_task_extras(incident.id).await?;
         let mut out = Vec::with_capacity(tasks.len());
         for task in tasks {
             let blocked_by = if task.status.is_finished() {
@@ -91,6 +97,8 @@ impl Cordon {
                 Vec::new()
             };
             out.push(TaskView {
+                progress: (task.key == crate::registers::CONTAINMENT_TASK_KEY).then_some(progress),
+                follow_ups: follow_ups.remove(&task.step).unwrap_or_default(),
                 task,
                 assignee_name,
                 blocked_by,

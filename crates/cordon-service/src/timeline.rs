@@ -499,6 +499,7 @@ impl Cordon {
         }
         let ix2 = ix.clone();
         blocking(move || ix2.refresh()).await?;
+        self.watch_new_source(p, &incident, source.id).await;
         Ok(Ingested {
             source,
             diagnostics: summary.diagnostics,

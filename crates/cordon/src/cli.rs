@@ -51,6 +51,21 @@ pub enum Command {
     /// The evidence locker.
     #[command(subcommand)]
     Evidence(crate::cli_evidence::EvidenceCmd),
+    /// Assets: suspected, compromised, isolated, imaged, rebuilt, clean; and the risk view.
+    #[command(subcommand)]
+    Asset(crate::cli_registers::AssetCmd),
+    /// Systems credentials grant access to, with their owners.
+    #[command(subcommand)]
+    System(crate::cli_registers::SystemCmd),
+    /// Credentials: where stored, what they grant, rotation.
+    #[command(subcommand)]
+    Credential(crate::cli_registers::CredentialCmd),
+    /// Exposed data and affected customers.
+    #[command(subcommand)]
+    Exposure(crate::cli_registers::ExposureCmd),
+    /// Indicators of compromise and blocklist exports.
+    #[command(subcommand)]
+    Ioc(crate::cli_registers::IocCmd),
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +236,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Page(c) => crate::cli_page::run(c).await,
         Command::Oncall(c) => crate::cli_page::run_oncall(c).await,
         Command::Evidence(c) => crate::cli_evidence::run(c).await,
+        Command::Asset(c) => crate::cli_registers::run_asset(c).await.map(|()| 0),
+        Command::System(c) => crate::cli_registers::run_system(c).await.map(|()| 0),
+        Command::Credential(c) => crate::cli_registers::run_credential(c).await.map(|()| 0),
+        Command::Exposure(c) => crate::cli_registers::run_exposure(c).await.map(|()| 0),
+        Command::Ioc(c) => crate::cli_registers::run_ioc(c).await.map(|()| 0),
     }
 }
 

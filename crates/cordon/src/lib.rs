@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod cli_evidence;
 pub mod cli_page;
+pub mod cli_registers;
 pub mod cli_timeline;
 pub mod client;
 pub mod clock;
