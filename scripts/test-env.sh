@@ -59,17 +59,27 @@ gnupg() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg >/dev/null
 }
 
+# poppler-utils: the report tests read PDFs back with pdftotext (Japanese glyphs included).
+poppler() {
+    if command -v pdftotext >/dev/null 2>&1; then
+        return 0
+    fi
+    log "installing poppler-utils"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+}
+
 main() {
     local services=("$@")
     if [[ ${#services[@]} -eq 0 ]]; then
-        services=(smtp_sink gnupg)
+        services=(smtp_sink gnupg poppler)
     fi
     local service
     for service in "${services[@]}"; do
         case "$service" in
-            smtp_sink | gnupg) "$service" ;;
+            smtp_sink | gnupg | poppler) "$service" ;;
             *)
-                log "unknown service '$service' (known: smtp_sink gnupg)"
+                log "unknown service '$service' (known: smtp_sink gnupg poppler)"
                 exit 2
                 ;;
         esac

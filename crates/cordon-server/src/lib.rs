@@ -7,8 +7,10 @@
 
 mod auth;
 mod dto;
+mod dto_comms;
 mod problem;
 mod routes;
+mod routes_comms;
 mod routes_evidence;
 mod routes_paging;
 mod routes_registers;

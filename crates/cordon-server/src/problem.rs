@@ -99,6 +99,19 @@ impl From<ServiceError> for Problem {
             ServiceError::RangeNotSatisfiable { size } => {
                 Problem::new(StatusCode::RANGE_NOT_SATISFIABLE, code, e.to_string()).with("size", Value::from(*size))
             }
+            ServiceError::ForbiddenRole(_) => Problem::new(StatusCode::FORBIDDEN, code, e.to_string()),
+            ServiceError::NotApproved { missing } => Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                .with("missing_approvals", Value::from(missing.clone())),
+            ServiceError::Template(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()),
+            ServiceError::MailRefused(_) => Problem::new(StatusCode::CONFLICT, code, e.to_string()),
+            ServiceError::Report(cause) => {
+                tracing::error!(error = %cause, "report rendering failed");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    code,
+                    "internal error; see the server log",
+                )
+            }
             ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
             ServiceError::Evidence(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "evidence storage error");

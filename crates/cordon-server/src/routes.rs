@@ -99,6 +99,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
         .merge(crate::routes_timeline::routes())
         .merge(crate::routes_evidence::routes())
+        .merge(crate::routes_comms::routes())
         .merge(crate::routes_paging::routes())
         .merge(crate::routes_registers::routes())
         .merge(crate::routes_slack::routes())

@@ -49,6 +49,21 @@ pub enum ServiceError {
     /// The evidence locker's storage failed.
     #[error("internal error")]
     Evidence(#[source] cordon_evidence::EvidenceError),
+    /// The caller is on the team but holds none of the roles the action needs.
+    #[error("{0}")]
+    ForbiddenRole(String),
+    /// A message still lacks approvals (the roles named).
+    #[error("the message is not approved; missing approval by: {}", .missing.join(", "))]
+    NotApproved { missing: Vec<String> },
+    /// A template does not parse or render.
+    #[error("template error: {0}")]
+    Template(String),
+    /// The mail channel's rules refused the message (e.g. an outside recipient without a key).
+    #[error("{0}")]
+    MailRefused(String),
+    /// A report could not be rendered.
+    #[error("internal error")]
+    Report(String),
 }
 
 fn gate_message(gates: &[UnmetGate]) -> String {
@@ -79,6 +94,11 @@ impl ServiceError {
             Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             Self::StorageFull => "storage_full",
             Self::Evidence(_) => "internal",
+            Self::ForbiddenRole(_) => "forbidden_role",
+            Self::NotApproved { .. } => "not_approved",
+            Self::Template(_) => "template_error",
+            Self::MailRefused(_) => "mail_refused",
+            Self::Report(_) => "internal",
         }
     }
 }

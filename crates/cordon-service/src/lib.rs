@@ -9,6 +9,7 @@
 
 mod audit;
 pub mod chat;
+pub mod comms;
 mod error;
 pub mod evidence;
 mod incidents;
@@ -16,6 +17,8 @@ pub mod paging;
 pub mod playbooks;
 mod random;
 pub mod registers;
+pub mod regulatory;
+pub mod report;
 mod tasks;
 pub mod timeline;
 mod users;
@@ -47,6 +50,7 @@ pub struct Cordon {
     paging: Arc<paging::PagingSettings>,
     engine_wakeup: Arc<tokio::sync::Notify>,
     link_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    comms: Arc<comms::CommsSettings>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -69,6 +73,7 @@ impl Cordon {
             paging: Arc::new(paging::PagingSettings::disabled("http://127.0.0.1:8077")),
             engine_wakeup: Arc::default(),
             link_key: Arc::default(),
+            comms: Arc::default(),
         }
     }
 

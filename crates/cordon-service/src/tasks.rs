@@ -109,6 +109,14 @@ impl Cordon {
         Ok(out)
     }
 
+    /// The unmet gates of one playbook step of an incident (what a communication waits for).
+    pub(crate) async fn unmet_gates_of(&self, incident: &Incident, step: u32) -> Result<Vec<UnmetGate>> {
+        let playbook = self.playbook_of(incident)?;
+        let tasks = self.store.tasks(incident.id).await?;
+        let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
+        Ok(unmet(playbook, step, &statuses, &decisions))
+    }
+
     /// The incident's checklist, in step order, each task with its unmet gates.
     pub async fn tasks(&self, p: &Principal, raw_ref: &str) -> Result<Vec<TaskView>> {
         let (incident, _) = self.resolve(p, raw_ref).await?;

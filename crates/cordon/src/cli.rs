@@ -66,6 +66,26 @@ pub enum Command {
     /// Indicators of compromise and blocklist exports.
     #[command(subcommand)]
     Ioc(crate::cli_registers::IocCmd),
+    /// Communications: draft, lint, approve, send.
+    #[command(subcommand)]
+    Comms(crate::cli_comms::CommsCmd),
+    /// Regulatory clocks.
+    #[command(subcommand)]
+    Clock(crate::cli_comms::ClockCmd),
+    /// The contact log of outside parties (law enforcement, insurer, operators, …).
+    #[command(subcommand)]
+    Contact(crate::cli_comms::ContactCmd),
+    /// The incident report as Markdown, HTML or PDF.
+    Report {
+        r#ref: String,
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +261,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Credential(c) => crate::cli_registers::run_credential(c).await.map(|()| 0),
         Command::Exposure(c) => crate::cli_registers::run_exposure(c).await.map(|()| 0),
         Command::Ioc(c) => crate::cli_registers::run_ioc(c).await.map(|()| 0),
+        Command::Comms(c) => crate::cli_comms::run_comms(c).await,
+        Command::Clock(c) => crate::cli_comms::run_clock(c).await,
+        Command::Contact(c) => crate::cli_comms::run_contact(c).await,
+        Command::Report {
+            r#ref,
+            format,
+            output,
+            remote,
+        } => crate::cli_comms::run_report(r#ref, format, output, remote).await,
     }
 }
 

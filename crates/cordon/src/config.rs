@@ -51,6 +51,60 @@ pub struct Config {
     pub matrix_user: Option<String>,
     pub matrix_password: Option<String>,
     pub matrix_access_token: Option<String>,
+    /// The communication rules of this deployment (`[communications]`).
+    #[serde(default)]
+    pub communications: CommunicationsConfig,
+}
+
+/// `[communications]`: the linter's deployment settings (docs/communications-rules.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommunicationsConfig {
+    /// Phrases banned on top of the guide's "we take security seriously".
+    pub banned_phrases: Vec<String>,
+    /// Warn when disclosure comes more than this many days after discovery.
+    pub disclosure_warn_days: u32,
+    /// Vendors and operators that must not be named as a cause unless public.
+    pub third_parties: Vec<String>,
+    /// Rules switched off here, each with the reason.
+    pub disabled_rules: Vec<DisabledRule>,
+}
+
+impl Default for CommunicationsConfig {
+    fn default() -> Self {
+        Self {
+            banned_phrases: Vec::new(),
+            disclosure_warn_days: 3,
+            third_parties: Vec::new(),
+            disabled_rules: Vec::new(),
+        }
+    }
+}
+
+/// A communication rule disabled in this deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisabledRule {
+    pub rule: String,
+    pub reason: String,
+}
+
+impl CommunicationsConfig {
+    /// The linter policy; an unknown rule or a rule disabled without a reason is an error.
+    pub fn policy(&self) -> anyhow::Result<cordon_core::comms::lint::LintPolicy> {
+        let disabled: Vec<(String, String)> = self
+            .disabled_rules
+            .iter()
+            .map(|d| (d.rule.clone(), d.reason.clone()))
+            .collect();
+        cordon_core::comms::lint::LintPolicy::new(
+            &self.banned_phrases,
+            self.disclosure_warn_days,
+            &disabled,
+            &self.third_parties,
+        )
+        .context("[communications]")
+    }
 }
 
 impl Default for Config {
@@ -75,6 +129,7 @@ impl Default for Config {
             matrix_user: None,
             matrix_password: None,
             matrix_access_token: None,
+            communications: CommunicationsConfig::default(),
         }
     }
 }
@@ -103,6 +158,7 @@ impl fmt::Debug for Config {
             .field("matrix_user", &self.matrix_user)
             .field("matrix_password", &redact(&self.matrix_password))
             .field("matrix_access_token", &redact(&self.matrix_access_token))
+            .field("communications", &self.communications)
             .finish()
     }
 }
@@ -283,6 +339,34 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn communications_section_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[communications]\nbanned_phrases = [\"Your privacy is our top priority\"]\ndisclosure_warn_days = 5\n\
+             disabled_rules = [{ rule = \"title-date\", reason = \"the status page dates posts\" }]\n",
+        )
+        .unwrap();
+        let c = load(Some(&file), env(&[]), &FlagOverrides::default()).unwrap();
+        let policy = c.communications.policy().unwrap();
+        assert_eq!(policy.disclosure_warn_days, 5);
+        assert!(
+            policy
+                .banned_phrases
+                .contains(&"your privacy is our top priority".to_string())
+        );
+        assert_eq!(policy.disabled[0].rule, "title-date");
+        std::fs::write(
+            &file,
+            "[communications]\ndisabled_rules = [{ rule = \"title-date\", reason = \"\" }]\n",
+        )
+        .unwrap();
+        let c = load(Some(&file), env(&[]), &FlagOverrides::default()).unwrap();
+        assert!(format!("{:#}", c.communications.policy().unwrap_err()).contains("reason"));
     }
 
     #[test]

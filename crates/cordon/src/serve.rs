@@ -132,6 +132,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     };
     let cordon = Cordon::new(store, clock, Playbooks::builtin())
         .with_paging(wiring::paging_settings(config, &public_url, matrix_sender)?)
+        .with_comms(cordon_service::comms::CommsSettings {
+            policy: config.communications.policy()?,
+        })
         .with_evidence(
             evidence::Locker::open(&config.data_dir.join("evidence"))
                 .await?

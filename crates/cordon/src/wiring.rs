@@ -79,6 +79,9 @@ pub fn spawn_engine(cordon: Cordon) -> JoinHandle<()> {
                 if let Err(e) = escalator.escalate_due(escalator.clock().now()).await {
                     tracing::warn!(error = %e, "paging engine: escalation failed");
                 }
+                if let Err(e) = escalator.remind_due(escalator.clock().now()).await {
+                    tracing::warn!(error = %e, "paging engine: regulatory reminders failed");
+                }
             }
         });
         let _abort_with_us = AbortOnDrop(escalations);

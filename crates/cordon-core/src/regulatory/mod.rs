@@ -299,6 +299,16 @@ pub fn reminders(due: Timestamp, now: Timestamp) -> Vec<Timestamp> {
         .collect()
 }
 
+/// When the postmortem meeting is due after an incident resolved at `resolved`: within 3
+/// calendar days for SEV-1, within 5 business days (the end of the fifth) otherwise.
+pub fn postmortem_meeting_due(severity_level: u8, resolved: Timestamp, calendar: Jurisdiction) -> Timestamp {
+    if severity_level <= 1 {
+        days(resolved, 3)
+    } else {
+        business_days_end(resolved, 5, calendar)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +379,20 @@ mod tests {
         .unwrap();
         assert_eq!(due(&milestones(&s), "final_report"), "2026-06-27T03:00:00Z");
         assert_eq!(s.jurisdiction, Jurisdiction::Jp);
+    }
+
+    #[test]
+    fn postmortem_meeting_dates() {
+        let resolved = t("2026-11-25T15:00:00Z");
+        assert_eq!(
+            postmortem_meeting_due(1, resolved, Jurisdiction::Us).to_string(),
+            "2026-11-28T15:00:00Z"
+        );
+        // SEV-2: five business days, Thanksgiving skipped: Fri 27, Mon 30, Tue 1, Wed 2, Thu 3.
+        assert_eq!(
+            postmortem_meeting_due(2, resolved, Jurisdiction::Us).to_string(),
+            "2026-12-04T04:59:59Z"
+        );
     }
 
     #[test]

@@ -1,0 +1,275 @@
+//! Communication routes (issue 7): drafts, approval and sending; templates; the contact log
+//! of steps 12–13; regulatory clocks; and the incident report.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use cordon_service::comms::{CommunicationPatch, NewCommunication, NewContact};
+use cordon_service::regulatory::StartClock;
+use cordon_service::report::IncidentReportFormat;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::dto_comms::*;
+use crate::problem::Problem;
+use crate::routes::{ApiJson, ApiPath, ApiResult, created};
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_communication, list_communications))
+        .routes(routes!(get_communication, patch_communication))
+        .routes(routes!(approve_communication))
+        .routes(routes!(send_communication))
+        .routes(routes!(list_templates))
+        .routes(routes!(put_template))
+        .routes(routes!(add_contact_log, list_contact_log))
+        .routes(routes!(start_clock, list_clocks))
+        .routes(routes!(meet_milestone))
+        .routes(routes!(incident_report))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/communications", tag = "communications",
+    params(("ref" = String, Path, description = "incident id or codename")), request_body = CreateCommunication,
+    responses((status = 201, description = "the draft with its findings", body = CommunicationOut),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_communication(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    ApiJson(b): ApiJson<CreateCommunication>,
+) -> ApiResult<Response> {
+    let new = NewCommunication {
+        audience: b.audience,
+        title: b.title,
+        body: b.body,
+        template: b.template,
+        recipients: b.recipients,
+        third_parties_public: b.third_parties_public,
+    };
+    let v = s.cordon.create_communication(&p, &r, new).await?;
+    Ok(created(CommunicationOut::from(v)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/communications", tag = "communications",
+    params(("ref" = String, Path)), responses((status = 200, body = Vec<CommunicationOut>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_communications(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<CommunicationOut>>> {
+    let list = s.cordon.communications(&p, &r).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/communications/{id}", tag = "communications",
+    params(("ref" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = CommunicationOut), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_communication(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((r, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<CommunicationOut>> {
+    Ok(Json(s.cordon.communication(&p, &r, &id).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/incidents/{ref}/communications/{id}", tag = "communications",
+    params(("ref" = String, Path), ("id" = String, Path)), request_body = PatchCommunication,
+    responses((status = 200, description = "re-linted; approvals dropped", body = CommunicationOut),
+        (status = 404, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn patch_communication(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((r, id)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<PatchCommunication>,
+) -> ApiResult<Json<CommunicationOut>> {
+    let patch = CommunicationPatch {
+        title: b.title,
+        body: b.body,
+        recipients: b.recipients,
+        third_parties_public: b.third_parties_public,
+    };
+    Ok(Json(s.cordon.update_communication(&p, &r, &id, patch).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/communications/{id}/approve", tag = "communications",
+    params(("ref" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = CommunicationOut), (status = 403, description = "`forbidden_role`", body = Problem),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn approve_communication(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((r, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<CommunicationOut>> {
+    Ok(Json(s.cordon.approve_communication(&p, &r, &id).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/communications/{id}/send", tag = "communications",
+    params(("ref" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = CommunicationOut),
+        (status = 409, description = "`not_approved`, `gate_unmet` or `mail_refused`; nothing sent", body = Problem),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn send_communication(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((r, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<CommunicationOut>> {
+    Ok(Json(s.cordon.send_communication(&p, &r, &id).await?.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/communications/templates", tag = "communications",
+    responses((status = 200, body = Vec<TemplateOut>)), security(("bearer" = [])))]
+async fn list_templates(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<TemplateOut>>> {
+    Ok(Json(
+        s.cordon.templates(&p).await?.into_iter().map(Into::into).collect(),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/communications/templates/{name}", tag = "communications",
+    params(("name" = String, Path)), request_body = PutTemplate,
+    responses((status = 200, body = TemplateOut), (status = 403, body = Problem),
+        (status = 422, description = "`template_error` with the engine's message", body = Problem)),
+    security(("bearer" = [])))]
+async fn put_template(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(b): ApiJson<PutTemplate>,
+) -> ApiResult<Json<TemplateOut>> {
+    let t = s.cordon.put_template(&p, &name, &b.audience, &b.title, &b.body).await?;
+    Ok(Json(t.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/contacts", tag = "communications",
+    params(("ref" = String, Path)), request_body = AddContactLog,
+    responses((status = 201, body = ContactLogOut), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn add_contact_log(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    ApiJson(b): ApiJson<AddContactLog>,
+) -> ApiResult<Response> {
+    let c = NewContact {
+        party: b.party,
+        name: b.name,
+        at: b.at,
+        reference: b.reference,
+        outcome: b.outcome,
+    };
+    Ok(created(ContactLogOut::from(s.cordon.log_contact(&p, &r, c).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/contacts", tag = "communications",
+    params(("ref" = String, Path)), responses((status = 200, body = Vec<ContactLogOut>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_contact_log(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<ContactLogOut>>> {
+    Ok(Json(
+        s.cordon
+            .contact_log(&p, &r)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/clocks", tag = "regulatory",
+    params(("ref" = String, Path)), request_body = StartClockBody,
+    responses((status = 201, body = ClockOut), (status = 404, body = Problem),
+        (status = 422, description = "unknown regime or jurisdiction, or a start in the future", body = Problem)),
+    security(("bearer" = [])))]
+async fn start_clock(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    ApiJson(b): ApiJson<StartClockBody>,
+) -> ApiResult<Response> {
+    let start = StartClock {
+        regime: b.regime,
+        started_at: b.started_at,
+        jurisdiction: b.jurisdiction,
+        unlawful_purpose: b.unlawful_purpose,
+    };
+    Ok(created(ClockOut::from(s.cordon.start_clock(&p, &r, start).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/clocks", tag = "regulatory",
+    params(("ref" = String, Path)), responses((status = 200, body = Vec<ClockOut>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_clocks(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+) -> ApiResult<Json<Vec<ClockOut>>> {
+    Ok(Json(
+        s.cordon.clocks(&p, &r).await?.into_iter().map(Into::into).collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{ref}/clocks/{id}/milestones/{name}/met", tag = "regulatory",
+    params(("ref" = String, Path), ("id" = String, Path), ("name" = String, Path)), request_body = MeetMilestone,
+    responses((status = 200, body = ClockOut), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+async fn meet_milestone(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((r, id, name)): ApiPath<(String, String, String)>,
+    ApiJson(b): ApiJson<MeetMilestone>,
+) -> ApiResult<Json<ClockOut>> {
+    Ok(Json(
+        s.cordon.meet_milestone(&p, &r, &id, &name, b.met_at).await?.into(),
+    ))
+}
+
+/// Query of a report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `md` (default), `html` or `pdf`.
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{ref}/report", tag = "incidents",
+    params(("ref" = String, Path), ReportQuery),
+    responses((status = 200, description = "the incident report (text/markdown, text/html or application/pdf)"),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn incident_report(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(r): ApiPath<String>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let format: IncidentReportFormat = q.format.as_deref().unwrap_or("md").parse()?;
+    let report = s.cordon.incident_report(&p, &r, format).await?;
+    let (content_type, disposition) = match report.format {
+        IncidentReportFormat::Markdown => ("text/markdown; charset=utf-8", "inline"),
+        IncidentReportFormat::Html => ("text/html; charset=utf-8", "inline"),
+        IncidentReportFormat::Pdf => ("application/pdf", "attachment"),
+    };
+    let disposition = HeaderValue::from_str(&format!("{disposition}; filename=\"{}\"", report.file_name))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        report.bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,668 @@
+//! Communications (checklist steps 11–14): drafts per audience, prefilled from editable
+//! templates, linted against the guide on every change, approved by the roles the audience
+//! needs, held until their gate is met, and sent once — published for the public notice,
+//! through the mail channel (under its rules) for the rest. Also the contact log of steps
+//! 12–13, each contact advancing the task the playbook tracks.
+
+use cordon_core::Timestamp;
+use cordon_core::access::{Principal, Standing, can_work};
+use cordon_core::comms::lint::{self, LintPolicy};
+use cordon_core::comms::{self, ApprovalRefusal, Audience, DraftStatus, Party, SendRefusal};
+use cordon_core::incident::Incident;
+use cordon_core::role::Role;
+use cordon_core::task::TaskStatus;
+use cordon_mail::{MailError, Message, Recipient};
+use cordon_store::comms::{ApprovalRow, CommunicationRow, ContactRow, TemplateRow};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::draft;
+use crate::incidents::new_id;
+use crate::{Cordon, Result, ServiceError};
+
+/// The deployment's communication settings.
+#[derive(Debug, Clone, Default)]
+pub struct CommsSettings {
+    pub policy: LintPolicy,
+}
+
+const MAX_TITLE: usize = 300;
+const MAX_BODY: usize = 100_000;
+const MAX_RECIPIENTS: usize = 100;
+
+/// The templates shipped with the binary, one per audience: the first line is the title.
+fn default_template(a: Audience) -> &'static str {
+    match a {
+        Audience::Internal => include_str!("../../../templates/comms/internal.md.j2"),
+        Audience::External => include_str!("../../../templates/comms/external.md.j2"),
+        Audience::CustomerSecurity => include_str!("../../../templates/comms/customer_security.md.j2"),
+        Audience::LawEnforcement => include_str!("../../../templates/comms/law_enforcement.md.j2"),
+        Audience::Regulator => include_str!("../../../templates/comms/regulator.md.j2"),
+        Audience::Insurer => include_str!("../../../templates/comms/insurer.md.j2"),
+        Audience::Vendor => include_str!("../../../templates/comms/vendor.md.j2"),
+    }
+}
+
+fn default_row(a: Audience) -> TemplateRow {
+    let text = default_template(a);
+    let (title, body) = text.split_once('\n').unwrap_or((text, ""));
+    TemplateRow {
+        name: a.as_str().to_owned(),
+        audience: a,
+        title: title.trim().to_owned(),
+        body: body.to_owned(),
+        updated_by: "cordon".into(),
+        updated_at: Timestamp::UNIX_EPOCH,
+    }
+}
+
+/// One lint finding as stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingView {
+    pub rule: String,
+    pub severity: String,
+    pub message: String,
+}
+
+/// A communication as its viewers see it.
+#[derive(Debug, Clone)]
+pub struct CommunicationView {
+    pub row: CommunicationRow,
+    pub recipients: Vec<String>,
+    pub findings: Vec<FindingView>,
+    /// Roles whose approval is still missing.
+    pub missing_approvals: Vec<Role>,
+    /// Unmet gates of the audience's playbook step.
+    pub blocked_by: Vec<crate::UnmetGate>,
+}
+
+/// A new draft. Without `title`/`body`, a template fills them (`template` names one; the
+/// audience's own by default).
+#[derive(Debug, Clone)]
+pub struct NewCommunication {
+    pub audience: String,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub template: Option<String>,
+    pub recipients: Vec<String>,
+    pub third_parties_public: bool,
+}
+
+/// An edit of a draft.
+#[derive(Debug, Clone, Default)]
+pub struct CommunicationPatch {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub recipients: Option<Vec<String>>,
+    pub third_parties_public: Option<bool>,
+}
+
+/// A contact with an outside party to record.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub party: String,
+    pub name: String,
+    pub at: Timestamp,
+    pub reference: Option<String>,
+    pub outcome: Option<String>,
+}
+
+fn check_len(field: &'static str, value: &str, max: usize) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
+    }
+    Ok(())
+}
+
+fn clean_recipients(list: Vec<String>) -> Result<Vec<String>> {
+    let list: Vec<String> = list
+        .into_iter()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    if list.len() > MAX_RECIPIENTS {
+        return Err(ServiceError::invalid(
+            "recipients",
+            format!("more than {MAX_RECIPIENTS}"),
+        ));
+    }
+    Ok(list)
+}
+
+fn role_names(roles: &[Role]) -> Vec<String> {
+    roles.iter().map(|r| r.as_str().to_owned()).collect()
+}
+
+impl Cordon {
+    /// Sets the communication rules of this deployment.
+    pub fn with_comms(mut self, settings: CommsSettings) -> Self {
+        self.comms = std::sync::Arc::new(settings);
+        self
+    }
+
+    fn require_worker(p: &Principal, standing: &Standing) -> Result<()> {
+        if can_work(p, standing) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(
+                "only the response team may work on communications".into(),
+            ))
+        }
+    }
+
+    /// Lints a draft with what the incident knows: exposures, contacted operators, discovery.
+    async fn lint_draft(
+        &self,
+        incident: &Incident,
+        audience: Audience,
+        title: &str,
+        body: &str,
+        public: bool,
+        now: Timestamp,
+    ) -> Result<Vec<FindingView>> {
+        let registers = self.report_registers(incident).await?;
+        let exposures: Vec<String> = registers.exposures.iter().map(|e| e.data.clone()).collect();
+        let operators: Vec<String> = self
+            .store
+            .contact_log(incident.id)
+            .await?
+            .into_iter()
+            .filter(|c| c.party == Party::Operator)
+            .map(|c| c.name)
+            .collect();
+        let d = lint::Draft {
+            audience,
+            title,
+            body,
+            third_parties_public: public,
+            exposures: &exposures,
+            third_parties: &operators,
+            discovered_at: incident.created_at,
+            now,
+        };
+        Ok(lint::lint(&d, &self.comms.policy)
+            .into_iter()
+            .map(|f| FindingView {
+                rule: f.rule.to_owned(),
+                severity: f.severity.as_str().to_owned(),
+                message: f.message,
+            })
+            .collect())
+    }
+
+    async fn comm_view(&self, incident: &Incident, row: CommunicationRow) -> Result<CommunicationView> {
+        let recipients: Vec<String> = serde_json::from_str(&row.recipients).unwrap_or_default();
+        let findings: Vec<FindingView> = serde_json::from_str(&row.findings).unwrap_or_default();
+        let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
+        let missing_approvals = if row.status == DraftStatus::Sent {
+            Vec::new()
+        } else {
+            comms::missing_approvals(row.audience, &approved)
+        };
+        let blocked_by = match row.audience.gate_step() {
+            Some(step) if row.status != DraftStatus::Sent => self.unmet_gates_of(incident, step).await?,
+            _ => Vec::new(),
+        };
+        Ok(CommunicationView {
+            row,
+            recipients,
+            findings,
+            missing_approvals,
+            blocked_by,
+        })
+    }
+
+    // ---------- templates ----------
+
+    /// The template `name`: the stored one, else the audience's default.
+    async fn template_named(&self, name: &str) -> Result<TemplateRow> {
+        if let Some(t) = self.store.template(name).await? {
+            return Ok(t);
+        }
+        name.parse::<Audience>()
+            .map(default_row)
+            .map_err(|_| ServiceError::NotFound("template"))
+    }
+
+    /// Every template: the stored ones and the defaults not overridden.
+    pub async fn templates(&self, _p: &Principal) -> Result<Vec<TemplateRow>> {
+        let mut stored = self.store.templates().await?;
+        for a in Audience::ALL {
+            if !stored.iter().any(|t| t.name == a.as_str()) {
+                stored.push(default_row(a));
+            }
+        }
+        stored.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(stored)
+    }
+
+    /// Creates or replaces a template (admins and the security team). Syntax errors are
+    /// refused with the template engine's message.
+    pub async fn put_template(
+        &self,
+        p: &Principal,
+        name: &str,
+        audience: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<TemplateRow> {
+        let subject = format!("template:{name}");
+        if !p.sees_all_incidents() {
+            let e = ServiceError::Forbidden("only admins and the security team may change templates".into());
+            return Err(self.refuse(p, "template.put", subject, e).await);
+        }
+        let name = name.trim();
+        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+            return Err(ServiceError::invalid("name", "1–64 letters, digits, `-` or `_`"));
+        }
+        let audience: Audience = audience.parse()?;
+        check_len("title", title, MAX_TITLE)?;
+        check_len("body", body, MAX_BODY)?;
+        let env = template_env();
+        for (field, src) in [("title", title), ("body", body)] {
+            if let Err(e) = env.template_from_str(src) {
+                let e = ServiceError::Template(format!("{field}: {e}"));
+                return Err(self.refuse(p, "template.put", subject, e).await);
+            }
+        }
+        let now = self.clock.now();
+        let row = TemplateRow {
+            name: name.to_owned(),
+            audience,
+            title: title.to_owned(),
+            body: body.to_owned(),
+            updated_by: p.name.clone(),
+            updated_at: now,
+        };
+        let audit = draft(
+            now,
+            &p.name,
+            "template.put",
+            subject,
+            json!({ "audience": audience.as_str() }),
+        );
+        self.store.put_template(&row, audit).await?;
+        Ok(row)
+    }
+
+    // ---------- drafts ----------
+
+    /// Drafts a message. Findings come back with it; they never block saving.
+    pub async fn create_communication(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        new: NewCommunication,
+    ) -> Result<CommunicationView> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let subject = format!("incident:{}", incident.id);
+        if let Err(e) = Self::require_worker(p, &standing) {
+            return Err(self.refuse(p, "communication.create", subject, e).await);
+        }
+        let audience: Audience = new.audience.parse()?;
+        let recipients = clean_recipients(new.recipients)?;
+        let now = self.clock.now();
+        let (title, body) = match (new.title, new.body, new.template) {
+            (Some(t), Some(b), None) => (t, b),
+            (title, body, template) => {
+                let tpl = self
+                    .template_named(template.as_deref().unwrap_or(audience.as_str()))
+                    .await?;
+                let ctx = self.template_context(&incident, now).await?;
+                let rendered = render(&tpl, &ctx);
+                let (rt, rb) = match rendered {
+                    Ok(r) => r,
+                    Err(e) => return Err(self.refuse(p, "communication.create", subject, e).await),
+                };
+                (title.unwrap_or(rt), body.unwrap_or(rb))
+            }
+        };
+        let title = title.trim().to_owned();
+        if title.is_empty() {
+            return Err(ServiceError::invalid("title", "must not be empty"));
+        }
+        check_len("title", &title, MAX_TITLE)?;
+        check_len("body", &body, MAX_BODY)?;
+        let findings = self
+            .lint_draft(&incident, audience, &title, &body, new.third_parties_public, now)
+            .await?;
+        let row = CommunicationRow {
+            id: new_id(now),
+            incident_id: incident.id,
+            audience,
+            title,
+            body,
+            recipients: serde_json::to_string(&recipients).expect("strings serialize"),
+            third_parties_public: new.third_parties_public,
+            status: DraftStatus::Draft,
+            findings: serde_json::to_string(&findings).expect("findings serialize"),
+            channel: None,
+            sent_at: None,
+            sent_by: None,
+            created_by: p.user_id,
+            created_at: now,
+            updated_at: now,
+            approvals: Vec::new(),
+        };
+        let audit = draft(
+            now,
+            &p.name,
+            "communication.create",
+            format!("communication:{}", row.id),
+            json!({ "incident": incident.id, "audience": audience.as_str(), "findings": findings.len() }),
+        );
+        self.store.create_communication(&row, audit).await?;
+        self.comm_view(&incident, row).await
+    }
+
+    async fn comm_row(&self, incident: &Incident, id: &str) -> Result<CommunicationRow> {
+        let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("communication"))?;
+        self.store
+            .communication(incident.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("communication"))
+    }
+
+    /// The incident's communications, oldest first.
+    pub async fn communications(&self, p: &Principal, raw_ref: &str) -> Result<Vec<CommunicationView>> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let mut out = Vec::new();
+        for row in self.store.communications(incident.id).await? {
+            out.push(self.comm_view(&incident, row).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let row = self.comm_row(&incident, id).await?;
+        self.comm_view(&incident, row).await
+    }
+
+    /// Edits a draft: re-linted, and any approval is dropped (the new text needs approving).
+    pub async fn update_communication(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        id: &str,
+        patch: CommunicationPatch,
+    ) -> Result<CommunicationView> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let mut row = self.comm_row(&incident, id).await?;
+        let subject = format!("communication:{}", row.id);
+        if let Err(e) = Self::require_worker(p, &standing) {
+            return Err(self.refuse(p, "communication.update", subject, e).await);
+        }
+        if row.status == DraftStatus::Sent {
+            let e = ServiceError::Conflict("the message was sent; draft a new one".into());
+            return Err(self.refuse(p, "communication.update", subject, e).await);
+        }
+        if let Some(t) = patch.title {
+            let t = t.trim().to_owned();
+            if t.is_empty() {
+                return Err(ServiceError::invalid("title", "must not be empty"));
+            }
+            check_len("title", &t, MAX_TITLE)?;
+            row.title = t;
+        }
+        if let Some(b) = patch.body {
+            check_len("body", &b, MAX_BODY)?;
+            row.body = b;
+        }
+        if let Some(r) = patch.recipients {
+            row.recipients = serde_json::to_string(&clean_recipients(r)?).expect("strings serialize");
+        }
+        if let Some(public) = patch.third_parties_public {
+            row.third_parties_public = public;
+        }
+        let now = self.clock.now();
+        let findings = self
+            .lint_draft(
+                &incident,
+                row.audience,
+                &row.title,
+                &row.body,
+                row.third_parties_public,
+                now,
+            )
+            .await?;
+        row.findings = serde_json::to_string(&findings).expect("findings serialize");
+        let had_approvals = !row.approvals.is_empty();
+        row.status = DraftStatus::Draft;
+        row.approvals.clear();
+        row.updated_at = now;
+        let audit = draft(
+            now,
+            &p.name,
+            "communication.update",
+            subject,
+            json!({ "findings": findings.len(), "approvals_cleared": had_approvals }),
+        );
+        self.store.update_communication(&row, true, audit).await?;
+        self.comm_view(&incident, row).await
+    }
+
+    /// Approves a draft in every required role the caller holds. A member holding none of
+    /// them is refused with [`ServiceError::ForbiddenRole`].
+    pub async fn approve_communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let mut row = self.comm_row(&incident, id).await?;
+        let subject = format!("communication:{}", row.id);
+        let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
+        let outcome = match comms::approve(row.audience, row.status, &approved, &standing.active_roles) {
+            Ok(o) => o,
+            Err(ApprovalRefusal::AlreadySent) => {
+                let e = ServiceError::Conflict("the message was sent already".into());
+                return Err(self.refuse(p, "communication.approve", subject, e).await);
+            }
+            Err(ApprovalRefusal::LacksRole { needed }) => {
+                let names = role_names(&needed);
+                let e = ServiceError::ForbiddenRole(format!(
+                    "approving a {} message needs the role {}",
+                    row.audience,
+                    names.join(" and ")
+                ));
+                return Err(self.refuse(p, "communication.approve", subject, e).await);
+            }
+        };
+        let now = self.clock.now();
+        for (i, role) in outcome.roles.iter().enumerate() {
+            let last = i + 1 == outcome.roles.len();
+            let status = if last { outcome.status } else { row.status };
+            let a = ApprovalRow {
+                role: *role,
+                user_name: p.name.clone(),
+                at: now,
+            };
+            let audit = draft(
+                now,
+                &p.name,
+                "communication.approve",
+                subject.clone(),
+                json!({ "role": role.as_str(), "status": status.as_str() }),
+            );
+            self.store.add_approval(row.id, &a, status, audit).await?;
+            row.approvals.push(a);
+            row.status = status;
+        }
+        self.comm_view(&incident, row).await
+    }
+
+    /// Sends an approved message whose gate is met, once: the public notice is recorded as
+    /// published; a message with recipients goes through the mail channel (label subject, PGP
+    /// when any recipient is outside the company, refused without a key — never SMS); one
+    /// without recipients is recorded as sent by other means.
+    pub async fn send_communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let mut row = self.comm_row(&incident, id).await?;
+        let subject = format!("communication:{}", row.id);
+        if let Err(e) = Self::require_worker(p, &standing) {
+            return Err(self.refuse(p, "communication.send", subject, e).await);
+        }
+        let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
+        match comms::check_send(row.audience, row.status, &approved) {
+            Ok(()) => {}
+            Err(SendRefusal::AlreadySent) => {
+                let e = ServiceError::Conflict("the message was sent already".into());
+                return Err(self.refuse(p, "communication.send", subject, e).await);
+            }
+            Err(SendRefusal::NotApproved { missing }) => {
+                let e = ServiceError::NotApproved {
+                    missing: role_names(&missing),
+                };
+                return Err(self.refuse(p, "communication.send", subject, e).await);
+            }
+        }
+        if let Some(step) = row.audience.gate_step() {
+            let gates = self.unmet_gates_of(&incident, step).await?;
+            if !gates.is_empty() {
+                let e = ServiceError::GateUnmet { gates };
+                return Err(self.refuse(p, "communication.send", subject, e).await);
+            }
+        }
+        let recipients: Vec<String> = serde_json::from_str(&row.recipients).unwrap_or_default();
+        let now = self.clock.now();
+        let channel = if row.audience.is_published() {
+            "published"
+        } else if recipients.is_empty() {
+            "recorded"
+        } else {
+            if let Err(e) = self.mail_communication(&row, &recipients, now).await {
+                return Err(self.refuse(p, "communication.send", subject, e).await);
+            }
+            "mail"
+        };
+        let audit = draft(
+            now,
+            &p.name,
+            "communication.send",
+            subject,
+            json!({ "channel": channel, "recipients": recipients, "audience": row.audience.as_str() }),
+        );
+        if !self.store.mark_sent(row.id, channel, now, &p.name, audit).await? {
+            return Err(ServiceError::Conflict("the message was sent already".into()));
+        }
+        row.status = DraftStatus::Sent;
+        row.channel = Some(channel.to_owned());
+        row.sent_at = Some(now);
+        row.sent_by = Some(p.name.clone());
+        self.comm_view(&incident, row).await
+    }
+
+    async fn mail_communication(&self, row: &CommunicationRow, recipients: &[String], now: Timestamp) -> Result<()> {
+        let Some(mailer) = &self.paging.mailer else {
+            return Err(ServiceError::invalid(
+                "recipients",
+                "the mail channel is off (CORDON_SMTP_URL); send it another way and remove the recipients",
+            ));
+        };
+        let users = self.store.list_users().await?;
+        let mut list = Vec::with_capacity(recipients.len());
+        for r in recipients {
+            let user = users.iter().find(|u| u.name == *r || u.email.eq_ignore_ascii_case(r));
+            let (address, key) = match user {
+                Some(u) => (u.email.as_str(), u.pgp_key.as_deref()),
+                None => (r.as_str(), None),
+            };
+            let recipient =
+                Recipient::parse(address, key).map_err(|e| ServiceError::invalid("recipients", e.to_string()))?;
+            list.push(recipient);
+        }
+        let text = format!("{}\n\n{}", row.title, row.body);
+        match mailer.send_message(&Message::new(list, text), now).await {
+            Ok(_) => Ok(()),
+            Err(e @ MailError::Refused { .. }) => Err(ServiceError::MailRefused(e.to_string())),
+            Err(e) => Err(ServiceError::MailRefused(format!("the mail was not sent: {e}"))),
+        }
+    }
+
+    // ---------- the contact log ----------
+
+    /// Records a contact with an outside party; the step tracking it (12, or 13 for
+    /// operators of systems used in the attack) moves to in progress when still to do.
+    pub async fn log_contact(&self, p: &Principal, raw_ref: &str, c: NewContact) -> Result<ContactRow> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let subject = format!("incident:{}", incident.id);
+        if let Err(e) = Self::require_worker(p, &standing) {
+            return Err(self.refuse(p, "contact.add", subject, e).await);
+        }
+        let party: Party = c.party.parse()?;
+        let name = c.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(ServiceError::invalid("name", "must not be empty"));
+        }
+        check_len("name", &name, 300)?;
+        for (f, v) in [("reference", &c.reference), ("outcome", &c.outcome)] {
+            if let Some(v) = v {
+                check_len(f, v, 4000)?;
+            }
+        }
+        let now = self.clock.now();
+        if c.at > now {
+            return Err(ServiceError::invalid("at", "a contact cannot be in the future"));
+        }
+        let mut task = self
+            .store
+            .tasks(incident.id)
+            .await?
+            .into_iter()
+            .find(|t| t.step == party.step());
+        let task_id = task.as_ref().map(|t| t.id);
+        let moved = match task.as_mut() {
+            Some(t) if t.status == TaskStatus::Todo => {
+                t.status = TaskStatus::InProgress;
+                t.updated_at = now;
+                true
+            }
+            _ => false,
+        };
+        let row = ContactRow {
+            id: new_id(now),
+            incident_id: incident.id,
+            party,
+            name,
+            at: c.at,
+            reference: c.reference.filter(|s| !s.trim().is_empty()),
+            outcome: c.outcome.filter(|s| !s.trim().is_empty()),
+            task_id,
+            created_by: p.user_id,
+            created_at: now,
+        };
+        let audit = draft(
+            now,
+            &p.name,
+            "contact.add",
+            format!("contact:{}", row.id),
+            json!({ "incident": incident.id, "party": party.as_str(), "name": row.name, "step": party.step(), "task_started": moved }),
+        );
+        self.store
+            .add_contact_log(&row, task.as_ref().filter(|_| moved), audit)
+            .await?;
+        Ok(row)
+    }
+
+    /// The contact log of an incident.
+    pub async fn contact_log(&self, p: &Principal, raw_ref: &str) -> Result<Vec<ContactRow>> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        Ok(self.store.contact_log(incident.id).await?)
+    }
+}
+
+/// The template environment: undefined values are errors, so a typo shows at once.
+fn template_env() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env
+}
+
+fn render(t: &TemplateRow, ctx: &serde_json::Value) -> Result<(String, String)> {
+    let env = template_env();
+    let title = env
+        .render_str(&t.title, ctx)
+        .map_err(|e| ServiceError::Template(format!("template `{}`, title: {e}", t.name)))?;
+    let body = env
+        .render_str(&t.body, ctx)
+        .map_err(|e| ServiceError::Template(format!("template `{}`, body: {e}", t.name)))?;
+    Ok((title, body.trim().to_owned()))
+}

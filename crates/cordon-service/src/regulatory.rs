@@ -1,0 +1,259 @@
+//! Regulatory clocks: the user records the event a law counts from; Cordon computes the
+//! milestones (business days from the jurisdiction's calendar), reminds the incident commander
+//! before each one, exactly once per reminder, and reports which were met or missed.
+
+use cordon_core::Timestamp;
+use cordon_core::access::{Principal, can_work};
+use cordon_core::incident::Incident;
+use cordon_core::regulatory::{self, ClockSpec, Jurisdiction, MilestoneStatus, Regime};
+use cordon_core::role::Role;
+use cordon_store::comms::{ClockRow, MilestoneRow, ReminderRow};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::draft;
+use crate::incidents::new_id;
+use crate::paging::{IC_POLICY, PageTarget};
+use crate::{Cordon, Result, ServiceError};
+
+/// A clock to start.
+#[derive(Debug, Clone)]
+pub struct StartClock {
+    pub regime: String,
+    pub started_at: Timestamp,
+    pub jurisdiction: Option<String>,
+    pub unlawful_purpose: bool,
+}
+
+/// A milestone with where it stands.
+#[derive(Debug, Clone)]
+pub struct MilestoneView {
+    pub name: String,
+    pub description: String,
+    pub due: Timestamp,
+    pub met_at: Option<Timestamp>,
+    pub status: MilestoneStatus,
+}
+
+/// A clock with its milestones.
+#[derive(Debug, Clone)]
+pub struct ClockView {
+    pub clock: ClockRow,
+    pub anchor: &'static str,
+    pub milestones: Vec<MilestoneView>,
+}
+
+fn view(clock: ClockRow, milestones: Vec<MilestoneRow>, now: Timestamp) -> ClockView {
+    ClockView {
+        anchor: clock.regime.anchor(),
+        clock,
+        milestones: milestones
+            .into_iter()
+            .map(|m| MilestoneView {
+                status: MilestoneStatus::of(m.due_at, m.met_at, now),
+                name: m.name,
+                description: m.description,
+                due: m.due_at,
+                met_at: m.met_at,
+            })
+            .collect(),
+    }
+}
+
+impl Cordon {
+    /// Starts a regulatory clock from the event its law names. An unknown regime or
+    /// jurisdiction, or a start in the future, is refused (and audited).
+    pub async fn start_clock(&self, p: &Principal, raw_ref: &str, s: StartClock) -> Result<ClockView> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let subject = format!("incident:{}", incident.id);
+        if !can_work(p, &standing) {
+            let e = ServiceError::Forbidden("only the response team may start regulatory clocks".into());
+            return Err(self.refuse(p, "clock.start", subject, e).await);
+        }
+        let now = self.clock.now();
+        let spec = (|| -> Result<ClockSpec> {
+            let regime: Regime = s.regime.parse()?;
+            let jurisdiction = s.jurisdiction.as_deref().map(str::parse::<Jurisdiction>).transpose()?;
+            Ok(ClockSpec::new(
+                regime,
+                s.started_at,
+                jurisdiction,
+                s.unlawful_purpose,
+                now,
+            )?)
+        })();
+        let spec = match spec {
+            Ok(spec) => spec,
+            Err(e) => return Err(self.refuse(p, "clock.start", subject, e).await),
+        };
+        let id = new_id(now);
+        let clock = ClockRow {
+            id,
+            incident_id: incident.id,
+            regime: spec.regime,
+            started_at: spec.started_at,
+            jurisdiction: spec.jurisdiction,
+            unlawful_purpose: spec.unlawful_purpose,
+            created_by: p.user_id,
+            created_at: now,
+        };
+        let milestones: Vec<MilestoneRow> = regulatory::milestones(&spec)
+            .into_iter()
+            .map(|m| MilestoneRow {
+                name: m.name.to_owned(),
+                description: m.description.to_owned(),
+                due_at: m.due,
+                met_at: None,
+            })
+            .collect();
+        let reminders: Vec<ReminderRow> = milestones
+            .iter()
+            .flat_map(|m| {
+                regulatory::reminders(m.due_at, now).into_iter().map(|at| ReminderRow {
+                    id: new_id(now),
+                    clock_id: id,
+                    milestone: m.name.clone(),
+                    remind_at: at,
+                })
+            })
+            .collect();
+        let audit = draft(
+            now,
+            &p.name,
+            "clock.start",
+            format!("clock:{id}"),
+            json!({
+                "incident": incident.id,
+                "regime": spec.regime.as_str(),
+                "started_at": spec.started_at.to_string(),
+                "jurisdiction": spec.jurisdiction.as_str(),
+                "milestones": milestones.iter().map(|m| json!({ "name": m.name, "due": m.due_at.to_string() })).collect::<Vec<_>>(),
+            }),
+        );
+        self.store.create_clock(&clock, &milestones, &reminders, audit).await?;
+        Ok(view(clock, milestones, now))
+    }
+
+    /// The incident's clocks with their milestones' status now.
+    pub async fn clocks(&self, p: &Principal, raw_ref: &str) -> Result<Vec<ClockView>> {
+        let (incident, _) = self.resolve(p, raw_ref).await?;
+        self.clock_views(&incident).await
+    }
+
+    pub(crate) async fn clock_views(&self, incident: &Incident) -> Result<Vec<ClockView>> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .clocks(incident.id)
+            .await?
+            .into_iter()
+            .map(|(c, ms)| view(c, ms, now))
+            .collect())
+    }
+
+    /// Records that a milestone was met (the notification was filed), at `at` or now.
+    pub async fn meet_milestone(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        clock_id: &str,
+        name: &str,
+        at: Option<Timestamp>,
+    ) -> Result<ClockView> {
+        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let clock_id = Uuid::parse_str(clock_id).map_err(|_| ServiceError::NotFound("clock"))?;
+        let subject = format!("clock:{clock_id}");
+        if !can_work(p, &standing) {
+            let e = ServiceError::Forbidden("only the response team may record filings".into());
+            return Err(self.refuse(p, "clock.milestone_met", subject, e).await);
+        }
+        if !self
+            .store
+            .clocks(incident.id)
+            .await?
+            .iter()
+            .any(|(c, _)| c.id == clock_id)
+        {
+            return Err(ServiceError::NotFound("clock"));
+        }
+        let now = self.clock.now();
+        let at = at.unwrap_or(now);
+        if at > now {
+            return Err(ServiceError::invalid("met_at", "cannot be in the future"));
+        }
+        let audit = draft(
+            now,
+            &p.name,
+            "clock.milestone_met",
+            subject,
+            json!({ "milestone": name, "met_at": at.to_string() }),
+        );
+        if !self.store.mark_milestone_met(clock_id, name, at, audit).await? {
+            return Err(ServiceError::Conflict(format!(
+                "milestone `{name}` was recorded as met already"
+            )));
+        }
+        self.clock_views(&incident)
+            .await?
+            .into_iter()
+            .find(|c| c.clock.id == clock_id)
+            .ok_or(ServiceError::NotFound("clock"))
+    }
+
+    /// Sends every reminder due at `now`: each is claimed once (several engines never both
+    /// send it), then pages the incident's commanders — or the `incident-commander` policy
+    /// when it has none. Reminders of milestones already met are dropped. Returns how many
+    /// pages were triggered.
+    pub async fn remind_due(&self, now: Timestamp) -> Result<usize> {
+        let mut sent = 0;
+        for due in self.store.due_reminders(now, 100).await? {
+            let r = &due.reminder;
+            let action = if due.met {
+                "clock.reminder_dropped"
+            } else {
+                "clock.remind"
+            };
+            let audit = draft(
+                now,
+                "system",
+                action,
+                format!("clock:{}", r.clock_id),
+                json!({ "regime": due.regime.as_str(), "milestone": r.milestone, "due": due.due_at.to_string() }),
+            );
+            if !self.store.claim_reminder(r.id, now, audit).await? || due.met {
+                continue;
+            }
+            let Some(incident) = self.store.incident(due.incident_id).await? else {
+                continue;
+            };
+            let system = Principal {
+                user_id: incident.created_by,
+                name: "system".into(),
+                is_admin: false,
+                groups: Vec::new(),
+            };
+            let commanders: Vec<String> = self
+                .store
+                .memberships(incident.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.role == Role::IncidentCommander && m.ended_at.is_none())
+                .map(|m| m.user_name)
+                .collect();
+            let targets: Vec<PageTarget> = if commanders.is_empty() {
+                vec![PageTarget::Policy(IC_POLICY.into())]
+            } else {
+                commanders.into_iter().map(PageTarget::User).collect()
+            };
+            for t in targets {
+                match self.page_incident(&system, &incident, t).await {
+                    Ok(_) => sent += 1,
+                    Err(e) => {
+                        tracing::error!(error = %e, incident = %incident.codename, "could not page a regulatory reminder")
+                    }
+                }
+            }
+        }
+        Ok(sent)
+    }
+}
