@@ -2,7 +2,8 @@
 //! edit clears, sent exactly once; templates replaced in place; contacts that advance their
 //! checklist task in the same transaction; regulatory clocks with ordered milestones, met
 //! once; reminders claimed exactly once. Every change is one audit entry of its transaction.
-//! Run against SQLite here; the PostgreSQL backend runs the same `story` function.
+//! Run against SQLite and PostgreSQL (a throw-away database each run); on PostgreSQL two nodes
+//! then race for each once-only change.
 
 use cordon_core::Timestamp;
 use cordon_core::audit::ChainVerifier;
@@ -16,7 +17,8 @@ use cordon_core::user::User;
 use cordon_store::comms::{
     ApprovalRow, ClockRow, CommunicationRow, ContactRow, MilestoneRow, ReminderRow, TemplateRow,
 };
-use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
+use cordon_store::testing::TestDatabase;
+use cordon_store::{AuditDraft, CommsStore, NewIncident, PostgresStore, SqliteStore, Store, StoreError, Viewer};
 use uuid::Uuid;
 
 fn next_id() -> Uuid {
@@ -329,4 +331,118 @@ async fn sqlite_passes_the_comms_story() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("cordon.db")).await.unwrap();
     story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_comms_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    story(&store).await;
+    once_across_nodes(&db, &store).await;
+    store.close().await;
+}
+
+/// PostgreSQL-specific: what happens once happens once across nodes. Two pools on one database
+/// (what two processes look like to the server) race to send one approved communication, meet
+/// one milestone and claim one reminder; each is won once and audited once.
+async fn once_across_nodes(db: &TestDatabase, a: &PostgresStore) {
+    let b = db.open().await.unwrap();
+    let viewer = Viewer {
+        user_id: Uuid::nil(),
+        sees_all: true,
+    };
+    let inc = a.list_incidents(viewer, 1).await.unwrap().remove(0);
+    let at = t("2026-12-01T10:00:00Z");
+    let comm = CommunicationRow {
+        id: next_id(),
+        incident_id: inc.id,
+        audience: Audience::External,
+        title: "notice".into(),
+        body: "body".into(),
+        recipients: "[]".into(),
+        third_parties_public: false,
+        status: DraftStatus::Approved,
+        findings: "[]".into(),
+        channel: None,
+        sent_at: None,
+        sent_by: None,
+        created_by: inc.created_by,
+        created_at: at,
+        updated_at: at,
+        approvals: vec![],
+    };
+    a.create_communication(&comm, audit("communication.create", at))
+        .await
+        .unwrap();
+    let clock = ClockRow {
+        id: next_id(),
+        incident_id: inc.id,
+        regime: Regime::Nis2,
+        started_at: at,
+        jurisdiction: Jurisdiction::Eu,
+        unlawful_purpose: false,
+        created_by: inc.created_by,
+        created_at: at,
+    };
+    let milestone = MilestoneRow {
+        name: "early_warning".into(),
+        description: "d".into(),
+        due_at: t("2026-12-02T10:00:00Z"),
+        met_at: None,
+    };
+    let reminder = ReminderRow {
+        id: next_id(),
+        clock_id: clock.id,
+        milestone: milestone.name.clone(),
+        remind_at: t("2026-12-02T09:00:00Z"),
+    };
+    a.create_clock(
+        &clock,
+        std::slice::from_ref(&milestone),
+        std::slice::from_ref(&reminder),
+        audit("clock.start", at),
+    )
+    .await
+    .unwrap();
+    let before = chain_entries(a).await;
+
+    let now = t("2026-12-02T09:00:01Z");
+    let races = (0..8).map(|i| {
+        let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (comm, clock, reminder) = (comm.id, clock.id, reminder.id);
+        tokio::spawn(async move {
+            let sent = node
+                .mark_sent(comm, "published", now, "alice", audit("communication.send", now))
+                .await
+                .unwrap();
+            let met = node
+                .mark_milestone_met(clock, "early_warning", now, audit("clock.met", now))
+                .await
+                .unwrap();
+            let claimed = node
+                .claim_reminder(reminder, now, audit("clock.remind", now))
+                .await
+                .unwrap();
+            [sent, met, claimed]
+        })
+    });
+    let wins = futures::future::join_all(races)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .fold([0, 0, 0], |mut n, won| {
+            for (n, w) in n.iter_mut().zip(won) {
+                *n += usize::from(w);
+            }
+            n
+        });
+    assert_eq!(wins, [1, 1, 1], "sent, met and claimed exactly once");
+    assert_eq!(chain_entries(&b).await, before + 3, "one audit entry each");
+    assert_eq!(
+        b.communication(inc.id, comm.id).await.unwrap().unwrap().status,
+        DraftStatus::Sent
+    );
+    b.close().await;
 }

@@ -3,7 +3,8 @@
 //! transaction as the change that set them off (and nothing when any part fails), indicators
 //! unique per kind and value with sightings kept once per event, systems upserted by name,
 //! credentials, exposures and follow-up tasks, every write with its audit entry. Run against
-//! SQLite here; the PostgreSQL backend runs the same `story` function.
+//! SQLite and PostgreSQL (a throw-away database each run); on PostgreSQL two nodes then race to
+//! move one asset.
 
 use cordon_core::Timestamp;
 use cordon_core::audit::ChainVerifier;
@@ -16,7 +17,8 @@ use cordon_core::user::User;
 use cordon_store::registers::{
     Asset, AssetMove, Credential, Effects, EventRef, Exposure, FollowUpTask, Indicator, Sighting, System,
 };
-use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
+use cordon_store::testing::TestDatabase;
+use cordon_store::{AuditDraft, NewIncident, PostgresStore, RegisterStore, SqliteStore, Store, StoreError, Viewer};
 use uuid::Uuid;
 
 /// Distinct ids without randomness, increasing.
@@ -447,4 +449,82 @@ async fn sqlite_passes_the_registers_story() {
     for sql in ["UPDATE asset_moves SET note = 'x'", "DELETE FROM asset_moves"] {
         assert!(sqlx::query(sql).execute(&pool).await.is_err(), "{sql} must fail");
     }
+}
+
+#[tokio::test]
+async fn postgres_passes_the_registers_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    story(&store).await;
+    one_move_wins_across_nodes(&db, &store).await;
+
+    // PostgreSQL-specific guard: the plpgsql trigger keeps asset moves write-once for raw SQL.
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    for sql in [
+        "UPDATE asset_moves SET note = 'x'",
+        "DELETE FROM asset_moves",
+        "TRUNCATE asset_moves",
+    ] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("write-once"), "{sql}: {err}");
+    }
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM asset_moves")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        4
+    );
+    pool.close().await;
+    store.close().await;
+}
+
+/// PostgreSQL-specific: two pools on one database (what two processes look like to the server)
+/// move the same asset out of the same state at once; one move wins, every other is the
+/// `asset state` conflict, and only the winner is recorded and audited.
+async fn one_move_wins_across_nodes(db: &TestDatabase, a: &PostgresStore) {
+    let b = db.open().await.unwrap();
+    let viewer = Viewer {
+        user_id: Uuid::nil(),
+        sees_all: true,
+    };
+    let incidents = a.list_incidents(viewer, 10).await.unwrap();
+    let other = incidents.iter().find(|i| i.codename.key() == "quiet-otter").unwrap();
+    let asset = a.assets(other.id).await.unwrap().remove(0);
+    assert_eq!(asset.state, AssetState::Suspected);
+    let (before, _) = verify(a).await;
+
+    let moves = (0..8).map(|i| {
+        let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let mv = AssetMove {
+            id: next_id(),
+            asset_id: asset.id,
+            incident_id: other.id,
+            from: Some(AssetState::Suspected),
+            to: AssetState::Compromised,
+            by: other.created_by,
+            by_name: String::new(),
+            at: t("2026-11-28T10:00:00Z"),
+            note: format!("move {i}"),
+        };
+        tokio::spawn(async move {
+            node.move_asset(&mv, &Effects::default(), audit("asset.move", "asset:web1".into()))
+                .await
+        })
+    });
+    let mut won = 0;
+    for r in futures::future::join_all(moves).await {
+        match r.unwrap() {
+            Ok(()) => won += 1,
+            Err(e) => assert!(matches!(e, StoreError::Conflict("asset state")), "{e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(b.asset_moves(other.id).await.unwrap().len(), 2);
+    assert_eq!(b.assets(other.id).await.unwrap()[0].state, AssetState::Compromised);
+    let (after, bad) = verify(&b).await;
+    assert_eq!((after, bad), (before + 1, None));
+    b.close().await;
 }

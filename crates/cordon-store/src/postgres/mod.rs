@@ -29,8 +29,10 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
+mod comms;
 mod evidence;
 mod paging;
+mod registers;
 mod timeline;
 
 use crate::error::{conflict_on_unique, is_unique_violation};

@@ -1,0 +1,533 @@
+//! PostgreSQL implementation of [`CommsStore`]: communications and their approvals, templates,
+//! the contact log and regulatory clocks, each change with its audit entry in one transaction.
+//! What must happen once across several nodes is a conditional UPDATE whose rows-affected
+//! decides: a communication is marked sent only while `approved`, a milestone met only while
+//! `met_at IS NULL`, a reminder claimed only while `done_at IS NULL`. The second node's UPDATE
+//! waits for the first to commit, re-checks, changes nothing and appends no audit entry.
+
+use async_trait::async_trait;
+use cordon_core::Timestamp;
+use cordon_core::clock::{from_micros, to_micros};
+use cordon_core::comms::DraftStatus;
+use cordon_core::task::Task;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
+
+use super::{PostgresStore, append_in, parse_col};
+use crate::comms::{
+    ApprovalRow, ClockRow, CommsStore, CommunicationRow, ContactRow, DueReminder, MilestoneRow, ReminderRow,
+    TemplateRow,
+};
+use crate::error::conflict_on_unique;
+use crate::{AuditDraft, Result, StoreError};
+
+/// `SELECT` of communications (aliased `c`) with their approvals as a JSON array, followed by
+/// a literal tail.
+macro_rules! comm_query {
+    ($tail:literal $(,)?) => {
+        concat!(
+            "SELECT c.id, c.incident_id, c.audience, c.title, c.body, c.recipients, c.third_parties_public,
+                    c.status, c.findings, c.channel, c.sent_at, c.sent_by, c.created_by, c.created_at,
+                    c.updated_at,
+                    (SELECT COALESCE(json_agg(json_build_array(a.role, a.user_name, a.at)
+                                              ORDER BY a.at, a.role COLLATE \"C\"), '[]'::json)
+                     FROM communication_approvals a WHERE a.communication_id = c.id) AS approvals
+             FROM communications c ",
+            $tail
+        )
+    };
+}
+
+/// `SELECT` of templates, followed by a literal tail.
+macro_rules! template_query {
+    ($tail:literal $(,)?) => {
+        concat!(
+            "SELECT name, audience, title, body, updated_by, updated_at FROM communication_templates ",
+            $tail
+        )
+    };
+}
+
+/// One member of `comm_query!`'s `approvals` JSON array: role, user name, instant.
+type ApprovalTuple = (String, String, i64);
+
+fn opt_time(r: &PgRow, col: &str) -> Result<Option<Timestamp>> {
+    let v: Option<i64> = r.try_get(col)?;
+    Ok(v.map(from_micros))
+}
+
+fn comm_from_row(r: &PgRow) -> Result<CommunicationRow> {
+    let sqlx::types::Json(approvals): sqlx::types::Json<Vec<ApprovalTuple>> = r.try_get("approvals")?;
+    Ok(CommunicationRow {
+        id: r.try_get("id")?,
+        incident_id: r.try_get("incident_id")?,
+        audience: parse_col(r, "audience")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        recipients: r.try_get("recipients")?,
+        third_parties_public: r.try_get("third_parties_public")?,
+        status: parse_col(r, "status")?,
+        findings: r.try_get("findings")?,
+        channel: r.try_get("channel")?,
+        sent_at: opt_time(r, "sent_at")?,
+        sent_by: r.try_get("sent_by")?,
+        created_by: r.try_get("created_by")?,
+        created_at: from_micros(r.try_get("created_at")?),
+        updated_at: from_micros(r.try_get("updated_at")?),
+        approvals: approvals
+            .into_iter()
+            .map(|(role, user_name, at)| {
+                Ok(ApprovalRow {
+                    role: role
+                        .parse()
+                        .map_err(|e| StoreError::corrupt(format!("approval role: {e}")))?,
+                    user_name,
+                    at: from_micros(at),
+                })
+            })
+            .collect::<Result<_>>()?,
+    })
+}
+
+fn template_from_row(r: &PgRow) -> Result<TemplateRow> {
+    Ok(TemplateRow {
+        name: r.try_get("name")?,
+        audience: parse_col(r, "audience")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        updated_by: r.try_get("updated_by")?,
+        updated_at: from_micros(r.try_get("updated_at")?),
+    })
+}
+
+fn contact_from_row(r: &PgRow) -> Result<ContactRow> {
+    Ok(ContactRow {
+        id: r.try_get("id")?,
+        incident_id: r.try_get("incident_id")?,
+        party: parse_col(r, "party")?,
+        name: r.try_get("name")?,
+        at: from_micros(r.try_get("at")?),
+        reference: r.try_get("reference")?,
+        outcome: r.try_get("outcome")?,
+        task_id: r.try_get("task_id")?,
+        created_by: r.try_get("created_by")?,
+        created_at: from_micros(r.try_get("created_at")?),
+    })
+}
+
+fn clock_from_row(r: &PgRow) -> Result<ClockRow> {
+    Ok(ClockRow {
+        id: r.try_get("id")?,
+        incident_id: r.try_get("incident_id")?,
+        regime: parse_col(r, "regime")?,
+        started_at: from_micros(r.try_get("started_at")?),
+        jurisdiction: parse_col(r, "jurisdiction")?,
+        unlawful_purpose: r.try_get("unlawful_purpose")?,
+        created_by: r.try_get("created_by")?,
+        created_at: from_micros(r.try_get("created_at")?),
+    })
+}
+
+fn milestone_from_row(r: &PgRow) -> Result<MilestoneRow> {
+    Ok(MilestoneRow {
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        due_at: from_micros(r.try_get("due_at")?),
+        met_at: opt_time(r, "met_at")?,
+    })
+}
+
+/// A foreign-key violation means the incident (or a row it names) is gone: `NotFound`, as on SQLite.
+fn missing_incident_or(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("incident"),
+        e => conflict_on_unique(what)(e),
+    }
+}
+
+#[async_trait]
+impl CommsStore for PostgresStore {
+    async fn create_communication(&self, c: &CommunicationRow, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO communications (id, incident_id, audience, title, body, recipients, third_parties_public,
+                                         status, findings, channel, sent_at, sent_by, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(c.id)
+        .bind(c.incident_id)
+        .bind(c.audience.as_str())
+        .bind(&c.title)
+        .bind(&c.body)
+        .bind(&c.recipients)
+        .bind(c.third_parties_public)
+        .bind(c.status.as_str())
+        .bind(&c.findings)
+        .bind(&c.channel)
+        .bind(c.sent_at.map(to_micros))
+        .bind(&c.sent_by)
+        .bind(c.created_by)
+        .bind(to_micros(c.created_at))
+        .bind(to_micros(c.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(missing_incident_or("communication"))?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_communication(&self, c: &CommunicationRow, clear_approvals: bool, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE communications SET title = $3, body = $4, recipients = $5, third_parties_public = $6,
+                    status = $7, findings = $8, updated_at = $9
+             WHERE id = $1 AND incident_id = $2 AND status <> 'sent'",
+        )
+        .bind(c.id)
+        .bind(c.incident_id)
+        .bind(&c.title)
+        .bind(&c.body)
+        .bind(&c.recipients)
+        .bind(c.third_parties_public)
+        .bind(c.status.as_str())
+        .bind(&c.findings)
+        .bind(to_micros(c.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound("communication"));
+        }
+        if clear_approvals {
+            sqlx::query("DELETE FROM communication_approvals WHERE communication_id = $1")
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_approval(
+        &self,
+        communication: Uuid,
+        approval: &ApprovalRow,
+        status: DraftStatus,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // The communication's row first: an edit or a send on another node waits for us (or we
+        // for it), and a sent communication takes no approval.
+        let r =
+            sqlx::query("UPDATE communications SET status = $2, updated_at = $3 WHERE id = $1 AND status <> 'sent'")
+                .bind(communication)
+                .bind(status.as_str())
+                .bind(to_micros(approval.at))
+                .execute(&mut *tx)
+                .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound("communication"));
+        }
+        sqlx::query(
+            "INSERT INTO communication_approvals (communication_id, role, user_name, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (communication_id, role) DO NOTHING",
+        )
+        .bind(communication)
+        .bind(approval.role.as_str())
+        .bind(&approval.user_name)
+        .bind(to_micros(approval.at))
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_sent(
+        &self,
+        communication: Uuid,
+        channel: &str,
+        at: Timestamp,
+        by: &str,
+        audit: AuditDraft,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE communications SET status = 'sent', channel = $2, sent_at = $3, sent_by = $4, updated_at = $3
+             WHERE id = $1 AND status = 'approved'",
+        )
+        .bind(communication)
+        .bind(channel)
+        .bind(to_micros(at))
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn communication(&self, incident: Uuid, id: Uuid) -> Result<Option<CommunicationRow>> {
+        const Q: &str = comm_query!("WHERE c.id = $1 AND c.incident_id = $2");
+        let row = sqlx::query(Q)
+            .bind(id)
+            .bind(incident)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(comm_from_row).transpose()
+    }
+
+    async fn communications(&self, incident: Uuid) -> Result<Vec<CommunicationRow>> {
+        const Q: &str = comm_query!("WHERE c.incident_id = $1 ORDER BY c.created_at, c.id");
+        let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
+        rows.iter().map(comm_from_row).collect()
+    }
+
+    async fn put_template(&self, t: &TemplateRow, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO communication_templates (name, audience, title, body, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (name) DO UPDATE SET audience = excluded.audience, title = excluded.title,
+                body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        )
+        .bind(&t.name)
+        .bind(t.audience.as_str())
+        .bind(&t.title)
+        .bind(&t.body)
+        .bind(&t.updated_by)
+        .bind(to_micros(t.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn template(&self, name: &str) -> Result<Option<TemplateRow>> {
+        const Q: &str = template_query!("WHERE name = $1");
+        let row = sqlx::query(Q).bind(name).fetch_optional(&self.pool).await?;
+        row.as_ref().map(template_from_row).transpose()
+    }
+
+    async fn templates(&self) -> Result<Vec<TemplateRow>> {
+        const Q: &str = template_query!("ORDER BY name COLLATE \"C\"");
+        let rows = sqlx::query(Q).fetch_all(&self.pool).await?;
+        rows.iter().map(template_from_row).collect()
+    }
+
+    async fn add_contact_log(&self, c: &ContactRow, task: Option<&Task>, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO contact_log (id, incident_id, party, name, at, reference, outcome, task_id, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(c.id)
+        .bind(c.incident_id)
+        .bind(c.party.as_str())
+        .bind(&c.name)
+        .bind(to_micros(c.at))
+        .bind(&c.reference)
+        .bind(&c.outcome)
+        .bind(c.task_id)
+        .bind(c.created_by)
+        .bind(to_micros(c.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(missing_incident_or("contact"))?;
+        if let Some(t) = task {
+            let r = sqlx::query(
+                "UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
+                 WHERE id = $1 AND incident_id = $2",
+            )
+            .bind(t.id)
+            .bind(t.incident_id)
+            .bind(t.status.as_str())
+            .bind(t.assignee)
+            .bind(&t.override_reason)
+            .bind(to_micros(t.updated_at))
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() == 0 {
+                return Err(StoreError::NotFound("task"));
+            }
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn contact_log(&self, incident: Uuid) -> Result<Vec<ContactRow>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, party, name, at, reference, outcome, task_id, created_by, created_at
+             FROM contact_log WHERE incident_id = $1 ORDER BY at, created_at, id",
+        )
+        .bind(incident)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(contact_from_row).collect()
+    }
+
+    async fn create_clock(
+        &self,
+        clock: &ClockRow,
+        milestones: &[MilestoneRow],
+        reminders: &[ReminderRow],
+        audit: AuditDraft,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO regulatory_clocks (id, incident_id, regime, started_at, jurisdiction, unlawful_purpose,
+                                            created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(clock.id)
+        .bind(clock.incident_id)
+        .bind(clock.regime.as_str())
+        .bind(to_micros(clock.started_at))
+        .bind(clock.jurisdiction.as_str())
+        .bind(clock.unlawful_purpose)
+        .bind(clock.created_by)
+        .bind(to_micros(clock.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(missing_incident_or("clock"))?;
+        for (position, m) in (0_i64..).zip(milestones) {
+            sqlx::query(
+                "INSERT INTO clock_milestones (clock_id, name, description, due_at, met_at, position)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(clock.id)
+            .bind(&m.name)
+            .bind(&m.description)
+            .bind(to_micros(m.due_at))
+            .bind(m.met_at.map(to_micros))
+            .bind(position)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_on_unique("milestone"))?;
+        }
+        for r in reminders {
+            sqlx::query("INSERT INTO clock_reminders (id, clock_id, milestone, remind_at) VALUES ($1, $2, $3, $4)")
+                .bind(r.id)
+                .bind(r.clock_id)
+                .bind(&r.milestone)
+                .bind(to_micros(r.remind_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_on_unique("reminder"))?;
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn clocks(&self, incident: Uuid) -> Result<Vec<(ClockRow, Vec<MilestoneRow>)>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, regime, started_at, jurisdiction, unlawful_purpose, created_by, created_at
+             FROM regulatory_clocks WHERE incident_id = $1 ORDER BY created_at, id",
+        )
+        .bind(incident)
+        .fetch_all(&self.pool)
+        .await?;
+        let clocks = rows.iter().map(clock_from_row).collect::<Result<Vec<_>>>()?;
+        let ids: Vec<Uuid> = clocks.iter().map(|c| c.id).collect();
+        // Every clock's milestones in one round trip, then grouped in the clocks' order.
+        let milestones = sqlx::query(
+            "SELECT clock_id, name, description, due_at, met_at FROM clock_milestones
+             WHERE clock_id = ANY($1) ORDER BY clock_id, position",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<(ClockRow, Vec<MilestoneRow>)> = clocks.into_iter().map(|c| (c, Vec::new())).collect();
+        for m in &milestones {
+            let clock_id: Uuid = m.try_get("clock_id")?;
+            let Some((_, list)) = out.iter_mut().find(|(c, _)| c.id == clock_id) else {
+                return Err(StoreError::corrupt(format!("milestone of unknown clock {clock_id}")));
+            };
+            list.push(milestone_from_row(m)?);
+        }
+        Ok(out)
+    }
+
+    async fn mark_milestone_met(&self, clock: Uuid, name: &str, at: Timestamp, audit: AuditDraft) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        // The conditional UPDATE decides: a second node marking the same milestone waits for our
+        // commit, re-checks `met_at IS NULL`, and changes nothing.
+        let r =
+            sqlx::query("UPDATE clock_milestones SET met_at = $3 WHERE clock_id = $1 AND name = $2 AND met_at IS NULL")
+                .bind(clock)
+                .bind(name)
+                .bind(to_micros(at))
+                .execute(&mut *tx)
+                .await?;
+        if r.rows_affected() == 0 {
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clock_milestones WHERE clock_id = $1 AND name = $2)")
+                    .bind(clock)
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            return if exists {
+                Ok(false)
+            } else {
+                Err(StoreError::NotFound("milestone"))
+            };
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn due_reminders(&self, now: Timestamp, limit: u32) -> Result<Vec<DueReminder>> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.clock_id, r.milestone, r.remind_at, c.incident_id, c.regime, m.due_at, m.met_at
+             FROM clock_reminders r
+             JOIN regulatory_clocks c ON c.id = r.clock_id
+             JOIN clock_milestones m ON m.clock_id = r.clock_id AND m.name = r.milestone
+             WHERE r.done_at IS NULL AND r.remind_at <= $1
+             ORDER BY r.remind_at, r.id LIMIT $2",
+        )
+        .bind(to_micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DueReminder {
+                    reminder: ReminderRow {
+                        id: r.try_get("id")?,
+                        clock_id: r.try_get("clock_id")?,
+                        milestone: r.try_get("milestone")?,
+                        remind_at: from_micros(r.try_get("remind_at")?),
+                    },
+                    incident_id: r.try_get("incident_id")?,
+                    regime: parse_col(r, "regime")?,
+                    due_at: from_micros(r.try_get("due_at")?),
+                    met: opt_time(r, "met_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    async fn claim_reminder(&self, id: Uuid, at: Timestamp, audit: AuditDraft) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("UPDATE clock_reminders SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
