@@ -767,3 +767,37 @@ async fn outsiders_get_404_on_every_register_of_a_sealed_incident() {
     assert_eq!(list(&app, &r, "assets").await.len(), 1);
     assert_eq!(list(&app, &r, "iocs").await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_openapi_description_names_every_register_endpoint() {
+    let app = spawn_app().await;
+    let spec: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    for (p, method) in [
+        ("/api/v1/incidents/{ref}/assets", "post"),
+        ("/api/v1/incidents/{ref}/assets/{id}", "patch"),
+        ("/api/v1/incidents/{ref}/iocs", "post"),
+        ("/api/v1/incidents/{ref}/iocs/export", "get"),
+        ("/api/v1/incidents/{ref}/iocs/promote", "post"),
+        ("/api/v1/incidents/{ref}/iocs/search", "post"),
+        ("/api/v1/incidents/{ref}/credentials", "post"),
+        ("/api/v1/incidents/{ref}/credentials/{id}", "patch"),
+        ("/api/v1/incidents/{ref}/exposures", "get"),
+        ("/api/v1/incidents/{ref}/systems", "post"),
+        ("/api/v1/incidents/{ref}/risk", "get"),
+        ("/api/v1/incidents/{ref}/follow-ups/{id}", "patch"),
+    ] {
+        assert!(
+            paths.get(p).is_some_and(|v| v[method].is_object()),
+            "openapi lacks {method} {p}"
+        );
+    }
+}
