@@ -6,7 +6,7 @@ use cordon_core::Timestamp;
 use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
 use cordon_core::task::TaskStatus;
 use cordon_core::user::User;
-use cordon_service::{IncidentDetails, TaskView};
+use cordon_service::{IncidentDetails, TaskChange, TaskView};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -336,12 +336,16 @@ pub struct GateOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskOut {
     pub id: Uuid,
+    /// The playbook step; for a follow-up, the step it belongs under.
     pub step: u32,
+    /// `checklist` (a playbook step) or `follow_up` (created by the registers, e.g. a rotation).
+    pub kind: &'static str,
     pub key: String,
     pub title: String,
     pub description: String,
     pub status: String,
-    pub owner_role: String,
+    /// The role the task falls to; a follow-up owned by a person has none.
+    pub owner_role: Option<String>,
     pub assignee: Option<String>,
     /// Names of unmet gates.
     pub blocked_by: Vec<String>,
@@ -364,11 +368,12 @@ impl From<TaskView> for TaskOut {
         Self {
             id: v.task.id,
             step: v.task.step,
+            kind: "checklist",
             key: v.task.key,
             title: v.task.title,
             description: v.description,
             status: v.task.status.as_str().to_owned(),
-            owner_role: v.task.owner_role.as_str().to_owned(),
+            owner_role: Some(v.task.owner_role.as_str().to_owned()),
             assignee: v.assignee_name,
             blocked_by: v.blocked_by.iter().map(|g| g.name.clone()).collect(),
             unmet_gates: v
@@ -387,6 +392,51 @@ impl From<TaskView> for TaskOut {
             updated_at: v.task.updated_at,
         }
     }
+}
+
+impl From<cordon_service::registers::FollowUpView> for TaskOut {
+    fn from(v: cordon_service::registers::FollowUpView) -> Self {
+        let t = v.task;
+        Self {
+            id: t.id,
+            step: t.parent_step,
+            kind: "follow_up",
+            key: t.key,
+            title: t.title,
+            description: String::new(),
+            status: t.status.as_str().to_owned(),
+            owner_role: t.owner_role.map(|r| r.as_str().to_owned()),
+            assignee: v.assignee_name,
+            blocked_by: Vec::new(),
+            unmet_gates: Vec::new(),
+            check_items: Vec::new(),
+            override_reason: None,
+            activity: Vec::new(),
+            progress: None,
+            follow_ups: Vec::new(),
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+impl From<TaskChange> for TaskOut {
+    fn from(c: TaskChange) -> Self {
+        match c {
+            TaskChange::Checklist(v) => (*v).into(),
+            TaskChange::FollowUp(v) => v.into(),
+        }
+    }
+}
+
+/// The checklist in step order, then every follow-up task (each also listed under its step).
+pub fn task_list(views: Vec<TaskView>) -> Vec<TaskOut> {
+    let follow_ups: Vec<TaskOut> = views
+        .iter()
+        .flat_map(|v| v.follow_ups.iter().cloned().map(TaskOut::from))
+        .collect();
+    let mut out: Vec<TaskOut> = views.into_iter().map(Into::into).collect();
+    out.extend(follow_ups);
+    out
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -336,9 +336,7 @@ async fn list_tasks(
     Caller(p): Caller,
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Json<Vec<TaskOut>>> {
-    Ok(Json(
-        s.cordon.tasks(&p, &r).await?.into_iter().map(Into::into).collect(),
-    ))
+    Ok(Json(crate::dto::task_list(s.cordon.tasks(&p, &r).await?)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/tasks/{id}", tag = "tasks", request_body = PatchTask,

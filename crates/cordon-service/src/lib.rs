@@ -33,7 +33,7 @@ pub use cordon_store::AuditEntry;
 pub use error::{ServiceError, UnmetGate};
 pub use incidents::{Declare, IncidentDetails, IncidentPatch};
 pub use playbooks::Playbooks;
-pub use tasks::{TaskPatch, TaskView};
+pub use tasks::{TaskChange, TaskPatch, TaskView};
 pub use users::{Bootstrap, NewUser};
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

@@ -33,6 +33,13 @@ pub struct TaskView {
     pub follow_ups: Vec<crate::registers::FollowUpView>,
 }
 
+/// A task after a change: a checklist step, or a follow-up task under one.
+#[derive(Debug, Clone)]
+pub enum TaskChange {
+    Checklist(Box<TaskView>),
+    FollowUp(crate::registers::FollowUpView),
+}
+
 /// A change to a task. `assignee: Some(None)` unassigns.
 #[derive(Debug, Clone, Default)]
 pub struct TaskPatch {
@@ -126,15 +133,31 @@ impl Cordon {
 
     /// Changes a task's status or assignee. Moving it past an unmet gate is refused with
     /// [`ServiceError::GateUnmet`] unless the incident commander gives an override reason.
-    pub async fn update_task(&self, p: &Principal, raw_ref: &str, task_id: &str, patch: TaskPatch) -> Result<TaskView> {
+    ///
+    /// A follow-up task the registers created (e.g. rotating a credential) is addressed the
+    /// same way; it has no gate, so an override reason is refused as meaningless.
+    pub async fn update_task(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        task_id: &str,
+        patch: TaskPatch,
+    ) -> Result<TaskChange> {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let task_id = Uuid::parse_str(task_id).map_err(|_| ServiceError::NotFound("task"))?;
+        let task_id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
         let tasks = self.store.tasks(incident.id).await?;
-        let mut task = tasks
-            .iter()
-            .find(|t| t.id == task_id)
-            .cloned()
-            .ok_or(ServiceError::NotFound("task"))?;
+        let Some(mut task) = tasks.iter().find(|t| t.id == task_id).cloned() else {
+            if patch.override_reason.is_some() {
+                return Err(ServiceError::invalid(
+                    "override_reason",
+                    "a follow-up task has no gate to override",
+                ));
+            }
+            let view = self
+                .update_follow_up(p, raw_ref, &task_id.to_string(), patch.status, patch.assignee)
+                .await?;
+            return Ok(TaskChange::FollowUp(view));
+        };
         let subject = format!("task:{}", task.id);
         if !can_work(p, &standing) {
             let e = ServiceError::Forbidden("only the response team may work on the checklist".into());
@@ -228,6 +251,7 @@ impl Cordon {
         views
             .into_iter()
             .find(|v| v.task.id == task.id)
+            .map(|v| TaskChange::Checklist(Box::new(v)))
             .ok_or(ServiceError::NotFound("task"))
     }
 }

@@ -182,6 +182,29 @@ async fn a_key_falls_with_its_host_and_a_password_on_a_suspected_host_does_not()
         step9["follow_ups"][0]["key"],
         format!("rotate:{}:billing", key["id"].as_str().unwrap())
     );
+    // … and in the task list itself, after the 14 steps, worked through the same endpoint
+    assert_eq!(tasks.iter().filter(|t| t["kind"] == "checklist").count(), 14);
+    let rotation = tasks
+        .iter()
+        .find(|t| t["kind"] == "follow_up")
+        .expect("the rotation task is listed");
+    assert_eq!(rotation["key"], step9["follow_ups"][0]["key"]);
+    assert_eq!(
+        (rotation["step"].as_u64(), rotation["assignee"].as_str()),
+        (Some(9), Some("olga"))
+    );
+    let (st, t) = app
+        .patch(
+            &format!("/api/v1/incidents/{r}/tasks/{}", rotation["id"].as_str().unwrap()),
+            ADMIN_TOKEN,
+            json!({ "status": "in_progress" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{t}");
+    assert_eq!(
+        (t["kind"].as_str(), t["status"].as_str()),
+        (Some("follow_up"), Some("in_progress"))
+    );
     let step4 = tasks.iter().find(|t| t["step"] == 4).unwrap();
     assert_eq!(step4["progress"], json!({ "isolated": 0, "imaged": 0, "of": 1 }));
     for state in ["isolated", "imaged"] {
