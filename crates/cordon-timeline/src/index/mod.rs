@@ -79,6 +79,9 @@ const WRITER_THREADS: usize = 2;
 /// Memory budget of one indexing thread before it flushes a segment to disk.
 const WRITER_MEMORY_PER_THREAD: usize = 96 << 20;
 
+/// Segments with more documents than this are not merged any more.
+const MAX_DOCS_MERGED: usize = 200_000;
+
 /// The fields of the schema.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Fields {
@@ -293,7 +296,14 @@ impl IncidentIndex {
             .memory_budget_per_thread(WRITER_MEMORY_PER_THREAD)
             .num_merge_threads(1)
             .build();
-        Ok(self.index.writer_with_options(opts)?)
+        let writer = self.index.writer_with_options(opts)?;
+        // Segments a memory budget fills are left as they are: merging them would rewrite
+        // millions of documents in the middle of a bulk load for little gain (a pivot is one
+        // term lookup per segment). Small segments (ends of sources, small sources) still merge.
+        let mut policy = tantivy::indexer::LogMergePolicy::default();
+        policy.set_max_docs_before_merge(MAX_DOCS_MERGED);
+        writer.set_merge_policy(Box::new(policy));
+        Ok(writer)
     }
 
     /// The committed sources: source number → source id (from the last commit's payload).
