@@ -42,6 +42,25 @@ pub const MAX_DIAGNOSTICS_KEPT: usize = 100;
 pub const DEFAULT_PAGE: u32 = 100;
 /// Chunks in flight between the body and the parser (bounded memory).
 const CHUNKS_IN_FLIGHT: usize = 16;
+/// Body bytes gathered into one chunk before it is handed on: the body arrives in small
+/// frames, and one hand-off (a thread wake-up) per frame costs more than the copy.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// A chunk of the raw bytes on their way into the evidence locker.
+type EvidenceChunk = std::result::Result<Bytes, cordon_evidence::SourceError>;
+
+/// Hands one chunk of the body to the evidence copy and to the parser; `false` when the
+/// parser stopped.
+async fn forward(
+    tx: &tokio::sync::mpsc::Sender<Chunk>,
+    evidence: Option<&tokio::sync::mpsc::Sender<EvidenceChunk>>,
+    b: Bytes,
+) -> bool {
+    if let Some(ev) = evidence {
+        let _ = ev.send(Ok(b.clone())).await;
+    }
+    tx.send(Chunk::Data(b)).await.is_ok()
+}
 
 /// The per-incident timeline indexes.
 #[derive(Debug)]
@@ -359,7 +378,6 @@ impl Cordon {
         // Logs are evidence too: the same bytes stream into the locker as they are parsed, so
         // each event's provenance (source, byte offset) leads to write-once, digested bytes. A
         // broken upload breaks the evidence stream as well, and nothing is kept there either.
-        type EvidenceChunk = std::result::Result<Bytes, cordon_evidence::SourceError>;
         let (ev_tx, evidence_task) = if self.evidence.is_some() {
             let (ev_tx, ev_rx) = tokio::sync::mpsc::channel::<EvidenceChunk>(CHUNKS_IN_FLIGHT);
             let stream = futures::stream::unfold(ev_rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
@@ -381,16 +399,25 @@ impl Cordon {
         let mut bytes: u64 = 0;
         let mut broken: Option<String> = None;
         let mut body = std::pin::pin!(body);
+        let mut gathered = bytes::BytesMut::new();
+        let mut stopped = false;
         while let Some(chunk) = body.next().await {
             match chunk {
                 Ok(b) => {
                     bytes += b.len() as u64;
                     hasher.update(&b);
-                    if let Some(ev) = &ev_tx {
-                        let _ = ev.send(Ok(b.clone())).await;
-                    }
-                    if tx.send(Chunk::Data(b)).await.is_err() {
-                        break; // the worker stopped; its result says why
+                    let block = if gathered.is_empty() && b.len() >= CHUNK_BYTES {
+                        b
+                    } else {
+                        gathered.extend_from_slice(&b);
+                        if gathered.len() < CHUNK_BYTES {
+                            continue;
+                        }
+                        gathered.split().freeze()
+                    };
+                    if !forward(&tx, ev_tx.as_ref(), block).await {
+                        stopped = true; // the worker stopped; its result says why
+                        break;
                     }
                 }
                 Err(e) => {
@@ -402,7 +429,10 @@ impl Cordon {
                 }
             }
         }
-        if broken.is_none() && bytes > 0 {
+        if broken.is_none() && !stopped && !gathered.is_empty() {
+            stopped = !forward(&tx, ev_tx.as_ref(), gathered.split().freeze()).await;
+        }
+        if broken.is_none() && !stopped && bytes > 0 {
             let _ = tx.send(Chunk::End).await;
         }
         drop(tx);

@@ -127,6 +127,13 @@ fn main() {
         total as f64 / cpu
     );
 
+    let (segments, index_bytes, body_bytes) = disk_use(&dir.join(uuid::Uuid::nil().to_string()));
+    println!(
+        "on disk: {segments} segments, index {:.0} MB, event bodies {:.0} MB",
+        index_bytes as f64 / 1e6,
+        body_bytes as f64 / 1e6
+    );
+
     let snap = ix.snapshot();
     let mut lat = Vec::new();
     let mut hits = Vec::new();
@@ -150,4 +157,25 @@ fn main() {
         hits[hits.len() - 1].0
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Segments, bytes of the tantivy files and bytes of the event body files of an index.
+fn disk_use(dir: &std::path::Path) -> (usize, u64, u64) {
+    let size = |d: &std::path::Path, ext: Option<&str>| -> (usize, u64) {
+        let mut n = 0;
+        let mut bytes = 0;
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+            if e.path().is_file() {
+                bytes += len;
+                if ext.is_some_and(|x| e.path().extension().is_some_and(|y| y == x)) {
+                    n += 1;
+                }
+            }
+        }
+        (n, bytes)
+    };
+    let (segments, index_bytes) = size(dir, Some("fast"));
+    let (_, body_bytes) = size(&dir.join("events"), None);
+    (segments, index_bytes, body_bytes)
 }

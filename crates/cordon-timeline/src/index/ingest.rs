@@ -1,5 +1,6 @@
 //! Writing one source into an incident's index: documents are added as events arrive and
 //! become visible only when the whole source is committed; anything else rolls them back.
+//! Each event's JSON goes to the source's body file ([`super::bodies`]), its document to tantivy.
 
 use std::net::IpAddr;
 use std::sync::MutexGuard;
@@ -10,6 +11,7 @@ use uuid::Uuid;
 
 use std::collections::BTreeMap;
 
+use super::bodies::BodyWriter;
 use super::{Fields, IncidentIndex, IndexError, Payload, json};
 use crate::event::Event;
 
@@ -37,6 +39,7 @@ pub struct SourceWriter<'a> {
     seq_base: u64,
     events: u64,
     json: Vec<u8>,
+    bodies: BodyWriter,
     pending: Vec<UserOperation<TantivyDocument>>,
     done: bool,
 }
@@ -69,6 +72,10 @@ impl IncidentIndex {
             max_seq = max_seq.max(Some(col.max_value()));
         }
         let sources = self.source_map()?;
+        // Body files of sources that were never committed (a crash mid-ingest) go now.
+        let committed: Vec<Uuid> = sources.values().copied().collect();
+        self.bodies.remove_except(&committed)?;
+        let bodies = BodyWriter::create(self.bodies.path(), source_id)?;
         let source_no = max_seq
             .map_or(1, |m| (m >> 32) + 1)
             .max(sources.keys().next_back().map_or(1, |n| n + 1));
@@ -82,6 +89,7 @@ impl IncidentIndex {
             seq_base: source_no << 32,
             events: 0,
             json: Vec::with_capacity(1024),
+            bodies,
             pending: Vec::with_capacity(BATCH),
             done: false,
         })
@@ -126,7 +134,7 @@ impl SourceWriter<'_> {
         }
         self.json.clear();
         json::write_event(&mut self.json, &self.source_id, e, &users, &ips);
-        doc.add_bytes(f.doc, &self.json);
+        doc.add_u64(f.pos, self.bodies.append(&self.json)?);
         self.pending.push(UserOperation::Add(doc));
         self.events += 1;
         if self.pending.len() >= BATCH {
@@ -152,6 +160,10 @@ impl SourceWriter<'_> {
     /// queries at the next [`IncidentIndex::refresh`].
     pub fn commit(mut self) -> Result<IngestCounts, IndexError> {
         self.flush()?;
+        if let Err(e) = self.bodies.finish() {
+            self.rollback();
+            return Err(e);
+        }
         let mut sources = std::mem::take(&mut self.sources);
         sources.insert(self.source_no, self.source_uuid);
         let payload = Payload { sources }.to_json();
@@ -161,8 +173,7 @@ impl SourceWriter<'_> {
             c.commit()
         });
         if let Err(e) = r {
-            let _ = w.rollback();
-            self.done = true;
+            self.rollback();
             return Err(e.into());
         }
         self.done = true;
@@ -172,22 +183,31 @@ impl SourceWriter<'_> {
     /// Discards every event added.
     pub fn abort(mut self) -> Result<(), IndexError> {
         self.done = true;
+        self.bodies.discard();
         if let Some(w) = self.slot.as_mut() {
             w.rollback()?;
         }
         Ok(())
     }
+
+    /// Rolls back the documents and removes the body file. A writer that cannot roll back is
+    /// dropped; the next source opens a new one, and the uncommitted files are
+    /// garbage-collected.
+    fn rollback(&mut self) {
+        self.done = true;
+        self.bodies.discard();
+        if let Some(w) = self.slot.as_mut()
+            && w.rollback().is_err()
+        {
+            *self.slot = None;
+        }
+    }
 }
 
 impl Drop for SourceWriter<'_> {
     fn drop(&mut self) {
-        // A writer that cannot roll back is dropped; the next source opens a new one, and
-        // the uncommitted files are garbage-collected.
-        if !self.done
-            && let Some(w) = self.slot.as_mut()
-            && w.rollback().is_err()
-        {
-            *self.slot = None;
+        if !self.done {
+            self.rollback();
         }
     }
 }

@@ -22,13 +22,17 @@
 //! | `ip` | indexed + fast IP, multi-valued | every IP of the event ([`Event::ips`]) |
 //! | `user` | raw terms, fast, multi-valued | every account ([`Event::users`]) |
 //! | `text` | tokenized with positions | message and the other text fields, for `q` (phrases too) |
-//! | `doc` | stored bytes | the event's JSON as the API returns it, written once at ingest |
+//! | `pos` | fast u64 | where the event's JSON is in its source's body file |
 //!
 //! Each commit's payload (in tantivy's `meta.json`, written atomically with the commit) maps
 //! source numbers to source ids, so the index alone tells which sources it holds.
 //!
-//! Queries never re-serialize events: a page is the stored JSON of its hits, in order.
+//! The event JSON the API returns is written once at ingest, not into tantivy's doc store but
+//! into an append-only body file per source ([`bodies`]), made durable before the commit that
+//! makes the source visible. Queries never re-serialize events: a page is the stored JSON of
+//! its hits, in order, each a slice of a memory-mapped file.
 
+mod bodies;
 mod ingest;
 mod json;
 mod query;
@@ -38,9 +42,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tantivy::schema::{
-    BytesOptions, Field, IndexRecordOption, IpAddrOptions, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    Field, IndexRecordOption, IpAddrOptions, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 use uuid::Uuid;
 
 pub use ingest::{IngestCounts, SourceWriter};
@@ -74,8 +78,9 @@ impl IndexError {
 const WRITER_THREADS: usize = 2;
 /// Memory budget of one indexing thread before it flushes a segment to disk.
 const WRITER_MEMORY_PER_THREAD: usize = 96 << 20;
-/// Decompressed doc-store blocks kept per segment reader.
-const DOC_STORE_CACHE_BLOCKS: usize = 256;
+
+/// Segments with more documents than this are not merged any more.
+const MAX_DOCS_MERGED: usize = 200_000;
 
 /// The fields of the schema.
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +92,7 @@ pub(crate) struct Fields {
     pub ip: Field,
     pub user: Field,
     pub text: Field,
-    pub doc: Field,
+    pub pos: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -114,9 +119,26 @@ fn schema() -> (Schema, Fields) {
         ip: b.add_ip_addr_field("ip", IpAddrOptions::default().set_indexed().set_fast()),
         user: b.add_text_field("user", raw),
         text: b.add_text_field("text", text),
-        doc: b.add_bytes_field("doc", BytesOptions::default().set_stored()),
+        pos: b.add_u64_field("pos", NumericOptions::default().set_fast()),
     };
     (b.build(), fields)
+}
+
+/// The fields of an existing index, which must have this version's layout.
+fn fields_of(index: &Index, dir: &Path) -> Result<Fields, IndexError> {
+    let (ours, fields) = schema();
+    let theirs = index.schema();
+    let same = ours.fields().count() == theirs.fields().count()
+        && ours
+            .fields()
+            .all(|(f, entry)| theirs.get_field(entry.name()).ok() == Some(f) && theirs.get_field_entry(f) == entry);
+    if !same {
+        return Err(IndexError::Io(std::io::Error::other(format!(
+            "the timeline index in {} has an older layout; move it away and ingest the sources again",
+            dir.display()
+        ))));
+    }
+    Ok(fields)
 }
 
 /// The directory holding every incident's index.
@@ -179,6 +201,16 @@ pub struct IncidentIndex {
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
+    bodies: bodies::BodyDir,
+    /// What queries read: the searcher of the last refresh and the body files of its sources.
+    view: Mutex<View>,
+}
+
+/// A searcher and the mapped body files its documents point into (by source number).
+#[derive(Clone)]
+pub(crate) struct View {
+    pub searcher: Searcher,
+    pub bodies: Arc<BTreeMap<u64, bodies::Bodies>>,
 }
 
 impl std::fmt::Debug for IncidentIndex {
@@ -194,39 +226,68 @@ impl IncidentIndex {
     pub fn open(dir: &Path) -> Result<IncidentIndex, IndexError> {
         create_private_dir(dir)?;
         let (schema, fields) = schema();
-        let index = if dir.join("meta.json").exists() {
-            Index::open_in_dir(dir)?
+        let (index, fields) = if dir.join("meta.json").exists() {
+            let index = Index::open_in_dir(dir)?;
+            let fields = fields_of(&index, dir)?;
+            (index, fields)
         } else {
-            Index::builder()
-                .schema(schema)
-                .settings(IndexSettings {
-                    docstore_compression: tantivy::store::Compressor::Lz4,
-                    docstore_blocksize: 4 * 1024,
-                    ..IndexSettings::default()
-                })
-                .create_in_dir(dir)?
+            (Index::builder().schema(schema).create_in_dir(dir)?, fields)
         };
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
-            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
+            .doc_store_cache_num_blocks(0)
             .try_into()?;
-        Ok(IncidentIndex {
+        let bodies = bodies::BodyDir::open(dir.join("events"))?;
+        let view = Mutex::new(View {
+            searcher: reader.searcher(),
+            bodies: Arc::default(),
+        });
+        let ix = IncidentIndex {
             index,
             reader,
             fields,
             writer: Mutex::new(None),
-        })
+            bodies,
+            view,
+        };
+        ix.refresh()?;
+        Ok(ix)
     }
 
     /// How many events are visible.
     pub fn num_events(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.view().searcher.num_docs()
     }
 
     /// Makes the last commit visible to queries.
     pub fn refresh(&self) -> Result<(), IndexError> {
-        Ok(self.reader.reload()?)
+        self.refresh_without(&[])
+    }
+
+    /// Reloads the reader and maps the body files of its sources, forgetting those of the
+    /// `removed` source numbers (whose documents the reloaded searcher no longer has). Views
+    /// handed out earlier keep their own mappings.
+    fn refresh_without(&self, removed: &[u64]) -> Result<(), IndexError> {
+        let mut view = self.view.lock().unwrap_or_else(|e| e.into_inner());
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let mut bodies: BTreeMap<u64, bodies::Bodies> = (*view.bodies).clone();
+        bodies.retain(|n, _| !removed.contains(n));
+        for (n, id) in self.source_map()? {
+            if let std::collections::btree_map::Entry::Vacant(slot) = bodies.entry(n) {
+                slot.insert(self.bodies.map(id)?);
+            }
+        }
+        *view = View {
+            searcher,
+            bodies: Arc::new(bodies),
+        };
+        Ok(())
+    }
+
+    pub(crate) fn view(&self) -> View {
+        self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn new_writer(&self) -> Result<IndexWriter<TantivyDocument>, IndexError> {
@@ -235,7 +296,14 @@ impl IncidentIndex {
             .memory_budget_per_thread(WRITER_MEMORY_PER_THREAD)
             .num_merge_threads(1)
             .build();
-        Ok(self.index.writer_with_options(opts)?)
+        let writer = self.index.writer_with_options(opts)?;
+        // Segments a memory budget fills are left as they are: merging them would rewrite
+        // millions of documents in the middle of a bulk load for little gain (a pivot is one
+        // term lookup per segment). Small segments (ends of sources, small sources) still merge.
+        let mut policy = tantivy::indexer::LogMergePolicy::default();
+        policy.set_max_docs_before_merge(MAX_DOCS_MERGED);
+        writer.set_merge_policy(Box::new(policy));
+        Ok(writer)
     }
 
     /// The committed sources: source number → source id (from the last commit's payload).
@@ -282,10 +350,14 @@ impl IncidentIndex {
             map.remove(n);
         }
         let mut commit = w.prepare_commit()?;
-        commit.set_payload(&Payload { sources: map }.to_json());
+        commit.set_payload(&Payload { sources: map.clone() }.to_json());
         commit.commit()?;
+        self.refresh_without(&numbers)?;
+        // Views handed out before keep their mappings of the removed files.
+        let kept: Vec<Uuid> = map.into_values().collect();
+        self.bodies.remove_except(&kept)?;
         drop(slot);
-        self.refresh()
+        Ok(())
     }
 }
 

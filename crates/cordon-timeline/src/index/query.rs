@@ -2,7 +2,7 @@
 //! the histogram, the facets and the windows an export walks through. All of them read from
 //! one [`Snapshot`], so a multi-step read (an export) sees one consistent state.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{IpAddr, Ipv6Addr};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -12,19 +12,15 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnValues, StrColumn};
 use tantivy::query::{AllQuery, BooleanQuery, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::schema::document::{
-    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize, ValueDeserializer,
-};
-use tantivy::{DocAddress, DocId, Index, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{DocId, Index, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
+use super::bodies::Bodies;
 use super::ingest::{ip_key, kind_code, ts_key};
 use super::{Fields, IncidentIndex, IndexError};
 use crate::event::EventKind;
 
 /// The most events one page may hold.
 pub const MAX_PAGE: usize = 10_000;
-/// Pages at least this large are read from the doc store by two threads.
-const PARALLEL_FETCH: usize = 512;
 /// The most buckets a histogram may have.
 pub const MAX_HISTOGRAM_BUCKETS: usize = 10_000;
 
@@ -191,6 +187,7 @@ pub struct TimeWindow {
 #[derive(Clone)]
 pub struct Snapshot {
     searcher: Searcher,
+    bodies: Arc<BTreeMap<u64, Bodies>>,
     index: Index,
     fields: Fields,
 }
@@ -206,8 +203,10 @@ impl std::fmt::Debug for Snapshot {
 impl IncidentIndex {
     /// The committed state as of the last refresh.
     pub fn snapshot(&self) -> Snapshot {
+        let view = self.view();
         Snapshot {
-            searcher: self.reader.searcher(),
+            searcher: view.searcher,
+            bodies: view.bodies,
             index: self.index.clone(),
             fields: self.fields,
         }
@@ -295,45 +294,27 @@ impl Snapshot {
         self.fetch(&hits)
     }
 
-    fn top(&self, f: &Filter, after: Option<Cursor>, limit: usize) -> Result<Vec<(Cursor, DocAddress)>, IndexError> {
+    fn top(&self, f: &Filter, after: Option<Cursor>, limit: usize) -> Result<Vec<(Cursor, u64)>, IndexError> {
         let q = self.query(f)?;
         Ok(self.searcher.search(&q, &TopByTime { after, limit })?)
     }
 
-    fn fetch(&self, hits: &[(Cursor, DocAddress)]) -> Result<Vec<Vec<u8>>, IndexError> {
-        // Read in storage order (better block locality), answer in time order. Large pages
-        // are read by two threads: each stored event sits in its own compressed block.
-        let mut order: Vec<usize> = (0..hits.len()).collect();
-        order.sort_unstable_by_key(|&i| hits[i].1);
-        let read = |idx: &[usize]| -> Result<Vec<(usize, Vec<u8>)>, IndexError> {
-            idx.iter()
-                .map(|&i| {
-                    let StoredEvent(json) = self.searcher.doc(hits[i].1)?;
-                    Ok((i, json))
-                })
-                .collect()
-        };
-        let parts = if order.len() >= PARALLEL_FETCH {
-            let (a, b) = order.split_at(order.len() / 2);
-            std::thread::scope(|s| {
-                let h = s.spawn(|| read(b));
-                let first = read(a);
-                let second = h
-                    .join()
-                    .unwrap_or_else(|_| Err(IndexError::Io(std::io::Error::other("fetch thread panicked"))));
-                first.and_then(|mut x| {
-                    x.extend(second?);
-                    Ok(x)
-                })
-            })?
-        } else {
-            read(&order)?
-        };
-        let mut out = vec![Vec::new(); hits.len()];
-        for (i, json) in parts {
-            out[i] = json;
-        }
-        Ok(out)
+    /// The stored JSON of each hit, in the hits' order.
+    fn fetch(&self, hits: &[(Cursor, u64)]) -> Result<Vec<Vec<u8>>, IndexError> {
+        hits.iter()
+            .map(|(key, pos)| {
+                self.bodies
+                    .get(&(key.seq >> 32))
+                    .and_then(|b| b.get(*pos))
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| {
+                        IndexError::Io(std::io::Error::other(format!(
+                            "the body of event {:x} is missing",
+                            key.seq
+                        )))
+                    })
+            })
+            .collect()
     }
 
     /// Counts of matching events per time bucket of `interval_seconds` (chosen so there are
@@ -465,27 +446,6 @@ fn from_key_i128(k: i128) -> Timestamp {
     Timestamp::from_nanosecond(k).unwrap_or(if k < 0 { Timestamp::MIN } else { Timestamp::MAX })
 }
 
-/// The stored JSON of one event.
-struct StoredEvent(Vec<u8>);
-
-struct StoredBytes(Vec<u8>);
-
-impl ValueDeserialize for StoredBytes {
-    fn deserialize<'de, D: ValueDeserializer<'de>>(d: D) -> Result<Self, DeserializeError> {
-        Ok(StoredBytes(d.deserialize_bytes()?))
-    }
-}
-
-impl DocumentDeserialize for StoredEvent {
-    fn deserialize<'de, D: DocumentDeserializer<'de>>(mut d: D) -> Result<Self, DeserializeError> {
-        let mut out = Vec::new();
-        while let Some((_, StoredBytes(b))) = d.next_field::<StoredBytes>()? {
-            out = b;
-        }
-        Ok(StoredEvent(out))
-    }
-}
-
 /// The sort-key columns of a segment: `ts` and `seq`.
 type KeyColumns = (Arc<dyn ColumnValues<i64>>, Arc<dyn ColumnValues<u64>>);
 
@@ -506,24 +466,24 @@ struct TopByTime {
 struct TopByTimeSegment {
     ts: Arc<dyn ColumnValues<i64>>,
     seq: Arc<dyn ColumnValues<u64>>,
+    pos: Arc<dyn ColumnValues<u64>>,
     after: Option<Cursor>,
     limit: usize,
-    segment: SegmentOrdinal,
     heap: BinaryHeap<(Cursor, DocId)>,
 }
 
 impl Collector for TopByTime {
-    type Fruit = Vec<(Cursor, DocAddress)>;
+    type Fruit = Vec<(Cursor, u64)>;
     type Child = TopByTimeSegment;
 
-    fn for_segment(&self, ord: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<Self::Child> {
+    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<Self::Child> {
         let (ts, seq) = key_columns(seg)?;
         Ok(TopByTimeSegment {
             ts,
             seq,
+            pos: seg.fast_fields().u64("pos")?.first_or_default_col(0),
             after: self.after,
             limit: self.limit,
-            segment: ord,
             heap: BinaryHeap::new(),
         })
     }
@@ -533,7 +493,7 @@ impl Collector for TopByTime {
     }
 
     fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let mut all: Vec<(Cursor, DocAddress)> = fruits.into_iter().flatten().collect();
+        let mut all: Vec<(Cursor, u64)> = fruits.into_iter().flatten().collect();
         all.sort_unstable_by_key(|h| h.0);
         all.truncate(self.limit);
         Ok(all)
@@ -541,7 +501,7 @@ impl Collector for TopByTime {
 }
 
 impl SegmentCollector for TopByTimeSegment {
-    type Fruit = Vec<(Cursor, DocAddress)>;
+    type Fruit = Vec<(Cursor, u64)>;
 
     fn collect(&mut self, doc: DocId, _: Score) {
         let key = Cursor {
@@ -560,11 +520,8 @@ impl SegmentCollector for TopByTimeSegment {
     }
 
     fn harvest(self) -> Self::Fruit {
-        let seg = self.segment;
-        self.heap
-            .into_iter()
-            .map(|(k, d)| (k, DocAddress::new(seg, d)))
-            .collect()
+        let pos = self.pos;
+        self.heap.into_iter().map(|(k, d)| (k, pos.get_val(d))).collect()
     }
 }
 
