@@ -223,8 +223,13 @@ pub struct MeetMilestone {
 pub struct MilestoneOut {
     pub name: String,
     pub description: String,
+    /// RFC 3339. A deadline counted in business days (SEC 8-K) is written with the offset of
+    /// its jurisdiction's zone, so its date is the local day the law means; others in UTC.
     #[schema(value_type = String, format = DateTime)]
-    pub due: Timestamp,
+    pub due: String,
+    /// The calendar day of `due` in the jurisdiction's zone.
+    #[schema(value_type = String, format = Date)]
+    pub due_date: String,
     /// `pending`, `met`, `missed`.
     pub status: String,
     pub met: bool,
@@ -248,6 +253,8 @@ pub struct ClockOut {
 impl From<ClockView> for ClockOut {
     fn from(v: ClockView) -> Self {
         use cordon_core::regulatory::MilestoneStatus;
+        let zone = v.clock.jurisdiction;
+        let local = v.clock.regime.counts_business_days();
         Self {
             id: v.clock.id,
             regime: v.clock.regime.as_str().to_owned(),
@@ -263,7 +270,12 @@ impl From<ClockView> for ClockOut {
                     missed: m.status == MilestoneStatus::Missed,
                     name: m.name,
                     description: m.description,
-                    due: m.due,
+                    due: if local {
+                        zone.local(m.due).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+                    } else {
+                        m.due.to_string()
+                    },
+                    due_date: zone.local(m.due).date().to_string(),
                     met_at: m.met_at,
                 })
                 .collect(),

@@ -79,6 +79,11 @@ fn minute(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// A deadline the law counts in local business days, in the jurisdiction's own time.
+fn local_minute(j: Jurisdiction, t: Timestamp) -> String {
+    j.local(t).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}
+
 impl Cordon {
     /// The incident's exposures and indicators from the registers (issue 6).
     pub(crate) async fn report_registers(&self, incident: &Incident) -> Result<RegisterFacts> {
@@ -268,10 +273,10 @@ impl Cordon {
         let resolved = matches!(incident.status, Status::Resolved | Status::Closed);
         let from = if resolved { incident.updated_at } else { now };
         let meeting = postmortem_meeting_due(incident.severity.level(), from, Jurisdiction::Us);
-        let rule = if incident.severity.level() <= 1 {
-            "within 3 calendar days for SEV-1"
+        let (rule, meeting) = if incident.severity.level() <= 1 {
+            ("within 3 calendar days for SEV-1", minute(meeting))
         } else {
-            "within 5 business days"
+            ("within 5 business days", local_minute(Jurisdiction::Us, meeting))
         };
 
         let table = |headers: &[&str], rows: Vec<Vec<String>>| {
@@ -433,7 +438,11 @@ impl Cordon {
                                 vec![
                                     c.clock.regime.as_str().to_owned(),
                                     m.name.clone(),
-                                    minute(m.due),
+                                    if c.clock.regime.counts_business_days() {
+                                        local_minute(c.clock.jurisdiction, m.due)
+                                    } else {
+                                        minute(m.due)
+                                    },
                                     m.status.as_str().to_owned(),
                                     m.met_at.map(minute).unwrap_or_default(),
                                 ]
@@ -447,7 +456,7 @@ impl Cordon {
             Section {
                 heading: "Postmortem".into(),
                 paragraphs: vec![
-                    format!("Meeting due by {} ({rule}).", minute(meeting)),
+                    format!("Meeting due by {meeting} ({rule})."),
                     "Owner: (assign)".into(),
                     "Summary: what happened, in two or three sentences.".into(),
                     "What went well.".into(),

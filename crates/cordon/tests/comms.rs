@@ -306,7 +306,14 @@ async fn gdpr_nis2_sec_and_hipaa_milestones_land_on_the_right_dates() {
         json!({ "regime": "sec-8k", "started_at": "2026-11-25T20:00:00Z", "jurisdiction": "us" }),
     )
     .await;
-    assert_eq!(due(&v, "form_8k"), "2026-12-03T04:59:59Z");
+    assert_eq!(due(&v, "form_8k"), "2026-12-02T23:59:59-05:00");
+    let form = v["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "form_8k")
+        .unwrap();
+    assert_eq!(form["due_date"], "2026-12-02");
 
     let (_, v) = clock(
         &app,
@@ -536,7 +543,7 @@ async fn the_markdown_report_names_the_incident_and_the_pdf_is_a_pdf_with_japane
     assert!(md.contains("| appi | preliminary_report |"), "{md}");
     // Declared Friday 2026-11-27: five business days end with Friday 4 December (New York).
     assert!(
-        md.contains("Meeting due by 2026-12-05 04:59 UTC"),
+        md.contains("Meeting due by 2026-12-04 23:59 EST"),
         "SEV-2: five business days: {md}"
     );
 
@@ -635,7 +642,7 @@ async fn the_cli_drafts_and_lists_messages_and_clocks() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains("form_8k") && out.stdout.contains("2026-12-03T04:59:59Z"),
+        out.stdout.contains("form_8k") && out.stdout.contains("2026-12-02T23:59:59-05:00"),
         "{}",
         out.stdout
     );

@@ -46,6 +46,11 @@ impl Jurisdiction {
         }
     }
 
+    /// `t` as a wall-clock time of the jurisdiction's zone.
+    pub fn local(self, t: jiff::Timestamp) -> jiff::ZonedDateTime {
+        t.to_zoned_datetime(jiff::tz::TimeZone::get(self.time_zone()).unwrap_or(jiff::tz::TimeZone::UTC))
+    }
+
     /// Is `d` a holiday here (weekends aside)?
     pub fn is_holiday(self, d: Date) -> bool {
         match self {

@@ -61,6 +61,12 @@ impl Regime {
         }
     }
 
+    /// Whether the law counts business days, so its deadlines are local days of the
+    /// jurisdiction (and are best shown in its zone).
+    pub fn counts_business_days(self) -> bool {
+        matches!(self, Self::Sec8k)
+    }
+
     /// The calendar used when the caller names none.
     pub fn default_jurisdiction(self) -> Jurisdiction {
         match self {
