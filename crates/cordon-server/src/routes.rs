@@ -79,6 +79,7 @@ impl Modify for BearerAuth {
         (name = "incidents", description = "Incidents, their team and decisions"),
         (name = "tasks", description = "The gated checklist"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "registers", description = "Containment and impact: assets, indicators and blocklists, credentials, exposures, risk"),
     )
 )]
 struct ApiDoc;

@@ -213,6 +213,28 @@ async fn a_key_falls_with_its_host_and_a_password_on_a_suspected_host_does_not()
     assert_eq!(vpn["state"], "compromised");
     assert_eq!(vpn["tasks"][0]["owner_role"], "incident_commander");
     assert_eq!(vpn["tasks"][0]["assignee"], Value::Null);
+    // the commander hands it to someone and it is worked like any task
+    let task_id = vpn["tasks"][0]["id"].as_str().unwrap();
+    let (st, t) = app
+        .patch(
+            &format!("/api/v1/incidents/{r}/follow-ups/{task_id}"),
+            ADMIN_TOKEN,
+            json!({ "status": "in_progress", "assignee": "olga" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{t}");
+    assert_eq!(
+        (t["status"].as_str(), t["assignee"].as_str()),
+        (Some("in_progress"), Some("olga"))
+    );
+    let (st, _) = app
+        .patch(
+            &format!("/api/v1/incidents/{r}/follow-ups/{task_id}"),
+            ADMIN_TOKEN,
+            json!({ "status": "finished" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 
     // the CLI lists what is still to rotate
     let out = common::run_cli(&app.base, ADMIN_TOKEN, &["credential", "list", &r, "--unrotated"]).await;
@@ -281,9 +303,17 @@ async fn illegal_moves_and_unknown_assets_are_refused_with_nothing_written() {
     assert_eq!(p["code"], "illegal_transition");
     assert!(p["detail"].as_str().unwrap().contains("suspected"), "{p}");
     assert!(app.audit_actions().await.iter().any(|a| a == "asset.move.refused"));
+    // the CLI names assets by name and shows the refusal
+    let out = common::run_cli(&app.base, ADMIN_TOKEN, &["asset", "move", &r, "web1", "rebuilt"]).await;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("illegal_transition"), "{}", out.stderr);
+    let out = common::run_cli(&app.base, ADMIN_TOKEN, &["asset", "move", &r, "web1", "compromised"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("web1 (host) is compromised"), "{}", out.stdout);
     assert_eq!(
         list(&app, &r, "assets").await[0]["history"].as_array().unwrap().len(),
-        1
+        2,
+        "the refused moves left no trace in the history"
     );
 
     for (body, field) in [
@@ -766,4 +796,38 @@ async fn outsiders_get_404_on_every_register_of_a_sealed_incident() {
     }
     assert_eq!(list(&app, &r, "assets").await.len(), 1);
     assert_eq!(list(&app, &r, "iocs").await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_openapi_description_names_every_register_endpoint() {
+    let app = spawn_app().await;
+    let spec: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    for (p, method) in [
+        ("/api/v1/incidents/{ref}/assets", "post"),
+        ("/api/v1/incidents/{ref}/assets/{id}", "patch"),
+        ("/api/v1/incidents/{ref}/iocs", "post"),
+        ("/api/v1/incidents/{ref}/iocs/export", "get"),
+        ("/api/v1/incidents/{ref}/iocs/promote", "post"),
+        ("/api/v1/incidents/{ref}/iocs/search", "post"),
+        ("/api/v1/incidents/{ref}/credentials", "post"),
+        ("/api/v1/incidents/{ref}/credentials/{id}", "patch"),
+        ("/api/v1/incidents/{ref}/exposures", "get"),
+        ("/api/v1/incidents/{ref}/systems", "post"),
+        ("/api/v1/incidents/{ref}/risk", "get"),
+        ("/api/v1/incidents/{ref}/follow-ups/{id}", "patch"),
+    ] {
+        assert!(
+            paths.get(p).is_some_and(|v| v[method].is_object()),
+            "openapi lacks {method} {p}"
+        );
+    }
 }

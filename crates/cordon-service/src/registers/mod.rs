@@ -441,7 +441,13 @@ impl Cordon {
     pub async fn put_system(&self, p: &Principal, raw_ref: &str, new: NewSystem) -> Result<System> {
         let (incident, _) = self.resolve_for_work(p, raw_ref, "system.put", "systems").await?;
         let name = check_name("name", &new.name, 255)?;
-        let owner = match new.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let owner_name = new
+            .owner
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned);
+        let owner = match &owner_name {
             Some(o) => Some(self.user_id_by_name("owner", o).await?),
             None => None,
         };
@@ -471,7 +477,7 @@ impl Cordon {
             incident_id: incident.id,
             name,
             owner,
-            owner_name: new.owner.clone().filter(|_| owner.is_some()),
+            owner_name,
             assets: asset_names,
             created_at: existing.as_ref().map_or(now, |s| s.created_at),
             updated_at: now,
