@@ -80,10 +80,32 @@ fn minute(t: Timestamp) -> String {
 }
 
 impl Cordon {
-    /// The incident's exposures and indicators from the registers (issue 6). The register
-    /// store is not part of this branch yet: the sections are empty until it is wired here.
-    pub(crate) async fn report_registers(&self, _incident: &Incident) -> Result<RegisterFacts> {
-        Ok(RegisterFacts::default())
+    /// The incident's exposures and indicators from the registers (issue 6).
+    pub(crate) async fn report_registers(&self, incident: &Incident) -> Result<RegisterFacts> {
+        let exposures = self
+            .store
+            .exposures(incident.id)
+            .await?
+            .into_iter()
+            .map(|e| ExposureFact {
+                data: e.data,
+                classification: e.classification.as_str().to_owned(),
+                records: e.records,
+                customers: e.customers,
+            })
+            .collect();
+        let indicators = self
+            .store
+            .indicators(incident.id)
+            .await?
+            .into_iter()
+            .map(|i| IndicatorFact {
+                kind: i.kind,
+                value: i.value,
+                note: i.notes.join("; "),
+            })
+            .collect();
+        Ok(RegisterFacts { exposures, indicators })
     }
 
     /// Key events: the declaration, decisions, finished checklist steps, contacts made and

@@ -51,21 +51,6 @@ pub enum Command {
     /// The evidence locker.
     #[command(subcommand)]
     Evidence(crate::cli_evidence::EvidenceCmd),
-    /// Assets: suspected, compromised, isolated, imaged, rebuilt, clean; and the risk view.
-    #[command(subcommand)]
-    Asset(crate::cli_registers::AssetCmd),
-    /// Systems credentials grant access to, with their owners.
-    #[command(subcommand)]
-    System(crate::cli_registers::SystemCmd),
-    /// Credentials: where stored, what they grant, rotation.
-    #[command(subcommand)]
-    Credential(crate::cli_registers::CredentialCmd),
-    /// Exposed data and affected customers.
-    #[command(subcommand)]
-    Exposure(crate::cli_registers::ExposureCmd),
-    /// Indicators of compromise and blocklist exports.
-    #[command(subcommand)]
-    Ioc(crate::cli_registers::IocCmd),
     /// Communications: draft, lint, approve, send.
     #[command(subcommand)]
     Comms(crate::cli_comms::CommsCmd),
@@ -86,6 +71,21 @@ pub enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Assets: suspected, compromised, isolated, imaged, rebuilt, clean; and the risk view.
+    #[command(subcommand)]
+    Asset(crate::cli_registers::AssetCmd),
+    /// Systems credentials grant access to, with their owners.
+    #[command(subcommand)]
+    System(crate::cli_registers::SystemCmd),
+    /// Credentials: where stored, what they grant, rotation.
+    #[command(subcommand)]
+    Credential(crate::cli_registers::CredentialCmd),
+    /// Exposed data and affected customers.
+    #[command(subcommand)]
+    Exposure(crate::cli_registers::ExposureCmd),
+    /// Indicators of compromise and blocklist exports.
+    #[command(subcommand)]
+    Ioc(crate::cli_registers::IocCmd),
 }
 
 #[derive(Debug, Args)]
@@ -256,11 +256,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Page(c) => crate::cli_page::run(c).await,
         Command::Oncall(c) => crate::cli_page::run_oncall(c).await,
         Command::Evidence(c) => crate::cli_evidence::run(c).await,
-        Command::Asset(c) => crate::cli_registers::run_asset(c).await.map(|()| 0),
-        Command::System(c) => crate::cli_registers::run_system(c).await.map(|()| 0),
-        Command::Credential(c) => crate::cli_registers::run_credential(c).await.map(|()| 0),
-        Command::Exposure(c) => crate::cli_registers::run_exposure(c).await.map(|()| 0),
-        Command::Ioc(c) => crate::cli_registers::run_ioc(c).await.map(|()| 0),
         Command::Comms(c) => crate::cli_comms::run_comms(c).await,
         Command::Clock(c) => crate::cli_comms::run_clock(c).await,
         Command::Contact(c) => crate::cli_comms::run_contact(c).await,
@@ -270,6 +265,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             output,
             remote,
         } => crate::cli_comms::run_report(r#ref, format, output, remote).await,
+        Command::Asset(c) => crate::cli_registers::run_asset(c).await.map(|()| 0),
+        Command::System(c) => crate::cli_registers::run_system(c).await.map(|()| 0),
+        Command::Credential(c) => crate::cli_registers::run_credential(c).await.map(|()| 0),
+        Command::Exposure(c) => crate::cli_registers::run_exposure(c).await.map(|()| 0),
+        Command::Ioc(c) => crate::cli_registers::run_ioc(c).await.map(|()| 0),
     }
 }
 

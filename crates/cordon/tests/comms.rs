@@ -661,3 +661,67 @@ async fn the_cli_drafts_and_lists_messages_and_clocks() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.starts_with("# Incident report:"));
 }
+
+#[tokio::test]
+async fn exposures_feed_the_linter_and_the_report() {
+    let app = spawn_app().await;
+    let t = team(&app, "Order database read").await;
+    let (st, v) = app
+        .post(
+            &format!("/api/v1/incidents/{}/exposures", t.r),
+            &t.alice,
+            json!({ "data": "email addresses", "classification": "pii", "records": 1200 }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = app
+        .post(
+            &format!("/api/v1/incidents/{}/iocs", t.r),
+            &t.alice,
+            json!({ "kind": "ip", "value": "203.0.113.7" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
+    let (_, v) = draft(
+        &app,
+        &t,
+        &t.mark,
+        json!({ "audience": "external", "title": "2026-11-27: Unauthorized access", "body": PLAIN_BODY }),
+    )
+    .await;
+    assert_eq!(rules(&v), ["exposure-stated", "exposure-stated"], "{v}");
+    let body = format!(
+        "{PLAIN_BODY} Email addresses of 1,200 customers were exposed; affected customers may receive phishing mail."
+    );
+    let (_, v) = draft(
+        &app,
+        &t,
+        &t.mark,
+        json!({ "audience": "external", "title": "2026-11-27: Unauthorized access", "body": body }),
+    )
+    .await;
+    assert_eq!(v["findings"], json!([]), "{v}");
+    // The template lists the exposure.
+    let (_, v) = draft(&app, &t, &t.mark, json!({ "audience": "regulator" })).await;
+    assert!(
+        v["body"]
+            .as_str()
+            .unwrap()
+            .contains("email addresses (pii, 1200 records)"),
+        "{v}"
+    );
+
+    let md = app
+        .http
+        .get(format!("{}/api/v1/incidents/{}/report", app.base, t.r))
+        .bearer_auth(&t.alice)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(md.contains("| email addresses | pii | 1200 |"), "{md}");
+    assert!(md.contains("203.0.113.7"), "{md}");
+}
