@@ -7,6 +7,9 @@
 //!   append one after the other; the lock is released when the change it belongs to commits;
 //! - uniqueness rules are the same partial unique indexes, reported as the same
 //!   [`StoreError::Conflict`] values;
+//! - what must happen once (an escalation, an asset move, a sent communication, a met
+//!   milestone, a claimed reminder) is a conditional UPDATE whose rows affected decide: a
+//!   second node's UPDATE waits for the first to commit, re-checks, and changes nothing;
 //! - a database whose schema is newer than this binary is refused at open; migrations take
 //!   sqlx's advisory lock, so nodes starting together migrate once;
 //! - instants are BIGINT Unix microseconds, exactly what the audit chain hashes; text sorts
