@@ -296,13 +296,19 @@ pub fn milestones(spec: &ClockSpec) -> Vec<Milestone> {
 /// When to remind the incident commander before a deadline.
 pub const REMINDER_LEADS: [SignedDuration; 2] = [SignedDuration::from_hours(24), SignedDuration::from_hours(1)];
 
-/// The reminder instants for a deadline that are still ahead of `now`.
+/// The reminder instants for a deadline that are still ahead of `now`. A clock started so
+/// late that every lead has passed but the deadline has not gets one reminder at once.
 pub fn reminders(due: Timestamp, now: Timestamp) -> Vec<Timestamp> {
-    REMINDER_LEADS
+    let ahead: Vec<Timestamp> = REMINDER_LEADS
         .iter()
         .filter_map(|lead| due.checked_sub(*lead).ok())
         .filter(|at| *at > now)
-        .collect()
+        .collect();
+    if ahead.is_empty() && due > now {
+        vec![now]
+    } else {
+        ahead
+    }
 }
 
 /// When the postmortem meeting is due after an incident resolved at `resolved`: within 3
@@ -434,5 +440,8 @@ mod tests {
             [t("2026-11-29T09:30:00Z"), t("2026-11-30T08:30:00Z")]
         );
         assert_eq!(reminders(due, t("2026-11-30T00:00:00Z")), [t("2026-11-30T08:30:00Z")]);
+        // started half an hour before the deadline: one reminder now, none once it has passed
+        assert_eq!(reminders(due, t("2026-11-30T09:00:00Z")), [t("2026-11-30T09:00:00Z")]);
+        assert!(reminders(due, t("2026-11-30T09:30:00Z")).is_empty());
     }
 }
