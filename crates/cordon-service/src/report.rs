@@ -204,8 +204,12 @@ impl Cordon {
         let (bytes, ext) = match format {
             IncidentReportFormat::Markdown => (cordon_report::markdown(&report).into_bytes(), "md"),
             IncidentReportFormat::Html => (cordon_report::html(&report).into_bytes(), "html"),
+            // Font subsetting and layout are CPU work: off the async workers.
             IncidentReportFormat::Pdf => (
-                cordon_report::pdf(&report).map_err(|e| ServiceError::Report(e.to_string()))?,
+                tokio::task::spawn_blocking(move || cordon_report::pdf(&report))
+                    .await
+                    .map_err(|e| ServiceError::Report(format!("PDF worker failed: {e}")))?
+                    .map_err(|e| ServiceError::Report(e.to_string()))?,
                 "pdf",
             ),
         };
