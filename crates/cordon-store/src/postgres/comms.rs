@@ -341,21 +341,18 @@ impl CommsStore for PostgresStore {
         .await
         .map_err(missing_incident_or("contact"))?;
         if let Some(t) = task {
-            let r = sqlx::query(
-                "UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
-                 WHERE id = $1 AND incident_id = $2",
+            // Only the move out of `todo`, and only if nobody moved the task meanwhile: a contact
+            // never undoes a status, assignee or override set by someone else.
+            sqlx::query(
+                "UPDATE tasks SET status = $3, updated_at = $4
+                 WHERE id = $1 AND incident_id = $2 AND status = 'todo'",
             )
             .bind(t.id)
             .bind(t.incident_id)
             .bind(t.status.as_str())
-            .bind(t.assignee)
-            .bind(&t.override_reason)
             .bind(to_micros(t.updated_at))
             .execute(&mut *tx)
             .await?;
-            if r.rows_affected() == 0 {
-                return Err(StoreError::NotFound("task"));
-            }
         }
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;

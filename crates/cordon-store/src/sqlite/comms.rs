@@ -343,21 +343,18 @@ impl CommsStore for SqliteStore {
             r => r.map_err(conflict_on_unique("contact"))?,
         };
         if let Some(t) = task {
-            let r = sqlx::query(
-                "UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
-                 WHERE id = $1 AND incident_id = $2",
+            // Only the move out of `todo`, and only if nobody moved the task meanwhile: a contact
+            // never undoes a status, assignee or override set by someone else.
+            sqlx::query(
+                "UPDATE tasks SET status = $3, updated_at = $4
+                 WHERE id = $1 AND incident_id = $2 AND status = 'todo'",
             )
             .bind(t.id.to_string())
             .bind(t.incident_id.to_string())
             .bind(t.status.as_str())
-            .bind(t.assignee.map(|a| a.to_string()))
-            .bind(&t.override_reason)
             .bind(to_micros(t.updated_at))
             .execute(&mut *tx)
             .await?;
-            if r.rows_affected() == 0 {
-                return Err(StoreError::NotFound("task"));
-            }
         }
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
