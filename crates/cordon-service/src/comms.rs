@@ -528,20 +528,33 @@ impl Cordon {
         } else if recipients.is_empty() {
             "recorded"
         } else {
-            if let Err(e) = self.mail_communication(&row, &recipients, now).await {
-                return Err(self.refuse(p, "communication.send", subject, e).await);
-            }
             "mail"
         };
         let audit = draft(
             now,
             &p.name,
             "communication.send",
-            subject,
+            subject.clone(),
             json!({ "channel": channel, "recipients": recipients, "audience": row.audience.as_str() }),
         );
+        // Claim the message first, so two sends at once (or a retry) can never mail it twice;
+        // a delivery that then fails hands it back, audited.
         if !self.store.mark_sent(row.id, channel, now, &p.name, audit).await? {
-            return Err(ServiceError::Conflict("the message was sent already".into()));
+            let e = ServiceError::Conflict("the message was sent already".into());
+            return Err(self.refuse(p, "communication.send", subject, e).await);
+        }
+        if channel == "mail"
+            && let Err(e) = self.mail_communication(&row, &recipients, now).await
+        {
+            let undo = draft(
+                now,
+                &p.name,
+                "communication.unsend",
+                subject.clone(),
+                json!({ "channel": channel, "reason": e.to_string() }),
+            );
+            self.store.unmark_sent(row.id, channel, undo).await?;
+            return Err(self.refuse(p, "communication.send", subject, e).await);
         }
         row.status = DraftStatus::Sent;
         row.channel = Some(channel.to_owned());

@@ -137,6 +137,9 @@ pub trait CommsStore: Send + Sync {
         by: &str,
         audit: AuditDraft,
     ) -> Result<bool>;
+    /// Undoes [`CommsStore::mark_sent`] when the delivery it claimed failed: back to `approved`,
+    /// so it can be sent again. False when it is not `sent` on `channel`.
+    async fn unmark_sent(&self, communication: Uuid, channel: &str, audit: AuditDraft) -> Result<bool>;
     /// One communication of an incident, with its approvals.
     async fn communication(&self, incident: Uuid, id: Uuid) -> Result<Option<CommunicationRow>>;
     /// The communications of an incident, oldest first, with their approvals.

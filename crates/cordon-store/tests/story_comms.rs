@@ -168,6 +168,31 @@ pub async fn story(store: &dyn Store) {
     let got = store.communication(inc, c.id).await.unwrap().unwrap();
     assert_eq!(got.status, DraftStatus::Approved);
     assert_eq!(got.approvals.len(), 2);
+    // a claimed delivery that failed hands the message back, approvals intact
+    assert!(
+        store
+            .mark_sent(c.id, "mail", at, "alice", audit("communication.send", at))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .unmark_sent(c.id, "published", audit("communication.unsend", at))
+            .await
+            .unwrap(),
+        "only the channel that claimed it hands it back"
+    );
+    assert!(
+        store
+            .unmark_sent(c.id, "mail", audit("communication.unsend", at))
+            .await
+            .unwrap()
+    );
+    let got = store.communication(inc, c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.status, got.approvals.len(), got.sent_at),
+        (DraftStatus::Approved, 2, None)
+    );
     assert!(
         store
             .mark_sent(c.id, "published", at, "alice", audit("communication.send", at))
@@ -323,7 +348,7 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(store.clocks(inc).await.unwrap()[0].1[0].met_at, Some(now));
 
     // Every change above, and nothing refused, is one audit entry.
-    assert_eq!(chain_entries(store).await, base + 12);
+    assert_eq!(chain_entries(store).await, base + 14);
 }
 
 #[tokio::test]

@@ -252,6 +252,24 @@ impl CommsStore for SqliteStore {
         Ok(true)
     }
 
+    async fn unmark_sent(&self, communication: Uuid, channel: &str, audit: AuditDraft) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE communications SET status = 'approved', channel = NULL, sent_at = NULL, sent_by = NULL
+             WHERE id = $1 AND status = 'sent' AND channel = $2",
+        )
+        .bind(communication.to_string())
+        .bind(channel)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn communication(&self, incident: Uuid, id: Uuid) -> Result<Option<CommunicationRow>> {
         const Q: &str = comm_query!("WHERE id = $1 AND incident_id = $2");
         let row = sqlx::query(Q)
