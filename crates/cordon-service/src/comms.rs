@@ -482,9 +482,12 @@ impl Cordon {
                 subject.clone(),
                 json!({ "role": role.as_str(), "status": status.as_str() }),
             );
-            self.store.add_approval(row.id, &a, status, audit).await?;
+            self.store
+                .add_approval(row.id, &a, status, row.updated_at, audit)
+                .await?;
             row.approvals.push(a);
             row.status = status;
+            row.updated_at = now;
         }
         self.comm_view(&incident, row).await
     }

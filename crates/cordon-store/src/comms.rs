@@ -119,12 +119,16 @@ pub trait CommsStore: Send + Sync {
     /// Writes title, body, recipients, the public mark, status, findings and updated_at;
     /// `clear_approvals` drops the approvals (an edit needs approving again).
     async fn update_communication(&self, c: &CommunicationRow, clear_approvals: bool, audit: AuditDraft) -> Result<()>;
-    /// Records one approval and the status after it.
+    /// Records one approval and the status after it, only if the communication is still as the
+    /// approver read it (`seen` is its `updated_at` then): otherwise [`crate::StoreError::Conflict`]
+    /// `communication` and nothing written, so an edit or a concurrent approval is never
+    /// approved blind.
     async fn add_approval(
         &self,
         communication: Uuid,
         approval: &ApprovalRow,
         status: DraftStatus,
+        seen: Timestamp,
         audit: AuditDraft,
     ) -> Result<()>;
     /// Marks an approved communication sent, exactly once: false (and nothing written) when it

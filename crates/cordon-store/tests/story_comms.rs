@@ -136,10 +136,25 @@ pub async fn story(store: &dyn Store) {
             c.id,
             &approval(Role::IncidentCommander),
             DraftStatus::Draft,
+            c.updated_at,
             audit("communication.approve", at),
         )
         .await
         .unwrap();
+    // an approver who read an older version approves nothing
+    let stale = at.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap();
+    assert!(matches!(
+        store
+            .add_approval(
+                c.id,
+                &approval(Role::Legal),
+                DraftStatus::Approved,
+                stale,
+                audit("communication.approve", at),
+            )
+            .await,
+        Err(StoreError::Conflict("communication"))
+    ));
     c.body = "edited".into();
     store
         .update_communication(&c, true, audit("communication.update", at))
@@ -160,6 +175,7 @@ pub async fn story(store: &dyn Store) {
                 c.id,
                 &approval(role),
                 DraftStatus::Approved,
+                at,
                 audit("communication.approve", at),
             )
             .await

@@ -215,20 +215,25 @@ impl CommsStore for PostgresStore {
         communication: Uuid,
         approval: &ApprovalRow,
         status: DraftStatus,
+        seen: Timestamp,
         audit: AuditDraft,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         // The communication's row first: an edit or a send on another node waits for us (or we
         // for it), and a sent communication takes no approval.
-        let r =
-            sqlx::query("UPDATE communications SET status = $2, updated_at = $3 WHERE id = $1 AND status <> 'sent'")
-                .bind(communication)
-                .bind(status.as_str())
-                .bind(to_micros(approval.at))
-                .execute(&mut *tx)
-                .await?;
+        let r = sqlx::query(
+            "UPDATE communications SET status = $2, updated_at = $3
+                 WHERE id = $1 AND status <> 'sent' AND updated_at = $4",
+        )
+        .bind(communication)
+        .bind(status.as_str())
+        .bind(to_micros(approval.at))
+        .bind(to_micros(seen))
+        .execute(&mut *tx)
+        .await?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound("communication"));
+            // sent, edited or approved by someone else since the approver read it
+            return Err(StoreError::Conflict("communication"));
         }
         sqlx::query(
             "INSERT INTO communication_approvals (communication_id, role, user_name, at) VALUES ($1, $2, $3, $4)

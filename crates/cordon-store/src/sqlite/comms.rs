@@ -197,6 +197,7 @@ impl CommsStore for SqliteStore {
         communication: Uuid,
         approval: &ApprovalRow,
         status: DraftStatus,
+        seen: Timestamp,
         audit: AuditDraft,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -210,15 +211,19 @@ impl CommsStore for SqliteStore {
         .bind(to_micros(approval.at))
         .execute(&mut *tx)
         .await?;
-        let r =
-            sqlx::query("UPDATE communications SET status = $2, updated_at = $3 WHERE id = $1 AND status <> 'sent'")
-                .bind(communication.to_string())
-                .bind(status.as_str())
-                .bind(to_micros(approval.at))
-                .execute(&mut *tx)
-                .await?;
+        let r = sqlx::query(
+            "UPDATE communications SET status = $2, updated_at = $3
+                 WHERE id = $1 AND status <> 'sent' AND updated_at = $4",
+        )
+        .bind(communication.to_string())
+        .bind(status.as_str())
+        .bind(to_micros(approval.at))
+        .bind(to_micros(seen))
+        .execute(&mut *tx)
+        .await?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound("communication"));
+            // sent, edited or approved by someone else since the approver read it
+            return Err(StoreError::Conflict("communication"));
         }
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
