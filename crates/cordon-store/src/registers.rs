@@ -200,3 +200,16 @@ pub trait RegisterStore: Send + Sync {
     /// Writes status, assignee and updated_at.
     async fn update_follow_up_task(&self, task: &FollowUpTask, audit: AuditDraft) -> Result<()>;
 }
+
+/// Whether any of these stored asset states means the asset was compromised.
+pub(crate) fn any_compromised(states: &[String]) -> Result<bool> {
+    for s in states {
+        let state: cordon_core::register::AssetState = s
+            .parse()
+            .map_err(|e| crate::StoreError::corrupt(format!("asset state: {e}")))?;
+        if state.implies_compromise() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

@@ -233,6 +233,26 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(systems[0].assets, ["db1", "db2"]);
     assert_eq!(systems[0].owner_name.as_deref(), Some("bob"));
 
+    // a move computed without the key (it was recorded meanwhile) would leave an unaffected
+    // key on a compromised host: a conflict, nothing written
+    let blind = AssetMove {
+        id: next_id(),
+        asset_id: web1.id,
+        incident_id: inc,
+        from: Some(AssetState::Suspected),
+        to: AssetState::Compromised,
+        by: bob.id,
+        by_name: String::new(),
+        at: t("2026-11-27T11:30:00Z"),
+        note: String::new(),
+    };
+    let err = store
+        .move_asset(&blind, &Effects::default(), audit("asset.move", "asset:web1".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("credential")), "{err:?}");
+    assert_eq!(store.assets(inc).await.unwrap()[0].state, AssetState::Suspected);
+
     // the move that compromises web1 compromises the key and creates its rotation task, at once
     let mv = AssetMove {
         id: next_id(),
@@ -274,6 +294,20 @@ pub async fn story(store: &dyn Store) {
     );
     assert_eq!(moves[1].by_name, "bob");
     assert_eq!(moves[1].note, "webshell found");
+
+    // an unaffected credential cannot be recorded on the now compromised host (its caller read
+    // the host before the move): a conflict
+    let late = credential(inc, alice.id, "late-key", "web1", CredentialState::Unaffected);
+    let err = store
+        .put_credential(
+            &late,
+            &Effects::default(),
+            audit("credential.create", "credential:late-key".into()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("asset state")), "{err:?}");
+    assert_eq!(store.credentials(inc).await.unwrap().len(), 1);
 
     // a stale move (from a state the asset left) is a conflict, and writes nothing
     let stale = AssetMove {

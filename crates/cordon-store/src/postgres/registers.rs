@@ -266,8 +266,19 @@ async fn write_task(conn: &mut PgConnection, t: &FollowUpTask) -> Result<()> {
 }
 
 async fn apply_effects(conn: &mut PgConnection, e: &Effects) -> Result<()> {
+    // Fallout turns unaffected credentials compromised; one that changed since it was read
+    // (rotated, revoked) makes the whole write a conflict, to be recomputed.
     for c in &e.credentials {
-        write_credential(&mut *conn, c).await?;
+        let r =
+            sqlx::query("UPDATE credentials SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'unaffected'")
+                .bind(c.id)
+                .bind(c.state.as_str())
+                .bind(to_micros(c.updated_at))
+                .execute(&mut *conn)
+                .await?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::Conflict("credential"));
+        }
     }
     for t in &e.tasks {
         write_task(&mut *conn, t).await?;
@@ -344,6 +355,21 @@ impl RegisterStore for PostgresStore {
         append_in(&mut tx, &audit).await?;
         insert_move(&mut tx, mv).await?;
         apply_effects(&mut tx, effects).await?;
+        if mv.to.implies_compromise() {
+            // No unaffected credential may stay on a compromised asset. A credential being
+            // recorded concurrently holds a share lock on this asset (see `put_credential`), so
+            // our UPDATE above waited for it and this statement sees it.
+            let left: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM assets a JOIN credentials c ON c.incident_id = a.incident_id
+                 WHERE a.id = $1 AND c.state = 'unaffected' AND c.stored_on ? a.name",
+            )
+            .bind(mv.asset_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if left > 0 {
+                return Err(StoreError::Conflict("credential"));
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -478,6 +504,19 @@ impl RegisterStore for PostgresStore {
 
     async fn put_credential(&self, c: &Credential, effects: &Effects, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
+        if c.state.falls_with_asset() {
+            // Unaffected only while none of its assets is compromised. The share lock makes a
+            // concurrent move of those assets wait for us (and us see its committed state).
+            let states: Vec<String> =
+                sqlx::query_scalar("SELECT state FROM assets WHERE incident_id = $1 AND name = ANY($2) FOR SHARE")
+                    .bind(c.incident_id)
+                    .bind(&c.stored_on)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            if crate::registers::any_compromised(&states)? {
+                return Err(StoreError::Conflict("asset state"));
+            }
+        }
         write_credential(&mut tx, c).await?;
         append_in(&mut tx, &audit).await?;
         apply_effects(&mut tx, effects).await?;

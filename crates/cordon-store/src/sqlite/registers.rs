@@ -154,8 +154,19 @@ async fn write_task(conn: &mut SqliteConnection, t: &FollowUpTask) -> Result<()>
 }
 
 async fn apply_effects(conn: &mut SqliteConnection, e: &Effects) -> Result<()> {
+    // Fallout turns unaffected credentials compromised; one that changed since it was read
+    // (rotated, revoked) makes the whole write a conflict, to be recomputed.
     for c in &e.credentials {
-        write_credential(&mut *conn, c).await?;
+        let r =
+            sqlx::query("UPDATE credentials SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'unaffected'")
+                .bind(c.id.to_string())
+                .bind(c.state.as_str())
+                .bind(to_micros(c.updated_at))
+                .execute(&mut *conn)
+                .await?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::Conflict("credential"));
+        }
     }
     for t in &e.tasks {
         write_task(&mut *conn, t).await?;
@@ -229,6 +240,21 @@ impl RegisterStore for SqliteStore {
         append_in(&mut tx, &audit).await?;
         insert_move(&mut tx, mv).await?;
         apply_effects(&mut tx, effects).await?;
+        if mv.to.implies_compromise() {
+            // No unaffected credential may stay on a compromised asset: one recorded after the
+            // fallout was computed makes this move a conflict, to be recomputed.
+            let left: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM assets a JOIN credentials c ON c.incident_id = a.incident_id,
+                        json_each(c.stored_on) s
+                 WHERE a.id = $1 AND c.state = 'unaffected' AND s.value = a.name",
+            )
+            .bind(mv.asset_id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            if left > 0 {
+                return Err(StoreError::Conflict("credential"));
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -397,6 +423,20 @@ impl RegisterStore for SqliteStore {
 
     async fn put_credential(&self, c: &Credential, effects: &Effects, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
+        if c.state.falls_with_asset() {
+            // Unaffected only while none of its assets is compromised: a move since the caller
+            // read them makes this a conflict.
+            let states: Vec<String> = sqlx::query_scalar(
+                "SELECT a.state FROM assets a, json_each($2) s WHERE a.incident_id = $1 AND a.name = s.value",
+            )
+            .bind(c.incident_id.to_string())
+            .bind(to_json(&c.stored_on))
+            .fetch_all(&mut *tx)
+            .await?;
+            if crate::registers::any_compromised(&states)? {
+                return Err(StoreError::Conflict("asset state"));
+            }
+        }
         write_credential(&mut tx, c).await?;
         append_in(&mut tx, &audit).await?;
         apply_effects(&mut tx, effects).await?;
