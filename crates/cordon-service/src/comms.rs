@@ -161,8 +161,13 @@ impl Cordon {
         public: bool,
         now: Timestamp,
     ) -> Result<Vec<FindingView>> {
-        let registers = self.report_registers(incident).await?;
-        let exposures: Vec<String> = registers.exposures.iter().map(|e| e.data.clone()).collect();
+        let exposures: Vec<String> = self
+            .store
+            .exposures(incident.id)
+            .await?
+            .into_iter()
+            .map(|e| e.data)
+            .collect();
         let operators: Vec<String> = self
             .store
             .contact_log(incident.id)
