@@ -921,6 +921,45 @@ impl Cordon {
     }
 }
 
+impl Cordon {
+    /// The names of the incident's active incident commanders.
+    pub(crate) async fn commanders_of(&self, incident: Uuid) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .memberships(incident)
+            .await?
+            .into_iter()
+            .filter(|m| m.role == Role::IncidentCommander && m.ended_at.is_none())
+            .map(|m| m.user_name)
+            .collect())
+    }
+
+    /// Pages `commanders` — or the `incident-commander` policy when there are none — as the
+    /// system, recorded against the incident's declarer. A failure is logged with `why`;
+    /// returns how many pages were triggered.
+    pub(crate) async fn page_commanders(&self, incident: &Incident, commanders: Vec<String>, why: &str) -> usize {
+        let system = Principal {
+            user_id: incident.created_by,
+            name: "system".into(),
+            is_admin: false,
+            groups: Vec::new(),
+        };
+        let targets: Vec<PageTarget> = if commanders.is_empty() {
+            vec![PageTarget::Policy(IC_POLICY.into())]
+        } else {
+            commanders.into_iter().map(PageTarget::User).collect()
+        };
+        let mut paged = 0;
+        for t in targets {
+            match self.page_incident(&system, incident, t).await {
+                Ok(_) => paged += 1,
+                Err(e) => tracing::error!(error = %e, incident = %incident.codename, "could not page about {why}"),
+            }
+        }
+        paged
+    }
+}
+
 /// Pages the incident commanders (or, when the incident has none, the `incident-commander`
 /// policy) when stored evidence fails verification.
 #[derive(Debug, Default, Clone, Copy)]
@@ -933,22 +972,8 @@ impl crate::evidence::MismatchNotifier for PageOnMismatch {
             tracing::error!(incident = %alert.incident_id, "evidence mismatch on an unknown incident");
             return;
         };
-        // The page is the system's; it is recorded against the incident's declarer.
-        let system = Principal {
-            user_id: incident.created_by,
-            name: "system".into(),
-            is_admin: false,
-            groups: Vec::new(),
-        };
-        let targets: Vec<PageTarget> = if alert.commanders.is_empty() {
-            vec![PageTarget::Policy(IC_POLICY.into())]
-        } else {
-            alert.commanders.iter().map(|c| PageTarget::User(c.clone())).collect()
-        };
-        for t in targets {
-            if let Err(e) = cordon.page_incident(&system, &incident, t).await {
-                tracing::error!(error = %e, incident = %alert.codename, "could not page about an evidence mismatch");
-            }
-        }
+        cordon
+            .page_commanders(&incident, alert.commanders.clone(), "an evidence mismatch")
+            .await;
     }
 }

@@ -6,14 +6,12 @@ use cordon_core::Timestamp;
 use cordon_core::access::{Principal, can_work};
 use cordon_core::incident::Incident;
 use cordon_core::regulatory::{self, ClockSpec, Jurisdiction, MilestoneStatus, Regime};
-use cordon_core::role::Role;
 use cordon_store::comms::{ClockRow, MilestoneRow, ReminderRow};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::draft;
 use crate::incidents::new_id;
-use crate::paging::{IC_POLICY, PageTarget};
 use crate::{Cordon, Result, ServiceError};
 
 /// A clock to start.
@@ -226,33 +224,10 @@ impl Cordon {
             let Some(incident) = self.store.incident(due.incident_id).await? else {
                 continue;
             };
-            let system = Principal {
-                user_id: incident.created_by,
-                name: "system".into(),
-                is_admin: false,
-                groups: Vec::new(),
-            };
-            let commanders: Vec<String> = self
-                .store
-                .memberships(incident.id)
-                .await?
-                .into_iter()
-                .filter(|m| m.role == Role::IncidentCommander && m.ended_at.is_none())
-                .map(|m| m.user_name)
-                .collect();
-            let targets: Vec<PageTarget> = if commanders.is_empty() {
-                vec![PageTarget::Policy(IC_POLICY.into())]
-            } else {
-                commanders.into_iter().map(PageTarget::User).collect()
-            };
-            for t in targets {
-                match self.page_incident(&system, &incident, t).await {
-                    Ok(_) => sent += 1,
-                    Err(e) => {
-                        tracing::error!(error = %e, incident = %incident.codename, "could not page a regulatory reminder")
-                    }
-                }
-            }
+            let commanders = self.commanders_of(incident.id).await?;
+            sent += self
+                .page_commanders(&incident, commanders, "a regulatory reminder")
+                .await;
         }
         Ok(sent)
     }

@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
 use cordon_core::incident::Incident;
-use cordon_core::role::Role;
 use cordon_ioc::{ExportContext, ExportFormat, ExportIndicator, IndicatorKind, Normalized, Rendered};
 use cordon_store::registers::{Indicator, Sighting};
 use serde_json::{Value, json};
@@ -21,7 +20,6 @@ use uuid::Uuid;
 use super::check_text;
 use crate::audit::draft;
 use crate::incidents::new_id;
-use crate::paging::{IC_POLICY, PageTarget};
 use crate::timeline::TimelineFilter;
 use crate::{Cordon, Result, ServiceError};
 
@@ -473,12 +471,7 @@ impl Cordon {
         if matched.is_empty() {
             return Ok(());
         }
-        let members = self.store.memberships(incident.id).await?;
-        let commanders: Vec<String> = members
-            .iter()
-            .filter(|m| m.role == Role::IncidentCommander && m.ended_at.is_none())
-            .map(|m| m.user_name.clone())
-            .collect();
+        let commanders = self.commanders_of(incident.id).await?;
         let now = self.clock.now();
         let payload = json!({ "source_id": source.to_string(), "matches": matched, "paged": commanders });
         self.store
@@ -490,23 +483,7 @@ impl Cordon {
                 payload,
             ))
             .await?;
-        // The page is the system's; it is recorded against the incident's declarer.
-        let system = Principal {
-            user_id: incident.created_by,
-            name: "system".into(),
-            is_admin: false,
-            groups: Vec::new(),
-        };
-        let targets: Vec<PageTarget> = if commanders.is_empty() {
-            vec![PageTarget::Policy(IC_POLICY.into())]
-        } else {
-            commanders.into_iter().map(PageTarget::User).collect()
-        };
-        for t in targets {
-            if let Err(e) = self.page_incident(&system, incident, t).await {
-                tracing::error!(error = %e, incident = %incident.codename, "could not page about a re-attack");
-            }
-        }
+        self.page_commanders(incident, commanders, "a re-attack").await;
         Ok(())
     }
 }
