@@ -106,7 +106,7 @@ impl Event {
         out
     }
 
-    fn structured_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
+    pub(crate) fn structured_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
         self.src_ip
             .into_iter()
             .chain(self.dst_ip)

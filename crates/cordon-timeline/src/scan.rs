@@ -110,6 +110,9 @@ pub(crate) fn token(s: &str) -> (&str, &str) {
     }
 }
 
+/// False starts of [`find_bytes`]' first-byte search before it switches to a linear one.
+const NAIVE_TRIES: usize = 32;
+
 /// Byte position of `needle` in `hay`.
 #[inline]
 pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
@@ -118,14 +121,20 @@ pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
 
 /// Position of `needle` in `hay` at or after `from`. One-shot searches in short log lines:
 /// `memchr` for the first byte, then a compare — no searcher set-up per call, which would
-/// cost more than the search itself.
+/// cost more than the search itself. After [`NAIVE_TRIES`] false starts (a long repetitive
+/// line) it hands over to `memchr::memmem`, which is linear.
 #[inline]
 pub(crate) fn find_bytes(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     let Some(&first) = needle.first() else {
         return Some(from.min(hay.len()));
     };
     let mut i = from;
+    let mut tries = 0;
     while i < hay.len() {
+        tries += 1;
+        if tries > NAIVE_TRIES {
+            return memchr::memmem::find(&hay[i..], needle).map(|at| i + at);
+        }
         let at = i + memchr::memchr(first, &hay[i..])?;
         if hay.len() - at < needle.len() {
             return None;
@@ -242,5 +251,22 @@ mod tests {
         assert_eq!(find("abcabd", "abd"), Some(3));
         assert_eq!(find("ab", "abc"), None);
         assert_eq!(find_bytes(b"a:  b:  c", b":  ", 2), Some(5));
+    }
+
+    #[test]
+    fn find_agrees_with_memmem_past_the_naive_tries() {
+        // A repetitive line makes every position a false start.
+        let hay = "a".repeat(5000) + "ab" + &"a".repeat(100);
+        for needle in ["aab", "ab", "ba", "aaaaaaaaaaaaaaaaaaab", "b", "aaaaac", "a"] {
+            for from in [0, 10, 4999, 5001, 5102, 6000] {
+                let want = memchr::memmem::find(hay.as_bytes().get(from..).unwrap_or_default(), needle.as_bytes())
+                    .map(|i| i + from);
+                assert_eq!(
+                    find_bytes(hay.as_bytes(), needle.as_bytes(), from),
+                    want,
+                    "{needle} from {from}"
+                );
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Writing one source into an incident's index: documents are added as events arrive and
 //! become visible only when the whole source is committed; anything else rolls them back.
-//! Each event's JSON goes to the source's body file ([`super::bodies`]), its document to tantivy.
+//! Each event's record goes to the source's body file ([`super::bodies`]), its document to tantivy.
 
 use std::net::IpAddr;
 use std::sync::MutexGuard;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use std::collections::BTreeMap;
 
 use super::bodies::BodyWriter;
-use super::{Fields, IncidentIndex, IndexError, Payload, json};
+use super::{Fields, IncidentIndex, IndexError, Payload};
 use crate::event::Event;
 
 /// Documents handed to the indexing threads at once (one channel message, one wake-up).
@@ -32,13 +32,11 @@ pub struct IngestCounts {
 pub struct SourceWriter<'a> {
     slot: MutexGuard<'a, Option<IndexWriter<TantivyDocument>>>,
     fields: Fields,
-    source_id: String,
     source_uuid: Uuid,
     source_no: u64,
     sources: BTreeMap<u64, Uuid>,
     seq_base: u64,
     events: u64,
-    json: Vec<u8>,
     bodies: BodyWriter,
     pending: Vec<UserOperation<TantivyDocument>>,
     done: bool,
@@ -47,7 +45,7 @@ pub struct SourceWriter<'a> {
 impl std::fmt::Debug for SourceWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SourceWriter")
-            .field("source_id", &self.source_id)
+            .field("source_id", &self.source_uuid)
             .field("events", &self.events)
             .finish_non_exhaustive()
     }
@@ -82,13 +80,11 @@ impl IncidentIndex {
         Ok(SourceWriter {
             slot,
             fields: self.fields,
-            source_id: source_id.to_string(),
             source_uuid: source_id,
             source_no,
             sources,
             seq_base: source_no << 32,
             events: 0,
-            json: Vec::with_capacity(1024),
             bodies,
             pending: Vec::with_capacity(BATCH),
             done: false,
@@ -127,14 +123,12 @@ impl SourceWriter<'_> {
         }
         doc.add_text(f.text, &e.message);
         for t in e.text_fields().skip(1) {
-            if t.is_empty() || (t.len() >= 4 && memchr::memmem::find(e.message.as_bytes(), t.as_bytes()).is_some()) {
+            if t.is_empty() || (t.len() >= 4 && crate::scan::find(&e.message, t).is_some()) {
                 continue;
             }
             doc.add_text(f.text, t);
         }
-        self.json.clear();
-        json::write_event(&mut self.json, &self.source_id, e, &users, &ips);
-        doc.add_u64(f.pos, self.bodies.append(&self.json)?);
+        doc.add_u64(f.pos, self.bodies.append(e, &ips)?);
         self.pending.push(UserOperation::Add(doc));
         self.events += 1;
         if self.pending.len() >= BATCH {

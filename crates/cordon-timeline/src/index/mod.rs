@@ -22,20 +22,21 @@
 //! | `ip` | indexed + fast IP, multi-valued | every IP of the event ([`Event::ips`]) |
 //! | `user` | raw terms, fast, multi-valued | every account ([`Event::users`]) |
 //! | `text` | tokenized with positions | message and the other text fields, for `q` (phrases too) |
-//! | `pos` | fast u64 | where the event's JSON is in its source's body file |
+//! | `pos` | fast u64 | where the event's record is in its source's body file |
 //!
 //! Each commit's payload (in tantivy's `meta.json`, written atomically with the commit) maps
 //! source numbers to source ids, so the index alone tells which sources it holds.
 //!
-//! The event JSON the API returns is written once at ingest, not into tantivy's doc store but
-//! into an append-only body file per source ([`bodies`]), made durable before the commit that
-//! makes the source visible. Queries never re-serialize events: a page is the stored JSON of
-//! its hits, in order, each a slice of a memory-mapped file.
+//! Events are not kept in tantivy's doc store: each one's compact record ([`record`]) is
+//! appended to a body file per source ([`bodies`]), made durable before the commit that makes
+//! the source visible. A page of hits decodes each hit's record from a memory-mapped file and
+//! renders the API's JSON ([`json`]); no block is decompressed.
 
 mod bodies;
 mod ingest;
 mod json;
 mod query;
+mod record;
 mod tokenizer;
 
 use std::collections::{BTreeMap, HashMap};

@@ -299,14 +299,15 @@ impl Snapshot {
         Ok(self.searcher.search(&q, &TopByTime { after, limit })?)
     }
 
-    /// The stored JSON of each hit, in the hits' order.
+    /// The JSON of each hit, in the hits' order.
     fn fetch(&self, hits: &[(Cursor, u64)]) -> Result<Vec<Vec<u8>>, IndexError> {
         hits.iter()
             .map(|(key, pos)| {
+                let mut json = Vec::with_capacity(768);
                 self.bodies
                     .get(&(key.seq >> 32))
-                    .and_then(|b| b.get(*pos))
-                    .map(<[u8]>::to_vec)
+                    .is_some_and(|b| b.render(*pos, &mut json))
+                    .then_some(json)
                     .ok_or_else(|| {
                         IndexError::Io(std::io::Error::other(format!(
                             "the body of event {:x} is missing",
