@@ -163,6 +163,8 @@ macro_rules! filter_query {
             from: Option<String>,
             /// RFC 3339 instant; events at or before it.
             to: Option<String>,
+            /// One source's events only (its `source_id`).
+            source: Option<String>,
             $($(#[$fmeta])* $field: $ty,)*
         }
 
@@ -176,6 +178,7 @@ macro_rules! filter_query {
                     q: self.q.clone(),
                     from: self.from.clone(),
                     to: self.to.clone(),
+                    source: self.source.clone(),
                 }
             }
         }

@@ -125,6 +125,8 @@ pub struct TimelineFilter {
     pub q: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// One source's events only (its `source_id`).
+    pub source: Option<String>,
 }
 
 impl TimelineFilter {
@@ -138,6 +140,7 @@ impl TimelineFilter {
             self.from.as_deref(),
             self.to.as_deref(),
         )
+        .and_then(|f| f.with_source(self.source.as_deref()))
         .map_err(index_error)
     }
 }

@@ -56,7 +56,7 @@ fn filters_order_pages_and_phrases_over_two_sources() {
     let d = dir();
     let ix = IncidentIndex::open(&d).unwrap();
     let auth = ingest(&ix, "auth.log", AUTH);
-    ingest(&ix, "postgresql.log", PG);
+    let pg = ingest(&ix, "postgresql.log", PG);
     let snap = ix.snapshot();
     assert_eq!(snap.num_events(), 5);
 
@@ -112,6 +112,24 @@ fn filters_order_pages_and_phrases_over_two_sources() {
     )
     .unwrap();
     assert_eq!(messages(&snap, &window).len(), 3, "from/to inclusive");
+
+    // One source's events only, combined with other filters; an unknown source has none.
+    let of =
+        |source: Uuid, user: Option<&str>| filter(None, user, None).with_source(Some(&source.to_string())).unwrap();
+    assert_eq!(messages(&snap, &of(pg, None)).len(), 2, "source");
+    assert_eq!(messages(&snap, &of(auth, None)).len(), 3, "source");
+    assert_eq!(
+        messages(&snap, &of(pg, Some("alice"))),
+        ["statement: COPY customers TO '/tmp/c.csv'"]
+    );
+    assert_eq!(messages(&snap, &of(Uuid::new_v4(), None)).len(), 0, "unknown source");
+    assert_eq!(snap.facets(&of(auth, None), 10).unwrap().total, 3);
+    assert_eq!(snap.histogram(&of(pg, None), Some(1), 100).unwrap().total, 2);
+    assert!(
+        Filter::default().with_source(Some("auth.log")).is_err(),
+        "not a source id"
+    );
+    assert_eq!(Filter::default().with_source(Some(" ")).unwrap(), Filter::default());
     let facets = snap.facets(&Filter::default(), 10).unwrap();
     assert_eq!(facets.total, 5);
     assert_eq!(snap.histogram(&Filter::default(), Some(1), 100).unwrap().total, 5);

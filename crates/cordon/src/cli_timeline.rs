@@ -101,6 +101,9 @@ pub struct FilterArgs {
     /// RFC 3339 instant (inclusive).
     #[arg(long)]
     pub to: Option<String>,
+    /// One source's events only (the source id `ingest` printed).
+    #[arg(long)]
+    pub source: Option<String>,
 }
 
 impl FilterArgs {
@@ -113,6 +116,7 @@ impl FilterArgs {
             ("q", self.q.clone()),
             ("from", self.from.clone()),
             ("to", self.to.clone()),
+            ("source", self.source.clone()),
         ]
     }
 }

@@ -414,14 +414,36 @@ async fn a_generated_intrusion_is_found_by_ip_account_text_and_window() {
     let r = inc["id"].as_str().unwrap();
 
     let mut total = 0;
+    let mut sources = Vec::new();
     for (name, params, body) in &sc.files {
         let v = ingest_ok(&app, r, params, body.clone()).await;
         assert_eq!(v["skipped"], 0, "{name}: {v}");
         assert_eq!(v["diagnostics_total"], 0, "{name}: {v}");
         assert!(v["source_id"].is_string() && v["sha256"].as_str().unwrap().len() == 64);
         total += v["events"].as_u64().unwrap();
+        sources.push((
+            name.clone(),
+            v["source_id"].as_str().unwrap().to_owned(),
+            v["events"].as_u64().unwrap(),
+        ));
     }
     assert_eq!(total as usize, sc.truth.len(), "one event per generated record");
+
+    // source=: one source's events only.
+    for (name, id, n) in &sources {
+        let v = query(&app, r, &format!("source={id}&limit=10000")).await;
+        let evs = events(&v);
+        assert_eq!(evs.len() as u64, *n, "{name}: {v}");
+        assert!(
+            evs.iter()
+                .all(|e| e["source_id"] == id.as_str() && e["source"] == name.as_str())
+        );
+    }
+    let (st, p) = app
+        .get(&format!("/api/v1/incidents/{r}/timeline?source=auth.log"), ADMIN_TOKEN)
+        .await;
+    assert_eq!(st, 422, "{p}");
+    assert!(p.to_string().contains("source"), "{p}");
 
     // ip=: exactly the attacker's events, in time order.
     let v = query(&app, r, &format!("ip={}&limit=10000", sc.attacker)).await;

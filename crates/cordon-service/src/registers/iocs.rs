@@ -123,25 +123,38 @@ fn widen(i: &mut Indicator, at: Timestamp) {
 }
 
 impl Cordon {
-    /// Every event of the incident's timelines that mentions the indicator, at most `max`.
-    async fn indicator_hits(&self, p: &Principal, incident: Uuid, n: &Normalized, max: usize) -> Result<Vec<Hit>> {
+    /// Every event of the incident's timelines (or of one source of them) that mentions the
+    /// indicator, at most `max`.
+    async fn indicator_hits(
+        &self,
+        p: &Principal,
+        incident: Uuid,
+        source: Option<Uuid>,
+        n: &Normalized,
+        max: usize,
+    ) -> Result<Vec<Hit>> {
         let r = incident.to_string();
+        let source = source.map(|s| s.to_string());
         let mut filters = Vec::new();
         let mut text_check = None;
         match n.kind {
             IndicatorKind::Ip => filters.push(TimelineFilter {
                 ip: Some(n.value.clone()),
+                source: source.clone(),
                 ..TimelineFilter::default()
             }),
             IndicatorKind::Cidr => {
                 let net = n.net().ok_or_else(|| ServiceError::invalid("value", "not a network"))?;
-                let facets = self
-                    .timeline_facets(p, &r, &TimelineFilter::default(), Some(CIDR_FANOUT))
-                    .await?;
+                let everything = TimelineFilter {
+                    source: source.clone(),
+                    ..TimelineFilter::default()
+                };
+                let facets = self.timeline_facets(p, &r, &everything, Some(CIDR_FANOUT)).await?;
                 for f in facets.ips {
                     if f.value.parse::<std::net::IpAddr>().is_ok_and(|ip| net.contains(&ip)) {
                         filters.push(TimelineFilter {
                             ip: Some(f.value),
+                            source: source.clone(),
                             ..TimelineFilter::default()
                         });
                     }
@@ -149,11 +162,13 @@ impl Cordon {
             }
             IndicatorKind::Account => filters.push(TimelineFilter {
                 user: Some(n.value.clone()),
+                source: source.clone(),
                 ..TimelineFilter::default()
             }),
             _ => {
                 filters.push(TimelineFilter {
                     q: Some(format!("\"{}\"", n.value.replace('"', " "))),
+                    source: source.clone(),
                     ..TimelineFilter::default()
                 });
                 text_check = Some(n.value.to_lowercase());
@@ -284,7 +299,9 @@ impl Cordon {
         let n = cordon_ioc::normalize(kind, &pr.value).map_err(ioc_error)?;
         let source = Uuid::parse_str(pr.source_id.trim())
             .map_err(|_| ServiceError::invalid("source_id", "not a timeline source id"))?;
-        let hits = self.indicator_hits(p, incident.id, &n, usize::MAX).await?;
+        let hits = self
+            .indicator_hits(p, incident.id, Some(source), &n, usize::MAX)
+            .await?;
         let hit = hits
             .into_iter()
             .find(|h| h.source_id == source && h.line == pr.line)
@@ -333,7 +350,7 @@ impl Cordon {
                 continue;
             };
             let hits = self
-                .indicator_hits(p, incident.id, &n, MAX_SIGHTINGS_PER_SEARCH)
+                .indicator_hits(p, incident.id, None, &n, MAX_SIGHTINGS_PER_SEARCH)
                 .await?;
             let seen: BTreeSet<(Uuid, u64)> = known
                 .iter()
@@ -447,12 +464,8 @@ impl Cordon {
                 continue;
             };
             let hits: Vec<Hit> = self
-                .indicator_hits(p, incident.id, &n, usize::MAX)
-                .await?
-                .into_iter()
-                .filter(|h| h.source_id == source)
-                .take(MAX_SIGHTINGS_PER_SEARCH)
-                .collect();
+                .indicator_hits(p, incident.id, Some(source), &n, MAX_SIGHTINGS_PER_SEARCH)
+                .await?;
             if hits.is_empty() {
                 continue;
             }

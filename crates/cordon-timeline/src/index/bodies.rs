@@ -173,6 +173,7 @@ impl BodyDir {
         Ok(Bodies {
             bytes,
             layout,
+            source,
             source_id: Arc::from(source.to_string()),
         })
     }
@@ -197,6 +198,7 @@ impl BodyDir {
 pub(crate) struct Bodies {
     bytes: OwnedBytes,
     layout: Layout,
+    source: Uuid,
     source_id: Arc<str>,
 }
 
@@ -209,6 +211,11 @@ enum Layout {
 }
 
 impl Bodies {
+    /// The source whose events these are.
+    pub(crate) fn source(&self) -> Uuid {
+        self.source
+    }
+
     /// The stored bytes at `pos`.
     fn get(&self, pos: u64) -> Option<&[u8]> {
         let b = self.bytes.as_slice();

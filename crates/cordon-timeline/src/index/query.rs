@@ -10,9 +10,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnValues, StrColumn};
-use tantivy::query::{AllQuery, BooleanQuery, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Index, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+use uuid::Uuid;
 
 use super::bodies::Bodies;
 use super::ingest::{ip_key, kind_code, ts_key};
@@ -39,6 +40,8 @@ pub struct Filter {
     pub q: Option<String>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    /// Only the events of this source (a source id given to [`IncidentIndex::begin`]).
+    pub source: Option<Uuid>,
 }
 
 impl Filter {
@@ -89,6 +92,7 @@ impl Filter {
             q: some(q).map(str::to_owned),
             from: time("from", from)?,
             to: time("to", to)?,
+            source: None,
         };
         if let (Some(a), Some(b)) = (f.from, f.to)
             && a > b
@@ -96,6 +100,16 @@ impl Filter {
             return Err(IndexError::invalid("to", "`to` is before `from`"));
         }
         Ok(f)
+    }
+
+    /// The same filter restricted to one source; `source` must be a source id (a UUID).
+    pub fn with_source(mut self, source: Option<&str>) -> Result<Filter, IndexError> {
+        if let Some(v) = source.map(str::trim).filter(|v| !v.is_empty()) {
+            let id = Uuid::parse_str(v)
+                .map_err(|_| IndexError::invalid("source", format!("`{v}` is not a timeline source id")))?;
+            self.source = Some(id);
+        }
+        Ok(self)
     }
 
     fn range(&self) -> (i64, i64) {
@@ -254,6 +268,16 @@ impl Snapshot {
                     .parse_query(q)
                     .map_err(|e| IndexError::invalid("q", e.to_string()))?,
             );
+        }
+        if let Some(id) = f.source {
+            // A source's events are numbered `source number << 32 | n` in `seq`.
+            let Some(no) = self.bodies.iter().find(|(_, b)| b.source() == id).map(|(no, _)| *no) else {
+                return Ok(Box::new(EmptyQuery));
+            };
+            must.push(Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_u64(fl.seq, no << 32)),
+                Bound::Included(Term::from_field_u64(fl.seq, no << 32 | u64::from(u32::MAX))),
+            )));
         }
         if f.from.is_some() || f.to.is_some() {
             let (a, b) = f.range();
