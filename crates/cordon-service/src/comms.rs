@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::audit::draft;
 use crate::incidents::new_id;
+use crate::tasks::Gates;
 use crate::{Cordon, Result, ServiceError};
 
 /// The deployment's communication settings.
@@ -197,6 +198,10 @@ impl Cordon {
     }
 
     async fn comm_view(&self, incident: &Incident, row: CommunicationRow) -> Result<CommunicationView> {
+        Ok(Self::comm_view_with(&self.gates_of(incident).await?, row))
+    }
+
+    fn comm_view_with(gates: &Gates<'_>, row: CommunicationRow) -> CommunicationView {
         let recipients: Vec<String> = serde_json::from_str(&row.recipients).unwrap_or_default();
         let findings: Vec<FindingView> = serde_json::from_str(&row.findings).unwrap_or_default();
         let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
@@ -206,16 +211,16 @@ impl Cordon {
             comms::missing_approvals(row.audience, &approved)
         };
         let blocked_by = match row.audience.gate_step() {
-            Some(step) if row.status != DraftStatus::Sent => self.unmet_gates_of(incident, step).await?,
+            Some(step) if row.status != DraftStatus::Sent => gates.unmet(step),
             _ => Vec::new(),
         };
-        Ok(CommunicationView {
+        CommunicationView {
             row,
             recipients,
             findings,
             missing_approvals,
             blocked_by,
-        })
+        }
     }
 
     // ---------- templates ----------
@@ -372,11 +377,9 @@ impl Cordon {
     /// The incident's communications, oldest first.
     pub async fn communications(&self, p: &Principal, raw_ref: &str) -> Result<Vec<CommunicationView>> {
         let (incident, _) = self.resolve(p, raw_ref).await?;
-        let mut out = Vec::new();
-        for row in self.store.communications(incident.id).await? {
-            out.push(self.comm_view(&incident, row).await?);
-        }
-        Ok(out)
+        let gates = self.gates_of(&incident).await?;
+        let rows = self.store.communications(incident.id).await?;
+        Ok(rows.into_iter().map(|row| Self::comm_view_with(&gates, row)).collect())
     }
 
     pub async fn communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {

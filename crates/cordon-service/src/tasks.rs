@@ -50,6 +50,21 @@ pub struct TaskPatch {
 
 const MAX_REASON_CHARS: usize = 2000;
 
+/// An incident's gate inputs as of one read: its playbook, each step's status and the
+/// decisions taken.
+pub(crate) struct Gates<'a> {
+    playbook: &'a Playbook,
+    statuses: HashMap<u32, TaskStatus>,
+    decisions: BTreeSet<String>,
+}
+
+impl Gates<'_> {
+    /// The unmet gates of `step`.
+    pub(crate) fn unmet(&self, step: u32) -> Vec<UnmetGate> {
+        unmet(self.playbook, step, &self.statuses, &self.decisions)
+    }
+}
+
 impl Cordon {
     fn playbook_of(&self, incident: &Incident) -> Result<&Playbook> {
         self.playbooks
@@ -78,7 +93,14 @@ impl Cordon {
         let playbook = self.playbook_of(incident)?;
         let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
         let members = self.store.memberships(incident.id).await?;
-        let name_of = |id: Uuid| members.iter().find(|m| m.user_id == id).map(|m| m.user_name.clone());
+        let mut names: HashMap<Uuid, Option<String>> =
+            members.iter().map(|m| (m.user_id, Some(m.user_name.clone()))).collect();
+        // Follow-up tasks may be assigned to system owners outside the team: one read each.
+        for id in tasks.iter().filter_map(|t| t.assignee) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
+                slot.insert(self.store.user_by_id(id).await?.map(|u| u.name));
+            }
+        }
         let (progress, mut follow_ups) = self.register_task_extras(incident.id).await?;
         let mut out = Vec::with_capacity(tasks.len());
         for task in tasks {
@@ -87,13 +109,7 @@ impl Cordon {
             } else {
                 unmet(playbook, task.step, &statuses, &decisions)
             };
-            let assignee_name = match task.assignee {
-                Some(id) => match name_of(id) {
-                    Some(n) => Some(n),
-                    None => self.store.user_by_id(id).await?.map(|u| u.name),
-                },
-                None => None,
-            };
+            let assignee_name = task.assignee.and_then(|id| names.get(&id).cloned().flatten());
             let description = playbook
                 .step(task.step)
                 .map(|s| s.description.clone())
@@ -116,12 +132,21 @@ impl Cordon {
         Ok(out)
     }
 
-    /// The unmet gates of one playbook step of an incident (what a communication waits for).
-    pub(crate) async fn unmet_gates_of(&self, incident: &Incident, step: u32) -> Result<Vec<UnmetGate>> {
+    /// What the incident's gates depend on, read once (for views of many communications).
+    pub(crate) async fn gates_of(&self, incident: &Incident) -> Result<Gates<'_>> {
         let playbook = self.playbook_of(incident)?;
         let tasks = self.store.tasks(incident.id).await?;
         let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
-        Ok(unmet(playbook, step, &statuses, &decisions))
+        Ok(Gates {
+            playbook,
+            statuses,
+            decisions,
+        })
+    }
+
+    /// The unmet gates of one playbook step of an incident (what a communication waits for).
+    pub(crate) async fn unmet_gates_of(&self, incident: &Incident, step: u32) -> Result<Vec<UnmetGate>> {
+        Ok(self.gates_of(incident).await?.unmet(step))
     }
 
     /// The incident's checklist, in step order, each task with its unmet gates.
