@@ -91,22 +91,12 @@ pub(crate) fn write_event(out: &mut Vec<u8>, source_id: &str, e: &EventView<'_>)
         }
         w.raw(b"}");
     }
-    w.raw(b",\"users\":[");
-    for (i, u) in users.iter().enumerate() {
-        if i > 0 {
-            w.raw(b",");
-        }
-        w.str(u);
-    }
-    w.raw(b"],\"ips\":[");
-    for (i, ip) in ips.iter().enumerate() {
-        if i > 0 {
-            w.raw(b",");
-        }
-        w.ip(*ip);
-    }
+    w.raw(b",\"users\":");
+    w.list(&users, |w, u| w.str(u));
+    w.raw(b",\"ips\":");
+    w.list(&ips, |w, ip| w.ip(*ip));
     let p = &e.provenance;
-    w.raw(b"],\"provenance\":{\"line\":");
+    w.raw(b",\"provenance\":{\"line\":");
     w.num(p.line);
     w.raw(b",\"byte_offset\":");
     w.num(p.byte_offset);
@@ -185,14 +175,21 @@ impl Writer<'_> {
         self.opt_str(h.referrer);
         self.raw(b",\"user_agent\":");
         self.opt_str(h.user_agent);
-        self.raw(b",\"forwarded_for\":[");
-        for (i, ip) in h.forwarded_for.iter().enumerate() {
+        self.raw(b",\"forwarded_for\":");
+        self.list(&h.forwarded_for, |w, ip| w.ip(*ip));
+        self.raw(b"}");
+    }
+
+    /// A JSON array of `items`, each written by `each`.
+    fn list<T>(&mut self, items: &[T], mut each: impl FnMut(&mut Self, &T)) {
+        self.raw(b"[");
+        for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 self.raw(b",");
             }
-            self.ip(*ip);
+            each(self, item);
         }
-        self.raw(b"]}");
+        self.raw(b"]");
     }
 
     /// A JSON string. Text without quotes, backslashes or control characters (nearly all log
