@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod paging;
 mod postgres;
 pub mod registers;
+mod rows;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;

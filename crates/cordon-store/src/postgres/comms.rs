@@ -20,6 +20,7 @@ use crate::comms::{
     TemplateRow,
 };
 use crate::error::conflict_on_unique;
+use crate::rows as from_row;
 use crate::{AuditDraft, Result, StoreError};
 
 /// `SELECT` of communications (aliased `c`) with their approvals as a JSON array, followed by
@@ -57,76 +58,23 @@ fn opt_time(r: &PgRow, col: &str) -> Result<Option<Timestamp>> {
     Ok(v.map(from_micros))
 }
 
+/// A communication with its approvals from `comm_query!`'s `approvals` column.
 fn comm_from_row(r: &PgRow) -> Result<CommunicationRow> {
     let sqlx::types::Json(approvals): sqlx::types::Json<Vec<ApprovalTuple>> = r.try_get("approvals")?;
-    Ok(CommunicationRow {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        audience: parse_col(r, "audience")?,
-        title: r.try_get("title")?,
-        body: r.try_get("body")?,
-        recipients: r.try_get("recipients")?,
-        third_parties_public: r.try_get("third_parties_public")?,
-        status: parse_col(r, "status")?,
-        findings: r.try_get("findings")?,
-        channel: r.try_get("channel")?,
-        sent_at: opt_time(r, "sent_at")?,
-        sent_by: r.try_get("sent_by")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-        approvals: approvals
-            .into_iter()
-            .map(|(role, user_name, at)| {
-                Ok(ApprovalRow {
-                    role: role
-                        .parse()
-                        .map_err(|e| StoreError::corrupt(format!("approval role: {e}")))?,
-                    user_name,
-                    at: from_micros(at),
-                })
+    let mut c = from_row::communication(r)?;
+    c.approvals = approvals
+        .into_iter()
+        .map(|(role, user_name, at)| {
+            Ok(ApprovalRow {
+                role: role
+                    .parse()
+                    .map_err(|e| StoreError::corrupt(format!("approval role: {e}")))?,
+                user_name,
+                at: from_micros(at),
             })
-            .collect::<Result<_>>()?,
-    })
-}
-
-fn template_from_row(r: &PgRow) -> Result<TemplateRow> {
-    Ok(TemplateRow {
-        name: r.try_get("name")?,
-        audience: parse_col(r, "audience")?,
-        title: r.try_get("title")?,
-        body: r.try_get("body")?,
-        updated_by: r.try_get("updated_by")?,
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn contact_from_row(r: &PgRow) -> Result<ContactRow> {
-    Ok(ContactRow {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        party: parse_col(r, "party")?,
-        name: r.try_get("name")?,
-        at: from_micros(r.try_get("at")?),
-        reference: r.try_get("reference")?,
-        outcome: r.try_get("outcome")?,
-        task_id: r.try_get("task_id")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
-}
-
-fn clock_from_row(r: &PgRow) -> Result<ClockRow> {
-    Ok(ClockRow {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        regime: parse_col(r, "regime")?,
-        started_at: from_micros(r.try_get("started_at")?),
-        jurisdiction: parse_col(r, "jurisdiction")?,
-        unlawful_purpose: r.try_get("unlawful_purpose")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
+        })
+        .collect::<Result<_>>()?;
+    Ok(c)
 }
 
 fn milestone_from_row(r: &PgRow) -> Result<MilestoneRow> {
@@ -335,13 +283,13 @@ impl CommsStore for PostgresStore {
     async fn template(&self, name: &str) -> Result<Option<TemplateRow>> {
         const Q: &str = template_query!("WHERE name = $1");
         let row = sqlx::query(Q).bind(name).fetch_optional(&self.pool).await?;
-        row.as_ref().map(template_from_row).transpose()
+        row.as_ref().map(from_row::template).transpose()
     }
 
     async fn templates(&self) -> Result<Vec<TemplateRow>> {
         const Q: &str = template_query!("ORDER BY name COLLATE \"C\"");
         let rows = sqlx::query(Q).fetch_all(&self.pool).await?;
-        rows.iter().map(template_from_row).collect()
+        rows.iter().map(from_row::template).collect()
     }
 
     async fn add_contact_log(&self, c: &ContactRow, task: Option<&Task>, audit: AuditDraft) -> Result<()> {
@@ -390,7 +338,7 @@ impl CommsStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(contact_from_row).collect()
+        rows.iter().map(from_row::contact).collect()
     }
 
     async fn create_clock(
@@ -455,7 +403,7 @@ impl CommsStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        let clocks = rows.iter().map(clock_from_row).collect::<Result<Vec<_>>>()?;
+        let clocks = rows.iter().map(from_row::clock).collect::<Result<Vec<_>>>()?;
         let ids: Vec<Uuid> = clocks.iter().map(|c| c.id).collect();
         // Every clock's milestones in one round trip, then grouped in the clocks' order.
         let milestones = sqlx::query(

@@ -4,14 +4,14 @@
 
 use async_trait::async_trait;
 use cordon_core::Timestamp;
-use cordon_core::clock::{from_micros, to_micros};
-use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgRow};
+use cordon_core::clock::to_micros;
+use sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_entry, parse_col};
+use super::{PostgresStore, append_entry};
 use crate::error::is_unique_violation;
-use crate::evidence::{CustodyEvent, CustodyKind, EvidenceItem, EvidenceStore, NewCustody};
+use crate::evidence::{CustodyEvent, EvidenceItem, EvidenceStore, NewCustody};
+use crate::rows::{self as from_row};
 use crate::{Result, StoreError};
 
 /// `SELECT` of evidence items (aliased `e`) with the uploader's name, followed by a literal tail.
@@ -36,41 +36,6 @@ macro_rules! custody_query {
             $tail
         )
     };
-}
-
-fn item_from_row(r: &PgRow) -> Result<EvidenceItem> {
-    let size: i64 = r.try_get("size")?;
-    Ok(EvidenceItem {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        blob_key: r.try_get("blob_key")?,
-        size: u64::try_from(size).map_err(|_| StoreError::corrupt(format!("evidence size {size}")))?,
-        sha256: r.try_get("sha256")?,
-        blake3: r.try_get("blake3")?,
-        md5: r.try_get("md5")?,
-        sha1: r.try_get("sha1")?,
-        acquired_by: r.try_get("acquired_by")?,
-        tool: r.try_get("tool")?,
-        source_asset: r.try_get("source_asset")?,
-        created_by: r.try_get("created_by")?,
-        created_by_name: r.try_get("created_by_name")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
-}
-
-fn custody_from_row(r: &PgRow) -> Result<CustodyEvent> {
-    Ok(CustodyEvent {
-        id: r.try_get("id")?,
-        item_id: r.try_get("item_id")?,
-        kind: parse_col::<CustodyKind>(r, "kind")?,
-        actor: r.try_get("actor")?,
-        at: from_micros(r.try_get("at")?),
-        details: r.try_get("details")?,
-        audit_seq: r.try_get("audit_seq")?,
-        audit_hash: r.try_get("audit_hash")?,
-    })
 }
 
 /// Appends the event's audit entry, then the event pointing at it; returns the stored event.
@@ -169,7 +134,7 @@ impl EvidenceStore for PostgresStore {
             .bind(incident)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(item_from_row).transpose()
+        row.as_ref().map(from_row::evidence_item).transpose()
     }
 
     async fn evidence_items(&self, incident: Uuid) -> Result<Vec<EvidenceItem>> {
@@ -179,20 +144,20 @@ impl EvidenceStore for PostgresStore {
              ORDER BY e.created_at, (SELECT MIN(c.audit_seq) FROM custody_events c WHERE c.item_id = e.id), e.id"
         );
         let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
-        rows.iter().map(item_from_row).collect()
+        rows.iter().map(from_row::evidence_item).collect()
     }
 
     async fn custody_events(&self, item: Uuid) -> Result<Vec<CustodyEvent>> {
         const Q: &str = custody_query!("WHERE c.item_id = $1 ORDER BY c.audit_seq");
         let rows = sqlx::query(Q).bind(item).fetch_all(&self.pool).await?;
-        rows.iter().map(custody_from_row).collect()
+        rows.iter().map(from_row::custody_event).collect()
     }
 
     async fn incident_custody(&self, incident: Uuid) -> Result<Vec<CustodyEvent>> {
         const Q: &str =
             custody_query!("JOIN evidence_items e ON e.id = c.item_id WHERE e.incident_id = $1 ORDER BY c.audit_seq");
         let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
-        rows.iter().map(custody_from_row).collect()
+        rows.iter().map(from_row::custody_event).collect()
     }
 
     async fn evidence_due_for_verification(
@@ -214,6 +179,6 @@ impl EvidenceStore for PostgresStore {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(item_from_row).collect()
+        rows.iter().map(from_row::evidence_item).collect()
     }
 }

@@ -8,44 +8,14 @@ use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::clock::{from_micros, to_micros};
 use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
 use super::{PostgresStore, append_in};
 use crate::error::conflict_on_unique;
 use crate::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
+use crate::rows as from_row;
 use crate::{AuditDraft, Result, StoreError};
-
-fn page_from_row(r: &PgRow) -> Result<PageRow> {
-    Ok(PageRow {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        status: r.try_get("status")?,
-        state: r.try_get("state")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn notification_from_row(r: &PgRow) -> Result<NotificationRow> {
-    let next: Option<i64> = r.try_get("next_attempt_at")?;
-    Ok(NotificationRow {
-        id: r.try_get("id")?,
-        page_id: r.try_get("page_id")?,
-        step: r.try_get("step")?,
-        level: r.try_get("level")?,
-        user_name: r.try_get("user_name")?,
-        channel: r.try_get("channel")?,
-        address: r.try_get("address")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        next_attempt_at: next.map(from_micros),
-        error: r.try_get("error")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
 
 async fn insert_notifications(conn: &mut PgConnection, ns: &[NotificationRow]) -> Result<()> {
     for n in ns {
@@ -261,7 +231,7 @@ impl PagingStore for PostgresStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(page_from_row).transpose()
+        row.as_ref().map(from_row::page).transpose()
     }
 
     async fn pages_for_incident(&self, incident: Uuid) -> Result<Vec<PageRow>> {
@@ -272,7 +242,7 @@ impl PagingStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(page_from_row).collect()
+        rows.iter().map(from_row::page).collect()
     }
 
     async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<DeadlineRow>> {
@@ -351,7 +321,7 @@ impl PagingStore for PostgresStore {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(notification_from_row).collect()
+        rows.iter().map(from_row::notification).collect()
     }
 
     async fn claim_notification(&self, id: Uuid, now: Timestamp, lease_until: Timestamp) -> Result<bool> {
@@ -376,7 +346,7 @@ impl PagingStore for PostgresStore {
             "WHERE page_id = $1 ORDER BY step, created_at, user_name COLLATE \"C\", channel COLLATE \"C\""
         );
         let rows = sqlx::query(Q).bind(page).fetch_all(&self.pool).await?;
-        rows.iter().map(notification_from_row).collect()
+        rows.iter().map(from_row::notification).collect()
     }
 
     async fn record_attempt(&self, id: Uuid, attempt: &Attempt, at: Timestamp, audit: AuditDraft) -> Result<()> {

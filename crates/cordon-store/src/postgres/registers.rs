@@ -7,39 +7,21 @@
 //! - uniqueness is the schema's unique constraints, reported as [`StoreError::Conflict`].
 
 use async_trait::async_trait;
-use cordon_core::clock::{from_micros, to_micros};
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgRow};
+use cordon_core::clock::to_micros;
+use sqlx::postgres::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_in, parse_col};
+use super::{PostgresStore, append_in};
 use crate::error::conflict_on_unique;
 use crate::registers::{
-    Asset, AssetMove, Credential, Effects, EventRef, Exposure, FollowUpTask, Indicator, RegisterStore, Sighting, System,
+    Asset, AssetMove, Credential, Effects, Exposure, FollowUpTask, Indicator, RegisterStore, Sighting, System,
 };
+use crate::rows::{self as from_row, EventJson};
 use crate::{AuditDraft, Result, StoreError};
-
-/// One element of `exposures.events`: the same `{"source_id", "line"}` object SQLite stores.
-#[derive(Serialize, Deserialize)]
-struct EventJson {
-    source_id: Uuid,
-    line: u64,
-}
 
 fn i64_of(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StoreError::corrupt("a count above i64::MAX"))
-}
-
-fn u64_col(r: &PgRow, col: &str) -> Result<u64> {
-    let v: i64 = r.try_get(col)?;
-    u64::try_from(v).map_err(|_| StoreError::corrupt(format!("{col}: {v}")))
-}
-
-fn list_col<T: serde::de::DeserializeOwned>(r: &PgRow, col: &str) -> Result<Vec<T>> {
-    let Json(v): Json<Vec<T>> = r.try_get(col)?;
-    Ok(v)
 }
 
 fn step_of(step: u32) -> Result<i32> {
@@ -77,143 +59,6 @@ macro_rules! task_query {
             $tail
         )
     };
-}
-
-fn asset_from_row(r: &PgRow) -> Result<Asset> {
-    Ok(Asset {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        name: r.try_get("name")?,
-        kind: parse_col(r, "kind")?,
-        address: r.try_get("address")?,
-        state: parse_col(r, "state")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn move_from_row(r: &PgRow) -> Result<AssetMove> {
-    let from: Option<String> = r.try_get("from_state")?;
-    Ok(AssetMove {
-        id: r.try_get("id")?,
-        asset_id: r.try_get("asset_id")?,
-        incident_id: r.try_get("incident_id")?,
-        from: from
-            .map(|s| s.parse().map_err(|e| StoreError::corrupt(format!("from_state: {e}"))))
-            .transpose()?,
-        to: parse_col(r, "to_state")?,
-        by: r.try_get("moved_by")?,
-        by_name: r.try_get("by_name")?,
-        at: from_micros(r.try_get("moved_at")?),
-        note: r.try_get("note")?,
-    })
-}
-
-fn indicator_from_row(r: &PgRow) -> Result<Indicator> {
-    let first: Option<i64> = r.try_get("first_seen")?;
-    let last: Option<i64> = r.try_get("last_seen")?;
-    Ok(Indicator {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        kind: r.try_get("kind")?,
-        value: r.try_get("value")?,
-        special: r.try_get("special")?,
-        notes: list_col(r, "notes")?,
-        first_seen: first.map(from_micros),
-        last_seen: last.map(from_micros),
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn sighting_from_row(r: &PgRow) -> Result<Sighting> {
-    Ok(Sighting {
-        id: r.try_get("id")?,
-        indicator_id: r.try_get("indicator_id")?,
-        incident_id: r.try_get("incident_id")?,
-        source_id: r.try_get("source_id")?,
-        line: u64_col(r, "line")?,
-        byte_offset: u64_col(r, "byte_offset")?,
-        seen_at: from_micros(r.try_get("seen_at")?),
-        host: r.try_get("host")?,
-        how: r.try_get("how")?,
-        recorded_at: from_micros(r.try_get("recorded_at")?),
-    })
-}
-
-fn system_from_row(r: &PgRow) -> Result<System> {
-    Ok(System {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        name: r.try_get("name")?,
-        owner: r.try_get("owner")?,
-        owner_name: r.try_get("owner_name")?,
-        assets: list_col(r, "assets")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn credential_from_row(r: &PgRow) -> Result<Credential> {
-    Ok(Credential {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        name: r.try_get("name")?,
-        kind: parse_col(r, "kind")?,
-        stored_on: list_col(r, "stored_on")?,
-        grants: list_col(r, "grants")?,
-        state: parse_col(r, "state")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn exposure_from_row(r: &PgRow) -> Result<Exposure> {
-    let records: Option<i64> = r.try_get("records")?;
-    let events: Vec<EventJson> = list_col(r, "events")?;
-    Ok(Exposure {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        data: r.try_get("data")?,
-        classification: parse_col(r, "classification")?,
-        records: records
-            .map(|v| u64::try_from(v).map_err(|_| StoreError::corrupt(format!("exposure records {v}"))))
-            .transpose()?,
-        customers: list_col(r, "customers")?,
-        evidence: list_col(r, "evidence")?,
-        events: events
-            .into_iter()
-            .map(|e| EventRef {
-                source_id: e.source_id,
-                line: e.line,
-            })
-            .collect(),
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
-}
-
-fn task_from_row(r: &PgRow) -> Result<FollowUpTask> {
-    let role: Option<String> = r.try_get("owner_role")?;
-    let step: i32 = r.try_get("parent_step")?;
-    Ok(FollowUpTask {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        parent_step: u32::try_from(step).map_err(|_| StoreError::corrupt(format!("parent step {step}")))?,
-        key: r.try_get("key")?,
-        title: r.try_get("title")?,
-        status: parse_col(r, "status")?,
-        owner_role: role
-            .map(|s| s.parse().map_err(|e| StoreError::corrupt(format!("owner_role: {e}"))))
-            .transpose()?,
-        assignee: r.try_get("assignee")?,
-        credential_id: r.try_get("credential_id")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
 }
 
 async fn write_credential(conn: &mut PgConnection, c: &Credential) -> Result<()> {
@@ -377,7 +222,7 @@ impl RegisterStore for PostgresStore {
     async fn assets(&self, incident: Uuid) -> Result<Vec<Asset>> {
         const Q: &str = asset_query!("WHERE incident_id = $1 ORDER BY created_at, name COLLATE \"C\"");
         let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
-        rows.iter().map(asset_from_row).collect()
+        rows.iter().map(from_row::asset).collect()
     }
 
     async fn asset_moves(&self, incident: Uuid) -> Result<Vec<AssetMove>> {
@@ -390,7 +235,7 @@ impl RegisterStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(move_from_row).collect()
+        rows.iter().map(from_row::asset_move).collect()
     }
 
     async fn put_indicator(&self, i: &Indicator, sightings: &[Sighting], audit: AuditDraft) -> Result<()> {
@@ -452,7 +297,7 @@ impl RegisterStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(indicator_from_row).collect()
+        rows.iter().map(from_row::indicator).collect()
     }
 
     async fn sightings(&self, incident: Uuid) -> Result<Vec<Sighting>> {
@@ -463,7 +308,7 @@ impl RegisterStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(sighting_from_row).collect()
+        rows.iter().map(from_row::sighting).collect()
     }
 
     async fn put_system(&self, s: &System, audit: AuditDraft) -> Result<()> {
@@ -499,7 +344,7 @@ impl RegisterStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(system_from_row).collect()
+        rows.iter().map(from_row::system).collect()
     }
 
     async fn put_credential(&self, c: &Credential, effects: &Effects, audit: AuditDraft) -> Result<()> {
@@ -527,18 +372,11 @@ impl RegisterStore for PostgresStore {
     async fn credentials(&self, incident: Uuid) -> Result<Vec<Credential>> {
         const Q: &str = credential_query!("WHERE incident_id = $1 ORDER BY created_at, name COLLATE \"C\"");
         let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
-        rows.iter().map(credential_from_row).collect()
+        rows.iter().map(from_row::credential).collect()
     }
 
     async fn create_exposure(&self, e: &Exposure, audit: AuditDraft) -> Result<()> {
-        let events: Vec<EventJson> = e
-            .events
-            .iter()
-            .map(|r| EventJson {
-                source_id: r.source_id,
-                line: r.line,
-            })
-            .collect();
+        let events = EventJson::list(&e.events);
         let mut tx = self.begin().await?;
         // The audit entry first: `seq` is then taken under the audit lock, in commit order.
         append_in(&mut tx, &audit).await?;
@@ -573,13 +411,13 @@ impl RegisterStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(exposure_from_row).collect()
+        rows.iter().map(from_row::exposure).collect()
     }
 
     async fn follow_up_tasks(&self, incident: Uuid) -> Result<Vec<FollowUpTask>> {
         const Q: &str = task_query!("WHERE incident_id = $1 ORDER BY created_at, key COLLATE \"C\"");
         let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
-        rows.iter().map(task_from_row).collect()
+        rows.iter().map(from_row::follow_up_task).collect()
     }
 
     async fn update_follow_up_task(&self, t: &FollowUpTask, audit: AuditDraft) -> Result<()> {

@@ -1,44 +1,17 @@
 //! PostgreSQL implementation of [`TimelineStore`].
 
 use async_trait::async_trait;
-use cordon_core::clock::{from_micros, to_micros};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use cordon_core::clock::to_micros;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_in, parse_col};
+use super::{PostgresStore, append_in};
 use crate::error::conflict_on_unique;
-use crate::timeline::{SourceState, TimelineSource, TimelineStore};
-use crate::{AuditDraft, Result, StoreError};
+use crate::rows::{self as from_row};
+use crate::timeline::{TimelineSource, TimelineStore};
+use crate::{AuditDraft, Result};
 
 fn count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn count_col(r: &PgRow, col: &str) -> Result<u64> {
-    let v: i64 = r.try_get(col)?;
-    u64::try_from(v).map_err(|_| StoreError::corrupt(format!("{col} {v}")))
-}
-
-fn source_from_row(r: &PgRow) -> Result<TimelineSource> {
-    Ok(TimelineSource {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        name: r.try_get("name")?,
-        host: r.try_get("host")?,
-        format: r.try_get("format")?,
-        sha256: r.try_get("sha256")?,
-        bytes: count_col(r, "bytes")?,
-        lines: count_col(r, "lines")?,
-        events: count_col(r, "events")?,
-        skipped: count_col(r, "skipped")?,
-        diagnostics_total: count_col(r, "diagnostics_total")?,
-        diagnostics: r.try_get("diagnostics")?,
-        state: parse_col::<SourceState>(r, "state")?,
-        evidence_id: r.try_get("evidence_id")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
 }
 
 #[async_trait]
@@ -84,6 +57,6 @@ impl TimelineStore for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(source_from_row).collect()
+        rows.iter().map(from_row::timeline_source).collect()
     }
 }

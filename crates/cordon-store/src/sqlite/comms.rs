@@ -15,6 +15,7 @@ use crate::comms::{
     ApprovalRow, ClockRow, CommsStore, CommunicationRow, ContactRow, DueReminder, MilestoneRow, ReminderRow,
     TemplateRow,
 };
+use crate::rows::{self as from_row};
 use crate::{AuditDraft, Result, StoreError};
 
 /// `SELECT` of communications, followed by a literal tail.
@@ -28,77 +29,9 @@ macro_rules! comm_query {
     };
 }
 
-fn opt_uuid(r: &SqliteRow, col: &str) -> Result<Option<Uuid>> {
-    let s: Option<String> = r.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("{col}: {e}"))))
-        .transpose()
-}
-
 fn opt_time(r: &SqliteRow, col: &str) -> Result<Option<Timestamp>> {
     let v: Option<i64> = r.try_get(col)?;
     Ok(v.map(from_micros))
-}
-
-fn comm_from_row(r: &SqliteRow) -> Result<CommunicationRow> {
-    let public: i64 = r.try_get("third_parties_public")?;
-    Ok(CommunicationRow {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        audience: parse_col(r, "audience")?,
-        title: r.try_get("title")?,
-        body: r.try_get("body")?,
-        recipients: r.try_get("recipients")?,
-        third_parties_public: public != 0,
-        status: parse_col(r, "status")?,
-        findings: r.try_get("findings")?,
-        channel: r.try_get("channel")?,
-        sent_at: opt_time(r, "sent_at")?,
-        sent_by: r.try_get("sent_by")?,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-        approvals: Vec::new(),
-    })
-}
-
-fn template_from_row(r: &SqliteRow) -> Result<TemplateRow> {
-    Ok(TemplateRow {
-        name: r.try_get("name")?,
-        audience: parse_col(r, "audience")?,
-        title: r.try_get("title")?,
-        body: r.try_get("body")?,
-        updated_by: r.try_get("updated_by")?,
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn contact_from_row(r: &SqliteRow) -> Result<ContactRow> {
-    Ok(ContactRow {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        party: parse_col(r, "party")?,
-        name: r.try_get("name")?,
-        at: from_micros(r.try_get("at")?),
-        reference: r.try_get("reference")?,
-        outcome: r.try_get("outcome")?,
-        task_id: opt_uuid(r, "task_id")?,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
-}
-
-fn clock_from_row(r: &SqliteRow) -> Result<ClockRow> {
-    let unlawful: i64 = r.try_get("unlawful_purpose")?;
-    Ok(ClockRow {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        regime: parse_col(r, "regime")?,
-        started_at: from_micros(r.try_get("started_at")?),
-        jurisdiction: parse_col(r, "jurisdiction")?,
-        unlawful_purpose: unlawful != 0,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
 }
 
 impl SqliteStore {
@@ -283,7 +216,7 @@ impl CommsStore for SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         match row {
-            Some(r) => Ok(Some(self.with_approvals(comm_from_row(&r)?).await?)),
+            Some(r) => Ok(Some(self.with_approvals(from_row::communication(&r)?).await?)),
             None => Ok(None),
         }
     }
@@ -296,7 +229,7 @@ impl CommsStore for SqliteStore {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            out.push(self.with_approvals(comm_from_row(r)?).await?);
+            out.push(self.with_approvals(from_row::communication(r)?).await?);
         }
         Ok(out)
     }
@@ -329,7 +262,7 @@ impl CommsStore for SqliteStore {
         .bind(name)
         .fetch_optional(&self.reader)
         .await?;
-        row.as_ref().map(template_from_row).transpose()
+        row.as_ref().map(from_row::template).transpose()
     }
 
     async fn templates(&self) -> Result<Vec<TemplateRow>> {
@@ -338,7 +271,7 @@ impl CommsStore for SqliteStore {
         )
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(template_from_row).collect()
+        rows.iter().map(from_row::template).collect()
     }
 
     async fn add_contact_log(&self, c: &ContactRow, task: Option<&Task>, audit: AuditDraft) -> Result<()> {
@@ -392,7 +325,7 @@ impl CommsStore for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(contact_from_row).collect()
+        rows.iter().map(from_row::contact).collect()
     }
 
     async fn create_clock(
@@ -462,7 +395,7 @@ impl CommsStore for SqliteStore {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let clock = clock_from_row(r)?;
+            let clock = from_row::clock(r)?;
             let ms = sqlx::query(
                 "SELECT name, description, due_at, met_at FROM clock_milestones WHERE clock_id = $1 ORDER BY position",
             )

@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 use cordon_core::Timestamp;
-use cordon_core::clock::{from_micros, to_micros};
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use cordon_core::clock::to_micros;
+use sqlx::sqlite::SqliteConnection;
 use uuid::Uuid;
 
-use super::{SqliteStore, append_in, is_unique_violation, parse_col, uuid_col};
-use crate::evidence::{CustodyEvent, CustodyKind, EvidenceItem, EvidenceStore, NewCustody};
+use super::{SqliteStore, append_in, is_unique_violation};
+use crate::evidence::{CustodyEvent, EvidenceItem, EvidenceStore, NewCustody};
+use crate::rows::{self as from_row};
 use crate::{Result, StoreError};
 
 /// `SELECT` of evidence items (aliased `e`) with the uploader's name, followed by a literal tail.
@@ -34,41 +34,6 @@ macro_rules! custody_query {
             $tail
         )
     };
-}
-
-fn item_from_row(r: &SqliteRow) -> Result<EvidenceItem> {
-    let size: i64 = r.try_get("size")?;
-    Ok(EvidenceItem {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        blob_key: r.try_get("blob_key")?,
-        size: u64::try_from(size).map_err(|_| StoreError::corrupt(format!("evidence size {size}")))?,
-        sha256: r.try_get("sha256")?,
-        blake3: r.try_get("blake3")?,
-        md5: r.try_get("md5")?,
-        sha1: r.try_get("sha1")?,
-        acquired_by: r.try_get("acquired_by")?,
-        tool: r.try_get("tool")?,
-        source_asset: r.try_get("source_asset")?,
-        created_by: uuid_col(r, "created_by")?,
-        created_by_name: r.try_get("created_by_name")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
-}
-
-fn custody_from_row(r: &SqliteRow) -> Result<CustodyEvent> {
-    Ok(CustodyEvent {
-        id: uuid_col(r, "id")?,
-        item_id: uuid_col(r, "item_id")?,
-        kind: parse_col::<CustodyKind>(r, "kind")?,
-        actor: r.try_get("actor")?,
-        at: from_micros(r.try_get("at")?),
-        details: r.try_get("details")?,
-        audit_seq: r.try_get("audit_seq")?,
-        audit_hash: r.try_get("audit_hash")?,
-    })
 }
 
 /// Appends the event's audit entry, then the event pointing at it; returns the stored event.
@@ -171,7 +136,7 @@ impl EvidenceStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(item_from_row).transpose()
+        row.as_ref().map(from_row::evidence_item).transpose()
     }
 
     async fn evidence_items(&self, incident: Uuid) -> Result<Vec<EvidenceItem>> {
@@ -184,13 +149,13 @@ impl EvidenceStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(item_from_row).collect()
+        rows.iter().map(from_row::evidence_item).collect()
     }
 
     async fn custody_events(&self, item: Uuid) -> Result<Vec<CustodyEvent>> {
         const Q: &str = custody_query!("WHERE c.item_id = $1 ORDER BY c.audit_seq");
         let rows = sqlx::query(Q).bind(item.to_string()).fetch_all(&self.reader).await?;
-        rows.iter().map(custody_from_row).collect()
+        rows.iter().map(from_row::custody_event).collect()
     }
 
     async fn incident_custody(&self, incident: Uuid) -> Result<Vec<CustodyEvent>> {
@@ -200,7 +165,7 @@ impl EvidenceStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(custody_from_row).collect()
+        rows.iter().map(from_row::custody_event).collect()
     }
 
     async fn evidence_due_for_verification(
@@ -222,6 +187,6 @@ impl EvidenceStore for SqliteStore {
             .bind(i64::from(limit))
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(item_from_row).collect()
+        rows.iter().map(from_row::evidence_item).collect()
     }
 }

@@ -3,47 +3,13 @@
 use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::clock::{from_micros, to_micros};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use super::{SqliteStore, append_in, conflict_on_unique, uuid_col};
 use crate::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
+use crate::rows as from_row;
 use crate::{AuditDraft, Result, StoreError};
-
-fn page_from_row(r: &SqliteRow) -> Result<PageRow> {
-    let incident: Option<String> = r.try_get("incident_id")?;
-    Ok(PageRow {
-        id: uuid_col(r, "id")?,
-        incident_id: incident
-            .map(|i| Uuid::parse_str(&i).map_err(|e| StoreError::corrupt(format!("incident_id: {e}"))))
-            .transpose()?,
-        status: r.try_get("status")?,
-        state: r.try_get("state")?,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn notification_from_row(r: &SqliteRow) -> Result<NotificationRow> {
-    let next: Option<i64> = r.try_get("next_attempt_at")?;
-    Ok(NotificationRow {
-        id: uuid_col(r, "id")?,
-        page_id: uuid_col(r, "page_id")?,
-        step: r.try_get("step")?,
-        level: r.try_get("level")?,
-        user_name: r.try_get("user_name")?,
-        channel: r.try_get("channel")?,
-        address: r.try_get("address")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        next_attempt_at: next.map(from_micros),
-        error: r.try_get("error")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
 
 async fn insert_notifications(conn: &mut SqliteConnection, ns: &[NotificationRow]) -> Result<()> {
     for n in ns {
@@ -248,7 +214,7 @@ impl PagingStore for SqliteStore {
         .bind(id.to_string())
         .fetch_optional(&self.reader)
         .await?;
-        row.as_ref().map(page_from_row).transpose()
+        row.as_ref().map(from_row::page).transpose()
     }
 
     async fn pages_for_incident(&self, incident: Uuid) -> Result<Vec<PageRow>> {
@@ -259,7 +225,7 @@ impl PagingStore for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(page_from_row).collect()
+        rows.iter().map(from_row::page).collect()
     }
 
     async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<DeadlineRow>> {
@@ -341,7 +307,7 @@ impl PagingStore for SqliteStore {
             .bind(i64::from(limit))
             .fetch_all(&self.writer)
             .await?;
-        rows.iter().map(notification_from_row).collect()
+        rows.iter().map(from_row::notification).collect()
     }
 
     async fn claim_notification(&self, id: Uuid, now: Timestamp, lease_until: Timestamp) -> Result<bool> {
@@ -363,7 +329,7 @@ impl PagingStore for SqliteStore {
             "created_at, updated_at FROM notifications WHERE page_id = $1 ORDER BY step, created_at, user_name, channel"
         );
         let rows = sqlx::query(Q).bind(page.to_string()).fetch_all(&self.writer).await?;
-        rows.iter().map(notification_from_row).collect()
+        rows.iter().map(from_row::notification).collect()
     }
 
     async fn record_attempt(&self, id: Uuid, attempt: &Attempt, at: Timestamp, audit: AuditDraft) -> Result<()> {

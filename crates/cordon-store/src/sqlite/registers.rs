@@ -2,106 +2,23 @@
 //! audit entries (and the effects it sets off) in one transaction.
 
 use async_trait::async_trait;
-use cordon_core::clock::{from_micros, to_micros};
-use serde_json::json;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use cordon_core::clock::to_micros;
+use sqlx::sqlite::SqliteConnection;
 use uuid::Uuid;
 
-use super::{SqliteStore, append_in, conflict_on_unique, parse_col, uuid_col};
+use super::{SqliteStore, append_in, conflict_on_unique};
 use crate::registers::{
-    Asset, AssetMove, Credential, Effects, EventRef, Exposure, FollowUpTask, Indicator, RegisterStore, Sighting, System,
+    Asset, AssetMove, Credential, Effects, Exposure, FollowUpTask, Indicator, RegisterStore, Sighting, System,
 };
+use crate::rows::{self as from_row, EventJson};
 use crate::{AuditDraft, Result, StoreError};
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("lists of strings serialize")
 }
 
-fn json_col<T: serde::de::DeserializeOwned>(r: &SqliteRow, col: &str) -> Result<T> {
-    let s: String = r.try_get(col)?;
-    serde_json::from_str(&s).map_err(|e| StoreError::corrupt(format!("{col}: {e}")))
-}
-
-fn opt_uuid_col(r: &SqliteRow, col: &str) -> Result<Option<Uuid>> {
-    let s: Option<String> = r.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("{col}: {e}"))))
-        .transpose()
-}
-
-fn u64_col(r: &SqliteRow, col: &str) -> Result<u64> {
-    let v: i64 = r.try_get(col)?;
-    u64::try_from(v).map_err(|_| StoreError::corrupt(format!("{col}: {v}")))
-}
-
 fn i64_of(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StoreError::corrupt("a count above i64::MAX"))
-}
-
-fn asset_from_row(r: &SqliteRow) -> Result<Asset> {
-    Ok(Asset {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        name: r.try_get("name")?,
-        kind: parse_col(r, "kind")?,
-        address: r.try_get("address")?,
-        state: parse_col(r, "state")?,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn move_from_row(r: &SqliteRow) -> Result<AssetMove> {
-    let from: Option<String> = r.try_get("from_state")?;
-    Ok(AssetMove {
-        id: uuid_col(r, "id")?,
-        asset_id: uuid_col(r, "asset_id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        from: from
-            .map(|s| s.parse().map_err(|e| StoreError::corrupt(format!("from_state: {e}"))))
-            .transpose()?,
-        to: parse_col(r, "to_state")?,
-        by: uuid_col(r, "moved_by")?,
-        by_name: r.try_get("by_name")?,
-        at: from_micros(r.try_get("moved_at")?),
-        note: r.try_get("note")?,
-    })
-}
-
-fn credential_from_row(r: &SqliteRow) -> Result<Credential> {
-    Ok(Credential {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        name: r.try_get("name")?,
-        kind: parse_col(r, "kind")?,
-        stored_on: json_col(r, "stored_on")?,
-        grants: json_col(r, "grants")?,
-        state: parse_col(r, "state")?,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn task_from_row(r: &SqliteRow) -> Result<FollowUpTask> {
-    let role: Option<String> = r.try_get("owner_role")?;
-    let step: i64 = r.try_get("parent_step")?;
-    Ok(FollowUpTask {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        parent_step: u32::try_from(step).map_err(|_| StoreError::corrupt(format!("parent_step {step}")))?,
-        key: r.try_get("key")?,
-        title: r.try_get("title")?,
-        status: parse_col(r, "status")?,
-        owner_role: role
-            .map(|s| s.parse().map_err(|e| StoreError::corrupt(format!("owner_role: {e}"))))
-            .transpose()?,
-        assignee: opt_uuid_col(r, "assignee")?,
-        credential_id: opt_uuid_col(r, "credential_id")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
 }
 
 async fn write_credential(conn: &mut SqliteConnection, c: &Credential) -> Result<()> {
@@ -264,7 +181,7 @@ impl RegisterStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(asset_from_row).collect()
+        rows.iter().map(from_row::asset).collect()
     }
 
     async fn asset_moves(&self, incident: Uuid) -> Result<Vec<AssetMove>> {
@@ -275,7 +192,7 @@ impl RegisterStore for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(move_from_row).collect()
+        rows.iter().map(from_row::asset_move).collect()
     }
 
     async fn put_indicator(&self, i: &Indicator, sightings: &[Sighting], audit: AuditDraft) -> Result<()> {
@@ -331,25 +248,7 @@ impl RegisterStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let first: Option<i64> = r.try_get("first_seen")?;
-                let last: Option<i64> = r.try_get("last_seen")?;
-                Ok(Indicator {
-                    id: uuid_col(r, "id")?,
-                    incident_id: uuid_col(r, "incident_id")?,
-                    kind: r.try_get("kind")?,
-                    value: r.try_get("value")?,
-                    special: r.try_get("special")?,
-                    notes: json_col(r, "notes")?,
-                    first_seen: first.map(from_micros),
-                    last_seen: last.map(from_micros),
-                    created_by: uuid_col(r, "created_by")?,
-                    created_at: from_micros(r.try_get("created_at")?),
-                    updated_at: from_micros(r.try_get("updated_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(from_row::indicator).collect()
     }
 
     async fn sightings(&self, incident: Uuid) -> Result<Vec<Sighting>> {
@@ -357,22 +256,7 @@ impl RegisterStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Sighting {
-                    id: uuid_col(r, "id")?,
-                    indicator_id: uuid_col(r, "indicator_id")?,
-                    incident_id: uuid_col(r, "incident_id")?,
-                    source_id: uuid_col(r, "source_id")?,
-                    line: u64_col(r, "line")?,
-                    byte_offset: u64_col(r, "byte_offset")?,
-                    seen_at: from_micros(r.try_get("seen_at")?),
-                    host: r.try_get("host")?,
-                    how: r.try_get("how")?,
-                    recorded_at: from_micros(r.try_get("recorded_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(from_row::sighting).collect()
     }
 
     async fn put_system(&self, s: &System, audit: AuditDraft) -> Result<()> {
@@ -405,20 +289,7 @@ impl RegisterStore for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(System {
-                    id: uuid_col(r, "id")?,
-                    incident_id: uuid_col(r, "incident_id")?,
-                    name: r.try_get("name")?,
-                    owner: opt_uuid_col(r, "owner")?,
-                    owner_name: r.try_get("owner_name")?,
-                    assets: json_col(r, "assets")?,
-                    created_at: from_micros(r.try_get("created_at")?),
-                    updated_at: from_micros(r.try_get("updated_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(from_row::system).collect()
     }
 
     async fn put_credential(&self, c: &Credential, effects: &Effects, audit: AuditDraft) -> Result<()> {
@@ -449,15 +320,11 @@ impl RegisterStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(credential_from_row).collect()
+        rows.iter().map(from_row::credential).collect()
     }
 
     async fn create_exposure(&self, e: &Exposure, audit: AuditDraft) -> Result<()> {
-        let events: Vec<_> = e
-            .events
-            .iter()
-            .map(|r| json!({ "source_id": r.source_id, "line": r.line }))
-            .collect();
+        let events = EventJson::list(&e.events);
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO exposures (id, incident_id, data, classification, records, customers, evidence, events,
@@ -486,39 +353,7 @@ impl RegisterStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let records: Option<i64> = r.try_get("records")?;
-                let events: Vec<serde_json::Value> = json_col(r, "events")?;
-                let events = events
-                    .iter()
-                    .map(|v| {
-                        let source_id = v["source_id"]
-                            .as_str()
-                            .and_then(|s| Uuid::parse_str(s).ok())
-                            .ok_or_else(|| StoreError::corrupt("exposure event source"))?;
-                        let line = v["line"]
-                            .as_u64()
-                            .ok_or_else(|| StoreError::corrupt("exposure event line"))?;
-                        Ok(EventRef { source_id, line })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(Exposure {
-                    id: uuid_col(r, "id")?,
-                    incident_id: uuid_col(r, "incident_id")?,
-                    data: r.try_get("data")?,
-                    classification: parse_col(r, "classification")?,
-                    records: records
-                        .map(|v| u64::try_from(v).map_err(|_| StoreError::corrupt("exposure records")))
-                        .transpose()?,
-                    customers: json_col(r, "customers")?,
-                    evidence: json_col(r, "evidence")?,
-                    events,
-                    created_by: uuid_col(r, "created_by")?,
-                    created_at: from_micros(r.try_get("created_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(from_row::exposure).collect()
     }
 
     async fn follow_up_tasks(&self, incident: Uuid) -> Result<Vec<FollowUpTask>> {
@@ -526,7 +361,7 @@ impl RegisterStore for SqliteStore {
             .bind(incident.to_string())
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(task_from_row).collect()
+        rows.iter().map(from_row::follow_up_task).collect()
     }
 
     async fn update_follow_up_task(&self, t: &FollowUpTask, audit: AuditDraft) -> Result<()> {

@@ -1,46 +1,16 @@
 //! SQLite implementation of [`TimelineStore`].
 
 use async_trait::async_trait;
-use cordon_core::clock::{from_micros, to_micros};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use cordon_core::clock::to_micros;
 use uuid::Uuid;
 
-use super::{SqliteStore, append_in, conflict_on_unique, parse_col, uuid_col};
-use crate::timeline::{SourceState, TimelineSource, TimelineStore};
-use crate::{AuditDraft, Result, StoreError};
+use super::{SqliteStore, append_in, conflict_on_unique};
+use crate::rows::{self as from_row};
+use crate::timeline::{TimelineSource, TimelineStore};
+use crate::{AuditDraft, Result};
 
 fn count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn count_col(r: &SqliteRow, col: &str) -> Result<u64> {
-    let v: i64 = r.try_get(col)?;
-    u64::try_from(v).map_err(|_| StoreError::corrupt(format!("{col} {v}")))
-}
-
-fn source_from_row(r: &SqliteRow) -> Result<TimelineSource> {
-    Ok(TimelineSource {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        name: r.try_get("name")?,
-        host: r.try_get("host")?,
-        format: r.try_get("format")?,
-        sha256: r.try_get("sha256")?,
-        bytes: count_col(r, "bytes")?,
-        lines: count_col(r, "lines")?,
-        events: count_col(r, "events")?,
-        skipped: count_col(r, "skipped")?,
-        diagnostics_total: count_col(r, "diagnostics_total")?,
-        diagnostics: r.try_get("diagnostics")?,
-        state: parse_col::<SourceState>(r, "state")?,
-        evidence_id: r
-            .try_get::<Option<String>, _>("evidence_id")?
-            .map(|e| Uuid::parse_str(&e).map_err(|err| StoreError::corrupt(format!("evidence_id: {err}"))))
-            .transpose()?,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-    })
 }
 
 #[async_trait]
@@ -86,6 +56,6 @@ impl TimelineStore for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(source_from_row).collect()
+        rows.iter().map(from_row::timeline_source).collect()
     }
 }
