@@ -10,6 +10,10 @@ use std::str::FromStr;
 
 use cordon_core::Timestamp;
 use cordon_core::clock::from_micros;
+use cordon_core::codename::Codename;
+use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::role::Role;
+use cordon_core::task::{Task, TaskStatus};
 use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -186,6 +190,70 @@ impl Cols for PgRow {
         let sqlx::types::Json(v): sqlx::types::Json<T> = self.try_get(col)?;
         Ok(v)
     }
+}
+
+// ---------- incidents, members, decisions, the checklist ----------
+
+pub(crate) fn incident(r: &impl Cols) -> Result<Incident> {
+    let key = r.text("codename_key")?;
+    let severity = r.int("severity")?;
+    Ok(Incident {
+        id: r.uuid("id")?,
+        codename: Codename::from_key(&key).ok_or_else(|| StoreError::corrupt(format!("codename `{key}`")))?,
+        kind: r.parse::<IncidentKind>("kind")?,
+        severity: u8::try_from(severity)
+            .ok()
+            .and_then(|s| Severity::new(s).ok())
+            .ok_or_else(|| StoreError::corrupt(format!("severity {severity}")))?,
+        status: r.parse::<Status>("status")?,
+        sealed: r.flag("sealed")?,
+        title: r.get("title")?,
+        description: r.get("description")?,
+        room: r.get("room")?,
+        playbook: r.get("playbook")?,
+        created_by: r.uuid("created_by")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+pub(crate) fn membership(r: &impl Cols) -> Result<Membership> {
+    Ok(Membership {
+        id: r.uuid("id")?,
+        incident_id: r.uuid("incident_id")?,
+        user_id: r.uuid("user_id")?,
+        user_name: r.get("user_name")?,
+        role: r.parse::<Role>("role")?,
+        started_at: r.time("started_at")?,
+        ended_at: r.opt_time("ended_at")?,
+    })
+}
+
+pub(crate) fn decision(r: &impl Cols) -> Result<Decision> {
+    Ok(Decision {
+        name: r.get("name")?,
+        value: r.flag("value")?,
+        note: r.get("note")?,
+        decided_by: r.uuid("decided_by")?,
+        decided_by_name: r.get("decided_by_name")?,
+        decided_at: r.time("decided_at")?,
+    })
+}
+
+pub(crate) fn task(r: &impl Cols) -> Result<Task> {
+    Ok(Task {
+        id: r.uuid("id")?,
+        incident_id: r.uuid("incident_id")?,
+        step: r.step("step")?,
+        key: r.get("key")?,
+        title: r.get("title")?,
+        status: r.parse::<TaskStatus>("status")?,
+        owner_role: r.parse::<Role>("owner_role")?,
+        assignee: r.opt_uuid("assignee")?,
+        check_items: r.json("check_items")?,
+        override_reason: r.get("override_reason")?,
+        updated_at: r.time("updated_at")?,
+    })
 }
 
 // ---------- registers ----------

@@ -21,10 +21,9 @@ use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::audit::{AuditRecord, GENESIS, entry_hash};
 use cordon_core::clock::{from_micros, to_micros};
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::incident::{Decision, Incident, Membership, Severity};
 use cordon_core::role::Role;
-use cordon_core::task::{Task, TaskStatus};
+use cordon_core::task::Task;
 use cordon_core::user::User;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
@@ -39,6 +38,7 @@ mod registers;
 mod timeline;
 
 use crate::error::{conflict_on_unique, is_unique_violation};
+use crate::rows as from_row;
 use crate::{
     AuditDraft, AuditEntry, IncidentLookup, IncidentView, NewIncident, NewToken, Result, Store, StoreError, Viewer,
 };
@@ -234,71 +234,6 @@ fn roles(names: &[String]) -> Result<Vec<Role>> {
         .collect()
 }
 
-fn incident_from_row(r: &PgRow) -> Result<Incident> {
-    let key: String = r.try_get("codename_key")?;
-    let severity: i32 = r.try_get("severity")?;
-    Ok(Incident {
-        id: r.try_get("id")?,
-        codename: Codename::from_key(&key).ok_or_else(|| StoreError::corrupt(format!("codename `{key}`")))?,
-        kind: parse_col::<IncidentKind>(r, "kind")?,
-        severity: u8::try_from(severity)
-            .ok()
-            .and_then(|s| Severity::new(s).ok())
-            .ok_or_else(|| StoreError::corrupt(format!("severity {severity}")))?,
-        status: parse_col::<Status>(r, "status")?,
-        sealed: r.try_get("sealed")?,
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        room: r.try_get("room")?,
-        playbook: r.try_get("playbook")?,
-        created_by: r.try_get("created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn membership_from_row(r: &PgRow) -> Result<Membership> {
-    let ended: Option<i64> = r.try_get("ended_at")?;
-    Ok(Membership {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        user_id: r.try_get("user_id")?,
-        user_name: r.try_get("user_name")?,
-        role: parse_col::<Role>(r, "role")?,
-        started_at: from_micros(r.try_get("started_at")?),
-        ended_at: ended.map(from_micros),
-    })
-}
-
-fn decision_from_row(r: &PgRow) -> Result<Decision> {
-    Ok(Decision {
-        name: r.try_get("name")?,
-        value: r.try_get("value")?,
-        note: r.try_get("note")?,
-        decided_by: r.try_get("decided_by")?,
-        decided_by_name: r.try_get("decided_by_name")?,
-        decided_at: from_micros(r.try_get("decided_at")?),
-    })
-}
-
-fn task_from_row(r: &PgRow) -> Result<Task> {
-    let Json(check_items): Json<Vec<String>> = r.try_get("check_items")?;
-    let step: i32 = r.try_get("step")?;
-    Ok(Task {
-        id: r.try_get("id")?,
-        incident_id: r.try_get("incident_id")?,
-        step: u32::try_from(step).map_err(|_| StoreError::corrupt(format!("step {step}")))?,
-        key: r.try_get("key")?,
-        title: r.try_get("title")?,
-        status: parse_col::<TaskStatus>(r, "status")?,
-        owner_role: parse_col::<Role>(r, "owner_role")?,
-        assignee: r.try_get("assignee")?,
-        check_items,
-        override_reason: r.try_get("override_reason")?,
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
 fn severity_col(s: Severity) -> i32 {
     i32::from(s.level())
 }
@@ -435,7 +370,7 @@ impl Store for PostgresStore {
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>> {
         const Q: &str = incident_query!("WHERE i.id = $1");
         let row = sqlx::query(Q).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(incident_from_row).transpose()
+        row.as_ref().map(from_row::incident).transpose()
     }
 
     async fn incident_view(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<IncidentView>> {
@@ -467,7 +402,7 @@ impl Store for PostgresStore {
         let Some(row) = q.bind(viewer).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
-        let incident = incident_from_row(&row)?;
+        let incident = from_row::incident(&row)?;
         let viewer_roles = roles(&row.try_get::<Vec<String>, _>("viewer_roles")?)?;
         let Json(members_raw): Json<Vec<MemberTuple>> = row.try_get("members")?;
         let Json(decisions_raw): Json<Vec<DecisionTuple>> = row.try_get("decisions")?;
@@ -529,13 +464,13 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         let roles = roles(&row.try_get::<Vec<String>, _>("viewer_roles")?)?;
-        Ok(Some((incident_from_row(&row)?, roles)))
+        Ok(Some((from_row::incident(&row)?, roles)))
     }
 
     async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>> {
         const Q: &str = incident_query!("WHERE i.codename_key = $1 ORDER BY i.is_open DESC, i.created_at DESC LIMIT 1");
         let row = sqlx::query(Q).bind(key).fetch_optional(&self.pool).await?;
-        row.as_ref().map(incident_from_row).transpose()
+        row.as_ref().map(from_row::incident).transpose()
     }
 
     async fn list_incidents(&self, viewer: Viewer, limit: u32) -> Result<Vec<Incident>> {
@@ -551,7 +486,7 @@ impl Store for PostgresStore {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(incident_from_row).collect()
+        rows.iter().map(from_row::incident).collect()
     }
 
     async fn update_incident(&self, i: &Incident, audit: AuditDraft) -> Result<()> {
@@ -589,7 +524,7 @@ impl Store for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(membership_from_row).collect()
+        rows.iter().map(from_row::membership).collect()
     }
 
     async fn active_roles(&self, incident: Uuid, user: Uuid) -> Result<Vec<Role>> {
@@ -657,7 +592,7 @@ impl Store for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(task_from_row).collect()
+        rows.iter().map(from_row::task).collect()
     }
 
     async fn update_task(&self, t: &Task, audit: AuditDraft) -> Result<()> {
@@ -691,7 +626,7 @@ impl Store for PostgresStore {
         .bind(incident)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(decision_from_row).collect()
+        rows.iter().map(from_row::decision).collect()
     }
 
     async fn record_decision(&self, incident: Uuid, d: &Decision, audit: AuditDraft) -> Result<()> {

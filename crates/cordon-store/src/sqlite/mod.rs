@@ -11,10 +11,9 @@ use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::audit::{AuditRecord, GENESIS, entry_hash};
 use cordon_core::clock::{from_micros, to_micros};
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::incident::{Decision, Incident, Membership};
 use cordon_core::role::Role;
-use cordon_core::task::{Task, TaskStatus};
+use cordon_core::task::Task;
 use cordon_core::user::User;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -31,6 +30,7 @@ mod registers;
 mod timeline;
 
 pub(crate) use crate::error::{conflict_on_unique, is_unique_violation};
+use crate::rows as from_row;
 use crate::{
     AuditDraft, AuditEntry, IncidentLookup, IncidentView, NewIncident, NewToken, Result, Store, StoreError, Viewer,
 };
@@ -214,63 +214,6 @@ fn viewer_roles(row: &SqliteRow) -> Result<Vec<Role>> {
         .collect()
 }
 
-fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
-    let key: String = r.try_get("codename_key")?;
-    let severity: i64 = r.try_get("severity")?;
-    Ok(Incident {
-        id: uuid_col(r, "id")?,
-        codename: Codename::from_key(&key).ok_or_else(|| StoreError::corrupt(format!("codename `{key}`")))?,
-        kind: parse_col::<IncidentKind>(r, "kind")?,
-        severity: u8::try_from(severity)
-            .ok()
-            .and_then(|s| Severity::new(s).ok())
-            .ok_or_else(|| StoreError::corrupt(format!("severity {severity}")))?,
-        status: parse_col::<Status>(r, "status")?,
-        sealed: r.try_get("sealed")?,
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        room: r.try_get("room")?,
-        playbook: r.try_get("playbook")?,
-        created_by: uuid_col(r, "created_by")?,
-        created_at: from_micros(r.try_get("created_at")?),
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
-fn membership_from_row(r: &SqliteRow) -> Result<Membership> {
-    let ended: Option<i64> = r.try_get("ended_at")?;
-    Ok(Membership {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        user_id: uuid_col(r, "user_id")?,
-        user_name: r.try_get("user_name")?,
-        role: parse_col::<Role>(r, "role")?,
-        started_at: from_micros(r.try_get("started_at")?),
-        ended_at: ended.map(from_micros),
-    })
-}
-
-fn task_from_row(r: &SqliteRow) -> Result<Task> {
-    let assignee: Option<String> = r.try_get("assignee")?;
-    let items: String = r.try_get("check_items")?;
-    let step: i64 = r.try_get("step")?;
-    Ok(Task {
-        id: uuid_col(r, "id")?,
-        incident_id: uuid_col(r, "incident_id")?,
-        step: u32::try_from(step).map_err(|_| StoreError::corrupt(format!("step {step}")))?,
-        key: r.try_get("key")?,
-        title: r.try_get("title")?,
-        status: parse_col::<TaskStatus>(r, "status")?,
-        owner_role: parse_col::<Role>(r, "owner_role")?,
-        assignee: assignee
-            .map(|a| Uuid::parse_str(&a).map_err(|e| StoreError::corrupt(format!("assignee: {e}"))))
-            .transpose()?,
-        check_items: serde_json::from_str(&items).map_err(|e| StoreError::corrupt(format!("check_items: {e}")))?,
-        override_reason: r.try_get("override_reason")?,
-        updated_at: from_micros(r.try_get("updated_at")?),
-    })
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -402,7 +345,7 @@ impl Store for SqliteStore {
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>> {
         const Q: &str = incident_query!("WHERE i.id = $1");
         let row = sqlx::query(Q).bind(id.to_string()).fetch_optional(&self.reader).await?;
-        row.as_ref().map(incident_from_row).transpose()
+        row.as_ref().map(from_row::incident).transpose()
     }
 
     async fn incident_view(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<IncidentView>> {
@@ -436,7 +379,7 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let incident = incident_from_row(&row)?;
+        let incident = from_row::incident(&row)?;
         let viewer_roles = viewer_roles(&row)?;
         let members_json: String = row.try_get("members")?;
         let decisions_json: String = row.try_get("decisions")?;
@@ -510,13 +453,13 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let roles = viewer_roles(&row)?;
-        Ok(Some((incident_from_row(&row)?, roles)))
+        Ok(Some((from_row::incident(&row)?, roles)))
     }
 
     async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>> {
         const Q: &str = incident_query!("WHERE i.codename_key = $1 ORDER BY i.is_open DESC, i.created_at DESC LIMIT 1");
         let row = sqlx::query(Q).bind(key).fetch_optional(&self.reader).await?;
-        row.as_ref().map(incident_from_row).transpose()
+        row.as_ref().map(from_row::incident).transpose()
     }
 
     async fn list_incidents(&self, viewer: Viewer, limit: u32) -> Result<Vec<Incident>> {
@@ -532,7 +475,7 @@ impl Store for SqliteStore {
             .bind(i64::from(limit))
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(incident_from_row).collect()
+        rows.iter().map(from_row::incident).collect()
     }
 
     async fn update_incident(&self, i: &Incident, audit: AuditDraft) -> Result<()> {
@@ -570,7 +513,7 @@ impl Store for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(membership_from_row).collect()
+        rows.iter().map(from_row::membership).collect()
     }
 
     async fn active_roles(&self, incident: Uuid, user: Uuid) -> Result<Vec<Role>> {
@@ -641,7 +584,7 @@ impl Store for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(task_from_row).collect()
+        rows.iter().map(from_row::task).collect()
     }
 
     async fn update_task(&self, t: &Task, audit: AuditDraft) -> Result<()> {
@@ -675,18 +618,7 @@ impl Store for SqliteStore {
         .bind(incident.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Decision {
-                    name: r.try_get("name")?,
-                    value: r.try_get("value")?,
-                    note: r.try_get("note")?,
-                    decided_by: uuid_col(r, "decided_by")?,
-                    decided_by_name: r.try_get("decided_by_name")?,
-                    decided_at: from_micros(r.try_get("decided_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(from_row::decision).collect()
     }
 
     async fn record_decision(&self, incident: Uuid, d: &Decision, audit: AuditDraft) -> Result<()> {
