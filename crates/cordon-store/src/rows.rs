@@ -49,16 +49,31 @@ impl<T> Plain for T where
 pub(crate) trait Cols {
     /// A column of a type both databases store alike.
     fn get<T: Plain>(&self, col: &str) -> Result<T>;
-    fn text(&self, col: &str) -> Result<String>;
-    fn opt_text(&self, col: &str) -> Result<Option<String>>;
-    /// Any integer column.
-    fn int(&self, col: &str) -> Result<i64>;
-    fn opt_int(&self, col: &str) -> Result<Option<i64>>;
-    fn flag(&self, col: &str) -> Result<bool>;
     fn uuid(&self, col: &str) -> Result<Uuid>;
     fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>>;
     /// A column holding a JSON document.
     fn json<T: DeserializeOwned>(&self, col: &str) -> Result<T>;
+
+    fn text(&self, col: &str) -> Result<String> {
+        self.get(col)
+    }
+
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        self.get(col)
+    }
+
+    /// Any integer column.
+    fn int(&self, col: &str) -> Result<i64> {
+        self.get(col)
+    }
+
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        self.get(col)
+    }
+
+    fn flag(&self, col: &str) -> Result<bool> {
+        self.get(col)
+    }
 
     /// An instant stored as Unix microseconds.
     fn time(&self, col: &str) -> Result<Timestamp> {
@@ -113,26 +128,6 @@ impl Cols for SqliteRow {
         Ok(self.try_get(col)?)
     }
 
-    fn text(&self, col: &str) -> Result<String> {
-        Ok(self.try_get(col)?)
-    }
-
-    fn opt_text(&self, col: &str) -> Result<Option<String>> {
-        Ok(self.try_get(col)?)
-    }
-
-    fn int(&self, col: &str) -> Result<i64> {
-        Ok(self.try_get(col)?)
-    }
-
-    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
-        Ok(self.try_get(col)?)
-    }
-
-    fn flag(&self, col: &str) -> Result<bool> {
-        Ok(self.try_get(col)?)
-    }
-
     fn uuid(&self, col: &str) -> Result<Uuid> {
         uuid_text(col, &self.text(col)?)
     }
@@ -152,14 +147,6 @@ impl Cols for PgRow {
         Ok(self.try_get(col)?)
     }
 
-    fn text(&self, col: &str) -> Result<String> {
-        Ok(self.try_get(col)?)
-    }
-
-    fn opt_text(&self, col: &str) -> Result<Option<String>> {
-        Ok(self.try_get(col)?)
-    }
-
     fn int(&self, col: &str) -> Result<i64> {
         self.opt_int(col)?
             .ok_or_else(|| StoreError::corrupt(format!("{col}: NULL")))
@@ -172,10 +159,6 @@ impl Cols for PgRow {
             Err(sqlx::Error::ColumnDecode { .. }) => Ok(self.try_get::<Option<i32>, _>(col)?.map(i64::from)),
             Err(e) => Err(e.into()),
         }
-    }
-
-    fn flag(&self, col: &str) -> Result<bool> {
-        Ok(self.try_get(col)?)
     }
 
     fn uuid(&self, col: &str) -> Result<Uuid> {
