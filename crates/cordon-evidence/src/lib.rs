@@ -40,7 +40,10 @@ pub mod ingest;
 pub mod key;
 pub mod local;
 pub mod pipeline;
+pub mod s3;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod verify;
 
 pub use digest::{Blake3Digest, DigestKind, Md5Digest, Sha1Digest, Sha256Digest};
@@ -49,5 +52,6 @@ pub use ingest::{IngestOptions, Ingested, ingest_reader, ingest_stream};
 pub use key::{BlobKey, ByteRange};
 pub use local::LocalBlobStore;
 pub use pipeline::{PipelineConfig, PipelineStats};
+pub use s3::{ObjectLock, S3BlobStore, S3Location, S3Options};
 pub use store::{BlobMeta, BlobReader, BlobStore, BlobUpload, CleanupReport, ContentDigests, StoredBlob, UploadHint};
 pub use verify::{ExpectedDigests, Mismatch, VerifyReport, verify};

@@ -37,6 +37,10 @@ pub struct Config {
     pub slack_signing_secret: Option<String>,
     /// The label every incident mail's subject carries.
     pub subject_label: String,
+    /// Where evidence bytes live: `s3://bucket[/prefix]` (an S3-compatible bucket with Object
+    /// Lock, for several nodes; credentials and endpoint from `AWS_*`), or unset: files in the
+    /// data dir.
+    pub evidence_url: Option<String>,
     /// How often every evidence item is re-read and its digests checked (`24h`, `PT6H`);
     /// zero turns the scheduled verification off.
     pub evidence_verify_interval: jiff::SignedDuration,
@@ -120,6 +124,7 @@ impl Default for Config {
             company_domains: Vec::new(),
             slack_signing_secret: None,
             subject_label: "Attorney Work Project".into(),
+            evidence_url: None,
             evidence_verify_interval: jiff::SignedDuration::from_hours(24),
             sms_gateway_url: None,
             sms_gateway_token: None,
@@ -149,6 +154,7 @@ impl fmt::Debug for Config {
             .field("company_domains", &self.company_domains)
             .field("slack_signing_secret", &redact(&self.slack_signing_secret))
             .field("subject_label", &self.subject_label)
+            .field("evidence_url", &self.evidence_url)
             .field("evidence_verify_interval", &self.evidence_verify_interval)
             .field("sms_gateway_url", &self.sms_gateway_url)
             .field("sms_gateway_token", &redact(&self.sms_gateway_token))
@@ -206,6 +212,7 @@ const ENV_KEYS: &[&str] = &[
     "company_domains",
     "slack_signing_secret",
     "subject_label",
+    "evidence_url",
     "evidence_verify_interval",
     "sms_gateway_url",
     "sms_gateway_token",

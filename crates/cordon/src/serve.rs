@@ -118,6 +118,15 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// Starts the server: opens the data dir and store, bootstraps the admin, binds and serves.
+/// The evidence locker: the bucket of `evidence_url` (uploads spooled in the data dir), else
+/// files in the data dir.
+async fn locker(config: &Config) -> anyhow::Result<evidence::Locker> {
+    Ok(match &config.evidence_url {
+        Some(url) => evidence::Locker::open_s3(url, &config.data_dir.join("evidence-spool")).await?,
+        None => evidence::Locker::open(&config.data_dir.join("evidence")).await?,
+    })
+}
+
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     create_private_dir(&config.data_dir)?;
     let store = open_store(config).await?;
@@ -136,7 +145,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             policy: config.communications.policy()?,
         })
         .with_evidence(
-            evidence::Locker::open(&config.data_dir.join("evidence"))
+            locker(config)
                 .await?
                 .with_notifier(Arc::new(cordon_service::paging::PageOnMismatch)),
         )

@@ -80,8 +80,26 @@ impl Locker {
         Ok(Self::with_store(Arc::new(blobs)))
     }
 
-    /// A locker over any blob store (an S3 bucket with Object Lock, later). The caller
-    /// cleans leftovers.
+    /// Opens a locker in an S3 bucket with Object Lock (`s3://bucket[/prefix]`, credentials
+    /// and endpoint from the `AWS_*` environment), spooling uploads under `spool_dir`, and
+    /// removes what interrupted uploads left there.
+    pub async fn open_s3(url: &str, spool_dir: &Path) -> Result<Self> {
+        let location: cordon_evidence::S3Location = url.parse().map_err(ServiceError::Evidence)?;
+        let blobs = cordon_evidence::S3BlobStore::open(location, spool_dir)
+            .await
+            .map_err(ServiceError::Evidence)?;
+        let cleaned = blobs.cleanup_leftovers().await.map_err(ServiceError::Evidence)?;
+        if cleaned.removed > 0 {
+            tracing::info!(
+                removed = cleaned.removed,
+                bytes = cleaned.bytes,
+                "removed the leftovers of interrupted evidence uploads"
+            );
+        }
+        Ok(Self::with_store(Arc::new(blobs)))
+    }
+
+    /// A locker over any blob store. The caller cleans leftovers.
     pub fn with_store(blobs: Arc<dyn BlobStore>) -> Self {
         Self {
             blobs,
