@@ -244,6 +244,20 @@ impl Inner {
     /// Copies the spooled blob `key` (of `size` bytes) into the bucket; `false` when the
     /// bucket had it already.
     async fn push(&self, key: &BlobKey, size: u64) -> Result<bool> {
+        match self.push_spooled(key, size).await {
+            // Another upload of the same bytes on this node finished first and removed the
+            // spooled file once it was in the bucket.
+            Err(EvidenceError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                match self.stat(key).await? {
+                    Some(_) => self.check_stored_size(key, size).await.map(|()| false),
+                    None => Err(EvidenceError::io("reading a spooled upload")(source)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn push_spooled(&self, key: &BlobKey, size: u64) -> Result<bool> {
         let path = self.path(key);
         let file = self.spool.object_path(key);
         if size <= self.single_put_max {

@@ -128,3 +128,32 @@ async fn a_bucket_without_object_lock_is_reported_unprotected() {
         .unwrap();
     assert!(!store.stat(&item.key).await.unwrap().unwrap().write_protected);
 }
+
+#[tokio::test]
+async fn the_same_bytes_uploaded_twice_at_once_are_stored_once() {
+    let Some(server) = SeaweedS3::start().await else { return };
+    let location = server.bucket("evidence-race", true).await;
+    let spool = tempfile::tempdir().unwrap();
+    let store = S3BlobStore::open_with(location, spool.path(), &small_sizes(&server))
+        .await
+        .unwrap();
+    for (round, len) in [(0u64, 200_000usize), (1, 6 << 20)] {
+        let data = test_bytes(len, 10 + round);
+        let options = IngestOptions::default();
+        let (a, b) = tokio::join!(
+            ingest_stream(&store, body(&data, 50_000), &options),
+            ingest_stream(&store, body(&data, 70_000), &options),
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.key, b.key);
+        assert!(a.newly_stored || b.newly_stored, "one of them stored it");
+        if len as u64 <= store.single_put_max() {
+            // The conditional PUT lets exactly one win.
+            assert!(!(a.newly_stored && b.newly_stored));
+        }
+        let got = read_all(store.open(&a.key, None).await.unwrap()).await;
+        assert!(got == data);
+    }
+    assert_eq!(store.list().await.unwrap().len(), 2);
+    assert!(files_under(spool.path()).is_empty());
+}
