@@ -178,8 +178,10 @@ impl Cordon {
                     "a follow-up task has no gate to override",
                 ));
             }
+            self.require_work(p, &incident, &standing, "task.update", "checklist")
+                .await?;
             let view = self
-                .update_follow_up(p, raw_ref, &task_id.to_string(), patch.status, patch.assignee)
+                .change_follow_up(p, &incident, task_id, patch.status, patch.assignee)
                 .await?;
             return Ok(TaskChange::FollowUp(view));
         };

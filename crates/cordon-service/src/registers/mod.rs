@@ -276,11 +276,24 @@ impl Cordon {
         what: &str,
     ) -> Result<(Incident, Standing)> {
         let (incident, standing) = self.resolve(p, raw_ref).await?;
-        if !can_work(p, &standing) {
+        self.require_work(p, &incident, &standing, action, what).await?;
+        Ok((incident, standing))
+    }
+
+    /// Refuses (audited) anyone outside the response team.
+    pub(crate) async fn require_work(
+        &self,
+        p: &Principal,
+        incident: &Incident,
+        standing: &Standing,
+        action: &str,
+        what: &str,
+    ) -> Result<()> {
+        if !can_work(p, standing) {
             let e = ServiceError::Forbidden(format!("only the response team may change the incident's {what}"));
             return Err(self.refuse(p, action, format!("incident:{}", incident.id), e).await);
         }
-        Ok((incident, standing))
+        Ok(())
     }
 
     async fn user_id_by_name(&self, field: &'static str, name: &str) -> Result<Uuid> {
@@ -787,6 +800,18 @@ impl Cordon {
     ) -> Result<FollowUpView> {
         let (incident, _) = self.resolve_for_work(p, raw_ref, "task.update", "checklist").await?;
         let id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
+        self.change_follow_up(p, &incident, id, status, assignee).await
+    }
+
+    /// [`Cordon::update_follow_up`] on an incident already resolved for work.
+    pub(crate) async fn change_follow_up(
+        &self,
+        p: &Principal,
+        incident: &Incident,
+        id: Uuid,
+        status: Option<TaskStatus>,
+        assignee: Option<Option<String>>,
+    ) -> Result<FollowUpView> {
         let mut t = self
             .store
             .follow_up_tasks(incident.id)
