@@ -69,15 +69,7 @@ impl Locker {
     /// Opens (creating) a local locker under `dir` and removes what interrupted uploads left.
     pub async fn open(dir: &Path) -> Result<Self> {
         let blobs = LocalBlobStore::new(dir).await.map_err(ServiceError::Evidence)?;
-        let cleaned = blobs.cleanup_leftovers().await.map_err(ServiceError::Evidence)?;
-        if cleaned.removed > 0 {
-            tracing::info!(
-                removed = cleaned.removed,
-                bytes = cleaned.bytes,
-                "removed the leftovers of interrupted evidence uploads"
-            );
-        }
-        Ok(Self::with_store(Arc::new(blobs)))
+        Self::cleaned(Arc::new(blobs)).await
     }
 
     /// Opens a locker in an S3 bucket with Object Lock (`s3://bucket[/prefix]`, credentials
@@ -88,6 +80,11 @@ impl Locker {
         let blobs = cordon_evidence::S3BlobStore::open(location, spool_dir)
             .await
             .map_err(ServiceError::Evidence)?;
+        Self::cleaned(Arc::new(blobs)).await
+    }
+
+    /// A locker over `blobs` once what interrupted uploads left there is removed.
+    async fn cleaned(blobs: Arc<dyn BlobStore>) -> Result<Self> {
         let cleaned = blobs.cleanup_leftovers().await.map_err(ServiceError::Evidence)?;
         if cleaned.removed > 0 {
             tracing::info!(
@@ -96,7 +93,7 @@ impl Locker {
                 "removed the leftovers of interrupted evidence uploads"
             );
         }
-        Ok(Self::with_store(Arc::new(blobs)))
+        Ok(Self::with_store(blobs))
     }
 
     /// A locker over any blob store. The caller cleans leftovers.
