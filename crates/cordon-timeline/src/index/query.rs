@@ -334,7 +334,7 @@ impl Snapshot {
                     .then_some(json)
                     .ok_or_else(|| {
                         IndexError::Io(std::io::Error::other(format!(
-                            "the body of event {:x} is missing",
+                            "the stored record of event {:x} is missing or damaged",
                             key.seq
                         )))
                     })
