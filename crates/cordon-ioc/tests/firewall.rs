@@ -1,6 +1,7 @@
 //! The firewall renderers' output, checked by the real tools: `nft -c -f`,
-//! `iptables-restore --test` and `ip6tables-restore --test` (install them with
-//! `scripts/test-env-firewall.sh`; they check without changing the host's rules).
+//! `iptables-restore --test`, `ip6tables-restore --test`, and `ipset restore` inside a private
+//! network namespace (install them with `scripts/test-env-firewall.sh`; none of them changes
+//! the host's rules or sets).
 
 use std::io::Write;
 use std::process::Command;
@@ -87,4 +88,42 @@ fn iptables_output_passes_restore_test() {
     let r6 = render(ExportFormat::Ip6tables, &ctx(), &indicators());
     assert!(r6.body.contains("-s 2a00:1450:4001::/48"));
     check("ip6tables-restore", &["--test"], &r6.body);
+}
+
+#[test]
+fn ipset_output_loads_into_ipset_and_reads_back_every_network() {
+    let r = render(ExportFormat::Ipset, &ctx(), &indicators());
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(r.body.as_bytes()).unwrap();
+    // A network namespace of its own: the sets vanish with it, the host's are untouched.
+    let script = format!("ipset restore -exist < '{}' && ipset save", f.path().display());
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .output()
+        .unwrap_or_else(|e| panic!("unshare not runnable ({e})"));
+    let saved = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "ipset refused:\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        r.body
+    );
+    let added: Vec<&str> = r.body.lines().filter(|l| l.starts_with("add ")).collect();
+    assert!(added.len() >= 4, "{}", r.body);
+    for line in added {
+        // `ipset save` writes host networks without /32 and /128.
+        let wanted = line.trim_end_matches("/32").trim_end_matches("/128");
+        assert!(
+            saved.lines().any(|l| l == line || l == wanted),
+            "{line} not in:\n{saved}"
+        );
+    }
+    assert!(
+        saved.contains("create cordon-sapphire-unicorn-v4 hash:net family inet"),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("create cordon-sapphire-unicorn-v6 hash:net family inet6"),
+        "{saved}"
+    );
 }
