@@ -87,6 +87,12 @@ impl Event {
     /// Every IP address in the event: source, destination, forwarded-for list, and any
     /// address written in its text fields, without duplicates. An `ip=` filter matches these.
     pub fn ips(&self) -> Vec<IpAddr> {
+        let mut memo = Vec::new();
+        self.ips_in(&mut crate::scan::InMessage::new(&self.message, &mut memo))
+    }
+
+    /// [`Event::ips`], with the text fields' places in the message looked up through `m`.
+    pub(crate) fn ips_in(&self, m: &mut crate::scan::InMessage<'_, '_>) -> Vec<IpAddr> {
         let mut out: Vec<IpAddr> = Vec::new();
         let mut add = |ip: IpAddr| {
             if !out.contains(&ip) {
@@ -96,7 +102,7 @@ impl Event {
         for ip in self.structured_ips() {
             add(ip);
         }
-        self.for_each_text(|t| {
+        self.for_each_text_in(m, |t| {
             scan(t, true, &mut |i| {
                 if let Indicator::Ip(ip) = i {
                     add(ip);
@@ -115,13 +121,17 @@ impl Event {
 
     /// Calls `f` on each text field, skipping fields the message already contains (an
     /// access-log message is the whole line, URL and user agent included).
-    fn for_each_text(&self, mut f: impl FnMut(&str)) {
+    fn for_each_text(&self, f: impl FnMut(&str)) {
+        let mut memo = Vec::new();
+        self.for_each_text_in(&mut crate::scan::InMessage::new(&self.message, &mut memo), f);
+    }
+
+    fn for_each_text_in(&self, m: &mut crate::scan::InMessage<'_, '_>, mut f: impl FnMut(&str)) {
         f(&self.message);
         for t in self.text_fields().skip(1) {
-            if t.len() >= 4 && crate::scan::find(&self.message, t).is_some() {
-                continue;
+            if !m.contains(t) {
+                f(t);
             }
-            f(t);
         }
     }
 

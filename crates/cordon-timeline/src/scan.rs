@@ -110,6 +110,38 @@ pub(crate) fn token(s: &str) -> (&str, &str) {
     }
 }
 
+/// Where an event's text fields start in its message, each field looked up once: at ingest
+/// the same fields are checked against the message for the `ip` scan, the full-text index and
+/// the stored record. Fields are told apart by address, so only pass pieces of one event.
+pub(crate) struct InMessage<'a, 'm> {
+    msg: &'a str,
+    seen: &'m mut Vec<(usize, usize, Option<usize>)>,
+}
+
+impl<'a, 'm> InMessage<'a, 'm> {
+    /// `memo` is scratch space, cleared here (a caller reuses it across events).
+    pub(crate) fn new(msg: &'a str, memo: &'m mut Vec<(usize, usize, Option<usize>)>) -> Self {
+        memo.clear();
+        InMessage { msg, seen: memo }
+    }
+
+    /// Where `t` starts in the message ([`find`]).
+    pub(crate) fn find(&mut self, t: &str) -> Option<usize> {
+        let key = (t.as_ptr() as usize, t.len());
+        if let Some(&(_, _, at)) = self.seen.iter().find(|(p, l, _)| (*p, *l) == key) {
+            return at;
+        }
+        let at = find(self.msg, t);
+        self.seen.push((key.0, key.1, at));
+        at
+    }
+
+    /// Whether `t` is long enough to matter (four bytes) and part of the message.
+    pub(crate) fn contains(&mut self, t: &str) -> bool {
+        t.len() >= 4 && self.find(t).is_some()
+    }
+}
+
 /// False starts of [`find_bytes`]' first-byte search before it switches to a linear one.
 const NAIVE_TRIES: usize = 32;
 
@@ -251,6 +283,23 @@ mod tests {
         assert_eq!(find("abcabd", "abd"), Some(3));
         assert_eq!(find("ab", "abc"), None);
         assert_eq!(find_bytes(b"a:  b:  c", b":  ", 2), Some(5));
+    }
+
+    #[test]
+    fn in_message_looks_each_field_up_once_and_agrees_with_find() {
+        let msg = "GET /index.php HTTP/1.1 curl/8.0";
+        let fields = ["/index.php", "curl/8.0", "absent!", "GET"].map(String::from);
+        let mut memo = Vec::new();
+        let mut m = InMessage::new(msg, &mut memo);
+        for _ in 0..2 {
+            for f in &fields {
+                assert_eq!(m.find(f), find(msg, f), "{f}");
+            }
+        }
+        assert!(m.contains(&fields[0]) && m.contains(&fields[1]));
+        assert!(!m.contains(&fields[2]), "not in the message");
+        assert!(!m.contains(&fields[3]), "in it, but shorter than four bytes");
+        assert_eq!(memo.len(), 4, "one lookup per field");
     }
 
     #[test]

@@ -74,15 +74,20 @@ impl BodyWriter {
         Ok(())
     }
 
-    /// Appends the record of `e` (`ips` is [`Event::ips`]); returns its offset (the
-    /// document's `pos`).
-    pub(crate) fn append(&mut self, e: &Event, ips: &[IpAddr]) -> Result<u64, IndexError> {
+    /// Appends the record of `e` (`ips` is [`Event::ips`], `in_msg` looks up its text fields
+    /// in its message); returns its offset (the document's `pos`).
+    pub(crate) fn append(
+        &mut self,
+        e: &Event,
+        ips: &[IpAddr],
+        in_msg: &mut crate::scan::InMessage<'_, '_>,
+    ) -> Result<u64, IndexError> {
         if self.name.is_none() {
             self.header(&e.source)?;
         }
         let name = self.name.as_deref().unwrap_or_default();
         self.record.clear();
-        record::encode(&mut self.record, e, name, ips);
+        record::encode(&mut self.record, e, name, ips, in_msg);
         let n = u32::try_from(self.record.len())
             .map_err(|_| IndexError::invalid("body", "an event is larger than 4 GiB once stored"))?;
         let out = self.out.as_mut().ok_or_else(|| closed(&self.path))?;
@@ -264,6 +269,12 @@ mod tests {
         e
     }
 
+    fn append(w: &mut BodyWriter, e: &Event, ips: &[IpAddr]) -> u64 {
+        let mut memo = Vec::new();
+        let mut m = crate::scan::InMessage::new(&e.message, &mut memo);
+        w.append(e, ips, &mut m).unwrap()
+    }
+
     fn render(b: &Bodies, pos: u64) -> Option<serde_json::Value> {
         let mut out = Vec::new();
         b.render(pos, &mut out)
@@ -276,14 +287,12 @@ mod tests {
         let bd = BodyDir::open(dir.clone()).unwrap();
         let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let mut w = BodyWriter::create(bd.path(), a).unwrap();
-        let p1 = w
-            .append(&event(1, "one 192.0.2.7"), &["192.0.2.7".parse().unwrap()])
-            .unwrap();
-        let p2 = w.append(&event(2, ""), &[]).unwrap();
-        let p3 = w.append(&event(3, "three"), &[]).unwrap();
+        let p1 = append(&mut w, &event(1, "one 192.0.2.7"), &["192.0.2.7".parse().unwrap()]);
+        let p2 = append(&mut w, &event(2, ""), &[]);
+        let p3 = append(&mut w, &event(3, "three"), &[]);
         w.finish().unwrap();
         let mut rolled = BodyWriter::create(bd.path(), b).unwrap();
-        rolled.append(&event(1, "gone"), &[]).unwrap();
+        append(&mut rolled, &event(1, "gone"), &[]);
         rolled.discard();
         assert!(!bd.path().join(file_name(b)).exists());
         let mut empty = BodyWriter::create(bd.path(), c).unwrap();
@@ -333,7 +342,7 @@ mod tests {
         let bd = BodyDir::open(dir.clone()).unwrap();
         let a = Uuid::new_v4();
         let mut w = BodyWriter::create(bd.path(), a).unwrap();
-        let p = w.append(&event(1, "fine"), &[]).unwrap();
+        let p = append(&mut w, &event(1, "fine"), &[]);
         w.finish().unwrap();
         let path = bd.path().join(file_name(a));
         let mut bytes = std::fs::read(&path).unwrap();

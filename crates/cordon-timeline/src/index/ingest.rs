@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use super::bodies::BodyWriter;
 use super::{Fields, IncidentIndex, IndexError, Payload};
 use crate::event::Event;
+use crate::scan::InMessage;
 
 /// Documents handed to the indexing threads at once (one channel message, one wake-up).
 const BATCH: usize = 256;
@@ -38,6 +39,8 @@ pub struct SourceWriter<'a> {
     seq_base: u64,
     events: u64,
     bodies: BodyWriter,
+    /// Scratch space of [`InMessage`], kept across events.
+    memo: Vec<(usize, usize, Option<usize>)>,
     pending: Vec<UserOperation<TantivyDocument>>,
     done: bool,
 }
@@ -86,6 +89,7 @@ impl IncidentIndex {
             seq_base: source_no << 32,
             events: 0,
             bodies,
+            memo: Vec::with_capacity(16),
             pending: Vec::with_capacity(BATCH),
             done: false,
         })
@@ -106,7 +110,11 @@ impl SourceWriter<'_> {
             ));
         }
         let f = self.fields;
-        let ips: Vec<IpAddr> = e.ips();
+        // Each text field's place in the message is looked up once, for the `ip` scan, the
+        // full-text fields and the stored record.
+        let mut memo = std::mem::take(&mut self.memo);
+        let mut in_msg = InMessage::new(&e.message, &mut memo);
+        let ips: Vec<IpAddr> = e.ips_in(&mut in_msg);
         let users: Vec<&str> = e.users();
         let mut doc = TantivyDocument::new();
         doc.add_i64(f.ts, ts_key(e.timestamp));
@@ -123,12 +131,14 @@ impl SourceWriter<'_> {
         }
         doc.add_text(f.text, &e.message);
         for t in e.text_fields().skip(1) {
-            if t.is_empty() || (t.len() >= 4 && crate::scan::find(&e.message, t).is_some()) {
+            if t.is_empty() || in_msg.contains(t) {
                 continue;
             }
             doc.add_text(f.text, t);
         }
-        doc.add_u64(f.pos, self.bodies.append(e, &ips)?);
+        let pos = self.bodies.append(e, &ips, &mut in_msg);
+        self.memo = memo;
+        doc.add_u64(f.pos, pos?);
         self.pending.push(UserOperation::Add(doc));
         self.events += 1;
         if self.pending.len() >= BATCH {

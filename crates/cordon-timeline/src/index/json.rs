@@ -393,7 +393,9 @@ mod tests {
     /// event's own, or another one (an event then carries its own name).
     fn by_hand(e: &Event, file_source: &str) -> String {
         let mut rec = Vec::new();
-        record::encode(&mut rec, e, file_source, &e.ips());
+        let mut memo = Vec::new();
+        let mut m = crate::scan::InMessage::new(&e.message, &mut memo);
+        record::encode(&mut rec, e, file_source, &e.ips(), &mut m);
         let view = record::decode(&rec, file_source).expect("decodes");
         assert_eq!(&record::to_event(&view), e, "the record keeps every field");
         let mut out = Vec::new();

@@ -148,7 +148,13 @@ impl EventView<'_> {
 
 /// Appends the record of `e` to `out`. `file_source` is the source name its file holds;
 /// `ips` is [`Event::ips`] of `e`.
-pub(crate) fn encode(out: &mut Vec<u8>, e: &Event, file_source: &str, ips: &[IpAddr]) {
+pub(crate) fn encode(
+    out: &mut Vec<u8>,
+    e: &Event,
+    file_source: &str,
+    ips: &[IpAddr],
+    in_msg: &mut crate::scan::InMessage<'_, '_>,
+) {
     let msg = e.message.as_str();
     let structured = structured_count(e);
     let text_ips = ips.get(structured..).unwrap_or_default();
@@ -178,7 +184,7 @@ pub(crate) fn encode(out: &mut Vec<u8>, e: &Event, file_source: &str, ips: &[IpA
     flag(!e.attributes.is_empty(), P_ATTRIBUTES);
     flag(!text_ips.is_empty(), P_TEXT_IPS);
 
-    let mut w = Enc { out, msg };
+    let mut w = Enc { out, in_msg };
     let (secs, nanos) = (e.timestamp.as_second(), e.timestamp.subsec_nanosecond());
     w.uint(((secs << 1) ^ (secs >> 63)) as u64);
     w.uint(nanos as u64);
@@ -262,12 +268,12 @@ fn structured_count(e: &Event) -> usize {
     seen.len()
 }
 
-struct Enc<'a> {
+struct Enc<'a, 'b, 'm> {
     out: &'a mut Vec<u8>,
-    msg: &'a str,
+    in_msg: &'a mut crate::scan::InMessage<'b, 'm>,
 }
 
-impl Enc<'_> {
+impl Enc<'_, '_, '_> {
     fn uint(&mut self, n: u64) {
         put_uint(self.out, n);
     }
@@ -280,7 +286,7 @@ impl Enc<'_> {
 
     fn text(&mut self, s: &str) {
         if s.len() >= MIN_REFERENCE
-            && let Some(at) = crate::scan::find(self.msg, s)
+            && let Some(at) = self.in_msg.find(s)
         {
             self.uint((s.len() as u64) << 1 | 1);
             self.uint(at as u64);
