@@ -220,20 +220,28 @@ impl Event {
     /// Every account named in the event: `user`, `target_user`, and the account attributes
     /// parsers record (`acct`, `login_user`, …), without duplicates, in that order.
     pub fn users(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::with_capacity(2);
         let named = self.user.iter().chain(&self.target_user).map(String::as_str);
-        let attrs = self
-            .attributes
-            .iter()
-            .filter(|(k, _)| ACCOUNT_ATTRIBUTES.contains(&k.as_ref()))
-            .map(|(_, v)| v.as_str());
-        for u in named.chain(attrs) {
-            if !u.is_empty() && !out.contains(&u) {
-                out.push(u);
-            }
-        }
-        out
+        accounts(named, self.attributes.iter().map(|(k, v)| (k.as_ref(), v.as_str())))
     }
+}
+
+/// The rule of [`Event::users`] over an event's named accounts (`user`, `target_user`) and
+/// its attributes: those, then the values of [`ACCOUNT_ATTRIBUTES`], non-empty, without
+/// repeats.
+pub(crate) fn accounts<'a>(
+    named: impl Iterator<Item = &'a str>,
+    attributes: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::with_capacity(2);
+    let attrs = attributes
+        .filter(|(k, _)| ACCOUNT_ATTRIBUTES.contains(k))
+        .map(|(_, v)| v);
+    for u in named.chain(attrs) {
+        if !u.is_empty() && !out.contains(&u) {
+            out.push(u);
+        }
+    }
+    out
 }
 
 /// Attribute names whose values are account names (see [`Event::users`]).

@@ -65,6 +65,17 @@ pub fn extract_indicators_into(text: &str, out: &mut Vec<Indicator>) {
     scan(text, false, &mut |i| push_unique(out, i));
 }
 
+/// `ips` in order, without repeats.
+pub(crate) fn distinct_ips(ips: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = Vec::with_capacity(2);
+    for ip in ips {
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    out
+}
+
 fn push_unique(out: &mut Vec<Indicator>, i: Indicator) {
     if !out.contains(&i) {
         out.push(i);
@@ -93,15 +104,12 @@ impl Event {
 
     /// [`Event::ips`], with the text fields' places in the message looked up through `m`.
     pub(crate) fn ips_in(&self, m: &mut crate::scan::InMessage<'_, '_>) -> Vec<IpAddr> {
-        let mut out: Vec<IpAddr> = Vec::new();
+        let mut out = distinct_ips(self.structured_ips());
         let mut add = |ip: IpAddr| {
             if !out.contains(&ip) {
                 out.push(ip);
             }
         };
-        for ip in self.structured_ips() {
-            add(ip);
-        }
         self.for_each_text_in(m, |t| {
             scan(t, true, &mut |i| {
                 if let Indicator::Ip(ip) = i {

@@ -33,8 +33,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use jiff::Timestamp;
 
-use crate::event::{ACCOUNT_ATTRIBUTES, Event, EventKind, Outcome, Provenance};
+use crate::event::{Event, EventKind, Outcome, Provenance, accounts};
 use crate::format::Format;
+use crate::indicators::distinct_ips;
 
 const P_TIME_ORIGINAL: u32 = 1 << 0;
 const P_SOURCE: u32 = 1 << 1;
@@ -118,29 +119,14 @@ pub(crate) struct HttpView<'a> {
 impl EventView<'_> {
     /// The same accounts as [`Event::users`].
     pub fn users(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::with_capacity(2);
-        let attrs = self
-            .attributes
-            .iter()
-            .filter(|(k, _)| ACCOUNT_ATTRIBUTES.contains(k))
-            .map(|(_, v)| *v);
-        for u in self.user.into_iter().chain(self.target_user).chain(attrs) {
-            if !u.is_empty() && !out.contains(&u) {
-                out.push(u);
-            }
-        }
-        out
+        let named = self.user.into_iter().chain(self.target_user);
+        accounts(named, self.attributes.iter().copied())
     }
 
     /// The same addresses as [`Event::ips`]: the structured ones, then the text's.
     pub fn ips(&self) -> Vec<IpAddr> {
-        let mut out = Vec::with_capacity(2 + self.text_ips.len());
         let forwarded = self.http.iter().flat_map(|h| h.forwarded_for.iter().copied());
-        for ip in self.src_ip.into_iter().chain(self.dst_ip).chain(forwarded) {
-            if !out.contains(&ip) {
-                out.push(ip);
-            }
-        }
+        let mut out = distinct_ips(self.src_ip.into_iter().chain(self.dst_ip).chain(forwarded));
         out.extend_from_slice(&self.text_ips);
         out
     }
@@ -259,13 +245,7 @@ pub(crate) fn encode(
 
 /// How many leading addresses of [`Event::ips`] come from the structured fields.
 fn structured_count(e: &Event) -> usize {
-    let mut seen: Vec<IpAddr> = Vec::with_capacity(2);
-    for ip in e.structured_ips() {
-        if !seen.contains(&ip) {
-            seen.push(ip);
-        }
-    }
-    seen.len()
+    distinct_ips(e.structured_ips()).len()
 }
 
 struct Enc<'a, 'b, 'm> {
