@@ -72,11 +72,9 @@ impl Cordon {
             .ok_or_else(|| ServiceError::invalid("playbook", "the incident's playbook is not loaded"))
     }
 
-    async fn gate_inputs(
-        &self,
-        incident: &Incident,
-        tasks: &[Task],
-    ) -> Result<(HashMap<u32, TaskStatus>, BTreeSet<String>)> {
+    /// The incident's gate inputs, given its checklist `tasks`.
+    async fn gates_for(&self, incident: &Incident, tasks: &[Task]) -> Result<Gates<'_>> {
+        let playbook = self.playbook_of(incident)?;
         let statuses = tasks.iter().map(|t| (t.step, t.status)).collect();
         let decisions = self
             .store
@@ -86,12 +84,16 @@ impl Cordon {
             .filter(|d| d.value)
             .map(|d| d.name)
             .collect();
-        Ok((statuses, decisions))
+        Ok(Gates {
+            playbook,
+            statuses,
+            decisions,
+        })
     }
 
     async fn views(&self, incident: &Incident, tasks: Vec<Task>) -> Result<Vec<TaskView>> {
-        let playbook = self.playbook_of(incident)?;
-        let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
+        let gates = self.gates_for(incident, &tasks).await?;
+        let playbook = gates.playbook;
         let members = self.store.memberships(incident.id).await?;
         let mut names: HashMap<Uuid, Option<String>> =
             members.iter().map(|m| (m.user_id, Some(m.user_name.clone()))).collect();
@@ -107,7 +109,7 @@ impl Cordon {
             let blocked_by = if task.status.is_finished() {
                 Vec::new()
             } else {
-                unmet(playbook, task.step, &statuses, &decisions)
+                gates.unmet(task.step)
             };
             let assignee_name = task.assignee.and_then(|id| names.get(&id).cloned().flatten());
             let description = playbook
@@ -134,14 +136,8 @@ impl Cordon {
 
     /// What the incident's gates depend on, read once (for views of many communications).
     pub(crate) async fn gates_of(&self, incident: &Incident) -> Result<Gates<'_>> {
-        let playbook = self.playbook_of(incident)?;
         let tasks = self.store.tasks(incident.id).await?;
-        let (statuses, decisions) = self.gate_inputs(incident, &tasks).await?;
-        Ok(Gates {
-            playbook,
-            statuses,
-            decisions,
-        })
+        self.gates_for(incident, &tasks).await
     }
 
     /// The unmet gates of one playbook step of an incident (what a communication waits for).
@@ -207,10 +203,9 @@ impl Cordon {
         if let Some(to) = patch.status
             && to != task.status
         {
-            let playbook = self.playbook_of(&incident)?;
-            let (statuses, decisions) = self.gate_inputs(&incident, &tasks).await?;
+            let all_gates = self.gates_for(&incident, &tasks).await?;
             let gates = if to.passes_gates() {
-                unmet(playbook, task.step, &statuses, &decisions)
+                all_gates.unmet(task.step)
             } else {
                 Vec::new()
             };

@@ -140,7 +140,6 @@ impl Cordon {
         match n.kind {
             IndicatorKind::Ip => filters.push(TimelineFilter {
                 ip: Some(n.value.clone()),
-                source: source.clone(),
                 ..TimelineFilter::default()
             }),
             IndicatorKind::Cidr => {
@@ -154,7 +153,6 @@ impl Cordon {
                     if f.value.parse::<std::net::IpAddr>().is_ok_and(|ip| net.contains(&ip)) {
                         filters.push(TimelineFilter {
                             ip: Some(f.value),
-                            source: source.clone(),
                             ..TimelineFilter::default()
                         });
                     }
@@ -162,17 +160,18 @@ impl Cordon {
             }
             IndicatorKind::Account => filters.push(TimelineFilter {
                 user: Some(n.value.clone()),
-                source: source.clone(),
                 ..TimelineFilter::default()
             }),
             _ => {
                 filters.push(TimelineFilter {
                     q: Some(format!("\"{}\"", n.value.replace('"', " "))),
-                    source: source.clone(),
                     ..TimelineFilter::default()
                 });
                 text_check = Some(n.value.to_lowercase());
             }
+        }
+        for f in &mut filters {
+            f.source.clone_from(&source);
         }
         let mut hits = Vec::new();
         'filters: for f in filters {
