@@ -248,9 +248,9 @@ impl Inner {
             // Another upload of the same bytes on this node finished first and removed the
             // spooled file once it was in the bucket.
             Err(EvidenceError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                match self.stat(key).await? {
-                    Some(_) => self.check_stored_size(key, size).await.map(|()| false),
-                    None => Err(EvidenceError::io("reading a spooled upload")(source)),
+                match self.already_stored(key, size).await? {
+                    true => Ok(false),
+                    false => Err(EvidenceError::io("reading a spooled upload")(source)),
                 }
             }
             other => other,
@@ -271,14 +271,13 @@ impl Inner {
             return match self.s3.put_opts(&path, PutPayload::from(bytes), opts).await {
                 Ok(_) => Ok(true),
                 Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
-                    self.check_stored_size(key, size).await?;
+                    self.already_stored(key, size).await?;
                     Ok(false)
                 }
                 Err(e) => Err(store_error("storing an evidence object")(e)),
             };
         }
-        if self.stat(key).await?.is_some() {
-            self.check_stored_size(key, size).await?;
+        if self.already_stored(key, size).await? {
             return Ok(false);
         }
         let upload = self
@@ -321,14 +320,16 @@ impl Inner {
         }
     }
 
-    async fn check_stored_size(&self, key: &BlobKey, size: u64) -> Result<()> {
+    /// Whether the bucket holds `key` (one `HEAD`); a stored object of another size than
+    /// `size` is [`EvidenceError::StoredCopyDiffers`].
+    async fn already_stored(&self, key: &BlobKey, size: u64) -> Result<bool> {
         match self.stat(key).await? {
             Some(stored) if stored != size => Err(EvidenceError::StoredCopyDiffers {
                 key: *key,
                 stored_size: stored,
                 new_size: size,
             }),
-            _ => Ok(()),
+            found => Ok(found.is_some()),
         }
     }
 }
