@@ -10,6 +10,7 @@
 mod audit;
 pub mod chat;
 pub mod comms;
+mod contacts;
 mod error;
 pub mod evidence;
 mod incidents;

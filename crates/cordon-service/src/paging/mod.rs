@@ -7,21 +7,22 @@
 //! channel is a notice — codename, severity and a link — built from types that can hold
 //! nothing else.
 
+mod deliver;
+
 use std::sync::Arc;
 
-use cordon_channels::{HttpTransport, PhoneNumber, SecureLink, SmsGateway, SmsText, WebhookClient, WebhookMessage};
+use cordon_channels::{HttpTransport, SmsGateway};
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
 use cordon_core::incident::{Incident, Membership};
 use cordon_core::role::Role;
 use cordon_core::user::User;
-use cordon_mail::{Link, Mailer, Recipient};
+use cordon_mail::Mailer;
 use cordon_notify::{
     AckOutcome, DeadlineOutcome, EscalationPolicy, EscalationPolicySpec, Notify, PageState, Schedule, ScheduleSpec,
     Target, page,
 };
-use cordon_store::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
-use futures::StreamExt;
+use cordon_store::paging::{DeadlineRow, NotificationRow, PageRow};
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::SignedDuration;
 use serde_json::json;
@@ -38,13 +39,13 @@ pub const IC_POLICY: &str = "incident-commander";
 /// (`slack_user`, `matrix_user`) that identify who types a command.
 pub const CONTACT_KINDS: [&str; 6] = ["email", "webhook", "sms", "matrix", "slack_user", "matrix_user"];
 /// The kinds that receive pages.
-const PAGE_CHANNELS: [&str; 4] = ["email", "webhook", "sms", "matrix"];
+pub(crate) const PAGE_CHANNELS: [&str; 4] = ["email", "webhook", "sms", "matrix"];
 /// How long one delivery attempt owns a notification before another engine may retry it.
-const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(60);
+pub(crate) const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(60);
 /// Deliveries in flight at once in one engine run.
-const DELIVERY_CONCURRENCY: usize = 32;
+pub(crate) const DELIVERY_CONCURRENCY: usize = 32;
 /// Delivery attempts before a notification counts as failed.
-const MAX_ATTEMPTS: i64 = 5;
+pub(crate) const MAX_ATTEMPTS: i64 = 5;
 
 /// How pages leave the building. Built by the binary from its configuration.
 pub struct PagingSettings {
@@ -251,139 +252,6 @@ impl Cordon {
             .find(|s| s.name() == schedule)
             .and_then(|s| s.on_call_at(now))
             .map(|o| o.user))
-    }
-
-    /// Adds a way to reach a user (admins, or the user themself).
-    pub async fn add_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<ContactMethod> {
-        let subject = format!("user:{user}");
-        if !p.is_admin && p.name != user {
-            let e = ServiceError::Forbidden("only admins may change other users' contact methods".into());
-            return Err(self.refuse(p, "contact.add", subject, e).await);
-        }
-        let u = self
-            .store
-            .user_by_name(user)
-            .await?
-            .ok_or(ServiceError::NotFound("user"))?;
-        let address = address.trim();
-        let valid = match kind {
-            "email" => cordon_mail::Address::parse(address)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            "webhook" => cordon_channels::http::parse_target_url("address", address)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            "sms" => PhoneNumber::parse(address).map(|_| ()).map_err(|e| e.to_string()),
-            "matrix" if address.starts_with('!') && address.contains(':') => Ok(()),
-            "matrix" => Err("a Matrix room id looks like `!room:server`".into()),
-            "slack_user" if !address.is_empty() && address.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(()),
-            "slack_user" => Err("a Slack user id looks like `U024BE7LH`".into()),
-            "matrix_user" if address.starts_with('@') && address.contains(':') => Ok(()),
-            "matrix_user" => Err("a Matrix user id looks like `@alice:server`".into()),
-            other => Err(format!(
-                "unknown kind `{other}`, expected one of {}",
-                CONTACT_KINDS.join(", ")
-            )),
-        };
-        valid.map_err(|m| {
-            ServiceError::invalid(
-                if CONTACT_KINDS.contains(&kind) {
-                    "address"
-                } else {
-                    "kind"
-                },
-                m,
-            )
-        })?;
-        let now = self.clock.now();
-        let c = ContactMethod {
-            id: new_id(now),
-            user_id: u.id,
-            kind: kind.to_owned(),
-            address: address.to_owned(),
-            created_at: now,
-        };
-        let audit = draft(now, &p.name, "contact.add", subject, json!({ "kind": kind }));
-        self.store.add_contact(&c, audit).await?;
-        Ok(c)
-    }
-
-    /// A user's contact methods; their account e-mail is always the first.
-    pub async fn contacts(&self, p: &Principal, user: &str) -> Result<Vec<ContactMethod>> {
-        if !p.is_admin && p.name != user {
-            return Err(ServiceError::Forbidden(
-                "only admins may read other users' contact methods".into(),
-            ));
-        }
-        let u = self
-            .store
-            .user_by_name(user)
-            .await?
-            .ok_or(ServiceError::NotFound("user"))?;
-        let mut out = self.reachable(&u).await?;
-        let linked = self.store.contacts(u.id).await?;
-        out.extend(linked.into_iter().filter(|c| !PAGE_CHANNELS.contains(&c.kind.as_str())));
-        Ok(out)
-    }
-
-    pub(crate) async fn reachable(&self, u: &User) -> Result<Vec<ContactMethod>> {
-        let mut out = vec![ContactMethod {
-            id: Uuid::nil(),
-            user_id: u.id,
-            kind: "email".into(),
-            address: u.email.clone(),
-            created_at: u.created_at,
-        }];
-        out.extend(
-            self.store
-                .contacts(u.id)
-                .await?
-                .into_iter()
-                .filter(|c| PAGE_CHANNELS.contains(&c.kind.as_str()) && !(c.kind == "email" && c.address == u.email)),
-        );
-        Ok(out)
-    }
-
-    /// The user behind a linked chat account (`slack_user`, `matrix_user`).
-    pub async fn principal_for_chat(&self, kind: &str, external_id: &str) -> Result<Option<Principal>> {
-        let Some(id) = self.store.user_id_by_contact(kind, external_id).await? else {
-            return Ok(None);
-        };
-        Ok(self.store.user_by_id(id).await?.map(|u| Principal::from_user(&u)))
-    }
-
-    /// Sends a test message to one of a user's contact methods, now.
-    pub async fn test_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<()> {
-        let contacts = self.contacts(p, user).await?;
-        let c = contacts
-            .iter()
-            .find(|c| c.kind == kind && c.address == address)
-            .ok_or(ServiceError::NotFound("contact method"))?;
-        let u = self
-            .store
-            .user_by_name(user)
-            .await?
-            .ok_or(ServiceError::NotFound("user"))?;
-        let now = self.clock.now();
-        let outcome = self.send_one(c, &u, None, now).await;
-        let (action, error) = match &outcome {
-            Attempt::Delivered => ("contact.test", None),
-            Attempt::Retry { error, .. } | Attempt::Failed { error } | Attempt::Refused { error } => {
-                ("contact.test_failed", Some(error.clone()))
-            }
-        };
-        let audit = draft(
-            now,
-            &p.name,
-            action,
-            format!("user:{user}"),
-            json!({ "kind": kind, "error": error }),
-        );
-        self.store.append_audit(audit).await?;
-        match error {
-            None => Ok(()),
-            Some(e) => Err(ServiceError::Conflict(format!("test message not delivered: {e}"))),
-        }
     }
 
     /// The notifications for one `Notify`, one per recipient and contact method.
@@ -746,178 +614,6 @@ impl Cordon {
             }
         }
         Ok(escalations)
-    }
-
-    /// Attempts every notification due at `now`, several at once.
-    pub async fn deliver_due(&self, now: Timestamp) -> Result<EngineReport> {
-        let mut report = EngineReport::default();
-        let due = self.store.due_notifications(now, 500).await?;
-        let outcomes: Vec<Result<Option<Attempt>>> = futures::stream::iter(due)
-            .map(|n| async move {
-                if !self.store.claim_notification(n.id, now, now + DELIVERY_LEASE).await? {
-                    return Ok(None);
-                }
-                self.deliver(&n, now).await.map(Some)
-            })
-            .buffer_unordered(DELIVERY_CONCURRENCY)
-            .collect()
-            .await;
-        for outcome in outcomes {
-            match outcome? {
-                Some(Attempt::Delivered) => report.delivered += 1,
-                Some(Attempt::Failed { .. } | Attempt::Refused { .. }) => report.failed += 1,
-                Some(Attempt::Retry { .. }) | None => {}
-            }
-        }
-        Ok(report)
-    }
-
-    async fn deliver(&self, n: &NotificationRow, now: Timestamp) -> Result<Attempt> {
-        let Some(u) = self.store.user_by_name(&n.user_name).await? else {
-            let a = Attempt::Failed {
-                error: "the user no longer exists".into(),
-            };
-            self.record(n, &a, now).await?;
-            return Ok(a);
-        };
-        let contact = ContactMethod {
-            id: Uuid::nil(),
-            user_id: u.id,
-            kind: n.channel.clone(),
-            address: n.address.clone(),
-            created_at: now,
-        };
-        let row = self.store.page(n.page_id).await?;
-        let incident = match row.as_ref().and_then(|r| r.incident_id) {
-            Some(iid) => self.store.incident(iid).await?,
-            None => None,
-        };
-        let link = self.ack_link(n.page_id, &u.name, n.step).await?;
-        let attempt = match self
-            .send_one(&contact, &u, incident.as_ref().map(|i| (i, link.as_str())), now)
-            .await
-        {
-            Attempt::Retry { error, .. } if n.attempts + 1 >= MAX_ATTEMPTS => Attempt::Failed { error },
-            Attempt::Retry { error, .. } => {
-                // Exponential backoff: 5 s, 15 s, 45 s, …
-                let wait = SignedDuration::from_secs(5 * 3_i64.pow(n.attempts.clamp(0, 6) as u32));
-                Attempt::Retry { error, at: now + wait }
-            }
-            other => other,
-        };
-        self.record(n, &attempt, now).await?;
-        Ok(attempt)
-    }
-
-    async fn record(&self, n: &NotificationRow, attempt: &Attempt, now: Timestamp) -> Result<()> {
-        let (action, error) = match attempt {
-            Attempt::Delivered => ("notification.delivered", None),
-            Attempt::Retry { error, .. } => ("notification.retry", Some(error)),
-            Attempt::Failed { error } => ("notification.failed", Some(error)),
-            Attempt::Refused { error } => ("notification.refused", Some(error)),
-        };
-        let payload = json!({ "user": n.user_name, "channel": n.channel, "level": n.level, "error": error });
-        let audit = draft(now, "system", action, format!("page:{}", n.page_id), payload);
-        self.store.record_attempt(n.id, attempt, now, audit).await?;
-        Ok(())
-    }
-
-    /// Sends one notice (or, without an incident, a test message) over one contact method.
-    async fn send_one(&self, c: &ContactMethod, u: &User, about: Option<(&Incident, &str)>, now: Timestamp) -> Attempt {
-        let retry = |error: String| Attempt::Retry { error, at: now };
-        match c.kind.as_str() {
-            "email" => {
-                let Some(mailer) = &self.paging.mailer else {
-                    return Attempt::Failed {
-                        error: "mail is not configured (CORDON_SMTP_URL)".into(),
-                    };
-                };
-                let recipient = match Recipient::parse(&c.address, u.pgp_key.as_deref()) {
-                    Ok(r) => r,
-                    Err(e) => return Attempt::Failed { error: e.to_string() },
-                };
-                let link = match about {
-                    Some((_, link)) => link.to_owned(),
-                    None => self.paging.public_url.clone(),
-                };
-                let link = match Link::parse(&link) {
-                    Ok(l) => l,
-                    Err(e) => return Attempt::Failed { error: e.to_string() },
-                };
-                let sent = match about {
-                    Some((i, _)) => {
-                        let notice = cordon_mail::Notice::new(i.codename.clone(), i.severity, link);
-                        mailer.send_notice(&[recipient], &notice, now).await
-                    }
-                    None => {
-                        let msg = cordon_mail::Message::new(vec![recipient], cordon_channels::webhook::TEST_TEXT);
-                        mailer.send_message(&msg, now).await
-                    }
-                };
-                match sent {
-                    Ok(_) => Attempt::Delivered,
-                    Err(e) if e.code() == "refused_no_key" => Attempt::Refused { error: e.to_string() },
-                    Err(e) if e.is_transient() => retry(e.to_string()),
-                    Err(e) => Attempt::Failed { error: e.to_string() },
-                }
-            }
-            "webhook" | "sms" | "matrix" => {
-                let notice = match about {
-                    Some((i, link)) => match SecureLink::parse(link) {
-                        Ok(l) => Some(cordon_channels::Notice::new(i.codename.clone(), i.severity, l)),
-                        Err(e) => return Attempt::Failed { error: e.to_string() },
-                    },
-                    None => None,
-                };
-                let sent = match c.kind.as_str() {
-                    "webhook" => {
-                        match WebhookClient::new(&self.paging.http, &c.address, self.paging.webhook_secret.clone()) {
-                            Ok(client) => {
-                                let msg = notice.map(WebhookMessage::Page).unwrap_or(WebhookMessage::Test);
-                                client.send(&msg, now).await
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                    "sms" => {
-                        let Some(gw) = &self.paging.sms else {
-                            return Attempt::Failed {
-                                error: "no SMS gateway is configured".into(),
-                            };
-                        };
-                        match PhoneNumber::parse(&c.address) {
-                            Ok(to) => {
-                                gw.send(&to, &notice.map(SmsText::Page).unwrap_or(SmsText::Test), now)
-                                    .await
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                    _ => {
-                        let Some(m) = &self.paging.matrix else {
-                            return Attempt::Failed {
-                                error: "the Matrix bot is not configured".into(),
-                            };
-                        };
-                        let text = notice
-                            .map(|n| n.text())
-                            .unwrap_or_else(|| cordon_channels::webhook::TEST_TEXT.into());
-                        return match m.send(&c.address, &text).await {
-                            Ok(()) => Attempt::Delivered,
-                            Err(e) => retry(e),
-                        };
-                    }
-                };
-                match sent {
-                    Ok(()) => Attempt::Delivered,
-                    Err(e) if e.is_transient() => retry(e.to_string()),
-                    Err(e) => Attempt::Failed { error: e.to_string() },
-                }
-            }
-            other => Attempt::Failed {
-                error: format!("unknown channel `{other}`"),
-            },
-        }
     }
 }
 
