@@ -34,7 +34,7 @@ pub use command::{Command, CommandProblem, parse_chat_line, parse_slash_command,
 pub use error::{ChannelError, DeliveryFailure};
 pub use http::{HttpTransport, Timeouts};
 pub use matrix::{BotCommand, MatrixBot, MatrixClient};
-pub use notice::{Notice, SecureLink};
+pub use notice::{Notice, RoomNotice, SecureLink};
 pub use signature::REPLAY_WINDOW_SECS;
 pub use slack::{SlackClient, SlackEvent, SlackVerifier};
 pub use sms::{PhoneNumber, SmsGateway, SmsText};

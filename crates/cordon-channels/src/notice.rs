@@ -10,7 +10,7 @@
 use std::fmt;
 
 use cordon_core::codename::Codename;
-use cordon_core::incident::Severity;
+use cordon_core::incident::{Severity, Status};
 use reqwest::Url;
 
 use crate::error::ChannelError;
@@ -85,6 +85,30 @@ impl Notice {
     }
 }
 
+/// The whole of what Cordon says about an incident to a chat room as a whole (a room is an
+/// unprotected channel: anyone in it reads it): the codename, the severity, the status and a
+/// link — nothing else. Everything more goes to the one caller who may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomNotice {
+    pub codename: Codename,
+    pub severity: Severity,
+    pub status: Status,
+    pub link: SecureLink,
+}
+
+impl RoomNotice {
+    /// The one-line text: `Sapphire Unicorn — SEV-1, triage: https://…`.
+    pub fn text(&self) -> String {
+        format!(
+            "{} \u{2014} {}, {}: {}",
+            self.codename,
+            self.severity,
+            self.status.as_str(),
+            self.link
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +143,20 @@ mod tests {
         assert_eq!(
             n.text(),
             "SEV-1 Sapphire Unicorn: join the secure room https://cordon.example/r/1"
+        );
+    }
+
+    #[test]
+    fn room_notice_text_is_codename_severity_status_and_link() {
+        let n = RoomNotice {
+            codename: Codename::from_key("sapphire-unicorn").unwrap(),
+            severity: "SEV-2".parse().unwrap(),
+            status: Status::Triage,
+            link: SecureLink::parse("https://cordon.example/incidents/sapphire-unicorn").unwrap(),
+        };
+        assert_eq!(
+            n.text(),
+            "Sapphire Unicorn \u{2014} SEV-2, triage: https://cordon.example/incidents/sapphire-unicorn"
         );
     }
 }

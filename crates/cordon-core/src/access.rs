@@ -74,6 +74,18 @@ pub fn can_command(p: &Principal, standing: &Standing) -> bool {
         || standing.holds(Role::SecurityLead)
 }
 
+/// The role an acknowledged page grants its recipient: the role the page was for when it is
+/// free (or may be held by several), otherwise a responder's seat on the team. `None` when the
+/// recipient holds the role already.
+pub fn granted_role(page_role: Role, held_by_recipient: &[Role], holder_exists: bool) -> Option<Role> {
+    let role = if page_role.single_holder() && holder_exists {
+        Role::SubjectMatterExpert
+    } else {
+        page_role
+    };
+    (!held_by_recipient.contains(&role) && !held_by_recipient.contains(&page_role)).then_some(role)
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::Timestamp;
@@ -150,5 +162,16 @@ mod tests {
             }
         ));
         assert!(!can_work(&p, &Standing::default()));
+    }
+
+    #[test]
+    fn an_acknowledged_page_grants_its_role_or_a_responder_seat() {
+        use Role::*;
+        assert_eq!(granted_role(IncidentCommander, &[], false), Some(IncidentCommander));
+        assert_eq!(granted_role(IncidentCommander, &[], true), Some(SubjectMatterExpert));
+        assert_eq!(granted_role(IncidentCommander, &[IncidentCommander], true), None);
+        assert_eq!(granted_role(SubjectMatterExpert, &[], true), Some(SubjectMatterExpert));
+        assert_eq!(granted_role(Legal, &[SubjectMatterExpert], false), Some(Legal));
+        assert_eq!(granted_role(IncidentCommander, &[SubjectMatterExpert], true), None);
     }
 }

@@ -5,8 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use cordon_core::role::Role;
 use cordon_notify::{EscalationPolicySpec, PageState, ScheduleSpec};
-use cordon_service::paging::{PageTarget, PageView};
+use cordon_service::ServiceError;
+use cordon_service::paging::{PageRequest, PageTarget, PageView};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -51,6 +53,11 @@ pub struct PageOut {
     pub acknowledged_by: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub triggered_at: jiff::Timestamp,
+    /// The role an acknowledging recipient is granted.
+    pub role: Option<String>,
+    /// `true` when the caller is a recipient outside the incident's team: only their own
+    /// notifications are shown.
+    pub restricted: bool,
     pub notifications: Vec<NotificationOut>,
     pub unreached: Vec<String>,
 }
@@ -62,13 +69,15 @@ impl From<PageView> for PageOut {
             id: v.id,
             status: s.status.as_str().to_owned(),
             incident: v.incident.as_ref().map(|(_, c)| c.clone()),
-            incident_id: v.incident.as_ref().map(|(id, _)| *id),
+            incident_id: v.incident.as_ref().and_then(|(id, _)| *id),
             policy: v.policy.clone(),
             level: s.level,
             round: s.round,
             next_escalation_at: s.next_deadline.map(|d| d.at),
-            acknowledged_by: s.acknowledged.as_ref().map(|a| a.user.clone()),
+            acknowledged_by: v.acknowledged_by.clone(),
             triggered_at: s.triggered_at,
+            role: v.role.map(|r| r.as_str().to_owned()),
+            restricted: v.restricted,
             notifications: v
                 .notifications
                 .into_iter()
@@ -95,6 +104,9 @@ pub struct TriggerPage {
     pub policy: Option<String>,
     /// Or one person.
     pub user: Option<String>,
+    /// The role an acknowledging recipient is granted (a person or a policy other than
+    /// `incident-commander`; default `subject_matter_expert`).
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -120,7 +132,11 @@ pub struct ChatCommandIn {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatCommandOut {
+    /// For the caller alone.
     pub reply: String,
+    /// What the whole room may read (codename, severity, status, link), when the command
+    /// concerns the room's incident.
+    pub room_message: Option<String>,
     /// The codename of the room's incident.
     pub incident: Option<String>,
     pub page: Option<Uuid>,
@@ -266,7 +282,14 @@ async fn trigger_page(
         (None, Some(u)) => PageTarget::User(u),
         (policy, None) => PageTarget::Policy(policy.unwrap_or_else(|| cordon_service::paging::IC_POLICY.into())),
     };
-    Ok(created(PageOut::from(s.cordon.trigger_page(&p, &r, target).await?)))
+    let role = b
+        .role
+        .as_deref()
+        .map(str::parse::<Role>)
+        .transpose()
+        .map_err(ServiceError::from)?;
+    let req = PageRequest { target, role };
+    Ok(created(PageOut::from(s.cordon.trigger_page(&p, &r, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/pages", tag = "paging",
@@ -329,35 +352,62 @@ async fn chat_command(
     Ok(Json(match out {
         Some(r) => ChatCommandOut {
             reply: r.reply,
+            room_message: r.room.map(|n| n.text()),
             incident: r.incident,
             page: r.page,
         },
         None => ChatCommandOut {
             reply: String::new(),
+            room_message: None,
             incident: None,
             page: None,
         },
     }))
 }
 
-/// The link in a page: a confirmation form, so that mail scanners following links do not
-/// acknowledge on anyone's behalf.
-async fn ack_link_form(ApiPath(token): ApiPath<String>) -> Html<String> {
-    let token: String = token
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-        .collect();
-    Html(format!(
-        "<!doctype html><meta charset=utf-8><title>Cordon</title>\
-         <form method=post action=\"/ack/{token}\"><button>Acknowledge the page</button></form>"
-    ))
+/// The link in a page: shows what it is for and a button; only the POST acknowledges, so
+/// mail scanners and link previews following links never acknowledge on anyone's behalf.
+async fn ack_link_form(State(s): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Response, Problem> {
+    let info = s.cordon.ack_link_info(&token).await?;
+    let what = info
+        .codename
+        .map(|c| format!("Acknowledge the page for {}", html_escape(&c)))
+        .unwrap_or_else(|| "Acknowledge the page".into());
+    let body = if info.usable {
+        // The token is 64 hex characters (checked by the service), so it is safe in the URL.
+        format!("<form method=post action=\"/ack/{token}\"><button>{what}</button></form>")
+    } else {
+        "<p>This link was used already or has expired. Acknowledge in Cordon or with <code>!ack</code>.</p>".into()
+    };
+    Ok(page_html(&body))
 }
 
 async fn ack_link(State(s): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Response, Problem> {
     let v = s.cordon.ack_by_link(&token).await?;
     let codename = v.incident.map(|(_, c)| c).unwrap_or_default();
-    Ok(Html(format!(
-        "<!doctype html><meta charset=utf-8><title>Cordon</title><p>Acknowledged {codename}.</p>"
+    Ok(page_html(&format!("<p>Acknowledged {}.</p>", html_escape(&codename))))
+}
+
+fn page_html(body: &str) -> Response {
+    let mut res = Html(format!(
+        "<!doctype html><meta charset=utf-8><meta name=referrer content=no-referrer><title>Cordon</title>{body}"
     ))
-    .into_response())
+    .into_response();
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    h.insert(
+        axum::http::header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -24,14 +24,19 @@ pub(crate) fn draft(at: Timestamp, actor: &str, action: &str, subject: String, p
 impl Cordon {
     /// Records that `p` was refused `action` on `subject`, then hands back the refusal.
     pub(crate) async fn refuse(&self, p: &Principal, action: &str, subject: String, err: ServiceError) -> ServiceError {
+        self.refuse_as(&p.name, action, subject, err).await
+    }
+
+    /// Records that `actor` was refused `action` on `subject`, then hands back the refusal.
+    pub(crate) async fn refuse_as(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: String,
+        err: ServiceError,
+    ) -> ServiceError {
         let payload = serde_json::json!({ "code": err.code(), "reason": err.to_string() });
-        let d = draft(
-            self.clock.now(),
-            &p.name,
-            &format!("{action}.refused"),
-            subject,
-            payload,
-        );
+        let d = draft(self.clock.now(), actor, &format!("{action}.refused"), subject, payload);
         if let Err(e) = self.store.append_audit(d).await {
             tracing::error!(error = %e, "could not audit a refusal");
             return ServiceError::Internal(e);

@@ -1,25 +1,34 @@
 //! The chat command dispatcher shared by the generic endpoint, the Slack-compatible endpoints
 //! and the Matrix bot: a parsed command in, the same service calls the API uses, a reply out.
 //!
-//! Replies never carry more than the caller may see: to someone outside a sealed incident,
-//! a war room's incident is only its codename.
+//! A room reaches its incident only through the gate ([`Cordon::gate_room`]): to someone who
+//! may not see the incidents bound to a room, the room belongs to no incident, and every
+//! command behaves exactly as it would in such a room (`!ic page` there declares an incident
+//! of the caller's own). A reply has two parts: [`ChatReply::reply`], for the caller alone
+//! (an ephemeral Slack reply, a Matrix direct message, the generic endpoint's response), and
+//! [`ChatReply::room`], the [`RoomNotice`] the whole room may read — codename, severity,
+//! status and a link, nothing else. One small function per command.
 
-use cordon_channels::{Command, parse_chat_line};
-use cordon_core::access::{Principal, Standing, can_view};
-use cordon_core::incident::{IncidentKind, Severity};
+use cordon_channels::{Command, RoomNotice, SecureLink, parse_chat_line};
+use cordon_core::access::Principal;
+use cordon_core::incident::{Incident, IncidentKind, Severity};
 use cordon_core::role::Role;
 use cordon_core::task::TaskStatus;
 use cordon_notify::PageStatus;
 use uuid::Uuid;
 
-use crate::paging::{IC_POLICY, PageTarget, PageView};
+use crate::gate::{Access, See};
+use crate::paging::{IC_POLICY, PageRequest, PageView};
 use crate::{Cordon, Declare, Result, ServiceError};
 
 /// The answer to a chat line.
 #[derive(Debug, Clone, Default)]
 pub struct ChatReply {
+    /// For the caller alone: it may name people, roles, tasks and gates the caller may see.
     pub reply: String,
-    /// The codename of the room's incident, when there is one.
+    /// For everyone in the room, when the command concerns the room's incident.
+    pub room: Option<RoomNotice>,
+    /// The codename of the incident the command acted on, when the caller may see it.
     pub incident: Option<String>,
     pub page: Option<Uuid>,
 }
@@ -30,6 +39,8 @@ fn reply(text: impl Into<String>) -> ChatReply {
         ..ChatReply::default()
     }
 }
+
+const NOT_BOUND: &str = "This room is not bound to an incident; start one with !ic page.";
 
 fn page_summary(v: &PageView) -> String {
     let mut reached: Vec<String> = v.notifications.iter().map(|n| n.user_name.clone()).collect();
@@ -61,307 +72,357 @@ impl Cordon {
         if room.is_empty() || room.chars().count() > 255 {
             return Err(ServiceError::invalid("room", "a room name of 1 to 255 characters"));
         }
-        let bound = self.store.incident_id_by_room(room).await?;
-        let incident = match bound {
-            Some(id) => self.store.incident(id).await?,
-            None => None,
-        };
-        let standing = match &incident {
-            Some(i) => Standing {
-                active_roles: self.store.active_roles(i.id, p.user_id).await?,
-            },
-            None => Standing::default(),
-        };
-        let sees = incident.as_ref().is_some_and(|i| can_view(p, i, &standing));
-        let codename = incident.as_ref().map(|i| i.codename.to_string());
-        let out = match cmd {
-            Command::Help | Command::Unknown { .. } => reply(cmd.reply_text().unwrap_or_default()),
-            Command::PageCommander => {
-                let (incident, declared) = match incident {
-                    Some(i) => (i, false),
-                    None => {
-                        let d = Declare {
-                            title: format!("Declared from chat room {room} by {}", p.name),
-                            description: Some("Declared with !ic page — not sure? trigger anyway.".into()),
-                            kind: IncidentKind::Security,
-                            severity: Severity::new(2).expect("SEV-2"),
-                            room: Some(room.to_owned()),
-                        };
-                        (self.declare(p, d).await?.incident, true)
-                    }
+        let here = self.gate_room(p, room).await?;
+        match cmd {
+            Command::Help | Command::Unknown { .. } => Ok(reply(cmd.reply_text().unwrap_or_default())),
+            Command::PageCommander => self.chat_page_commander(p, room, here).await,
+            Command::PageUser { user } => self.chat_page_user(here, user.trim_start_matches('@')).await,
+            Command::PageResponders => self.chat_page_responders(here).await,
+            Command::WhoIsCommander => self.chat_who_commands(here).await,
+            Command::ListResponders => self.chat_responders(here).await,
+            Command::WhoIsOnCall { target } => self.chat_who_is_on_call(here, target.trim_start_matches('@')).await,
+            Command::Ack => self.chat_ack(p, here).await,
+            Command::Status => self.chat_status(p, here).await,
+        }
+    }
+
+    /// The link to an incident's war room in Cordon.
+    fn incident_link(&self, i: &Incident) -> Result<SecureLink> {
+        let url = format!("{}/incidents/{}", self.paging.public_url, i.codename.key());
+        SecureLink::parse(&url).map_err(|e| ServiceError::invalid("public_url", e.to_string()))
+    }
+
+    /// What the whole room may read about `i`.
+    pub(crate) fn room_notice(&self, i: &Incident) -> Result<RoomNotice> {
+        Ok(RoomNotice {
+            codename: i.codename.clone(),
+            severity: i.severity,
+            status: i.status,
+            link: self.incident_link(i)?,
+        })
+    }
+
+    /// `!ic page`: pages the on-call incident commander about the room's incident — in a room
+    /// with none (for this caller), declares a sealed security incident first.
+    async fn chat_page_commander(&self, p: &Principal, room: &str, here: Option<Access<See>>) -> Result<ChatReply> {
+        let (access, declared) = match here {
+            Some(a) => (a, false),
+            None => {
+                let d = Declare {
+                    title: format!("Declared from chat room {room} by {}", p.name),
+                    description: Some("Declared with !ic page — not sure? trigger anyway.".into()),
+                    kind: IncidentKind::Security,
+                    severity: Severity::new(2).expect("SEV-2"),
+                    room: Some(room.to_owned()),
                 };
-                let v = self
-                    .page_incident(p, &incident, PageTarget::Policy(IC_POLICY.into()))
-                    .await?;
-                let head = if declared {
-                    format!(
-                        "Declared {} ({}, sealed); this room is its war room.",
-                        incident.codename, incident.severity
-                    )
-                } else {
-                    format!("{}:", incident.codename)
-                };
-                ChatReply {
-                    reply: format!(
-                        "{head} Paging the incident commander: {}. Acknowledge with !ack.",
-                        page_summary(&v)
-                    ),
-                    incident: Some(incident.codename.to_string()),
-                    page: Some(v.id),
-                }
-            }
-            Command::PageUser { user } => {
-                let Some(i) = incident else {
-                    return Ok(reply("This room is not bound to an incident; start one with !ic page."));
-                };
-                let user = user.trim_start_matches('@').to_owned();
-                let v = self.page_incident(p, &i, PageTarget::User(user)).await?;
-                ChatReply {
-                    reply: format!("{}: {}.", i.codename, page_summary(&v)),
-                    incident: codename,
-                    page: Some(v.id),
-                }
-            }
-            Command::PageResponders => {
-                let Some(i) = incident else {
-                    return Ok(reply("This room is not bound to an incident; start one with !ic page."));
-                };
-                let mut paged = Vec::new();
-                for s in self.schedules().await? {
-                    if let Some(on) = s.on_call_at(self.clock.now())
-                        && !paged.contains(&on.user)
-                    {
-                        self.page_incident(p, &i, PageTarget::User(on.user.clone())).await?;
-                        paged.push(on.user);
-                    }
-                }
-                let who = if paged.is_empty() {
-                    "nobody is on call".into()
-                } else {
-                    paged.join(", ")
-                };
-                ChatReply {
-                    reply: format!("{}: paging all responders on call: {who}.", i.codename),
-                    incident: codename,
-                    page: None,
-                }
-            }
-            Command::WhoIsCommander => {
-                let mut lines = Vec::new();
-                if let Some(i) = &incident {
-                    let ic = self
-                        .store
-                        .memberships(i.id)
-                        .await?
-                        .into_iter()
-                        .find(|m| m.role == Role::IncidentCommander && m.ended_at.is_none());
-                    match (ic, sees) {
-                        (Some(m), true) => {
-                            lines.push(format!("Incident commander of {}: {}.", i.codename, m.user_name))
-                        }
-                        (None, true) => lines.push(format!("{} has no incident commander yet.", i.codename)),
-                        (_, false) => lines.push(format!("This room belongs to {}.", i.codename)),
-                    }
-                }
-                lines.push(self.ic_on_call_line().await?);
-                ChatReply {
-                    reply: lines.join(" "),
-                    incident: codename,
-                    page: None,
-                }
-            }
-            Command::ListResponders => {
-                let now = self.clock.now();
-                let mut lines = Vec::new();
-                if let (Some(i), true) = (&incident, sees) {
-                    let team: Vec<String> = self
-                        .store
-                        .memberships(i.id)
-                        .await?
-                        .into_iter()
-                        .filter(|m| m.ended_at.is_none())
-                        .map(|m| format!("{} ({})", m.user_name, m.role.as_str()))
-                        .collect();
-                    lines.push(format!(
-                        "Team of {}: {}.",
-                        i.codename,
-                        if team.is_empty() { "-".into() } else { team.join(", ") }
-                    ));
-                }
-                let on_call: Vec<String> = self
-                    .schedules()
-                    .await?
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "{}: {}",
-                            s.name(),
-                            s.on_call_at(now).map(|o| o.user).unwrap_or_else(|| "nobody".into())
-                        )
-                    })
-                    .collect();
-                lines.push(format!(
-                    "On call — {}.",
-                    if on_call.is_empty() {
-                        "no schedules".into()
-                    } else {
-                        on_call.join("; ")
-                    }
-                ));
-                ChatReply {
-                    reply: lines.join(" "),
-                    incident: codename,
-                    page: None,
-                }
-            }
-            Command::WhoIsOnCall { target } => {
-                let target = target.trim_start_matches('@');
-                let now = self.clock.now();
-                if let Some(s) = self.schedules().await?.iter().find(|s| s.name() == target) {
-                    let who = s
-                        .on_call_at(now)
-                        .map(|o| format!("{} until {}", o.user, o.shift_end))
-                        .unwrap_or_else(|| "nobody".into());
-                    return Ok(reply(format!("On call for {target}: {who}.")));
-                }
-                if let Ok(role) = target.parse::<Role>() {
-                    let Some(i) = incident.filter(|_| sees) else {
-                        return Ok(reply(format!("No incident here whose {} you may see.", role.title())));
-                    };
-                    let holders: Vec<String> = self
-                        .store
-                        .memberships(i.id)
-                        .await?
-                        .into_iter()
-                        .filter(|m| m.role == role && m.ended_at.is_none())
-                        .map(|m| m.user_name)
-                        .collect();
-                    let who = if holders.is_empty() {
-                        "nobody".into()
-                    } else {
-                        holders.join(", ")
-                    };
-                    return Ok(reply(format!("{} of {}: {who}.", role.title(), i.codename)));
-                }
-                match self.store.user_by_name(target).await? {
-                    Some(u) => {
-                        let kinds: Vec<String> = self.reachable(&u).await?.into_iter().map(|c| c.kind).collect();
-                        reply(format!(
-                            "{} can be paged with `!ic page {}` ({}).",
-                            u.name,
-                            u.name,
-                            kinds.join(", ")
-                        ))
-                    }
-                    None => reply(format!("No schedule, role or user named `{target}`.")),
-                }
-            }
-            Command::Ack => {
-                let mut candidates = Vec::new();
-                if let Some(i) = &incident {
-                    candidates = self.store.pages_for_incident(i.id).await?;
-                }
-                let mut acked = None;
-                for row in candidates
-                    .iter()
-                    .rev()
-                    .filter(|r| r.status == PageStatus::Triggered.as_str())
-                {
-                    let notified = self
-                        .store
-                        .notifications(row.id)
-                        .await?
-                        .iter()
-                        .any(|n| n.user_name == p.name);
-                    if notified || sees {
-                        acked = Some(self.ack_page(p, &row.id.to_string()).await?);
-                        break;
-                    }
-                }
-                match acked {
-                    Some(v) => ChatReply {
-                        reply: format!(
-                            "{} acknowledged the page{}; escalation stopped.",
-                            p.name,
-                            codename.as_ref().map(|c| format!(" for {c}")).unwrap_or_default()
-                        ),
-                        incident: codename,
-                        page: Some(v.id),
-                    },
-                    None => reply("No open page here to acknowledge."),
-                }
-            }
-            Command::Status => {
-                let Some(i) = incident else {
-                    return Ok(reply("This room is not bound to an incident."));
-                };
-                if !sees {
-                    return Ok(reply(format!("This room belongs to {}.", i.codename)));
-                }
-                let tasks = self.tasks(p, &i.id.to_string()).await?;
-                let open = tasks.iter().filter(|t| !t.task.status.is_finished()).count();
-                let doing: Vec<String> = tasks
-                    .iter()
-                    .filter(|t| t.task.status == TaskStatus::InProgress)
-                    .map(|t| format!("{}. {}", t.task.step, t.task.title))
-                    .collect();
-                let gates: Vec<String> = tasks
-                    .iter()
-                    .filter(|t| !t.blocked_by.is_empty())
-                    .map(|t| {
-                        format!(
-                            "step {} waits for {}",
-                            t.task.step,
-                            t.blocked_by
-                                .iter()
-                                .map(|g| g.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(" + ")
-                        )
-                    })
-                    .collect();
-                let mut pages = Vec::new();
-                for row in self.store.pages_for_incident(i.id).await? {
-                    let ns = self.store.notifications(row.id).await?;
-                    let failed = ns
-                        .iter()
-                        .filter(|n| n.status == "failed" || n.status == "refused")
-                        .count();
-                    let pending = ns.iter().filter(|n| n.status == "pending" && n.attempts > 0).count();
-                    let mut s = format!("page {}", row.status);
-                    if failed > 0 {
-                        s.push_str(&format!(", {failed} delivery failed"));
-                    }
-                    if pending > 0 {
-                        s.push_str(&format!(", {pending} retrying"));
-                    }
-                    pages.push(s);
-                }
-                let mut text = format!(
-                    "{} — {} {}, {} open tasks of {}.",
-                    i.codename,
-                    i.severity,
-                    i.status.as_str(),
-                    open,
-                    tasks.len()
-                );
-                if !doing.is_empty() {
-                    text.push_str(&format!(" In progress: {}.", doing.join("; ")));
-                }
-                if !gates.is_empty() {
-                    text.push_str(&format!(" Gates: {}.", gates.join("; ")));
-                }
-                if !pages.is_empty() {
-                    text.push_str(&format!(" Pages: {}.", pages.join("; ")));
-                }
-                ChatReply {
-                    reply: text,
-                    incident: codename,
-                    page: None,
-                }
+                let details = self.declare(p, d).await?;
+                (self.gate_id(p, details.incident.id).await?, true)
             }
         };
-        Ok(out)
+        let incident = access.incident().clone();
+        let head = if declared {
+            format!(
+                "Declared {} ({}, sealed); this room is its war room.",
+                incident.codename, incident.severity
+            )
+        } else {
+            format!("{}:", incident.codename)
+        };
+        let text = if self.store.policy(IC_POLICY).await?.is_none() {
+            tracing::warn!(incident = %incident.codename, "!ic page: no `{IC_POLICY}` escalation policy; nobody was paged");
+            format!(
+                "{head} Nobody was paged: this deployment has no `{IC_POLICY}` escalation policy. \
+                 An admin sets one up with `cordon oncall policy`; meanwhile page a person with !ic page <user>."
+            )
+        } else {
+            let v = self.page_as(access, PageRequest::commander()).await?;
+            return Ok(ChatReply {
+                reply: format!(
+                    "{head} Paging the incident commander: {}. Acknowledge with !ack.",
+                    page_summary(&v)
+                ),
+                room: Some(self.room_notice(&incident)?),
+                incident: Some(incident.codename.to_string()),
+                page: Some(v.id),
+            });
+        };
+        Ok(ChatReply {
+            reply: text,
+            room: Some(self.room_notice(&incident)?),
+            incident: Some(incident.codename.to_string()),
+            page: None,
+        })
+    }
+
+    /// `!ic page <user>`: calls one person onto the team (the command staff's call).
+    async fn chat_page_user(&self, here: Option<Access<See>>, user: &str) -> Result<ChatReply> {
+        let Some(a) = here else {
+            return Ok(reply(NOT_BOUND));
+        };
+        let codename = a.incident().codename.to_string();
+        let v = self.page_as(a, PageRequest::person(user)).await?;
+        Ok(ChatReply {
+            reply: format!("{codename}: {}.", page_summary(&v)),
+            incident: Some(codename),
+            page: Some(v.id),
+            room: None,
+        })
+    }
+
+    /// `!ic page responders`: calls everyone on call onto the team.
+    async fn chat_page_responders(&self, here: Option<Access<See>>) -> Result<ChatReply> {
+        let Some(a) = here else {
+            return Ok(reply(NOT_BOUND));
+        };
+        let a = self
+            .command(
+                a,
+                "page.trigger",
+                "only the incident's command staff may page people onto it",
+            )
+            .await?;
+        let now = self.clock.now();
+        let mut paged: Vec<String> = Vec::new();
+        for s in self.schedules().await? {
+            if let Some(on) = s.on_call_at(now)
+                && !paged.contains(&on.user)
+            {
+                self.page_responder(&a, PageRequest::person(on.user.clone())).await?;
+                paged.push(on.user);
+            }
+        }
+        let who = if paged.is_empty() {
+            "nobody is on call".into()
+        } else {
+            paged.join(", ")
+        };
+        let codename = a.incident().codename.to_string();
+        Ok(ChatReply {
+            reply: format!("{codename}: paging all responders on call: {who}."),
+            incident: Some(codename),
+            ..ChatReply::default()
+        })
+    }
+
+    /// `!ic`: who commands the room's incident, and who is on call to.
+    async fn chat_who_commands(&self, here: Option<Access<See>>) -> Result<ChatReply> {
+        let mut lines = Vec::new();
+        let mut codename = None;
+        if let Some(a) = &here {
+            let i = a.incident();
+            match self.commanders_of(i.id).await?.first() {
+                Some(name) => lines.push(format!("Incident commander of {}: {name}.", i.codename)),
+                None => lines.push(format!("{} has no incident commander yet.", i.codename)),
+            }
+            codename = Some(i.codename.to_string());
+        }
+        lines.push(self.ic_on_call_line().await?);
+        Ok(ChatReply {
+            reply: lines.join(" "),
+            incident: codename,
+            ..ChatReply::default()
+        })
+    }
+
+    /// `!ic responders`: the room's team, and who is on call on each schedule.
+    async fn chat_responders(&self, here: Option<Access<See>>) -> Result<ChatReply> {
+        let now = self.clock.now();
+        let mut lines = Vec::new();
+        let mut codename = None;
+        if let Some(a) = &here {
+            let i = a.incident();
+            let team: Vec<String> = self
+                .store
+                .memberships(i.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.ended_at.is_none())
+                .map(|m| format!("{} ({})", m.user_name, m.role.as_str()))
+                .collect();
+            lines.push(format!(
+                "Team of {}: {}.",
+                i.codename,
+                if team.is_empty() { "-".into() } else { team.join(", ") }
+            ));
+            codename = Some(i.codename.to_string());
+        }
+        let on_call: Vec<String> = self
+            .schedules()
+            .await?
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}: {}",
+                    s.name(),
+                    s.on_call_at(now).map(|o| o.user).unwrap_or_else(|| "nobody".into())
+                )
+            })
+            .collect();
+        lines.push(format!(
+            "On call — {}.",
+            if on_call.is_empty() {
+                "no schedules".into()
+            } else {
+                on_call.join("; ")
+            }
+        ));
+        Ok(ChatReply {
+            reply: lines.join(" "),
+            incident: codename,
+            ..ChatReply::default()
+        })
+    }
+
+    /// `!ic who <schedule|role|user>`.
+    async fn chat_who_is_on_call(&self, here: Option<Access<See>>, target: &str) -> Result<ChatReply> {
+        let now = self.clock.now();
+        if let Some(s) = self.schedules().await?.iter().find(|s| s.name() == target) {
+            let who = s
+                .on_call_at(now)
+                .map(|o| format!("{} until {}", o.user, o.shift_end))
+                .unwrap_or_else(|| "nobody".into());
+            return Ok(reply(format!("On call for {target}: {who}.")));
+        }
+        if let Ok(role) = target.parse::<Role>() {
+            let Some(a) = here else {
+                return Ok(reply(format!("No incident here whose {} you may see.", role.title())));
+            };
+            let i = a.incident();
+            let holders: Vec<String> = self
+                .store
+                .memberships(i.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.role == role && m.ended_at.is_none())
+                .map(|m| m.user_name)
+                .collect();
+            let who = if holders.is_empty() {
+                "nobody".into()
+            } else {
+                holders.join(", ")
+            };
+            return Ok(ChatReply {
+                reply: format!("{} of {}: {who}.", role.title(), i.codename),
+                incident: Some(i.codename.to_string()),
+                ..ChatReply::default()
+            });
+        }
+        Ok(match self.store.user_by_name(target).await? {
+            Some(u) => {
+                let kinds: Vec<String> = self.reachable(&u).await?.into_iter().map(|c| c.kind).collect();
+                reply(format!(
+                    "{} can be paged with `!ic page {}` ({}).",
+                    u.name,
+                    u.name,
+                    kinds.join(", ")
+                ))
+            }
+            None => reply(format!("No schedule, role or user named `{target}`.")),
+        })
+    }
+
+    /// `!ack`: acknowledges the page that reached the caller (one about the room's incident
+    /// first, else the newest), or — for the room incident's command staff — its newest open
+    /// page.
+    async fn chat_ack(&self, p: &Principal, here: Option<Access<See>>) -> Result<ChatReply> {
+        let here_id = here.as_ref().map(|a| a.incident().id);
+        let mine = self.open_pages_for(p).await?;
+        let chosen = mine
+            .iter()
+            .find(|r| here_id.is_some() && r.incident_id == here_id)
+            .or(mine.first())
+            .map(|r| r.id);
+        let chosen = match (chosen, &here) {
+            (Some(id), _) => Some(id),
+            (None, Some(a)) if a.may_command() => self
+                .store
+                .pages_for_incident(a.incident().id)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|r| r.status == PageStatus::Triggered.as_str())
+                .map(|r| r.id),
+            (None, _) => None,
+        };
+        let Some(id) = chosen else {
+            return Ok(reply("No open page here to acknowledge."));
+        };
+        let v = self.ack_page(p, &id.to_string()).await?;
+        let codename = v.incident.as_ref().map(|(_, c)| c.clone());
+        Ok(ChatReply {
+            reply: format!(
+                "{} acknowledged the page{}; escalation stopped.",
+                p.name,
+                codename.as_ref().map(|c| format!(" for {c}")).unwrap_or_default()
+            ),
+            incident: codename,
+            page: Some(v.id),
+            room: None,
+        })
+    }
+
+    /// `!status`: the room's incident — the room reads its codename, severity and status; the
+    /// caller also its open tasks, unmet gates and pages.
+    async fn chat_status(&self, p: &Principal, here: Option<Access<See>>) -> Result<ChatReply> {
+        let Some(a) = here else {
+            return Ok(reply("This room is not bound to an incident."));
+        };
+        let i = a.incident();
+        let tasks = self.tasks(p, &i.id.to_string()).await?;
+        let open = tasks.iter().filter(|t| !t.task.status.is_finished()).count();
+        let doing: Vec<String> = tasks
+            .iter()
+            .filter(|t| t.task.status == TaskStatus::InProgress)
+            .map(|t| format!("{}. {}", t.task.step, t.task.title))
+            .collect();
+        let gates: Vec<String> = tasks
+            .iter()
+            .filter(|t| !t.blocked_by.is_empty())
+            .map(|t| {
+                let names: Vec<&str> = t.blocked_by.iter().map(|g| g.name.as_str()).collect();
+                format!("step {} waits for {}", t.task.step, names.join(" + "))
+            })
+            .collect();
+        let mut pages = Vec::new();
+        for row in self.store.pages_for_incident(i.id).await? {
+            let ns = self.store.notifications(row.id).await?;
+            let failed = ns
+                .iter()
+                .filter(|n| n.status == "failed" || n.status == "refused")
+                .count();
+            let pending = ns.iter().filter(|n| n.status == "pending" && n.attempts > 0).count();
+            let mut s = format!("page {}", row.status);
+            if failed > 0 {
+                s.push_str(&format!(", {failed} delivery failed"));
+            }
+            if pending > 0 {
+                s.push_str(&format!(", {pending} retrying"));
+            }
+            pages.push(s);
+        }
+        let mut text = format!(
+            "{} — {} {}, {} open tasks of {}.",
+            i.codename,
+            i.severity,
+            i.status.as_str(),
+            open,
+            tasks.len()
+        );
+        if !doing.is_empty() {
+            text.push_str(&format!(" In progress: {}.", doing.join("; ")));
+        }
+        if !gates.is_empty() {
+            text.push_str(&format!(" Gates: {}.", gates.join("; ")));
+        }
+        if !pages.is_empty() {
+            text.push_str(&format!(" Pages: {}.", pages.join("; ")));
+        }
+        Ok(ChatReply {
+            reply: text,
+            room: Some(self.room_notice(i)?),
+            incident: Some(i.codename.to_string()),
+            page: None,
+        })
     }
 
     async fn ic_on_call_line(&self) -> Result<String> {

@@ -5,7 +5,7 @@
 //! 12–13, each contact advancing the task the playbook tracks.
 
 use cordon_core::Timestamp;
-use cordon_core::access::{Principal, Standing, can_work};
+use cordon_core::access::Principal;
 use cordon_core::comms::lint::{self, LintPolicy};
 use cordon_core::comms::{self, ApprovalRefusal, Audience, DraftStatus, Party, SendRefusal};
 use cordon_core::incident::Incident;
@@ -142,15 +142,7 @@ impl Cordon {
         self
     }
 
-    fn require_worker(p: &Principal, standing: &Standing) -> Result<()> {
-        if can_work(p, standing) {
-            Ok(())
-        } else {
-            Err(ServiceError::Forbidden(
-                "only the response team may work on communications".into(),
-            ))
-        }
-    }
+    const NOT_A_WORKER: &str = "only the response team may work on communications";
 
     /// Lints a draft with what the incident knows: exposures, contacted operators, discovery.
     async fn lint_draft(
@@ -305,11 +297,11 @@ impl Cordon {
         raw_ref: &str,
         new: NewCommunication,
     ) -> Result<CommunicationView> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let subject = format!("incident:{}", incident.id);
-        if let Err(e) = Self::require_worker(p, &standing) {
-            return Err(self.refuse(p, "communication.create", subject, e).await);
-        }
+        let access = self
+            .gate_work(p, raw_ref, "communication.create", Self::NOT_A_WORKER)
+            .await?;
+        let incident = access.incident();
+        let subject = access.subject();
         let audience: Audience = new.audience.parse()?;
         let recipients = clean_recipients(new.recipients)?;
         let now = self.clock.now();
@@ -319,7 +311,7 @@ impl Cordon {
                 let tpl = self
                     .template_named(template.as_deref().unwrap_or(audience.as_str()))
                     .await?;
-                let ctx = self.template_context(&incident, now).await?;
+                let ctx = self.template_context(incident, now).await?;
                 let rendered = render(&tpl, &ctx);
                 let (rt, rb) = match rendered {
                     Ok(r) => r,
@@ -335,7 +327,7 @@ impl Cordon {
         check_len("title", &title, MAX_TITLE)?;
         check_len("body", &body, MAX_BODY)?;
         let findings = self
-            .lint_draft(&incident, audience, &title, &body, new.third_parties_public, now)
+            .lint_draft(incident, audience, &title, &body, new.third_parties_public, now)
             .await?;
         let row = CommunicationRow {
             id: new_id(now),
@@ -363,7 +355,7 @@ impl Cordon {
             json!({ "incident": incident.id, "audience": audience.as_str(), "findings": findings.len() }),
         );
         self.store.create_communication(&row, audit).await?;
-        self.comm_view(&incident, row).await
+        self.comm_view(incident, row).await
     }
 
     async fn comm_row(&self, incident: &Incident, id: &str) -> Result<CommunicationRow> {
@@ -376,16 +368,18 @@ impl Cordon {
 
     /// The incident's communications, oldest first.
     pub async fn communications(&self, p: &Principal, raw_ref: &str) -> Result<Vec<CommunicationView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
-        let gates = self.gates_of(&incident).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let gates = self.gates_of(incident).await?;
         let rows = self.store.communications(incident.id).await?;
         Ok(rows.into_iter().map(|row| Self::comm_view_with(&gates, row)).collect())
     }
 
     pub async fn communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
-        let row = self.comm_row(&incident, id).await?;
-        self.comm_view(&incident, row).await
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let row = self.comm_row(incident, id).await?;
+        self.comm_view(incident, row).await
     }
 
     /// Edits a draft: re-linted, and any approval is dropped (the new text needs approving).
@@ -396,12 +390,15 @@ impl Cordon {
         id: &str,
         patch: CommunicationPatch,
     ) -> Result<CommunicationView> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let mut row = self.comm_row(&incident, id).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let mut row = self.comm_row(access.incident(), id).await?;
         let subject = format!("communication:{}", row.id);
-        if let Err(e) = Self::require_worker(p, &standing) {
+        if !access.may_work() {
+            let e = ServiceError::Forbidden(Self::NOT_A_WORKER.into());
             return Err(self.refuse(p, "communication.update", subject, e).await);
         }
+        let access = self.work(access, "communication.update", Self::NOT_A_WORKER).await?;
+        let incident = access.incident();
         if row.status == DraftStatus::Sent {
             let e = ServiceError::Conflict("the message was sent; draft a new one".into());
             return Err(self.refuse(p, "communication.update", subject, e).await);
@@ -427,7 +424,7 @@ impl Cordon {
         let now = self.clock.now();
         let findings = self
             .lint_draft(
-                &incident,
+                incident,
                 row.audience,
                 &row.title,
                 &row.body,
@@ -448,17 +445,18 @@ impl Cordon {
             json!({ "findings": findings.len(), "approvals_cleared": had_approvals }),
         );
         self.store.update_communication(&row, true, audit).await?;
-        self.comm_view(&incident, row).await
+        self.comm_view(incident, row).await
     }
 
     /// Approves a draft in every required role the caller holds. A member holding none of
     /// them is refused with [`ServiceError::ForbiddenRole`].
     pub async fn approve_communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let mut row = self.comm_row(&incident, id).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let mut row = self.comm_row(incident, id).await?;
         let subject = format!("communication:{}", row.id);
         let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
-        let outcome = match comms::approve(row.audience, row.status, &approved, &standing.active_roles) {
+        let outcome = match comms::approve(row.audience, row.status, &approved, &access.standing().active_roles) {
             Ok(o) => o,
             Err(ApprovalRefusal::AlreadySent) => {
                 let e = ServiceError::Conflict("the message was sent already".into());
@@ -497,7 +495,7 @@ impl Cordon {
             row.status = status;
             row.updated_at = now;
         }
-        self.comm_view(&incident, row).await
+        self.comm_view(incident, row).await
     }
 
     /// Sends an approved message whose gate is met, once: the public notice is recorded as
@@ -505,12 +503,15 @@ impl Cordon {
     /// when any recipient is outside the company, refused without a key — never SMS); one
     /// without recipients is recorded as sent by other means.
     pub async fn send_communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let mut row = self.comm_row(&incident, id).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let mut row = self.comm_row(access.incident(), id).await?;
         let subject = format!("communication:{}", row.id);
-        if let Err(e) = Self::require_worker(p, &standing) {
+        if !access.may_work() {
+            let e = ServiceError::Forbidden(Self::NOT_A_WORKER.into());
             return Err(self.refuse(p, "communication.send", subject, e).await);
         }
+        let access = self.work(access, "communication.send", Self::NOT_A_WORKER).await?;
+        let incident = access.incident();
         let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
         match comms::check_send(row.audience, row.status, &approved) {
             Ok(()) => {}
@@ -526,7 +527,7 @@ impl Cordon {
             }
         }
         if let Some(step) = row.audience.gate_step() {
-            let gates = self.unmet_gates_of(&incident, step).await?;
+            let gates = self.unmet_gates_of(incident, step).await?;
             if !gates.is_empty() {
                 let e = ServiceError::GateUnmet { gates };
                 return Err(self.refuse(p, "communication.send", subject, e).await);
@@ -571,7 +572,7 @@ impl Cordon {
         row.channel = Some(channel.to_owned());
         row.sent_at = Some(now);
         row.sent_by = Some(p.name.clone());
-        self.comm_view(&incident, row).await
+        self.comm_view(incident, row).await
     }
 
     async fn mail_communication(&self, row: &CommunicationRow, recipients: &[String], now: Timestamp) -> Result<()> {
@@ -606,11 +607,8 @@ impl Cordon {
     /// Records a contact with an outside party; the step tracking it (12, or 13 for
     /// operators of systems used in the attack) moves to in progress when still to do.
     pub async fn log_contact(&self, p: &Principal, raw_ref: &str, c: NewContact) -> Result<ContactRow> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let subject = format!("incident:{}", incident.id);
-        if let Err(e) = Self::require_worker(p, &standing) {
-            return Err(self.refuse(p, "contact.add", subject, e).await);
-        }
+        let access = self.gate_work(p, raw_ref, "contact.add", Self::NOT_A_WORKER).await?;
+        let incident = access.incident();
         let party: Party = c.party.parse()?;
         let name = c.name.trim().to_owned();
         if name.is_empty() {
@@ -668,7 +666,8 @@ impl Cordon {
 
     /// The contact log of an incident.
     pub async fn contact_log(&self, p: &Principal, raw_ref: &str) -> Result<Vec<ContactRow>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         Ok(self.store.contact_log(incident.id).await?)
     }
 }

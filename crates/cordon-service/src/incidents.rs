@@ -1,14 +1,14 @@
 //! Declaring, finding, listing and steering incidents, and their response team.
 
 use cordon_core::Timestamp;
-use cordon_core::access::{Principal, Standing, can_command, can_view};
+use cordon_core::access::Principal;
 use cordon_core::codename::Codename;
 use cordon_core::incident::{
-    Decision, Incident, IncidentKind, IncidentRef, Membership, Severity, Status, validate_description, validate_title,
+    Decision, Incident, IncidentKind, Membership, Severity, Status, validate_description, validate_title,
 };
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
-use cordon_store::{IncidentLookup, NewIncident, StoreError, Viewer};
+use cordon_store::{NewIncident, StoreError, Viewer};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -28,14 +28,6 @@ pub(crate) fn new_id(now: Timestamp) -> Uuid {
         now.subsec_nanosecond().max(0) as u32,
     );
     Uuid::new_v7(ts)
-}
-
-/// How the store finds an incident a caller named.
-fn lookup_of(r: &IncidentRef) -> IncidentLookup<'_> {
-    match r {
-        IncidentRef::Id(id) => IncidentLookup::Id(*id),
-        IncidentRef::Codename(key) => IncidentLookup::Codename(key),
-    }
 }
 
 /// What a caller declares.
@@ -69,24 +61,6 @@ pub struct IncidentDetails {
 }
 
 impl Cordon {
-    /// Finds an incident the caller may see, with their standing in it. Anything else is
-    /// "not found", so a sealed incident's existence never leaks.
-    pub(crate) async fn resolve(&self, p: &Principal, raw_ref: &str) -> Result<(Incident, Standing)> {
-        let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
-        let lookup = lookup_of(&r);
-        let (incident, active_roles) = self
-            .store
-            .incident_for_viewer(lookup, p.user_id)
-            .await?
-            .ok_or(ServiceError::NotFound("incident"))?;
-        let standing = Standing { active_roles };
-        if can_view(p, &incident, &standing) {
-            Ok((incident, standing))
-        } else {
-            Err(ServiceError::NotFound("incident"))
-        }
-    }
-
     /// Declares an incident: codename, sealing, the whole checklist and the reporter's
     /// membership, in one transaction with its audit entry.
     pub async fn declare(&self, p: &Principal, d: Declare) -> Result<IncidentDetails> {
@@ -192,29 +166,15 @@ impl Cordon {
     /// One incident with its team.
     pub async fn incident(&self, p: &Principal, raw_ref: &str) -> Result<IncidentDetails> {
         // The hot path: one round trip for the incident, the caller's roles, team and decisions.
-        let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
-        let lookup = lookup_of(&r);
-        let v = self
-            .store
-            .incident_view(lookup, p.user_id)
-            .await?
-            .ok_or(ServiceError::NotFound("incident"))?;
-        if !can_view(
-            p,
-            &v.incident,
-            &Standing {
-                active_roles: v.viewer_roles,
-            },
-        ) {
-            return Err(ServiceError::NotFound("incident"));
-        }
+        let v = self.gate_view(p, raw_ref).await?;
+        let incident = v.access.incident().clone();
         let teams = self
             .playbooks
-            .by_name(&v.incident.playbook)
+            .by_name(&incident.playbook)
             .map(|pb| pb.always_involved.clone())
             .unwrap_or_default();
         Ok(IncidentDetails {
-            incident: v.incident,
+            incident,
             members: v.members,
             teams,
             decisions: v.decisions,
@@ -240,29 +200,35 @@ impl Cordon {
     /// Changes status, severity, title or description. Closing a false alarm
     /// (`not_an_incident`) is the incident commander's call alone.
     pub async fn update_incident(&self, p: &Principal, raw_ref: &str, patch: IncidentPatch) -> Result<IncidentDetails> {
-        let (mut incident, standing) = self.resolve(p, raw_ref).await?;
-        let subject = format!("incident:{}", incident.id);
-        if !can_command(p, &standing) {
-            let e = ServiceError::Forbidden("only the incident's command staff may change it".into());
-            return Err(self.refuse(p, "incident.update", subject, e).await);
-        }
+        let mut a = self
+            .gate_command(
+                p,
+                raw_ref,
+                "incident.update",
+                "only the incident's command staff may change it",
+            )
+            .await?;
+        let commander = a.holds(Role::IncidentCommander);
         let mut changes = serde_json::Map::new();
         if let Some(to) = patch.status
-            && to != incident.status
+            && to != a.incident().status
         {
-            if to == Status::NotAnIncident && !standing.holds(Role::IncidentCommander) {
+            if to == Status::NotAnIncident && !commander {
                 let e = ServiceError::Forbidden("only the incident commander may close a false alarm".into());
-                return Err(self.refuse(p, "incident.update", subject, e).await);
+                return Err(self.refuse_on(&a, "incident.update", e).await);
             }
-            if let Err(e) = incident.status.transition(to) {
-                return Err(self.refuse(p, "incident.update", subject, e.into()).await);
+            if let Err(e) = a.incident().status.transition(to) {
+                return Err(self.refuse_on(&a, "incident.update", e.into()).await);
             }
             changes.insert(
                 "status".into(),
-                json!({ "from": incident.status.as_str(), "to": to.as_str() }),
+                json!({ "from": a.incident().status.as_str(), "to": to.as_str() }),
             );
-            incident.status = to;
+            a.incident_mut().status = to;
         }
+        let subject = a.subject();
+        let actor = a.actor_name().to_owned();
+        let incident = a.incident_mut();
         if let Some(sev) = patch.severity
             && sev != incident.severity
         {
@@ -288,21 +254,24 @@ impl Cordon {
         }
         if !changes.is_empty() {
             incident.updated_at = self.clock.now();
-            let audit = draft(incident.updated_at, &p.name, "incident.update", subject, changes.into());
-            self.store.update_incident(&incident, audit).await?;
+            let audit = draft(incident.updated_at, &actor, "incident.update", subject, changes.into());
+            self.store.update_incident(incident, audit).await?;
         }
-        self.details(incident).await
+        self.details(a.incident().clone()).await
     }
 
     /// Puts a user on the team in a role. A single-holder role (commander, deputy, scribe)
     /// passes from its current holder to the new one.
     pub async fn add_member(&self, p: &Principal, raw_ref: &str, user: &str, role: Role) -> Result<IncidentDetails> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let subject = format!("incident:{}", incident.id);
-        if !can_command(p, &standing) {
-            let e = ServiceError::Forbidden("only the incident's command staff may change the team".into());
-            return Err(self.refuse(p, "member.add", subject, e).await);
-        }
+        let a = self
+            .gate_command(
+                p,
+                raw_ref,
+                "member.add",
+                "only the incident's command staff may change the team",
+            )
+            .await?;
+        let (incident, subject) = (a.incident(), a.subject());
         let u = self
             .store
             .user_by_name(user)
@@ -313,7 +282,7 @@ impl Cordon {
             .iter()
             .any(|m| m.user_id == u.id && m.role == role && m.ended_at.is_none())
         {
-            return self.details(incident).await;
+            return self.details(incident.clone()).await;
         }
         let now = self.clock.now();
         let m = Membership {
@@ -333,17 +302,20 @@ impl Cordon {
             json!({ "user": u.name, "role": role.as_str() }),
         );
         self.store.add_membership(&m, audit).await?;
-        self.details(incident).await
+        self.details(incident.clone()).await
     }
 
     /// Ends a user's term in a role.
     pub async fn remove_member(&self, p: &Principal, raw_ref: &str, user: &str, role: Role) -> Result<IncidentDetails> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let subject = format!("incident:{}", incident.id);
-        if !can_command(p, &standing) {
-            let e = ServiceError::Forbidden("only the incident's command staff may change the team".into());
-            return Err(self.refuse(p, "member.remove", subject, e).await);
-        }
+        let a = self
+            .gate_command(
+                p,
+                raw_ref,
+                "member.remove",
+                "only the incident's command staff may change the team",
+            )
+            .await?;
+        let (incident, subject) = (a.incident(), a.subject());
         let u = self
             .store
             .user_by_name(user)
@@ -360,7 +332,7 @@ impl Cordon {
         if !self.store.end_membership(incident.id, u.id, role, now, audit).await? {
             return Err(ServiceError::NotFound("membership"));
         }
-        self.details(incident).await
+        self.details(incident.clone()).await
     }
 
     /// Records a decision the playbook's gates wait for (e.g. `insider_threat_ruled_out`).
@@ -372,8 +344,8 @@ impl Cordon {
         value: bool,
         note: Option<String>,
     ) -> Result<IncidentDetails> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let subject = format!("incident:{}", incident.id);
+        let a = self.gate(p, raw_ref).await?;
+        let (incident, subject) = (a.incident(), a.subject());
         let playbook = self
             .playbooks
             .by_name(&incident.playbook)
@@ -385,11 +357,11 @@ impl Cordon {
                 format!("unknown decision `{name}`, expected one of: {}", names.join(", ")),
             )
         })?;
-        let allowed = p.sees_all_incidents() || def.decided_by.iter().any(|r| standing.holds(*r));
+        let allowed = a.sees_all() || def.decided_by.iter().any(|r| a.holds(*r));
         if !allowed {
             let roles: Vec<_> = def.decided_by.iter().map(|r| r.as_str()).collect();
             let e = ServiceError::Forbidden(format!("only {} may record `{name}`", roles.join(" or ")));
-            return Err(self.refuse(p, "decision.record", subject, e).await);
+            return Err(self.refuse_on(&a, "decision.record", e).await);
         }
         let note = note.unwrap_or_default();
         if note.chars().count() > 5000 {
@@ -412,6 +384,6 @@ impl Cordon {
             json!({ "name": name, "value": value, "note": note }),
         );
         self.store.record_decision(incident.id, &d, audit).await?;
-        self.details(incident).await
+        self.details(incident.clone()).await
     }
 }

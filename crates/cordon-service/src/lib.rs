@@ -13,6 +13,7 @@ pub mod comms;
 mod contacts;
 mod error;
 pub mod evidence;
+mod gate;
 mod incidents;
 pub mod paging;
 pub mod playbooks;
@@ -50,7 +51,6 @@ pub struct Cordon {
     timeline: Option<Arc<timeline::Timelines>>,
     paging: Arc<paging::PagingSettings>,
     engine_wakeup: Arc<tokio::sync::Notify>,
-    link_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     comms: Arc<comms::CommsSettings>,
 }
 
@@ -73,7 +73,6 @@ impl Cordon {
             timeline: None,
             paging: Arc::new(paging::PagingSettings::disabled("http://127.0.0.1:8077")),
             engine_wakeup: Arc::default(),
-            link_key: Arc::default(),
             comms: Arc::default(),
         }
     }

@@ -3,7 +3,7 @@
 //! before each one, exactly once per reminder, and reports which were met or missed.
 
 use cordon_core::Timestamp;
-use cordon_core::access::{Principal, can_work};
+use cordon_core::access::Principal;
 use cordon_core::incident::Incident;
 use cordon_core::regulatory::{self, ClockSpec, Jurisdiction, MilestoneStatus, Regime};
 use cordon_store::comms::{ClockRow, MilestoneRow, ReminderRow};
@@ -62,12 +62,18 @@ impl Cordon {
     /// Starts a regulatory clock from the event its law names. An unknown regime or
     /// jurisdiction, or a start in the future, is refused (and audited).
     pub async fn start_clock(&self, p: &Principal, raw_ref: &str, s: StartClock) -> Result<ClockView> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let subject = format!("incident:{}", incident.id);
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may start regulatory clocks".into());
-            return Err(self.refuse(p, "clock.start", subject, e).await);
-        }
+        let access = self
+            .work_as(
+                access,
+                "clock.start",
+                subject.clone(),
+                "only the response team may start regulatory clocks",
+            )
+            .await?;
+        let incident = access.incident();
         let now = self.clock.now();
         let spec = (|| -> Result<ClockSpec> {
             let regime: Regime = s.regime.parse()?;
@@ -134,8 +140,9 @@ impl Cordon {
 
     /// The incident's clocks with their milestones' status now.
     pub async fn clocks(&self, p: &Principal, raw_ref: &str) -> Result<Vec<ClockView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
-        self.clock_views(&incident).await
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        self.clock_views(incident).await
     }
 
     pub(crate) async fn clock_views(&self, incident: &Incident) -> Result<Vec<ClockView>> {
@@ -158,13 +165,18 @@ impl Cordon {
         name: &str,
         at: Option<Timestamp>,
     ) -> Result<ClockView> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
         let clock_id = Uuid::parse_str(clock_id).map_err(|_| ServiceError::NotFound("clock"))?;
         let subject = format!("clock:{clock_id}");
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may record filings".into());
-            return Err(self.refuse(p, "clock.milestone_met", subject, e).await);
-        }
+        let access = self
+            .work_as(
+                access,
+                "clock.milestone_met",
+                subject.clone(),
+                "only the response team may record filings",
+            )
+            .await?;
+        let incident = access.incident();
         if !self
             .store
             .clocks(incident.id)
@@ -191,7 +203,7 @@ impl Cordon {
                 "milestone `{name}` was recorded as met already"
             )));
         }
-        self.clock_views(&incident)
+        self.clock_views(incident)
             .await?
             .into_iter()
             .find(|c| c.clock.id == clock_id)
@@ -221,13 +233,13 @@ impl Cordon {
             if !self.store.claim_reminder(r.id, now, audit).await? || due.met {
                 continue;
             }
-            let Some(incident) = self.store.incident(due.incident_id).await? else {
-                continue;
+            let access = match self.gate_system(due.incident_id, "clock.remind").await {
+                Ok(a) => a,
+                Err(ServiceError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
             };
-            let commanders = self.commanders_of(incident.id).await?;
-            sent += self
-                .page_commanders(&incident, commanders, "a regulatory reminder")
-                .await;
+            let commanders = self.commanders_of(due.incident_id).await?;
+            sent += self.page_commanders(&access, commanders, "a regulatory reminder").await;
         }
         Ok(sent)
     }

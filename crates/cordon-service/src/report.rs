@@ -198,9 +198,10 @@ impl Cordon {
         raw_ref: &str,
         format: IncidentReportFormat,
     ) -> Result<RenderedReport> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let now = self.clock.now();
-        let report = self.gather_report(&incident, now).await?;
+        let report = self.gather_report(incident, now).await?;
         let (bytes, ext) = match format {
             IncidentReportFormat::Markdown => (cordon_report::markdown(&report).into_bytes(), "md"),
             IncidentReportFormat::Html => (cordon_report::html(&report).into_bytes(), "html"),

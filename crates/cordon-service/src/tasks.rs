@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use cordon_core::access::{Principal, can_work};
+use cordon_core::access::Principal;
 use cordon_core::incident::Incident;
 use cordon_core::playbook::Playbook;
 use cordon_core::role::Role;
@@ -147,9 +147,9 @@ impl Cordon {
 
     /// The incident's checklist, in step order, each task with its unmet gates.
     pub async fn tasks(&self, p: &Principal, raw_ref: &str) -> Result<Vec<TaskView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
-        let tasks = self.store.tasks(incident.id).await?;
-        self.views(&incident, tasks).await
+        let a = self.gate(p, raw_ref).await?;
+        let tasks = self.store.tasks(a.incident().id).await?;
+        self.views(a.incident(), tasks).await
     }
 
     /// Changes a task's status or assignee. Moving it past an unmet gate is refused with
@@ -164,9 +164,9 @@ impl Cordon {
         task_id: &str,
         patch: TaskPatch,
     ) -> Result<TaskChange> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let a = self.gate(p, raw_ref).await?;
         let task_id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
-        let tasks = self.store.tasks(incident.id).await?;
+        let tasks = self.store.tasks(a.incident().id).await?;
         let Some(mut task) = tasks.iter().find(|t| t.id == task_id).cloned() else {
             if patch.override_reason.is_some() {
                 return Err(ServiceError::invalid(
@@ -174,18 +174,25 @@ impl Cordon {
                     "a follow-up task has no gate to override",
                 ));
             }
-            self.require_work(p, &incident, &standing, "task.update", "checklist")
+            let a = self
+                .work(
+                    a,
+                    "task.update",
+                    "only the response team may change the incident's checklist",
+                )
                 .await?;
-            let view = self
-                .change_follow_up(p, &incident, task_id, patch.status, patch.assignee)
-                .await?;
+            let view = self.change_follow_up(&a, task_id, patch.status, patch.assignee).await?;
             return Ok(TaskChange::FollowUp(view));
         };
         let subject = format!("task:{}", task.id);
-        if !can_work(p, &standing) {
+        if !a.may_work() {
             let e = ServiceError::Forbidden("only the response team may work on the checklist".into());
             return Err(self.refuse(p, "task.update", subject, e).await);
         }
+        let a = self
+            .work(a, "task.update", "only the response team may work on the checklist")
+            .await?;
+        let (incident, commander) = (a.incident(), a.holds(Role::IncidentCommander));
         let reason = patch
             .override_reason
             .map(|r| r.trim().to_owned())
@@ -203,7 +210,7 @@ impl Cordon {
         if let Some(to) = patch.status
             && to != task.status
         {
-            let all_gates = self.gates_for(&incident, &tasks).await?;
+            let all_gates = self.gates_for(incident, &tasks).await?;
             let gates = if to.passes_gates() {
                 all_gates.unmet(task.step)
             } else {
@@ -215,7 +222,7 @@ impl Cordon {
                         let e = ServiceError::GateUnmet { gates };
                         return Err(self.refuse(p, "task.update", subject, e).await);
                     }
-                    Some(_) if !standing.holds(Role::IncidentCommander) => {
+                    Some(_) if !commander => {
                         let e = ServiceError::Forbidden("only the incident commander may override a gate".into());
                         return Err(self.refuse(p, "task.update", subject, e).await);
                     }
@@ -269,7 +276,7 @@ impl Cordon {
         if let Some(t) = all.iter_mut().find(|t| t.id == task.id) {
             *t = task.clone();
         }
-        let views = self.views(&incident, all).await?;
+        let views = self.views(incident, all).await?;
         views
             .into_iter()
             .find(|v| v.task.id == task.id)

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cordon_core::Timestamp;
-use cordon_core::access::{Principal, can_work};
+use cordon_core::access::Principal;
 use cordon_store::StoreError;
 use cordon_store::timeline::{SourceState, TimelineSource};
 use cordon_timeline::index::{Cursor, Facets, Filter, Histogram, IncidentIndex, IndexError, IndexRoot, MAX_PAGE};
@@ -33,6 +33,7 @@ use uuid::Uuid;
 pub use export::{ExportFormat, ExportStream};
 
 use crate::audit::draft;
+use crate::gate::Access;
 use crate::incidents::new_id;
 use crate::{Cordon, Result, ServiceError};
 
@@ -302,12 +303,18 @@ impl Cordon {
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: std::fmt::Display,
     {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let subject = format!("incident:{}", incident.id);
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may add to the incident's timeline".into());
-            return Err(self.refuse(p, "timeline.ingest", subject, e).await);
-        }
+        let access = self
+            .work_as(
+                access,
+                "timeline.ingest",
+                subject.clone(),
+                "only the response team may add to the incident's timeline",
+            )
+            .await?;
+        let incident = access.incident();
         let now = self.clock.now();
         let name = params
             .name
@@ -532,7 +539,7 @@ impl Cordon {
         }
         let ix2 = ix.clone();
         blocking(move || ix2.refresh()).await?;
-        self.watch_new_source(p, &incident, source.id).await;
+        self.watch_new_source(incident.id, source.id).await;
         Ok(Ingested {
             source,
             diagnostics: summary.diagnostics,
@@ -541,7 +548,8 @@ impl Cordon {
 
     /// The incident's sources, oldest first.
     pub async fn timeline_sources(&self, p: &Principal, raw_ref: &str) -> Result<Vec<TimelineSource>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         Ok(self.store.timeline_sources(incident.id).await?)
     }
 
@@ -566,7 +574,19 @@ impl Cordon {
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<TimelinePage> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        self.timeline_query_in(&access, filter, limit, cursor).await
+    }
+
+    /// [`Cordon::timeline_query`] on an incident already through the gate.
+    pub(crate) async fn timeline_query_in<L>(
+        &self,
+        access: &Access<L>,
+        filter: &TimelineFilter,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<TimelinePage> {
+        let incident = access.incident();
         let f = filter.parse()?;
         let limit = limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit as usize > MAX_PAGE {
@@ -613,7 +633,8 @@ impl Cordon {
         interval: Option<&str>,
         buckets: Option<u32>,
     ) -> Result<Histogram> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let f = filter.parse()?;
         let interval = interval
             .map(str::trim)
@@ -649,7 +670,18 @@ impl Cordon {
         filter: &TimelineFilter,
         top: Option<u32>,
     ) -> Result<Facets> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        self.timeline_facets_in(&access, filter, top).await
+    }
+
+    /// [`Cordon::timeline_facets`] on an incident already through the gate.
+    pub(crate) async fn timeline_facets_in<L>(
+        &self,
+        access: &Access<L>,
+        filter: &TimelineFilter,
+        top: Option<u32>,
+    ) -> Result<Facets> {
+        let incident = access.incident();
         let f = filter.parse()?;
         let top = top.unwrap_or(10);
         if top == 0 || top > 1000 {
@@ -670,7 +702,8 @@ impl Cordon {
         filter: &TimelineFilter,
         format: ExportFormat,
     ) -> Result<ExportStream> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let f = filter.parse()?;
         let ix = self.timeline_index(incident.id, false).await?;
         let digests = self.source_digests(incident.id).await?;

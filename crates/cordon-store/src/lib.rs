@@ -124,8 +124,8 @@ pub trait Store:
     async fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<User>>;
 
     // incidents
-    /// Fails with [`StoreError::Conflict`] `codename` when an open incident holds the codename,
-    /// and `room` when an open incident is bound to the room.
+    /// Fails with [`StoreError::Conflict`] `codename` when an open incident holds the codename.
+    /// Several open incidents may share a war room.
     async fn create_incident(&self, new: &NewIncident, audit: AuditDraft) -> Result<()>;
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>>;
     /// The whole view of one incident in one round trip (the hot `GET /incidents/{ref}`):

@@ -25,7 +25,11 @@ pub struct PageRow {
     pub status: String,
     /// JSON of `cordon_notify::PageState`.
     pub state: String,
-    pub created_by: Uuid,
+    /// Who triggered it; `None` for the engine (the system principal).
+    pub created_by: Option<Uuid>,
+    /// The role an acknowledging recipient is granted (`incident_commander`, …); `None` for
+    /// pages that grant nothing.
+    pub role: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -55,6 +59,19 @@ pub struct NotificationRow {
     pub error: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A one-time acknowledgement link: only the SHA-256 of its random token is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckLinkRow {
+    pub token_hash: [u8; 32],
+    pub page_id: Uuid,
+    /// The recipient: the link acknowledges as this user and nobody else.
+    pub user_id: Uuid,
+    pub step: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
 }
 
 /// The result of one delivery attempt.
@@ -103,6 +120,8 @@ pub trait PagingStore: Send + Sync {
     ) -> Result<()>;
     async fn page(&self, id: Uuid) -> Result<Option<PageRow>>;
     async fn pages_for_incident(&self, incident: Uuid) -> Result<Vec<PageRow>>;
+    /// Triggered pages with a notification to `user_name`, newest first, at most `limit`.
+    async fn open_pages_notifying(&self, user_name: &str, limit: u32) -> Result<Vec<PageRow>>;
     /// Deadlines due at `now`, oldest first.
     async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<DeadlineRow>>;
     /// Applies one escalation exactly once: marks the deadline done (false, and nothing
@@ -133,8 +152,17 @@ pub trait PagingStore: Send + Sync {
 
     /// A named secret, created from `fresh` the first time it is asked for.
     async fn secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>>;
-    /// Records a one-time link as used; false when it was used before.
-    async fn use_link(&self, nonce: &str, at: Timestamp) -> Result<bool>;
-    /// The open incident bound to a chat room.
-    async fn incident_id_by_room(&self, room: &str) -> Result<Option<Uuid>>;
+
+    /// Stores a new acknowledgement link (its token's hash).
+    async fn add_ack_link(&self, link: &AckLinkRow) -> Result<()>;
+    async fn ack_link(&self, token_hash: &[u8; 32]) -> Result<Option<AckLinkRow>>;
+    /// Marks a link used at `at`, once: false when it was used already or has expired.
+    async fn use_ack_link(&self, token_hash: &[u8; 32], at: Timestamp) -> Result<bool>;
+
+    /// The open incidents bound to a chat room, oldest first.
+    async fn incidents_by_room(&self, room: &str) -> Result<Vec<Uuid>>;
+    /// Marks a room team-only (or not), with its audit entry.
+    async fn set_room_team_only(&self, room: &str, team_only: bool, at: Timestamp, audit: AuditDraft) -> Result<()>;
+    /// Whether the deployment marked the room team-only.
+    async fn room_team_only(&self, room: &str) -> Result<bool>;
 }

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::comms::{ClockRow, CommunicationRow, ContactRow, TemplateRow};
 use crate::evidence::{CustodyEvent, CustodyKind, EvidenceItem};
-use crate::paging::{NotificationRow, PageRow};
+use crate::paging::{AckLinkRow, NotificationRow, PageRow};
 use crate::registers::{Asset, AssetMove, Credential, EventRef, Exposure, FollowUpTask, Indicator, Sighting, System};
 use crate::timeline::{SourceState, TimelineSource};
 use crate::{Result, StoreError};
@@ -456,9 +456,25 @@ pub(crate) fn page(r: &impl Cols) -> Result<PageRow> {
         incident_id: r.opt_uuid("incident_id")?,
         status: r.get("status")?,
         state: r.get("state")?,
-        created_by: r.uuid("created_by")?,
+        created_by: r.opt_uuid("created_by")?,
+        role: r.opt_text("role")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
+    })
+}
+
+pub(crate) fn ack_link(r: &impl Cols) -> Result<AckLinkRow> {
+    let hash: Vec<u8> = r.get("token_hash")?;
+    Ok(AckLinkRow {
+        token_hash: hash
+            .try_into()
+            .map_err(|_| StoreError::corrupt("ack link hash: not 32 bytes"))?,
+        page_id: r.uuid("page_id")?,
+        user_id: r.uuid("user_id")?,
+        step: r.get("step")?,
+        created_at: r.time("created_at")?,
+        expires_at: r.time("expires_at")?,
+        used_at: r.opt_time("used_at")?,
     })
 }
 

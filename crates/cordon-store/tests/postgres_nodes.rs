@@ -110,7 +110,8 @@ async fn a_deadline_escalates_once_and_a_notification_is_claimed_once_across_nod
         incident_id: None,
         status: "triggered".into(),
         state: "{}".into(),
-        created_by: alice.id,
+        created_by: Some(alice.id),
+        role: None,
         created_at: at,
         updated_at: at,
     };

@@ -161,11 +161,6 @@ pub async fn story(store: &dyn Store) {
         store.create_incident(&clash, audit("incident.declare")).await,
         Err(StoreError::Conflict("codename"))
     ));
-    let room_clash = incident("gentle-maple", bob.id, true, Some("#war-room"));
-    assert!(matches!(
-        store.create_incident(&room_clash, audit("incident.declare")).await,
-        Err(StoreError::Conflict("room"))
-    ));
     assert!(
         store.incident(clash.incident.id).await.unwrap().is_none(),
         "a refused incident leaves nothing"
@@ -234,6 +229,27 @@ pub async fn story(store: &dyn Store) {
         store.incident_by_codename("amber-falcon").await.unwrap().unwrap().id,
         reuse.incident.id
     );
+
+    // a war room may carry several open incidents (who sees which is the gate's business);
+    // closed ones leave it
+    let same_room = incident("gentle-maple", alice.id, true, Some("#war-room"));
+    store
+        .create_incident(&same_room, audit("incident.declare"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.incidents_by_room("#war-room").await.unwrap(),
+        [reuse.incident.id, same_room.incident.id],
+        "open incidents of the room, oldest first; the closed one is gone"
+    );
+    assert!(store.incidents_by_room("#elsewhere").await.unwrap().is_empty());
+    let mut closed_too = same_room.incident.clone();
+    closed_too.status = Status::NotAnIncident;
+    store
+        .update_incident(&closed_too, audit("incident.update"))
+        .await
+        .unwrap();
+    assert_eq!(store.incidents_by_room("#war-room").await.unwrap(), [reuse.incident.id]);
 
     // the team
     let inc = reuse.incident.id;
@@ -360,8 +376,8 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(bad, None);
     assert_eq!(entries as i64, seq);
     assert_eq!(
-        entries, 15,
-        "2 users, 1 token, 3 declarations, 1 update, 3 + 1 team changes, 1 task, 2 decisions, 1 refusal"
+        entries, 17,
+        "2 users, 1 token, 4 declarations, 2 updates, 3 + 1 team changes, 1 task, 2 decisions, 1 refusal"
     );
     let page = store.audit_page(5, 3).await.unwrap();
     assert_eq!(page.iter().map(|e| e.record.seq).collect::<Vec<_>>(), [6, 7, 8]);

@@ -4,7 +4,7 @@
 
 use cordon_core::Timestamp;
 use cordon_core::user::User;
-use cordon_store::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
+use cordon_store::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
 use cordon_store::testing::TestDatabase;
 use cordon_store::{AuditDraft, PostgresStore, SqliteStore, Store, StoreError};
 use uuid::Uuid;
@@ -107,7 +107,8 @@ pub async fn story(store: &dyn Store) {
         incident_id: None,
         status: "triggered".into(),
         state: "{\"level\":1}".into(),
-        created_by: alice.id,
+        created_by: Some(alice.id),
+        role: Some("incident_commander".into()),
         created_at: at,
         updated_at: at,
     };
@@ -127,6 +128,11 @@ pub async fn story(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(store.page(page_id).await.unwrap().unwrap(), page);
+    assert_eq!(
+        store.open_pages_notifying("alice", 10).await.unwrap(),
+        std::slice::from_ref(&page)
+    );
+    assert!(store.open_pages_notifying("bob", 10).await.unwrap().is_empty());
     assert!(store.due_deadlines(at, 10).await.unwrap().is_empty());
     assert_eq!(store.due_deadlines(due, 10).await.unwrap(), [first]);
 
@@ -198,6 +204,10 @@ pub async fn story(store: &dyn Store) {
     };
     store.update_page(&acked, audit("page.ack")).await.unwrap();
     assert!(
+        store.open_pages_notifying("alice", 10).await.unwrap().is_empty(),
+        "an acknowledged page is no longer open"
+    );
+    assert!(
         store
             .due_deadlines(t("2026-11-27T11:00:00Z"), 10)
             .await
@@ -227,9 +237,53 @@ pub async fn story(store: &dyn Store) {
     let s1 = store.secret("k", b"first").await.unwrap();
     let s2 = store.secret("k", b"second").await.unwrap();
     assert_eq!((s1.as_slice(), s2.as_slice()), (&b"first"[..], &b"first"[..]));
-    assert!(store.use_link("n1", at).await.unwrap());
-    assert!(!store.use_link("n1", at).await.unwrap());
-    assert!(store.incident_id_by_room("#nowhere").await.unwrap().is_none());
+
+    // a page the engine triggered has no user behind it
+    let by_system = PageRow {
+        id: Uuid::from_u128(12),
+        created_by: None,
+        role: None,
+        ..page.clone()
+    };
+    store
+        .create_page(&by_system, None, &[], audit("page.trigger"))
+        .await
+        .unwrap();
+    assert_eq!(store.page(by_system.id).await.unwrap().unwrap(), by_system);
+
+    // acknowledgement links: stored by hash, used once, never after they expire
+    let link = AckLinkRow {
+        token_hash: [7; 32],
+        page_id,
+        user_id: alice.id,
+        step: 1,
+        created_at: at,
+        expires_at: t("2026-11-28T10:00:00Z"),
+        used_at: None,
+    };
+    store.add_ack_link(&link).await.unwrap();
+    assert_eq!(store.ack_link(&[7; 32]).await.unwrap().unwrap(), link);
+    assert!(store.ack_link(&[8; 32]).await.unwrap().is_none());
+    assert!(
+        !store.use_ack_link(&[7; 32], t("2026-11-28T10:00:00Z")).await.unwrap(),
+        "expired"
+    );
+    assert!(store.use_ack_link(&[7; 32], due).await.unwrap());
+    assert!(!store.use_ack_link(&[7; 32], due).await.unwrap(), "used once");
+    assert_eq!(store.ack_link(&[7; 32]).await.unwrap().unwrap().used_at, Some(due));
+
+    // rooms the deployment marked team-only
+    assert!(!store.room_team_only("!war:example.org").await.unwrap());
+    store
+        .set_room_team_only("!war:example.org", true, at, audit("room.update"))
+        .await
+        .unwrap();
+    assert!(store.room_team_only("!war:example.org").await.unwrap());
+    store
+        .set_room_team_only("!war:example.org", false, due, audit("room.update"))
+        .await
+        .unwrap();
+    assert!(!store.room_team_only("!war:example.org").await.unwrap());
 
     let mut v = cordon_core::audit::ChainVerifier::default();
     for e in store.audit_page(0, 10_000).await.unwrap() {

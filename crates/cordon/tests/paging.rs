@@ -333,15 +333,19 @@ async fn chat_in_a_fresh_room_declares_and_replies_keep_need_to_know() {
     assert_eq!(inc["sealed"], true);
     assert_eq!(inc["room"], "#new-room");
 
-    // An outsider in the room learns the codename and nothing more.
+    // To an outsider the room belongs to no incident: nothing about it, not even its codename.
     let outsider = create_user(app, "oscar", "oscar@corp.example", None).await;
     for cmd in ["!status", "!ic", "!ic responders", "!ic who scribe"] {
         let v = chat(app, &outsider, "#new-room", cmd).await;
         let r = v["reply"].as_str().unwrap();
-        assert!(!r.contains("Declared from chat") && !r.contains("rita"), "{cmd}: {r}");
+        assert!(
+            !r.contains("Declared from chat") && !r.contains("rita") && !r.contains(&codename),
+            "{cmd}: {r}"
+        );
+        assert!(v["incident"].is_null() && v["room_message"].is_null(), "{cmd}: {v}");
     }
     let v = chat(app, &outsider, "#new-room", "!status").await;
-    assert_eq!(v["reply"], format!("This room belongs to {codename}."));
+    assert_eq!(v["reply"], "This room is not bound to an incident.");
     // Not a command: no reply. Unknown command: help.
     assert_eq!(chat(app, &w.rita, "#new-room", "hello").await["reply"], "");
     assert!(
@@ -586,11 +590,15 @@ async fn bad_paging_input_is_refused_clearly() {
     // Paging a user who does not exist, or a sealed incident one cannot see.
     let inc = app.declare(&w.rita, TITLE, "security").await;
     let path = format!("/api/v1/incidents/{}/pages", inc["id"].as_str().unwrap());
-    let (st, p) = app.post(&path, &w.rita, json!({ "user": "ghost" })).await;
+    let (st, p) = app.post(&path, ADMIN_TOKEN, json!({ "user": "ghost" })).await;
     assert_eq!(
         (st, p["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("user"))
     );
+    // The reporter may raise the alarm, but calling people onto the team is the command
+    // staff's: refused and audited.
+    let (st, p) = app.post(&path, &w.rita, json!({ "user": "alice" })).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{p}");
     let (st, _) = app.post(&path, &w.bob, json!({})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
@@ -609,9 +617,24 @@ async fn pages_and_on_call_from_the_command_line() {
     // bob was not paged and is not on the team: for him the page does not exist.
     let out = cordon(&w.bob, &["page", "ack", id]).await;
     assert!(out.stderr.contains("not_found"));
+    // rita reported the incident, but was not paged and does not command it.
     let out = cordon(&w.rita, &["page", "ack", id]).await;
+    assert!(out.stderr.contains("forbidden"), "{}", out.stderr);
+    // alice, on call, was paged: she acknowledges and takes command.
+    let (_, t) = app.post("/api/v1/users/alice/tokens", ADMIN_TOKEN, json!({})).await;
+    let alice = t["token"].as_str().unwrap().to_owned();
+    let out = cordon(&alice, &["page", "ack", id]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("acknowledged"));
+    let (_, i) = app.get(&format!("/api/v1/incidents/{slug}"), &alice).await;
+    assert!(
+        i["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user"] == "alice" && m["role"] == "incident_commander"),
+        "{i}"
+    );
     let out = cordon(&w.rita, &["oncall", "who"]).await;
     let text = out.stdout;
     assert!(text.contains("ic-primary") && text.contains("alice"), "{text}");

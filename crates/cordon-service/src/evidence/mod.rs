@@ -12,7 +12,7 @@
 //!
 //! Who may do what: anyone who may see the incident may list items, read their records and
 //! custody reports; adding, downloading, verifying and transferring take the response team
-//! ([`can_work`]); nobody may change or delete an item.
+//! (`Cordon::work`); nobody may change or delete an item.
 
 mod pdf;
 mod report;
@@ -27,7 +27,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use bytes::Bytes;
 use cordon_core::Timestamp;
-use cordon_core::access::{Principal, can_work};
+use cordon_core::access::Principal;
 use cordon_core::incident::Incident;
 use cordon_core::role::Role;
 use cordon_evidence::{
@@ -421,12 +421,18 @@ impl Cordon {
         E: Into<SourceError>,
     {
         let locker = self.locker()?;
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let subject = format!("incident:{}", incident.id);
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may add evidence".into());
-            return Err(self.refuse(p, "evidence.add", subject, e).await);
-        }
+        let access = self
+            .work_as(
+                access,
+                "evidence.add",
+                subject.clone(),
+                "only the response team may add evidence",
+            )
+            .await?;
+        let incident = access.incident();
         let name = one_line("name", Some(new.name))?
             .ok_or_else(|| ServiceError::invalid("name", "an evidence item needs a name"))?;
         let description = optional_text("description", new.description, MAX_DESCRIPTION_CHARS)?.unwrap_or_default();
@@ -500,7 +506,7 @@ impl Cordon {
         });
         let custody = [
             custody_event(
-                &incident,
+                incident,
                 item.id,
                 CustodyKind::Acquisition,
                 &p.name,
@@ -508,7 +514,7 @@ impl Cordon {
                 acquisition,
                 None,
             ),
-            custody_event(&incident, item.id, CustodyKind::Receipt, &p.name, now, receipt, None),
+            custody_event(incident, item.id, CustodyKind::Receipt, &p.name, now, receipt, None),
         ];
         let custody = self.store.create_evidence(&item, &custody).await?;
         Ok(EvidenceView { item, custody })
@@ -516,7 +522,8 @@ impl Cordon {
 
     /// The evidence of an incident, oldest first, each item with its custody.
     pub async fn evidence_list(&self, p: &Principal, raw_ref: &str) -> Result<Vec<EvidenceView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let items = self.store.evidence_items(incident.id).await?;
         let mut custody: HashMap<Uuid, Vec<CustodyEvent>> = HashMap::new();
         for e in self.store.incident_custody(incident.id).await? {
@@ -533,8 +540,9 @@ impl Cordon {
 
     /// One item with its custody.
     pub async fn evidence(&self, p: &Principal, raw_ref: &str, raw_id: &str) -> Result<EvidenceView> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
-        let item = self.find_item(&incident, raw_id).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let item = self.find_item(incident, raw_id).await?;
         let custody = self.store.custody_events(item.id).await?;
         Ok(EvidenceView { item, custody })
     }
@@ -550,18 +558,22 @@ impl Cordon {
         purpose: ReadPurpose,
     ) -> Result<Download> {
         let locker = self.locker()?;
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let item = self.find_item(&incident, raw_id).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let item = self.find_item(incident, raw_id).await?;
         let kind = match purpose {
             ReadPurpose::Download => CustodyKind::Download,
             ReadPurpose::Export { .. } => CustodyKind::Export,
         };
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may read evidence".into());
-            return Err(self
-                .refuse(p, &format!("evidence.{kind}"), format!("evidence:{}", item.id), e)
-                .await);
-        }
+        let access = self
+            .work_as(
+                access,
+                &format!("evidence.{kind}"),
+                format!("evidence:{}", item.id),
+                "only the response team may read evidence",
+            )
+            .await?;
+        let incident = access.incident();
         let (to, reason) = match purpose {
             ReadPurpose::Download => (None, None),
             ReadPurpose::Export { to, reason } => (
@@ -582,7 +594,7 @@ impl Cordon {
         let now = self.clock.now();
         let custody = self
             .store
-            .append_custody(&custody_event(&incident, item.id, kind, &p.name, now, details, None))
+            .append_custody(&custody_event(incident, item.id, kind, &p.name, now, details, None))
             .await?;
         Ok(Download {
             partial,
@@ -595,29 +607,37 @@ impl Cordon {
 
     /// Re-reads one item and records the verification; a mismatch raises an alert.
     pub async fn verify_evidence(&self, p: &Principal, raw_ref: &str, raw_id: &str) -> Result<Verification> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let item = self.find_item(&incident, raw_id).await?;
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may verify evidence".into());
-            return Err(self
-                .refuse(p, "evidence.verify", format!("evidence:{}", item.id), e)
-                .await);
-        }
-        self.verify_item(&incident, &item, &p.name, None).await
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let item = self.find_item(incident, raw_id).await?;
+        let access = self
+            .work_as(
+                access,
+                "evidence.verify",
+                format!("evidence:{}", item.id),
+                "only the response team may verify evidence",
+            )
+            .await?;
+        let incident = access.incident();
+        self.verify_item(incident, &item, &p.name, None).await
     }
 
     /// Re-reads every item of an incident, oldest first, recording each verification.
     pub async fn verify_incident_evidence(&self, p: &Principal, raw_ref: &str) -> Result<Vec<Verification>> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may verify evidence".into());
-            return Err(self
-                .refuse(p, "evidence.verify", format!("incident:{}", incident.id), e)
-                .await);
-        }
+        let access = self.gate(p, raw_ref).await?;
+        let subject = access.subject();
+        let access = self
+            .work_as(
+                access,
+                "evidence.verify",
+                subject,
+                "only the response team may verify evidence",
+            )
+            .await?;
+        let incident = access.incident();
         let mut out = Vec::new();
         for item in self.store.evidence_items(incident.id).await? {
-            out.push(self.verify_item(&incident, &item, &p.name, None).await?);
+            out.push(self.verify_item(incident, &item, &p.name, None).await?);
         }
         Ok(out)
     }
@@ -788,14 +808,18 @@ impl Cordon {
         raw_id: &str,
         t: Transfer,
     ) -> Result<CustodyEvent> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        let item = self.find_item(&incident, raw_id).await?;
-        if !can_work(p, &standing) {
-            let e = ServiceError::Forbidden("only the response team may transfer evidence".into());
-            return Err(self
-                .refuse(p, "evidence.transfer", format!("evidence:{}", item.id), e)
-                .await);
-        }
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let item = self.find_item(incident, raw_id).await?;
+        let access = self
+            .work_as(
+                access,
+                "evidence.transfer",
+                format!("evidence:{}", item.id),
+                "only the response team may transfer evidence",
+            )
+            .await?;
+        let incident = access.incident();
         let to = one_line("to", Some(t.to))?
             .ok_or_else(|| ServiceError::invalid("to", "name the person or organisation receiving the item"))?;
         let organisation = one_line("organisation", t.organisation)?;
@@ -805,7 +829,7 @@ impl Cordon {
         Ok(self
             .store
             .append_custody(&custody_event(
-                &incident,
+                incident,
                 item.id,
                 CustodyKind::Transfer,
                 &p.name,
@@ -825,8 +849,9 @@ impl Cordon {
         raw_id: &str,
         format: ReportFormat,
     ) -> Result<CustodyReport> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
-        let item = self.find_item(&incident, raw_id).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
+        let item = self.find_item(incident, raw_id).await?;
         let custody = self.store.custody_events(item.id).await?;
         let now = self.clock.now();
         let content = report::Report::build(&report::ReportInput {
@@ -875,11 +900,11 @@ impl Cordon {
         raw_id: &str,
         change: EvidenceChange,
     ) -> ServiceError {
-        let (incident, _) = match self.resolve(p, raw_ref).await {
+        let access = match self.gate(p, raw_ref).await {
             Ok(found) => found,
             Err(e) => return e,
         };
-        let item = match self.find_item(&incident, raw_id).await {
+        let item = match self.find_item(access.incident(), raw_id).await {
             Ok(item) => item,
             Err(e) => return e,
         };

@@ -61,7 +61,7 @@ impl Cordon {
             Some(iid) => self.store.incident(iid).await?,
             None => None,
         };
-        let link = self.ack_link(n.page_id, &u.name, n.step).await?;
+        let link = self.ack_link(n.page_id, &u, n.step, now).await?;
         let attempt = match self
             .send_one(&contact, &u, incident.as_ref().map(|i| (i, link.as_str())), now)
             .await

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::check_text;
 use crate::audit::draft;
+use crate::gate::Access;
 use crate::incidents::new_id;
 use crate::timeline::TimelineFilter;
 use crate::{Cordon, Result, ServiceError};
@@ -125,15 +126,13 @@ fn widen(i: &mut Indicator, at: Timestamp) {
 impl Cordon {
     /// Every event of the incident's timelines (or of one source of them) that mentions the
     /// indicator, at most `max`.
-    async fn indicator_hits(
+    async fn indicator_hits<L>(
         &self,
-        p: &Principal,
-        incident: Uuid,
+        access: &Access<L>,
         source: Option<Uuid>,
         n: &Normalized,
         max: usize,
     ) -> Result<Vec<Hit>> {
-        let r = incident.to_string();
         let source = source.map(|s| s.to_string());
         let mut filters = Vec::new();
         let mut text_check = None;
@@ -148,7 +147,7 @@ impl Cordon {
                     source: source.clone(),
                     ..TimelineFilter::default()
                 };
-                let facets = self.timeline_facets(p, &r, &everything, Some(CIDR_FANOUT)).await?;
+                let facets = self.timeline_facets_in(access, &everything, Some(CIDR_FANOUT)).await?;
                 for f in facets.ips {
                     if f.value.parse::<std::net::IpAddr>().is_ok_and(|ip| net.contains(&ip)) {
                         filters.push(TimelineFilter {
@@ -178,7 +177,7 @@ impl Cordon {
             let mut cursor: Option<String> = None;
             loop {
                 let page = self
-                    .timeline_query(p, &r, &f, Some(SEARCH_PAGE), cursor.as_deref())
+                    .timeline_query_in(access, &f, Some(SEARCH_PAGE), cursor.as_deref())
                     .await?;
                 for raw in &page.events {
                     if let Some(needle) = &text_check
@@ -281,16 +280,18 @@ impl Cordon {
 
     /// Adds an indicator (normalized; an invalid value is 422 and nothing is written).
     pub async fn add_indicator(&self, p: &Principal, raw_ref: &str, new: NewIndicator) -> Result<IndicatorView> {
-        let (incident, _) = self.resolve_for_work(p, raw_ref, "ioc.add", "indicators").await?;
+        let access = self.work_on(p, raw_ref, "ioc.add", "indicators").await?;
+        let incident = access.incident();
         let kind = parse_kind(&new.kind)?;
         let n = cordon_ioc::normalize(kind, &new.value).map_err(ioc_error)?;
-        self.upsert_indicator(p, &incident, n, new.note, &[], "promoted").await
+        self.upsert_indicator(p, incident, n, new.note, &[], "promoted").await
     }
 
     /// Promotes a value out of one timeline event (its source and first line): the event must
     /// mention the value; it becomes the indicator's first sighting.
     pub async fn promote_indicator(&self, p: &Principal, raw_ref: &str, pr: Promotion) -> Result<IndicatorView> {
-        let (incident, _) = self.resolve_for_work(p, raw_ref, "ioc.add", "indicators").await?;
+        let access = self.work_on(p, raw_ref, "ioc.add", "indicators").await?;
+        let incident = access.incident();
         let kind = match pr.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             Some(k) => parse_kind(k)?,
             None => cordon_ioc::guess_kind(&pr.value),
@@ -298,9 +299,7 @@ impl Cordon {
         let n = cordon_ioc::normalize(kind, &pr.value).map_err(ioc_error)?;
         let source = Uuid::parse_str(pr.source_id.trim())
             .map_err(|_| ServiceError::invalid("source_id", "not a timeline source id"))?;
-        let hits = self
-            .indicator_hits(p, incident.id, Some(source), &n, usize::MAX)
-            .await?;
+        let hits = self.indicator_hits(&access, Some(source), &n, usize::MAX).await?;
         let hit = hits
             .into_iter()
             .find(|h| h.source_id == source && h.line == pr.line)
@@ -310,13 +309,13 @@ impl Cordon {
                     format!("no event at line {} of source {source} mentions `{}`", pr.line, n.value),
                 )
             })?;
-        self.upsert_indicator(p, &incident, n, pr.note, &[hit], "promoted")
-            .await
+        self.upsert_indicator(p, incident, n, pr.note, &[hit], "promoted").await
     }
 
     /// The incident's indicators with their sightings.
     pub async fn indicators(&self, p: &Principal, raw_ref: &str) -> Result<Vec<IndicatorView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let sightings = self.store.sightings(incident.id).await?;
         Ok(self
             .store
@@ -338,7 +337,8 @@ impl Cordon {
     /// Searches every ingested timeline of the incident for each indicator and records what
     /// it finds as sightings (first and last seen widen with them).
     pub async fn search_indicators(&self, p: &Principal, raw_ref: &str) -> Result<Vec<SearchOutcome>> {
-        let (incident, _) = self.resolve_for_work(p, raw_ref, "ioc.search", "indicators").await?;
+        let access = self.work_on(p, raw_ref, "ioc.search", "indicators").await?;
+        let incident = access.incident();
         let known = self.store.sightings(incident.id).await?;
         let mut out = Vec::new();
         for mut i in self.store.indicators(incident.id).await? {
@@ -348,9 +348,7 @@ impl Cordon {
             let Ok(n) = cordon_ioc::normalize(kind, &i.value) else {
                 continue;
             };
-            let hits = self
-                .indicator_hits(p, incident.id, None, &n, MAX_SIGHTINGS_PER_SEARCH)
-                .await?;
+            let hits = self.indicator_hits(&access, None, &n, MAX_SIGHTINGS_PER_SEARCH).await?;
             let seen: BTreeSet<(Uuid, u64)> = known
                 .iter()
                 .filter(|s| s.indicator_id == i.id)
@@ -387,7 +385,8 @@ impl Cordon {
         format: &str,
         include_special: bool,
     ) -> Result<IocExport> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let format: ExportFormat = format
             .trim()
             .to_ascii_lowercase()
@@ -446,13 +445,15 @@ impl Cordon {
     /// an audit entry (`ioc.reattack`) and a page to the incident commander(s), or to the
     /// `incident-commander` policy when the incident has none. Failures are logged: the
     /// ingest itself already succeeded.
-    pub(crate) async fn watch_new_source(&self, p: &Principal, incident: &Incident, source: Uuid) {
-        if let Err(e) = self.watch(p, incident, source).await {
-            tracing::error!(error = %e, incident = %incident.codename, "the re-attack watch failed");
+    pub(crate) async fn watch_new_source(&self, incident: Uuid, source: Uuid) {
+        if let Err(e) = self.watch(incident, source).await {
+            tracing::error!(error = %e, incident = %incident, "the re-attack watch failed");
         }
     }
 
-    async fn watch(&self, p: &Principal, incident: &Incident, source: Uuid) -> Result<()> {
+    async fn watch(&self, incident: Uuid, source: Uuid) -> Result<()> {
+        let access = self.gate_system(incident, "timeline.watch").await?;
+        let incident = access.incident();
         let indicators = self.store.indicators(incident.id).await?;
         let mut matched = Vec::new();
         for mut i in indicators {
@@ -463,7 +464,7 @@ impl Cordon {
                 continue;
             };
             let hits: Vec<Hit> = self
-                .indicator_hits(p, incident.id, Some(source), &n, MAX_SIGHTINGS_PER_SEARCH)
+                .indicator_hits(&access, Some(source), &n, MAX_SIGHTINGS_PER_SEARCH)
                 .await?;
             if hits.is_empty() {
                 continue;
@@ -476,7 +477,13 @@ impl Cordon {
             i.updated_at = now;
             let payload = json!({ "kind": i.kind, "value": i.value, "new_sightings": sightings.len(),
                                   "source_id": source.to_string() });
-            let audit = draft(now, "cordon", "ioc.sightings", format!("ioc:{}", i.id), payload);
+            let audit = draft(
+                now,
+                access.actor_name(),
+                "ioc.sightings",
+                format!("ioc:{}", i.id),
+                payload,
+            );
             self.store.put_indicator(&i, &sightings, audit).await?;
             matched.push(json!({ "kind": i.kind, "value": i.value, "events": hits.len() }));
         }
@@ -489,13 +496,13 @@ impl Cordon {
         self.store
             .append_audit(draft(
                 now,
-                "cordon",
+                access.actor_name(),
                 "ioc.reattack",
-                format!("incident:{}", incident.id),
+                access.subject(),
                 payload,
             ))
             .await?;
-        self.page_commanders(incident, commanders, "a re-attack").await;
+        self.page_commanders(&access, commanders, "a re-attack").await;
         Ok(())
     }
 }

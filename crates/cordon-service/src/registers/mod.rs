@@ -14,8 +14,7 @@ pub mod iocs;
 use std::collections::{BTreeMap, BTreeSet};
 
 use cordon_core::Timestamp;
-use cordon_core::access::{Principal, Standing, can_work};
-use cordon_core::incident::Incident;
+use cordon_core::access::Principal;
 use cordon_core::register::{
     AssetKind, AssetState, Classification, ContainmentProgress, CredentialKind, CredentialState,
 };
@@ -27,6 +26,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::draft;
+use crate::gate::{Access, Work};
 use crate::incidents::new_id;
 use crate::{Cordon, Result, ServiceError};
 
@@ -267,33 +267,11 @@ fn rotation_tasks(
 }
 
 impl Cordon {
-    /// Resolves the incident for a change by the response team; a refusal is audited.
-    async fn resolve_for_work(
-        &self,
-        p: &Principal,
-        raw_ref: &str,
-        action: &str,
-        what: &str,
-    ) -> Result<(Incident, Standing)> {
-        let (incident, standing) = self.resolve(p, raw_ref).await?;
-        self.require_work(p, &incident, &standing, action, what).await?;
-        Ok((incident, standing))
-    }
-
-    /// Refuses (audited) anyone outside the response team.
-    pub(crate) async fn require_work(
-        &self,
-        p: &Principal,
-        incident: &Incident,
-        standing: &Standing,
-        action: &str,
-        what: &str,
-    ) -> Result<()> {
-        if !can_work(p, standing) {
-            let e = ServiceError::Forbidden(format!("only the response team may change the incident's {what}"));
-            return Err(self.refuse(p, action, format!("incident:{}", incident.id), e).await);
-        }
-        Ok(())
+    /// The gate for a change to the incident's registers by the response team; a refusal is
+    /// audited.
+    pub(crate) async fn work_on(&self, p: &Principal, raw_ref: &str, action: &str, what: &str) -> Result<Access<Work>> {
+        let why = format!("only the response team may change the incident's {what}");
+        self.gate_work(p, raw_ref, action, &why).await
     }
 
     async fn user_id_by_name(&self, field: &'static str, name: &str) -> Result<Uuid> {
@@ -310,7 +288,8 @@ impl Cordon {
     /// Registers an asset in a state. One registered as compromised (or later) compromises the
     /// credentials already recorded on it.
     pub async fn add_asset(&self, p: &Principal, raw_ref: &str, new: NewAsset) -> Result<AssetView> {
-        let (incident, _) = self.resolve_for_work(p, raw_ref, "asset.create", "assets").await?;
+        let access = self.work_on(p, raw_ref, "asset.create", "assets").await?;
+        let incident = access.incident();
         let name = check_name("name", &new.name, 255)?;
         let kind: AssetKind = new.kind.parse()?;
         let state: AssetState = new.state.parse()?;
@@ -378,7 +357,8 @@ impl Cordon {
         state: &str,
         note: Option<String>,
     ) -> Result<AssetView> {
-        let (incident, _) = self.resolve_for_work(p, raw_ref, "asset.move", "assets").await?;
+        let access = self.work_on(p, raw_ref, "asset.move", "assets").await?;
+        let incident = access.incident();
         let id = Uuid::parse_str(asset_id.trim()).map_err(|_| ServiceError::NotFound("asset"))?;
         let to: AssetState = state.parse()?;
         let note = note.unwrap_or_default().trim().to_owned();
@@ -434,7 +414,8 @@ impl Cordon {
 
     /// The incident's assets with their histories.
     pub async fn assets(&self, p: &Principal, raw_ref: &str) -> Result<Vec<AssetView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let moves = self.store.asset_moves(incident.id).await?;
         Ok(self
             .store
@@ -452,7 +433,8 @@ impl Cordon {
 
     /// Registers (or updates, by name) a system: its owner and the assets it is made of.
     pub async fn put_system(&self, p: &Principal, raw_ref: &str, new: NewSystem) -> Result<System> {
-        let (incident, _) = self.resolve_for_work(p, raw_ref, "system.put", "systems").await?;
+        let access = self.work_on(p, raw_ref, "system.put", "systems").await?;
+        let incident = access.incident();
         let name = check_name("name", &new.name, 255)?;
         let owner_name = new
             .owner
@@ -502,7 +484,8 @@ impl Cordon {
     }
 
     pub async fn systems(&self, p: &Principal, raw_ref: &str) -> Result<Vec<System>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         Ok(self.store.systems(incident.id).await?)
     }
 
@@ -541,9 +524,8 @@ impl Cordon {
     /// what it grants. Stored on a compromised asset, it is compromised from the start and
     /// gets its rotation tasks in the same transaction.
     pub async fn add_credential(&self, p: &Principal, raw_ref: &str, new: NewCredential) -> Result<CredentialView> {
-        let (incident, _) = self
-            .resolve_for_work(p, raw_ref, "credential.create", "credentials")
-            .await?;
+        let access = self.work_on(p, raw_ref, "credential.create", "credentials").await?;
+        let incident = access.incident();
         let name = check_name("name", &new.name, 255)?;
         let kind: CredentialKind = new.kind.parse()?;
         let stored_on = check_names("stored_on", &new.stored_on)?;
@@ -606,9 +588,8 @@ impl Cordon {
         credential_id: &str,
         state: &str,
     ) -> Result<CredentialView> {
-        let (incident, _) = self
-            .resolve_for_work(p, raw_ref, "credential.update", "credentials")
-            .await?;
+        let access = self.work_on(p, raw_ref, "credential.update", "credentials").await?;
+        let incident = access.incident();
         let id = Uuid::parse_str(credential_id.trim()).map_err(|_| ServiceError::NotFound("credential"))?;
         let to: CredentialState = state.parse()?;
         let mut c = self
@@ -651,7 +632,8 @@ impl Cordon {
     /// The incident's credentials; `state` filters by a state name, or `unrotated` for the
     /// compromised ones still to rotate or revoke.
     pub async fn credentials(&self, p: &Principal, raw_ref: &str, state: Option<&str>) -> Result<Vec<CredentialView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let filter: Option<Box<dyn Fn(CredentialState) -> bool + Send>> = match state.map(str::trim) {
             None | Some("") => None,
             Some("unrotated") => Some(Box::new(CredentialState::is_unrotated)),
@@ -675,9 +657,8 @@ impl Cordon {
     /// Records what data left: classification, record count, customers, and the evidence
     /// items and timeline events that show it (each must belong to this incident).
     pub async fn add_exposure(&self, p: &Principal, raw_ref: &str, new: NewExposure) -> Result<Exposure> {
-        let (incident, _) = self
-            .resolve_for_work(p, raw_ref, "exposure.create", "exposures")
-            .await?;
+        let access = self.work_on(p, raw_ref, "exposure.create", "exposures").await?;
+        let incident = access.incident();
         let data = check_name("data", &new.data, 2000)?;
         let classification: Classification = new.classification.trim().to_ascii_lowercase().parse()?;
         let customers = check_names("customers", &new.customers)?;
@@ -741,7 +722,8 @@ impl Cordon {
     }
 
     pub async fn exposures(&self, p: &Principal, raw_ref: &str) -> Result<Vec<Exposure>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         Ok(self.store.exposures(incident.id).await?)
     }
 
@@ -751,7 +733,8 @@ impl Cordon {
     /// assets not known to be compromised. Systems reached only through rotated or revoked
     /// credentials are not at risk any more.
     pub async fn risk(&self, p: &Principal, raw_ref: &str) -> Result<RiskView> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         let assets = self.store.assets(incident.id).await?;
         let credentials = self.store.credentials(incident.id).await?;
         let systems = self.store.systems(incident.id).await?;
@@ -784,7 +767,8 @@ impl Cordon {
 
     /// The incident's follow-up tasks.
     pub async fn follow_ups(&self, p: &Principal, raw_ref: &str) -> Result<Vec<FollowUpView>> {
-        let (incident, _) = self.resolve(p, raw_ref).await?;
+        let access = self.gate(p, raw_ref).await?;
+        let incident = access.incident();
         self.follow_up_views(self.store.follow_up_tasks(incident.id).await?)
             .await
     }
@@ -798,23 +782,22 @@ impl Cordon {
         status: Option<TaskStatus>,
         assignee: Option<Option<String>>,
     ) -> Result<FollowUpView> {
-        let (incident, _) = self.resolve_for_work(p, raw_ref, "task.update", "checklist").await?;
+        let access = self.work_on(p, raw_ref, "task.update", "checklist").await?;
         let id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
-        self.change_follow_up(p, &incident, id, status, assignee).await
+        self.change_follow_up(&access, id, status, assignee).await
     }
 
-    /// [`Cordon::update_follow_up`] on an incident already resolved for work.
+    /// [`Cordon::update_follow_up`] on an incident the caller may work on.
     pub(crate) async fn change_follow_up(
         &self,
-        p: &Principal,
-        incident: &Incident,
+        access: &Access<Work>,
         id: Uuid,
         status: Option<TaskStatus>,
         assignee: Option<Option<String>>,
     ) -> Result<FollowUpView> {
         let mut t = self
             .store
-            .follow_up_tasks(incident.id)
+            .follow_up_tasks(access.incident().id)
             .await?
             .into_iter()
             .find(|t| t.id == id)
@@ -838,7 +821,13 @@ impl Cordon {
             let now = self.clock.now();
             t.updated_at = now;
             changes.insert("parent_step".into(), json!(t.parent_step));
-            let audit = draft(now, &p.name, "task.update", format!("task:{id}"), changes.into());
+            let audit = draft(
+                now,
+                access.actor_name(),
+                "task.update",
+                format!("task:{id}"),
+                changes.into(),
+            );
             self.store.update_follow_up_task(&t, audit).await?;
         }
         let mut v = self.follow_up_views(vec![t]).await?;

@@ -348,11 +348,7 @@ impl Store for PostgresStore {
         .await;
         match res {
             Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                return Err(StoreError::Conflict(if d.constraint() == Some("incidents_open_room") {
-                    "room"
-                } else {
-                    "codename"
-                }));
+                return Err(StoreError::Conflict("codename"));
             }
             r => r?,
         };

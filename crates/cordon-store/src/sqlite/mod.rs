@@ -320,15 +320,7 @@ impl Store for SqliteStore {
         if let Err(e) = &res
             && is_unique_violation(e)
         {
-            let msg = match e {
-                sqlx::Error::Database(d) => d.message().to_owned(),
-                _ => String::new(),
-            };
-            return Err(StoreError::Conflict(if msg.contains("room") {
-                "room"
-            } else {
-                "codename"
-            }));
+            return Err(StoreError::Conflict("codename"));
         }
         res?;
         for t in &new.tasks {

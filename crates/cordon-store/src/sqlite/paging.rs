@@ -7,7 +7,7 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use super::{SqliteStore, append_in, conflict_on_unique, uuid_col};
-use crate::paging::{Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
+use crate::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
 use crate::rows as from_row;
 use crate::{AuditDraft, Result, StoreError};
 
@@ -186,14 +186,15 @@ impl PagingStore for SqliteStore {
     ) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
-            "INSERT INTO pages (id, incident_id, status, state, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO pages (id, incident_id, status, state, created_by, role, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(page.id.to_string())
         .bind(page.incident_id.map(|i| i.to_string()))
         .bind(&page.status)
         .bind(&page.state)
-        .bind(page.created_by.to_string())
+        .bind(page.created_by.map(|u| u.to_string()))
+        .bind(&page.role)
         .bind(to_micros(page.created_at))
         .bind(to_micros(page.updated_at))
         .execute(&mut *tx)
@@ -209,7 +210,7 @@ impl PagingStore for SqliteStore {
 
     async fn page(&self, id: Uuid) -> Result<Option<PageRow>> {
         let row = sqlx::query(
-            "SELECT id, incident_id, status, state, created_by, created_at, updated_at FROM pages WHERE id = $1",
+            "SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.reader)
@@ -219,10 +220,25 @@ impl PagingStore for SqliteStore {
 
     async fn pages_for_incident(&self, incident: Uuid) -> Result<Vec<PageRow>> {
         let rows = sqlx::query(
-            "SELECT id, incident_id, status, state, created_by, created_at, updated_at FROM pages
+            "SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
              WHERE incident_id = $1 ORDER BY created_at, id",
         )
         .bind(incident.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(from_row::page).collect()
+    }
+
+    async fn open_pages_notifying(&self, user_name: &str, limit: u32) -> Result<Vec<PageRow>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.incident_id, p.status, p.state, p.created_by, p.role, p.created_at, p.updated_at
+             FROM pages p
+             WHERE p.status = 'triggered'
+               AND EXISTS (SELECT 1 FROM notifications n WHERE n.page_id = p.id AND n.user_name = $1)
+             ORDER BY p.created_at DESC, p.id DESC LIMIT $2",
+        )
+        .bind(user_name)
+        .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(from_row::page).collect()
@@ -369,21 +385,76 @@ impl PagingStore for SqliteStore {
             .await?)
     }
 
-    async fn use_link(&self, nonce: &str, at: Timestamp) -> Result<bool> {
-        let r = sqlx::query("INSERT INTO used_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING")
-            .bind(nonce)
-            .bind(to_micros(at))
-            .execute(&self.writer)
-            .await?;
+    async fn add_ack_link(&self, link: &AckLinkRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ack_links (token_hash, page_id, user_id, step, created_at, expires_at, used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+        )
+        .bind(link.token_hash.to_vec())
+        .bind(link.page_id.to_string())
+        .bind(link.user_id.to_string())
+        .bind(link.step)
+        .bind(to_micros(link.created_at))
+        .bind(to_micros(link.expires_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn ack_link(&self, token_hash: &[u8; 32]) -> Result<Option<AckLinkRow>> {
+        let row = sqlx::query(
+            "SELECT token_hash, page_id, user_id, step, created_at, expires_at, used_at
+             FROM ack_links WHERE token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.writer)
+        .await?;
+        row.as_ref().map(from_row::ack_link).transpose()
+    }
+
+    async fn use_ack_link(&self, token_hash: &[u8; 32], at: Timestamp) -> Result<bool> {
+        // One conditional UPDATE: of two uses at once (on any node), one changes the row.
+        let r = sqlx::query(
+            "UPDATE ack_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash.to_vec())
+        .bind(to_micros(at))
+        .execute(&self.writer)
+        .await?;
         Ok(r.rows_affected() == 1)
     }
 
-    async fn incident_id_by_room(&self, room: &str) -> Result<Option<Uuid>> {
-        let id: Option<String> = sqlx::query_scalar("SELECT id FROM incidents WHERE room = $1 AND is_open LIMIT 1")
+    async fn incidents_by_room(&self, room: &str) -> Result<Vec<Uuid>> {
+        let rows = sqlx::query("SELECT id FROM incidents WHERE room = $1 AND is_open ORDER BY created_at, id")
+            .bind(room)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(|r| from_row::Cols::uuid(r, "id")).collect()
+    }
+
+    async fn set_room_team_only(&self, room: &str, team_only: bool, at: Timestamp, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO chat_rooms (room, team_only, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (room) DO UPDATE SET team_only = excluded.team_only,
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        )
+        .bind(room)
+        .bind(team_only)
+        .bind(&audit.actor)
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn room_team_only(&self, room: &str) -> Result<bool> {
+        let v: Option<bool> = sqlx::query_scalar("SELECT team_only FROM chat_rooms WHERE room = $1")
             .bind(room)
             .fetch_optional(&self.reader)
             .await?;
-        id.map(|i| Uuid::parse_str(&i).map_err(|e| StoreError::corrupt(format!("incident id: {e}"))))
-            .transpose()
+        Ok(v.unwrap_or(false))
     }
 }

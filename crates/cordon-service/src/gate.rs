@@ -1,0 +1,326 @@
+//! The one gate through which every actor reaches an incident.
+//!
+//! HTTP and CLI callers, chat commands from any adapter, acknowledgement links and the engine's
+//! own jobs all get at an incident through [`Cordon::gate`] (or one of its siblings here), and
+//! nowhere else. The gate answers "not found" for an incident the actor may not see — exactly
+//! as for one that does not exist — and otherwise hands back an [`Access`]: the incident, the
+//! actor's standing in it, and a type-level proof of what the actor may do with it
+//! ([`See`], [`Work`], [`Command`]). An `Access` can only be built in this module, so service
+//! code that acts on an incident, and asks for an `Access<Work>` or `Access<Command>` to do
+//! so, cannot be reached by a path that skipped the gate. Raising a proof from `See` to `Work`
+//! or `Command` is checked here too, and a refusal is audited.
+//!
+//! The engine (escalations, reminders, evidence verification, the re-attack watch) acts as
+//! [`Actor::System`]: a principal of its own, recorded as `system`, never a borrowed user.
+
+use std::marker::PhantomData;
+
+use cordon_core::access::{Principal, Standing, can_command, can_view, can_work};
+use cordon_core::incident::{Decision, Incident, IncidentRef, Membership};
+use cordon_core::role::Role;
+use cordon_store::IncidentLookup;
+use uuid::Uuid;
+
+use crate::{Cordon, Result, ServiceError};
+
+/// The level of an [`Access`]: may see the incident.
+#[derive(Debug)]
+pub enum See {}
+/// The level of an [`Access`]: may work on the incident (the response team).
+#[derive(Debug)]
+pub enum Work {}
+/// The level of an [`Access`]: may command the incident (command staff, security, admins).
+#[derive(Debug)]
+pub enum Command {}
+
+mod sealed {
+    pub trait Level {}
+    impl Level for super::See {}
+    impl Level for super::Work {}
+    impl Level for super::Command {}
+}
+
+/// `Self` includes everything level `L` allows: `Command: Grants<Work>`, `Work: Grants<See>`.
+pub trait Grants<L>: sealed::Level {}
+impl Grants<See> for See {}
+impl Grants<See> for Work {}
+impl Grants<Work> for Work {}
+impl Grants<See> for Command {}
+impl Grants<Work> for Command {}
+impl Grants<Command> for Command {}
+
+/// Who acts on an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in user (API token, verified chat identity, an acknowledgement link's recipient).
+    User(Principal),
+    /// Cordon's own engine, doing `job` (e.g. `evidence.verify`, `timeline.watch`).
+    System(&'static str),
+}
+
+impl Actor {
+    /// The name the audit log records.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::User(p) => &p.name,
+            Self::System(_) => "system",
+        }
+    }
+
+    /// The user behind the action, if a user acts.
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Self::User(p) => Some(p),
+            Self::System(_) => None,
+        }
+    }
+
+    /// The acting user's id; `None` for the engine.
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.principal().map(|p| p.user_id)
+    }
+}
+
+/// Proof that an actor passed the gate for one incident, at level `L`.
+#[derive(Debug)]
+pub struct Access<L> {
+    incident: Incident,
+    standing: Standing,
+    actor: Actor,
+    level: PhantomData<L>,
+}
+
+impl<L> Access<L> {
+    pub fn incident(&self) -> &Incident {
+        &self.incident
+    }
+
+    pub fn standing(&self) -> &Standing {
+        &self.standing
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The name the audit log records for this actor.
+    pub fn actor_name(&self) -> &str {
+        self.actor.name()
+    }
+
+    /// The audit subject of the incident.
+    pub fn subject(&self) -> String {
+        format!("incident:{}", self.incident.id)
+    }
+
+    /// Whether the actor holds `role` in the incident now.
+    pub fn holds(&self, role: Role) -> bool {
+        self.standing.holds(role)
+    }
+
+    /// Whether the actor sees every incident (admins, the security team, the engine).
+    pub fn sees_all(&self) -> bool {
+        match &self.actor {
+            Actor::User(p) => p.sees_all_incidents(),
+            Actor::System(_) => true,
+        }
+    }
+
+    /// Whether this access would pass [`Cordon::work`].
+    pub fn may_work(&self) -> bool {
+        match &self.actor {
+            Actor::User(p) => can_work(p, &self.standing),
+            Actor::System(_) => true,
+        }
+    }
+
+    /// Whether this access would pass [`Cordon::command`].
+    pub fn may_command(&self) -> bool {
+        match &self.actor {
+            Actor::User(p) => can_command(p, &self.standing),
+            Actor::System(_) => true,
+        }
+    }
+
+    /// The incident, with the incident's own fields changed by the caller (status, title…):
+    /// the proof follows the incident it was given for.
+    pub(crate) fn incident_mut(&mut self) -> &mut Incident
+    where
+        L: Grants<Command>,
+    {
+        &mut self.incident
+    }
+}
+
+/// An incident seen through the gate with its team and decisions (the hot `GET` path: one
+/// round trip to the store).
+#[derive(Debug)]
+pub(crate) struct GatedView {
+    pub access: Access<See>,
+    pub members: Vec<Membership>,
+    pub decisions: Vec<Decision>,
+}
+
+fn lookup_of(r: &IncidentRef) -> IncidentLookup<'_> {
+    match r {
+        IncidentRef::Id(id) => IncidentLookup::Id(*id),
+        IncidentRef::Codename(key) => IncidentLookup::Codename(key),
+    }
+}
+
+fn grant<L>(incident: Incident, standing: Standing, actor: Actor) -> Access<L> {
+    Access {
+        incident,
+        standing,
+        actor,
+        level: PhantomData,
+    }
+}
+
+impl Cordon {
+    /// The gate: the incident `raw_ref` names (id or codename), if `p` may see it.
+    pub(crate) async fn gate(&self, p: &Principal, raw_ref: &str) -> Result<Access<See>> {
+        let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
+        let (incident, active_roles) = self
+            .store
+            .incident_for_viewer(lookup_of(&r), p.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("incident"))?;
+        Self::admit(p, incident, Standing { active_roles })
+    }
+
+    /// The gate by incident id (pages, links and rooms name incidents by id).
+    pub(crate) async fn gate_id(&self, p: &Principal, id: Uuid) -> Result<Access<See>> {
+        let (incident, active_roles) = self
+            .store
+            .incident_for_viewer(IncidentLookup::Id(id), p.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("incident"))?;
+        Self::admit(p, incident, Standing { active_roles })
+    }
+
+    /// The gate with the incident's team and decisions, in one store round trip.
+    pub(crate) async fn gate_view(&self, p: &Principal, raw_ref: &str) -> Result<GatedView> {
+        let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
+        let v = self
+            .store
+            .incident_view(lookup_of(&r), p.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("incident"))?;
+        let access = Self::admit(
+            p,
+            v.incident,
+            Standing {
+                active_roles: v.viewer_roles,
+            },
+        )?;
+        Ok(GatedView {
+            access,
+            members: v.members,
+            decisions: v.decisions,
+        })
+    }
+
+    fn admit(p: &Principal, incident: Incident, standing: Standing) -> Result<Access<See>> {
+        if can_view(p, &incident, &standing) {
+            Ok(grant(incident, standing, Actor::User(p.clone())))
+        } else {
+            Err(ServiceError::NotFound("incident"))
+        }
+    }
+
+    /// The incident a chat room belongs to, as `p` sees it: among the open incidents bound to
+    /// the room, those `p` may see — the ones `p` is on the team of first, then the oldest.
+    /// `None` when there is none, so a room whose incidents `p` may not see behaves exactly
+    /// like a room that belongs to no incident.
+    pub(crate) async fn gate_room(&self, p: &Principal, room: &str) -> Result<Option<Access<See>>> {
+        let mut visible = Vec::new();
+        for id in self.store.incidents_by_room(room).await? {
+            match self.gate_id(p, id).await {
+                Ok(a) => visible.push(a),
+                Err(ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // Stable: the store lists the room's incidents oldest first.
+        visible.sort_by_key(|a| !a.standing.is_member());
+        Ok(visible.into_iter().next())
+    }
+
+    /// The engine's way in: `job` acts on the incident as the system principal.
+    pub(crate) async fn gate_system(&self, incident: Uuid, job: &'static str) -> Result<Access<Command>> {
+        let incident = self
+            .store
+            .incident(incident)
+            .await?
+            .ok_or(ServiceError::NotFound("incident"))?;
+        Ok(grant(incident, Standing::default(), Actor::System(job)))
+    }
+
+    /// Raises `a` to [`Work`]: the response team (members, security, admins) and the engine.
+    /// A refusal is audited as `{action}.refused` with `why` as its reason.
+    pub(crate) async fn work<L>(&self, a: Access<L>, action: &str, why: &str) -> Result<Access<Work>> {
+        if a.may_work() {
+            return Ok(grant(a.incident, a.standing, a.actor));
+        }
+        Err(self.refuse_access(&a, action, why).await)
+    }
+
+    /// Raises `a` to [`Command`]: the incident commander, deputy and security lead, the
+    /// security team, admins and the engine. A refusal is audited.
+    pub(crate) async fn command<L>(&self, a: Access<L>, action: &str, why: &str) -> Result<Access<Command>> {
+        if a.may_command() {
+            return Ok(grant(a.incident, a.standing, a.actor));
+        }
+        Err(self.refuse_access(&a, action, why).await)
+    }
+
+    /// [`Cordon::work`] with the refusal audited against `subject` (an item of the incident).
+    pub(crate) async fn work_as<L>(
+        &self,
+        a: Access<L>,
+        action: &str,
+        subject: String,
+        why: &str,
+    ) -> Result<Access<Work>> {
+        if a.may_work() {
+            return Ok(grant(a.incident, a.standing, a.actor));
+        }
+        Err(self
+            .refuse_as(a.actor_name(), action, subject, ServiceError::Forbidden(why.to_owned()))
+            .await)
+    }
+
+    /// [`Cordon::gate`] then [`Cordon::work`].
+    pub(crate) async fn gate_work(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        action: &str,
+        why: &str,
+    ) -> Result<Access<Work>> {
+        let a = self.gate(p, raw_ref).await?;
+        self.work(a, action, why).await
+    }
+
+    /// [`Cordon::gate`] then [`Cordon::command`].
+    pub(crate) async fn gate_command(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        action: &str,
+        why: &str,
+    ) -> Result<Access<Command>> {
+        let a = self.gate(p, raw_ref).await?;
+        self.command(a, action, why).await
+    }
+
+    /// Audits a refusal of an action on `a`'s incident and hands back the error.
+    pub(crate) async fn refuse_on<L>(&self, a: &Access<L>, action: &str, err: ServiceError) -> ServiceError {
+        self.refuse_as(a.actor_name(), action, a.subject(), err).await
+    }
+
+    async fn refuse_access<L>(&self, a: &Access<L>, action: &str, why: &str) -> ServiceError {
+        self.refuse_on(a, action, ServiceError::Forbidden(why.to_owned())).await
+    }
+}
