@@ -267,7 +267,38 @@ impl SlackClient {
     /// `internal_error`, `service_unavailable`, 429 and 5xx are transient.
     pub async fn post_message(&self, channel: &str, text: &str) -> Result<(), ChannelError> {
         let payload = json!({ "channel": channel, "text": escape_text(text) });
-        let mut request = self.http.client.post(self.url.clone()).json(&payload);
+        self.post_to(&self.url, &payload).await
+    }
+
+    /// Whether this client can post ephemeral messages (it talks to the Web API's
+    /// `chat.postMessage`, whose sibling is `chat.postEphemeral`; an incoming webhook cannot).
+    pub fn can_post_ephemeral(&self) -> bool {
+        self.ephemeral_url().is_some()
+    }
+
+    fn ephemeral_url(&self) -> Option<Url> {
+        let path = self.url.path();
+        let base = path.strip_suffix("chat.postMessage")?;
+        let mut url = self.url.clone();
+        url.set_path(&format!("{base}chat.postEphemeral"));
+        Some(url)
+    }
+
+    /// Posts `{"channel", "user", "text"}` to `chat.postEphemeral`: a message only `user`
+    /// sees in `channel`. Fails with [`ChannelError::Invalid`] on a client that cannot.
+    pub async fn post_ephemeral(&self, channel: &str, user: &str, text: &str) -> Result<(), ChannelError> {
+        let url = self.ephemeral_url().ok_or_else(|| {
+            ChannelError::invalid(
+                "slack url",
+                "ephemeral replies need the Web API (a …/chat.postMessage URL), not an incoming webhook",
+            )
+        })?;
+        let payload = json!({ "channel": channel, "user": user, "text": escape_text(text) });
+        self.post_to(&url, &payload).await
+    }
+
+    async fn post_to(&self, url: &Url, payload: &Value) -> Result<(), ChannelError> {
+        let mut request = self.http.client.post(url.clone()).json(payload);
         if let Some(token) = &self.bearer {
             request = request.bearer_auth(token);
         }
@@ -325,6 +356,18 @@ mod tests {
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_second(secs).unwrap()
+    }
+
+    #[test]
+    fn ephemeral_messages_go_to_the_sibling_web_api_method() {
+        let http = HttpTransport::new(Default::default()).unwrap();
+        let api = SlackClient::new(&http, "https://slack.example/api/chat.postMessage", Some("xoxb".into())).unwrap();
+        assert_eq!(
+            api.ephemeral_url().unwrap().as_str(),
+            "https://slack.example/api/chat.postEphemeral"
+        );
+        let hook = SlackClient::new(&http, "https://hooks.slack.example/services/T/B/x", None).unwrap();
+        assert!(!hook.can_post_ephemeral());
     }
 
     #[test]

@@ -142,6 +142,15 @@ pub struct ChatCommandOut {
     pub page: Option<Uuid>,
 }
 
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRoom {
+    /// `true`: replies about the room's incident go to the whole room while Cordon can check
+    /// that every member is on the incident's team (Matrix membership); otherwise (and
+    /// always when unchecked) the room gets only the incident's notice.
+    pub team_only: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OnCallOut {
     pub schedule: String,
@@ -161,6 +170,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ack_page))
         .routes(routes!(resolve_page))
         .routes(routes!(chat_command))
+        .routes(routes!(put_chat_room, get_chat_room))
         .route("/ack/{token}", get(ack_link_form).post(ack_link))
 }
 
@@ -362,6 +372,33 @@ async fn chat_command(
             incident: None,
             page: None,
         },
+    }))
+}
+
+#[utoipa::path(put, path = "/api/v1/chat/rooms/{room}", tag = "chat", request_body = ChatRoom,
+    params(("room" = String, Path, description = "the room id, e.g. `!abc:matrix.example` (percent-encoded)")),
+    responses((status = 200, body = ChatRoom), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_chat_room(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(room): ApiPath<String>,
+    ApiJson(b): ApiJson<ChatRoom>,
+) -> ApiResult<Json<ChatRoom>> {
+    s.cordon.set_room_team_only(&p, &room, b.team_only).await?;
+    Ok(Json(b))
+}
+
+#[utoipa::path(get, path = "/api/v1/chat/rooms/{room}", tag = "chat",
+    params(("room" = String, Path, description = "the room id (percent-encoded)")),
+    responses((status = 200, body = ChatRoom)), security(("bearer" = [])))]
+async fn get_chat_room(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(room): ApiPath<String>,
+) -> ApiResult<Json<ChatRoom>> {
+    Ok(Json(ChatRoom {
+        team_only: s.cordon.room_team_only(&p, &room).await?,
     }))
 }
 

@@ -2,6 +2,11 @@
 //! slash commands (`/ic page`). Requests are authenticated by their `X-Slack-Signature` (v0,
 //! five-minute replay window); the Slack user is the Cordon user who linked that account
 //! (contact method `slack_user`). Off unless `CORDON_SLACK_SIGNING_SECRET` is set.
+//!
+//! A Slack channel is an unprotected room: the reply to a command goes to its caller alone (the
+//! slash command's ephemeral response, `chat.postEphemeral` for a message), and the channel as a
+//! whole only ever gets the incident's [`cordon_channels::RoomNotice`] (codename, severity,
+//! status, link) through `chat.postMessage`.
 
 use std::sync::Arc;
 
@@ -75,22 +80,28 @@ async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
             let Some(cmd) = m.command() else {
                 return Ok(Json(json!({})));
             };
-            let reply = match who(&s, &m.user).await? {
+            let (reply, room) = match who(&s, &m.user).await? {
                 None => {
                     s.cordon
                         .audit_refused_request(&format!("slack:{}", m.user), "chat.command", "unlinked Slack account")
                         .await?;
-                    NOT_LINKED.to_owned()
+                    (NOT_LINKED.to_owned(), None)
                 }
                 Some(p) => match s.cordon.run_command(&p, &m.channel, cmd).await {
-                    Ok(r) => r.reply,
-                    Err(e) => Problem::from(e).detail,
+                    Ok(r) => (r.reply, r.room),
+                    Err(e) => (Problem::from(e).detail, None),
                 },
             };
-            if let Some(client) = &slack.client
-                && let Err(e) = client.post_message(&m.channel, &reply).await
-            {
-                tracing::warn!(error = %e, "could not post the reply to Slack");
+            if let Some(client) = &slack.client {
+                if let Some(notice) = room
+                    && let Err(e) = client.post_message(&m.channel, &notice.text()).await
+                {
+                    tracing::warn!(error = %e, "could not post the room notice to Slack");
+                }
+                // The reply is the caller's alone: ephemeral, or not at all.
+                if let Err(e) = client.post_ephemeral(&m.channel, &m.user, &reply).await {
+                    tracing::warn!(error = %e, "could not send the reply to Slack privately");
+                }
             }
             Ok(Json(json!({})))
         }
@@ -102,7 +113,7 @@ async fn commands(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
     verify(&s, &slack, &headers, &body).await?;
     let cmd = parse_slash_command(&body)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_command", e.to_string()))?;
-    let reply = match who(&s, &cmd.user_id).await? {
+    let (reply, room) = match who(&s, &cmd.user_id).await? {
         None => {
             s.cordon
                 .audit_refused_request(
@@ -114,9 +125,15 @@ async fn commands(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
             return Ok(Json(slash_response(NOT_LINKED, false)));
         }
         Some(p) => match s.cordon.run_command(&p, &cmd.channel_id, cmd.command()).await {
-            Ok(r) => r.reply,
-            Err(e) => Problem::from(e).detail,
+            Ok(r) => (r.reply, r.room),
+            Err(e) => (Problem::from(e).detail, None),
         },
     };
-    Ok(Json(slash_response(&reply, true)))
+    if let (Some(client), Some(notice)) = (&slack.client, room)
+        && let Err(e) = client.post_message(&cmd.channel_id, &notice.text()).await
+    {
+        tracing::warn!(error = %e, "could not post the room notice to Slack");
+    }
+    // The response to a slash command is ephemeral: only its caller sees it.
+    Ok(Json(slash_response(&reply, false)))
 }

@@ -30,6 +30,8 @@ pub struct ChatReply {
     pub room: Option<RoomNotice>,
     /// The codename of the incident the command acted on, when the caller may see it.
     pub incident: Option<String>,
+    /// That incident's id (for [`Cordon::room_hears_replies`]).
+    pub incident_id: Option<Uuid>,
     pub page: Option<Uuid>,
 }
 
@@ -143,6 +145,7 @@ impl Cordon {
                 ),
                 room: Some(self.room_notice(&incident)?),
                 incident: Some(incident.codename.to_string()),
+                incident_id: Some(incident.id),
                 page: Some(v.id),
             });
         };
@@ -150,6 +153,7 @@ impl Cordon {
             reply: text,
             room: Some(self.room_notice(&incident)?),
             incident: Some(incident.codename.to_string()),
+            incident_id: Some(incident.id),
             page: None,
         })
     }
@@ -159,11 +163,12 @@ impl Cordon {
         let Some(a) = here else {
             return Ok(reply(NOT_BOUND));
         };
-        let codename = a.incident().codename.to_string();
+        let (codename, id) = (a.incident().codename.to_string(), a.incident().id);
         let v = self.page_as(a, PageRequest::person(user)).await?;
         Ok(ChatReply {
             reply: format!("{codename}: {}.", page_summary(&v)),
             incident: Some(codename),
+            incident_id: Some(id),
             page: Some(v.id),
             room: None,
         })
@@ -200,6 +205,7 @@ impl Cordon {
         Ok(ChatReply {
             reply: format!("{codename}: paging all responders on call: {who}."),
             incident: Some(codename),
+            incident_id: Some(a.incident().id),
             ..ChatReply::default()
         })
     }
@@ -220,6 +226,7 @@ impl Cordon {
         Ok(ChatReply {
             reply: lines.join(" "),
             incident: codename,
+            incident_id: here.as_ref().map(|a| a.incident().id),
             ..ChatReply::default()
         })
     }
@@ -269,6 +276,7 @@ impl Cordon {
         Ok(ChatReply {
             reply: lines.join(" "),
             incident: codename,
+            incident_id: here.as_ref().map(|a| a.incident().id),
             ..ChatReply::default()
         })
     }
@@ -304,6 +312,7 @@ impl Cordon {
             return Ok(ChatReply {
                 reply: format!("{} of {}: {who}.", role.title(), i.codename),
                 incident: Some(i.codename.to_string()),
+                incident_id: Some(i.id),
                 ..ChatReply::default()
             });
         }
@@ -356,6 +365,7 @@ impl Cordon {
                 codename.as_ref().map(|c| format!(" for {c}")).unwrap_or_default()
             ),
             incident: codename,
+            incident_id: v.incident.as_ref().and_then(|(id, _)| *id),
             page: Some(v.id),
             room: None,
         })
@@ -421,8 +431,60 @@ impl Cordon {
             reply: text,
             room: Some(self.room_notice(i)?),
             incident: Some(i.codename.to_string()),
+            incident_id: Some(i.id),
             page: None,
         })
+    }
+
+    /// Whether a reply about `incident` may go to the whole `room` rather than to its caller
+    /// alone: only when the deployment marked the room team-only and every one of its
+    /// `members` (chat ids of `kind`, e.g. `matrix_user`; the bot left out by the caller) is a
+    /// linked Cordon user who may see the incident. Anything less — an unlinked member, a
+    /// member outside the team, an unmarked room — and the room gets only the notice.
+    pub async fn room_hears_replies(&self, room: &str, incident: Uuid, kind: &str, members: &[String]) -> Result<bool> {
+        if members.is_empty() || !self.store.room_team_only(room).await? {
+            return Ok(false);
+        }
+        for m in members {
+            let Some(p) = self.principal_for_chat(kind, m).await? else {
+                return Ok(false);
+            };
+            match self.gate_id(&p, incident).await {
+                Ok(_) => {}
+                Err(ServiceError::NotFound(_)) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Marks a chat room team-only (or not): admins and the security team. A team-only room
+    /// gets replies in full only while Cordon can check that all its members are on the team.
+    pub async fn set_room_team_only(&self, p: &Principal, room: &str, team_only: bool) -> Result<()> {
+        let room = room.trim();
+        let subject = format!("room:{room}");
+        if !p.sees_all_incidents() {
+            let e = ServiceError::Forbidden("only admins and the security team may mark rooms".into());
+            return Err(self.refuse(p, "room.update", subject, e).await);
+        }
+        if room.is_empty() || room.chars().count() > 255 {
+            return Err(ServiceError::invalid("room", "a room name of 1 to 255 characters"));
+        }
+        let now = self.clock.now();
+        let audit = crate::audit::draft(
+            now,
+            &p.name,
+            "room.update",
+            subject,
+            serde_json::json!({ "team_only": team_only }),
+        );
+        self.store.set_room_team_only(room, team_only, now, audit).await?;
+        Ok(())
+    }
+
+    /// Whether a room is marked team-only.
+    pub async fn room_team_only(&self, _p: &Principal, room: &str) -> Result<bool> {
+        Ok(self.store.room_team_only(room.trim()).await?)
     }
 
     async fn ic_on_call_line(&self) -> Result<String> {

@@ -144,7 +144,9 @@ pub async fn matrix_bot(config: &Config) -> anyhow::Result<Option<(Arc<Mutex<Mat
 }
 
 /// Reads `!` commands from the rooms the bot is in and answers them as the sender's linked
-/// Cordon user (contact method `matrix_user`).
+/// Cordon user (contact method `matrix_user`). A room is an unprotected channel: it gets the
+/// incident's notice (codename, severity, status, link), and the reply goes to the sender in a
+/// direct message — unless the room is marked team-only and every member is on the team.
 pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -158,10 +160,10 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                 }
             };
             for c in commands {
-                let text = match cordon.principal_for_chat("matrix_user", &c.sender).await {
+                let reply = match cordon.principal_for_chat("matrix_user", &c.sender).await {
                     Ok(Some(p)) => match cordon.run_command(&p, &c.room_id, c.command.clone()).await {
-                        Ok(r) => r.reply,
-                        Err(e) => e.to_string(),
+                        Ok(r) => r,
+                        Err(e) => text_reply(e.to_string()),
                     },
                     Ok(None) => {
                         let _ = cordon
@@ -171,14 +173,64 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                                 "unlinked Matrix account",
                             )
                             .await;
-                        "Your Matrix account is not linked to a Cordon user; ask an admin to add it as a `matrix_user` contact.".into()
+                        text_reply(
+                            "Your Matrix account is not linked to a Cordon user; ask an admin to add it as a `matrix_user` contact.",
+                        )
                     }
-                    Err(e) => e.to_string(),
+                    Err(e) => text_reply(e.to_string()),
                 };
-                if let Err(e) = bot.lock().await.reply(&c.room_id, &text).await {
+                let mut bot = bot.lock().await;
+                if let Err(e) = answer_in_matrix(&cordon, &mut bot, &c.room_id, &c.sender, reply).await {
                     tracing::warn!(error = %e, "could not reply in Matrix");
                 }
             }
         }
     })
+}
+
+fn text_reply(text: impl Into<String>) -> cordon_service::chat::ChatReply {
+    cordon_service::chat::ChatReply {
+        reply: text.into(),
+        ..Default::default()
+    }
+}
+
+/// Delivers a reply: in full to a team-only room whose members Cordon checked, otherwise the
+/// notice to the room and the reply to the sender alone.
+async fn answer_in_matrix(
+    cordon: &Cordon,
+    bot: &mut MatrixBot,
+    room: &str,
+    sender: &str,
+    reply: cordon_service::chat::ChatReply,
+) -> Result<(), cordon_channels::ChannelError> {
+    let whole_room = match reply.incident_id {
+        Some(incident) => {
+            let own = bot.client().user_id().to_owned();
+            let members: Vec<String> = bot
+                .client()
+                .joined_members(room)
+                .await?
+                .into_iter()
+                .filter(|m| *m != own)
+                .collect();
+            cordon
+                .room_hears_replies(room, incident, "matrix_user", &members)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not check the room's members");
+                    false
+                })
+        }
+        None => false,
+    };
+    if whole_room {
+        bot.reply(room, &reply.reply).await?;
+        return Ok(());
+    }
+    if let Some(notice) = &reply.room {
+        bot.reply(room, &notice.text()).await?;
+    }
+    bot.tell(sender, &reply.reply).await?;
+    Ok(())
 }

@@ -12,6 +12,7 @@
 //! # }
 //! ```
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::command::{Command, parse_chat_line};
@@ -63,6 +64,8 @@ pub struct MatrixBot {
     since: Option<String>,
     poll_timeout: Duration,
     invite_policy: InvitePolicy,
+    /// Direct-message rooms opened with users, by user id.
+    direct: HashMap<String, String>,
 }
 
 impl MatrixBot {
@@ -74,6 +77,7 @@ impl MatrixBot {
             since: None,
             poll_timeout: Duration::from_secs(30),
             invite_policy: InvitePolicy::default(),
+            direct: HashMap::new(),
         }
     }
 
@@ -156,6 +160,27 @@ impl MatrixBot {
     /// Replies in a room with plain text; returns the event id.
     pub async fn reply(&self, room_id: &str, text: &str) -> Result<String, ChannelError> {
         self.client.send_text(room_id, text, None).await
+    }
+
+    /// Sends `text` to `user` alone, in a direct-message room the bot opens with them the first
+    /// time (and again if they left it); returns the event id.
+    pub async fn tell(&mut self, user: &str, text: &str) -> Result<String, ChannelError> {
+        let known = match self.direct.get(user) {
+            Some(room) => match self.client.member_state(room, user).await? {
+                Some(m) if m == "join" || m == "invite" => Some(room.clone()),
+                _ => None,
+            },
+            None => None,
+        };
+        let room = match known {
+            Some(room) => room,
+            None => {
+                let room = self.client.create_direct_room(user).await?;
+                self.direct.insert(user.to_owned(), room.clone());
+                room
+            }
+        };
+        self.client.send_text(&room, text, None).await
     }
 
     /// Replies with plain text and an HTML rendering of it.

@@ -241,6 +241,42 @@ impl MatrixClient {
             .ok_or_else(|| ChannelError::malformed("createRoom answer without room_id"))
     }
 
+    /// Creates a direct-message room with `user` (`is_direct`, the `trusted_private_chat`
+    /// preset); returns the room id.
+    pub async fn create_direct_room(&self, user: &str) -> Result<String, ChannelError> {
+        let body = json!({ "preset": "trusted_private_chat", "is_direct": true, "invite": [user] });
+        let v = self.call(Method::POST, &["createRoom"], Some(body)).await?;
+        v.get("room_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ChannelError::malformed("createRoom answer without room_id"))
+    }
+
+    /// The user ids of a room's joined members.
+    pub async fn joined_members(&self, room_id: &str) -> Result<Vec<String>, ChannelError> {
+        let v = self
+            .call(Method::GET, &["rooms", room_id, "joined_members"], None)
+            .await?;
+        let joined = v
+            .get("joined")
+            .and_then(Value::as_object)
+            .ok_or_else(|| ChannelError::malformed("joined_members answer without joined"))?;
+        Ok(joined.keys().cloned().collect())
+    }
+
+    /// The members of a room (joined or invited) as far as the room's state says: used to
+    /// check that a direct room still has its counterpart.
+    pub async fn member_state(&self, room_id: &str, user: &str) -> Result<Option<String>, ChannelError> {
+        match self
+            .call(Method::GET, &["rooms", room_id, "state", "m.room.member", user], None)
+            .await
+        {
+            Ok(v) => Ok(v.get("membership").and_then(Value::as_str).map(str::to_owned)),
+            Err(ChannelError::Permanent(f)) if f.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn call(&self, method: Method, path: &[&str], body: Option<Value>) -> Result<Value, ChannelError> {
         let mut request = self
             .http

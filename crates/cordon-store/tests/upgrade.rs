@@ -1,0 +1,121 @@
+//! Upgrading a database that holds data: the schema of an earlier release is built by running
+//! the migrations up to it from the migration files, rows are written with that schema's SQL,
+//! and opening the store applies the rest. Each backend keeps every row and reads it back.
+
+use std::path::Path;
+
+use cordon_store::testing::TestDatabase;
+use cordon_store::{PostgresStore, SqliteStore, Store};
+use sqlx::migrate::Migrator;
+use uuid::Uuid;
+
+/// The migrations of `backend` up to and including `version`.
+async fn migrator_up_to(backend: &str, version: i64) -> Migrator {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut m = Migrator::new(dir).await.unwrap();
+    m.migrations = m
+        .migrations
+        .iter()
+        .filter(|x| x.version <= version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    m
+}
+
+const USER: &str = "00000000-0000-0000-0000-000000000001";
+const INCIDENT: &str = "00000000-0000-0000-0000-000000000002";
+const PAGE: &str = "00000000-0000-0000-0000-000000000003";
+
+/// Rows of the 0007 schema: a user, an incident bound to a room, a page with a deadline and a
+/// notification that reference it.
+const ROWS_0007: &[&str] = &[
+    "INSERT INTO users (id, name, email, is_admin, created_at) VALUES ($U, 'alice', 'a@x', FALSE, 1)",
+    "INSERT INTO incidents (id, codename_key, kind, severity, status, is_open, sealed, title, description, room,
+                            playbook, created_by, created_at, updated_at)
+     VALUES ($I, 'amber-falcon', 'security', 2, 'triage', TRUE, TRUE, 't', '', '#war', 'security', $U, 1, 1)",
+    "INSERT INTO pages (id, incident_id, status, state, created_by, created_at, updated_at)
+     VALUES ($P, $I, 'triggered', '{}', $U, 5, 5)",
+    "INSERT INTO page_deadlines (page_id, step, due_at) VALUES ($P, 1, 10)",
+    "INSERT INTO notifications (id, page_id, step, level, user_name, channel, address, status, created_at, updated_at)
+     VALUES ('00000000-0000-0000-0000-000000000004', $P, 0, 1, 'alice', 'email', 'a@x', 'pending', 5, 5)",
+];
+
+fn sql(stmt: &str, uuid_cast: &str) -> String {
+    stmt.replace("$U", &format!("'{USER}'{uuid_cast}"))
+        .replace("$I", &format!("'{INCIDENT}'{uuid_cast}"))
+        .replace("$P", &format!("'{PAGE}'{uuid_cast}"))
+}
+
+async fn check_upgraded(store: &dyn Store) {
+    let page = store.page(Uuid::parse_str(PAGE).unwrap()).await.unwrap().unwrap();
+    assert_eq!(page.created_by, Some(Uuid::parse_str(USER).unwrap()));
+    assert_eq!(page.role, None);
+    assert_eq!(page.status, "triggered");
+    assert_eq!(store.notifications(page.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .due_deadlines(cordon_core::clock::from_micros(10), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.incidents_by_room("#war").await.unwrap(),
+        [Uuid::parse_str(INCIDENT).unwrap()]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_keeps_pages_across_the_gate_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cordon.db");
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        migrator_up_to("sqlite", 7).await.run(&pool).await.unwrap();
+        for stmt in ROWS_0007 {
+            sqlx::query(sqlx::AssertSqlSafe(sql(stmt, "")))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    check_upgraded(&store).await;
+    // The rebuilt table keeps its foreign keys: a page of a missing incident is refused.
+    let fk: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_list('pages')")
+        .fetch_one(
+            &sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fk, 2, "pages references incidents and users");
+}
+
+#[tokio::test]
+async fn postgres_keeps_pages_across_the_gate_migration() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    {
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        migrator_up_to("postgres", 7).await.run(&pool).await.unwrap();
+        for stmt in ROWS_0007 {
+            sqlx::query(sqlx::AssertSqlSafe(sql(stmt, "::uuid")))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    let store: PostgresStore = db.open().await.unwrap();
+    check_upgraded(&store).await;
+}
