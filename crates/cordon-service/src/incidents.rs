@@ -160,7 +160,7 @@ impl Cordon {
             user_id: p.user_id,
             sees_all: p.sees_all_incidents(),
         };
-        Ok(self.store.list_incidents(viewer, LIST_LIMIT).await?)
+        Ok(self.store.list_incidents(viewer, LIST_LIMIT, None).await?)
     }
 
     /// One incident with its team.

@@ -136,7 +136,14 @@ pub trait Store:
     async fn incident_for_viewer(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<(Incident, Vec<Role>)>>;
     /// The open incident with this codename, else the newest closed one.
     async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>>;
-    async fn list_incidents(&self, viewer: Viewer, limit: u32) -> Result<Vec<Incident>>;
+    /// The incidents `viewer` may see, newest first (by creation, then id), at most `limit`,
+    /// after the position `after` (the `(created_at, id)` of the last one of the page before).
+    async fn list_incidents(
+        &self,
+        viewer: Viewer,
+        limit: u32,
+        after: Option<(Timestamp, Uuid)>,
+    ) -> Result<Vec<Incident>>;
     /// Writes the incident's mutable fields (status, severity, title, description, updated_at).
     async fn update_incident(&self, incident: &Incident, audit: AuditDraft) -> Result<()>;
 

@@ -181,6 +181,7 @@ pub async fn story(store: &dyn Store) {
                 sees_all: true,
             },
             100,
+            None,
         )
         .await
         .unwrap();
@@ -193,7 +194,8 @@ pub async fn story(store: &dyn Store) {
                     user_id: outsider,
                     sees_all: false
                 },
-                100
+                100,
+                None
             )
             .await
             .unwrap()),
@@ -206,6 +208,7 @@ pub async fn story(store: &dyn Store) {
                 sees_all: false,
             },
             100,
+            None,
         )
         .await
         .unwrap());
@@ -213,6 +216,31 @@ pub async fn story(store: &dyn Store) {
     let mut want = vec![sealed.incident.id, open_ops.incident.id];
     want.sort();
     assert_eq!(bobs, want);
+    // Pages of one, newest first, each after the last of the page before.
+    let admin = Viewer {
+        user_id: alice.id,
+        sees_all: true,
+    };
+    let first = store.list_incidents(admin, 1, None).await.unwrap();
+    let last = first.last().unwrap();
+    let second = store
+        .list_incidents(admin, 1, Some((last.created_at, last.id)))
+        .await
+        .unwrap();
+    let last = second.last().unwrap();
+    let third = store
+        .list_incidents(admin, 1, Some((last.created_at, last.id)))
+        .await
+        .unwrap();
+    let mut paged = ids(first);
+    paged.extend(ids(second));
+    assert!(third.is_empty());
+    let mut whole = ids(all.clone());
+    whole.sort();
+    let mut sorted = paged.clone();
+    sorted.sort();
+    assert_eq!(sorted, whole, "every incident once");
+    assert!(paged[0] > paged[1], "same instant: by id, descending");
 
     // closing releases the codename; the open one wins lookups
     let mut closed = sealed.incident.clone();

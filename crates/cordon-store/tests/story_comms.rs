@@ -394,7 +394,7 @@ async fn once_across_nodes(db: &TestDatabase, a: &PostgresStore) {
         user_id: Uuid::nil(),
         sees_all: true,
     };
-    let inc = a.list_incidents(viewer, 1).await.unwrap().remove(0);
+    let inc = a.list_incidents(viewer, 1, None).await.unwrap().remove(0);
     let at = t("2026-12-01T10:00:00Z");
     let comm = CommunicationRow {
         id: next_id(),

@@ -524,7 +524,7 @@ async fn one_move_wins_across_nodes(db: &TestDatabase, a: &PostgresStore) {
         user_id: Uuid::nil(),
         sees_all: true,
     };
-    let incidents = a.list_incidents(viewer, 10).await.unwrap();
+    let incidents = a.list_incidents(viewer, 10, None).await.unwrap();
     let other = incidents.iter().find(|i| i.codename.key() == "quiet-otter").unwrap();
     let asset = a.assets(other.id).await.unwrap().remove(0);
     assert_eq!(asset.state, AssetState::Suspected);

@@ -454,17 +454,25 @@ impl Store for SqliteStore {
         row.as_ref().map(from_row::incident).transpose()
     }
 
-    async fn list_incidents(&self, viewer: Viewer, limit: u32) -> Result<Vec<Incident>> {
+    async fn list_incidents(
+        &self,
+        viewer: Viewer,
+        limit: u32,
+        after: Option<(Timestamp, Uuid)>,
+    ) -> Result<Vec<Incident>> {
         const Q: &str = incident_query!(
-            "WHERE $1 OR NOT i.sealed OR EXISTS (
+            "WHERE ($1 OR NOT i.sealed OR EXISTS (
                 SELECT 1 FROM memberships m
-                WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL)
-             ORDER BY i.created_at DESC LIMIT $3",
+                WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL))
+               AND ($4 IS NULL OR i.created_at < $4 OR (i.created_at = $4 AND i.id < $5))
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $3",
         );
         let rows = sqlx::query(Q)
             .bind(viewer.sees_all)
             .bind(viewer.user_id.to_string())
             .bind(i64::from(limit))
+            .bind(after.map(|(at, _)| to_micros(at)))
+            .bind(after.map(|(_, id)| id.to_string()))
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(from_row::incident).collect()
