@@ -417,11 +417,46 @@ async fn each_webhook_is_signed_with_its_own_secret_never_the_slack_one() {
     assert_eq!(st, StatusCode::OK, "{v}");
     let (headers, body) = next(&mut alice_rx).await;
     assert!(verify(&rotated, &headers, &body, &app));
+
+    // A webhook from before per-contact secrets (its column NULL after migration 0010) sends
+    // nothing, says why, and works again once rotated.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path().display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE contact_methods SET secret_sealed = NULL WHERE address = $1")
+        .bind(&alice_url)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let (st, v) = test_contact(&app, &alice_url).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("rotate"), "{v}");
+    let (st, r) = app
+        .post(
+            "/api/v1/users/alice/contacts/rotate-secret",
+            ADMIN_TOKEN,
+            json!({ "address": alice_url }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let (st, _) = test_contact(&app, &alice_url).await;
+    assert_eq!(st, StatusCode::OK);
+    let (headers, body) = next(&mut alice_rx).await;
+    assert!(verify(r["secret"].as_str().unwrap(), &headers, &body, &app));
 }
 
 #[tokio::test]
 async fn webhooks_are_delivered_without_slack_configured() {
     let app = spawn_app_with(|c| assert!(c.slack_signing_secret.is_none())).await;
+    // Without CORDON_SECRET_KEY, the sealing key is made on first start, private.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key_file = app.data_dir.join(cordon::wiring::SECRET_KEY_FILE);
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim().len(), 64);
+    }
     app.user("alice", &["security"]).await;
     let (url, mut rx) = receiver().await;
     let (st, a) = add_webhook(&app, "alice", &url).await;
