@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::outbound::Refused;
+
 /// Everything that can go wrong in a channel: verifying an inbound request, parsing its
 /// payload, or delivering an outbound message.
 ///
-/// Messages never contain secrets, tokens or target URLs (an incoming-webhook URL is a
-/// secret), so they are safe to log and to show to an administrator.
+/// Messages never contain secrets, tokens, target URLs (an incoming-webhook URL is a secret)
+/// or anything a peer answered beyond its status and a machine error code (`channel_not_found`,
+/// `M_FORBIDDEN`), so they are safe to log and to show to the caller who named the target.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChannelError {
     /// A signature or timestamp header is absent.
@@ -41,6 +44,10 @@ pub enum ChannelError {
     /// API-level refusal such as Slack's `channel_not_found` or Matrix's `M_FORBIDDEN`.
     #[error("delivery failed (permanent): {0}")]
     Permanent(DeliveryFailure),
+    /// The outbound policy refused the target's address (loopback, private, metadata, …;
+    /// [`crate::outbound`]). Nothing was sent. Permanent.
+    #[error("{0}")]
+    Refused(Refused),
 }
 
 /// What is known about a failed delivery.
@@ -52,7 +59,7 @@ pub struct DeliveryFailure {
     pub code: Option<String>,
     /// How long the receiver asked us to wait (`Retry-After`, Matrix `retry_after_ms`).
     pub retry_after: Option<Duration>,
-    /// A short human-readable reason, free of secrets.
+    /// A short fixed reason (`timed out`, `could not connect`), never the peer's words.
     pub reason: String,
 }
 
@@ -97,6 +104,7 @@ impl ChannelError {
             Self::Invalid { .. } => "invalid_field",
             Self::Transient(_) => "delivery_transient",
             Self::Permanent(_) => "delivery_permanent",
+            Self::Refused(_) => "outbound_refused",
         }
     }
 

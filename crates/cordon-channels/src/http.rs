@@ -1,11 +1,19 @@
-//! The shared outbound HTTP client (reqwest over rustls) with timeouts, and the mapping of
-//! its outcomes to transient and permanent [`ChannelError`]s.
+//! The shared outbound HTTP client (reqwest over rustls): the outbound address policy,
+//! timeouts, bounded response bodies, and the mapping of outcomes to transient and permanent
+//! [`ChannelError`]s that say what happened — a status, `timed out`, `could not connect`,
+//! `refused: …` — and never what the peer wrote.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode, Url, header};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url, header};
 
 use crate::error::{ChannelError, DeliveryFailure};
+use crate::outbound::{OutboundError, OutboundPolicy, PinnedResolver};
+
+/// At most this much of a webhook, SMS gateway or Slack answer is read (64 KiB): their
+/// status is what counts, and Slack's `{"ok":false,"error":"…"}` is tiny.
+pub const DELIVERY_BODY_LIMIT: usize = 64 * 1024;
 
 /// Timeouts of the outbound client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,30 +36,65 @@ impl Default for Timeouts {
 
 /// A pooled HTTP client shared by every outbound channel. Cheap to clone.
 ///
-/// It does not follow redirects (a webhook that redirects is a configuration error, and a
-/// redirect must not carry a bearer token elsewhere) and reads no proxy settings.
+/// Every connection it makes passes the [`OutboundPolicy`]: names through its resolver
+/// (resolved once; only allowed addresses are connected to), IP literals before the request
+/// is built. It does not follow redirects (a webhook that redirects is a configuration error,
+/// a redirect must not carry a bearer token elsewhere, and it could lead past the policy)
+/// and ignores proxy settings (a proxy would resolve names where the policy cannot see).
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
-    pub(crate) client: reqwest::Client,
+    client: reqwest::Client,
     pub(crate) timeouts: Timeouts,
+    policy: Arc<OutboundPolicy>,
 }
 
 impl HttpTransport {
-    /// Builds the client.
-    pub fn new(timeouts: Timeouts) -> Result<Self, ChannelError> {
+    /// Builds the client under `policy`.
+    pub fn new(timeouts: Timeouts, policy: OutboundPolicy) -> Result<Self, ChannelError> {
+        let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(PinnedResolver(policy.clone())))
             .user_agent(concat!("cordon/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ChannelError::invalid("http client", e.without_url().to_string()))?;
-        Ok(Self { client, timeouts })
+        Ok(Self {
+            client,
+            timeouts,
+            policy,
+        })
     }
 
     /// The timeouts this transport was built with.
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    /// The outbound policy this transport enforces.
+    pub fn policy(&self) -> &OutboundPolicy {
+        &self.policy
+    }
+
+    /// Checks a target when it is configured (a webhook contact being added): every address
+    /// of its host must be allowed. Bounded by the connect timeout.
+    pub async fn check_target(&self, url: &Url) -> Result<(), ChannelError> {
+        match tokio::time::timeout(self.timeouts.connect, self.policy.check_target(url)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(outbound_error(e)),
+            Err(_) => Err(ChannelError::Transient(failure(None, "timed out resolving the host"))),
+        }
+    }
+
+    /// A request to `url`, once its host passes the policy if it is an IP literal (names are
+    /// checked by the resolver when the request connects).
+    pub(crate) fn request(&self, method: Method, url: &Url) -> Result<RequestBuilder, ChannelError> {
+        self.policy
+            .check_url_literal(url)
+            .map_err(|r| outbound_error(r.into()))?;
+        Ok(self.client.request(method, url.clone()))
     }
 }
 
@@ -67,24 +110,50 @@ pub fn parse_target_url(field: &'static str, raw: &str) -> Result<Url, ChannelEr
     Ok(url)
 }
 
-/// Maps a reqwest error (no response) to a delivery error. The URL is stripped: it may hold
-/// a secret (incoming-webhook paths do).
-pub(crate) fn transport_error(err: reqwest::Error) -> ChannelError {
-    let status = err.status().map(|s| s.as_u16());
-    let transient = err.is_timeout() || err.is_connect() || err.is_request() || err.is_body();
-    let reason = if err.is_timeout() {
-        "timed out".to_owned()
-    } else if err.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        err.without_url().to_string()
-    };
-    let failure = DeliveryFailure {
+fn failure(status: Option<u16>, reason: &str) -> DeliveryFailure {
+    DeliveryFailure {
         status,
         code: None,
         retry_after: None,
-        reason,
+        reason: reason.to_owned(),
+    }
+}
+
+/// A policy refusal is permanent (the same address stays refused); a name that does not
+/// resolve may resolve later.
+fn outbound_error(e: OutboundError) -> ChannelError {
+    match e {
+        OutboundError::Refused(r) => ChannelError::Refused(r),
+        OutboundError::Unresolved => ChannelError::Transient(failure(None, "could not resolve the host")),
+    }
+}
+
+/// Maps a reqwest error (no response) to a delivery error with a fixed reason: the URL is
+/// stripped (incoming-webhook paths are secrets) and nothing from the peer is kept. A refusal
+/// of the outbound policy, raised inside the resolver, is found in the error's sources.
+pub(crate) fn transport_error(err: reqwest::Error) -> ChannelError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = source {
+        if let Some(o) = e.downcast_ref::<OutboundError>() {
+            return outbound_error(o.clone());
+        }
+        source = e.source();
+    }
+    let status = err.status().map(|s| s.as_u16());
+    let (transient, reason) = if err.is_timeout() {
+        (true, "timed out")
+    } else if err.is_connect() {
+        (true, "could not connect")
+    } else if err.is_body() || err.is_decode() {
+        (true, "the response broke off")
+    } else if err.is_request() {
+        (true, "the request failed")
+    } else if err.is_redirect() {
+        (false, "redirected")
+    } else {
+        (false, "the request could not be made")
     };
+    let failure = failure(status, reason);
     if transient {
         ChannelError::Transient(failure)
     } else {
@@ -110,36 +179,63 @@ pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// The first `max` characters of a response body, single-line, for error reasons.
-pub(crate) fn snippet(body: &str, max: usize) -> String {
-    let mut s: String = body
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
-    if body.chars().count() > max {
-        s.push('…');
-    }
-    s.trim().to_owned()
+/// A response body read up to a limit.
+pub(crate) struct Body {
+    pub bytes: Vec<u8>,
+    /// The peer had more to say than the limit; the rest was not read.
+    pub truncated: bool,
 }
 
-/// Reads a response: `Ok(body)` on 2xx, otherwise the matching delivery error.
-pub(crate) async fn read_response(response: Response) -> Result<String, ChannelError> {
-    let status = response.status();
-    let retry = retry_after(&response);
-    let body = response.text().await.map_err(transport_error)?;
-    if status.is_success() {
-        return Ok(body);
+/// Reads at most `limit` bytes of the body, chunk by chunk, and drops the connection when
+/// the peer has more (a declared `Content-Length` over the limit is not read at all). Memory
+/// stays bounded by the limit however long the peer streams; time, by the request timeout.
+pub(crate) async fn read_limited(mut response: Response, limit: usize) -> Result<Body, ChannelError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Ok(Body {
+            bytes: Vec::new(),
+            truncated: true,
+        });
     }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        let room = limit - bytes.len();
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            return Ok(Body { bytes, truncated: true });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Body {
+        bytes,
+        truncated: false,
+    })
+}
+
+/// The error for a non-2xx status: `HTTP 500`, transient or permanent by [`status_is_transient`].
+pub(crate) fn status_error(status: StatusCode, retry: Option<Duration>) -> ChannelError {
     let failure = DeliveryFailure {
         status: Some(status.as_u16()),
         code: None,
         retry_after: retry,
-        reason: snippet(&body, 200),
+        reason: String::new(),
     };
-    Err(if status_is_transient(status) {
+    if status_is_transient(status) {
         ChannelError::Transient(failure)
     } else {
         ChannelError::Permanent(failure)
-    })
+    }
+}
+
+/// Judges a delivery by its status alone: `Ok` on 2xx, else the status error. At most
+/// [`DELIVERY_BODY_LIMIT`] of the body is read (so the connection can be reused) and
+/// nothing of it is kept; a 2xx whose body breaks off still counts as delivered.
+pub(crate) async fn read_status(response: Response) -> Result<(), ChannelError> {
+    let status = response.status();
+    let retry = retry_after(&response);
+    let _ = read_limited(response, DELIVERY_BODY_LIMIT).await;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(status_error(status, retry))
+    }
 }

@@ -13,14 +13,17 @@
 use std::fmt;
 
 use jiff::Timestamp;
-use reqwest::Url;
 use reqwest::header::HeaderMap;
+use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::command::{self, Command};
 use crate::error::{ChannelError, DeliveryFailure};
-use crate::http::{HttpTransport, parse_target_url, retry_after, snippet, status_is_transient, transport_error};
+use crate::http::{
+    DELIVERY_BODY_LIMIT, HttpTransport, parse_target_url, read_limited, retry_after, status_is_transient,
+    transport_error,
+};
 use crate::signature::{check_signature, check_timestamp, signature_header};
 use crate::webhook::header_str;
 
@@ -264,7 +267,9 @@ impl SlackClient {
     ///
     /// Success is a 2xx whose body is not a JSON object with `"ok": false`. Slack-style
     /// refusals (`channel_not_found`, `invalid_auth`, …) are permanent; `ratelimited`,
-    /// `internal_error`, `service_unavailable`, 429 and 5xx are transient.
+    /// `internal_error`, `service_unavailable`, 429 and 5xx are transient. At most
+    /// [`DELIVERY_BODY_LIMIT`] of the answer is read; of it, only a machine error code
+    /// (lower-case letters, digits and `_`, at most 64) is kept, never free text.
     pub async fn post_message(&self, channel: &str, text: &str) -> Result<(), ChannelError> {
         let payload = json!({ "channel": channel, "text": escape_text(text) });
         self.post_to(&self.url, &payload).await
@@ -298,18 +303,19 @@ impl SlackClient {
     }
 
     async fn post_to(&self, url: &Url, payload: &Value) -> Result<(), ChannelError> {
-        let mut request = self.http.client.post(url.clone()).json(payload);
+        let mut request = self.http.request(Method::POST, url)?.json(payload);
         if let Some(token) = &self.bearer {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let retry = retry_after(&response);
-        let body = response.text().await.map_err(transport_error)?;
-        let api_error = serde_json::from_str::<Value>(&body).ok().and_then(|v| {
+        let body = read_limited(response, DELIVERY_BODY_LIMIT).await?.bytes;
+        let api_error = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
             (v.get("ok") == Some(&Value::Bool(false))).then(|| {
                 v.get("error")
                     .and_then(Value::as_str)
+                    .filter(|c| is_error_code(c))
                     .unwrap_or("unknown_error")
                     .to_owned()
             })
@@ -318,9 +324,10 @@ impl SlackClient {
             return Ok(());
         }
         // Incoming webhooks answer errors as plain-text codes (`channel_not_found`).
-        let plain_code =
-            (!body.is_empty() && body.len() <= 64 && body.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-                .then(|| body.clone());
+        let plain_code = std::str::from_utf8(&body)
+            .ok()
+            .filter(|b| is_error_code(b))
+            .map(str::to_owned);
         let code = api_error.or(plain_code);
         let transient = status_is_transient(status)
             || matches!(
@@ -329,11 +336,7 @@ impl SlackClient {
             );
         let failure = DeliveryFailure {
             status: Some(status.as_u16()),
-            reason: if code.is_some() {
-                String::new()
-            } else {
-                snippet(&body, 200)
-            },
+            reason: String::new(),
             code,
             retry_after: retry,
         };
@@ -343,6 +346,13 @@ impl SlackClient {
             ChannelError::Permanent(failure)
         })
     }
+}
+
+/// A Slack error code: `channel_not_found`, `invalid_auth`.
+fn is_error_code(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 #[cfg(test)]
@@ -360,7 +370,7 @@ mod tests {
 
     #[test]
     fn ephemeral_messages_go_to_the_sibling_web_api_method() {
-        let http = HttpTransport::new(Default::default()).unwrap();
+        let http = HttpTransport::new(Default::default(), crate::OutboundPolicy::strict()).unwrap();
         let api = SlackClient::new(&http, "https://slack.example/api/chat.postMessage", Some("xoxb".into())).unwrap();
         assert_eq!(
             api.ephemeral_url().unwrap().as_str(),

@@ -1,23 +1,52 @@
 //! The generic outgoing webhook: a signed JSON POST that carries only a [`Notice`]
 //! (codename, severity, link), and the verify function its receivers use.
 //!
-//! Signature scheme (documented for receivers):
+//! # Signature
+//!
+//! Each webhook contact has its own secret: Cordon draws 32 random bytes when the contact is
+//! added and shows them once, as `whsec_<64 hex>`, in the answer to
+//! `POST /api/v1/users/{name}/contacts` (field `secret`); `POST …/contacts/rotate-secret`
+//! draws a new one. The HMAC key is that whole string's UTF-8 bytes, prefix included. No other
+//! secret signs webhooks (not the Slack signing secret, not another contact's).
 //!
 //! ```text
 //! X-Cordon-Timestamp: <Unix seconds>
 //! X-Cordon-Signature: v1=<lower-case hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>
 //! ```
 //!
-//! A receiver recomputes the HMAC over the raw body bytes, compares in constant time, and
-//! rejects timestamps more than 5 minutes from its clock ([`verify_webhook`]).
+//! # Verifying as a receiver
+//!
+//! 1. Read the raw body bytes before any JSON parsing (re-serializing changes them).
+//! 2. Reject a request without both headers, or whose timestamp is more than 5 minutes from
+//!    your clock (a captured request cannot be replayed later).
+//! 3. Compute `HMAC-SHA256(secret, timestamp + "." + body)`, hex-encode it, and compare it
+//!    with the part after `v1=` in constant time (`hmac.compare_digest`,
+//!    `crypto.timingSafeEqual`, `subtle::ConstantTimeEq`).
+//! 4. Optionally remember `(timestamp, signature)` pairs for 5 minutes to refuse exact replays.
+//!
+//! In Python:
+//!
+//! ```text
+//! mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+//! ok = abs(time.time() - int(ts)) <= 300 and hmac.compare_digest("v1=" + mac, sig)
+//! ```
+//!
+//! In Rust, [`verify_webhook`] (or [`verify_webhook_headers`]) does steps 2 and 3.
+//!
+//! # What the sender does with the answer
+//!
+//! Any 2xx is delivered; anything else is a failure that records only the status
+//! (`HTTP 500`). At most [`crate::http::DELIVERY_BODY_LIMIT`] of the answer is read and
+//! none of it is kept or shown. Redirects are not followed. The receiver's address must pass
+//! the [`crate::outbound`] policy.
 
 use jiff::Timestamp;
-use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, Url};
 use serde_json::json;
 
 use crate::error::ChannelError;
-use crate::http::{HttpTransport, parse_target_url, read_response, transport_error};
+use crate::http::{HttpTransport, parse_target_url, read_status, transport_error};
 use crate::notice::Notice;
 use crate::signature::{check_signature, check_timestamp, signature_header};
 
@@ -159,8 +188,7 @@ pub(crate) async fn post_signed(
 ) -> Result<(), ChannelError> {
     let ts = now.as_second();
     let mut request = http
-        .client
-        .post(url.clone())
+        .request(Method::POST, url)?
         .header(CONTENT_TYPE, "application/json")
         .header(TIMESTAMP_HEADER, ts.to_string());
     if !secret.is_empty() {
@@ -170,7 +198,7 @@ pub(crate) async fn post_signed(
         request = request.bearer_auth(token);
     }
     let response = request.body(body).send().await.map_err(transport_error)?;
-    read_response(response).await.map(drop)
+    read_status(response).await
 }
 
 #[cfg(test)]
@@ -237,7 +265,7 @@ mod tests {
 
     #[test]
     fn empty_secret_and_bad_urls_are_refused() {
-        let http = HttpTransport::new(Default::default()).unwrap();
+        let http = HttpTransport::new(Default::default(), crate::OutboundPolicy::strict()).unwrap();
         assert!(WebhookClient::new(&http, "https://example.test/h", "").is_err());
         assert!(WebhookClient::new(&http, "file:///etc/passwd", "k").is_err());
         assert!(WebhookClient::new(&http, "not a url", "k").is_err());

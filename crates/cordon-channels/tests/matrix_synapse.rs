@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use cordon_channels::matrix::{MatrixBot, MatrixClient, RoomMessage};
-use cordon_channels::{BotCommand, ChannelError, Command, HttpTransport, Timeouts};
+use cordon_channels::{BotCommand, ChannelError, Command, HttpTransport, OutboundPolicy, Timeouts};
 use support::synapse::Synapse;
 
 const BOT_PASSWORD: &str = "bot-pass-1";
@@ -48,7 +48,7 @@ async fn matrix_bot_end_to_end_against_synapse() {
     );
     let boot = started.elapsed();
     let hs = synapse.base_url.as_str();
-    let http = HttpTransport::new(Timeouts::default()).unwrap();
+    let http = HttpTransport::new(Timeouts::default(), OutboundPolicy::allowing(["127.0.0.0/8"]).unwrap()).unwrap();
 
     // Login, whoami, token reuse, a wrong password.
     let bot_client = MatrixClient::login_password(&http, hs, "irbot", BOT_PASSWORD, "Cordon")

@@ -56,10 +56,13 @@ fn special_ranges() -> &'static [(IpNet, &'static str)] {
 }
 
 /// What special-purpose range an address is in, if any (`private-use (RFC 1918)`, …).
+/// The most specific range wins (`255.255.255.255` is the limited broadcast address, not
+/// just reserved).
 pub fn special_purpose(ip: IpAddr) -> Option<&'static str> {
     special_ranges()
         .iter()
-        .find(|(n, _)| n.contains(&ip))
+        .filter(|(n, _)| n.contains(&ip))
+        .max_by_key(|(n, _)| n.prefix_len())
         .map(|(_, what)| *what)
 }
 

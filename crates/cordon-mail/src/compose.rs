@@ -1,5 +1,11 @@
-//! Turns a decided [`Plan`] into an RFC 5322 message: the fixed headers, and a `text/plain`
-//! body or a PGP/MIME (RFC 3156) `multipart/encrypted` body.
+//! Turns a decided plan ([`crate::policy`]) into RFC 5322 messages: one per recipient, each with the fixed
+//! headers, that recipient alone in `To:`, and a `text/plain` body or a PGP/MIME (RFC 3156)
+//! `multipart/encrypted` body encrypted to that recipient's key alone.
+//!
+//! One message per recipient, not one message with everyone in `To:` or `Bcc:`: a recipient
+//! must not learn who else was told. `To:` and `Cc:` show every address to everyone; `Bcc:`
+//! hides the headers but a message encrypted to several keys still names each key's id in its
+//! session-key packets, which anyone with a keyserver can turn back into addresses.
 
 use jiff::Timestamp;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
@@ -8,57 +14,48 @@ use pgp::composed::{ArmorOptions, MessageBuilder};
 use pgp::crypto::sym::SymmetricKeyAlgorithm;
 
 use crate::key::EncryptionKey;
-use crate::policy::Plan;
 use crate::{Address, MailError, MailPolicy, Protection};
 
-/// A message ready for the transport.
+/// One recipient's message, ready for the transport.
 pub(crate) struct Composed {
     pub message: lettre::Message,
     pub message_id: String,
-    pub protection: Protection,
-    pub recipients: Vec<Address>,
 }
 
-/// Builds the mail. `text` is the whole body; the subject is always the policy's label.
+/// Builds `to`'s own message. `text` is the whole body; the subject is always the policy's
+/// label; `key` is set exactly when `protection` is [`Protection::Encrypted`].
 pub(crate) fn compose(
     from: &Mailbox,
     policy: &MailPolicy,
-    plan: Plan<'_>,
+    protection: Protection,
+    to: &Address,
+    key: Option<&EncryptionKey<'_>>,
     text: &str,
     now: Timestamp,
 ) -> Result<Composed, MailError> {
     let message_id = format!("<{}@{}>", uuid::Uuid::new_v4().simple(), from.email.domain());
-    let mut builder = lettre::Message::builder()
+    let builder = lettre::Message::builder()
         .from(from.clone())
+        .to(Mailbox::new(None, to.as_lettre().clone()))
         .subject(policy.label().as_str())
         .date(system_time(now))
         .message_id(Some(message_id.clone()));
-    for (address, _) in &plan.recipients {
-        builder = builder.to(Mailbox::new(None, address.as_lettre().clone()));
-    }
-    let recipients: Vec<Address> = plan.recipients.iter().map(|(a, _)| (*a).clone()).collect();
 
-    let message = match plan.protection {
-        Protection::Plain => builder.singlepart(text_part(text)),
-        Protection::Encrypted => {
-            let keys: Vec<&EncryptionKey<'_>> = plan.recipients.iter().filter_map(|(_, k)| k.as_ref()).collect();
-            if keys.len() != plan.recipients.len() {
-                return Err(MailError::build("a recipient of an encrypted mail has no key"));
-            }
+    let message = match (protection, key) {
+        (Protection::Plain, _) => builder.singlepart(text_part(text)),
+        (Protection::Encrypted, Some(key)) => {
             // The encrypted payload is itself a MIME entity (RFC 3156 §4).
             let inner = text_part(text).formatted();
-            let armored = encrypt(&inner, &keys)?;
+            let armored = encrypt(&inner, key)?;
             builder.multipart(pgp_mime(armored))
+        }
+        (Protection::Encrypted, None) => {
+            return Err(MailError::build("a recipient of an encrypted mail has no key"));
         }
     }
     .map_err(MailError::build)?;
 
-    Ok(Composed {
-        message,
-        message_id,
-        protection: plan.protection,
-        recipients,
-    })
+    Ok(Composed { message, message_id })
 }
 
 /// The `Date` header from the caller's `now` (the mailer never reads the clock itself).
@@ -88,19 +85,17 @@ fn pgp_mime(armored: String) -> MultiPart {
         .singlepart(payload)
 }
 
-/// Encrypts to every key (SEIPD v1 with AES-256: what GnuPG 2.2 and every PGP/MIME client
+/// Encrypts to one key (SEIPD v1 with AES-256: what GnuPG 2.2 and every PGP/MIME client
 /// read) and armors the result.
-fn encrypt(plaintext: &[u8], keys: &[&EncryptionKey<'_>]) -> Result<String, MailError> {
+fn encrypt(plaintext: &[u8], key: &EncryptionKey<'_>) -> Result<String, MailError> {
     let mut rng = rand08::thread_rng();
     let mut builder =
         MessageBuilder::from_bytes("", plaintext.to_vec()).seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
-    for key in keys {
-        let added = match key {
-            EncryptionKey::Primary(k) => builder.encrypt_to_key(&mut rng, *k),
-            EncryptionKey::Subkey(k) => builder.encrypt_to_key(&mut rng, *k),
-        };
-        added.map_err(|e| MailError::build(format!("OpenPGP encryption failed: {e}")))?;
-    }
+    let added = match key {
+        EncryptionKey::Primary(k) => builder.encrypt_to_key(&mut rng, *k),
+        EncryptionKey::Subkey(k) => builder.encrypt_to_key(&mut rng, *k),
+    };
+    added.map_err(|e| MailError::build(format!("OpenPGP encryption failed: {e}")))?;
     builder
         .to_armored_string(&mut rng, ArmorOptions::default())
         .map_err(|e| MailError::build(format!("OpenPGP encryption failed: {e}")))

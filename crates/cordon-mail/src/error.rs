@@ -49,6 +49,14 @@ pub enum MailError {
     /// Building or encrypting the mail failed. Permanent.
     #[error("could not build the mail: {reason}")]
     Build { reason: String },
+    /// Each recipient gets their own message; the server accepted some and refused the
+    /// others'. Permanent: sending again would repeat the mail to those who have it.
+    #[error("sent only to {}; not to {}: {first_error}", AddressList(sent), AddressList(unsent))]
+    PartlySent {
+        sent: Vec<Address>,
+        unsent: Vec<Address>,
+        first_error: Box<MailError>,
+    },
 }
 
 impl MailError {
@@ -66,6 +74,7 @@ impl MailError {
             Self::SmtpRejected { .. } => "smtp_rejected",
             Self::SmtpTls { .. } => "smtp_tls",
             Self::Build { .. } => "build_failed",
+            Self::PartlySent { .. } => "partly_sent",
         }
     }
 

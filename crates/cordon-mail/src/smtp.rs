@@ -12,7 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::compose::compose;
+use crate::compose::{Composed, compose};
 use crate::policy::BodyKind;
 use crate::{Address, MailError, MailPolicy, Message, Notice, Protection, Recipient};
 
@@ -219,16 +219,30 @@ impl MailerConfig {
     }
 }
 
-/// What the SMTP server accepted.
+/// What the SMTP server accepted: one message per recipient (the crate docs say why),
+/// in recipient order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    pub protection: Protection,
+    pub messages: Vec<SentMessage>,
+}
+
+/// One recipient's own message, accepted by the SMTP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    /// The only address in its `To:` header and its envelope.
+    pub to: Address,
     /// The `Message-ID` header, with angle brackets.
     pub message_id: String,
-    /// Every envelope recipient (the server accepted all of them, or the send failed).
-    pub accepted: Vec<Address>,
-    pub protection: Protection,
     /// The server's final reply, e.g. `250 OK queued as 1234`.
     pub smtp_reply: String,
+}
+
+impl Delivery {
+    /// Every recipient, each once.
+    pub fn accepted(&self) -> Vec<&Address> {
+        self.messages.iter().map(|m| &m.to).collect()
+    }
 }
 
 /// Sends incident mail under the communication rules. Cheap to clone (the connection pool is
@@ -317,6 +331,9 @@ impl Mailer {
             .await
     }
 
+    /// Decides once how the mail leaves (plain, encrypted, or refused for everyone), then
+    /// sends each recipient their own message. When the server refuses some recipients'
+    /// messages and accepts others', the error says who got it ([`MailError::PartlySent`]).
     async fn send(
         &self,
         recipients: &[Recipient],
@@ -325,7 +342,50 @@ impl Mailer {
         now: Timestamp,
     ) -> Result<Delivery, MailError> {
         let plan = self.policy.plan(recipients, kind, now)?;
-        let composed = compose(&self.from, &self.policy, plan, text, now)?;
+        let mut messages = Vec::with_capacity(plan.recipients.len());
+        let mut unsent = Vec::new();
+        let mut first_error = None;
+        for (to, key) in &plan.recipients {
+            let sent = match compose(&self.from, &self.policy, plan.protection, to, key.as_ref(), text, now) {
+                Ok(composed) => self.transmit(composed).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok((message_id, smtp_reply)) => messages.push(SentMessage {
+                    to: (*to).clone(),
+                    message_id,
+                    smtp_reply,
+                }),
+                Err(e) => {
+                    unsent.push((*to).clone());
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            None => {
+                tracing::debug!(
+                    protection = plan.protection.as_str(),
+                    messages = messages.len(),
+                    "mail accepted by {}",
+                    self.smtp
+                );
+                Ok(Delivery {
+                    protection: plan.protection,
+                    messages,
+                })
+            }
+            Some(e) if messages.is_empty() => Err(e),
+            Some(e) => Err(MailError::PartlySent {
+                sent: messages.into_iter().map(|m| m.to).collect(),
+                unsent,
+                first_error: Box::new(e),
+            }),
+        }
+    }
+
+    /// Hands one message to the server: its `Message-ID` and the server's reply.
+    async fn transmit(&self, composed: Composed) -> Result<(String, String), MailError> {
         let response = self
             .transport
             .send(composed.message)
@@ -336,19 +396,7 @@ impl Mailer {
             response.code(),
             response.message().collect::<Vec<_>>().join(" ")
         );
-        tracing::debug!(
-            message_id = %composed.message_id,
-            protection = composed.protection.as_str(),
-            recipients = composed.recipients.len(),
-            "mail accepted by {}",
-            self.smtp
-        );
-        Ok(Delivery {
-            message_id: composed.message_id,
-            accepted: composed.recipients,
-            protection: composed.protection,
-            smtp_reply: reply,
-        })
+        Ok((composed.message_id, reply))
     }
 }
 

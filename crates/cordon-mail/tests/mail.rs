@@ -58,24 +58,34 @@ async fn inside_mail_arrives_plain_with_the_label_as_the_whole_subject() {
     );
     let delivery = mailer(&sink, policy()).send_message(&message, now()).await.unwrap();
     assert_eq!(delivery.protection, Protection::Plain);
-    assert_eq!(delivery.accepted.len(), 2);
-    assert!(delivery.smtp_reply.starts_with("250"), "{}", delivery.smtp_reply);
+    assert_eq!(delivery.accepted().len(), 2);
 
-    let mails = sink.messages();
-    assert_eq!(mails.len(), 1);
-    let mail = &mails[0];
-    assert_eq!(mail.header("Subject"), Some("Attorney Work Project"));
-    assert_eq!(mail.header("Message-ID"), Some(delivery.message_id.as_str()));
-    assert_eq!(mail.header("Date"), Some("Mon, 02 Mar 2026 09:30:00 +0000"));
-    assert_eq!(mail.mail_from, "cordon@corp.example");
-    assert_eq!(mail.rcpt_tos, ["ic@corp.example", "Deputy@EU.Corp.Example"]);
-    assert!(
-        mail.header("Content-Type").unwrap().starts_with("text/plain"),
-        "{:?}",
-        mail.header("Content-Type")
-    );
-    assert!(mail.body().contains(TITLE), "{}", mail.raw);
-    assert!(mail.pgp_mime_payload().is_none());
+    // One message each.
+    let mails = sink.wait_for_messages(2, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 2);
+    for (sent, to) in delivery
+        .messages
+        .iter()
+        .zip(["ic@corp.example", "Deputy@EU.Corp.Example"])
+    {
+        assert!(sent.smtp_reply.starts_with("250"), "{}", sent.smtp_reply);
+        let mail = mails
+            .iter()
+            .find(|m| m.header("Message-ID") == Some(sent.message_id.as_str()))
+            .expect("the message arrived");
+        assert_eq!(mail.header("Subject"), Some("Attorney Work Project"));
+        assert_eq!(mail.header("Date"), Some("Mon, 02 Mar 2026 09:30:00 +0000"));
+        assert_eq!(mail.mail_from, "cordon@corp.example");
+        assert_eq!(mail.rcpt_tos, [to]);
+        assert_eq!(mail.header("To"), Some(to));
+        assert!(
+            mail.header("Content-Type").unwrap().starts_with("text/plain"),
+            "{:?}",
+            mail.header("Content-Type")
+        );
+        assert!(mail.body().contains(TITLE), "{}", mail.raw);
+        assert!(mail.pgp_mime_payload().is_none());
+    }
 }
 
 #[tokio::test]
@@ -115,32 +125,39 @@ async fn an_outside_recipient_with_a_key_gets_pgp_mime_that_gnupg_decrypts() {
     let delivery = mailer(&sink, policy()).send_message(&message, now()).await.unwrap();
     assert_eq!(delivery.protection, Protection::Encrypted);
 
-    let mail = &sink.messages()[0];
-    assert_eq!(mail.header("Subject"), Some("Attorney Work Project"));
-    let content_type = mail.header("Content-Type").unwrap();
-    assert!(
-        content_type.starts_with("multipart/encrypted")
-            && content_type.contains("protocol=\"application/pgp-encrypted\""),
-        "{content_type}"
-    );
-    // Nothing of the body is readable on the wire.
-    assert!(!mail.raw.contains("exfiltrated"), "{}", mail.raw);
-    assert!(!mail.raw.contains("203.0.113.7"));
-
-    let armored = mail.pgp_mime_payload().expect("an RFC 3156 PGP/MIME body");
-    for (who, gpg) in [("counsel", &counsel), ("ic", &ic)] {
-        let decrypted = gpg
-            .decrypt(&armored)
-            .unwrap_or_else(|e| panic!("{who} cannot decrypt: {e}"));
-        // The plaintext is a MIME entity carrying the body.
-        assert!(decrypted.starts_with("Content-Type: text/plain"), "{decrypted}");
-        assert!(decrypted.contains(TITLE), "{who}: {decrypted}");
-        assert!(decrypted.contains("203.0.113.7"));
-    }
-    // A third party cannot.
+    let mails = sink.wait_for_messages(2, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 2);
     let stranger = Gpg::new();
     stranger.generate_key("X <x@else.example>", "future-default", "default", "never", &[]);
-    assert!(stranger.decrypt(&armored).is_err());
+    for (to, own, other) in [
+        ("counsel@lawfirm.example", &counsel, &ic),
+        ("ic@corp.example", &ic, &counsel),
+    ] {
+        let mail = mails.iter().find(|m| m.rcpt_tos == [to]).expect("a message of its own");
+        assert_eq!(mail.header("Subject"), Some("Attorney Work Project"));
+        let content_type = mail.header("Content-Type").unwrap();
+        assert!(
+            content_type.starts_with("multipart/encrypted")
+                && content_type.contains("protocol=\"application/pgp-encrypted\""),
+            "{content_type}"
+        );
+        // Nothing of the body is readable on the wire.
+        assert!(!mail.raw.contains("exfiltrated"), "{}", mail.raw);
+        assert!(!mail.raw.contains("203.0.113.7"));
+
+        let armored = mail.pgp_mime_payload().expect("an RFC 3156 PGP/MIME body");
+        let decrypted = own
+            .decrypt(&armored)
+            .unwrap_or_else(|e| panic!("{to} cannot decrypt: {e}"));
+        // The plaintext is a MIME entity carrying the body.
+        assert!(decrypted.starts_with("Content-Type: text/plain"), "{decrypted}");
+        assert!(decrypted.contains(TITLE), "{to}: {decrypted}");
+        assert!(decrypted.contains("203.0.113.7"));
+        // Encrypted to its recipient alone: neither the other recipient nor a third party
+        // can read it.
+        assert!(other.decrypt(&armored).is_err(), "{to}'s copy opens for the other");
+        assert!(stranger.decrypt(&armored).is_err());
+    }
 }
 
 #[tokio::test]
@@ -412,4 +429,119 @@ async fn an_untrusted_certificate_is_a_permanent_tls_error() {
     assert_eq!(err.code(), "smtp_tls", "{err:?}");
     assert!(err.to_string().contains("?tls=none"), "{err}");
     assert!(sink.messages().is_empty());
+}
+
+/// Finding 11 of issue 12: a PGP/MIME mail to an outside and two inside recipients went as one
+/// message whose clear `To:` listed all three. Each now gets a message of their own, whose
+/// headers name only them, encrypted to their key only.
+#[tokio::test]
+async fn no_recipient_sees_another_recipients_address() {
+    let sink = SmtpSink::start().await;
+    let people = [
+        ("counsel@lawfirm.example", Gpg::new()),
+        ("ic@corp.example", Gpg::new()),
+        ("legal@corp.example", Gpg::new()),
+    ];
+    let recipients: Vec<Recipient> = people
+        .iter()
+        .map(|(address, gpg)| {
+            let key = gpg.generate_key(&format!("P <{address}>"), "future-default", "default", "never", &[]);
+            recipient(address, Some(&key))
+        })
+        .collect();
+    let delivery = mailer(&sink, policy())
+        .send_message(&Message::new(recipients.clone(), full_body()), now())
+        .await
+        .unwrap();
+    assert_eq!(delivery.protection, Protection::Encrypted);
+    assert_eq!(delivery.messages.len(), 3);
+
+    let mails = sink.wait_for_messages(3, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 3);
+    let mut ids: Vec<&str> = mails.iter().map(|m| m.header("Message-ID").unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "each message is its own");
+    for (address, gpg) in &people {
+        let mail = mails
+            .iter()
+            .find(|m| m.rcpt_tos == [*address])
+            .unwrap_or_else(|| panic!("no message of {address}'s own"));
+        assert_eq!(mail.header("To"), Some(*address));
+        for (name, _) in mail.headers() {
+            assert!(
+                !name.eq_ignore_ascii_case("cc") && !name.eq_ignore_ascii_case("bcc"),
+                "{name}"
+            );
+        }
+        // No other recipient's address anywhere in the raw message, headers or body.
+        for (other, _) in people.iter().filter(|(o, _)| o != address) {
+            assert!(
+                !mail.raw.contains(other),
+                "{address}'s copy names {other}:\n{}",
+                mail.raw
+            );
+        }
+        let armored = mail.pgp_mime_payload().unwrap();
+        assert!(gpg.decrypt(&armored).unwrap().contains(TITLE));
+        for (other, other_gpg) in people.iter().filter(|(o, _)| o != address) {
+            assert!(other_gpg.decrypt(&armored).is_err(), "{other} reads {address}'s copy");
+        }
+    }
+
+    // Plain mail inside the company: one message each as well.
+    let sink = SmtpSink::start().await;
+    let inside = [
+        recipient("ic@corp.example", None),
+        recipient("legal@corp.example", None),
+    ];
+    mailer(&sink, policy())
+        .send_notice(&inside, &notice(), now())
+        .await
+        .unwrap();
+    let mails = sink.wait_for_messages(2, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 2);
+    for mail in &mails {
+        assert_eq!(mail.rcpt_tos.len(), 1);
+        let other = if mail.rcpt_tos[0] == "ic@corp.example" {
+            "legal@corp.example"
+        } else {
+            "ic@corp.example"
+        };
+        assert_eq!(mail.header("To"), Some(mail.rcpt_tos[0].as_str()));
+        assert!(!mail.raw.contains(other), "{}", mail.raw);
+    }
+}
+
+#[tokio::test]
+async fn a_recipient_the_server_refuses_does_not_stop_the_others() {
+    let sink = SmtpSink::start().await;
+    let err = mailer(&sink, policy())
+        .send_notice(
+            &[
+                recipient("reject-me@corp.example", None),
+                recipient("ic@corp.example", None),
+            ],
+            &notice(),
+            now(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "partly_sent", "{err}");
+    assert!(err.is_permanent(), "sending again would repeat it to ic");
+    match &err {
+        MailError::PartlySent {
+            sent,
+            unsent,
+            first_error,
+        } => {
+            assert_eq!(sent, &[Address::parse("ic@corp.example").unwrap()]);
+            assert_eq!(unsent, &[Address::parse("reject-me@corp.example").unwrap()]);
+            assert_eq!(first_error.code(), "smtp_rejected");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mails = sink.wait_for_messages(1, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].rcpt_tos, ["ic@corp.example"]);
 }

@@ -121,6 +121,17 @@ pub struct AddContact {
 pub struct ContactOut {
     pub kind: String,
     pub address: String,
+    /// A webhook's own signing secret (`whsec_…`): only in the answer that created or
+    /// rotated it, never again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// The webhook contact's URL, as added.
+    pub address: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -165,6 +176,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_policy, list_policies))
         .routes(routes!(add_contact, list_contacts))
         .routes(routes!(test_contact))
+        .routes(routes!(rotate_contact_secret))
         .routes(routes!(trigger_page, incident_pages))
         .routes(routes!(get_page))
         .routes(routes!(ack_page))
@@ -233,10 +245,30 @@ async fn add_contact(
     ApiPath(name): ApiPath<String>,
     ApiJson(b): ApiJson<AddContact>,
 ) -> ApiResult<Response> {
-    let c = s.cordon.add_contact(&p, &name, &b.kind, &b.address).await?;
+    let added = s.cordon.add_contact(&p, &name, &b.kind, &b.address).await?;
     Ok(created(ContactOut {
-        kind: c.kind,
-        address: c.address,
+        kind: added.contact.kind,
+        address: added.contact.address,
+        secret: added.secret,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{name}/contacts/rotate-secret", tag = "users", request_body = RotateSecret,
+    params(("name" = String, Path)),
+    responses((status = 200, body = ContactOut, description = "the webhook's new signing secret, shown once"),
+        (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn rotate_contact_secret(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(b): ApiJson<RotateSecret>,
+) -> ApiResult<Json<ContactOut>> {
+    let secret = s.cordon.rotate_webhook_secret(&p, &name, &b.address).await?;
+    Ok(Json(ContactOut {
+        kind: "webhook".into(),
+        address: b.address.trim().to_owned(),
+        secret: Some(secret),
     }))
 }
 
@@ -253,6 +285,7 @@ async fn list_contacts(
             .map(|c| ContactOut {
                 kind: c.kind,
                 address: c.address,
+                secret: None,
             })
             .collect(),
     ))

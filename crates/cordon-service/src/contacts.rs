@@ -11,11 +11,13 @@ use uuid::Uuid;
 use crate::audit::draft;
 use crate::incidents::new_id;
 use crate::paging::{CONTACT_KINDS, PAGE_CHANNELS};
+use crate::webhooks::AddedContact;
 use crate::{Cordon, Result, ServiceError};
 
 impl Cordon {
     /// Adds a way to reach a user (admins, or the user themself).
-    pub async fn add_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<ContactMethod> {
+    /// A webhook must pass the outbound policy and gets its own signing secret, returned once.
+    pub async fn add_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<AddedContact> {
         let subject = format!("user:{user}");
         if !p.is_admin && p.name != user {
             let e = ServiceError::Forbidden("only admins may change other users' contact methods".into());
@@ -56,6 +58,9 @@ impl Cordon {
                 m,
             )
         })?;
+        if kind == "webhook" {
+            self.check_webhook_target(p, &subject, address).await?;
+        }
         let now = self.clock.now();
         let c = ContactMethod {
             id: new_id(now),
@@ -65,8 +70,8 @@ impl Cordon {
             created_at: now,
         };
         let audit = draft(now, &p.name, "contact.add", subject, json!({ "kind": kind }));
-        self.store.add_contact(&c, audit).await?;
-        Ok(c)
+        let secret = self.store_contact(&c, audit).await?;
+        Ok(AddedContact { contact: c, secret })
     }
 
     /// A user's contact methods; their account e-mail is always the first.

@@ -21,9 +21,11 @@ mod random;
 pub mod registers;
 pub mod regulatory;
 pub mod report;
+pub mod secrets;
 mod tasks;
 pub mod timeline;
 mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -109,6 +109,15 @@ pub trait PagingStore: Send + Sync {
     async fn contacts(&self, user: Uuid) -> Result<Vec<ContactMethod>>;
     /// The user owning a contact method (e.g. a linked Slack or Matrix account).
     async fn user_id_by_contact(&self, kind: &str, address: &str) -> Result<Option<Uuid>>;
+    /// Adds a contact method together with its sealed secret (a webhook's signing secret,
+    /// encrypted by the service; the store never sees it in clear).
+    async fn add_contact_with_secret(&self, c: &ContactMethod, sealed_secret: &[u8], audit: AuditDraft) -> Result<()>;
+    /// Replaces the sealed secret of contact method `id` (a rotation); false, and nothing
+    /// written, when there is no such contact method.
+    async fn set_contact_secret(&self, id: Uuid, sealed_secret: &[u8], audit: AuditDraft) -> Result<bool>;
+    /// A user's contact method of `kind` at `address`: its id and its sealed secret, if it has
+    /// one. `None` when the user has no such contact method.
+    async fn contact_secret(&self, user: Uuid, kind: &str, address: &str) -> Result<Option<(Uuid, Option<Vec<u8>>)>>;
 
     /// Stores a new page with its first deadline (if any) and its first notifications.
     async fn create_page(

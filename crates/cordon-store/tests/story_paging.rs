@@ -308,3 +308,123 @@ async fn postgres_passes_the_paging_story() {
     story(&store).await;
     store.close().await;
 }
+
+/// Contact methods with a sealed secret (issue 12: a webhook's own signing secret): stored
+/// with the contact in one transaction, read back by owner, kind and address, rotated in
+/// place, and absent for contacts added without one.
+pub async fn contact_secrets_story(store: &dyn Store) {
+    let at = t("2026-11-27T10:00:00Z");
+    let bob = User {
+        id: Uuid::from_u128(501),
+        name: "bob".into(),
+        email: "bob@corp.example".into(),
+        pgp_key: None,
+        groups: vec![],
+        is_admin: false,
+        created_at: at,
+    };
+    let carol = User {
+        id: Uuid::from_u128(502),
+        name: "carol".into(),
+        ..bob.clone()
+    };
+    store.create_user(&bob, audit("user.create")).await.unwrap();
+    store.create_user(&carol, audit("user.create")).await.unwrap();
+    let hook = ContactMethod {
+        id: Uuid::from_u128(503),
+        user_id: bob.id,
+        kind: "webhook".into(),
+        address: "https://hooks.example/bob".into(),
+        created_at: at,
+    };
+    let sealed: &[u8] = &[1, 0, 255, 7, 7];
+    store
+        .add_contact_with_secret(&hook, sealed, audit("contact.add"))
+        .await
+        .unwrap();
+    // The same address again for the same user is a conflict, secret or not.
+    let again = ContactMethod {
+        id: Uuid::from_u128(504),
+        ..hook.clone()
+    };
+    assert!(matches!(
+        store
+            .add_contact_with_secret(&again, b"other", audit("contact.add"))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.contacts(bob.id).await.unwrap(), std::slice::from_ref(&hook));
+    assert_eq!(
+        store.contact_secret(bob.id, "webhook", &hook.address).await.unwrap(),
+        Some((hook.id, Some(sealed.to_vec())))
+    );
+    // Another user's contact with the same address is a different contact.
+    assert_eq!(
+        store.contact_secret(carol.id, "webhook", &hook.address).await.unwrap(),
+        None
+    );
+    assert_eq!(store.contact_secret(bob.id, "sms", &hook.address).await.unwrap(), None);
+
+    // Without a secret.
+    let legacy = ContactMethod {
+        id: Uuid::from_u128(505),
+        user_id: carol.id,
+        kind: "webhook".into(),
+        address: "https://hooks.example/carol".into(),
+        created_at: at,
+    };
+    store.add_contact(&legacy, audit("contact.add")).await.unwrap();
+    assert_eq!(
+        store
+            .contact_secret(carol.id, "webhook", &legacy.address)
+            .await
+            .unwrap(),
+        Some((legacy.id, None))
+    );
+
+    // Rotation replaces the secret in place and is audited; an unknown id changes nothing.
+    let head = store.audit_page(0, 10_000).await.unwrap().len();
+    assert!(
+        store
+            .set_contact_secret(legacy.id, b"rotated", audit("contact.rotate_secret"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .contact_secret(carol.id, "webhook", &legacy.address)
+            .await
+            .unwrap(),
+        Some((legacy.id, Some(b"rotated".to_vec())))
+    );
+    assert!(
+        !store
+            .set_contact_secret(Uuid::from_u128(599), b"x", audit("contact.rotate_secret"))
+            .await
+            .unwrap()
+    );
+    let entries = store.audit_page(0, 10_000).await.unwrap();
+    assert_eq!(entries.len(), head + 1, "one entry for the one rotation");
+    let mut v = cordon_core::audit::ChainVerifier::default();
+    for e in &entries {
+        v.push(&e.record, &e.prev_hash, &e.hash);
+    }
+    assert!(v.finish().ok());
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_contact_secrets_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
+    contact_secrets_story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_contact_secrets_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    contact_secrets_story(&store).await;
+    store.close().await;
+}

@@ -55,6 +55,15 @@ pub struct Config {
     pub matrix_user: Option<String>,
     pub matrix_password: Option<String>,
     pub matrix_access_token: Option<String>,
+    /// Networks that webhooks, the SMS gateway, Slack and Matrix calls may reach although they
+    /// are loopback, private, link-local or otherwise not public (`["10.20.0.0/16"]`; in
+    /// `CORDON_OUTBOUND_ALLOW`, comma-separated). Everything not public is refused otherwise.
+    #[serde(deserialize_with = "list_or_csv", default)]
+    pub outbound_allow: Vec<String>,
+    /// The key that seals secrets at rest (webhook signing secrets): 64 hex characters. Unset:
+    /// `secret.key` in the data dir, created on first start. Nodes sharing one PostgreSQL
+    /// database need the same key.
+    pub secret_key: Option<String>,
     /// The communication rules of this deployment (`[communications]`).
     #[serde(default)]
     pub communications: CommunicationsConfig,
@@ -134,6 +143,8 @@ impl Default for Config {
             matrix_user: None,
             matrix_password: None,
             matrix_access_token: None,
+            outbound_allow: Vec::new(),
+            secret_key: None,
             communications: CommunicationsConfig::default(),
         }
     }
@@ -164,6 +175,8 @@ impl fmt::Debug for Config {
             .field("matrix_user", &self.matrix_user)
             .field("matrix_password", &redact(&self.matrix_password))
             .field("matrix_access_token", &redact(&self.matrix_access_token))
+            .field("outbound_allow", &self.outbound_allow)
+            .field("secret_key", &redact(&self.secret_key))
             .field("communications", &self.communications)
             .finish()
     }
@@ -222,6 +235,8 @@ const ENV_KEYS: &[&str] = &[
     "matrix_user",
     "matrix_password",
     "matrix_access_token",
+    "outbound_allow",
+    "secret_key",
 ];
 
 /// Loads the configuration. `file`: an explicit `--config` (must exist); otherwise
@@ -380,8 +395,32 @@ mod tests {
     fn secrets_are_redacted_in_debug() {
         let c = Config {
             admin_token: Some("cordon_supersecret".into()),
+            secret_key: Some("ab".repeat(32)),
             ..Config::default()
         };
         assert!(!format!("{c:?}").contains("supersecret"));
+        assert!(!format!("{c:?}").contains("abab"));
+    }
+
+    #[test]
+    fn outbound_allow_from_env_csv_or_file_list() {
+        let c = load(
+            None,
+            env(&[("CORDON_OUTBOUND_ALLOW", "10.20.0.0/16, 127.0.0.1 ,FD12::/16")]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.outbound_allow, ["10.20.0.0/16", "127.0.0.1", "fd12::/16"]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "outbound_allow = [\"10.20.0.0/16\", \"::1/128\"]\n").unwrap();
+        let c = load(Some(&file), env(&[]), &FlagOverrides::default()).unwrap();
+        assert_eq!(c.outbound_allow, ["10.20.0.0/16", "::1/128"]);
+        assert!(
+            load(None, env(&[]), &FlagOverrides::default())
+                .unwrap()
+                .outbound_allow
+                .is_empty()
+        );
     }
 }

@@ -5,11 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use cordon_channels::{HttpTransport, MatrixBot, MatrixClient, SlackClient, SlackVerifier, SmsGateway, Timeouts};
+use cordon_channels::{
+    HttpTransport, MatrixBot, MatrixClient, OutboundPolicy, SlackClient, SlackVerifier, SmsGateway, Timeouts,
+};
 use cordon_mail::{CompanyDomains, MailPolicy, Mailer, MailerConfig, SubjectLabel};
 use cordon_server::SlackSettings;
 use cordon_service::Cordon;
 use cordon_service::paging::{PagingSettings, RoomSender};
+use cordon_service::secrets::SealingKey;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
@@ -19,12 +22,63 @@ use crate::config::Config;
 /// wakes it: deadlines fire within this much of their time.
 pub const ENGINE_TICK: Duration = Duration::from_millis(200);
 
+/// The key file that seals secrets at rest when `CORDON_SECRET_KEY` is unset, in the data dir.
+pub const SECRET_KEY_FILE: &str = "secret.key";
+
+/// The one outbound HTTP client of webhooks, the SMS gateway, Slack and Matrix, under the
+/// outbound policy: nothing that is not public, except the networks of `outbound_allow`.
+pub fn outbound_transport(config: &Config) -> anyhow::Result<HttpTransport> {
+    let policy = OutboundPolicy::allowing(&config.outbound_allow).context("outbound_allow")?;
+    HttpTransport::new(Timeouts::default(), policy).context("building the HTTP transport")
+}
+
+/// The key that seals secrets at rest: `CORDON_SECRET_KEY`, else the data dir's key file,
+/// created (0600, 32 random bytes as hex) on first start.
+pub fn sealing_key(config: &Config) -> anyhow::Result<SealingKey> {
+    if let Some(hex) = &config.secret_key {
+        return SealingKey::parse_hex(hex).map_err(|e| anyhow::anyhow!("CORDON_SECRET_KEY: {e}"));
+    }
+    if config
+        .database_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("postgres"))
+    {
+        tracing::warn!(
+            "CORDON_SECRET_KEY is unset: secrets are sealed with {}/{SECRET_KEY_FILE}; every node on this \
+             database needs the same key (set CORDON_SECRET_KEY on each)",
+            config.data_dir.display()
+        );
+    }
+    let path = config.data_dir.join(SECRET_KEY_FILE);
+    let fresh = SealingKey::generate();
+    match write_key_file(&path, &fresh) {
+        Ok(()) => Ok(fresh),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            SealingKey::parse_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+fn write_key_file(path: &std::path::Path, key: &SealingKey) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(format!("{}\n", key.to_hex()).as_bytes())?;
+    f.sync_all()
+}
+
 pub fn paging_settings(
     config: &Config,
     public_url: &str,
     matrix: Option<Arc<dyn RoomSender>>,
 ) -> anyhow::Result<PagingSettings> {
-    let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
+    let http = outbound_transport(config)?;
     let mailer = match &config.smtp_url {
         None => None,
         Some(url) => {
@@ -47,7 +101,7 @@ pub fn paging_settings(
         mailer,
         http,
         sms,
-        webhook_secret: config.slack_signing_secret.clone().unwrap_or_default().into_bytes(),
+        sealing_key: sealing_key(config)?,
         matrix,
     })
 }
@@ -59,7 +113,7 @@ pub fn slack_settings(config: &Config) -> anyhow::Result<Option<SlackSettings>> 
     let verifier = SlackVerifier::new(secret.as_bytes().to_vec()).context("CORDON_SLACK_SIGNING_SECRET")?;
     let client = match &config.slack_api_url {
         Some(url) => {
-            let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
+            let http = outbound_transport(config)?;
             Some(SlackClient::new(&http, url, config.slack_bot_token.clone()).context("slack_api_url")?)
         }
         None => None,
@@ -126,7 +180,7 @@ pub async fn matrix_bot(config: &Config) -> anyhow::Result<Option<(Arc<Mutex<Mat
     let (Some(hs), Some(user)) = (&config.matrix_homeserver, &config.matrix_user) else {
         return Ok(None);
     };
-    let http = HttpTransport::new(Timeouts::default()).context("building the HTTP transport")?;
+    let http = outbound_transport(config)?;
     let client = match (&config.matrix_access_token, &config.matrix_password) {
         (Some(token), _) => MatrixClient::with_access_token(&http, hs, token).await,
         (None, Some(pw)) => MatrixClient::login_password(&http, hs, user, pw, "cordon").await,

@@ -13,7 +13,7 @@ mod synapse;
 use std::time::{Duration, Instant};
 
 use common::{ADMIN_TOKEN, spawn_app_with};
-use cordon_channels::{HttpTransport, MatrixClient, Timeouts};
+use cordon_channels::{HttpTransport, MatrixClient, OutboundPolicy, Timeouts};
 use reqwest::StatusCode;
 use serde_json::json;
 use synapse::Synapse;
@@ -66,7 +66,8 @@ async fn ic_page_in_a_matrix_room() {
     assert_eq!(st, StatusCode::CREATED, "{v}");
 
     // alice opens a room and invites the bot; the bot joins.
-    let http = HttpTransport::new(Timeouts::default()).unwrap();
+    // Synapse listens on loopback: allowed explicitly, as in the server's test config.
+    let http = HttpTransport::new(Timeouts::default(), OutboundPolicy::allowing(["127.0.0.0/8"]).unwrap()).unwrap();
     let alice = MatrixClient::login_password(&http, &synapse.base_url, "alice", "alice-password-1", "web")
         .await
         .unwrap();

@@ -21,11 +21,21 @@ pub use bot::{BotCommand, InvitePolicy, MatrixBot};
 pub use sync::{Invite, RoomMessage, SyncBatch, parse_sync};
 
 use crate::error::{ChannelError, DeliveryFailure};
-use crate::http::{HttpTransport, parse_target_url, retry_after, snippet, status_is_transient, transport_error};
+use crate::http::{HttpTransport, parse_target_url, read_limited, retry_after, status_is_transient, transport_error};
 
 /// The filter sent with every `/sync`: no presence or account data, at most 50 timeline
 /// events per room, only messages and memberships in timelines.
 const SYNC_FILTER: &str = r#"{"presence":{"types":[]},"account_data":{"types":[]},"room":{"timeline":{"limit":50,"types":["m.room.message","m.room.member"]},"ephemeral":{"types":[]},"account_data":{"types":[]}}}"#;
+
+/// At most this much of a Matrix answer other than `/sync` is read (1 MiB): `whoami`, `join`,
+/// `send` and the like answer a few hundred bytes.
+pub const MATRIX_BODY_LIMIT: usize = 1024 * 1024;
+
+/// At most this much of a `/sync` answer is read (16 MiB). The bot must parse it whole, and
+/// [`SYNC_FILTER`] keeps it small (50 timeline events per room, no presence, no account
+/// data), so only a bot in thousands of busy rooms comes near; a larger answer is an error
+/// and the bot tries again.
+pub const MATRIX_SYNC_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// An authenticated Matrix session.
 pub struct MatrixClient {
@@ -72,8 +82,8 @@ impl MatrixClient {
             "initial_device_display_name": device_display_name,
         });
         let url = endpoint(&homeserver, &["login"]);
-        let request = http.client.post(url).json(&body);
-        let response = send_json(request).await?;
+        let request = http.request(Method::POST, &url)?.json(&body);
+        let response = send_json(request, MATRIX_BODY_LIMIT).await?;
         let field = |name: &str| response.get(name).and_then(Value::as_str).map(str::to_owned);
         let (Some(access_token), Some(user_id)) = (field("access_token"), field("user_id")) else {
             return Err(ChannelError::malformed(
@@ -158,11 +168,10 @@ impl MatrixClient {
         }
         let request = self
             .http
-            .client
-            .get(url)
+            .request(Method::GET, &url)?
             .bearer_auth(&self.access_token)
             .timeout(self.http.timeouts.request + timeout);
-        let v = send_json(request).await?;
+        let v = send_json(request, MATRIX_SYNC_BODY_LIMIT).await?;
         parse_sync(&v, &self.user_id).ok_or_else(|| ChannelError::malformed("sync answer without next_batch"))
     }
 
@@ -280,13 +289,12 @@ impl MatrixClient {
     async fn call(&self, method: Method, path: &[&str], body: Option<Value>) -> Result<Value, ChannelError> {
         let mut request = self
             .http
-            .client
-            .request(method, endpoint(&self.homeserver, path))
+            .request(method, &endpoint(&self.homeserver, path))?
             .bearer_auth(&self.access_token);
         if let Some(body) = body {
             request = request.json(&body);
         }
-        send_json(request).await
+        send_json(request, MATRIX_BODY_LIMIT).await
     }
 }
 
@@ -303,14 +311,29 @@ fn endpoint(homeserver: &Url, segments: &[&str]) -> Url {
     url
 }
 
-/// Sends a request and reads a JSON answer; maps Matrix errors (`errcode`, `error`,
-/// `retry_after_ms`) to transient (429, `M_LIMIT_EXCEEDED`, 5xx) or permanent failures.
-async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, ChannelError> {
+/// A Matrix error code: `M_FORBIDDEN`, `M_LIMIT_EXCEEDED` (or a namespaced `IO_…` one).
+fn is_errcode(s: &str) -> bool {
+    (3..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+}
+
+/// Sends a request and reads a JSON answer of at most `limit` bytes; maps Matrix errors
+/// (`errcode`, `retry_after_ms`) to transient (429, `M_LIMIT_EXCEEDED`, 5xx) or permanent
+/// failures. Only the status and the `errcode` (`M_` and capitals) are kept of an error
+/// answer; its free-text `error` is not, as nothing else a peer writes is.
+async fn send_json(request: reqwest::RequestBuilder, limit: usize) -> Result<Value, ChannelError> {
     let response = request.send().await.map_err(transport_error)?;
     let status = response.status();
     let retry = retry_after(&response);
-    let text = response.text().await.map_err(transport_error)?;
-    let parsed: Option<Value> = serde_json::from_str(&text).ok();
+    let body = read_limited(response, limit).await?;
+    if body.truncated && status.is_success() {
+        return Err(ChannelError::malformed(format!(
+            "Matrix answer larger than {} KiB",
+            limit / 1024
+        )));
+    }
+    let parsed: Option<Value> = serde_json::from_slice(&body.bytes).ok();
     if status.is_success() {
         return parsed.ok_or_else(|| ChannelError::malformed("Matrix answer is not JSON"));
     }
@@ -321,7 +344,7 @@ async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, ChannelErr
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    let errcode = field("errcode");
+    let errcode = field("errcode").filter(|c| is_errcode(c));
     let retry_ms = parsed
         .as_ref()
         .and_then(|v| v.get("retry_after_ms"))
@@ -332,7 +355,7 @@ async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, ChannelErr
         || errcode.as_deref() == Some("M_LIMIT_EXCEEDED");
     let failure = DeliveryFailure {
         status: Some(status.as_u16()),
-        reason: field("error").unwrap_or_else(|| snippet(&text, 200)),
+        reason: String::new(),
         code: errcode,
         retry_after: retry_ms.or(retry),
     };

@@ -1,7 +1,7 @@
 //! The delivery half of the paging engine: due notifications are claimed with a lease, sent
 //! over their channel as a notice (codename, severity, link) and their outcome recorded.
 
-use cordon_channels::{PhoneNumber, SecureLink, SmsText, WebhookClient, WebhookMessage};
+use cordon_channels::{ChannelError, PhoneNumber, SecureLink, SmsText, WebhookClient, WebhookMessage};
 use cordon_core::Timestamp;
 use cordon_core::incident::Incident;
 use cordon_core::user::User;
@@ -146,7 +146,12 @@ impl Cordon {
                 };
                 let sent = match c.kind.as_str() {
                     "webhook" => {
-                        match WebhookClient::new(&self.paging.http, &c.address, self.paging.webhook_secret.clone()) {
+                        // Signed with this contact's own secret, never a shared one.
+                        let secret = match self.webhook_secret(c.user_id, &c.address).await {
+                            Ok(s) => s,
+                            Err(error) => return Attempt::Failed { error },
+                        };
+                        match WebhookClient::new(&self.paging.http, &c.address, secret) {
                             Ok(client) => {
                                 let msg = notice.map(WebhookMessage::Page).unwrap_or(WebhookMessage::Test);
                                 client.send(&msg, now).await
@@ -183,8 +188,10 @@ impl Cordon {
                         };
                     }
                 };
+                // Errors carry a status or a fixed reason, never the peer's body.
                 match sent {
                     Ok(()) => Attempt::Delivered,
+                    Err(e @ ChannelError::Refused(_)) => Attempt::Refused { error: e.to_string() },
                     Err(e) if e.is_transient() => retry(e.to_string()),
                     Err(e) => Attempt::Failed { error: e.to_string() },
                 }

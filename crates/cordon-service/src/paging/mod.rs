@@ -25,7 +25,7 @@ pub use pages::{PageOnMismatch, PageRequest};
 
 use std::sync::Arc;
 
-use cordon_channels::{HttpTransport, SmsGateway};
+use cordon_channels::{HttpTransport, OutboundPolicy, SmsGateway};
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
 use cordon_core::role::Role;
@@ -39,6 +39,7 @@ use uuid::Uuid;
 
 use crate::audit::draft;
 use crate::incidents::new_id;
+use crate::secrets::SealingKey;
 use crate::{Cordon, Result, ServiceError};
 
 /// The policy `!ic page` uses.
@@ -62,8 +63,8 @@ pub struct PagingSettings {
     pub mailer: Option<Mailer>,
     pub http: HttpTransport,
     pub sms: Option<SmsGateway>,
-    /// Signs outgoing webhooks.
-    pub webhook_secret: Vec<u8>,
+    /// Seals each webhook contact's own signing secret at rest.
+    pub sealing_key: SealingKey,
     /// Sends notices into Matrix rooms (the bot).
     pub matrix: Option<Arc<dyn RoomSender>>,
 }
@@ -84,9 +85,10 @@ impl PagingSettings {
         Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
             mailer: None,
-            http: HttpTransport::new(cordon_channels::Timeouts::default()).expect("default HTTP transport"),
+            http: HttpTransport::new(cordon_channels::Timeouts::default(), OutboundPolicy::strict())
+                .expect("default HTTP transport"),
             sms: None,
-            webhook_secret: Vec::new(),
+            sealing_key: SealingKey::generate(),
             matrix: None,
         }
     }

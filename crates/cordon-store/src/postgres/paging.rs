@@ -149,19 +149,40 @@ impl PagingStore for PostgresStore {
     }
 
     async fn add_contact(&self, c: &ContactMethod, audit: AuditDraft) -> Result<()> {
+        self.insert_contact(c, None, audit).await
+    }
+
+    async fn add_contact_with_secret(&self, c: &ContactMethod, sealed_secret: &[u8], audit: AuditDraft) -> Result<()> {
+        self.insert_contact(c, Some(sealed_secret), audit).await
+    }
+
+    async fn set_contact_secret(&self, id: Uuid, sealed_secret: &[u8], audit: AuditDraft) -> Result<bool> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO contact_methods (id, user_id, kind, address, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(c.id)
-            .bind(c.user_id)
-            .bind(&c.kind)
-            .bind(&c.address)
-            .bind(to_micros(c.created_at))
+        let changed = sqlx::query("UPDATE contact_methods SET secret_sealed = $1 WHERE id = $2")
+            .bind(sealed_secret)
+            .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(conflict_on_unique("contact method"))?;
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
+    }
+
+    async fn contact_secret(&self, user: Uuid, kind: &str, address: &str) -> Result<Option<(Uuid, Option<Vec<u8>>)>> {
+        let row = sqlx::query(
+            "SELECT id, secret_sealed FROM contact_methods WHERE user_id = $1 AND kind = $2 AND address = $3",
+        )
+        .bind(user)
+        .bind(kind)
+        .bind(address)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("secret_sealed")?)))
+            .transpose()
     }
 
     async fn contacts(&self, user: Uuid) -> Result<Vec<ContactMethod>> {
@@ -475,5 +496,27 @@ impl PagingStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(v.unwrap_or(false))
+    }
+}
+
+impl PostgresStore {
+    async fn insert_contact(&self, c: &ContactMethod, sealed_secret: Option<&[u8]>, audit: AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO contact_methods (id, user_id, kind, address, created_at, secret_sealed)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(c.id)
+        .bind(c.user_id)
+        .bind(&c.kind)
+        .bind(&c.address)
+        .bind(to_micros(c.created_at))
+        .bind(sealed_secret)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_on_unique("contact method"))?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

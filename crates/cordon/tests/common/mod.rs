@@ -30,11 +30,15 @@ pub fn start_time() -> Timestamp {
     "2026-11-27T12:00:00Z".parse().unwrap()
 }
 
+/// The tests' peers (webhook receivers, the SMS gateway double, the Slack API double,
+/// Synapse) listen on loopback, which the outbound policy refuses unless allowed: allowed
+/// here, explicitly. `tests/outbound.rs` checks the refusals with a config without it.
 pub fn test_config(dir: &std::path::Path) -> Config {
     Config {
         data_dir: dir.join("data"),
         listen: "127.0.0.1:0".into(),
         admin_token: Some(ADMIN_TOKEN.into()),
+        outbound_allow: vec!["127.0.0.0/8".into(), "::1/128".into()],
         ..Config::default()
     }
 }
