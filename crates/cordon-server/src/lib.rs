@@ -8,6 +8,7 @@
 mod auth;
 mod dto;
 mod dto_comms;
+mod pagination;
 mod problem;
 mod routes;
 mod routes_comms;

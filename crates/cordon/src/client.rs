@@ -68,8 +68,40 @@ impl Client {
         }
     }
 
+    /// GETs `path`. A list answered in pages (`Link: <…>; rel="next"`) is followed to its
+    /// end and returned whole.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.call(Method::GET, path, None).await
+        let (mut value, mut next) = self.get_page(path).await?;
+        let mut pages = 1;
+        while let Some(path) = next {
+            anyhow::ensure!(pages < MAX_PAGES, "the list has more than {MAX_PAGES} pages; narrow it down");
+            let (more, after) = self.get_page(&path).await?;
+            match (value.as_array_mut(), more) {
+                (Some(items), Value::Array(more)) => items.extend(more),
+                _ => anyhow::bail!("the server paged an answer that is not a list"),
+            }
+            next = after;
+            pages += 1;
+        }
+        Ok(value)
+    }
+
+    /// One GET: the JSON answer and the path of the next page, if any.
+    async fn get_page(&self, path: &str) -> anyhow::Result<(Value, Option<String>)> {
+        let res = self.send(self.request(Method::GET, path)).await?;
+        let next = res
+            .headers()
+            .get_all(reqwest::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(next_link);
+        let bytes = res.bytes().await.context("reading the answer")?;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).context("the server answered with a non-JSON body")?
+        };
+        Ok((value, next))
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
@@ -112,6 +144,21 @@ impl Client {
     }
 }
 
+/// The most pages [`Client::get`] follows (at 1,000 items a page).
+const MAX_PAGES: usize = 1000;
+
+/// The target of a `rel="next"` link in a `Link` header value, as a path on the server.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|link| {
+        let (target, params) = link.trim().split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = params
+            .split(';')
+            .any(|p| matches!(p.trim().split_once('='), Some(("rel", v)) if v.trim_matches('"').split_whitespace().any(|r| r == "next")));
+        (is_next && target.starts_with('/')).then(|| target.to_owned())
+    })
+}
+
 /// Percent-encodes one path segment (codenames may contain spaces).
 pub fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -123,4 +170,24 @@ pub fn segment(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_link;
+
+    #[test]
+    fn next_links_are_read_from_link_headers() {
+        assert_eq!(
+            next_link(r#"</api/v1/incidents?limit=100&cursor=abc>; rel="next""#).as_deref(),
+            Some("/api/v1/incidents?limit=100&cursor=abc")
+        );
+        assert_eq!(
+            next_link(r#"</a?cursor=1>; rel="prev", </a?cursor=2>; rel="next""#).as_deref(),
+            Some("/a?cursor=2")
+        );
+        assert_eq!(next_link(r#"<https://elsewhere.example/a>; rel="next""#), None);
+        assert_eq!(next_link(r#"</a>; rel="prev""#), None);
+        assert_eq!(next_link("garbage"), None);
+    }
 }
