@@ -76,6 +76,7 @@ impl Cordon {
         let codename = incident.as_ref().map(|i| i.codename.to_string());
         let out = match cmd {
             Command::Help | Command::Unknown { .. } => reply(cmd.reply_text().unwrap_or_default()),
+            Command::Link { .. } => reply(crate::identity::LINK_FROM_CHAT_ONLY),
             Command::PageCommander => {
                 let (incident, declared) = match incident {
                     Some(i) => (i, false),

@@ -1,5 +1,5 @@
-//! Contact methods: the ways a user is paged (mail, webhook, SMS, a Matrix room) and the chat
-//! accounts linked to a user (`slack_user`, `matrix_user`).
+//! Contact methods: the ways a user is paged (mail, webhook, SMS, a Matrix room). Chat accounts
+//! (`slack_user`, `matrix_user`) are chat identities now (`identity.rs`).
 
 use cordon_channels::PhoneNumber;
 use cordon_core::access::Principal;
@@ -16,6 +16,9 @@ use crate::{Cordon, Result, ServiceError};
 impl Cordon {
     /// Adds a way to reach a user (admins, or the user themself).
     pub async fn add_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<ContactMethod> {
+        if matches!(kind, "slack_user" | "matrix_user") {
+            return self.add_chat_contact(p, user, kind, address).await;
+        }
         let subject = format!("user:{user}");
         if !p.is_admin && p.name != user {
             let e = ServiceError::Forbidden("only admins may change other users' contact methods".into());
@@ -103,14 +106,6 @@ impl Cordon {
                 .filter(|c| PAGE_CHANNELS.contains(&c.kind.as_str()) && !(c.kind == "email" && c.address == u.email)),
         );
         Ok(out)
-    }
-
-    /// The user behind a linked chat account (`slack_user`, `matrix_user`).
-    pub async fn principal_for_chat(&self, kind: &str, external_id: &str) -> Result<Option<Principal>> {
-        let Some(id) = self.store.user_id_by_contact(kind, external_id).await? else {
-            return Ok(None);
-        };
-        Ok(self.store.user_by_id(id).await?.map(|u| Principal::from_user(&u)))
     }
 
     /// Sends a test message to one of a user's contact methods, now.

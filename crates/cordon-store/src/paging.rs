@@ -90,8 +90,6 @@ pub trait PagingStore: Send + Sync {
 
     async fn add_contact(&self, c: &ContactMethod, audit: AuditDraft) -> Result<()>;
     async fn contacts(&self, user: Uuid) -> Result<Vec<ContactMethod>>;
-    /// The user owning a contact method (e.g. a linked Slack or Matrix account).
-    async fn user_id_by_contact(&self, kind: &str, address: &str) -> Result<Option<Uuid>>;
 
     /// Stores a new page with its first deadline (if any) and its first notifications.
     async fn create_page(

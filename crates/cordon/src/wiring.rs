@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use cordon_channels::{HttpTransport, MatrixBot, MatrixClient, SlackClient, SlackVerifier, SmsGateway, Timeouts};
+use cordon_channels::{
+    Command, HttpTransport, MatrixBot, MatrixClient, SlackClient, SlackVerifier, SmsGateway, Timeouts,
+};
 use cordon_mail::{CompanyDomains, MailPolicy, Mailer, MailerConfig, SubjectLabel};
 use cordon_server::SlackSettings;
 use cordon_service::Cordon;
@@ -144,7 +146,7 @@ pub async fn matrix_bot(config: &Config) -> anyhow::Result<Option<(Arc<Mutex<Mat
 }
 
 /// Reads `!` commands from the rooms the bot is in and answers them as the sender's linked
-/// Cordon user (contact method `matrix_user`).
+/// Cordon user (a chat identity, linked with `!ic link CODE`).
 pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -158,6 +160,18 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                 }
             };
             for c in commands {
+                // `!ic link CODE` comes before the sender is looked up: an account linked to
+                // nobody must be able to link itself. The reply never repeats the code.
+                if let Command::Link { code } = &c.command {
+                    let text = match cordon.link_chat_identity("matrix", &c.sender, code.expose()).await {
+                        Ok(linked) => linked.reply(),
+                        Err(e) => e.to_string(),
+                    };
+                    if let Err(e) = bot.lock().await.reply(&c.room_id, &text).await {
+                        tracing::warn!(error = %e, "could not reply in Matrix");
+                    }
+                    continue;
+                }
                 let text = match cordon.principal_for_chat("matrix_user", &c.sender).await {
                     Ok(Some(p)) => match cordon.run_command(&p, &c.room_id, c.command.clone()).await {
                         Ok(r) => r.reply,
@@ -171,7 +185,7 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                                 "unlinked Matrix account",
                             )
                             .await;
-                        "Your Matrix account is not linked to a Cordon user; ask an admin to add it as a `matrix_user` contact.".into()
+                        "Your Matrix account is not linked to a Cordon user. Ask Cordon for a code (`cordon user link-code matrix`) and send `!ic link CODE`, or ask an admin to link it.".into()
                     }
                     Err(e) => e.to_string(),
                 };

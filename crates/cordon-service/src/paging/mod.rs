@@ -259,10 +259,15 @@ impl Cordon {
         let schedules = self.schedules().await?;
         let to = n.recipients(&schedules[..], now);
         let mut rows = Vec::new();
+        let mut unreached: Vec<String> = to.unreached.iter().map(target_name).collect();
         for r in &to.users {
             let Some(u) = self.store.user_by_name(&r.user).await? else {
                 continue;
             };
+            if u.is_disabled() {
+                unreached.push(format!("user {} (disabled)", u.name));
+                continue;
+            }
             for c in self.reachable(&u).await? {
                 rows.push(NotificationRow {
                     id: new_id(now),
@@ -281,7 +286,7 @@ impl Cordon {
                 });
             }
         }
-        Ok((rows, to.unreached.iter().map(target_name).collect()))
+        Ok((rows, unreached))
     }
 
     /// Pages a policy (default `incident-commander`) or one person about an incident.
@@ -553,6 +558,7 @@ impl Cordon {
             .store
             .user_by_name(user)
             .await?
+            .filter(|u| !u.is_disabled())
             .ok_or(ServiceError::NotFound("link"))?;
         self.ack_page(&Principal::from_user(&u), page_id).await
     }
