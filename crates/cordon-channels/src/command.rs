@@ -16,6 +16,7 @@
 //! | `!ic page <user>` | [`Command::PageUser`] |
 //! | `!ack` | [`Command::Ack`] |
 //! | `!status` | [`Command::Status`] |
+//! | `!ic link <code>` | [`Command::Link`] |
 //! | `!help`, `!ic help` | [`Command::Help`] |
 //! | any other `!word …` | [`Command::Unknown`], whose [`Command::reply_text`] explains |
 //!
@@ -50,6 +51,10 @@ pub enum Command {
     Ack,
     /// `!status`: the incident's status, open tasks and unmet gates.
     Status,
+    /// `!ic link <code>`: link the sender's chat account to the Cordon user who was given the
+    /// one-time code. The code is a secret: [`Command::canonical`] and `Debug` never show it,
+    /// and a malformed `!ic link` line is [`Command::Unknown`] without the line.
+    Link { code: LinkCodeText },
     /// `!help` or `!ic help`.
     Help,
     /// A line that starts like a command but is not one of the set.
@@ -58,6 +63,27 @@ pub enum Command {
         input: String,
         problem: CommandProblem,
     },
+}
+
+/// The code typed after `!ic link`, as typed (the service reads it). Hidden from `Debug`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LinkCodeText(String);
+
+impl LinkCodeText {
+    pub fn new(code: impl Into<String>) -> Self {
+        Self(code.into())
+    }
+
+    /// The code as typed.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for LinkCodeText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkCodeText(…)")
+    }
 }
 
 /// Why a `!` line is not a valid command; its `Display` is a sentence for the reply.
@@ -100,12 +126,14 @@ Commands:
   !ic who <user-or-role>   who is on call for a role
   !ic page <user>          page one person
   !ack                     acknowledge the page that reached you
-  !status                  status, open tasks and unmet gates";
+  !status                  status, open tasks and unmet gates
+  !ic link <code>          link this chat account to your Cordon user (the code comes from Cordon)";
 
 const USAGE_WHO: &str = "!ic who <user-or-role>";
 const USAGE_PAGE: &str = "!ic page [responders|<user>]";
 const USAGE_ACK: &str = "!ack";
 const USAGE_STATUS: &str = "!status";
+const USAGE_LINK: &str = "!ic link <code>";
 
 impl Command {
     /// The reply for commands the parser answers by itself ([`Command::Help`] and
@@ -135,6 +163,7 @@ impl Command {
             Self::PageUser { user } => format!("!ic page {user}"),
             Self::Ack => "!ack".to_owned(),
             Self::Status => "!status".to_owned(),
+            Self::Link { .. } => "!ic link …".to_owned(),
             Self::Help => "!help".to_owned(),
             Self::Unknown { input, .. } => input.clone(),
         }
@@ -213,9 +242,15 @@ fn parse_words(line: &str, rest: &str) -> Option<Command> {
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return None;
     }
+    // A `!ic link` line holds a secret: whatever is wrong with it, it is not repeated.
+    let is_link = name.eq_ignore_ascii_case("ic")
+        && rest
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|w| w.eq_ignore_ascii_case("link"));
     let unknown = |problem| {
         Some(Command::Unknown {
-            input: truncate(line),
+            input: if is_link { "!ic link".to_owned() } else { truncate(line) },
             problem,
         })
     };
@@ -255,6 +290,19 @@ fn parse_words(line: &str, rest: &str) -> Option<Command> {
                 user: (*user).to_owned(),
             }),
             _ => unknown(CommandProblem::UnexpectedArgument { usage: USAGE_PAGE }),
+        };
+    }
+    if is(sub, "link") {
+        return match sub_args {
+            [] => unknown(CommandProblem::MissingArgument { usage: USAGE_LINK }),
+            [code] => Some(Command::Link {
+                code: LinkCodeText::new(*code),
+            }),
+            // A code shown as `ABCD EFGH JKMN` may be typed with spaces.
+            words if words.len() <= 4 => Some(Command::Link {
+                code: LinkCodeText::new(words.concat()),
+            }),
+            _ => unknown(CommandProblem::UnexpectedArgument { usage: USAGE_LINK }),
         };
     }
     if is(sub, "responders") {
@@ -437,6 +485,42 @@ mod tests {
         assert!(!Command::Status.pages());
     }
 
+    #[test]
+    fn link_codes_are_never_shown() {
+        let c = p("!ic link ABCD-EFGH-JKMN").unwrap();
+        assert_eq!(
+            c,
+            Command::Link {
+                code: LinkCodeText::new("ABCD-EFGH-JKMN")
+            }
+        );
+        assert_eq!(c.canonical(), "!ic link …");
+        assert!(!format!("{c:?}").contains("ABCD"), "{c:?}");
+        assert_eq!(c.reply_text(), None);
+        assert!(!c.pages());
+        assert_eq!(
+            parse_slash_command("/ic", "link abcd efgh jkmn"),
+            Command::Link {
+                code: LinkCodeText::new("abcdefghjkmn")
+            }
+        );
+        for line in ["!ic link", "!ic link a b c d e"] {
+            let c = p(line).unwrap();
+            assert!(
+                matches!(&c, Command::Unknown { input, .. } if input == "!ic link"),
+                "{c:?}"
+            );
+            assert!(c.reply_text().unwrap().contains(USAGE_LINK));
+        }
+        for line in [
+            "!ic link SECRET1 SECRET2 SECRET3 SECRET4 SECRET5".to_owned(),
+            format!("!ic link SECRET {}", "x".repeat(MAX_COMMAND_CHARS)),
+        ] {
+            let c = p(&line).unwrap();
+            assert!(!format!("{c:?}{}{}", c.canonical(), c.reply_text().unwrap()).contains("SECRET"));
+        }
+    }
+
     proptest! {
         #[test]
         fn never_panics(line in any::<String>()) {
@@ -450,8 +534,9 @@ mod tests {
             line in "[!/ ]{0,2}(ic|IC|ack|status|help|x)?( +(page|who|responders|[a-zA-Z@:<>|é\t]{0,8})){0,4}[ \n]*"
         ) {
             if let Some(c) = parse_chat_line(&line) {
-                // A parsed command re-parses to itself from its canonical form.
-                if !matches!(c, Command::Unknown { .. }) {
+                // A parsed command re-parses to itself from its canonical form (a link code
+                // is a secret its canonical form hides).
+                if !matches!(c, Command::Unknown { .. } | Command::Link { .. }) {
                     prop_assert_eq!(parse_chat_line(&c.canonical()), Some(c));
                 }
             }

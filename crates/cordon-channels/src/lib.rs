@@ -34,7 +34,7 @@ pub mod slack;
 pub mod sms;
 pub mod webhook;
 
-pub use command::{Command, CommandProblem, parse_chat_line, parse_slash_command, parse_slash_line};
+pub use command::{Command, CommandProblem, LinkCodeText, parse_chat_line, parse_slash_command, parse_slash_line};
 pub use error::{ChannelError, DeliveryFailure};
 pub use http::{HttpTransport, Timeouts};
 pub use matrix::{BotCommand, MatrixBot, MatrixClient};

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod codename;
 pub mod comms;
 pub mod error;
+pub mod identity;
 pub mod incident;
 pub mod playbook;
 pub mod register;

@@ -17,6 +17,14 @@ pub struct User {
     pub groups: Vec<String>,
     pub is_admin: bool,
     pub created_at: Timestamp,
+    /// When an admin disabled the user: nothing authenticates as them, nothing pages them.
+    pub disabled_at: Option<Timestamp>,
+}
+
+impl User {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
 }
 
 /// User and group names: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.

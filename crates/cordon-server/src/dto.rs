@@ -5,7 +5,6 @@
 use cordon_core::Timestamp;
 use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
 use cordon_core::task::TaskStatus;
-use cordon_core::user::User;
 use cordon_service::{IncidentDetails, TaskChange, TaskView};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -113,25 +112,6 @@ where
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateUser {
-    pub name: String,
-    pub email: String,
-    /// ASCII-armored OpenPGP public key.
-    pub pgp_key: Option<String>,
-    #[serde(default)]
-    pub groups: Vec<String>,
-    #[serde(default)]
-    pub admin: bool,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateToken {
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DeclareIncident {
     pub title: String,
     pub description: Option<String>,
@@ -185,38 +165,6 @@ fn yes() -> bool {
 }
 
 // ---------- responses ----------
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserOut {
-    pub id: Uuid,
-    pub name: String,
-    pub email: String,
-    pub groups: Vec<String>,
-    pub admin: bool,
-    pub has_pgp_key: bool,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-}
-
-impl From<User> for UserOut {
-    fn from(u: User) -> Self {
-        Self {
-            id: u.id,
-            name: u.name,
-            email: u.email,
-            groups: u.groups,
-            admin: u.is_admin,
-            has_pgp_key: u.pgp_key.is_some(),
-            created_at: u.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenOut {
-    /// Shown once; only its hash is stored.
-    pub token: String,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberOut {

@@ -8,6 +8,7 @@
 mod auth;
 mod dto;
 mod dto_comms;
+mod dto_users;
 mod pagination;
 mod problem;
 mod routes;
@@ -17,6 +18,7 @@ mod routes_paging;
 mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
+mod routes_users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cordon_core::role::Role;
-use cordon_service::{Declare, IncidentPatch, NewUser, TaskPatch};
+use cordon_service::{Declare, IncidentPatch, TaskPatch};
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -86,9 +86,6 @@ struct ApiDoc;
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(create_user, list_users))
-        .routes(routes!(create_token))
-        .routes(routes!(me))
         .routes(routes!(declare, list_incidents))
         .routes(routes!(get_incident, patch_incident))
         .routes(routes!(add_member, list_members))
@@ -98,6 +95,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_decision, list_decisions))
         .routes(routes!(verify_audit))
         .routes(routes!(audit_log))
+        .merge(crate::routes_users::routes())
         .merge(crate::routes_timeline::routes())
         .merge(crate::routes_evidence::routes())
         .merge(crate::routes_comms::routes())
@@ -125,61 +123,6 @@ pub(crate) fn router(state: AppState) -> Router {
 
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
-}
-
-// ---------- users ----------
-
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = UserOut), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-async fn create_user(
-    State(s): State<AppState>,
-    Caller(p): Caller,
-    ApiJson(b): ApiJson<CreateUser>,
-) -> ApiResult<Response> {
-    let new = NewUser {
-        name: b.name,
-        email: b.email,
-        pgp_key: b.pgp_key,
-        groups: b.groups,
-        admin: b.admin,
-    };
-    let u = s.cordon.create_user(&p, new).await?;
-    Ok(created(UserOut::from(u)))
-}
-
-#[utoipa::path(get, path = "/api/v1/users", tag = "users",
-    responses((status = 200, body = Vec<UserOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list_users(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<UserOut>>> {
-    Ok(Json(
-        s.cordon.list_users(&p).await?.into_iter().map(Into::into).collect(),
-    ))
-}
-
-#[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "users", request_body(content = Option<CreateToken>),
-    params(("name" = String, Path, description = "user name")),
-    responses((status = 201, body = TokenOut), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = [])))]
-async fn create_token(
-    State(s): State<AppState>,
-    Caller(p): Caller,
-    ApiPath(name): ApiPath<String>,
-    body: axum::body::Bytes,
-) -> ApiResult<Response> {
-    let req: CreateToken = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateToken::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()))?
-    };
-    let token = s.cordon.issue_token(&p, &name, req.label).await?;
-    Ok(created(TokenOut { token }))
-}
-
-#[utoipa::path(get, path = "/api/v1/me", tag = "users",
-    responses((status = 200, body = UserOut), (status = 401, body = Problem)), security(("bearer" = [])))]
-async fn me(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<UserOut>> {
-    Ok(Json(s.cordon.me(&p).await?.into()))
 }
 
 // ---------- incidents ----------

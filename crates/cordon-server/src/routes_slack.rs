@@ -1,7 +1,8 @@
 //! Slack-compatible inbound endpoints: the Events API (URL verification, message events) and
 //! slash commands (`/ic page`). Requests are authenticated by their `X-Slack-Signature` (v0,
-//! five-minute replay window); the Slack user is the Cordon user who linked that account
-//! (contact method `slack_user`). Off unless `CORDON_SLACK_SIGNING_SECRET` is set.
+//! five-minute replay window); the Slack user is the Cordon user who linked that account (a
+//! chat identity; `/ic link CODE` links one, before any lookup). Off unless
+//! `CORDON_SLACK_SIGNING_SECRET` is set.
 //!
 //! A Slack channel is an unprotected room: the reply to a command goes to its caller alone (the
 //! slash command's ephemeral response, `chat.postEphemeral` for a message), and the channel as a
@@ -15,8 +16,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use cordon_channels::slack::{SlackEvent, parse_event, parse_slash_command, slash_response};
-use cordon_channels::{SlackClient, SlackVerifier};
+use cordon_channels::slack::{SlackEvent, SlackMessage, parse_event, parse_slash_command, slash_response};
+use cordon_channels::{Command, LinkCodeText, SlackClient, SlackVerifier};
 use cordon_service::Principal;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -65,8 +66,29 @@ async fn who(s: &AppState, slack_user: &str) -> Result<Option<Principal>, Proble
     Ok(s.cordon.principal_for_chat("slack_user", slack_user).await?)
 }
 
-const NOT_LINKED: &str =
-    "Your Slack account is not linked to a Cordon user; ask an admin to add it as a `slack_user` contact.";
+const NOT_LINKED: &str = "Your Slack account is not linked to a Cordon user. Ask Cordon for a code \
+     (`cordon user link-code slack`) and type `/ic link CODE`, or ask an admin to link it.";
+
+/// `/ic link CODE`: answered before the sender is looked up, since an account linked to
+/// nobody must be able to link itself. The reply never repeats the code.
+async fn link(s: &AppState, slack_user: &str, code: &LinkCodeText) -> String {
+    match s.cordon.link_chat_identity("slack", slack_user, code.expose()).await {
+        Ok(linked) => linked.reply(),
+        Err(e) => Problem::from(e).detail,
+    }
+}
+
+/// `!ic link CODE` typed in a channel the bot reads: the reply goes where replies go.
+async fn link_message(s: &AppState, slack: &SlackSettings, m: &SlackMessage, code: &LinkCodeText) -> Json<Value> {
+    let reply = link(s, &m.user, code).await;
+    // The reply names the Cordon user: the sender's alone.
+    if let Some(client) = &slack.client
+        && let Err(e) = client.post_ephemeral(&m.channel, &m.user, &reply).await
+    {
+        tracing::warn!(error = %e, "could not send the reply to Slack privately");
+    }
+    Json(json!({}))
+}
 
 async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, Problem> {
     let slack = settings(&s)?;
@@ -80,6 +102,9 @@ async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
             let Some(cmd) = m.command() else {
                 return Ok(Json(json!({})));
             };
+            if let Command::Link { code } = &cmd {
+                return Ok(link_message(&s, &slack, &m, code).await);
+            }
             let (reply, room) = match who(&s, &m.user).await? {
                 None => {
                     s.cordon
@@ -113,6 +138,9 @@ async fn commands(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
     verify(&s, &slack, &headers, &body).await?;
     let cmd = parse_slash_command(&body)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_command", e.to_string()))?;
+    if let Command::Link { code } = cmd.command() {
+        return Ok(Json(slash_response(&link(&s, &cmd.user_id, &code).await, false)));
+    }
     let (reply, room) = match who(&s, &cmd.user_id).await? {
         None => {
             s.cordon

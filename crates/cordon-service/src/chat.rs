@@ -77,6 +77,7 @@ impl Cordon {
         let here = self.gate_room(p, room).await?;
         match cmd {
             Command::Help | Command::Unknown { .. } => Ok(reply(cmd.reply_text().unwrap_or_default())),
+            Command::Link { .. } => Ok(reply(crate::identity::LINK_FROM_CHAT_ONLY)),
             Command::PageCommander => self.chat_page_commander(p, room, here).await,
             Command::PageUser { user } => self.chat_page_user(here, user.trim_start_matches('@')).await,
             Command::PageResponders => self.chat_page_responders(here).await,

@@ -1,5 +1,5 @@
-//! Contact methods: the ways a user is paged (mail, webhook, SMS, a Matrix room) and the chat
-//! accounts linked to a user (`slack_user`, `matrix_user`).
+//! Contact methods: the ways a user is paged (mail, webhook, SMS, a Matrix room). Chat accounts
+//! (`slack_user`, `matrix_user`) are chat identities now (`identity.rs`).
 
 use cordon_channels::PhoneNumber;
 use cordon_core::access::Principal;
@@ -18,6 +18,10 @@ impl Cordon {
     /// Adds a way to reach a user (admins, or the user themself).
     /// A webhook must pass the outbound policy and gets its own signing secret, returned once.
     pub async fn add_contact(&self, p: &Principal, user: &str, kind: &str, address: &str) -> Result<AddedContact> {
+        if matches!(kind, "slack_user" | "matrix_user") {
+            let contact = self.add_chat_contact(p, user, kind, address).await?;
+            return Ok(AddedContact { contact, secret: None });
+        }
         let subject = format!("user:{user}");
         if !p.is_admin && p.name != user {
             let e = ServiceError::Forbidden("only admins may change other users' contact methods".into());
@@ -39,10 +43,6 @@ impl Cordon {
             "sms" => PhoneNumber::parse(address).map(|_| ()).map_err(|e| e.to_string()),
             "matrix" if address.starts_with('!') && address.contains(':') => Ok(()),
             "matrix" => Err("a Matrix room id looks like `!room:server`".into()),
-            "slack_user" if !address.is_empty() && address.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(()),
-            "slack_user" => Err("a Slack user id looks like `U024BE7LH`".into()),
-            "matrix_user" if address.starts_with('@') && address.contains(':') => Ok(()),
-            "matrix_user" => Err("a Matrix user id looks like `@alice:server`".into()),
             other => Err(format!(
                 "unknown kind `{other}`, expected one of {}",
                 CONTACT_KINDS.join(", ")
@@ -108,14 +108,6 @@ impl Cordon {
                 .filter(|c| PAGE_CHANNELS.contains(&c.kind.as_str()) && !(c.kind == "email" && c.address == u.email)),
         );
         Ok(out)
-    }
-
-    /// The user behind a linked chat account (`slack_user`, `matrix_user`).
-    pub async fn principal_for_chat(&self, kind: &str, external_id: &str) -> Result<Option<Principal>> {
-        let Some(id) = self.store.user_id_by_contact(kind, external_id).await? else {
-            return Ok(None);
-        };
-        Ok(self.store.user_by_id(id).await?.map(|u| Principal::from_user(&u)))
     }
 
     /// Sends a test message to one of a user's contact methods, now.

@@ -277,6 +277,7 @@ impl Cordon {
             .user_by_name(user)
             .await?
             .ok_or_else(|| ServiceError::invalid("user", format!("no user named `{user}`")))?;
+        crate::users::ensure_enabled(&u, "user")?;
         let members = self.store.memberships(incident.id).await?;
         if members
             .iter()

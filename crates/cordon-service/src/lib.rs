@@ -14,6 +14,7 @@ mod contacts;
 mod error;
 pub mod evidence;
 mod gate;
+pub mod identity;
 mod incidents;
 pub mod paging;
 pub mod playbooks;
@@ -38,7 +39,7 @@ pub use error::{ServiceError, UnmetGate};
 pub use incidents::{Declare, IncidentDetails, IncidentPatch};
 pub use playbooks::Playbooks;
 pub use tasks::{TaskChange, TaskPatch, TaskView};
-pub use users::{Bootstrap, NewUser};
+pub use users::{Bootstrap, Disabled, IssuedToken, NewUser, TokenInfo};
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
@@ -49,6 +50,7 @@ pub struct Cordon {
     clock: Arc<dyn Clock>,
     playbooks: Arc<Playbooks>,
     tokens: Arc<users::TokenCache>,
+    link_limiter: Arc<identity::LinkLimiter>,
     evidence: Option<Arc<evidence::Locker>>,
     timeline: Option<Arc<timeline::Timelines>>,
     paging: Arc<paging::PagingSettings>,
@@ -71,6 +73,7 @@ impl Cordon {
             clock,
             playbooks: Arc::new(playbooks),
             tokens: Arc::default(),
+            link_limiter: Arc::default(),
             evidence: None,
             timeline: None,
             paging: Arc::new(paging::PagingSettings::disabled("http://127.0.0.1:8077")),

@@ -1,4 +1,6 @@
-//! Users, groups and API tokens, and the first-run admin bootstrap.
+//! Users, groups and API tokens, and the first-run admin bootstrap; tokens that expire, are
+//! listed and revoked; users who are disabled (everything that lets them act or be paged
+//! ends at once) and enabled again.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,6 +12,7 @@ use cordon_store::NewToken;
 use jiff::SignedDuration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::audit::draft;
 use crate::{Cordon, Result, ServiceError, random};
@@ -29,34 +32,89 @@ pub struct NewUser {
     pub admin: bool,
 }
 
-/// How long a resolved token is trusted without asking the store again. Bounds how long a
-/// change to a user's groups (or a revoked token) takes to apply on every node.
-pub const TOKEN_CACHE_TTL: SignedDuration = SignedDuration::from_secs(30);
+/// How long a resolved token is trusted without asking the store again. A revocation, an
+/// expiry or a disabling made on this node applies at once (the cache forgets the token or
+/// the user, and checks expiry on every hit); one made on another node sharing the database
+/// applies here within this much.
+pub const TOKEN_CACHE_TTL: SignedDuration = SignedDuration::from_secs(5);
 const TOKEN_CACHE_MAX: usize = 10_000;
+/// A token's last use is written at most this often.
+pub const LAST_USED_RESOLUTION: SignedDuration = SignedDuration::from_secs(60);
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    principal: Principal,
+    token_id: Uuid,
+    expires_at: Option<Timestamp>,
+    cached_at: Timestamp,
+    /// The last use written to the store (or read from it).
+    last_used_at: Option<Timestamp>,
+}
 
 /// Recently resolved tokens (by hash), so the hot path does not ask the store every request.
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    entries: Mutex<HashMap<[u8; 32], (Principal, Timestamp)>>,
+    entries: Mutex<HashMap<[u8; 32], CachedToken>>,
 }
 
 impl TokenCache {
-    fn get(&self, hash: &[u8; 32], now: Timestamp) -> Option<Principal> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(hash)
-            .filter(|(_, at)| now.duration_since(*at) < TOKEN_CACHE_TTL && *at <= now)
-            .map(|(p, _)| p.clone())
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], CachedToken>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn put(&self, hash: [u8; 32], p: Principal, now: Timestamp) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+    /// The cached token, if it is fresh and unexpired at `now`; and whether its last use
+    /// should be written now (the entry is marked written, so concurrent requests do not all
+    /// write).
+    fn get(&self, hash: &[u8; 32], now: Timestamp) -> Option<(Principal, Uuid, bool)> {
+        let mut entries = self.lock();
+        let e = entries.get_mut(hash)?;
+        let fresh = e.cached_at <= now && now.duration_since(e.cached_at) < TOKEN_CACHE_TTL;
+        if !fresh || e.expires_at.is_some_and(|x| now >= x) {
+            entries.remove(hash);
+            return None;
+        }
+        let touch = due_for_touch(e.last_used_at, now);
+        if touch {
+            e.last_used_at = Some(now);
+        }
+        Some((e.principal.clone(), e.token_id, touch))
+    }
+
+    fn put(&self, hash: [u8; 32], entry: CachedToken) {
+        let mut entries = self.lock();
         if entries.len() >= TOKEN_CACHE_MAX {
             entries.clear();
         }
-        entries.insert(hash, (p, now));
+        entries.insert(hash, entry);
+    }
+
+    /// Forgets one token (revoked).
+    pub(crate) fn forget_token(&self, id: Uuid) {
+        self.lock().retain(|_, e| e.token_id != id);
+    }
+
+    /// Forgets every token of a user (disabled).
+    pub(crate) fn forget_user(&self, user: Uuid) {
+        self.lock().retain(|_, e| e.principal.user_id != user);
     }
 }
+
+fn due_for_touch(last: Option<Timestamp>, now: Timestamp) -> bool {
+    last.is_none_or(|l| now.duration_since(l) >= LAST_USED_RESOLUTION || l > now)
+}
+
+/// Refuses a user who is disabled as the target of `field` (a member, a token's owner, …).
+pub(crate) fn ensure_enabled(u: &User, field: &'static str) -> Result<()> {
+    if u.is_disabled() {
+        return Err(ServiceError::invalid(field, format!("`{}` is disabled", u.name)));
+    }
+    Ok(())
+}
+
+/// What disabling a user ended.
+pub use cordon_store::identity::Disabled;
+/// A token as its owner and admins see it: never the secret, never its hash.
+pub use cordon_store::identity::TokenRecord as TokenInfo;
 
 /// The outcome of the first-run bootstrap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,23 +134,47 @@ fn new_token() -> String {
 }
 
 impl Cordon {
-    /// Resolves a bearer token to its user.
+    /// Resolves a bearer token to its user. An expired or revoked token, or a disabled user,
+    /// is refused. A token's last use is written at most once a minute.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         if token.is_empty() || token.len() > 256 {
             return Err(ServiceError::Unauthenticated);
         }
         let hash = token_hash(token);
         let now = self.clock.now();
-        if let Some(p) = self.tokens.get(&hash, now) {
+        if let Some((p, id, touch)) = self.tokens.get(&hash, now) {
+            if touch {
+                self.touch_token(id, now).await;
+            }
             return Ok(p);
         }
-        match self.store.user_by_token_hash(&hash).await? {
-            Some(u) => {
-                let p = Principal::from_user(&u);
-                self.tokens.put(hash, p.clone(), now);
-                Ok(p)
-            }
-            None => Err(ServiceError::Unauthenticated),
+        let Some((u, rec)) = self.store.token_by_hash(&hash).await? else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        if !rec.is_live(now) || u.is_disabled() {
+            return Err(ServiceError::Unauthenticated);
+        }
+        let p = Principal::from_user(&u);
+        let touch = due_for_touch(rec.last_used_at, now);
+        self.tokens.put(
+            hash,
+            CachedToken {
+                principal: p.clone(),
+                token_id: rec.id,
+                expires_at: rec.expires_at,
+                cached_at: now,
+                last_used_at: if touch { Some(now) } else { rec.last_used_at },
+            },
+        );
+        if touch {
+            self.touch_token(rec.id, now).await;
+        }
+        Ok(p)
+    }
+
+    async fn touch_token(&self, id: Uuid, now: Timestamp) {
+        if let Err(e) = self.store.touch_token(id, now).await {
+            tracing::warn!(error = %e, token = %id, "could not record a token's last use");
         }
     }
 
@@ -118,6 +200,7 @@ impl Cordon {
             groups: Vec::new(),
             is_admin: true,
             created_at: now,
+            disabled_at: None,
         };
         let d = draft(
             now,
@@ -133,10 +216,12 @@ impl Cordon {
             Err(e) => return Err(e.into()),
         }
         let t = NewToken {
+            id: crate::incidents::new_id(now),
             hash: token_hash(&token),
             user_id: user.id,
             label: "bootstrap".into(),
             created_at: now,
+            expires_at: None,
         };
         let d = draft(
             now,
@@ -184,6 +269,7 @@ impl Cordon {
             groups,
             is_admin: new.admin,
             created_at: now,
+            disabled_at: None,
         };
         let payload = json!({ "email": user.email, "groups": user.groups, "admin": user.is_admin, "pgp_key": user.pgp_key.is_some() });
         match self
@@ -214,9 +300,16 @@ impl Cordon {
             .ok_or(ServiceError::Unauthenticated)
     }
 
-    /// Issues a new API token for `user` (admins, or the user themself). The clear token is
-    /// returned once; only its hash is stored.
-    pub async fn issue_token(&self, p: &Principal, user: &str, label: Option<String>) -> Result<String> {
+    /// Issues a new API token for `user` (admins, or the user themself), living `expires_in`
+    /// (an ISO 8601 duration) or until revoked. The clear token is returned once; only its
+    /// hash is stored.
+    pub async fn issue_token(
+        &self,
+        p: &Principal,
+        user: &str,
+        label: Option<String>,
+        expires_in: Option<&str>,
+    ) -> Result<IssuedToken> {
         let subject = format!("user:{user}");
         if !p.is_admin && p.name != user {
             let e = ServiceError::Forbidden("only admins may issue tokens for other users".into());
@@ -227,24 +320,149 @@ impl Cordon {
             .user_by_name(user)
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
+        ensure_enabled(&target, "user")?;
         let label = label.unwrap_or_else(|| "api".into());
         if label.chars().count() > 100 {
             return Err(ServiceError::invalid("label", "longer than 100 characters"));
         }
+        if label.chars().any(char::is_control) {
+            return Err(ServiceError::invalid("label", "must not contain control characters"));
+        }
         let now = self.clock.now();
+        let expires_at = expires_in
+            .map(|raw| cordon_core::identity::token_lifetime(raw, now))
+            .transpose()?
+            .map(|d| now + d);
         let token = new_token();
         let t = NewToken {
+            id: crate::incidents::new_id(now),
             hash: token_hash(&token),
             user_id: target.id,
             label: label.clone(),
             created_at: now,
+            expires_at,
         };
+        let payload = json!({ "id": t.id, "label": label, "expires_at": expires_at.map(|e| e.to_string()) });
         self.store
-            .add_token(
-                &t,
-                draft(now, &p.name, "token.create", subject, json!({ "label": label })),
-            )
+            .add_token(&t, draft(now, &p.name, "token.create", subject, payload))
             .await?;
-        Ok(token)
+        Ok(IssuedToken {
+            token,
+            id: t.id,
+            expires_at,
+        })
     }
+
+    /// The user `name` as `p` may manage it: themself, or anyone for an admin. Anyone else is
+    /// refused (`action` audited as refused).
+    async fn user_managed_by(&self, p: &Principal, name: &str, action: &str, what: &str) -> Result<User> {
+        if !p.is_admin && p.name != name {
+            let e = ServiceError::Forbidden(format!("only admins may {what} of other users"));
+            return Err(self.refuse(p, action, format!("user:{name}"), e).await);
+        }
+        self.store
+            .user_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// A user's tokens, newest first, without their secrets (admins, or the user themself).
+    pub async fn tokens(&self, p: &Principal, user: &str) -> Result<Vec<TokenInfo>> {
+        let u = self.user_managed_by(p, user, "token.list", "list the tokens").await?;
+        Ok(self.store.tokens(u.id).await?)
+    }
+
+    /// Revokes one of a user's tokens (admins, or the user themself); it stops working on
+    /// this node at once.
+    pub async fn revoke_token(&self, p: &Principal, user: &str, id: &str) -> Result<TokenInfo> {
+        let u = self
+            .user_managed_by(p, user, "token.revoke", "revoke the tokens")
+            .await?;
+        let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("token"))?;
+        let Some(t) = self.store.tokens(u.id).await?.into_iter().find(|t| t.id == id) else {
+            return Err(ServiceError::NotFound("token"));
+        };
+        if t.revoked_at.is_some() {
+            return Err(ServiceError::Conflict("the token was revoked already".into()));
+        }
+        let now = self.clock.now();
+        let audit = draft(
+            now,
+            &p.name,
+            "token.revoke",
+            format!("user:{}", u.name),
+            json!({ "id": id, "label": t.label }),
+        );
+        if !self.store.revoke_token(u.id, id, now, audit).await? {
+            return Err(ServiceError::Conflict("the token was revoked already".into()));
+        }
+        self.tokens.forget_token(id);
+        Ok(TokenInfo {
+            revoked_at: Some(now),
+            ..t
+        })
+    }
+
+    /// Disables a user (admins): in one transaction with its audit entry, every token is
+    /// revoked, every chat identity unlinked, every pending link code dropped and every
+    /// pending notification cancelled. Nothing authenticates as them any more and nothing
+    /// pages them. Disabling a disabled user changes nothing.
+    pub async fn disable_user(&self, p: &Principal, name: &str) -> Result<(User, Disabled)> {
+        let subject = format!("user:{name}");
+        if !p.is_admin {
+            let e = ServiceError::Forbidden("only admins may disable users".into());
+            return Err(self.refuse(p, "user.disable", subject, e).await);
+        }
+        let u = self
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        if u.id == p.user_id {
+            let e = ServiceError::Conflict("you cannot disable yourself; ask another admin".into());
+            return Err(self.refuse(p, "user.disable", subject, e).await);
+        }
+        let now = self.clock.now();
+        let audit = draft(now, &p.name, "user.disable", subject, json!({ "user": u.name }));
+        let done = self.store.disable_user(u.id, now, audit).await?;
+        self.tokens.forget_user(u.id);
+        let u = self
+            .store
+            .user_by_id(u.id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        Ok((u, done.unwrap_or_default()))
+    }
+
+    /// Enables a disabled user (admins). Their tokens stay revoked and their chat identities
+    /// unlinked: they start again with new ones.
+    pub async fn enable_user(&self, p: &Principal, name: &str) -> Result<User> {
+        let subject = format!("user:{name}");
+        if !p.is_admin {
+            let e = ServiceError::Forbidden("only admins may enable users".into());
+            return Err(self.refuse(p, "user.enable", subject, e).await);
+        }
+        let u = self
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let audit = draft(
+            self.clock.now(),
+            &p.name,
+            "user.enable",
+            subject,
+            json!({ "user": u.name }),
+        );
+        self.store.enable_user(u.id, audit).await?;
+        self.store.user_by_id(u.id).await?.ok_or(ServiceError::NotFound("user"))
+    }
+}
+
+/// A new token: the secret, shown once, and how it is listed.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub id: Uuid,
+    pub expires_at: Option<Timestamp>,
 }

@@ -14,6 +14,7 @@
 pub mod comms;
 mod error;
 pub mod evidence;
+pub mod identity;
 pub mod paging;
 mod postgres;
 pub mod registers;
@@ -35,6 +36,7 @@ use uuid::Uuid;
 pub use comms::CommsStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
+pub use identity::IdentityStore;
 pub use paging::PagingStore;
 pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
 pub use registers::RegisterStore;
@@ -65,10 +67,13 @@ pub struct AuditEntry {
 /// An API token to store: only its SHA-256 hash is ever kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewToken {
+    /// How the token is named when listed and revoked (never derived from the secret).
+    pub id: Uuid,
     pub hash: [u8; 32],
     pub user_id: Uuid,
     pub label: String,
     pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
 }
 
 /// A new incident with everything that exists from its declaration.
@@ -105,10 +110,11 @@ pub struct Viewer {
 }
 
 /// The one storage trait. Domain areas with many methods live in their own traits
-/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`]) that every backend implements too.
+/// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`], [`CommsStore`],
+/// [`IdentityStore`]) that every backend implements too.
 #[async_trait]
 pub trait Store:
-    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + Send + Sync + 'static
+    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + IdentityStore + Send + Sync + 'static
 {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
@@ -120,8 +126,6 @@ pub trait Store:
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>>;
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn add_token(&self, token: &NewToken, audit: AuditDraft) -> Result<()>;
-    /// The user owning an unrevoked token with this hash.
-    async fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<User>>;
 
     // incidents
     /// Fails with [`StoreError::Conflict`] `codename` when an open incident holds the codename.

@@ -107,8 +107,6 @@ pub trait PagingStore: Send + Sync {
 
     async fn add_contact(&self, c: &ContactMethod, audit: AuditDraft) -> Result<()>;
     async fn contacts(&self, user: Uuid) -> Result<Vec<ContactMethod>>;
-    /// The user owning a contact method (e.g. a linked Slack or Matrix account).
-    async fn user_id_by_contact(&self, kind: &str, address: &str) -> Result<Option<Uuid>>;
     /// Adds a contact method together with its sealed secret (a webhook's signing secret,
     /// encrypted by the service; the store never sees it in clear).
     async fn add_contact_with_secret(&self, c: &ContactMethod, sealed_secret: &[u8], audit: AuditDraft) -> Result<()>;

@@ -5,11 +5,32 @@
 //! so tests run concurrently without seeing each other. An unreachable server fails the test
 //! with a message saying so; only `CORDON_TEST_POSTGRES=skip` turns the PostgreSQL tests into
 //! no-ops.
+//!
+//! [`sqlite_before`] and [`TestDatabase::migrate_before`] build a database whose schema stops
+//! short of a migration, so a test can write rows as an older binary did and then watch a
+//! store open (and migrate) it.
 
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use std::path::Path;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{PostgresStore, Result};
+
+/// Creates the SQLite database at `path` with every migration older than `version` applied,
+/// and returns a pool on it for writing rows as an older binary would have.
+pub async fn sqlite_before(path: &Path, version: i64) -> Result<SqlitePool> {
+    let pool = SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .foreign_keys(true),
+    )
+    .await?;
+    crate::sqlite::MIGRATOR.run_to(version - 1, &pool).await?;
+    Ok(pool)
+}
 
 /// The server tests use when `CORDON_TEST_POSTGRES_URL` is unset.
 pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -64,6 +85,14 @@ impl TestDatabase {
     /// Opens a store on this database (migrating it on first open).
     pub async fn open(&self) -> Result<PostgresStore> {
         PostgresStore::open_url(&self.url).await
+    }
+
+    /// Applies every migration older than `version` and returns a pool on the database, for
+    /// writing rows as an older binary would have.
+    pub async fn migrate_before(&self, version: i64) -> Result<PgPool> {
+        let pool = PgPool::connect(&self.url).await?;
+        crate::postgres::MIGRATOR.run_to(version - 1, &pool).await?;
+        Ok(pool)
     }
 }
 

@@ -35,6 +35,7 @@ fn user(n: u128) -> User {
         groups: vec!["ops".into()],
         is_admin: false,
         created_at: t("2026-11-27T09:00:00Z"),
+        disabled_at: None,
     }
 }
 

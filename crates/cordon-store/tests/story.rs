@@ -46,6 +46,7 @@ fn user(name: &str, groups: &[&str]) -> User {
         groups: groups.iter().map(|g| g.to_string()).collect(),
         is_admin: false,
         created_at: t("2026-11-27T09:00:00Z"),
+        disabled_at: None,
     }
 }
 
@@ -136,17 +137,19 @@ pub async fn story(store: &dyn Store) {
     store
         .add_token(
             &NewToken {
+                id: next_id(),
                 hash,
                 user_id: bob.id,
                 label: "cli".into(),
                 created_at: t("2026-11-27T10:00:00Z"),
+                expires_at: None,
             },
             audit("token.create"),
         )
         .await
         .unwrap();
-    assert_eq!(store.user_by_token_hash(&hash).await.unwrap().unwrap().id, bob.id);
-    assert!(store.user_by_token_hash(&[8u8; 32]).await.unwrap().is_none());
+    assert_eq!(store.token_by_hash(&hash).await.unwrap().unwrap().0.id, bob.id);
+    assert!(store.token_by_hash(&[8u8; 32]).await.unwrap().is_none());
 
     // incidents, visibility and uniqueness
     let sealed = incident("amber-falcon", bob.id, true, Some("#war-room"));

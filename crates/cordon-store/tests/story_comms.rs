@@ -62,6 +62,7 @@ pub async fn story(store: &dyn Store) {
         groups: vec![],
         is_admin: false,
         created_at: at,
+        disabled_at: None,
     };
     store.create_user(&alice, audit("user.create", at)).await.unwrap();
     let inc = next_id();

@@ -51,6 +51,7 @@ async fn user(store: &dyn Store, name: &str) -> User {
         groups: vec![],
         is_admin: false,
         created_at: t("2026-11-27T09:00:00Z"),
+        disabled_at: None,
     };
     store
         .create_user(&u, audit("user.create", format!("user:{name}")))

@@ -81,6 +81,7 @@ pub async fn story(store: &dyn Store) {
         groups: vec!["security".into()],
         is_admin: false,
         created_at: t("2026-11-27T09:00:00Z"),
+        disabled_at: None,
     };
     store.create_user(&alice, audit("user.create")).await.unwrap();
     let a = incident(0x1, "amber-falcon", alice.id);

@@ -30,9 +30,9 @@ pub enum Command {
     /// The incident's checklist.
     #[command(subcommand)]
     Task(TaskCmd),
-    /// Users and tokens.
+    /// Users, tokens and chat accounts.
     #[command(subcommand)]
-    User(UserCmd),
+    User(crate::cli_user::UserCmd),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -184,33 +184,6 @@ pub enum TaskCmd {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum UserCmd {
-    /// Create a user (admins).
-    Create {
-        name: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long = "group")]
-        groups: Vec<String>,
-        #[arg(long)]
-        admin: bool,
-        /// File holding the user's armored OpenPGP public key.
-        #[arg(long)]
-        pgp_key_file: Option<PathBuf>,
-        #[command(flatten)]
-        remote: Remote,
-    },
-    /// Issue an API token (admins, or for yourself).
-    Token {
-        name: String,
-        #[arg(long)]
-        label: Option<String>,
-        #[command(flatten)]
-        remote: Remote,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 pub enum AuditCmd {
     /// Re-walk the hash chain; exits 1 when it is broken.
     Verify {
@@ -236,7 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve(a) => serve_cmd(a).await,
         Command::Incident(c) => incident_cmd(c).await,
         Command::Task(c) => task_cmd(c).await,
-        Command::User(c) => user_cmd(c).await,
+        Command::User(c) => crate::cli_user::user_cmd(c).await,
         Command::Audit(AuditCmd::Verify { remote }) => {
             let v = client(&remote)?.get("/api/v1/audit/verify").await?;
             if remote.json {
@@ -507,44 +480,6 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                 println!("{v}");
             } else {
                 println!("step {}: {} — {}", s(&v["step"]), s(&v["status"]), s(&v["title"]));
-            }
-        }
-    }
-    Ok(0)
-}
-
-async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
-    match c {
-        UserCmd::Create {
-            name,
-            email,
-            groups,
-            admin,
-            pgp_key_file,
-            remote,
-        } => {
-            let pgp_key = pgp_key_file
-                .map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())))
-                .transpose()?;
-            let body = json!({ "name": name, "email": email, "groups": groups, "admin": admin, "pgp_key": pgp_key });
-            let v = client(&remote)?.post("/api/v1/users", &body).await?;
-            if remote.json {
-                println!("{v}")
-            } else {
-                println!("created user {}", s(&v["name"]))
-            }
-        }
-        UserCmd::Token { name, label, remote } => {
-            let v = client(&remote)?
-                .post(
-                    &format!("/api/v1/users/{}/tokens", segment(&name)),
-                    &json!({ "label": label }),
-                )
-                .await?;
-            if remote.json {
-                println!("{v}")
-            } else {
-                println!("{}", s(&v["token"]))
             }
         }
     }

@@ -74,7 +74,10 @@ impl Client {
         let (mut value, mut next) = self.get_page(path).await?;
         let mut pages = 1;
         while let Some(path) = next {
-            anyhow::ensure!(pages < MAX_PAGES, "the list has more than {MAX_PAGES} pages; narrow it down");
+            anyhow::ensure!(
+                pages < MAX_PAGES,
+                "the list has more than {MAX_PAGES} pages; narrow it down"
+            );
             let (more, after) = self.get_page(&path).await?;
             match (value.as_array_mut(), more) {
                 (Some(items), Value::Array(more)) => items.extend(more),

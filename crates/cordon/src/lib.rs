@@ -7,6 +7,7 @@ pub mod cli_evidence;
 pub mod cli_page;
 pub mod cli_registers;
 pub mod cli_timeline;
+pub mod cli_user;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -159,6 +159,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             AdminBootstrap::Generated(path)
         }
     };
+    // Chat accounts several users claimed before proof was needed: named in the log.
+    cordon.warn_chat_identity_conflicts().await?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = cordon_server::app_with(cordon.clone(), wiring::slack_settings(config)?);
     let mut background = vec![wiring::spawn_engine(cordon.clone())];

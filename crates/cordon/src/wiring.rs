@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cordon_channels::{
-    HttpTransport, MatrixBot, MatrixClient, OutboundPolicy, SlackClient, SlackVerifier, SmsGateway, Timeouts,
+    Command, HttpTransport, MatrixBot, MatrixClient, OutboundPolicy, SlackClient, SlackVerifier, SmsGateway, Timeouts,
 };
 use cordon_mail::{CompanyDomains, MailPolicy, Mailer, MailerConfig, SubjectLabel};
 use cordon_server::SlackSettings;
@@ -198,9 +198,10 @@ pub async fn matrix_bot(config: &Config) -> anyhow::Result<Option<(Arc<Mutex<Mat
 }
 
 /// Reads `!` commands from the rooms the bot is in and answers them as the sender's linked
-/// Cordon user (contact method `matrix_user`). A room is an unprotected channel: it gets the
-/// incident's notice (codename, severity, status, link), and the reply goes to the sender in a
-/// direct message — unless the room is marked team-only and every member is on the team.
+/// Cordon user (a chat identity, linked with `!ic link CODE`). A room is an unprotected
+/// channel: it gets the incident's notice (codename, severity, status, link), and the reply goes
+/// to the sender in a direct message — unless the room is marked team-only and every member is
+/// on the team.
 pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -214,6 +215,19 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                 }
             };
             for c in commands {
+                // `!ic link CODE` comes before the sender is looked up: an account linked to
+                // nobody must be able to link itself. The reply, which names the Cordon user,
+                // goes to the sender alone and never repeats the code.
+                if let Command::Link { code } = &c.command {
+                    let text = match cordon.link_chat_identity("matrix", &c.sender, code.expose()).await {
+                        Ok(linked) => linked.reply(),
+                        Err(e) => e.to_string(),
+                    };
+                    if let Err(e) = bot.lock().await.tell(&c.sender, &text).await {
+                        tracing::warn!(error = %e, "could not reply in Matrix");
+                    }
+                    continue;
+                }
                 let reply = match cordon.principal_for_chat("matrix_user", &c.sender).await {
                     Ok(Some(p)) => match cordon.run_command(&p, &c.room_id, c.command.clone()).await {
                         Ok(r) => r,
@@ -228,7 +242,7 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                             )
                             .await;
                         text_reply(
-                            "Your Matrix account is not linked to a Cordon user; ask an admin to add it as a `matrix_user` contact.",
+                            "Your Matrix account is not linked to a Cordon user. Ask Cordon for a code (`cordon user link-code matrix`) and send `!ic link CODE`, or ask an admin to link it.",
                         )
                     }
                     Err(e) => text_reply(e.to_string()),

@@ -49,6 +49,13 @@ impl Cordon {
             self.record(n, &a, now).await?;
             return Ok(a);
         };
+        if u.is_disabled() {
+            let a = Attempt::Failed {
+                error: "the user is disabled".into(),
+            };
+            self.record(n, &a, now).await?;
+            return Ok(a);
+        }
         let contact = ContactMethod {
             id: Uuid::nil(),
             user_id: u.id,

@@ -92,10 +92,12 @@ impl Cordon {
                 "this link has expired; acknowledge in Cordon or with !ack".into(),
             ));
         }
+        // A disabled recipient's links stop working with the rest of what they had.
         let recipient = self
             .store
             .user_by_id(link.user_id)
             .await?
+            .filter(|u| !u.is_disabled())
             .ok_or(ServiceError::NotFound("link"))?;
         if !self.store.use_ack_link(&hash, now).await? {
             return Err(ServiceError::Conflict("this link was used already".into()));

@@ -277,10 +277,15 @@ impl Cordon {
         let schedules = self.schedules().await?;
         let to = n.recipients(&schedules[..], now);
         let mut rows = Vec::new();
+        let mut unreached: Vec<String> = to.unreached.iter().map(target_name).collect();
         for r in &to.users {
             let Some(u) = self.store.user_by_name(&r.user).await? else {
                 continue;
             };
+            if u.is_disabled() {
+                unreached.push(format!("user {} (disabled)", u.name));
+                continue;
+            }
             for c in self.reachable(&u).await? {
                 rows.push(NotificationRow {
                     id: new_id(now),
@@ -299,6 +304,6 @@ impl Cordon {
                 });
             }
         }
-        Ok((rows, to.unreached.iter().map(target_name).collect()))
+        Ok((rows, unreached))
     }
 }

@@ -33,6 +33,7 @@ use uuid::Uuid;
 
 mod comms;
 mod evidence;
+mod identity;
 mod paging;
 mod registers;
 mod timeline;
@@ -43,7 +44,7 @@ use crate::{
     AuditDraft, AuditEntry, IncidentLookup, IncidentView, NewIncident, NewToken, Result, Store, StoreError, Viewer,
 };
 
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The advisory lock key that serializes audit appends across every node on the database
 /// (`"cordon"` followed by `1`, as bytes).
@@ -172,7 +173,7 @@ pub(crate) async fn append_in(conn: &mut PgConnection, draft: &AuditDraft) -> Re
 macro_rules! user_query {
     ($tail:literal $(,)?) => {
         concat!(
-            "SELECT u.id, u.name, u.email, u.pgp_key, u.is_admin, u.created_at,
+            "SELECT u.id, u.name, u.email, u.pgp_key, u.is_admin, u.created_at, u.disabled_at,
                     ARRAY(SELECT g.group_name FROM user_groups g WHERE g.user_id = u.id) AS groups
              FROM users u ",
             $tail
@@ -224,6 +225,7 @@ fn user_from_row(r: &PgRow) -> Result<User> {
         groups,
         is_admin: r.try_get("is_admin")?,
         created_at: from_micros(r.try_get("created_at")?),
+        disabled_at: r.try_get::<Option<i64>, _>("disabled_at")?.map(from_micros),
     })
 }
 
@@ -302,24 +304,22 @@ impl Store for PostgresStore {
 
     async fn add_token(&self, token: &NewToken, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(token.hash.to_vec())
-            .bind(token.user_id)
-            .bind(&token.label)
-            .bind(to_micros(token.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict_on_unique("token"))?;
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, user_id, label, created_at, id, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token.hash.to_vec())
+        .bind(token.user_id)
+        .bind(&token.label)
+        .bind(to_micros(token.created_at))
+        .bind(token.id)
+        .bind(token.expires_at.map(to_micros))
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_on_unique("token"))?;
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn user_by_token_hash(&self, hash: &[u8; 32]) -> Result<Option<User>> {
-        const Q: &str =
-            user_query!("JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",);
-        let row = sqlx::query(Q).bind(hash.to_vec()).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_from_row).transpose()
     }
 
     async fn create_incident(&self, new: &NewIncident, audit: AuditDraft) -> Result<()> {

@@ -205,16 +205,6 @@ impl PagingStore for PostgresStore {
             .collect()
     }
 
-    async fn user_id_by_contact(&self, kind: &str, address: &str) -> Result<Option<Uuid>> {
-        Ok(
-            sqlx::query_scalar("SELECT user_id FROM contact_methods WHERE kind = $1 AND address = $2 LIMIT 1")
-                .bind(kind)
-                .bind(address)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
     async fn create_page(
         &self,
         page: &PageRow,
@@ -395,8 +385,11 @@ impl PagingStore for PostgresStore {
         };
         let mut tx = self.begin().await?;
         sqlx::query(
-            "UPDATE notifications SET status = $2, next_attempt_at = $3, error = $4, attempts = attempts + 1,
-                                      updated_at = $5
+            // A retry does not bring back a notification cancelled meanwhile (its user disabled).
+            "UPDATE notifications
+             SET status = CASE WHEN status = 'cancelled' AND $2 = 'pending' THEN status ELSE $2 END,
+                 next_attempt_at = CASE WHEN status = 'cancelled' AND $2 = 'pending' THEN NULL ELSE $3 END,
+                 error = $4, attempts = attempts + 1, updated_at = $5
              WHERE id = $1",
         )
         .bind(id)

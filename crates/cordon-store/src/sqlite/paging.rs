@@ -187,17 +187,6 @@ impl PagingStore for SqliteStore {
             .collect()
     }
 
-    async fn user_id_by_contact(&self, kind: &str, address: &str) -> Result<Option<Uuid>> {
-        let id: Option<String> =
-            sqlx::query_scalar("SELECT user_id FROM contact_methods WHERE kind = $1 AND address = $2 LIMIT 1")
-                .bind(kind)
-                .bind(address)
-                .fetch_optional(&self.reader)
-                .await?;
-        id.map(|i| Uuid::parse_str(&i).map_err(|e| StoreError::corrupt(format!("user id: {e}"))))
-            .transpose()
-    }
-
     async fn create_page(
         &self,
         page: &PageRow,
@@ -378,8 +367,11 @@ impl PagingStore for SqliteStore {
         };
         let mut tx = self.writer.begin().await?;
         sqlx::query(
-            "UPDATE notifications SET status = $2, next_attempt_at = $3, error = $4, attempts = attempts + 1,
-                                      updated_at = $5
+            // A retry does not bring back a notification cancelled meanwhile (its user disabled).
+            "UPDATE notifications
+             SET status = CASE WHEN status = 'cancelled' AND $2 = 'pending' THEN status ELSE $2 END,
+                 next_attempt_at = CASE WHEN status = 'cancelled' AND $2 = 'pending' THEN NULL ELSE $3 END,
+                 error = $4, attempts = attempts + 1, updated_at = $5
              WHERE id = $1",
         )
         .bind(id.to_string())
