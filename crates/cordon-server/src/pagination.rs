@@ -123,7 +123,7 @@ fn encode(raw: &str) -> String {
 }
 
 fn decode(cursor: &str) -> Option<String> {
-    if cursor.len() % 2 != 0 || cursor.len() > 200 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 200 {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..cursor.len())

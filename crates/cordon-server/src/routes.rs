@@ -19,8 +19,10 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::dto::*;
+use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::{AppState, JSON_BODY_LIMIT};
+use cordon_core::clock::{from_micros, to_micros};
 
 pub(crate) type ApiResult<T> = Result<T, Problem>;
 
@@ -145,13 +147,28 @@ async fn declare(
     Ok(created(IncidentOut::from(s.cordon.declare(&p, d).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(PageParams),
     responses((status = 200, description = "the incidents the caller may see, newest first", body = Vec<IncidentSummary>)),
     security(("bearer" = [])))]
-async fn list_incidents(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<IncidentSummary>>> {
-    Ok(Json(
-        s.cordon.list_incidents(&p).await?.iter().map(Into::into).collect(),
-    ))
+async fn list_incidents(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    paging: Paging,
+) -> ApiResult<Page<IncidentSummary>> {
+    let after = match paging.position()? {
+        None => None,
+        Some(pos) => Some(incident_position(&pos).ok_or_else(|| paging.invalid())?),
+    };
+    // One more than the page, so the store says whether more follow.
+    let incidents = s.cordon.list_incidents(&p, paging.limit + 1, after).await?;
+    let page = paging.keyset(incidents, |i| format!("{}.{}", to_micros(i.created_at), i.id));
+    Ok(page.map(|i| IncidentSummary::from(&i)))
+}
+
+/// The `(created_at, id)` a keyset position of the incident list names.
+fn incident_position(pos: &str) -> Option<(jiff::Timestamp, uuid::Uuid)> {
+    let (micros, id) = pos.split_once('.')?;
+    Some((from_micros(micros.parse().ok()?), id.parse().ok()?))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}", tag = "incidents",
@@ -205,14 +222,15 @@ async fn add_member(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/members", tag = "incidents",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<MemberOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_members(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<MemberOut>>> {
-    Ok(Json(
+) -> ApiResult<Page<MemberOut>> {
+    paging.offset(
         s.cordon
             .incident(&p, &r)
             .await?
@@ -220,7 +238,7 @@ async fn list_members(
             .into_iter()
             .map(Into::into)
             .collect(),
-    ))
+    )
 }
 
 #[utoipa::path(delete, path = "/api/v1/incidents/{ref}/members/{user}/{role}", tag = "incidents",
@@ -251,14 +269,15 @@ async fn record_decision(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<DecisionOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_decisions(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<DecisionOut>>> {
-    Ok(Json(
+) -> ApiResult<Page<DecisionOut>> {
+    paging.offset(
         s.cordon
             .incident(&p, &r)
             .await?
@@ -266,20 +285,21 @@ async fn list_decisions(
             .into_iter()
             .map(Into::into)
             .collect(),
-    ))
+    )
 }
 
 // ---------- tasks ----------
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/tasks", tag = "tasks",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<TaskOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_tasks(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<TaskOut>>> {
-    Ok(Json(crate::dto::task_list(s.cordon.tasks(&p, &r).await?)))
+) -> ApiResult<Page<TaskOut>> {
+    paging.offset(crate::dto::task_list(s.cordon.tasks(&p, &r).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/tasks/{id}", tag = "tasks", request_body = PatchTask,
@@ -313,10 +333,23 @@ async fn audit_log(
     State(s): State<AppState>,
     Caller(p): Caller,
     query: Result<Query<AuditQuery>, QueryRejection>,
-) -> ApiResult<Json<Vec<AuditEntryOut>>> {
+) -> ApiResult<Response> {
     let Query(q) = query?;
-    let entries = s.cordon.audit_entries(&p, q.after, q.limit.unwrap_or(1000)).await?;
-    Ok(Json(entries.into_iter().map(Into::into).collect()))
+    let limit = q.limit.unwrap_or(1000);
+    let entries = s.cordon.audit_entries(&p, q.after, limit).await?;
+    // A full page may have more behind it: say where the next one starts.
+    let next = (entries.len() as u32 >= limit.clamp(1, 10_000))
+        .then(|| entries.last().map(|e| e.record.seq))
+        .flatten();
+    let out: Vec<AuditEntryOut> = entries.into_iter().map(Into::into).collect();
+    let mut res = Json(out).into_response();
+    if let Some(seq) = next
+        && let Ok(v) =
+            axum::http::HeaderValue::from_str(&format!("</api/v1/audit?after={seq}&limit={limit}>; rel=\"next\""))
+    {
+        res.headers_mut().insert(axum::http::header::LINK, v);
+    }
+    Ok(res)
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",

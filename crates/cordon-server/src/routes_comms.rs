@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::dto_comms::*;
+use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
 
@@ -59,15 +60,16 @@ async fn create_communication(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/communications", tag = "communications",
-    params(("ref" = String, Path)), responses((status = 200, body = Vec<CommunicationOut>), (status = 404, body = Problem)),
+    params(PageParams, ("ref" = String, Path)), responses((status = 200, body = Vec<CommunicationOut>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn list_communications(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<CommunicationOut>>> {
+) -> ApiResult<Page<CommunicationOut>> {
     let list = s.cordon.communications(&p, &r).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    paging.offset(list.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/communications/{id}", tag = "communications",
@@ -125,12 +127,10 @@ async fn send_communication(
     Ok(Json(s.cordon.send_communication(&p, &r, &id).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/communications/templates", tag = "communications",
+#[utoipa::path(get, path = "/api/v1/communications/templates", tag = "communications", params(PageParams),
     responses((status = 200, body = Vec<TemplateOut>)), security(("bearer" = [])))]
-async fn list_templates(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<TemplateOut>>> {
-    Ok(Json(
-        s.cordon.templates(&p).await?.into_iter().map(Into::into).collect(),
-    ))
+async fn list_templates(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<TemplateOut>> {
+    paging.offset(s.cordon.templates(&p).await?.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(put, path = "/api/v1/communications/templates/{name}", tag = "communications",
@@ -169,21 +169,22 @@ async fn add_contact_log(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/contacts", tag = "communications",
-    params(("ref" = String, Path)), responses((status = 200, body = Vec<ContactLogOut>), (status = 404, body = Problem)),
+    params(PageParams, ("ref" = String, Path)), responses((status = 200, body = Vec<ContactLogOut>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn list_contact_log(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<ContactLogOut>>> {
-    Ok(Json(
+) -> ApiResult<Page<ContactLogOut>> {
+    paging.offset(
         s.cordon
             .contact_log(&p, &r)
             .await?
             .into_iter()
             .map(Into::into)
             .collect(),
-    ))
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/clocks", tag = "regulatory",
@@ -207,16 +208,15 @@ async fn start_clock(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/clocks", tag = "regulatory",
-    params(("ref" = String, Path)), responses((status = 200, body = Vec<ClockOut>), (status = 404, body = Problem)),
+    params(PageParams, ("ref" = String, Path)), responses((status = 200, body = Vec<ClockOut>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn list_clocks(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<ClockOut>>> {
-    Ok(Json(
-        s.cordon.clocks(&p, &r).await?.into_iter().map(Into::into).collect(),
-    ))
+) -> ApiResult<Page<ClockOut>> {
+    paging.offset(s.cordon.clocks(&p, &r).await?.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/clocks/{id}/milestones/{name}/met", tag = "regulatory",

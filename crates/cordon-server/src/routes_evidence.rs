@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
 
@@ -328,16 +329,17 @@ async fn add_evidence(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/evidence", tag = "evidence",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, description = "oldest first, with digests and custody", body = Vec<EvidenceOut>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn list_evidence(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<axum::Json<Vec<EvidenceOut>>> {
+) -> ApiResult<Page<EvidenceOut>> {
     let items = s.cordon.evidence_list(&p, &r).await?;
-    Ok(axum::Json(items.into_iter().map(Into::into).collect()))
+    paging.offset(items.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/evidence/{id}", tag = "evidence",

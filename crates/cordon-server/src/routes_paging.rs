@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
 
@@ -205,10 +206,10 @@ async fn put_schedule(State(s): State<AppState>, Caller(p): Caller, ApiJson(b): 
     Ok(created(schedule.to_spec()))
 }
 
-#[utoipa::path(get, path = "/api/v1/oncall/schedules", tag = "oncall",
+#[utoipa::path(get, path = "/api/v1/oncall/schedules", tag = "oncall", params(PageParams),
     responses((status = 200, description = "every schedule with who is on call now", body = Vec<OnCallOut>)),
     security(("bearer" = [])))]
-async fn list_schedules(State(s): State<AppState>, Caller(_p): Caller) -> ApiResult<Json<Vec<OnCallOut>>> {
+async fn list_schedules(State(s): State<AppState>, Caller(_p): Caller, paging: Paging) -> ApiResult<Page<OnCallOut>> {
     let mut out = Vec::new();
     for sch in s.cordon.schedules().await? {
         let user = s.cordon.on_call(sch.name()).await?;
@@ -217,7 +218,7 @@ async fn list_schedules(State(s): State<AppState>, Caller(_p): Caller) -> ApiRes
             user,
         });
     }
-    Ok(Json(out))
+    paging.offset(out)
 }
 
 #[utoipa::path(post, path = "/api/v1/oncall/escalation-policies", tag = "oncall", request_body = Object,
@@ -229,10 +230,10 @@ async fn put_policy(State(s): State<AppState>, Caller(p): Caller, ApiJson(b): Ap
     Ok(created(policy.to_spec()))
 }
 
-#[utoipa::path(get, path = "/api/v1/oncall/escalation-policies", tag = "oncall",
+#[utoipa::path(get, path = "/api/v1/oncall/escalation-policies", tag = "oncall", params(PageParams),
     responses((status = 200, description = "every escalation policy")), security(("bearer" = [])))]
-async fn list_policies(State(s): State<AppState>, Caller(_p): Caller) -> ApiResult<Json<Vec<Value>>> {
-    Ok(Json(s.cordon.policy_specs().await?))
+async fn list_policies(State(s): State<AppState>, Caller(_p): Caller, paging: Paging) -> ApiResult<Page<Value>> {
+    paging.offset(s.cordon.policy_specs().await?)
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/contacts", tag = "users", request_body = AddContact,
@@ -272,15 +273,16 @@ async fn rotate_contact_secret(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{name}/contacts", tag = "users", params(("name" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/users/{name}/contacts", tag = "users", params(PageParams, ("name" = String, Path)),
     responses((status = 200, body = Vec<ContactOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
 async fn list_contacts(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(name): ApiPath<String>,
-) -> ApiResult<Json<Vec<ContactOut>>> {
+) -> ApiResult<Page<ContactOut>> {
     let list = s.cordon.contacts(&p, &name).await?;
-    Ok(Json(
+    paging.offset(
         list.into_iter()
             .map(|c| ContactOut {
                 kind: c.kind,
@@ -288,7 +290,7 @@ async fn list_contacts(
                 secret: None,
             })
             .collect(),
-    ))
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/contacts/test", tag = "users", request_body = AddContact,
@@ -336,21 +338,22 @@ async fn trigger_page(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/pages", tag = "paging",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<PageOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn incident_pages(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<PageOut>>> {
-    Ok(Json(
+) -> ApiResult<Page<PageOut>> {
+    paging.offset(
         s.cordon
             .incident_pages(&p, &r)
             .await?
             .into_iter()
             .map(Into::into)
             .collect(),
-    ))
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/pages/{id}", tag = "paging", params(("id" = String, Path)),

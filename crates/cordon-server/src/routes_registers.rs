@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
 
@@ -518,8 +519,8 @@ impl From<RiskView> for RiskOut {
     }
 }
 
-fn list<T, U: From<T>>(v: Vec<T>) -> Json<Vec<U>> {
-    Json(v.into_iter().map(Into::into).collect())
+fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
+    v.into_iter().map(Into::into).collect()
 }
 
 // ---------- assets ----------
@@ -546,14 +547,15 @@ async fn add_asset(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/assets", tag = "registers",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<AssetOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_assets(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<AssetOut>>> {
-    Ok(list(s.cordon.assets(&p, &r).await?))
+) -> ApiResult<Page<AssetOut>> {
+    paging.offset(list(s.cordon.assets(&p, &r).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/assets/{id}", tag = "registers", request_body = AssetPatch,
@@ -592,14 +594,15 @@ async fn put_system(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/systems", tag = "registers",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<SystemOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_systems(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<SystemOut>>> {
-    Ok(list(s.cordon.systems(&p, &r).await?))
+) -> ApiResult<Page<SystemOut>> {
+    paging.offset(list(s.cordon.systems(&p, &r).await?))
 }
 
 // ---------- credentials ----------
@@ -627,16 +630,17 @@ async fn add_credential(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/credentials", tag = "registers",
-    params(("ref" = String, Path, description = "incident id or codename"), CredentialQuery),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename"), CredentialQuery),
     responses((status = 200, body = Vec<CredentialOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_credentials(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
     query: Result<Query<CredentialQuery>, QueryRejection>,
-) -> ApiResult<Json<Vec<CredentialOut>>> {
+) -> ApiResult<Page<CredentialOut>> {
     let Query(q) = query?;
-    Ok(list(s.cordon.credentials(&p, &r, q.state.as_deref()).await?))
+    paging.offset(list(s.cordon.credentials(&p, &r, q.state.as_deref()).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/credentials/{id}", tag = "registers", request_body = CredentialPatch,
@@ -677,14 +681,15 @@ async fn add_exposure(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/exposures", tag = "registers",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<ExposureOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_exposures(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<ExposureOut>>> {
-    Ok(list(s.cordon.exposures(&p, &r).await?))
+) -> ApiResult<Page<ExposureOut>> {
+    paging.offset(list(s.cordon.exposures(&p, &r).await?))
 }
 
 // ---------- indicators ----------
@@ -709,14 +714,15 @@ async fn add_ioc(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/iocs", tag = "registers",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<IocOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_iocs(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<IocOut>>> {
-    Ok(list(s.cordon.indicators(&p, &r).await?))
+) -> ApiResult<Page<IocOut>> {
+    paging.offset(list(s.cordon.indicators(&p, &r).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/iocs/promote", tag = "registers", request_body = PromoteIn,
@@ -741,16 +747,17 @@ async fn promote_ioc(
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/iocs/search", tag = "registers",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, description = "each indicator with the events found and the new sightings", body = Vec<SearchOut>),
               (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn search_iocs(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<SearchOut>>> {
-    Ok(list(s.cordon.search_indicators(&p, &r).await?))
+) -> ApiResult<Page<SearchOut>> {
+    paging.offset(list(s.cordon.search_indicators(&p, &r).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/iocs/export", tag = "registers",
@@ -792,14 +799,15 @@ async fn risk(State(s): State<AppState>, Caller(p): Caller, ApiPath(r): ApiPath<
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/follow-ups", tag = "registers",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<FollowUpOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn list_follow_ups(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<FollowUpOut>>> {
-    Ok(list(s.cordon.follow_ups(&p, &r).await?))
+) -> ApiResult<Page<FollowUpOut>> {
+    paging.offset(list(s.cordon.follow_ups(&p, &r).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/follow-ups/{id}", tag = "registers", request_body = FollowUpPatch,

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiPath, ApiResult, created};
 
@@ -312,22 +313,23 @@ async fn ingest_source(
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/sources", tag = "timeline",
-    params(("ref" = String, Path, description = "incident id or codename")),
+    params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = Vec<SourceOut>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn list_sources(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(r): ApiPath<String>,
-) -> ApiResult<Json<Vec<SourceOut>>> {
-    Ok(Json(
+) -> ApiResult<Page<SourceOut>> {
+    paging.offset(
         s.cordon
             .timeline_sources(&p, &r)
             .await?
             .into_iter()
             .map(Into::into)
             .collect(),
-    ))
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline", tag = "timeline",

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::dto_users::*;
+use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
 
@@ -50,12 +51,10 @@ async fn create_user(
     Ok(created(UserOut::from(u)))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageParams),
     responses((status = 200, body = Vec<UserOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list_users(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<UserOut>>> {
-    Ok(Json(
-        s.cordon.list_users(&p).await?.into_iter().map(Into::into).collect(),
-    ))
+async fn list_users(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<UserOut>> {
+    paging.offset(s.cordon.list_users(&p).await?.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "users", request_body(content = Option<CreateToken>),
@@ -82,17 +81,18 @@ async fn create_token(
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}/tokens", tag = "users",
-    params(("name" = String, Path, description = "user name")),
+    params(PageParams, ("name" = String, Path, description = "user name")),
     responses((status = 200, description = "the user's tokens, newest first, without secrets", body = Vec<TokenInfoOut>), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn list_tokens(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(name): ApiPath<String>,
-) -> ApiResult<Json<Vec<TokenInfoOut>>> {
+) -> ApiResult<Page<TokenInfoOut>> {
     let now = s.cordon.clock().now();
     let list = s.cordon.tokens(&p, &name).await?;
-    Ok(Json(list.into_iter().map(|t| TokenInfoOut::new(t, now)).collect()))
+    paging.offset(list.into_iter().map(|t| TokenInfoOut::new(t, now)).collect())
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{name}/tokens/{id}", tag = "users",
@@ -151,11 +151,15 @@ async fn request_link_code(
     Ok(created(LinkCodeOut::from(code)))
 }
 
-#[utoipa::path(get, path = "/api/v1/me/chat-identities", tag = "users",
+#[utoipa::path(get, path = "/api/v1/me/chat-identities", tag = "users", params(PageParams),
     responses((status = 200, body = Vec<ChatIdentityOut>)), security(("bearer" = [])))]
-async fn my_chat_identities(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<ChatIdentityOut>>> {
+async fn my_chat_identities(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    paging: Paging,
+) -> ApiResult<Page<ChatIdentityOut>> {
     let list = s.cordon.chat_identities(&p, &p.name).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    paging.offset(list.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/chat-identities", tag = "users", request_body = LinkChatIdentity,
@@ -173,16 +177,17 @@ async fn link_chat_identity(
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}/chat-identities", tag = "users",
-    params(("name" = String, Path, description = "user name")),
+    params(PageParams, ("name" = String, Path, description = "user name")),
     responses((status = 200, body = Vec<ChatIdentityOut>), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn list_chat_identities(
     State(s): State<AppState>,
     Caller(p): Caller,
+    paging: Paging,
     ApiPath(name): ApiPath<String>,
-) -> ApiResult<Json<Vec<ChatIdentityOut>>> {
+) -> ApiResult<Page<ChatIdentityOut>> {
     let list = s.cordon.chat_identities(&p, &name).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    paging.offset(list.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{name}/chat-identities/{id}", tag = "users",
@@ -197,13 +202,14 @@ async fn unlink_chat_identity(
     Ok(Json(s.cordon.unlink_chat_identity(&p, &name, &id).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/chat-identities/conflicts", tag = "users",
+#[utoipa::path(get, path = "/api/v1/chat-identities/conflicts", tag = "users", params(PageParams),
     responses((status = 200, description = "chat accounts several users claimed, linked to nobody until an admin links them", body = Vec<ChatIdentityConflictOut>), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 async fn chat_identity_conflicts(
     State(s): State<AppState>,
     Caller(p): Caller,
-) -> ApiResult<Json<Vec<ChatIdentityConflictOut>>> {
+    paging: Paging,
+) -> ApiResult<Page<ChatIdentityConflictOut>> {
     let list = s.cordon.chat_identity_conflicts(&p).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    paging.offset(list.into_iter().map(Into::into).collect())
 }

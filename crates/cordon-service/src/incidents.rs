@@ -17,7 +17,7 @@ use crate::{Cordon, Result, ServiceError, random};
 
 /// How many codenames to draw before giving up on finding a free one.
 const CODENAME_ATTEMPTS: usize = 32;
-/// The most incidents one list returns.
+/// The most incidents one page of the list holds.
 pub const LIST_LIMIT: u32 = 1000;
 
 /// A time-ordered id minted at `now`.
@@ -154,13 +154,23 @@ impl Cordon {
         ))
     }
 
-    /// The incidents the caller may see, newest first.
-    pub async fn list_incidents(&self, p: &Principal) -> Result<Vec<Incident>> {
+    /// The incidents the caller may see, newest first (by creation, then id): at most `limit`
+    /// (capped at [`LIST_LIMIT`]), after the `(created_at, id)` of the last one of the page
+    /// before.
+    pub async fn list_incidents(
+        &self,
+        p: &Principal,
+        limit: u32,
+        after: Option<(Timestamp, Uuid)>,
+    ) -> Result<Vec<Incident>> {
         let viewer = Viewer {
             user_id: p.user_id,
             sees_all: p.sees_all_incidents(),
         };
-        Ok(self.store.list_incidents(viewer, LIST_LIMIT, None).await?)
+        Ok(self
+            .store
+            .list_incidents(viewer, limit.clamp(1, LIST_LIMIT + 1), after)
+            .await?)
     }
 
     /// One incident with its team.
