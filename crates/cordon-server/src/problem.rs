@@ -103,7 +103,9 @@ impl From<ServiceError> for Problem {
             ServiceError::NotApproved { missing } => Problem::new(StatusCode::CONFLICT, code, e.to_string())
                 .with("missing_approvals", Value::from(missing.clone())),
             ServiceError::Template(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()),
-            ServiceError::MailRefused(_) => Problem::new(StatusCode::CONFLICT, code, e.to_string()),
+            ServiceError::MailRefused(_) | ServiceError::PartlySent(_) => {
+                Problem::new(StatusCode::CONFLICT, code, e.to_string())
+            }
             ServiceError::Report(cause) => {
                 tracing::error!(error = %cause, "report rendering failed");
                 Problem::new(

@@ -558,6 +558,18 @@ impl Cordon {
         if channel == "mail"
             && let Err(e) = self.mail_communication(&row, &recipients, now).await
         {
+            if let ServiceError::PartlySent(detail) = &e {
+                // Some recipients have it: it stays sent (sending again would repeat it to them).
+                let partly = draft(
+                    now,
+                    &p.name,
+                    "communication.partly_sent",
+                    subject.clone(),
+                    json!({ "channel": channel, "reason": detail }),
+                );
+                self.store.append_audit(partly).await?;
+                return Err(e);
+            }
             let undo = draft(
                 now,
                 &p.name,
@@ -598,6 +610,9 @@ impl Cordon {
         match mailer.send_message(&Message::new(list, text), now).await {
             Ok(_) => Ok(()),
             Err(e @ MailError::Refused { .. }) => Err(ServiceError::MailRefused(e.to_string())),
+            Err(e @ MailError::PartlySent { .. }) => Err(ServiceError::PartlySent(format!(
+                "{e}; the message counts as sent: write the others a new one"
+            ))),
             Err(e) => Err(ServiceError::MailRefused(format!("the mail was not sent: {e}"))),
         }
     }

@@ -61,6 +61,10 @@ pub enum ServiceError {
     /// The mail channel's rules refused the message (e.g. an outside recipient without a key).
     #[error("{0}")]
     MailRefused(String),
+    /// Mail went to some recipients and not to others: sent (it cannot be unsent), and the
+    /// message names who did not get it.
+    #[error("{0}")]
+    PartlySent(String),
     /// A report could not be rendered.
     #[error("internal error")]
     Report(String),
@@ -98,6 +102,7 @@ impl ServiceError {
             Self::NotApproved { .. } => "not_approved",
             Self::Template(_) => "template_error",
             Self::MailRefused(_) => "mail_refused",
+            Self::PartlySent(_) => "partly_sent",
             Self::Report(_) => "internal",
         }
     }

@@ -43,7 +43,7 @@ async fn mail_sends_obey_the_communication_rules() {
     app.add_member(ADMIN_TOKEN, &r, "alice", "incident_commander").await;
 
     let body = "On 2026-11-24 at 22:10 UTC an attacker read our order database. Claim reference follows.";
-    let draft = |to: &'static str| {
+    let draft = |to: &'static [&'static str]| {
         let app = &app;
         let alice = alice.clone();
         let r = r.clone();
@@ -52,7 +52,7 @@ async fn mail_sends_obey_the_communication_rules() {
                 .post(
                     &format!("/api/v1/incidents/{r}/communications"),
                     &alice,
-                    json!({ "audience": "insurer", "title": "2026-11-27: Notice of a cyber incident", "body": body, "recipients": [to] }),
+                    json!({ "audience": "insurer", "title": "2026-11-27: Notice of a cyber incident", "body": body, "recipients": to }),
                 )
                 .await;
             assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -64,7 +64,7 @@ async fn mail_sends_obey_the_communication_rules() {
     };
 
     // An outside recipient without a key: nothing is sent.
-    let path = draft("nick").await;
+    let path = draft(&["nick"]).await;
     let (st, v) = app.post(&format!("{path}/send"), &alice, json!({})).await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["code"], "mail_refused");
@@ -78,7 +78,7 @@ async fn mail_sends_obey_the_communication_rules() {
     );
 
     // With a key: PGP/MIME, and the subject is the label alone.
-    let path = draft("olga").await;
+    let path = draft(&["olga"]).await;
     let (st, v) = app.post(&format!("{path}/send"), &alice, json!({})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["channel"], "mail");
@@ -89,4 +89,38 @@ async fn mail_sends_obey_the_communication_rules() {
     let plain = olga.decrypt(&armored).expect("olga decrypts");
     assert!(plain.contains("attacker read our order database"), "{plain}");
     assert!(!mails[0].body().contains("order database"), "no plain text on the wire");
+
+    // The mail server takes it for one recipient and refuses the other: it went out, so it is
+    // sent (sending again would repeat it to the first), and the answer and the audit log say
+    // who did not get it.
+    let keys = Gpg::new();
+    for (name, email) in [("rej", "reject-me@corp.example"), ("ops", "ops@corp.example")] {
+        keys.generate_key(&format!("{name} <{email}>"), "future-default", "default", "never", &[]);
+        let key = keys.export_public(email);
+        let (st, v) = app
+            .post(
+                "/api/v1/users",
+                ADMIN_TOKEN,
+                json!({ "name": name, "email": email, "pgp_key": key }),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let path = draft(&["rej", "ops"]).await;
+    let (st, v) = app.post(&format!("{path}/send"), &alice, json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["code"], "partly_sent", "{v}");
+    let detail = v["detail"].as_str().unwrap();
+    assert!(detail.contains("not to reject-me@corp.example"), "{detail}");
+    let (_, v) = app.get(&path, &alice).await;
+    assert_eq!(v["status"], "sent");
+    let (st, _) = app.post(&format!("{path}/send"), &alice, json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "never twice");
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"communication.partly_sent".to_string())
+    );
+    let mails = sink.wait_for_messages(2, Duration::from_secs(20)).await;
+    assert!(mails.iter().any(|m| m.rcpt_tos == ["ops@corp.example"]));
 }
