@@ -509,3 +509,18 @@ async fn a_room_hears_only_codename_severity_status_and_link() {
         "{private:?}"
     );
 }
+
+#[tokio::test]
+async fn ic_page_without_a_commander_policy_says_nobody_was_paged() {
+    let app = common::spawn_app().await;
+    let rita = app.user("rita", &[]).await;
+    let (st, v) = chat(&app, &rita, "#no-policy", "!ic page").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let reply = v["reply"].as_str().unwrap();
+    assert!(reply.starts_with("Declared "), "the alarm is still raised: {reply}");
+    assert!(
+        reply.contains("Nobody was paged") && reply.contains("no `incident-commander` escalation policy"),
+        "{reply}"
+    );
+    assert!(v["page"].is_null(), "{v}");
+}
