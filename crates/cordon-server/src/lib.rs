@@ -8,6 +8,8 @@
 mod auth;
 mod dto;
 mod dto_comms;
+mod edge;
+mod listener;
 mod problem;
 mod routes;
 mod routes_comms;
@@ -17,13 +19,13 @@ mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use cordon_service::Cordon;
-use tokio::net::TcpListener;
 
+pub use edge::{MAX_HEADER_BYTES, MAX_URI_BYTES, RequestLimits, UNTIMED_ROUTES};
+pub use listener::{MAX_HEAD_BYTES, ServeLimits, default_max_connections, raise_fd_limit, serve};
 pub use problem::Problem;
 pub use routes::openapi;
 pub use routes_slack::SlackSettings;
@@ -45,19 +47,16 @@ pub fn app(cordon: Cordon) -> Router {
 
 /// The application with the Slack-compatible endpoints enabled when `slack` is given.
 pub fn app_with(cordon: Cordon, slack: Option<SlackSettings>) -> Router {
-    routes::router(AppState {
-        cordon,
-        slack: slack.map(Arc::new),
-    })
+    app_with_limits(cordon, slack, RequestLimits::default())
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+/// The application with its request limits.
+pub fn app_with_limits(cordon: Cordon, slack: Option<SlackSettings>, limits: RequestLimits) -> Router {
+    routes::router(
+        AppState {
+            cordon,
+            slack: slack.map(Arc::new),
+        },
+        limits,
+    )
 }

@@ -111,16 +111,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().into_openapi()
 }
 
-pub(crate) fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
     let (api, spec) = api_router().split_for_parts();
     let spec = Arc::new(spec);
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .merge(api)
         .fallback(|| async { Problem::not_found() })
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+    crate::edge::layer(router, limits).with_state(state)
 }
 
 async fn healthz() -> Json<Health> {
