@@ -10,6 +10,7 @@ mod dto;
 mod dto_comms;
 mod edge;
 mod listener;
+mod openapi;
 mod problem;
 mod routes;
 mod routes_comms;

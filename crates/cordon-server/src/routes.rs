@@ -106,14 +106,15 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::routes_slack::routes())
 }
 
-/// The OpenAPI 3.1 description of every endpoint.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+/// The OpenAPI 3.1 description of every endpoint, as served at `/openapi.json`: generated from
+/// the annotations, completed with the responses every route shares (`crate::openapi`).
+pub fn openapi() -> serde_json::Value {
+    crate::openapi::complete(serde_json::to_value(api_router().into_openapi()).unwrap_or_default())
 }
 
 pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
     let (api, spec) = api_router().split_for_parts();
-    let spec = Arc::new(spec);
+    let spec = Arc::new(crate::openapi::complete(serde_json::to_value(spec).unwrap_or_default()));
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
