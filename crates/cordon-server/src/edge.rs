@@ -29,12 +29,15 @@ pub struct RequestLimits {
     /// The longest a handler may take to produce its response head (503 after), except on the
     /// routes of [`UNTIMED_ROUTES`].
     pub request_timeout: Duration,
+    /// Refused Slack requests: the per-source budget and the audit interval.
+    pub slack: crate::SlackRefusalLimits,
 }
 
 impl Default for RequestLimits {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(60),
+            slack: crate::SlackRefusalLimits::default(),
         }
     }
 }
@@ -199,6 +202,7 @@ mod tests {
         };
         let limits = RequestLimits {
             request_timeout: Duration::from_millis(50),
+            ..RequestLimits::default()
         };
         let router = layer(
             Router::new()

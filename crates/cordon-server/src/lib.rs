@@ -19,6 +19,7 @@ mod routes_paging;
 mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
+mod slack_guard;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub use listener::{MAX_HEAD_BYTES, ServeLimits, default_max_connections, raise_f
 pub use problem::Problem;
 pub use routes::openapi;
 pub use routes_slack::SlackSettings;
+pub use slack_guard::SlackRefusalLimits;
 
 /// The largest JSON body accepted (1 MiB). Streaming uploads get their own limits.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -39,6 +41,8 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     pub cordon: Cordon,
     pub slack: Option<Arc<SlackSettings>>,
+    /// Replays and refused requests on the Slack routes (`slack_guard`).
+    pub(crate) slack_guard: Arc<slack_guard::SlackGuard>,
 }
 
 /// The whole application as a router.
@@ -57,6 +61,7 @@ pub fn app_with_limits(cordon: Cordon, slack: Option<SlackSettings>, limits: Req
         AppState {
             cordon,
             slack: slack.map(Arc::new),
+            slack_guard: Arc::new(slack_guard::SlackGuard::new(limits.slack)),
         },
         limits,
     )

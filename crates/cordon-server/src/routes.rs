@@ -120,6 +120,10 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
         .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .merge(api)
         .fallback(|| async { Problem::not_found() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::slack_guard::gate,
+        ))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     crate::edge::layer(router, limits).with_state(state)
 }

@@ -20,6 +20,7 @@ mod random;
 pub mod registers;
 pub mod regulatory;
 pub mod report;
+mod seen;
 mod tasks;
 pub mod timeline;
 mod users;

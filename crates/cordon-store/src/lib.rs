@@ -18,6 +18,7 @@ pub mod paging;
 mod postgres;
 pub mod registers;
 mod rows;
+pub mod seen;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -38,6 +39,7 @@ pub use evidence::EvidenceStore;
 pub use paging::PagingStore;
 pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
 pub use registers::RegisterStore;
+pub use seen::SeenStore;
 pub use sqlite::SqliteStore;
 pub use timeline::TimelineStore;
 
@@ -108,7 +110,7 @@ pub struct Viewer {
 /// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`]) that every backend implements too.
 #[async_trait]
 pub trait Store:
-    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + Send + Sync + 'static
+    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + SeenStore + Send + Sync + 'static
 {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

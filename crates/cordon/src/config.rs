@@ -73,6 +73,16 @@ pub struct Config {
     /// it, at most 20,000). At the cap, the oldest connection not inside a request makes room.
     #[serde(deserialize_with = "opt_count", default)]
     pub http_max_connections: Option<usize>,
+    /// Refused Slack requests (bad signature, stale, replayed) are audited as one entry per
+    /// this interval (`60s`), and counted per source address in it.
+    pub slack_refusal_interval: jiff::SignedDuration,
+    /// Refused Slack requests a source address gets per interval before it is answered 429.
+    #[serde(deserialize_with = "count", default = "default_slack_refusals")]
+    pub slack_refusals_per_source: usize,
+}
+
+fn default_slack_refusals() -> usize {
+    20
 }
 
 /// `[communications]`: the linter's deployment settings (docs/communications-rules.md).
@@ -156,6 +166,8 @@ impl Default for Config {
             http_request_timeout: jiff::SignedDuration::from_secs(60),
             http_shutdown_grace: jiff::SignedDuration::from_secs(10),
             http_max_connections: None,
+            slack_refusal_interval: jiff::SignedDuration::from_secs(60),
+            slack_refusals_per_source: default_slack_refusals(),
         }
     }
 }
@@ -192,6 +204,8 @@ impl fmt::Debug for Config {
             .field("http_request_timeout", &self.http_request_timeout)
             .field("http_shutdown_grace", &self.http_shutdown_grace)
             .field("http_max_connections", &self.http_max_connections)
+            .field("slack_refusal_interval", &self.slack_refusal_interval)
+            .field("slack_refusals_per_source", &self.slack_refusals_per_source)
             .finish()
     }
 }
@@ -231,6 +245,11 @@ fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error>
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a count"))),
     }
+}
+
+/// A count that must be there (see [`opt_count`]).
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    opt_count(d)?.ok_or_else(|| serde::de::Error::custom("a count is required"))
 }
 
 /// The settings a flag can override (`cordon serve --data-dir … --listen …`).
@@ -274,6 +293,8 @@ const ENV_KEYS: &[&str] = &[
     "http_request_timeout",
     "http_shutdown_grace",
     "http_max_connections",
+    "slack_refusal_interval",
+    "slack_refusals_per_source",
 ];
 
 /// Loads the configuration. `file`: an explicit `--config` (must exist); otherwise
@@ -328,6 +349,10 @@ impl Config {
     pub fn request_limits(&self) -> anyhow::Result<cordon_server::RequestLimits> {
         Ok(cordon_server::RequestLimits {
             request_timeout: positive("http_request_timeout", self.http_request_timeout)?,
+            slack: cordon_server::SlackRefusalLimits {
+                audit_interval: positive("slack_refusal_interval", self.slack_refusal_interval)?,
+                per_source: u32::try_from(self.slack_refusals_per_source).unwrap_or(u32::MAX),
+            },
         })
     }
 

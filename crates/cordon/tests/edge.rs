@@ -114,7 +114,7 @@ async fn a_slow_header_flood_leaves_healthz_answering_and_descriptors_bounded() 
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut now_open = open_fds();
     while now_open > bound && Instant::now() < deadline {
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
         now_open = open_fds();
     }
     assert!(
@@ -358,4 +358,199 @@ async fn every_error_status_is_a_problem_document() {
         (st, v["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
     );
+}
+
+// ---------- finding 6: Slack replays and forgeries ----------
+
+const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+
+struct Slack {
+    verifier: cordon_channels::SlackVerifier,
+}
+
+impl Slack {
+    fn new() -> Self {
+        Self {
+            verifier: cordon_channels::SlackVerifier::new(SLACK_SECRET.as_bytes().to_vec()).unwrap(),
+        }
+    }
+
+    /// A signed request: (timestamp, signature).
+    fn sign(&self, at_offset: i64, body: &str) -> (String, String) {
+        let ts = (common::start_time().as_second() + at_offset).to_string();
+        let sig = self.verifier.sign(&ts, body.as_bytes());
+        (ts, sig)
+    }
+}
+
+async fn slack_post(
+    app: &common::TestApp,
+    path: &str,
+    body: &str,
+    (ts, sig): &(String, String),
+    retry: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("X-Slack-Request-Timestamp", ts)
+        .header("X-Slack-Signature", sig)
+        .body(body.to_owned());
+    req = if path.ends_with("/events") {
+        req.header("content-type", "application/json")
+    } else {
+        req.header("content-type", "application/x-www-form-urlencoded")
+    };
+    if let Some(n) = retry {
+        req = req.header("X-Slack-Retry-Num", n);
+    }
+    let res = req.send().await.unwrap();
+    let st = res.status();
+    (st, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn slack_app() -> common::TestApp {
+    let app = spawn_app_with(|c| {
+        c.slack_signing_secret = Some(SLACK_SECRET.into());
+        c.slack_refusal_interval = jiff::SignedDuration::from_millis(300);
+    })
+    .await;
+    app.user("rita", &["security"]).await;
+    let (st, v) = app
+        .post(
+            "/api/v1/users/rita/contacts",
+            ADMIN_TOKEN,
+            json!({ "kind": "slack_user", "address": "U2CERLKJA" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    app
+}
+
+async fn incident_count(app: &common::TestApp) -> usize {
+    let (_, list) = app.get("/api/v1/incidents", ADMIN_TOKEN).await;
+    list.as_array().unwrap().len()
+}
+
+/// The `slack.request.refused` summaries in the audit log, once at least `total` refusals are
+/// summed up in them (they are written at the end of each interval).
+async fn refusal_summaries(app: &common::TestApp, total: u64) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, audit) = app.get("/api/v1/audit?limit=10000", ADMIN_TOKEN).await;
+        let summaries: Vec<Value> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "slack.request.refused")
+            .cloned()
+            .collect();
+        let counted: u64 = summaries
+            .iter()
+            .map(|e| e["payload"]["count"].as_u64().unwrap_or(1))
+            .sum();
+        if counted >= total || Instant::now() > deadline {
+            assert_eq!(counted, total, "{summaries:?}");
+            return summaries;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_signed_slack_command_is_acted_on_once() {
+    let app = slack_app().await;
+    let slack = Slack::new();
+    let form = "command=%2Fic&text=page&user_id=U2CERLKJA&channel_id=C123&team_id=T1";
+    let signed = slack.sign(0, form);
+    let (st, first) = slack_post(&app, "/api/v1/slack/commands", form, &signed, None).await;
+    assert_eq!(st, StatusCode::OK, "{first}");
+    for _ in 0..2 {
+        let (st, v) = slack_post(&app, "/api/v1/slack/commands", form, &signed, None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+        assert_eq!(v["code"], "replayed_request");
+    }
+    assert_eq!(incident_count(&app).await, 1, "declared once");
+    // The same command signed anew (a person typing it again) is a new request.
+    let again = slack.sign(1, form);
+    let (st, _) = slack_post(&app, "/api/v1/slack/commands", form, &again, None).await;
+    assert_eq!(st, StatusCode::OK);
+    // Both replays are in one summary entry.
+    let summaries = refusal_summaries(&app, 2).await;
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert_eq!(
+        summaries[0]["payload"]["reason"],
+        "this signed request was received before"
+    );
+    assert_eq!(app.audit_verify().await["ok"], true);
+}
+
+#[tokio::test]
+async fn a_redelivered_slack_event_is_acknowledged_and_not_run_twice() {
+    let app = slack_app().await;
+    let slack = Slack::new();
+    let event = |ts: &str| {
+        json!({
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "Ev0PV52K25",
+            "event": { "type": "message", "channel": "C777", "user": "U2CERLKJA", "text": "!ic page", "ts": ts }
+        })
+        .to_string()
+    };
+    let body = event("1355517523.000005");
+    let first = slack.sign(0, &body);
+    let (st, _) = slack_post(&app, "/api/v1/slack/events", &body, &first, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(incident_count(&app).await, 1);
+    // Slack's redelivery: the same event, signed anew, with a retry number.
+    let retry = slack.sign(60, &body);
+    let (st, v) = slack_post(&app, "/api/v1/slack/events", &body, &retry, Some("1")).await;
+    assert_eq!((st, v), (StatusCode::OK, json!({})));
+    // And the first delivery replayed as it was.
+    let (st, _) = slack_post(&app, "/api/v1/slack/events", &body, &first, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(incident_count(&app).await, 1, "the command ran once");
+}
+
+#[tokio::test]
+async fn forged_slack_requests_are_limited_and_audited_in_aggregate() {
+    let app = slack_app().await;
+    let slack = Slack::new();
+    let form = "command=%2Fic&text=page&user_id=U2CERLKJA&channel_id=C9&team_id=T1";
+    let (ts, _) = slack.sign(0, form);
+    let forged = (ts, format!("v0={}", "0".repeat(64)));
+    let started = Instant::now();
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 0..1000 {
+        let (st, v) = slack_post(&app, "/api/v1/slack/commands", form, &forged, None).await;
+        assert!(v["code"].is_string(), "{v}");
+        *statuses.entry(st.as_u16()).or_insert(0) += 1;
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "1,000 forged requests took {took:?}");
+    // The first ones of an interval are 401; past the source's budget, 429.
+    assert!(statuses.get(&401).copied().unwrap_or(0) >= 20, "{statuses:?}");
+    assert!(statuses.get(&429).copied().unwrap_or(0) > 500, "{statuses:?}");
+    // A real request from the same address still passes, and quickly.
+    let t = Instant::now();
+    let (st, v) = slack_post(&app, "/api/v1/slack/commands", form, &slack.sign(0, form), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(t.elapsed() < Duration::from_secs(2));
+    // A bounded number of audit entries: one per interval at most.
+    let summaries = refusal_summaries(&app, 1000).await;
+    let intervals = (took.as_millis() / 300 + 2) as usize;
+    assert!(
+        summaries.len() <= intervals,
+        "{} summaries for {took:?}",
+        summaries.len()
+    );
+    assert!(
+        summaries[0]["payload"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("signature")
+    );
+    assert!(summaries[0]["payload"]["sources"]["127.0.0.1"].as_u64().unwrap() > 0);
+    assert_eq!(app.audit_verify().await["ok"], true);
 }

@@ -35,6 +35,7 @@ mod comms;
 mod evidence;
 mod paging;
 mod registers;
+mod seen;
 mod timeline;
 
 use crate::error::{conflict_on_unique, is_unique_violation};

@@ -27,6 +27,7 @@ mod comms;
 mod evidence;
 mod paging;
 mod registers;
+mod seen;
 mod timeline;
 
 pub(crate) use crate::error::{conflict_on_unique, is_unique_violation};
