@@ -106,10 +106,15 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::routes_slack::routes())
 }
 
+/// The document as utoipa generates it from the annotations.
+pub(crate) fn generated_openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
 /// The OpenAPI 3.1 description of every endpoint, as served at `/openapi.json`: generated from
 /// the annotations, completed with the responses every route shares (`crate::openapi`).
 pub fn openapi() -> serde_json::Value {
-    crate::openapi::complete(serde_json::to_value(api_router().into_openapi()).unwrap_or_default())
+    crate::openapi::complete(serde_json::to_value(generated_openapi()).unwrap_or_default())
 }
 
 pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
@@ -377,7 +382,14 @@ async fn audit_log(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<AuditEntryOut>>> {
     let Query(q) = query?;
-    let entries = s.cordon.audit_entries(&p, q.after, q.limit.unwrap_or(1000)).await?;
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=10_000).contains(&limit) {
+        return Err(cordon_service::ServiceError::invalid("limit", "must be 1 to 10000").into());
+    }
+    if q.after < 0 {
+        return Err(cordon_service::ServiceError::invalid("after", "must not be negative").into());
+    }
+    let entries = s.cordon.audit_entries(&p, q.after, limit).await?;
     Ok(Json(entries.into_iter().map(Into::into).collect()))
 }
 
