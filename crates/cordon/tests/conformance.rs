@@ -168,6 +168,11 @@ const DATA_RULES: &[(&str, &str, &str)] = &[
         "`to` not before `from`",
     ),
     (
+        "POST /api/v1/incidents/{ref}/clocks/{id}/milestones/{name}/met",
+        "422",
+        "a milestone cannot be met in the future",
+    ),
+    (
         "GET /api/v1/incidents/{ref}/timeline/facets",
         "422",
         "`to` not before `from`",
@@ -178,6 +183,13 @@ const DATA_RULES: &[(&str, &str, &str)] = &[
         "`to` not before `from`; an interval (`30s`, `PT5M`) giving at most 10,000 buckets",
     ),
 ];
+
+/// Checks that do not apply to an operation, and why.
+const NOT_APPLICABLE: &[(&str, &str, &str)] = &[(
+    "POST /api/v1/users/{name}/contacts/test",
+    "ensure_resource_availability",
+    "its 404 names the contact method (it must be one of the user's), not the user",
+)];
 
 fn schemathesis() -> Option<PathBuf> {
     if std::env::var("CORDON_TEST_SCHEMATHESIS").is_ok_and(|v| v == "skip") {
@@ -276,6 +288,11 @@ values = ["admin", "rita"]
 [dictionaries.items]
 values = ["{task}", "{evidence_id}"]
 
+# A request target over 8 KiB is refused at the edge (414), whatever the schema allows its
+# parameters to be: OpenAPI has no word for the length of a whole URI.
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "401", "403", "404", "409", "414"]
+
 [parameters]
 "path.ref" = {{ dictionary = "incidents", probability = 0.8 }}
 "path.name" = {{ dictionary = "users", probability = 0.5 }}
@@ -286,8 +303,11 @@ values = ["{task}", "{evidence_id}"]
                 .map(|(op, status, why)| format!(
                     "\n# {why}\n[[operations]]\ninclude-name = \"{op}\"\n\
                      checks.positive_data_acceptance.expected-statuses = \
-                     [\"2xx\", \"401\", \"403\", \"404\", \"409\", \"{status}\"]\n"
+                     [\"2xx\", \"401\", \"403\", \"404\", \"409\", \"414\", \"{status}\"]\n"
                 ))
+                .chain(NOT_APPLICABLE.iter().map(|(op, check, why)| format!(
+                    "\n# {why}\n[[operations]]\ninclude-name = \"{op}\"\nchecks.{check}.enabled = false\n"
+                )))
                 .collect::<String>()
         ),
     )
