@@ -554,3 +554,59 @@ async fn forged_slack_requests_are_limited_and_audited_in_aggregate() {
     assert!(summaries[0]["payload"]["sources"]["127.0.0.1"].as_u64().unwrap() > 0);
     assert_eq!(app.audit_verify().await["ok"], true);
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_binary_with_a_request_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .arg("serve")
+        .env("CORDON_DATA_DIR", dir.path().join("data"))
+        .env("CORDON_LISTEN", "127.0.0.1:0")
+        .env("CORDON_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("CORDON_HTTP_SHUTDOWN_GRACE", "500ms")
+        .env("CORDON_LOG", "warn")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut addr = String::new();
+    let mut line = String::new();
+    while addr.is_empty() {
+        line.clear();
+        let n = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut line),
+        )
+        .await
+        .expect("the server starts")
+        .unwrap();
+        assert!(n > 0, "the server exited before listening");
+        if let Some(rest) = line.trim().strip_prefix("listening on http://") {
+            addr = rest.to_owned();
+        }
+    }
+    // A request stuck in its body, inside a handler.
+    let mut hanging = TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"title\":\"x"
+    );
+    hanging.write_all(head.as_bytes()).await.unwrap();
+    let res = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let t = Instant::now();
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server exits after SIGTERM although a request hangs")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
