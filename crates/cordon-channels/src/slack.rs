@@ -4,7 +4,10 @@
 //!
 //! The HTTP routes live in the server; a handler does, in this order:
 //!
-//! 1. [`SlackVerifier::verify_headers`] on the raw body bytes (401 on error);
+//! 1. [`SlackVerifier::check`] on the raw body bytes (401 on error), then remembers the
+//!    [`VerifiedRequest::replay_key`] until [`VerifiedRequest::replayable_until`] and refuses
+//!    the same signed request a second time; an Events API delivery is also remembered by its
+//!    [`event_id`], since Slack redelivers an event (`X-Slack-Retry-Num`) signed anew;
 //! 2. [`parse_event`] (Events API, JSON) or [`parse_slash_command`] (form body);
 //! 3. answers `url_verification` with the challenge, runs [`SlackMessage::command`] /
 //!    [`SlashCommand::command`] through the dispatcher, and replies with
@@ -17,6 +20,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::command::{self, Command};
 use crate::error::{ChannelError, DeliveryFailure};
@@ -24,13 +28,25 @@ use crate::http::{
     DELIVERY_BODY_LIMIT, HttpTransport, parse_target_url, read_limited, retry_after, status_is_transient,
     transport_error,
 };
-use crate::signature::{check_signature, check_timestamp, signature_header};
+use crate::signature::{REPLAY_WINDOW_SECS, check_signature, check_timestamp, signature_header};
 use crate::webhook::header_str;
 
 /// Slack's signature header.
 pub const SIGNATURE_HEADER: &str = "X-Slack-Signature";
 /// Slack's timestamp header.
 pub const TIMESTAMP_HEADER: &str = "X-Slack-Request-Timestamp";
+/// How many times Slack has redelivered an Events API request (absent on the first try).
+pub const RETRY_NUM_HEADER: &str = "X-Slack-Retry-Num";
+
+/// A request that passed [`SlackVerifier::check`], with what it takes to act on it once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRequest {
+    /// Names the signed request (hex SHA-256 of the signed base string `v0:{ts}:{body}`): the
+    /// same bytes replayed have the same key, however the signature header is spelled.
+    pub replay_key: String,
+    /// Until when the same request would still verify: remember the key at least that long.
+    pub replayable_until: Timestamp,
+}
 
 /// Verifies inbound Slack requests with the app's signing secret
 /// (`CORDON_SLACK_SIGNING_SECRET`).
@@ -86,6 +102,38 @@ impl SlackVerifier {
             now,
         )
     }
+
+    /// [`Self::verify_headers`], and what the caller must remember so that the request is
+    /// acted on once: a signature only proves the bytes came from Slack at some time in the
+    /// window, not that this is the first time they arrive.
+    pub fn check(&self, headers: &HeaderMap, body: &[u8], now: Timestamp) -> Result<VerifiedRequest, ChannelError> {
+        self.verify_headers(headers, body, now)?;
+        let ts_header = header_str(headers, TIMESTAMP_HEADER)?.ok_or(ChannelError::MissingHeader(TIMESTAMP_HEADER))?;
+        let ts = check_timestamp(ts_header, now)?;
+        let mut digest = Sha256::new();
+        digest.update(b"v0:");
+        digest.update(ts_header.trim().as_bytes());
+        digest.update(b":");
+        digest.update(body);
+        let replayable_until = Timestamp::from_second(ts.saturating_add(REPLAY_WINDOW_SECS + 1))
+            .map_err(|_| ChannelError::MalformedSignature)?;
+        Ok(VerifiedRequest {
+            replay_key: hex::encode(digest.finalize()),
+            replayable_until,
+        })
+    }
+}
+
+/// The `event_id` of an Events API envelope, if it has one (`url_verification` has none).
+pub fn event_id(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id {
+        event_id: Option<String>,
+    }
+    serde_json::from_slice::<Id>(body)
+        .ok()?
+        .event_id
+        .filter(|id| !id.is_empty() && id.len() <= 256)
 }
 
 /// A verified Events API delivery, reduced to what Cordon acts on.
@@ -397,6 +445,40 @@ mod tests {
             v.verify(Some(TS), Some(EXPECTED), BODY.as_bytes(), at(1_531_420_618 - 300))
                 .is_ok()
         );
+    }
+
+    fn headers(ts: &str, sig: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(TIMESTAMP_HEADER, ts.parse().unwrap());
+        h.insert(SIGNATURE_HEADER, sig.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_verified_request_is_named_by_what_was_signed() {
+        let v = SlackVerifier::new(SECRET).unwrap();
+        let now = at(1_531_420_618);
+        let first = v.check(&headers(TS, EXPECTED), BODY.as_bytes(), now).unwrap();
+        // The same MAC spelled in upper case is the same request.
+        let shouted = format!("v0={}", EXPECTED[3..].to_ascii_uppercase());
+        let again = v.check(&headers(TS, &shouted), BODY.as_bytes(), now).unwrap();
+        assert_eq!(first.replay_key, again.replay_key);
+        assert_eq!(first.replayable_until, at(1_531_420_618 + 301));
+        let other_ts = "1531420619";
+        let sig = v.sign(other_ts, BODY.as_bytes());
+        let other = v.check(&headers(other_ts, &sig), BODY.as_bytes(), now).unwrap();
+        assert_ne!(first.replay_key, other.replay_key);
+        assert!(v.check(&headers(TS, "v0=00"), BODY.as_bytes(), now).is_err());
+    }
+
+    #[test]
+    fn event_ids_are_read_from_the_envelope() {
+        assert_eq!(
+            event_id(br#"{"type":"event_callback","event_id":"Ev01","event":{}}"#).as_deref(),
+            Some("Ev01")
+        );
+        assert_eq!(event_id(br#"{"type":"url_verification","challenge":"x"}"#), None);
+        assert_eq!(event_id(b"not json"), None);
     }
 
     #[test]

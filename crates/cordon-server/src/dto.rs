@@ -397,6 +397,7 @@ pub struct AuditVerifyOut {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries with a sequence number above this.
     #[serde(default)]

@@ -270,7 +270,9 @@ impl From<ClockView> for ClockOut {
                     missed: m.status == MilestoneStatus::Missed,
                     name: m.name,
                     description: m.description,
-                    due: if local {
+                    // RFC 3339 offsets are whole minutes; a zone's local mean time of long ago
+                    // is not (`-00:01:15`), and then the instant is given in UTC.
+                    due: if local && zone.local(m.due).offset().seconds() % 60 == 0 {
                         zone.local(m.due).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
                     } else {
                         m.due.to_string()

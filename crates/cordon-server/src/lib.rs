@@ -9,6 +9,9 @@ mod auth;
 mod dto;
 mod dto_comms;
 mod dto_users;
+mod edge;
+mod listener;
+mod openapi;
 mod pagination;
 mod problem;
 mod routes;
@@ -19,17 +22,19 @@ mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
 mod routes_users;
+mod slack_guard;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use cordon_service::Cordon;
-use tokio::net::TcpListener;
 
+pub use edge::{MAX_HEADER_BYTES, MAX_URI_BYTES, RequestLimits, UNTIMED_ROUTES};
+pub use listener::{MAX_HEAD_BYTES, ServeLimits, default_max_connections, raise_fd_limit, serve};
 pub use problem::Problem;
 pub use routes::openapi;
 pub use routes_slack::SlackSettings;
+pub use slack_guard::SlackRefusalLimits;
 
 /// The largest JSON body accepted (1 MiB). Streaming uploads get their own limits.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -39,6 +44,8 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     pub cordon: Cordon,
     pub slack: Option<Arc<SlackSettings>>,
+    /// Replays and refused requests on the Slack routes (`slack_guard`).
+    pub(crate) slack_guard: Arc<slack_guard::SlackGuard>,
 }
 
 /// The whole application as a router.
@@ -48,19 +55,17 @@ pub fn app(cordon: Cordon) -> Router {
 
 /// The application with the Slack-compatible endpoints enabled when `slack` is given.
 pub fn app_with(cordon: Cordon, slack: Option<SlackSettings>) -> Router {
-    routes::router(AppState {
-        cordon,
-        slack: slack.map(Arc::new),
-    })
+    app_with_limits(cordon, slack, RequestLimits::default())
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+/// The application with its request limits.
+pub fn app_with_limits(cordon: Cordon, slack: Option<SlackSettings>, limits: RequestLimits) -> Router {
+    routes::router(
+        AppState {
+            cordon,
+            slack: slack.map(Arc::new),
+            slack_guard: Arc::new(slack_guard::SlackGuard::new(limits.slack)),
+        },
+        limits,
+    )
 }

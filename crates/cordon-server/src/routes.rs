@@ -106,21 +106,31 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::routes_slack::routes())
 }
 
-/// The OpenAPI 3.1 description of every endpoint.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The document as utoipa generates it from the annotations.
+pub(crate) fn generated_openapi() -> utoipa::openapi::OpenApi {
     api_router().into_openapi()
 }
 
-pub(crate) fn router(state: AppState) -> Router {
+/// The OpenAPI 3.1 description of every endpoint, as served at `/openapi.json`: generated from
+/// the annotations, completed with the responses every route shares (`crate::openapi`).
+pub fn openapi() -> serde_json::Value {
+    crate::openapi::complete(serde_json::to_value(generated_openapi()).unwrap_or_default())
+}
+
+pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
     let (api, spec) = api_router().split_for_parts();
-    let spec = Arc::new(spec);
-    Router::new()
+    let spec = Arc::new(crate::openapi::complete(serde_json::to_value(spec).unwrap_or_default()));
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .merge(api)
         .fallback(|| async { Problem::not_found() })
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::slack_guard::gate,
+        ))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+    crate::edge::layer(router, limits).with_state(state)
 }
 
 async fn healthz() -> Json<Health> {
@@ -336,9 +346,15 @@ async fn audit_log(
 ) -> ApiResult<Response> {
     let Query(q) = query?;
     let limit = q.limit.unwrap_or(1000);
+    if !(1..=10_000).contains(&limit) {
+        return Err(cordon_service::ServiceError::invalid("limit", "must be 1 to 10000").into());
+    }
+    if q.after < 0 {
+        return Err(cordon_service::ServiceError::invalid("after", "must not be negative").into());
+    }
     let entries = s.cordon.audit_entries(&p, q.after, limit).await?;
     // A full page may have more behind it: say where the next one starts.
-    let next = (entries.len() as u32 >= limit.clamp(1, 10_000))
+    let next = (entries.len() as u32 >= limit)
         .then(|| entries.last().map(|e| e.record.seq))
         .flatten();
     let out: Vec<AuditEntryOut> = entries.into_iter().map(Into::into).collect();

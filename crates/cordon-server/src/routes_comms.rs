@@ -245,7 +245,8 @@ pub struct ReportQuery {
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/report", tag = "incidents",
     params(("ref" = String, Path), ReportQuery),
-    responses((status = 200, description = "the incident report (text/markdown, text/html or application/pdf)"),
+    responses((status = 200, description = "the incident report", content(
+            (String = "text/markdown"), (String = "text/html"), (Vec<u8> = "application/pdf"))),
         (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn incident_report(

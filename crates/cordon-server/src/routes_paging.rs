@@ -238,7 +238,7 @@ async fn list_policies(State(s): State<AppState>, Caller(_p): Caller, paging: Pa
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/contacts", tag = "users", request_body = AddContact,
     params(("name" = String, Path)),
-    responses((status = 201, body = ContactOut), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = ContactOut), (status = 403, body = Problem), (status = 409, description = "the contact method exists already", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn add_contact(
     State(s): State<AppState>,
@@ -378,7 +378,8 @@ async fn ack_page(
 }
 
 #[utoipa::path(post, path = "/api/v1/pages/{id}/resolve", tag = "paging", params(("id" = String, Path)),
-    responses((status = 200, body = PageOut), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = PageOut), (status = 404, body = Problem), (status = 409, description = "already resolved", body = Problem)),
+    security(("bearer" = [])))]
 async fn resolve_page(
     State(s): State<AppState>,
     Caller(p): Caller,

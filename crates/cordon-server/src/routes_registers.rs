@@ -762,7 +762,8 @@ async fn search_iocs(
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/iocs/export", tag = "registers",
     params(("ref" = String, Path, description = "incident id or codename"), ExportQuery),
-    responses((status = 200, description = "the blocklist file; `Cordon-Warnings` counts private or reserved entries (also named inside the file)", body = String),
+    responses((status = 200, description = "the blocklist file; `Cordon-Warnings` counts private or reserved entries (also named inside the file)", content(
+                (String = "text/plain"), (String = "text/csv"), (Object = "application/stix+json"))),
               (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn export_iocs(

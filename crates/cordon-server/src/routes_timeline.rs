@@ -37,6 +37,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct IngestQuery {
     /// `auto` (default) or a format: `syslog`, `auditd`, `access`, `nginx-error`,
     /// `postgresql`, `mysql-general`, `mysql-slow`, `journald`, `cloudtrail`, `jsonl`,
@@ -149,6 +150,7 @@ macro_rules! filter_query {
         $(#[$meta])*
         #[derive(Debug, Deserialize, IntoParams)]
         #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
         pub(crate) struct $name {
             /// Events naming this IP anywhere (source, destination, forwarded-for, text).
             ip: Option<String>,
@@ -432,7 +434,8 @@ async fn timeline_facets(
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/export", tag = "timeline",
     params(("ref" = String, Path, description = "incident id or codename"), ExportQuery),
     responses(
-        (status = 200, description = "every matching event in time order, streamed: JSON lines (`application/x-ndjson`) or Timesketch CSV (`text/csv`)", content_type = "application/x-ndjson"),
+        (status = 200, description = "every matching event in time order, streamed: JSON lines (`application/x-ndjson`) or Timesketch CSV (`text/csv`)", content(
+            (String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 404, body = Problem),
         (status = 422, body = Problem),
     ),

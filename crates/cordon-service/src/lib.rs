@@ -23,6 +23,7 @@ pub mod registers;
 pub mod regulatory;
 pub mod report;
 pub mod secrets;
+mod seen;
 mod tasks;
 pub mod timeline;
 mod users;

@@ -19,6 +19,7 @@ pub mod paging;
 mod postgres;
 pub mod registers;
 mod rows;
+pub mod seen;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -40,6 +41,7 @@ pub use identity::IdentityStore;
 pub use paging::PagingStore;
 pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
 pub use registers::RegisterStore;
+pub use seen::SeenStore;
 pub use sqlite::SqliteStore;
 pub use timeline::TimelineStore;
 
@@ -114,7 +116,16 @@ pub struct Viewer {
 /// [`IdentityStore`]) that every backend implements too.
 #[async_trait]
 pub trait Store:
-    EvidenceStore + TimelineStore + PagingStore + RegisterStore + CommsStore + IdentityStore + Send + Sync + 'static
+    EvidenceStore
+    + TimelineStore
+    + PagingStore
+    + RegisterStore
+    + CommsStore
+    + IdentityStore
+    + SeenStore
+    + Send
+    + Sync
+    + 'static
 {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

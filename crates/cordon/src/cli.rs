@@ -275,7 +275,15 @@ async fn serve_cmd(a: ServeArgs) -> anyhow::Result<i32> {
             anyhow::bail!("the server stopped unexpectedly");
         }
     }
-    running.stop().await?;
+    // Stopping is bounded (`http_shutdown_grace`); a second signal does not wait for it.
+    tokio::select! {
+        r = running.stop() => r?,
+        r = shutdown_signal() => {
+            r?;
+            eprintln!("second signal: stopping without waiting for requests in flight");
+            return Ok(1);
+        }
+    }
     Ok(0)
 }
 

@@ -67,6 +67,31 @@ pub struct Config {
     /// The communication rules of this deployment (`[communications]`).
     #[serde(default)]
     pub communications: CommunicationsConfig,
+    /// A request head must be complete this long after its first byte (`10s`).
+    pub http_header_timeout: jiff::SignedDuration,
+    /// A connection idle this long, before its first request or between two, is closed (`60s`).
+    pub http_idle_timeout: jiff::SignedDuration,
+    /// A request body that sends nothing this long fails with 408 (`60s`); uploads of any
+    /// length work while bytes keep coming.
+    pub http_body_idle_timeout: jiff::SignedDuration,
+    /// The longest a request may take, uploads and evidence verification excepted (`60s`).
+    pub http_request_timeout: jiff::SignedDuration,
+    /// How long shutdown waits for requests in flight before closing them (`10s`).
+    pub http_shutdown_grace: jiff::SignedDuration,
+    /// Open connections at most; unset: derived from the open-file limit (three quarters of
+    /// it, at most 20,000). At the cap, the oldest connection not inside a request makes room.
+    #[serde(deserialize_with = "opt_count", default)]
+    pub http_max_connections: Option<usize>,
+    /// Refused Slack requests (bad signature, stale, replayed) are audited as one entry per
+    /// this interval (`60s`), and counted per source address in it.
+    pub slack_refusal_interval: jiff::SignedDuration,
+    /// Refused Slack requests a source address gets per interval before it is answered 429.
+    #[serde(deserialize_with = "count", default = "default_slack_refusals")]
+    pub slack_refusals_per_source: usize,
+}
+
+fn default_slack_refusals() -> usize {
+    20
 }
 
 /// `[communications]`: the linter's deployment settings (docs/communications-rules.md).
@@ -146,6 +171,14 @@ impl Default for Config {
             outbound_allow: Vec::new(),
             secret_key: None,
             communications: CommunicationsConfig::default(),
+            http_header_timeout: jiff::SignedDuration::from_secs(10),
+            http_idle_timeout: jiff::SignedDuration::from_secs(60),
+            http_body_idle_timeout: jiff::SignedDuration::from_secs(60),
+            http_request_timeout: jiff::SignedDuration::from_secs(60),
+            http_shutdown_grace: jiff::SignedDuration::from_secs(10),
+            http_max_connections: None,
+            slack_refusal_interval: jiff::SignedDuration::from_secs(60),
+            slack_refusals_per_source: default_slack_refusals(),
         }
     }
 }
@@ -178,6 +211,14 @@ impl fmt::Debug for Config {
             .field("outbound_allow", &self.outbound_allow)
             .field("secret_key", &redact(&self.secret_key))
             .field("communications", &self.communications)
+            .field("http_header_timeout", &self.http_header_timeout)
+            .field("http_idle_timeout", &self.http_idle_timeout)
+            .field("http_body_idle_timeout", &self.http_body_idle_timeout)
+            .field("http_request_timeout", &self.http_request_timeout)
+            .field("http_shutdown_grace", &self.http_shutdown_grace)
+            .field("http_max_connections", &self.http_max_connections)
+            .field("slack_refusal_interval", &self.slack_refusal_interval)
+            .field("slack_refusals_per_source", &self.slack_refusals_per_source)
             .finish()
     }
 }
@@ -198,6 +239,30 @@ fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
         .map(|s| s.trim().trim_start_matches('@').to_ascii_lowercase())
         .filter(|s| !s.is_empty())
         .collect())
+}
+
+/// A count from the TOML file (a number) or the environment (text).
+fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        Number(usize),
+        Text(String),
+    }
+    match Option::<Count>::deserialize(d)? {
+        None => Ok(None),
+        Some(Count::Number(n)) => Ok(Some(n)),
+        Some(Count::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a count"))),
+    }
+}
+
+/// A count that must be there (see [`opt_count`]).
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    opt_count(d)?.ok_or_else(|| serde::de::Error::custom("a count is required"))
 }
 
 /// The settings a flag can override (`cordon serve --data-dir … --listen …`).
@@ -237,6 +302,14 @@ const ENV_KEYS: &[&str] = &[
     "matrix_access_token",
     "outbound_allow",
     "secret_key",
+    "http_header_timeout",
+    "http_idle_timeout",
+    "http_body_idle_timeout",
+    "http_request_timeout",
+    "http_shutdown_grace",
+    "http_max_connections",
+    "slack_refusal_interval",
+    "slack_refusals_per_source",
 ];
 
 /// Loads the configuration. `file`: an explicit `--config` (must exist); otherwise
@@ -272,9 +345,42 @@ pub fn load(
 }
 
 impl Config {
+    /// The HTTP server's connection limits.
+    pub fn serve_limits(&self) -> anyhow::Result<cordon_server::ServeLimits> {
+        Ok(cordon_server::ServeLimits {
+            header_timeout: positive("http_header_timeout", self.http_header_timeout)?,
+            idle_timeout: positive("http_idle_timeout", self.http_idle_timeout)?,
+            body_idle_timeout: positive("http_body_idle_timeout", self.http_body_idle_timeout)?,
+            max_connections: match self.http_max_connections {
+                Some(0) => anyhow::bail!("http_max_connections must be at least 1"),
+                other => other,
+            },
+            shutdown_grace: std::time::Duration::try_from(self.http_shutdown_grace)
+                .context("http_shutdown_grace must not be negative")?,
+        })
+    }
+
+    /// The HTTP router's request limits.
+    pub fn request_limits(&self) -> anyhow::Result<cordon_server::RequestLimits> {
+        Ok(cordon_server::RequestLimits {
+            request_timeout: positive("http_request_timeout", self.http_request_timeout)?,
+            slack: cordon_server::SlackRefusalLimits {
+                audit_interval: positive("slack_refusal_interval", self.slack_refusal_interval)?,
+                per_source: u32::try_from(self.slack_refusals_per_source).unwrap_or(u32::MAX),
+            },
+        })
+    }
+
     /// The URL people open: `public_url`, else `http://<listen>`.
     pub fn public_url_or(&self, listening: &str) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{listening}"))
+    }
+}
+
+fn positive(key: &str, d: jiff::SignedDuration) -> anyhow::Result<std::time::Duration> {
+    match std::time::Duration::try_from(d) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => anyhow::bail!("{key} must be a positive duration (e.g. `10s`), not {d}"),
     }
 }
 
@@ -389,6 +495,34 @@ mod tests {
         .unwrap();
         let c = load(Some(&file), env(&[]), &FlagOverrides::default()).unwrap();
         assert!(format!("{:#}", c.communications.policy().unwrap_err()).contains("reason"));
+    }
+
+    #[test]
+    fn http_limits_from_env_with_defaults() {
+        let c = load(
+            None,
+            env(&[
+                ("CORDON_HTTP_HEADER_TIMEOUT", "3s"),
+                ("CORDON_HTTP_MAX_CONNECTIONS", "500"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        let limits = c.serve_limits().unwrap();
+        assert_eq!(limits.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(limits.idle_timeout, std::time::Duration::from_secs(60));
+        assert_eq!(limits.max_connections, Some(500));
+        assert_eq!(
+            c.request_limits().unwrap().request_timeout,
+            std::time::Duration::from_secs(60)
+        );
+        let zero = load(
+            None,
+            env(&[("CORDON_HTTP_HEADER_TIMEOUT", "0s")]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(format!("{:#}", zero.serve_limits().unwrap_err()).contains("http_header_timeout"));
     }
 
     #[test]

@@ -23,7 +23,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    let result = runtime.block_on(cli::run(cli));
+    // A blocking task still running (a render, an ingest) must not keep the process alive
+    // once the server has stopped.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(code) => std::process::ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -44,7 +44,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, finishes in-flight requests, and waits for the server to end.
+    /// Stops accepting, lets requests in flight finish for the shutdown grace period
+    /// (`http_shutdown_grace`), closes what is left, and waits for the server to end.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         for b in &self.background {
             b.abort();
@@ -128,6 +129,8 @@ async fn locker(config: &Config) -> anyhow::Result<evidence::Locker> {
 }
 
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let serve_limits = config.serve_limits()?;
+    let request_limits = config.request_limits()?;
     create_private_dir(&config.data_dir)?;
     let store = open_store(config).await?;
     let listener = TcpListener::bind(&config.listen)
@@ -162,7 +165,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     // Chat accounts several users claimed before proof was needed: named in the log.
     cordon.warn_chat_identity_conflicts().await?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = cordon_server::app_with(cordon.clone(), wiring::slack_settings(config)?);
+    let app = cordon_server::app_with_limits(cordon.clone(), wiring::slack_settings(config)?, request_limits);
     let mut background = vec![wiring::spawn_engine(cordon.clone())];
     background.push(tokio::spawn(
         cordon
@@ -172,7 +175,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     if let Some(bot) = matrix {
         background.push(wiring::spawn_matrix_loop(cordon.clone(), bot));
     }
-    let task = tokio::spawn(cordon_server::serve(listener, app, async move {
+    let task = tokio::spawn(cordon_server::serve(listener, app, serve_limits, async move {
         let _ = rx.await;
     }));
     Ok(Running {

@@ -36,6 +36,7 @@ mod evidence;
 mod identity;
 mod paging;
 mod registers;
+mod seen;
 mod timeline;
 
 use crate::error::{conflict_on_unique, is_unique_violation};

@@ -28,6 +28,7 @@ mod evidence;
 mod identity;
 mod paging;
 mod registers;
+mod seen;
 mod timeline;
 
 pub(crate) use crate::error::{conflict_on_unique, is_unique_violation};

@@ -1,0 +1,668 @@
+//! The OpenAPI document as served: what utoipa generates from the `#[utoipa::path]`
+//! annotations, completed here with the responses that every route shares, so that no route
+//! has to repeat them and a new route gets them without any work:
+//!
+//! - every error response is `application/problem+json` (a [`Problem`](crate::Problem));
+//! - every operation documents what the edge may answer before or around its handler: 400
+//!   (malformed head, path or query), 414 and 431 (request target or headers too long), 500,
+//!   and 503 when the request timeout applies to it;
+//! - an authenticated operation documents 401, one with path parameters 404 (also what a
+//!   caller who may not see an incident gets), one with a request body 408 and 413, and one
+//!   with a JSON body 415 and 422.
+//!
+//! The shared responses are defined once, under `components.responses`, and referenced.
+
+use serde_json::{Map, Value, json};
+
+use crate::edge::UNTIMED_ROUTES;
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The responses every route may share: (component name, status, description).
+const SHARED: &[(&str, &str, &str)] = &[
+    (
+        "BadRequest",
+        "400",
+        "`bad_request`, `malformed_json`, `invalid_path`, `invalid_query`: the request could not be read",
+    ),
+    ("Unauthenticated", "401", "`unauthenticated`: no valid bearer token"),
+    (
+        "NotFound",
+        "404",
+        "`not_found`: no such resource, or one the caller may not see",
+    ),
+    (
+        "RequestTimeout",
+        "408",
+        "`request_timeout`: the request body stopped arriving; nothing was kept",
+    ),
+    (
+        "PayloadTooLarge",
+        "413",
+        "`body_too_large`: the request body is too large",
+    ),
+    ("UriTooLong", "414", "`uri_too_long`: the request target is too long"),
+    (
+        "UnsupportedMediaType",
+        "415",
+        "`unsupported_media_type`: the body must be `application/json`",
+    ),
+    (
+        "Unprocessable",
+        "422",
+        "`invalid_body`, or `invalid_field` naming the `field`: the request is well-formed but not acceptable",
+    ),
+    (
+        "HeadersTooLarge",
+        "431",
+        "`headers_too_large`: the request headers are too large",
+    ),
+    (
+        "Internal",
+        "500",
+        "`internal`: see the server log; nothing internal is said here",
+    ),
+    (
+        "Unavailable",
+        "503",
+        "`unavailable`: the request took longer than the request timeout and was stopped",
+    ),
+];
+
+const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+
+fn problem_content() -> Value {
+    json!({ PROBLEM_JSON: { "schema": { "$ref": "#/components/schemas/Problem" } } })
+}
+
+/// Completes a generated document (see the module documentation).
+pub(crate) fn complete(mut doc: Value) -> Value {
+    if let Err(e) = apply_rules(&mut doc) {
+        // Caught by the unit test below; a served document is never withheld for it.
+        tracing::error!(error = %e, "an OpenAPI field rule names nothing");
+    }
+    let components = doc
+        .as_object_mut()
+        .map(|d| d.entry("components").or_insert_with(|| json!({})));
+    if let Some(Value::Object(components)) = components {
+        let responses = components.entry("responses").or_insert_with(|| json!({}));
+        if let Value::Object(responses) = responses {
+            for (name, _, description) in SHARED {
+                responses.insert(
+                    (*name).to_owned(),
+                    json!({ "description": description, "content": problem_content() }),
+                );
+            }
+        }
+    }
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for (path, item) in paths.iter_mut() {
+            let Value::Object(item) = item else { continue };
+            for method in METHODS {
+                if let Some(Value::Object(op)) = item.get_mut(*method) {
+                    complete_operation(path, method, op);
+                }
+            }
+        }
+    }
+    doc
+}
+
+fn complete_operation(path: &str, method: &str, op: &mut Map<String, Value>) {
+    let authenticated = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|r| !r.is_empty())));
+    let body_types: Vec<String> = op
+        .get("requestBody")
+        .and_then(|b| b.get("content"))
+        .and_then(Value::as_object)
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default();
+    let has_body = op.contains_key("requestBody");
+    let json_body = body_types.iter().any(|t| t == "application/json");
+    let timed = !UNTIMED_ROUTES
+        .iter()
+        .any(|(m, p)| m.eq_ignore_ascii_case(method) && *p == path);
+
+    let mut wanted = vec!["BadRequest", "UriTooLong", "HeadersTooLarge", "Internal"];
+    if timed {
+        wanted.push("Unavailable");
+    }
+    if authenticated {
+        wanted.push("Unauthenticated");
+    }
+    if path.contains('{') {
+        wanted.push("NotFound");
+    }
+    if has_body {
+        wanted.extend(["RequestTimeout", "PayloadTooLarge"]);
+    }
+    let has_query = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    // Query and path values are checked by the service (`invalid_field`).
+    if has_query || json_body || path.contains('{') {
+        wanted.push("Unprocessable");
+    }
+    if json_body {
+        wanted.push("UnsupportedMediaType");
+    }
+
+    let responses = op.entry("responses").or_insert_with(|| json!({}));
+    let Value::Object(responses) = responses else { return };
+    // Error responses the annotations name are problem documents.
+    for (status, response) in responses.iter_mut() {
+        if !(status.starts_with('4') || status.starts_with('5')) {
+            continue;
+        }
+        let Value::Object(response) = response else { continue };
+        if response.contains_key("$ref") {
+            continue;
+        }
+        response.insert("content".into(), problem_content());
+    }
+    for name in wanted {
+        let Some((_, status, _)) = SHARED.iter().find(|(n, _, _)| *n == name) else {
+            continue;
+        };
+        responses
+            .entry((*status).to_owned())
+            .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{name}") }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_rule_names_a_field_of_the_document() {
+        let mut doc = serde_json::to_value(crate::routes::generated_openapi()).unwrap();
+        apply_rules(&mut doc).unwrap();
+        assert_eq!(
+            doc["components"]["schemas"]["AddMember"]["properties"]["role"]["enum"][0],
+            "incident_commander"
+        );
+    }
+
+    #[test]
+    fn every_operation_gets_the_shared_responses_it_can_meet() {
+        let doc = json!({
+            "paths": {
+                "/api/v1/incidents/{ref}": {
+                    "patch": {
+                        "security": [{ "bearer": [] }],
+                        "requestBody": { "content": { "application/json": {} } },
+                        "responses": {
+                            "200": { "description": "ok" },
+                            "409": { "description": "conflict", "content": { "application/json": {} } }
+                        }
+                    }
+                },
+                "/healthz": { "get": { "responses": { "200": { "description": "ok" } } } }
+            }
+        });
+        let doc = complete(doc);
+        let patch = &doc["paths"]["/api/v1/incidents/{ref}"]["patch"]["responses"];
+        for status in [
+            "400", "401", "404", "408", "413", "414", "415", "422", "431", "500", "503",
+        ] {
+            assert!(patch.get(status).is_some(), "{status}: {patch}");
+        }
+        assert!(patch["409"]["content"][PROBLEM_JSON].is_object(), "{patch}");
+        assert!(patch["409"]["content"].get("application/json").is_none());
+        let health = &doc["paths"]["/healthz"]["get"]["responses"];
+        assert!(health.get("401").is_none() && health.get("404").is_none(), "{health}");
+        assert!(doc["components"]["responses"]["NotFound"]["content"][PROBLEM_JSON].is_object());
+    }
+}
+
+// ---------- the rules of request fields ----------
+
+/// Where a rule applies: a property of a component schema (`"groups[]"` for the items of an
+/// array property), or a parameter of an operation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    Property(&'static str, &'static str),
+    /// A whole component schema.
+    Schema(&'static str),
+    /// A parameter's schema; a rule `{"required": true}` marks the parameter itself.
+    Param(&'static str, &'static str, &'static str),
+    /// The JSON request body of an operation: the rule is its whole schema.
+    Body(&'static str, &'static str),
+}
+
+/// User and group names (`cordon_core::user::validate_name`).
+const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,63}$";
+/// Text that is not blank (the service trims it).
+const NOT_BLANK: &str = "\\S";
+/// Text without control characters (the registers, timelines and the evidence locker refuse
+/// them).
+const NO_CONTROLS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+/// Text without control characters that is not blank.
+const PLAIN_TEXT: &str =
+    "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// The timeline reads and their filters (`routes_timeline::filter_query!`).
+const TIMELINE_READS: [&str; 4] = [
+    "/api/v1/incidents/{ref}/timeline",
+    "/api/v1/incidents/{ref}/timeline/export",
+    "/api/v1/incidents/{ref}/timeline/facets",
+    "/api/v1/incidents/{ref}/timeline/histogram",
+];
+
+fn plain(max: usize) -> Value {
+    json!({ "pattern": PLAIN_TEXT, "maxLength": max })
+}
+
+fn schedule_schema() -> Value {
+    let names = json!({ "type": "array", "items": { "type": "string", "pattern": NAME_PATTERN } });
+    json!({
+        "type": "object",
+        "description": "An on-call schedule: layers of rotations, each with its users, shift length (ISO 8601, e.g. `P7D`) and first hand-off (RFC 3339), in an IANA time zone.",
+        "additionalProperties": false,
+        "required": ["name", "time_zone", "rotations"],
+        "properties": {
+            "name": { "type": "string", "pattern": NAME_PATTERN },
+            "time_zone": { "type": "string", "examples": ["Europe/Berlin"] },
+            "rotations": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["users", "shift", "handoff"],
+                    "properties": {
+                        "users": names,
+                        "shift": { "type": "string", "examples": ["P7D"] },
+                        "handoff": { "type": "string", "format": "date-time" },
+                        "restrictions": { "type": "array", "items": { "type": "object" } },
+                        "start": { "type": "string", "format": "date-time" },
+                        "end": { "type": "string", "format": "date-time" }
+                    }
+                }
+            },
+            "overrides": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["user", "start", "end"],
+                    "properties": {
+                        "user": { "type": "string", "pattern": NAME_PATTERN },
+                        "start": { "type": "string", "format": "date-time" },
+                        "end": { "type": "string", "format": "date-time" }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn policy_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "An escalation policy: levels of targets (a schedule's on-call person or a user), each with how long it has to acknowledge (ISO 8601, e.g. `PT5M`); `repeat` extra loops, 0–9. The policy named `incident-commander` is the one `!ic page` uses.",
+        "additionalProperties": false,
+        "required": ["name", "levels"],
+        "properties": {
+            "name": { "type": "string", "pattern": NAME_PATTERN },
+            "repeat": { "type": "integer", "minimum": 0, "maximum": 9 },
+            "levels": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["targets", "after"],
+                    "properties": {
+                        "targets": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "oneOf": [
+                                    { "type": "object", "additionalProperties": false, "required": ["schedule"],
+                                      "properties": { "schedule": { "type": "string", "pattern": NAME_PATTERN } } },
+                                    { "type": "object", "additionalProperties": false, "required": ["user"],
+                                      "properties": { "user": { "type": "string", "pattern": NAME_PATTERN } } }
+                                ]
+                            }
+                        },
+                        "after": { "type": "string", "examples": ["PT5M"] }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn one_of<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Value {
+    json!({ "enum": values.into_iter().map(|v| Value::from(v.as_ref())).collect::<Vec<_>>() })
+}
+
+fn roles() -> Value {
+    one_of(cordon_core::role::Role::ALL.iter().map(|r| r.as_str()))
+}
+
+/// The rules the service applies to request fields, in the schema so that schema-valid input
+/// is accepted and schema-invalid input refused. The values of enumerations come from the
+/// domain's own lists.
+pub(crate) fn rules() -> Vec<(Target, Value)> {
+    use Target::{Body, Param, Property, Schema};
+    use cordon_core::register::{AssetKind, AssetState, Classification, CredentialKind};
+    let name = json!({ "pattern": NAME_PATTERN });
+    let title = json!({ "pattern": NOT_BLANK, "maxLength": cordon_core::incident::MAX_TITLE_CHARS });
+    let asset_states = one_of(AssetState::ALL.iter().map(|s| s.as_str()));
+    let task_states = one_of(cordon_core::task::TaskStatus::ALL.iter().map(|s| s.as_str()));
+    vec![
+        // users
+        (Property("CreateUser", "name"), name.clone()),
+        (
+            Property("CreateUser", "email"),
+            json!({ "pattern": "^[^@\\s]+@[^@\\s.][^@\\s]*\\.[^@\\s]*[^@\\s.]$", "maxLength": 254 }),
+        ),
+        (
+            Property("CreateUser", "pgp_key"),
+            json!({ "pattern": "^-----BEGIN PGP PUBLIC KEY BLOCK-----[\\s\\S]*-----END PGP PUBLIC KEY BLOCK-----$" }),
+        ),
+        (Property("CreateUser", "groups[]"), name.clone()),
+        // incidents
+        (Property("DeclareIncident", "title"), title.clone()),
+        (
+            Property("DeclareIncident", "description"),
+            json!({ "maxLength": cordon_core::incident::MAX_DESCRIPTION_CHARS }),
+        ),
+        (Property("DeclareIncident", "room"), json!({ "maxLength": 255 })),
+        (Property("PatchIncident", "title"), title),
+        (
+            Property("PatchIncident", "description"),
+            json!({ "maxLength": cordon_core::incident::MAX_DESCRIPTION_CHARS }),
+        ),
+        (Property("AddMember", "user"), name.clone()),
+        (Property("AddMember", "role"), roles()),
+        (
+            Param("/api/v1/incidents/{ref}/members/{user}/{role}", "delete", "user"),
+            name.clone(),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/members/{user}/{role}", "delete", "role"),
+            roles(),
+        ),
+        (Property("PatchTask", "assignee"), name.clone()),
+        // audit
+        (
+            Param("/api/v1/audit", "get", "limit"),
+            json!({ "minimum": 1, "maximum": 10_000 }),
+        ),
+        (Param("/api/v1/audit", "get", "after"), json!({ "minimum": 0 })),
+        // registers
+        (
+            Property("AssetIn", "kind"),
+            one_of(AssetKind::ALL.iter().map(|k| k.as_str())),
+        ),
+        (Property("AssetIn", "state"), asset_states.clone()),
+        (Property("AssetPatch", "state"), asset_states),
+        (
+            Property("CredentialIn", "kind"),
+            one_of(CredentialKind::ALL.iter().map(|k| k.as_str())),
+        ),
+        (Property("CredentialPatch", "state"), one_of(["rotated", "revoked"])),
+        (
+            Param("/api/v1/incidents/{ref}/credentials", "get", "state"),
+            // Blank: every state.
+            one_of(
+                cordon_core::register::CredentialState::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .chain(["unrotated", ""]),
+            ),
+        ),
+        (
+            Property("ExposureIn", "classification"),
+            one_of(Classification::ALL.iter().map(|c| c.as_str())),
+        ),
+        (
+            Property("IocIn", "kind"),
+            one_of(cordon_ioc::IndicatorKind::ALL.iter().map(|k| k.as_str())),
+        ),
+        (
+            Property("PromoteIn", "kind"),
+            one_of(cordon_ioc::IndicatorKind::ALL.iter().map(|k| k.as_str())),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/iocs/export", "get", "format"),
+            one_of(cordon_ioc::ExportFormat::ALL.iter().map(|f| f.as_str())),
+        ),
+        (Property("FollowUpPatch", "status"), task_states),
+        (Property("FollowUpPatch", "assignee"), name.clone()),
+        // communications and deadlines
+        (
+            Property("CreateCommunication", "audience"),
+            one_of(cordon_core::comms::Audience::ALL.iter().map(|a| a.as_str())),
+        ),
+        (
+            Property("PutTemplate", "audience"),
+            one_of(cordon_core::comms::Audience::ALL.iter().map(|a| a.as_str())),
+        ),
+        (
+            Property("AddContactLog", "party"),
+            one_of(cordon_core::comms::Party::ALL.iter().map(|p| p.as_str())),
+        ),
+        (
+            Property("StartClockBody", "regime"),
+            one_of(cordon_core::regulatory::Regime::ALL.iter().map(|r| r.as_str())),
+        ),
+        (
+            Property("StartClockBody", "jurisdiction"),
+            one_of(
+                cordon_core::regulatory::calendar::Jurisdiction::ALL
+                    .iter()
+                    .map(|j| j.as_str()),
+            ),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/report", "get", "format"),
+            one_of(["md", "html", "pdf"]),
+        ),
+        // evidence
+        (
+            Param("/api/v1/incidents/{ref}/evidence/{id}/custody", "get", "format"),
+            one_of(["md", "markdown", "pdf", "json"]),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/evidence/{id}/content", "get", "export_to"),
+            json!({ "pattern": PLAIN_TEXT }),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/evidence/{id}/content", "get", "reason"),
+            json!({ "pattern": NO_CONTROLS }),
+        ),
+        // paging
+        (
+            Property("AddContact", "kind"),
+            one_of(["email", "webhook", "sms", "matrix", "slack_user", "matrix_user"]),
+        ),
+        (Property("TriggerPage", "user"), name.clone()),
+        (
+            Schema("TriggerPage"),
+            json!({ "not": { "required": ["policy", "user"] } }),
+        ),
+        (Body("/api/v1/oncall/schedules", "post"), schedule_schema()),
+        (Body("/api/v1/oncall/escalation-policies", "post"), policy_schema()),
+        (
+            Body("/api/v1/users/{name}/tokens", "post"),
+            json!({ "$ref": "#/components/schemas/CreateToken" }),
+        ),
+        // registers: names and free text without control characters
+        (Property("AssetIn", "name"), plain(255)),
+        (Property("AssetIn", "address"), json!({ "pattern": NO_CONTROLS })),
+        (Property("AssetIn", "note"), json!({ "pattern": NO_CONTROLS })),
+        (Property("AssetPatch", "note"), json!({ "pattern": NO_CONTROLS })),
+        (Property("SystemIn", "name"), plain(255)),
+        (Property("SystemIn", "owner"), name.clone()),
+        (Property("SystemIn", "assets[]"), plain(255)),
+        (Property("CredentialIn", "name"), plain(255)),
+        (Property("CredentialIn", "stored_on[]"), plain(255)),
+        (Property("CredentialIn", "grants[]"), plain(255)),
+        (Property("ExposureIn", "data"), json!({ "pattern": PLAIN_TEXT })),
+        (Property("ExposureIn", "customers[]"), plain(255)),
+        (Property("IocIn", "value"), json!({ "pattern": NOT_BLANK })),
+        (Property("IocIn", "note"), json!({ "pattern": NO_CONTROLS })),
+        (Property("PromoteIn", "value"), json!({ "pattern": NOT_BLANK })),
+        (Property("TransferIn", "to"), json!({ "pattern": PLAIN_TEXT })),
+        (
+            Param("/api/v1/incidents/{ref}/evidence", "post", "name"),
+            json!({ "required": true, "pattern": PLAIN_TEXT }),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/timeline/sources", "post", "name"),
+            json!({ "pattern": NO_CONTROLS }),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/timeline/sources", "post", "host"),
+            json!({ "pattern": NO_CONTROLS }),
+        ),
+    ]
+    .into_iter()
+    .chain(timeline_rules())
+    .collect()
+}
+
+/// The filters every timeline read takes: an event kind, instants, an address, a source id
+/// (search text is anything). A blank filter is no filter.
+fn timeline_rules() -> Vec<(Target, Value)> {
+    let kinds = one_of([
+        "",
+        "authentication",
+        "ssh",
+        "http",
+        "datastore",
+        "api",
+        "process",
+        "file",
+        "other",
+    ]);
+    let or_blank = |format: Value| json!({ "anyOf": [format, { "pattern": "^\\s*$" }] });
+    let mut out = vec![
+        (
+            Target::Param("/api/v1/incidents/{ref}/timeline", "get", "limit"),
+            json!({ "minimum": 1, "maximum": 10_000 }),
+        ),
+        (
+            Target::Param("/api/v1/incidents/{ref}/timeline/facets", "get", "top"),
+            json!({ "minimum": 1, "maximum": 1000 }),
+        ),
+        (
+            Target::Param("/api/v1/incidents/{ref}/timeline/histogram", "get", "buckets"),
+            json!({ "minimum": 1, "maximum": 10_000 }),
+        ),
+        (
+            Target::Param("/api/v1/incidents/{ref}/timeline/export", "get", "format"),
+            one_of(["", "jsonl", "timesketch-csv"]),
+        ),
+    ];
+    for path in TIMELINE_READS {
+        out.push((Target::Param(path, "get", "kind"), kinds.clone()));
+        for instant in ["from", "to"] {
+            out.push((
+                Target::Param(path, "get", instant),
+                or_blank(json!({ "format": "date-time" })),
+            ));
+        }
+        out.push((
+            Target::Param(path, "get", "source"),
+            or_blank(json!({ "format": "uuid" })),
+        ));
+        out.push((
+            Target::Param(path, "get", "ip"),
+            or_blank(json!({ "anyOf": [{ "format": "ipv4" }, { "format": "ipv6" }] })),
+        ));
+    }
+    out
+}
+
+/// Merges `rule` into a schema: an enumeration of a nullable schema keeps `null`.
+fn merge_rule(schema: &mut Value, rule: &Value) {
+    let nullable = schema
+        .get("type")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|t| t == "null"));
+    let Value::Object(schema) = schema else { return };
+    let Value::Object(rule) = rule else { return };
+    for (key, value) in rule {
+        let mut value = value.clone();
+        if key == "enum"
+            && nullable
+            && let Value::Array(values) = &mut value
+        {
+            values.push(Value::Null);
+        }
+        schema.insert(key.clone(), value);
+    }
+}
+
+/// Applies [`rules`]; a rule whose target is missing is an error (the document and the rules
+/// drifted apart).
+pub(crate) fn apply_rules(doc: &mut Value) -> Result<(), String> {
+    for (target, rule) in rules() {
+        let schema = match target {
+            Target::Property(schema, prop) => {
+                let (prop, items) = match prop.strip_suffix("[]") {
+                    Some(p) => (p, true),
+                    None => (prop, false),
+                };
+                let property = doc
+                    .pointer_mut(&format!("/components/schemas/{schema}/properties/{prop}"))
+                    .ok_or_else(|| format!("no property {schema}.{prop}"))?;
+                if items {
+                    property
+                        .get_mut("items")
+                        .ok_or_else(|| format!("{schema}.{prop} is not an array"))?
+                } else {
+                    property
+                }
+            }
+            Target::Schema(schema) => doc
+                .pointer_mut(&format!("/components/schemas/{schema}"))
+                .ok_or_else(|| format!("no schema {schema}"))?,
+            Target::Param(path, method, name) => {
+                let escaped = path.replace('~', "~0").replace('/', "~1");
+                let params = doc
+                    .pointer_mut(&format!("/paths/{escaped}/{method}/parameters"))
+                    .and_then(Value::as_array_mut)
+                    .ok_or_else(|| format!("no parameters on {method} {path}"))?;
+                let param = params
+                    .iter_mut()
+                    .find(|p| p["name"] == name)
+                    .ok_or_else(|| format!("no parameter {name} on {method} {path}"))?;
+                let mut rule = rule.clone();
+                if let Some(required) = rule.as_object_mut().and_then(|r| r.remove("required")) {
+                    param["required"] = required;
+                    // A required parameter is not nullable.
+                    if let Some(Value::Array(types)) = param.pointer_mut("/schema/type") {
+                        types.retain(|t| t != "null");
+                    }
+                }
+                let schema = param
+                    .get_mut("schema")
+                    .ok_or_else(|| format!("parameter {name} on {method} {path} has no schema"))?;
+                merge_rule(schema, &rule);
+                continue;
+            }
+            Target::Body(path, method) => {
+                let escaped = path.replace('~', "~0").replace('/', "~1");
+                let body = doc
+                    .pointer_mut(&format!(
+                        "/paths/{escaped}/{method}/requestBody/content/application~1json"
+                    ))
+                    .ok_or_else(|| format!("no JSON body on {method} {path}"))?;
+                body["schema"] = rule;
+                continue;
+            }
+        };
+        merge_rule(schema, &rule);
+    }
+    Ok(())
+}

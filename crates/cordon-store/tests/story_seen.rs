@@ -1,0 +1,96 @@
+//! The seen-requests part of the storage story: a key is taken once while it lives, again
+//! after it expired, and exactly once when several callers (two PostgreSQL pools, as two nodes
+//! would) race for it. Every backend runs `story` and `race`.
+
+use std::sync::Arc;
+
+use cordon_core::Timestamp;
+use cordon_store::testing::TestDatabase;
+use cordon_store::{PostgresStore, SeenStore, SqliteStore};
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+pub async fn story(store: &dyn SeenStore) {
+    let now = t("2026-11-27T10:00:00Z");
+    let until = t("2026-11-27T10:05:00Z");
+    assert!(store.see_once("slack.request", "sig-1", until, now).await.unwrap());
+    assert!(
+        !store.see_once("slack.request", "sig-1", until, now).await.unwrap(),
+        "a replay within the window is refused"
+    );
+    assert!(
+        !store
+            .see_once("slack.request", "sig-1", until, t("2026-11-27T10:04:59Z"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store.see_once("slack.event", "sig-1", until, now).await.unwrap(),
+        "scopes are apart"
+    );
+    assert!(store.see_once("slack.request", "sig-2", until, now).await.unwrap());
+    // Expired keys are taken anew (and cleaned up on the way).
+    let later = t("2026-11-27T10:05:00Z");
+    let until_later = t("2026-11-27T10:10:00Z");
+    assert!(
+        store
+            .see_once("slack.request", "sig-1", until_later, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .see_once("slack.request", "sig-1", until_later, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .see_once("slack.request", "sig-2", until_later, later)
+            .await
+            .unwrap(),
+        "sig-2 expired too"
+    );
+}
+
+/// Twenty callers on `stores` (round robin) take one key: exactly one wins.
+pub async fn race(stores: Vec<Arc<dyn SeenStore>>) {
+    let now = t("2026-11-27T11:00:00Z");
+    let until = t("2026-11-27T11:05:00Z");
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = stores[i % stores.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            store.see_once("slack.event", "Ev01", until, now).await.unwrap()
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        won += usize::from(task.await.unwrap());
+    }
+    assert_eq!(won, 1, "one caller takes the key");
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_seen_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("story.db")).await.unwrap());
+    story(store.as_ref()).await;
+    race(vec![store]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_the_seen_story_on_two_pools() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let a: PostgresStore = db.open().await.unwrap();
+    let b: PostgresStore = db.open().await.unwrap();
+    story(&a).await;
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    race(vec![a.clone(), b.clone()]).await;
+    a.close().await;
+    b.close().await;
+}
