@@ -47,6 +47,13 @@ fn entries<'a>(log: &'a [Value], action: &str) -> Vec<&'a Value> {
 }
 
 /// Sends a signed Slack request (form or JSON body) and returns the JSON answer.
+/// A fresh `trigger_id`, as Slack sends with every slash command.
+fn next_trigger() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
 async fn slack(app: &TestApp, path: &str, body: String) -> (StatusCode, Value) {
     let verifier = cordon_channels::SlackVerifier::new(SLACK_SECRET.as_bytes().to_vec()).unwrap();
     let ts = app.clock.now().as_second().to_string();
@@ -72,9 +79,11 @@ async fn slack(app: &TestApp, path: &str, body: String) -> (StatusCode, Value) {
 
 /// `/ic TEXT` typed by Slack user `user` in `channel`; the reply text.
 async fn slash(app: &TestApp, user: &str, channel: &str, text: &str) -> String {
+    // Slack gives each invocation its own trigger_id: a body is never sent twice.
     let form = format!(
-        "command=%2Fic&text={}&user_id={user}&channel_id={channel}&team_id=T1",
-        text.replace(' ', "+")
+        "command=%2Fic&text={}&user_id={user}&channel_id={channel}&team_id=T1&trigger_id={}",
+        text.replace(' ', "+"),
+        next_trigger()
     );
     let (st, v) = slack(app, "/api/v1/slack/commands", form).await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -909,7 +918,10 @@ async fn ambiguous_chat_contacts_of_an_old_database_are_reported_and_unlinked() 
             .unwrap()
             .as_secs()
             .to_string();
-        let body = format!("command=%2Fic&text=who+alice&user_id={user}&channel_id=C1");
+        let body = format!(
+            "command=%2Fic&text=who+alice&user_id={user}&channel_id=C1&trigger_id={}",
+            next_trigger()
+        );
         let res = http
             .post(format!("{url}/api/v1/slack/commands"))
             .header("X-Slack-Request-Timestamp", &ts)
