@@ -231,6 +231,7 @@ impl Cordon {
         if label.chars().count() > 100 {
             return Err(ServiceError::invalid("label", "longer than 100 characters"));
         }
+        cordon_core::text::check_line("label", &label)?;
         let now = self.clock.now();
         let token = new_token();
         let t = NewToken {
