@@ -126,7 +126,7 @@ async fn send_communication(
 }
 
 #[utoipa::path(get, path = "/api/v1/communications/templates", tag = "communications",
-    responses((status = 200, body = Vec<TemplateOut>)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<TemplateOut>), (status = 403, description = "not an admin or in the security group", body = Problem)), security(("bearer" = [])))]
 async fn list_templates(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Vec<TemplateOut>>> {
     Ok(Json(
         s.cordon.templates(&p).await?.into_iter().map(Into::into).collect(),

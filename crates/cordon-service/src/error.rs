@@ -64,6 +64,20 @@ pub enum ServiceError {
     /// A report could not be rendered.
     #[error("internal error")]
     Report(String),
+    /// A resource limit refused the request (issue 12); nothing was kept.
+    #[error("{message}")]
+    LimitExceeded { limit: Limit, message: String },
+}
+
+/// The resource limit a [`ServiceError::LimitExceeded`] names, with its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A gzip upload inflates more than `max` times its compressed size (`ratio` so far).
+    GzipRatio { ratio: u64, max: u64 },
+    /// The incident's timeline would hold more than `quota` bytes on disk (`used` before).
+    TimelineQuota { quota: u64, used: u64 },
+    /// A template needs more work, output or nesting than a render may take.
+    TemplateCost,
 }
 
 fn gate_message(gates: &[UnmetGate]) -> String {
@@ -99,6 +113,11 @@ impl ServiceError {
             Self::Template(_) => "template_error",
             Self::MailRefused(_) => "mail_refused",
             Self::Report(_) => "internal",
+            Self::LimitExceeded { limit, .. } => match limit {
+                Limit::GzipRatio { .. } => "gzip_ratio_exceeded",
+                Limit::TimelineQuota { .. } => "timeline_quota_exceeded",
+                Limit::TemplateCost => "template_too_costly",
+            },
         }
     }
 }
