@@ -11,6 +11,11 @@
 //! index commits only after the last byte parsed, then the source record and its audit entry
 //! are stored in one transaction, then readers are refreshed. An upload that breaks off rolls
 //! the index back and leaves an audit entry (`timeline.ingest.aborted`) but no source.
+//!
+//! Limits ([`TimelineSettings`]): each ingest keeps to a memory budget whatever the source's
+//! size, at most `ingests_at_once` run together (others wait before their body is read), a
+//! gzip upload may inflate only so many times, and an incident's timeline has a disk quota.
+//! A source over a limit is refused whole: no events, no evidence item, no files.
 
 mod export;
 
@@ -24,7 +29,7 @@ use cordon_core::access::{Principal, can_work};
 use cordon_store::StoreError;
 use cordon_store::timeline::{SourceState, TimelineSource};
 use cordon_timeline::index::{Cursor, Facets, Filter, Histogram, IncidentIndex, IndexError, IndexRoot, MAX_PAGE};
-use cordon_timeline::{Diagnostic, ParseOptions, ParseSummary, Parser};
+use cordon_timeline::{Diagnostic, IngestLimits, ParseOptions, ParseSummary, Parser, Refusal};
 use futures::{Stream, StreamExt};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -62,25 +67,58 @@ async fn forward(
     tx.send(Chunk::Data(b)).await.is_ok()
 }
 
+/// What ingests may take (the `timeline_*` settings of the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelineSettings {
+    /// Memory of one ingest and the disk quota of one incident's timeline.
+    pub limits: IngestLimits,
+    /// Ingests running at once; more wait their turn (so memory stays within
+    /// `limits.memory × ingests_at_once`).
+    pub ingests_at_once: usize,
+    /// Most a gzip upload may inflate per compressed byte; `None`: no limit.
+    pub max_gzip_ratio: Option<u64>,
+}
+
+impl Default for TimelineSettings {
+    fn default() -> Self {
+        TimelineSettings {
+            limits: IngestLimits::default(),
+            ingests_at_once: 2,
+            max_gzip_ratio: Some(cordon_timeline::DEFAULT_MAX_GZIP_RATIO),
+        }
+    }
+}
+
 /// The per-incident timeline indexes.
 #[derive(Debug)]
 pub struct Timelines {
     root: Arc<IndexRoot>,
     /// Incidents whose index was checked against the stored sources since start-up.
     reconciled: tokio::sync::Mutex<HashSet<Uuid>>,
+    settings: TimelineSettings,
+    /// One permit per ingest that may run now.
+    ingests: Arc<tokio::sync::Semaphore>,
 }
 
 impl Timelines {
-    /// Opens (creating) the timeline indexes under `dir`.
+    /// Opens (creating) the timeline indexes under `dir`, with the default settings.
     pub async fn open(dir: &Path) -> Result<Self> {
+        Self::open_with(dir, TimelineSettings::default()).await
+    }
+
+    /// Opens (creating) the timeline indexes under `dir`.
+    pub async fn open_with(dir: &Path, settings: TimelineSettings) -> Result<Self> {
         let dir = dir.to_path_buf();
-        let root = tokio::task::spawn_blocking(move || IndexRoot::open(&dir))
+        let limits = settings.limits;
+        let root = tokio::task::spawn_blocking(move || IndexRoot::open_with(&dir, limits))
             .await
             .map_err(internal)?
             .map_err(index_error)?;
         Ok(Self {
             root: Arc::new(root),
             reconciled: tokio::sync::Mutex::default(),
+            settings,
+            ingests: Arc::new(tokio::sync::Semaphore::new(settings.ingests_at_once.max(1))),
         })
     }
 }
@@ -160,6 +198,13 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
 fn index_error(e: IndexError) -> ServiceError {
     match e {
         IndexError::Invalid { field, message } => ServiceError::Invalid { field, message },
+        IndexError::Refused(r) => ServiceError::LimitExceeded {
+            limit: match r {
+                Refusal::GzipRatio { ratio, max } => crate::Limit::GzipRatio { ratio, max },
+                Refusal::DiskQuota { quota, used } => crate::Limit::TimelineQuota { quota, used },
+            },
+            message: r.to_string(),
+        },
         other => internal(other),
     }
 }
@@ -219,10 +264,7 @@ fn check_text(field: &'static str, v: &str, max: usize) -> Result<()> {
     if v.chars().count() > max {
         return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
     }
-    if v.chars().any(char::is_control) {
-        return Err(ServiceError::invalid(field, "contains control characters"));
-    }
-    Ok(())
+    Ok(cordon_core::text::check_line(field, v)?)
 }
 
 impl Cordon {
@@ -331,6 +373,7 @@ impl Cordon {
             .map_err(|e| ServiceError::invalid("format", e.to_string()))?
             .now(now);
         opts.max_diagnostics = MAX_DIAGNOSTICS_KEPT;
+        opts.max_gzip_ratio = self.timelines()?.settings.max_gzip_ratio;
         if let Some(h) = &host {
             opts = opts.host(h.clone());
         }
@@ -349,6 +392,15 @@ impl Cordon {
             .timeline_index(incident.id, true)
             .await?
             .ok_or_else(|| internal("index not created"))?;
+        // Wait for a turn before reading the body: memory stays within the budget of the
+        // ingests allowed at once.
+        let _turn = self
+            .timelines()?
+            .ingests
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(internal)?;
         let source_id = new_id(now);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_IN_FLIGHT);
         let worker_ix = ix.clone();
@@ -359,9 +411,13 @@ impl Cordon {
             while let Some(chunk) = rx.blocking_recv() {
                 match chunk {
                     Chunk::Data(b) => {
-                        parser.feed(&b, &mut batch);
-                        for e in batch.drain(..) {
-                            writer.add(&e)?;
+                        // Events are indexed after every small step of the parser, so a gzip
+                        // chunk that inflates a thousandfold is never held as events at once.
+                        parser.feed_each(&b, &mut batch, &mut |events| {
+                            events.drain(..).try_for_each(|e| writer.add(&e))
+                        })?;
+                        if let Some(r) = parser.refusal() {
+                            return Err(IndexError::Refused(r));
                         }
                     }
                     Chunk::End => {
@@ -439,8 +495,16 @@ impl Cordon {
             let _ = tx.send(Chunk::End).await;
         }
         drop(tx);
+        let worked = worker.await;
+        // The evidence copy ends only once the source is known to be kept: a source refused
+        // or failed at its end (a limit, the commit) leaves no evidence item either.
+        if !matches!(worked, Ok(Ok(Worked::Committed(_))))
+            && let Some(ev) = &ev_tx
+        {
+            let _ = ev.send(Err("the timeline source was not kept".into())).await;
+        }
         drop(ev_tx);
-        let worked = worker.await.map_err(internal)?;
+        let worked = worked.map_err(internal)?;
         let evidence = match evidence_task {
             Some(t) => Some(t.await.map_err(internal)?),
             None => None,

@@ -192,7 +192,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 .await?
                 .with_notifier(Arc::new(cordon_service::paging::PageOnMismatch)),
         )
-        .with_timeline(timeline::Timelines::open(&config.data_dir.join("timeline")).await?);
+        .with_timeline(
+            timeline::Timelines::open_with(&config.data_dir.join("timeline"), config.timeline_settings()?).await?,
+        );
     let admin = match cordon.bootstrap_admin(config.admin_token.clone()).await? {
         None => AdminBootstrap::Existing,
         Some(b) if !b.generated => AdminBootstrap::FromConfig,
