@@ -84,10 +84,16 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Strips group and other bits from `path` (0700 for the data dir itself) and, for a
-/// directory, from everything below it. Symbolic links are not followed.
+/// directory, from everything below it. Symbolic links inside are not followed (the data dir
+/// itself may be one).
 fn make_private(path: &Path, owner: u32, top: bool) -> anyhow::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let meta = std::fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let meta = if top {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    }
+    .with_context(|| format!("reading {}", path.display()))?;
     if meta.file_type().is_symlink() {
         return Ok(());
     }

@@ -276,3 +276,19 @@ async fn a_data_dir_entry_that_cannot_be_made_private_is_refused_by_name() {
         assert_eq!(mode, 0o600);
     }
 }
+
+/// A data dir reached through a symbolic link is made private too (the link is followed at
+/// the top only).
+#[tokio::test]
+async fn a_symlinked_data_dir_is_made_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    set_mode(&real, 0o755);
+    let config = common::test_config(dir.path());
+    std::os::unix::fs::symlink(&real, &config.data_dir).unwrap();
+    serve::start(&config, clock()).await.unwrap().stop().await.unwrap();
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(real.join(serve::SQLITE_FILE).exists());
+}
