@@ -123,6 +123,8 @@ impl From<ServiceError> for Problem {
                         .with("used_bytes", Value::from(used))
                 }
                 Limit::TemplateCost => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()),
+                Limit::IngestBusy { at_once } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, code, e.to_string())
+                    .with("ingests_at_once", Value::from(at_once)),
             },
             ServiceError::Evidence(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "evidence storage error");

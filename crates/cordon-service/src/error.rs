@@ -78,6 +78,8 @@ pub enum Limit {
     TimelineQuota { quota: u64, used: u64 },
     /// A template needs more work, output or nesting than a render may take.
     TemplateCost,
+    /// `at_once` ingests were running and none finished within the wait; try again later.
+    IngestBusy { at_once: u64 },
 }
 
 fn gate_message(gates: &[UnmetGate]) -> String {
@@ -117,6 +119,7 @@ impl ServiceError {
                 Limit::GzipRatio { .. } => "gzip_ratio_exceeded",
                 Limit::TimelineQuota { .. } => "timeline_quota_exceeded",
                 Limit::TemplateCost => "template_too_costly",
+                Limit::IngestBusy { .. } => "ingest_busy",
             },
         }
     }

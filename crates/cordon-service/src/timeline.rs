@@ -45,6 +45,10 @@ use crate::{Cordon, Result, ServiceError};
 pub const MAX_DIAGNOSTICS_KEPT: usize = 100;
 /// Events per page when the caller does not say.
 pub const DEFAULT_PAGE: u32 = 100;
+/// How long an upload waits for a turn when `ingests_at_once` ingests are running, before it
+/// is refused with 503 `ingest_busy`. Its body is not read meanwhile, and a connection whose
+/// sender is stalled for minutes does not survive.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Chunks in flight between the body and the parser (bounded memory).
 const CHUNKS_IN_FLIGHT: usize = 16;
 /// Body bytes gathered into one chunk before it is handed on: the body arrives in small
@@ -394,13 +398,21 @@ impl Cordon {
             .ok_or_else(|| internal("index not created"))?;
         // Wait for a turn before reading the body: memory stays within the budget of the
         // ingests allowed at once.
-        let _turn = self
-            .timelines()?
-            .ingests
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(internal)?;
+        let settings = self.timelines()?.settings;
+        let turn = self.timelines()?.ingests.clone().acquire_owned();
+        let _turn = match tokio::time::timeout(TURN_WAIT, turn).await {
+            Ok(permit) => permit.map_err(internal)?,
+            Err(_) => {
+                let at_once = settings.ingests_at_once as u64;
+                return Err(ServiceError::LimitExceeded {
+                    limit: crate::Limit::IngestBusy { at_once },
+                    message: format!(
+                        "{at_once} timeline ingests are running and none finished within {} s; nothing was read, try again later",
+                        TURN_WAIT.as_secs()
+                    ),
+                });
+            }
+        };
         let source_id = new_id(now);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_IN_FLIGHT);
         let worker_ix = ix.clone();
