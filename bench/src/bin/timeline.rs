@@ -179,6 +179,20 @@ fn pid_cpu(pid: u32) -> f64 {
     (t(11) + t(12)) / 100.0
 }
 
+/// The process's peak resident memory (`VmHWM`) in MiB.
+fn pid_peak_mib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = s
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib >> 10)
+}
+
 struct Plaso {
     events: u64,
     lines: u64,
@@ -361,6 +375,7 @@ async fn main() -> anyhow::Result<()> {
             _ => None,
         };
         let rate = events as f64 / ingest_secs;
+        let ingest_peak = server_pid.and_then(pid_peak_mib);
 
         // Pivots: the IP of a random access-log event each time.
         let access = std::fs::read_to_string(&files[1])?;
@@ -418,6 +433,12 @@ async fn main() -> anyhow::Result<()> {
                 "",
                 cpu,
                 events as f64 / cpu
+            );
+        }
+        if let Some(mib) = ingest_peak {
+            println!(
+                "{:<52} {:>14} {:>10} {:>16}",
+                "  (server peak resident memory after ingest, MiB)", mib, "", ""
             );
         }
         println!("{:<52} {:>14} {:>10} {:>16}", "  skipped lines", skipped, "", "");

@@ -216,6 +216,7 @@ pub fn validate_title(title: &str) -> Result<String, DomainError> {
             format!("longer than {MAX_TITLE_CHARS} characters"),
         ));
     }
+    crate::text::check_line("title", t)?;
     Ok(t.to_owned())
 }
 
@@ -227,6 +228,7 @@ pub fn validate_description(d: &str) -> Result<String, DomainError> {
             format!("longer than {MAX_DESCRIPTION_CHARS} characters"),
         ));
     }
+    crate::text::check_multiline("description", d)?;
     Ok(d.to_owned())
 }
 

@@ -17,6 +17,7 @@ pub mod register;
 pub mod regulatory;
 pub mod role;
 pub mod task;
+pub mod text;
 pub mod user;
 
 pub use error::DomainError;

@@ -29,6 +29,7 @@ impl User {
 
 /// User and group names: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
 pub fn validate_name(field: &'static str, name: &str) -> Result<String, DomainError> {
+    crate::text::check_line(field, name)?;
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -51,6 +52,7 @@ pub fn validate_name(field: &'static str, name: &str) -> Result<String, DomainEr
 /// A deliberately plain e-mail check: one `@`, a non-empty local part, a dotted domain.
 pub fn validate_email(email: &str) -> Result<String, DomainError> {
     let e = email.trim();
+    crate::text::check_line("email", e)?;
     let valid = e.len() <= 254
         && !e.chars().any(char::is_whitespace)
         && e.split_once('@').is_some_and(|(local, domain)| {

@@ -91,8 +91,8 @@ fn check_text(raw: &str) -> Result<&str, IocError> {
     if v.chars().count() > MAX_VALUE_CHARS {
         return Err(IocError::invalid(format!("longer than {MAX_VALUE_CHARS} characters")));
     }
-    if v.chars().any(char::is_control) {
-        return Err(IocError::invalid("contains control characters"));
+    if let Some(why) = cordon_core::text::line_refusal(v) {
+        return Err(IocError::invalid(why));
     }
     Ok(v)
 }
@@ -359,7 +359,36 @@ mod tests {
         assert_eq!(guess_kind("backup"), K::Account);
     }
 
+    #[test]
+    fn control_and_bidi_characters_are_refused_in_every_kind() {
+        for k in K::ALL {
+            for bad in [
+                "evil\u{202E}gpj.exe",
+                "a\u{1b}[2Jb",
+                "x\0y",
+                "ev\u{200B}il.com",
+                "1.2.3.4\u{2066}",
+            ] {
+                let e = normalize(k, bad).unwrap_err().to_string();
+                assert!(e.contains("U+"), "{k:?} {bad:?}: {e}");
+            }
+        }
+        let e = normalize(K::UserAgent, "Mozilla/5.0 \u{202E}").unwrap_err().to_string();
+        assert!(e.contains("U+202E"), "{e}");
+    }
+
     proptest::proptest! {
+        /// No accepted indicator value holds a control or bidirectional formatting character.
+        #[test]
+        fn accepted_values_hold_no_control_or_bidi_character(
+            kind in proptest::sample::select(K::ALL.to_vec()),
+            raw in "(\\PC|[\u{0}-\u{1f}\u{7f}-\u{9f}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2066}-\u{2069}\u{feff}])*",
+        ) {
+            if let Ok(n) = normalize(kind, &raw) {
+                proptest::prop_assert!(!n.value.chars().any(cordon_core::text::is_forbidden), "{:?}", n.value);
+            }
+        }
+
         /// Normalizing is idempotent, and any IPv4 address survives defanging.
         #[test]
         fn normalizing_twice_changes_nothing(a: u8, b: u8, c: u8, d: u8) {

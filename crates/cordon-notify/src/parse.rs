@@ -9,7 +9,7 @@ use crate::error::NotifyError;
 /// Longest accepted name (user, schedule, policy), in characters.
 pub const MAX_NAME_CHARS: usize = 128;
 
-/// A name: trimmed, non-empty, at most [`MAX_NAME_CHARS`], no control characters.
+/// A name: trimmed, non-empty, at most [`MAX_NAME_CHARS`], no control or bidirectional formatting characters.
 pub(crate) fn name(field: &str, raw: &str) -> Result<String, NotifyError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -21,8 +21,8 @@ pub(crate) fn name(field: &str, raw: &str) -> Result<String, NotifyError> {
             format!("longer than {MAX_NAME_CHARS} characters"),
         ));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(NotifyError::invalid(field, "must not contain control characters"));
+    if let Some(why) = cordon_core::text::line_refusal(trimmed) {
+        return Err(NotifyError::invalid(field, why));
     }
     Ok(trimmed.to_owned())
 }

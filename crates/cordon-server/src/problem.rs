@@ -4,7 +4,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cordon_service::ServiceError;
+use cordon_service::{Limit, ServiceError};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -145,6 +145,19 @@ impl From<ServiceError> for Problem {
                 )
             }
             ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
+            ServiceError::LimitExceeded { limit, .. } => match *limit {
+                Limit::GzipRatio { ratio, max } => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, code, e.to_string())
+                    .with("ratio", Value::from(ratio))
+                    .with("limit", Value::from(max)),
+                Limit::TimelineQuota { quota, used } => {
+                    Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string())
+                        .with("quota_bytes", Value::from(quota))
+                        .with("used_bytes", Value::from(used))
+                }
+                Limit::TemplateCost => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()),
+                Limit::IngestBusy { at_once } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, code, e.to_string())
+                    .with("ingests_at_once", Value::from(at_once)),
+            },
             ServiceError::Evidence(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "evidence storage error");
                 Problem::new(

@@ -128,7 +128,7 @@ async fn send_communication(
 }
 
 #[utoipa::path(get, path = "/api/v1/communications/templates", tag = "communications", params(PageParams),
-    responses((status = 200, body = Vec<TemplateOut>)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<TemplateOut>), (status = 403, description = "not an admin or in the security group", body = Problem)), security(("bearer" = [])))]
 async fn list_templates(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<TemplateOut>> {
     paging.offset(s.cordon.templates(&p).await?.into_iter().map(Into::into).collect())
 }

@@ -293,6 +293,9 @@ pub(crate) struct FacetsOut {
         (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 422, description = "a bad parameter, an empty upload, or an upload that broke off (nothing is kept)", body = Problem),
+        (status = 413, description = "`gzip_ratio_exceeded`: the gzip inflates past `timeline_gzip_max_ratio` (nothing is kept)", body = Problem),
+        (status = 503, description = "`ingest_busy`: `timeline_ingests_at_once` ingests ran for the whole wait (nothing was read)", body = Problem),
+        (status = 507, description = "`timeline_quota_exceeded`: the incident's timeline would exceed `timeline_disk_quota` (nothing is kept)", body = Problem),
     ),
     security(("bearer" = [])))]
 async fn ingest_source(

@@ -74,6 +74,7 @@ impl Cordon {
         if room.is_empty() || room.chars().count() > 255 {
             return Err(ServiceError::invalid("room", "a room name of 1 to 255 characters"));
         }
+        cordon_core::text::check_line("room", room)?;
         let here = self.gate_room(p, room).await?;
         match cmd {
             Command::Help | Command::Unknown { .. } => Ok(reply(cmd.reply_text().unwrap_or_default())),
@@ -471,6 +472,7 @@ impl Cordon {
         if room.is_empty() || room.chars().count() > 255 {
             return Err(ServiceError::invalid("room", "a room name of 1 to 255 characters"));
         }
+        cordon_core::text::check_line("room", room)?;
         let now = self.clock.now();
         let audit = crate::audit::draft(
             now,

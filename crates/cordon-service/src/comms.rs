@@ -109,11 +109,22 @@ pub struct NewContact {
     pub outcome: Option<String>,
 }
 
+/// A single-line field (a title, a name): bounded, no control or bidirectional formatting
+/// character (`cordon_core::text`).
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
         return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
     }
-    Ok(())
+    Ok(cordon_core::text::check_line(field, value)?)
+}
+
+/// A multi-line field (a body, an outcome): bounded; line ends and tabs kept, other controls
+/// and bidirectional formatting characters refused.
+fn check_text_len(field: &'static str, value: &str, max: usize) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
+    }
+    Ok(cordon_core::text::check_multiline(field, value)?)
 }
 
 fn clean_recipients(list: Vec<String>) -> Result<Vec<String>> {
@@ -227,8 +238,15 @@ impl Cordon {
             .map_err(|_| ServiceError::NotFound("template"))
     }
 
-    /// Every template: the stored ones and the defaults not overridden.
-    pub async fn templates(&self, _p: &Principal) -> Result<Vec<TemplateRow>> {
+    /// Every template: the stored ones and the defaults not overridden. Read, like written,
+    /// by admins and the security team only: a template carries the deployment's wording for
+    /// regulators and customers before any incident needs it. Responders draft from a template
+    /// by name and see the draft rendered for their own incident. A refusal is audited.
+    pub async fn templates(&self, p: &Principal) -> Result<Vec<TemplateRow>> {
+        if !p.sees_all_incidents() {
+            let e = ServiceError::Forbidden("only admins and the security team may read templates".into());
+            return Err(self.refuse(p, "template.list", "templates".into(), e).await);
+        }
         let mut stored = self.store.templates().await?;
         for a in Audience::ALL {
             if !stored.iter().any(|t| t.name == a.as_str()) {
@@ -260,7 +278,7 @@ impl Cordon {
         }
         let audience: Audience = audience.parse()?;
         check_len("title", title, MAX_TITLE)?;
-        check_len("body", body, MAX_BODY)?;
+        check_text_len("body", body, MAX_BODY)?;
         let env = template_env();
         for (field, src) in [("title", title), ("body", body)] {
             if let Err(e) = env.template_from_str(src) {
@@ -312,7 +330,7 @@ impl Cordon {
                     .template_named(template.as_deref().unwrap_or(audience.as_str()))
                     .await?;
                 let ctx = self.template_context(incident, now).await?;
-                let rendered = render(&tpl, &ctx);
+                let rendered = render(&tpl, &ctx).await;
                 let (rt, rb) = match rendered {
                     Ok(r) => r,
                     Err(e) => return Err(self.refuse(p, "communication.create", subject, e).await),
@@ -325,7 +343,7 @@ impl Cordon {
             return Err(ServiceError::invalid("title", "must not be empty"));
         }
         check_len("title", &title, MAX_TITLE)?;
-        check_len("body", &body, MAX_BODY)?;
+        check_text_len("body", &body, MAX_BODY)?;
         let findings = self
             .lint_draft(incident, audience, &title, &body, new.third_parties_public, now)
             .await?;
@@ -412,7 +430,7 @@ impl Cordon {
             row.title = t;
         }
         if let Some(b) = patch.body {
-            check_len("body", &b, MAX_BODY)?;
+            check_text_len("body", &b, MAX_BODY)?;
             row.body = b;
         }
         if let Some(r) = patch.recipients {
@@ -632,7 +650,7 @@ impl Cordon {
         check_len("name", &name, 300)?;
         for (f, v) in [("reference", &c.reference), ("outcome", &c.outcome)] {
             if let Some(v) = v {
-                check_len(f, v, 4000)?;
+                check_text_len(f, v, 4000)?;
             }
         }
         let now = self.clock.now();
@@ -687,20 +705,85 @@ impl Cordon {
     }
 }
 
-/// The template environment: undefined values are errors, so a typo shows at once.
+/// Instructions one render may execute (minijinja's fuel). The default templates take a few
+/// thousand; a loop of a million iterations does not fit.
+const TEMPLATE_FUEL: u64 = 500_000;
+/// Bytes one rendered title or body may have: anything longer is refused afterwards anyway.
+const TEMPLATE_MAX_OUTPUT: usize = MAX_BODY * 4;
+/// How deep includes, macros and nested blocks may go.
+const TEMPLATE_RECURSION: usize = 32;
+
+/// The template environment: undefined values are errors, so a typo shows at once; every
+/// render is bounded in work (fuel), nesting and output.
 fn template_env() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.set_recursion_limit(TEMPLATE_RECURSION);
     env
 }
 
-fn render(t: &TemplateRow, ctx: &serde_json::Value) -> Result<(String, String)> {
-    let env = template_env();
-    let title = env
-        .render_str(&t.title, ctx)
-        .map_err(|e| ServiceError::Template(format!("template `{}`, title: {e}", t.name)))?;
-    let body = env
-        .render_str(&t.body, ctx)
-        .map_err(|e| ServiceError::Template(format!("template `{}`, body: {e}", t.name)))?;
-    Ok((title, body.trim().to_owned()))
+/// A sink that refuses to grow past [`TEMPLATE_MAX_OUTPUT`] bytes.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > TEMPLATE_MAX_OUTPUT {
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn render_one(
+    env: &minijinja::Environment<'_>,
+    name: &str,
+    part: &str,
+    src: &str,
+    ctx: &serde_json::Value,
+) -> Result<String> {
+    let tpl = env
+        .template_from_str(src)
+        .map_err(|e| ServiceError::Template(format!("template `{name}`, {part}: {e}")))?;
+    let mut out = Bounded(Vec::new());
+    match tpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => String::from_utf8(out.0)
+            .map_err(|_| ServiceError::Template(format!("template `{name}`, {part}: not UTF-8"))),
+        Err(e) => {
+            let costly = match e.kind() {
+                minijinja::ErrorKind::OutOfFuel => Some(format!("needs more than {TEMPLATE_FUEL} steps")),
+                minijinja::ErrorKind::WriteFailure => Some(format!("renders more than {TEMPLATE_MAX_OUTPUT} bytes")),
+                _ if e.to_string().contains("recursion limit") => {
+                    Some(format!("nests deeper than {TEMPLATE_RECURSION} levels"))
+                }
+                _ => None,
+            };
+            Err(match costly {
+                Some(why) => ServiceError::LimitExceeded {
+                    limit: crate::Limit::TemplateCost,
+                    message: format!("template `{name}`, {part}: too costly to render: it {why}"),
+                },
+                None => ServiceError::Template(format!("template `{name}`, {part}: {e}")),
+            })
+        }
+    }
+}
+
+/// Renders a template's title and body on a blocking thread (a render is CPU work, bounded by
+/// [`template_env`]'s limits, so it never holds up the async workers or a shutdown).
+async fn render(t: &TemplateRow, ctx: &serde_json::Value) -> Result<(String, String)> {
+    let name = t.name.clone();
+    let (t, ctx) = (t.clone(), ctx.clone());
+    tokio::task::spawn_blocking(move || {
+        let env = template_env();
+        let title = render_one(&env, &t.name, "title", &t.title, &ctx)?;
+        let body = render_one(&env, &t.name, "body", &t.body, &ctx)?;
+        Ok((title, body.trim().to_owned()))
+    })
+    .await
+    .map_err(|e| ServiceError::Template(format!("template `{name}`: the render failed: {e}")))?
 }

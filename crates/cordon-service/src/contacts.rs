@@ -33,6 +33,7 @@ impl Cordon {
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         let address = address.trim();
+        cordon_core::text::check_line("address", address)?;
         let valid = match kind {
             "email" => cordon_mail::Address::parse(address)
                 .map(|_| ())

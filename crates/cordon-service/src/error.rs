@@ -68,6 +68,22 @@ pub enum ServiceError {
     /// A report could not be rendered.
     #[error("internal error")]
     Report(String),
+    /// A resource limit refused the request (issue 12); nothing was kept.
+    #[error("{message}")]
+    LimitExceeded { limit: Limit, message: String },
+}
+
+/// The resource limit a [`ServiceError::LimitExceeded`] names, with its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A gzip upload inflates more than `max` times its compressed size (`ratio` so far).
+    GzipRatio { ratio: u64, max: u64 },
+    /// The incident's timeline would hold more than `quota` bytes on disk (`used` before).
+    TimelineQuota { quota: u64, used: u64 },
+    /// A template needs more work, output or nesting than a render may take.
+    TemplateCost,
+    /// `at_once` ingests were running and none finished within the wait; try again later.
+    IngestBusy { at_once: u64 },
 }
 
 fn gate_message(gates: &[UnmetGate]) -> String {
@@ -104,6 +120,12 @@ impl ServiceError {
             Self::MailRefused(_) => "mail_refused",
             Self::PartlySent(_) => "partly_sent",
             Self::Report(_) => "internal",
+            Self::LimitExceeded { limit, .. } => match limit {
+                Limit::GzipRatio { .. } => "gzip_ratio_exceeded",
+                Limit::TimelineQuota { .. } => "timeline_quota_exceeded",
+                Limit::TemplateCost => "template_too_costly",
+                Limit::IngestBusy { .. } => "ingest_busy",
+            },
         }
     }
 }

@@ -70,6 +70,9 @@ impl Cordon {
         if room.as_ref().is_some_and(|r| r.chars().count() > 255) {
             return Err(ServiceError::invalid("room", "longer than 255 characters"));
         }
+        if let Some(r) = &room {
+            cordon_core::text::check_line("room", r)?;
+        }
         let playbook = self.playbooks.for_kind(d.kind);
         let now = self.clock.now();
         let id = new_id(now);
@@ -378,6 +381,7 @@ impl Cordon {
         if note.chars().count() > 5000 {
             return Err(ServiceError::invalid("note", "longer than 5000 characters"));
         }
+        cordon_core::text::check_multiline("note", &note)?;
         let now = self.clock.now();
         let d = Decision {
             name: name.to_owned(),

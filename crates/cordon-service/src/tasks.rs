@@ -203,6 +203,9 @@ impl Cordon {
                 format!("longer than {MAX_REASON_CHARS} characters"),
             ));
         }
+        if let Some(r) = &reason {
+            cordon_core::text::check_multiline("override_reason", r)?;
+        }
         let mut changes = serde_json::Map::new();
         changes.insert("step".into(), json!(task.step));
         let mut overridden = Vec::new();

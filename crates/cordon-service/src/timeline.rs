@@ -11,6 +11,11 @@
 //! index commits only after the last byte parsed, then the source record and its audit entry
 //! are stored in one transaction, then readers are refreshed. An upload that breaks off rolls
 //! the index back and leaves an audit entry (`timeline.ingest.aborted`) but no source.
+//!
+//! Limits ([`TimelineSettings`]): each ingest keeps to a memory budget whatever the source's
+//! size, at most `ingests_at_once` run together (others wait before their body is read), a
+//! gzip upload may inflate only so many times, and an incident's timeline has a disk quota.
+//! A source over a limit is refused whole: no events, no evidence item, no files.
 
 mod export;
 
@@ -24,7 +29,7 @@ use cordon_core::access::Principal;
 use cordon_store::StoreError;
 use cordon_store::timeline::{SourceState, TimelineSource};
 use cordon_timeline::index::{Cursor, Facets, Filter, Histogram, IncidentIndex, IndexError, IndexRoot, MAX_PAGE};
-use cordon_timeline::{Diagnostic, ParseOptions, ParseSummary, Parser};
+use cordon_timeline::{Diagnostic, IngestLimits, ParseOptions, ParseSummary, Parser, Refusal};
 use futures::{Stream, StreamExt};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -41,6 +46,10 @@ use crate::{Cordon, Result, ServiceError};
 pub const MAX_DIAGNOSTICS_KEPT: usize = 100;
 /// Events per page when the caller does not say.
 pub const DEFAULT_PAGE: u32 = 100;
+/// How long an upload waits for a turn when `ingests_at_once` ingests are running, before it
+/// is refused with 503 `ingest_busy`. Its body is not read meanwhile, and a connection whose
+/// sender is stalled for minutes does not survive.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Chunks in flight between the body and the parser (bounded memory).
 const CHUNKS_IN_FLIGHT: usize = 16;
 /// Body bytes gathered into one chunk before it is handed on: the body arrives in small
@@ -63,25 +72,58 @@ async fn forward(
     tx.send(Chunk::Data(b)).await.is_ok()
 }
 
+/// What ingests may take (the `timeline_*` settings of the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelineSettings {
+    /// Memory of one ingest and the disk quota of one incident's timeline.
+    pub limits: IngestLimits,
+    /// Ingests running at once; more wait their turn (so memory stays within
+    /// `limits.memory × ingests_at_once`).
+    pub ingests_at_once: usize,
+    /// Most a gzip upload may inflate per compressed byte; `None`: no limit.
+    pub max_gzip_ratio: Option<u64>,
+}
+
+impl Default for TimelineSettings {
+    fn default() -> Self {
+        TimelineSettings {
+            limits: IngestLimits::default(),
+            ingests_at_once: 2,
+            max_gzip_ratio: Some(cordon_timeline::DEFAULT_MAX_GZIP_RATIO),
+        }
+    }
+}
+
 /// The per-incident timeline indexes.
 #[derive(Debug)]
 pub struct Timelines {
     root: Arc<IndexRoot>,
     /// Incidents whose index was checked against the stored sources since start-up.
     reconciled: tokio::sync::Mutex<HashSet<Uuid>>,
+    settings: TimelineSettings,
+    /// One permit per ingest that may run now.
+    ingests: Arc<tokio::sync::Semaphore>,
 }
 
 impl Timelines {
-    /// Opens (creating) the timeline indexes under `dir`.
+    /// Opens (creating) the timeline indexes under `dir`, with the default settings.
     pub async fn open(dir: &Path) -> Result<Self> {
+        Self::open_with(dir, TimelineSettings::default()).await
+    }
+
+    /// Opens (creating) the timeline indexes under `dir`.
+    pub async fn open_with(dir: &Path, settings: TimelineSettings) -> Result<Self> {
         let dir = dir.to_path_buf();
-        let root = tokio::task::spawn_blocking(move || IndexRoot::open(&dir))
+        let limits = settings.limits;
+        let root = tokio::task::spawn_blocking(move || IndexRoot::open_with(&dir, limits))
             .await
             .map_err(internal)?
             .map_err(index_error)?;
         Ok(Self {
             root: Arc::new(root),
             reconciled: tokio::sync::Mutex::default(),
+            settings,
+            ingests: Arc::new(tokio::sync::Semaphore::new(settings.ingests_at_once.max(1))),
         })
     }
 }
@@ -161,6 +203,13 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
 fn index_error(e: IndexError) -> ServiceError {
     match e {
         IndexError::Invalid { field, message } => ServiceError::Invalid { field, message },
+        IndexError::Refused(r) => ServiceError::LimitExceeded {
+            limit: match r {
+                Refusal::GzipRatio { ratio, max } => crate::Limit::GzipRatio { ratio, max },
+                Refusal::DiskQuota { quota, used } => crate::Limit::TimelineQuota { quota, used },
+            },
+            message: r.to_string(),
+        },
         other => internal(other),
     }
 }
@@ -220,10 +269,7 @@ fn check_text(field: &'static str, v: &str, max: usize) -> Result<()> {
     if v.chars().count() > max {
         return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
     }
-    if v.chars().any(char::is_control) {
-        return Err(ServiceError::invalid(field, "contains control characters"));
-    }
-    Ok(())
+    Ok(cordon_core::text::check_line(field, v)?)
 }
 
 impl Cordon {
@@ -338,6 +384,7 @@ impl Cordon {
             .map_err(|e| ServiceError::invalid("format", e.to_string()))?
             .now(now);
         opts.max_diagnostics = MAX_DIAGNOSTICS_KEPT;
+        opts.max_gzip_ratio = self.timelines()?.settings.max_gzip_ratio;
         if let Some(h) = &host {
             opts = opts.host(h.clone());
         }
@@ -356,6 +403,23 @@ impl Cordon {
             .timeline_index(incident.id, true)
             .await?
             .ok_or_else(|| internal("index not created"))?;
+        // Wait for a turn before reading the body: memory stays within the budget of the
+        // ingests allowed at once.
+        let settings = self.timelines()?.settings;
+        let turn = self.timelines()?.ingests.clone().acquire_owned();
+        let _turn = match tokio::time::timeout(TURN_WAIT, turn).await {
+            Ok(permit) => permit.map_err(internal)?,
+            Err(_) => {
+                let at_once = settings.ingests_at_once as u64;
+                return Err(ServiceError::LimitExceeded {
+                    limit: crate::Limit::IngestBusy { at_once },
+                    message: format!(
+                        "{at_once} timeline ingests are running and none finished within {} s; nothing was read, try again later",
+                        TURN_WAIT.as_secs()
+                    ),
+                });
+            }
+        };
         let source_id = new_id(now);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_IN_FLIGHT);
         let worker_ix = ix.clone();
@@ -366,9 +430,13 @@ impl Cordon {
             while let Some(chunk) = rx.blocking_recv() {
                 match chunk {
                     Chunk::Data(b) => {
-                        parser.feed(&b, &mut batch);
-                        for e in batch.drain(..) {
-                            writer.add(&e)?;
+                        // Events are indexed after every small step of the parser, so a gzip
+                        // chunk that inflates a thousandfold is never held as events at once.
+                        parser.feed_each(&b, &mut batch, &mut |events| {
+                            events.drain(..).try_for_each(|e| writer.add(&e))
+                        })?;
+                        if let Some(r) = parser.refusal() {
+                            return Err(IndexError::Refused(r));
                         }
                     }
                     Chunk::End => {
@@ -446,8 +514,16 @@ impl Cordon {
             let _ = tx.send(Chunk::End).await;
         }
         drop(tx);
+        let worked = worker.await;
+        // The evidence copy ends only once the source is known to be kept: a source refused
+        // or failed at its end (a limit, the commit) leaves no evidence item either.
+        if !matches!(worked, Ok(Ok(Worked::Committed(_))))
+            && let Some(ev) = &ev_tx
+        {
+            let _ = ev.send(Err("the timeline source was not kept".into())).await;
+        }
         drop(ev_tx);
-        let worked = worker.await.map_err(internal)?;
+        let worked = worked.map_err(internal)?;
         let evidence = match evidence_task {
             Some(t) => Some(t.await.map_err(internal)?),
             None => None,

@@ -325,9 +325,7 @@ impl Cordon {
         if label.chars().count() > 100 {
             return Err(ServiceError::invalid("label", "longer than 100 characters"));
         }
-        if label.chars().any(char::is_control) {
-            return Err(ServiceError::invalid("label", "must not contain control characters"));
-        }
+        cordon_core::text::check_line("label", &label)?;
         let now = self.clock.now();
         let expires_at = expires_in
             .map(|raw| cordon_core::identity::token_lifetime(raw, now))

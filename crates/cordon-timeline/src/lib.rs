@@ -55,6 +55,7 @@ mod formats;
 pub mod index;
 mod indicators;
 mod json_stream;
+mod limits;
 mod lines;
 mod options;
 mod parser;
@@ -66,7 +67,10 @@ pub use error::Error;
 pub use event::{ACCOUNT_ATTRIBUTES, Event, EventKind, HttpFields, Outcome, Provenance};
 pub use format::{Format, detect_lines};
 pub use indicators::{Indicator, extract_indicators, extract_indicators_into};
-pub use options::{DEFAULT_MAX_DIAGNOSTICS, DEFAULT_MAX_LINE_BYTES, ParseOptions};
+pub use limits::{DEFAULT_DISK_QUOTA, DEFAULT_INGEST_MEMORY, IngestLimits, MIN_INGEST_MEMORY, Refusal};
+pub use options::{
+    DEFAULT_MAX_DIAGNOSTICS, DEFAULT_MAX_GZIP_RATIO, DEFAULT_MAX_LINE_BYTES, GZIP_RATIO_GRACE, ParseOptions,
+};
 pub use parser::{ParseSummary, Parser, Progress};
 
 /// The result of [`parse_all`].

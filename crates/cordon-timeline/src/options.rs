@@ -34,7 +34,19 @@ pub struct ParseOptions {
     pub max_line_bytes: usize,
     /// Diagnostics kept in the summary (all are counted).
     pub max_diagnostics: usize,
+    /// Most bytes a gzip input may inflate to per compressed byte, once more than
+    /// [`GZIP_RATIO_GRACE`] bytes were inflated; `None`: no limit. Past it the parser stops
+    /// and [`crate::Parser::refusal`] says why.
+    pub max_gzip_ratio: Option<u64>,
 }
+
+/// Inflated bytes a gzip input may always produce, whatever its ratio: a small, very
+/// repetitive log passes; a bomb is stopped after this much.
+pub const GZIP_RATIO_GRACE: u64 = 16 << 20;
+
+/// Default [`ParseOptions::max_gzip_ratio`]: real logs compress 10–30×, very repetitive ones
+/// rarely beyond 100×; deflate's own ceiling is about 1032×.
+pub const DEFAULT_MAX_GZIP_RATIO: u64 = 200;
 
 impl ParseOptions {
     /// Options with auto-detection, no hints and the default limits.
@@ -48,6 +60,7 @@ impl ParseOptions {
             now: None,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_diagnostics: DEFAULT_MAX_DIAGNOSTICS,
+            max_gzip_ratio: Some(DEFAULT_MAX_GZIP_RATIO),
         }
     }
 

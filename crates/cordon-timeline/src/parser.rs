@@ -5,7 +5,11 @@
 //! (cut-off, binary, invalid UTF-8) and hands it to the format's parser.
 //!
 //! Memory is bounded by the line limit, the detection sample (64 lines / 256 KiB), the
-//! multi-line event being assembled, and 32 KiB of inflated data per step.
+//! multi-line event being assembled, and the inflated data of one step. [`Parser::feed_each`]
+//! hands the events on after every small step, so a chunk of a gzip that inflates a
+//! thousandfold never sits in memory as events at once. A gzip input that inflates more than
+//! [`ParseOptions::max_gzip_ratio`] times (past a grace of [`crate::GZIP_RATIO_GRACE`] bytes) is
+//! not read further: [`Parser::refusal`] says so, and the caller refuses the whole source.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -20,6 +24,7 @@ use crate::event::{Event, Provenance};
 use crate::format::{Format, detect_lines};
 use crate::formats::{self, Common, Cx, Line, LineFormat};
 use crate::json_stream::JsonSplitter;
+use crate::limits::Refusal;
 use crate::lines::{LineSplitter, RawLine};
 use crate::options::ParseOptions;
 use crate::time::{YearGuess, Zone};
@@ -29,6 +34,10 @@ const SNIFF_BYTES: usize = 256 * 1024;
 const HEAD_BYTES: usize = 64 * 1024;
 /// Compressed bytes handed to the inflater per step (bounds the inflated output per step).
 const GZIP_STEP: usize = 8 * 1024;
+/// Input handed to the parser at once by [`Parser::feed_each`] before its events are drained:
+/// compressed (at most ~2 MiB inflated at deflate's ceiling) and plain.
+const EACH_GZIP: usize = 2 * 1024;
+const EACH_PLAIN: usize = 64 * 1024;
 
 /// Counters while parsing (for progress display).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +114,10 @@ pub struct Parser {
     bytes_decoded: u64,
     events: u64,
     compressed: bool,
+    /// Compressed bytes the inflater consumed.
+    gzip_in: u64,
+    max_gzip_ratio: Option<u64>,
+    refusal: Option<Refusal>,
 }
 
 impl std::fmt::Debug for Parser {
@@ -143,7 +156,40 @@ impl Parser {
             bytes_decoded: 0,
             events: 0,
             compressed: false,
+            gzip_in: 0,
+            max_gzip_ratio: opts.max_gzip_ratio,
+            refusal: None,
         }
+    }
+
+    /// Why the input stopped being read, if it was refused (the events so far must be
+    /// discarded with the whole source).
+    pub fn refusal(&self) -> Option<Refusal> {
+        self.refusal
+    }
+
+    /// Like [`Parser::feed`], but hands the events to `drain` after every small step (the
+    /// caller indexes and clears them), so memory stays bounded however much a gzip chunk
+    /// inflates. Stops early when `drain` fails or the input is refused.
+    pub fn feed_each<E>(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<Event>,
+        drain: &mut dyn FnMut(&mut Vec<Event>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut rest = chunk;
+        while !rest.is_empty() && self.refusal.is_none() {
+            let step = if self.compressed || matches!(self.input, Input::Sniff(_)) {
+                EACH_GZIP
+            } else {
+                EACH_PLAIN
+            };
+            let (now, later) = rest.split_at(rest.len().min(step));
+            self.feed(now, out);
+            drain(out)?;
+            rest = later;
+        }
+        Ok(())
     }
 
     /// Parses the next chunk of input; complete events are appended to `out`.
@@ -192,7 +238,21 @@ impl Parser {
                 *dec.get_mut() = buf;
             }
             match result {
-                Ok(n) if n > 0 => rest = &rest[n..],
+                Ok(n) if n > 0 => {
+                    rest = &rest[n..];
+                    self.gzip_in += n as u64;
+                    if let Some(max) = self.max_gzip_ratio
+                        && self.bytes_decoded > crate::options::GZIP_RATIO_GRACE
+                        && self.bytes_decoded > max.saturating_mul(self.gzip_in)
+                    {
+                        self.refusal = Some(Refusal::GzipRatio {
+                            ratio: self.bytes_decoded / self.gzip_in.max(1),
+                            max,
+                        });
+                        self.input = Input::Broken;
+                        return;
+                    }
+                }
                 Ok(_) => return self.gzip_broken("gzip stream does not continue"),
                 Err(e) => return self.gzip_broken(&e.to_string()),
             }
@@ -578,6 +638,54 @@ fn on_record(
 mod tests {
     use super::*;
     use crate::parse_all;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    fn lines(n: usize) -> Vec<u8> {
+        "Feb  9 21:19:40 h sshd[1]: Failed password for root from 1.2.3.4 port 22 ssh2\n"
+            .repeat(n)
+            .into_bytes()
+    }
+
+    #[test]
+    fn a_gzip_that_inflates_past_the_ratio_is_refused_after_the_grace() {
+        let bomb = gz(&lines(400_000)); // ~31 MB of identical lines, ~1000×
+        let mut p = Parser::new(ParseOptions::new("bomb"));
+        let mut out = Vec::new();
+        let mut most = 0;
+        let mut seen = 0u64;
+        p.feed_each(&bomb, &mut out, &mut |evs: &mut Vec<Event>| -> Result<(), ()> {
+            most = most.max(evs.len());
+            seen += evs.len() as u64;
+            evs.clear();
+            Ok(())
+        })
+        .unwrap();
+        let Some(Refusal::GzipRatio { ratio, max }) = p.refusal() else {
+            panic!("not refused: {:?}", p.progress())
+        };
+        assert_eq!(max, crate::DEFAULT_MAX_GZIP_RATIO);
+        assert!(ratio > max, "{ratio}");
+        let decoded = p.progress().bytes_decoded;
+        assert!(
+            decoded > crate::GZIP_RATIO_GRACE && decoded < crate::GZIP_RATIO_GRACE + (4 << 20),
+            "{decoded}"
+        );
+        assert!(seen > 0 && most < 40_000, "events are handed on in small steps: {most}");
+
+        // The same input passes without the limit, and a small bomb passes within the grace.
+        let mut opts = ParseOptions::new("bomb");
+        opts.max_gzip_ratio = None;
+        let all = parse_all(&bomb, &opts);
+        assert_eq!(all.events.len(), 400_000);
+        let small = gz(&lines(20_000));
+        let out = parse_all(&small, &ParseOptions::new("small"));
+        assert_eq!(out.events.len(), 20_000);
+    }
 
     #[test]
     fn chunking_does_not_change_the_result() {

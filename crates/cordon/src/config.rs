@@ -88,6 +88,19 @@ pub struct Config {
     /// Refused Slack requests a source address gets per interval before it is answered 429.
     #[serde(deserialize_with = "count", default = "default_slack_refusals")]
     pub slack_refusals_per_source: usize,
+    /// Memory one timeline ingest may take, whatever the source's size (`256MiB`; at least
+    /// `160MiB`).
+    #[serde(deserialize_with = "byte_size")]
+    pub timeline_ingest_memory: u64,
+    /// Timeline ingests that run at once; more wait their turn.
+    #[serde(deserialize_with = "number")]
+    pub timeline_ingests_at_once: u64,
+    /// Most a gzip upload may inflate per compressed byte (past its first 16 MiB); 0: no limit.
+    #[serde(deserialize_with = "number")]
+    pub timeline_gzip_max_ratio: u64,
+    /// Disk one incident's timeline may take (index and events, `20GiB`); 0: no quota.
+    #[serde(deserialize_with = "byte_size")]
+    pub timeline_disk_quota: u64,
 }
 
 fn default_slack_refusals() -> usize {
@@ -179,6 +192,10 @@ impl Default for Config {
             http_max_connections: None,
             slack_refusal_interval: jiff::SignedDuration::from_secs(60),
             slack_refusals_per_source: default_slack_refusals(),
+            timeline_ingest_memory: cordon_timeline::DEFAULT_INGEST_MEMORY,
+            timeline_ingests_at_once: 2,
+            timeline_gzip_max_ratio: cordon_timeline::DEFAULT_MAX_GZIP_RATIO,
+            timeline_disk_quota: cordon_timeline::DEFAULT_DISK_QUOTA,
         }
     }
 }
@@ -219,6 +236,10 @@ impl fmt::Debug for Config {
             .field("http_max_connections", &self.http_max_connections)
             .field("slack_refusal_interval", &self.slack_refusal_interval)
             .field("slack_refusals_per_source", &self.slack_refusals_per_source)
+            .field("timeline_ingest_memory", &self.timeline_ingest_memory)
+            .field("timeline_ingests_at_once", &self.timeline_ingests_at_once)
+            .field("timeline_gzip_max_ratio", &self.timeline_gzip_max_ratio)
+            .field("timeline_disk_quota", &self.timeline_disk_quota)
             .finish()
     }
 }
@@ -241,28 +262,78 @@ fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
         .collect())
 }
 
-/// A count from the TOML file (a number) or the environment (text).
-fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Count {
-        Number(usize),
-        Text(String),
-    }
-    match Option::<Count>::deserialize(d)? {
-        None => Ok(None),
-        Some(Count::Number(n)) => Ok(Some(n)),
-        Some(Count::Text(t)) => t
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a count"))),
+/// A whole number as the TOML file gives it (a number) or the environment (text).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumOrText {
+    Num(u64),
+    Text(String),
+}
+
+impl NumOrText {
+    fn number<E: serde::de::Error>(self) -> Result<u64, E> {
+        match self {
+            Self::Num(n) => Ok(n),
+            Self::Text(t) => t
+                .trim()
+                .parse()
+                .map_err(|_| E::custom(format!("`{t}` is not a whole number"))),
+        }
     }
 }
 
-/// A count that must be there (see [`opt_count`]).
+/// A whole number given as a number or as a string (as environment variables are).
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    NumOrText::deserialize(d)?.number()
+}
+
+/// A count, when given (see [`number`]).
+fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    Option::<NumOrText>::deserialize(d)?
+        .map(|n| {
+            n.number()
+                .and_then(|v| usize::try_from(v).map_err(|_| serde::de::Error::custom("too large a count")))
+        })
+        .transpose()
+}
+
+/// A count that must be there (see [`number`]).
 fn count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     opt_count(d)?.ok_or_else(|| serde::de::Error::custom("a count is required"))
+}
+
+/// A size: bytes as a number, or a number with a unit: `B`, `KiB`, `MiB`, `GiB`, `TiB` (or the
+/// decimal `KB`, `MB`, `GB`, `TB`), e.g. `256MiB`.
+fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match NumOrText::deserialize(d)? {
+        NumOrText::Num(n) => Ok(n),
+        NumOrText::Text(s) => parse_byte_size(&s).map_err(serde::de::Error::custom),
+    }
+}
+pub(crate) fn parse_byte_size(raw: &str) -> Result<u64, String> {
+    let s = raw.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a size such as 256MiB or 20GiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        "tib" | "t" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        _ => {
+            return Err(format!(
+                "`{raw}` has an unknown unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
+            ));
+        }
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("`{raw}` is too large"))
 }
 
 /// The settings a flag can override (`cordon serve --data-dir … --listen …`).
@@ -310,6 +381,10 @@ const ENV_KEYS: &[&str] = &[
     "http_max_connections",
     "slack_refusal_interval",
     "slack_refusals_per_source",
+    "timeline_ingest_memory",
+    "timeline_ingests_at_once",
+    "timeline_gzip_max_ratio",
+    "timeline_disk_quota",
 ];
 
 /// Loads the configuration. `file`: an explicit `--config` (must exist); otherwise
@@ -368,6 +443,27 @@ impl Config {
                 audit_interval: positive("slack_refusal_interval", self.slack_refusal_interval)?,
                 per_source: u32::try_from(self.slack_refusals_per_source).unwrap_or(u32::MAX),
             },
+        })
+    }
+
+    /// What timeline ingests may take (`timeline_*`).
+    pub fn timeline_settings(&self) -> anyhow::Result<cordon_service::timeline::TimelineSettings> {
+        anyhow::ensure!(
+            self.timeline_ingest_memory >= cordon_timeline::MIN_INGEST_MEMORY,
+            "timeline_ingest_memory must be at least 160MiB (is {} bytes)",
+            self.timeline_ingest_memory
+        );
+        anyhow::ensure!(
+            (1..=64).contains(&self.timeline_ingests_at_once),
+            "timeline_ingests_at_once must be between 1 and 64"
+        );
+        Ok(cordon_service::timeline::TimelineSettings {
+            limits: cordon_timeline::IngestLimits {
+                memory: self.timeline_ingest_memory,
+                disk_quota: (self.timeline_disk_quota > 0).then_some(self.timeline_disk_quota),
+            },
+            ingests_at_once: self.timeline_ingests_at_once as usize,
+            max_gzip_ratio: (self.timeline_gzip_max_ratio > 0).then_some(self.timeline_gzip_max_ratio),
         })
     }
 
@@ -523,6 +619,47 @@ mod tests {
         )
         .unwrap();
         assert!(format!("{:#}", zero.serve_limits().unwrap_err()).contains("http_header_timeout"));
+    }
+
+    #[test]
+    fn timeline_limits_from_file_and_env() {
+        let c = load(None, env(&[]), &FlagOverrides::default()).unwrap();
+        let t = c.timeline_settings().unwrap();
+        assert_eq!(t.limits.memory, 256 << 20);
+        assert_eq!(t.ingests_at_once, 2);
+        assert_eq!(t.max_gzip_ratio, Some(200));
+        assert_eq!(t.limits.disk_quota, Some(20 << 30));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "timeline_ingest_memory = \"512MiB\"\ntimeline_disk_quota = \"1GB\"\ntimeline_gzip_max_ratio = 0\n",
+        )
+        .unwrap();
+        let e = env(&[
+            ("CORDON_TIMELINE_INGESTS_AT_ONCE", "3"),
+            ("CORDON_TIMELINE_INGEST_MEMORY", "196MiB"),
+        ]);
+        let t = load(Some(&file), e, &FlagOverrides::default())
+            .unwrap()
+            .timeline_settings()
+            .unwrap();
+        assert_eq!(t.limits.memory, 196 << 20, "env beats file");
+        assert_eq!(t.limits.disk_quota, Some(1_000_000_000));
+        assert_eq!(t.ingests_at_once, 3);
+        assert_eq!(t.max_gzip_ratio, None, "0 turns the ratio limit off");
+        let small = load(
+            None,
+            env(&[("CORDON_TIMELINE_INGEST_MEMORY", "16MiB")]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(format!("{:#}", small.timeline_settings().unwrap_err()).contains("160MiB"));
+        for bad in ["12 parsecs", "MiB", "-1GiB"] {
+            assert!(parse_byte_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_byte_size("1.5GiB").ok(), None, "whole numbers only");
+        assert_eq!(parse_byte_size("512 KiB"), Ok(512 << 10));
     }
 
     #[test]

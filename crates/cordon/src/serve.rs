@@ -64,14 +64,63 @@ impl Running {
     }
 }
 
+/// Makes the data dir private, at every start: created 0700 if missing; otherwise the dir
+/// becomes 0700 and every file and directory in it loses its group and other bits (an
+/// evidence file stays read-only for the owner). Anything not owned by this process's user,
+/// or whose mode cannot be changed, is refused by path: another owner could open it up again.
+/// From here on the process creates files without group or other bits (umask 077), so the
+/// database and its WAL and shared-memory files are 0600 too.
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
             .with_context(|| format!("creating data dir {}", dir.display()))?;
+    }
+    let me = rustix::process::geteuid().as_raw();
+    make_private(dir, me, true)
+}
+
+/// Strips group and other bits from `path` (0700 for the data dir itself) and, for a
+/// directory, from everything below it. Symbolic links inside are not followed (the data dir
+/// itself may be one).
+fn make_private(path: &Path, owner: u32, top: bool) -> anyhow::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = if top {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    }
+    .with_context(|| format!("reading {}", path.display()))?;
+    if meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    if meta.uid() != owner {
+        bail!(
+            "{} belongs to uid {}, not to the user cordon runs as (uid {owner}); it cannot be kept private. \
+             Give it to that user (chown) or move it out of the data dir",
+            path.display(),
+            meta.uid()
+        );
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    let want = if top { 0o700 } else { mode & 0o700 };
+    if mode != want {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(want)).with_context(|| {
+            format!(
+                "{} has mode {mode:04o} and cannot be made private ({want:04o})",
+                path.display()
+            )
+        })?;
+    }
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))? {
+            let entry = entry.with_context(|| format!("reading {}", path.display()))?;
+            make_private(&entry.path(), owner, false)?;
+        }
     }
     Ok(())
 }
@@ -152,7 +201,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 .await?
                 .with_notifier(Arc::new(cordon_service::paging::PageOnMismatch)),
         )
-        .with_timeline(timeline::Timelines::open(&config.data_dir.join("timeline")).await?);
+        .with_timeline(
+            timeline::Timelines::open_with(&config.data_dir.join("timeline"), config.timeline_settings()?).await?,
+        );
     let admin = match cordon.bootstrap_admin(config.admin_token.clone()).await? {
         None => AdminBootstrap::Existing,
         Some(b) if !b.generated => AdminBootstrap::FromConfig,

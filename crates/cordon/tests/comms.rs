@@ -258,6 +258,122 @@ async fn templates_prefill_drafts_and_a_broken_template_is_a_clear_error() {
     assert!(actions.contains(&"template.put.refused".to_string()));
 }
 
+async fn put_template(app: &TestApp, name: &str, title: &str, body: &str) {
+    let (st, v) = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/communications/templates/{name}"),
+            Some(&app.admin),
+            Some(json!({ "audience": "internal", "title": title, "body": body })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+/// Issue 12, finding 9: a template with nested ranges never returned, memory grew ~12 MB/s and
+/// SIGTERM did not stop the server. Every render is bounded in steps, nesting and output, and
+/// a template over a bound is refused at once with `template_too_costly`.
+#[tokio::test]
+async fn a_template_that_would_loop_or_recurse_forever_is_refused_at_once() {
+    let app = spawn_app().await;
+    let t = team(&app, "Order database read").await;
+    put_template(
+        &app,
+        "nested",
+        "loop",
+        "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+    )
+    .await;
+    put_template(
+        &app,
+        "recursive",
+        "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}",
+        "body",
+    )
+    .await;
+    put_template(
+        &app,
+        "wide",
+        "wide",
+        "{% for i in range(1000) %}{{ 'x' * 1000000 }}{% endfor %}",
+    )
+    .await;
+    for (name, why) in [("nested", "steps"), ("recursive", "levels"), ("wide", "bytes")] {
+        let started = std::time::Instant::now();
+        let (st, v) = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            draft(&app, &t, &t.mark, json!({ "audience": "internal", "template": name })),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the {name} template did not return"));
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {v}");
+        assert_eq!(v["code"], "template_too_costly", "{name}: {v}");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(detail.contains(name) && detail.contains(why), "{name}: {detail}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+    }
+    // Nothing was drafted, the refusals are audited, and the server goes on as before.
+    let (st, v) = app
+        .get(&format!("/api/v1/incidents/{}/communications", t.r), &t.mark)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v.as_array().map(Vec::len), Some(0), "{v}");
+    let refused = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|a| a == "communication.create.refused")
+        .count();
+    assert_eq!(refused, 3);
+    let (st, v) = draft(&app, &t, &t.mark, json!({ "audience": "external" })).await;
+    assert_eq!(st, StatusCode::CREATED, "the default templates still render: {v}");
+}
+
+/// Issue 12, finding 12: any user could read every communications template. Templates are read,
+/// like written, by admins and the security group; a responder drafts from one by name and sees
+/// only the draft rendered for the incident.
+#[tokio::test]
+async fn templates_are_read_by_admins_and_the_security_group_only() {
+    let app = spawn_app().await;
+    let t = team(&app, "Order database read").await;
+    let sec = app.user("sam", &["security"]).await;
+    let nobody = app.user("nick", &[]).await;
+    for token in [&t.alice, &t.mark, &nobody] {
+        let (st, v) = app.get("/api/v1/communications/templates", token).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+        assert_eq!(v["code"], "forbidden");
+        assert!(
+            v.to_string().find("{{").is_none(),
+            "no template text in the refusal: {v}"
+        );
+    }
+    for token in [&app.admin, &sec] {
+        let (st, v) = app.get("/api/v1/communications/templates", token).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert!(v.as_array().unwrap().iter().any(|t| t["name"] == "external"), "{v}");
+    }
+    let refused = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|a| a == "template.list.refused")
+        .count();
+    assert_eq!(refused, 3);
+    // Drafting from a template still works for the team.
+    let (st, v) = draft(
+        &app,
+        &t,
+        &t.mark,
+        json!({ "audience": "external", "template": "external" }),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+}
+
 async fn clock(app: &TestApp, t: &Team, body: Value) -> (StatusCode, Value) {
     app.post(&format!("/api/v1/incidents/{}/clocks", t.r), &t.alice, body)
         .await

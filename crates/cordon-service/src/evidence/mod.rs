@@ -312,9 +312,7 @@ fn optional_text(field: &'static str, value: Option<String>, max: usize) -> Resu
     if v.chars().count() > max {
         return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ServiceError::invalid(field, "contains control characters"));
-    }
+    cordon_core::text::check_multiline(field, &v)?;
     Ok(Some(v))
 }
 

@@ -143,10 +143,7 @@ pub(crate) fn check_text(field: &'static str, v: &str, max: usize) -> Result<()>
     if v.chars().count() > max {
         return Err(ServiceError::invalid(field, format!("longer than {max} characters")));
     }
-    if v.chars().any(char::is_control) {
-        return Err(ServiceError::invalid(field, "contains control characters"));
-    }
-    Ok(())
+    Ok(cordon_core::text::check_line(field, v)?)
 }
 
 fn check_names(field: &'static str, list: &[String]) -> Result<Vec<String>> {

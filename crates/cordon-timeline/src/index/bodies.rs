@@ -98,6 +98,11 @@ impl BodyWriter {
         Ok(pos)
     }
 
+    /// Bytes written so far (buffered included).
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
     /// Flushes the file and makes it durable (file and directory entry).
     pub(crate) fn finish(&mut self) -> Result<(), IndexError> {
         if self.name.is_none() {

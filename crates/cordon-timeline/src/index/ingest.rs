@@ -1,19 +1,29 @@
 //! Writing one source into an incident's index: documents are added as events arrive and
 //! become visible only when the whole source is committed; anything else rolls them back.
 //! Each event's record goes to the source's body file ([`super::bodies`]), its document to tantivy.
+//!
+//! Memory stays within the incident's [`IngestLimits`](crate::IngestLimits) whatever the
+//! source's size: tantivy's indexing threads flush a segment when their arena is full, and
+//! the writer waits while the documents not yet taken by them exceed their share
+//! ([`super::pending`]). Disk is checked against the incident's quota as the body file grows
+//! and once more with every segment written, before the commit.
 
 use std::net::IpAddr;
 use std::sync::MutexGuard;
 
+use std::sync::Arc;
 use tantivy::indexer::UserOperation;
+
 use tantivy::{IndexWriter, TantivyDocument};
 use uuid::Uuid;
 
 use std::collections::BTreeMap;
 
 use super::bodies::BodyWriter;
+use super::pending::{Counted, Pending};
 use super::{Fields, IncidentIndex, IndexError, Payload};
 use crate::event::Event;
+use crate::limits::Refusal;
 use crate::scan::InMessage;
 
 /// Documents handed to the indexing threads at once (one channel message, one wake-up).
@@ -21,6 +31,13 @@ const BATCH: usize = 256;
 
 /// The most events one source may hold (the event number is 32 bits of the tiebreak).
 const MAX_EVENTS_PER_SOURCE: u64 = u32::MAX as u64;
+
+/// Body bytes written between two looks at the incident's disk usage.
+const QUOTA_CHECK_EVERY: u64 = 8 << 20;
+
+/// Estimated memory of a document beyond its text: the document's own vectors and a value
+/// entry per field.
+const DOC_OVERHEAD: usize = 160;
 
 /// What a committed source added.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,7 +48,13 @@ pub struct IngestCounts {
 /// Adds the events of one source. Holds the incident's writer lock until it is committed or
 /// dropped; dropping it without [`SourceWriter::commit`] rolls back every document it added.
 pub struct SourceWriter<'a> {
-    slot: MutexGuard<'a, Option<IndexWriter<TantivyDocument>>>,
+    slot: MutexGuard<'a, Option<IndexWriter<Counted>>>,
+    gauge: Arc<Pending>,
+    index: &'a IncidentIndex,
+    /// Disk quota of the incident and its usage before this source.
+    quota: Option<u64>,
+    used_before: u64,
+    next_quota_check: u64,
     fields: Fields,
     source_uuid: Uuid,
     source_no: u64,
@@ -41,7 +64,7 @@ pub struct SourceWriter<'a> {
     bodies: BodyWriter,
     /// Scratch space of [`InMessage`], kept across events.
     memo: Vec<(usize, usize, Option<usize>)>,
-    pending: Vec<UserOperation<TantivyDocument>>,
+    pending: Vec<UserOperation<Counted>>,
     done: bool,
 }
 
@@ -76,12 +99,27 @@ impl IncidentIndex {
         // Body files of sources that were never committed (a crash mid-ingest) go now.
         let committed: Vec<Uuid> = sources.values().copied().collect();
         self.bodies.remove_except(&committed)?;
+        let quota = self.limits.disk_quota;
+        let used_before = if quota.is_some() { self.disk_usage() } else { 0 };
+        if let Some(quota) = quota
+            && used_before >= quota
+        {
+            return Err(IndexError::Refused(Refusal::DiskQuota {
+                quota,
+                used: used_before,
+            }));
+        }
         let bodies = BodyWriter::create(self.bodies.path(), source_id)?;
         let source_no = max_seq
             .map_or(1, |m| (m >> 32) + 1)
             .max(sources.keys().next_back().map_or(1, |n| n + 1));
         Ok(SourceWriter {
             slot,
+            gauge: self.pending.clone(),
+            index: self,
+            quota,
+            used_before,
+            next_quota_check: QUOTA_CHECK_EVERY,
             fields: self.fields,
             source_uuid: source_id,
             source_no,
@@ -97,7 +135,7 @@ impl IncidentIndex {
 }
 
 impl SourceWriter<'_> {
-    fn writer(&self) -> &IndexWriter<TantivyDocument> {
+    fn writer(&self) -> &IndexWriter<Counted> {
         self.slot.as_ref().expect("the writer exists while a source is written")
     }
 
@@ -110,6 +148,7 @@ impl SourceWriter<'_> {
             ));
         }
         let f = self.fields;
+        let mut size = DOC_OVERHEAD + e.message.len();
         // Each text field's place in the message is looked up once, for the `ip` scan, the
         // full-text fields and the stored record.
         let mut memo = std::mem::take(&mut self.memo);
@@ -122,12 +161,15 @@ impl SourceWriter<'_> {
         doc.add_u64(f.kind, kind_code(e.kind));
         if let Some(h) = &e.host {
             doc.add_text(f.host, h.to_lowercase());
+            size += h.len();
         }
         for ip in &ips {
             doc.add_ip_addr(f.ip, ip_key(*ip));
         }
+        size += 24 * ips.len();
         for u in &users {
             doc.add_text(f.user, u);
+            size += u.len() + 16;
         }
         doc.add_text(f.text, &e.message);
         for t in e.text_fields().skip(1) {
@@ -135,14 +177,42 @@ impl SourceWriter<'_> {
                 continue;
             }
             doc.add_text(f.text, t);
+            size += t.len() + 16;
         }
         let pos = self.bodies.append(e, &ips, &mut in_msg);
         self.memo = memo;
         doc.add_u64(f.pos, pos?);
-        self.pending.push(UserOperation::Add(doc));
+        if !self.gauge.fits(size) {
+            // Hand over what is held here first: the wait is for the indexing threads.
+            self.flush()?;
+            if !self.gauge.wait_for_room(size) {
+                return Err(IndexError::Io(std::io::Error::other(
+                    "the index writer stopped taking documents",
+                )));
+            }
+        }
+        self.pending.push(UserOperation::Add(self.gauge.count(doc, size)));
         self.events += 1;
         if self.pending.len() >= BATCH {
             self.flush()?;
+        }
+        if self.bodies.len() >= self.next_quota_check {
+            self.next_quota_check = self.bodies.len() + QUOTA_CHECK_EVERY;
+            self.check_quota()?;
+        }
+        Ok(())
+    }
+
+    /// Refuses the source if the incident's timeline now takes more than its quota on disk
+    /// (segments written so far and the body file; the caller rolls back).
+    fn check_quota(&self) -> Result<(), IndexError> {
+        if let Some(quota) = self.quota
+            && self.index.disk_usage() > quota
+        {
+            return Err(IndexError::Refused(Refusal::DiskQuota {
+                quota,
+                used: self.used_before,
+            }));
         }
         Ok(())
     }
@@ -171,14 +241,23 @@ impl SourceWriter<'_> {
         let mut sources = std::mem::take(&mut self.sources);
         sources.insert(self.source_no, self.source_uuid);
         let payload = Payload { sources }.to_json();
+        let quota = self.quota.map(|q| (q, self.used_before));
+        let index = self.index;
         let w = self.slot.as_mut().expect("writer");
-        let r = w.prepare_commit().and_then(|mut c| {
+        // Every segment is on disk once the commit is prepared: the last look at the quota.
+        let r = w.prepare_commit().map_err(IndexError::from).and_then(|mut c| {
+            if let Some((quota, used)) = quota
+                && index.disk_usage() > quota
+            {
+                let _ = c.abort();
+                return Err(IndexError::Refused(Refusal::DiskQuota { quota, used }));
+            }
             c.set_payload(&payload);
-            c.commit()
+            c.commit().map_err(IndexError::from)
         });
         if let Err(e) = r {
             self.rollback();
-            return Err(e.into());
+            return Err(e);
         }
         self.done = true;
         Ok(IngestCounts { events: self.events })
@@ -190,6 +269,7 @@ impl SourceWriter<'_> {
         self.bodies.discard();
         if let Some(w) = self.slot.as_mut() {
             w.rollback()?;
+            let _ = w.garbage_collect_files().wait();
         }
         Ok(())
     }
@@ -200,10 +280,13 @@ impl SourceWriter<'_> {
     fn rollback(&mut self) {
         self.done = true;
         self.bodies.discard();
-        if let Some(w) = self.slot.as_mut()
-            && w.rollback().is_err()
-        {
-            *self.slot = None;
+        if let Some(w) = self.slot.as_mut() {
+            if w.rollback().is_err() {
+                *self.slot = None;
+            } else {
+                // The segments written for this source go now, not at the next commit.
+                let _ = w.garbage_collect_files().wait();
+            }
         }
     }
 }

@@ -35,6 +35,7 @@
 mod bodies;
 mod ingest;
 mod json;
+mod pending;
 mod query;
 mod record;
 mod tokenizer;
@@ -46,7 +47,10 @@ use std::sync::{Arc, Mutex};
 use tantivy::schema::{
     Field, IndexRecordOption, IpAddrOptions, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher};
+
+use crate::limits::{IngestLimits, Refusal};
+use pending::{Counted, Pending};
 use uuid::Uuid;
 
 pub use ingest::{IngestCounts, SourceWriter};
@@ -65,6 +69,9 @@ pub enum IndexError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("timeline index io: {0}")]
     Io(#[from] std::io::Error),
+    /// The source would exceed a limit; it was rolled back whole.
+    #[error("{0}")]
+    Refused(Refusal),
 }
 
 impl IndexError {
@@ -78,11 +85,13 @@ impl IndexError {
 
 /// Indexing threads per writer (tantivy workers; the parser runs on the caller's thread).
 const WRITER_THREADS: usize = 2;
-/// Memory budget of one indexing thread before it flushes a segment to disk.
-const WRITER_MEMORY_PER_THREAD: usize = 96 << 20;
 
-/// Segments with more documents than this are not merged any more.
+/// Segments with more documents than this are never merged (a full arena of the default
+/// budget holds more).
 const MAX_DOCS_MERGED: usize = 200_000;
+/// Arena bytes per document assumed when telling a segment a full arena wrote from a small
+/// one (documents take less, so a full arena's segment is always above the line).
+const ARENA_BYTES_PER_DOC: usize = 1024;
 
 /// The fields of the schema.
 #[derive(Clone, Copy, Debug)]
@@ -147,15 +156,22 @@ fn fields_of(index: &Index, dir: &Path) -> Result<Fields, IndexError> {
 #[derive(Debug)]
 pub struct IndexRoot {
     dir: PathBuf,
+    limits: IngestLimits,
     open: Mutex<HashMap<Uuid, Arc<IncidentIndex>>>,
 }
 
 impl IndexRoot {
-    /// Opens the root, creating the directory (mode 0700) if needed.
+    /// Opens the root, creating the directory (mode 0700) if needed, with the default limits.
     pub fn open(dir: &Path) -> Result<IndexRoot, IndexError> {
+        IndexRoot::open_with(dir, IngestLimits::default())
+    }
+
+    /// Opens the root; every source ingested into its indexes keeps to `limits`.
+    pub fn open_with(dir: &Path, limits: IngestLimits) -> Result<IndexRoot, IndexError> {
         create_private_dir(dir)?;
         Ok(IndexRoot {
             dir: dir.to_path_buf(),
+            limits,
             open: Mutex::default(),
         })
     }
@@ -166,7 +182,10 @@ impl IndexRoot {
         if let Some(ix) = open.get(&incident) {
             return Ok(ix.clone());
         }
-        let ix = Arc::new(IncidentIndex::open(&self.dir.join(incident.to_string()))?);
+        let ix = Arc::new(IncidentIndex::open_with(
+            &self.dir.join(incident.to_string()),
+            self.limits,
+        )?);
         open.insert(incident, ix.clone());
         Ok(ix)
     }
@@ -188,6 +207,22 @@ impl IndexRoot {
     }
 }
 
+/// Bytes of the files under `dir` (files that vanish while it is walked, as tantivy's do, are
+/// skipped).
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if !dir.exists() {
@@ -199,10 +234,14 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// One incident's index: a reader for queries and, while a source is being written, the
 /// writer (behind a lock, so sources are written one at a time).
 pub struct IncidentIndex {
+    dir: PathBuf,
+    limits: IngestLimits,
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
+    writer: Mutex<Option<IndexWriter<Counted>>>,
+    /// Documents handed to the writer and not yet indexed (bounded by the memory budget).
+    pending: Arc<Pending>,
     bodies: bodies::BodyDir,
     /// What queries read: the searcher of the last refresh and the body files of its sources.
     view: Mutex<View>,
@@ -224,8 +263,13 @@ impl std::fmt::Debug for IncidentIndex {
 }
 
 impl IncidentIndex {
-    /// Opens (creating) the index in `dir`.
+    /// Opens (creating) the index in `dir`, with the default limits.
     pub fn open(dir: &Path) -> Result<IncidentIndex, IndexError> {
+        IncidentIndex::open_with(dir, IngestLimits::default())
+    }
+
+    /// Opens (creating) the index in `dir`; sources keep to `limits`.
+    pub fn open_with(dir: &Path, limits: IngestLimits) -> Result<IncidentIndex, IndexError> {
         create_private_dir(dir)?;
         let (schema, fields) = schema();
         let (index, fields) = if dir.join("meta.json").exists() {
@@ -250,6 +294,9 @@ impl IncidentIndex {
             bodies: Arc::default(),
         });
         let ix = IncidentIndex {
+            dir: dir.to_path_buf(),
+            limits,
+            pending: Pending::new(limits.split(WRITER_THREADS).pending),
             index,
             reader,
             fields,
@@ -296,18 +343,27 @@ impl IncidentIndex {
         self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn new_writer(&self) -> Result<IndexWriter<TantivyDocument>, IndexError> {
+    /// Bytes the incident's timeline takes on disk (index and event files).
+    pub fn disk_usage(&self) -> u64 {
+        dir_size(&self.dir)
+    }
+
+    fn new_writer(&self) -> Result<IndexWriter<Counted>, IndexError> {
         let opts = tantivy::indexer::IndexWriterOptions::builder()
             .num_worker_threads(WRITER_THREADS)
-            .memory_budget_per_thread(WRITER_MEMORY_PER_THREAD)
+            .memory_budget_per_thread(self.limits.split(WRITER_THREADS).per_thread)
             .num_merge_threads(1)
             .build();
         let writer = self.index.writer_with_options(opts)?;
         // Segments a memory budget fills are left as they are: merging them would rewrite
         // millions of documents in the middle of a bulk load for little gain (a pivot is one
         // term lookup per segment). Small segments (ends of sources, small sources) still merge.
+        // How many documents count as small follows the arena: with a small budget, every
+        // segment is small by the default's measure, and merging them all costs memory and CPU
+        // in proportion to the source.
+        let per_thread = self.limits.split(WRITER_THREADS).per_thread;
         let mut policy = tantivy::indexer::LogMergePolicy::default();
-        policy.set_max_docs_before_merge(MAX_DOCS_MERGED);
+        policy.set_max_docs_before_merge((per_thread / ARENA_BYTES_PER_DOC).min(MAX_DOCS_MERGED));
         writer.set_merge_policy(Box::new(policy));
         Ok(writer)
     }
