@@ -16,6 +16,20 @@ use serde_json::{Map, Value, json};
 
 use crate::edge::UNTIMED_ROUTES;
 
+/// What `cordon_core::text` refuses, as the inside of a regular-expression character class.
+macro_rules! forbidden {
+    () => {
+        "\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff"
+    };
+}
+/// One line of text: no control, bidirectional or invisible formatting character
+/// (`cordon_core::text::is_forbidden`, which a unit test holds this to).
+const NO_CONTROLS: &str = concat!("^[^", forbidden!(), "]*$");
+/// One line of text that is not blank.
+const PLAIN_TEXT: &str = concat!("^[^", forbidden!(), "]*[^\\s", forbidden!(), "][^", forbidden!(), "]*$");
+/// Text over several lines: as [`NO_CONTROLS`], with line feeds, tabs and CR LF.
+const MULTILINE: &str = concat!("^(?:[^", forbidden!(), "]|[\\n\\t]|\\r\\n)*$");
+
 const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The responses every route may share: (component name, status, description).
@@ -178,6 +192,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_documented_text_patterns_refuse_exactly_what_the_service_refuses() {
+        let one = regex::Regex::new(concat!("^[", forbidden!(), "]$")).unwrap();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            assert_eq!(
+                one.is_match(c.encode_utf8(&mut buf)),
+                cordon_core::text::is_forbidden(c),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        let multiline = regex::Regex::new(MULTILINE).unwrap();
+        for (text, ok) in [
+            ("a\nb\tc\r\nd", true),
+            ("a\rb", false),
+            ("a\u{202E}b", false),
+            ("", true),
+        ] {
+            assert_eq!(multiline.is_match(text), ok, "{text:?}");
+            assert_eq!(cordon_core::text::multiline_refusal(text).is_none(), ok, "{text:?}");
+        }
+        let plain = regex::Regex::new(PLAIN_TEXT).unwrap();
+        assert!(plain.is_match("Sapphire") && !plain.is_match("  ") && !plain.is_match("a\u{0}b"));
+    }
+
+    #[test]
     fn every_field_rule_names_a_field_of_the_document() {
         let mut doc = serde_json::to_value(crate::routes::generated_openapi()).unwrap();
         apply_rules(&mut doc).unwrap();
@@ -238,12 +278,6 @@ pub(crate) enum Target {
 const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,63}$";
 /// Text that is not blank (the service trims it).
 const NOT_BLANK: &str = "\\S";
-/// Text without control characters (the registers, timelines and the evidence locker refuse
-/// them).
-const NO_CONTROLS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
-/// Text without control characters that is not blank.
-const PLAIN_TEXT: &str =
-    "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
 /// The timeline reads and their filters (`routes_timeline::filter_query!`).
 const TIMELINE_READS: [&str; 4] = [
@@ -252,6 +286,29 @@ const TIMELINE_READS: [&str; 4] = [
     "/api/v1/incidents/{ref}/timeline/facets",
     "/api/v1/incidents/{ref}/timeline/histogram",
 ];
+
+/// A chat account as its kind writes it (`cordon_core::identity::ChatIdentity::parse`): a Slack
+/// user id (`U024BE7LH`) or a Matrix user id (`@alice:example.org`); surrounding blanks are
+/// trimmed.
+fn chat_account() -> Value {
+    let max = cordon_core::identity::MAX_CHAT_ID_BYTES;
+    json!({ "oneOf": [
+        { "properties": { "kind": { "const": "slack" },
+                          "id": { "pattern": "^\\s*[UWuw][A-Za-z0-9]{1,63}\\s*$" } } },
+        { "properties": { "kind": { "const": "matrix" },
+                          "id": { "pattern": "^\\s*@[!-9;-~]+:[!-~]+\\s*$", "maxLength": max } } }
+    ] })
+}
+
+/// One line, perhaps blank, of at most `max` characters.
+fn line_of(max: usize) -> Value {
+    json!({ "pattern": NO_CONTROLS, "maxLength": max })
+}
+
+/// Text over several lines of at most `max` characters.
+fn multiline(max: usize) -> Value {
+    json!({ "pattern": MULTILINE, "maxLength": max })
+}
 
 fn plain(max: usize) -> Value {
     json!({ "pattern": PLAIN_TEXT, "maxLength": max })
@@ -353,7 +410,10 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
     use Target::{Body, Param, Property, Schema};
     use cordon_core::register::{AssetKind, AssetState, Classification, CredentialKind};
     let name = json!({ "pattern": NAME_PATTERN });
-    let title = json!({ "pattern": NOT_BLANK, "maxLength": cordon_core::incident::MAX_TITLE_CHARS });
+    let title = plain(cordon_core::incident::MAX_TITLE_CHARS);
+    let description = json!({ "pattern": MULTILINE, "maxLength": cordon_core::incident::MAX_DESCRIPTION_CHARS });
+    let line = json!({ "pattern": NO_CONTROLS });
+    let chat_kinds = one_of(["slack", "matrix"]);
     let asset_states = one_of(AssetState::ALL.iter().map(|s| s.as_str()));
     let task_states = one_of(cordon_core::task::TaskStatus::ALL.iter().map(|s| s.as_str()));
     vec![
@@ -370,16 +430,36 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
         (Property("CreateUser", "groups[]"), name.clone()),
         // incidents
         (Property("DeclareIncident", "title"), title.clone()),
-        (
-            Property("DeclareIncident", "description"),
-            json!({ "maxLength": cordon_core::incident::MAX_DESCRIPTION_CHARS }),
-        ),
-        (Property("DeclareIncident", "room"), json!({ "maxLength": 255 })),
+        (Property("DeclareIncident", "description"), description.clone()),
+        // Blank: no war room.
+        (Property("DeclareIncident", "room"), json!({ "pattern": NO_CONTROLS, "maxLength": 255 })),
         (Property("PatchIncident", "title"), title),
+        (Property("PatchIncident", "description"), description),
+        (Property("RecordDecision", "note"), multiline(5000)),
+        (Property("PatchTask", "override_reason"), multiline(2000)),
+        // tokens and chat identities
+        (Property("CreateToken", "label"), json!({ "pattern": NO_CONTROLS, "maxLength": 100 })),
         (
-            Property("PatchIncident", "description"),
-            json!({ "maxLength": cordon_core::incident::MAX_DESCRIPTION_CHARS }),
+            Property("CreateToken", "expires_in"),
+            json!({ "pattern": "^P(?=\\d|T\\d)(?:\\d{1,6}Y)?(?:\\d{1,6}M)?(?:\\d{1,6}W)?(?:\\d{1,6}D)?(?:T(?=\\d)(?:\\d{1,6}H)?(?:\\d{1,6}M)?(?:\\d{1,6}S)?)?$" }),
         ),
+        (Property("RequestLinkCode", "kind"), chat_kinds.clone()),
+        (Schema("RequestLinkCode"), chat_account()),
+        (Property("LinkChatIdentity", "kind"), chat_kinds),
+        (Schema("LinkChatIdentity"), chat_account()),
+        // chat
+        (Property("ChatCommandIn", "room"), plain(255)),
+        (Param("/api/v1/chat/rooms/{room}", "put", "room"), plain(255)),
+        (Param("/api/v1/chat/rooms/{room}", "get", "room"), plain(255)),
+        // communications: titles one line, bodies several
+        (Property("CreateCommunication", "title"), line_of(300)),
+        (Property("CreateCommunication", "body"), multiline(100_000)),
+        (Property("PatchCommunication", "title"), line_of(300)),
+        (Property("PatchCommunication", "body"), multiline(100_000)),
+        (Property("AddContactLog", "name"), plain(300)),
+        (Property("AddContactLog", "reference"), multiline(4000)),
+        (Property("AddContactLog", "outcome"), multiline(4000)),
+        (Property("AddContact", "address"), line),
         (Property("AddMember", "user"), name.clone()),
         (Property("AddMember", "role"), roles()),
         (

@@ -4,9 +4,10 @@
 //! request with the next cursor — so no list ever stops silently, and a client that ignores
 //! the header still gets a well-formed first page.
 //!
-//! Two kinds of cursor: keyset positions the store seeks to (incidents, newest first), and
-//! offsets into a list the service returns whole in a stable order (the per-incident
-//! registers, which only grow).
+//! Two kinds of cursor: keyset positions the store seeks to (incidents, newest first:
+//! `{created_at µs}-{id}`), and offsets into a list the service returns whole in a stable order
+//! (the per-incident registers, which only grow). Clients treat both as opaque; the server
+//! accepts any cursor of the documented form (a position past the end is an empty page).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -22,7 +23,7 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// The largest page.
 pub const MAX_LIMIT: u32 = 1000;
 
-/// The query of a paged list, as documented (the extractor is [`Paging`]).
+/// The query of a list paged by offsets, as documented (the extractor is [`Paging`]).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -30,8 +31,21 @@ pub struct PageParams {
     /// Items per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
-    /// Where the page starts: the cursor in the previous page's `Link: <…>; rel="next"`.
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    /// Where the page starts: take it from the previous page's `Link: <…>; rel="next"`.
+    #[param(pattern = "^[0-9]{0,10}$")]
+    cursor: Option<String>,
+}
+
+/// The query of the incident list, paged by keyset (the extractor is [`Paging`]).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct KeysetParams {
+    /// Items per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// Where the page starts: take it from the previous page's `Link: <…>; rel="next"`.
+    #[param(pattern = "^$|^[0-9]{1,18}-[0-9a-f]{32}$")]
     cursor: Option<String>,
 }
 
@@ -118,27 +132,12 @@ impl<T: Serialize> IntoResponse for Page<T> {
     }
 }
 
-fn encode(raw: &str) -> String {
-    raw.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode(cursor: &str) -> Option<String> {
-    if !cursor.len().is_multiple_of(2) || cursor.len() > 200 {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).ok())
-        .collect();
-    String::from_utf8(bytes?).ok()
-}
-
 impl Paging {
-    /// The link to the page that starts at `cursor` (raw, encoded here).
+    /// The link to the page that starts at `cursor`.
     fn link(&self, cursor: &str) -> String {
         let mut pairs = self.rest.clone();
         pairs.push(("limit".into(), self.limit.to_string()));
-        pairs.push(("cursor".into(), encode(cursor)));
+        pairs.push(("cursor".into(), cursor.to_owned()));
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         format!("{}?{query}", self.path)
     }
@@ -147,26 +146,21 @@ impl Paging {
     pub fn offset<T>(&self, all: Vec<T>) -> Result<Page<T>, Problem> {
         let start = match &self.cursor {
             None => 0,
-            Some(c) => decode(c)
-                .and_then(|s| s.strip_prefix("o.").and_then(|n| n.parse::<usize>().ok()))
-                .ok_or_else(invalid_cursor)?,
+            Some(c) if c.len() <= 10 && c.bytes().all(|b| b.is_ascii_digit()) => {
+                c.parse::<usize>().map_err(|_| invalid_cursor())?
+            }
+            Some(_) => return Err(invalid_cursor()),
         };
         let limit = self.limit as usize;
         let end = start.saturating_add(limit).min(all.len());
-        let next = (end < all.len()).then(|| self.link(&format!("o.{end}")));
+        let next = (end < all.len()).then(|| self.link(&end.to_string()));
         let items = all.into_iter().skip(start).take(limit).collect();
         Ok(Page { items, next })
     }
 
-    /// The keyset position the cursor names (`k.{position}`), for lists the store seeks in.
-    pub fn position(&self) -> Result<Option<String>, Problem> {
-        match &self.cursor {
-            None => Ok(None),
-            Some(c) => decode(c)
-                .and_then(|s| s.strip_prefix("k.").map(str::to_owned))
-                .map(Some)
-                .ok_or_else(invalid_cursor),
-        }
+    /// The keyset position the cursor names, for lists the store seeks in.
+    pub fn position(&self) -> Option<&str> {
+        self.cursor.as_deref()
     }
 
     /// A page the store returned: `items` asked with `limit + 1`, so a surplus item means more
@@ -175,7 +169,7 @@ impl Paging {
         let more = items.len() > self.limit as usize;
         items.truncate(self.limit as usize);
         let next = match items.last() {
-            Some(last) if more => Some(self.link(&format!("k.{}", position(last)))),
+            Some(last) if more => Some(self.link(&position(last))),
             _ => None,
         };
         Page { items, next }
@@ -220,11 +214,12 @@ mod tests {
     }
 
     #[test]
-    fn foreign_cursors_are_refused() {
-        for bad in ["zz", "0", &encode("k.1"), &encode("o.x"), &"00".repeat(101)] {
+    fn malformed_cursors_are_refused_and_far_ones_are_empty() {
+        for bad in ["zz", "-1", "1.5", "12345678901"] {
             assert!(paging(3, Some(bad)).offset(vec![1, 2, 3]).is_err(), "{bad}");
         }
-        assert!(paging(3, Some(&encode("o.1"))).position().is_err());
+        let far = paging(3, Some("9999999999")).offset(vec![1, 2, 3]).unwrap();
+        assert!(far.items.is_empty() && far.next.is_none());
     }
 
     #[test]
@@ -234,7 +229,7 @@ mod tests {
         assert_eq!(page.items, [10, 9]);
         let next = page.next.unwrap();
         let cursor = next.rsplit("cursor=").next().unwrap();
-        assert_eq!(paging(2, Some(cursor)).position().unwrap().as_deref(), Some("9"));
+        assert_eq!(paging(2, Some(cursor)).position(), Some("9"));
         assert!(p.keyset(vec![1, 2], |n| n.to_string()).next.is_none());
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -19,26 +19,35 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::dto::*;
-use crate::pagination::{Page, PageParams, Paging};
+use crate::pagination::{KeysetParams, Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::{AppState, JSON_BODY_LIMIT};
 use cordon_core::clock::{from_micros, to_micros};
 
 pub(crate) type ApiResult<T> = Result<T, Problem>;
 
-/// `Json` whose rejections are problem documents.
+/// `Json` whose rejections are problem documents. Every body is a JSON object: serde would
+/// also read a struct's fields from an array, which no route documents.
 pub(crate) struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
     T: DeserializeOwned,
     S: Send + Sync,
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
 {
     type Rejection = Problem;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(v) = Json::<T>::from_request(req, state).await?;
-        Ok(Self(v))
+        let Json(v) = Json::<serde_json::Value>::from_request(req, state).await?;
+        if !v.is_object() {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a JSON object",
+            ));
+        }
+        serde_json::from_value(v)
+            .map(Self)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()))
     }
 }
 
@@ -157,7 +166,7 @@ async fn declare(
     Ok(created(IncidentOut::from(s.cordon.declare(&p, d).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(PageParams),
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(KeysetParams),
     responses((status = 200, description = "the incidents the caller may see, newest first", body = Vec<IncidentSummary>)),
     security(("bearer" = [])))]
 async fn list_incidents(
@@ -165,20 +174,23 @@ async fn list_incidents(
     Caller(p): Caller,
     paging: Paging,
 ) -> ApiResult<Page<IncidentSummary>> {
-    let after = match paging.position()? {
+    let after = match paging.position() {
         None => None,
-        Some(pos) => Some(incident_position(&pos).ok_or_else(|| paging.invalid())?),
+        Some(pos) => Some(incident_position(pos).ok_or_else(|| paging.invalid())?),
     };
     // One more than the page, so the store says whether more follow.
     let incidents = s.cordon.list_incidents(&p, paging.limit + 1, after).await?;
-    let page = paging.keyset(incidents, |i| format!("{}.{}", to_micros(i.created_at), i.id));
+    let page = paging.keyset(incidents, |i| format!("{}-{}", to_micros(i.created_at), i.id.simple()));
     Ok(page.map(|i| IncidentSummary::from(&i)))
 }
 
-/// The `(created_at, id)` a keyset position of the incident list names.
+/// The `(created_at, id)` a keyset position of the incident list names (`{µs}-{id}`).
 fn incident_position(pos: &str) -> Option<(jiff::Timestamp, uuid::Uuid)> {
-    let (micros, id) = pos.split_once('.')?;
-    Some((from_micros(micros.parse().ok()?), id.parse().ok()?))
+    let (micros, id) = pos.split_once('-')?;
+    if micros.len() > 18 || id.len() != 32 {
+        return None;
+    }
+    Some((from_micros(micros.parse().ok()?), uuid::Uuid::try_parse(id).ok()?))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}", tag = "incidents",

@@ -420,7 +420,13 @@ async fn download_evidence(
     let range = headers.get(RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
     let purpose = match q.export_to {
         Some(to) => ReadPurpose::Export { to, reason: q.reason },
-        None => ReadPurpose::Download,
+        None => {
+            // A reason only means something with an export, but it is text all the same.
+            if let Some(reason) = &q.reason {
+                cordon_core::text::check_multiline("reason", reason).map_err(ServiceError::from)?;
+            }
+            ReadPurpose::Download
+        }
     };
     let d = match s.cordon.download_evidence(&p, &r, &id, range, purpose).await {
         Err(e @ ServiceError::RangeNotSatisfiable { size }) => {

@@ -179,8 +179,8 @@ pub struct CredentialPatch {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
+/// (Other query parameters — `limit`, `cursor` — are the pagination's.)
 pub struct CredentialQuery {
     /// A state (`unaffected`, `compromised`, `rotated`, `revoked`), or `unrotated`: the
     /// compromised ones still to rotate or revoke.

@@ -70,7 +70,17 @@ async fn create_token(
     let req: CreateToken = if body.iter().all(u8::is_ascii_whitespace) {
         CreateToken::default()
     } else {
-        serde_json::from_slice(&body)
+        // An object, as documented: serde would also take a struct's fields as an array.
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+        if !value.is_object() {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body is a JSON object: {\"label\"?, \"expires_in\"?}",
+            ));
+        }
+        serde_json::from_value(value)
             .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()))?
     };
     let token = s

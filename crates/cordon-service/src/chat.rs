@@ -42,6 +42,16 @@ fn reply(text: impl Into<String>) -> ChatReply {
     }
 }
 
+/// A chat room's name as given: trimmed, 1 to 255 characters of one line.
+fn room_name(raw: &str) -> Result<&str> {
+    let room = raw.trim();
+    if room.is_empty() || room.chars().count() > 255 {
+        return Err(ServiceError::invalid("room", "a room name of 1 to 255 characters"));
+    }
+    cordon_core::text::check_line("room", room)?;
+    Ok(room)
+}
+
 const NOT_BOUND: &str = "This room is not bound to an incident; start one with !ic page.";
 
 fn page_summary(v: &PageView) -> String {
@@ -62,6 +72,7 @@ fn page_summary(v: &PageView) -> String {
 impl Cordon {
     /// Runs one chat line typed by `p` in `room`. Lines that are not commands get `None`.
     pub async fn chat_command(&self, p: &Principal, room: &str, text: &str) -> Result<Option<ChatReply>> {
+        room_name(room)?;
         let Some(cmd) = parse_chat_line(text) else {
             return Ok(None);
         };
@@ -70,11 +81,7 @@ impl Cordon {
 
     /// Runs a parsed command (the Slack slash command arrives already parsed).
     pub async fn run_command(&self, p: &Principal, room: &str, cmd: Command) -> Result<ChatReply> {
-        let room = room.trim();
-        if room.is_empty() || room.chars().count() > 255 {
-            return Err(ServiceError::invalid("room", "a room name of 1 to 255 characters"));
-        }
-        cordon_core::text::check_line("room", room)?;
+        let room = room_name(room)?;
         let here = self.gate_room(p, room).await?;
         match cmd {
             Command::Help | Command::Unknown { .. } => Ok(reply(cmd.reply_text().unwrap_or_default())),
@@ -463,16 +470,12 @@ impl Cordon {
     /// Marks a chat room team-only (or not): admins and the security team. A team-only room
     /// gets replies in full only while Cordon can check that all its members are on the team.
     pub async fn set_room_team_only(&self, p: &Principal, room: &str, team_only: bool) -> Result<()> {
-        let room = room.trim();
+        let room = room_name(room)?;
         let subject = format!("room:{room}");
         if !p.sees_all_incidents() {
             let e = ServiceError::Forbidden("only admins and the security team may mark rooms".into());
             return Err(self.refuse(p, "room.update", subject, e).await);
         }
-        if room.is_empty() || room.chars().count() > 255 {
-            return Err(ServiceError::invalid("room", "a room name of 1 to 255 characters"));
-        }
-        cordon_core::text::check_line("room", room)?;
         let now = self.clock.now();
         let audit = crate::audit::draft(
             now,
@@ -487,7 +490,7 @@ impl Cordon {
 
     /// Whether a room is marked team-only.
     pub async fn room_team_only(&self, _p: &Principal, room: &str) -> Result<bool> {
-        Ok(self.store.room_team_only(room.trim()).await?)
+        Ok(self.store.room_team_only(room_name(room)?).await?)
     }
 
     async fn ic_on_call_line(&self) -> Result<String> {

@@ -62,6 +62,16 @@ const DATA_RULES: &[(&str, &str, &str)] = &[
     ),
     ("POST /api/v1/incidents/{ref}/members", "422", "the user must exist"),
     (
+        "POST /api/v1/users/{name}/chat-identities",
+        "422",
+        "a disabled user gets no chat account",
+    ),
+    (
+        "POST /api/v1/users/{name}/tokens",
+        "422",
+        "a token lives one minute to 366 days: a range of a duration, not a pattern",
+    ),
+    (
         "POST /api/v1/incidents/{ref}/decisions",
         "422",
         "the name must be a decision of the incident's playbook",
