@@ -309,6 +309,23 @@ pub(crate) fn s(v: &Value) -> String {
     }
 }
 
+/// Prints a JSON list: as it came with `--json`, else the `(header, field)` columns of each
+/// item as a table.
+pub(crate) fn print_list(remote: &Remote, v: &Value, columns: &[(&str, &str)]) {
+    if remote.json {
+        println!("{v}");
+        return;
+    }
+    let rows = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| columns.iter().map(|(_, field)| s(&item[*field])).collect())
+        .collect();
+    let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+    table(&headers, rows);
+}
+
 /// Prints rows as aligned columns.
 pub(crate) fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
@@ -382,26 +399,18 @@ async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
         }
         IncidentCmd::List { remote } => {
             let v = client(&remote)?.get("/api/v1/incidents").await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|i| {
-                        vec![
-                            s(&i["codename"]),
-                            s(&i["kind"]),
-                            s(&i["severity"]),
-                            s(&i["status"]),
-                            s(&i["created_at"]),
-                            s(&i["title"]),
-                        ]
-                    })
-                    .collect();
-                table(&["CODENAME", "KIND", "SEVERITY", "STATUS", "CREATED", "TITLE"], rows);
-            }
+            print_list(
+                &remote,
+                &v,
+                &[
+                    ("CODENAME", "codename"),
+                    ("KIND", "kind"),
+                    ("SEVERITY", "severity"),
+                    ("STATUS", "status"),
+                    ("CREATED", "created_at"),
+                    ("TITLE", "title"),
+                ],
+            );
         }
         IncidentCmd::Show { r#ref, remote } => {
             let v = client(&remote)?

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::cli::{Remote, client, s, table};
+use crate::cli::{Remote, client, print_list, s, table};
 use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
@@ -182,22 +182,18 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
             let v = client(&remote)?
                 .get(&format!("/api/v1/users/{}/tokens", segment(&name)))
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|t| {
-                        ["id", "label", "state", "created_at", "last_used_at", "expires_at"]
-                            .iter()
-                            .map(|k| s(&t[*k]))
-                            .collect()
-                    })
-                    .collect();
-                table(&["ID", "LABEL", "STATE", "CREATED", "LAST USED", "EXPIRES"], rows);
-            }
+            print_list(
+                &remote,
+                &v,
+                &[
+                    ("ID", "id"),
+                    ("LABEL", "label"),
+                    ("STATE", "state"),
+                    ("CREATED", "created_at"),
+                    ("LAST USED", "last_used_at"),
+                    ("EXPIRES", "expires_at"),
+                ],
+            );
         }
         UserCmd::RevokeToken { name, id, remote } => {
             let path = format!("/api/v1/users/{}/tokens/{}", segment(&name), segment(&id));
@@ -262,22 +258,18 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
             let v = client(&remote)?
                 .get(&format!("/api/v1/users/{}/chat-identities", segment(&name)))
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|l| {
-                        ["id", "kind", "external_id", "linked_at", "linked_by", "via"]
-                            .iter()
-                            .map(|k| s(&l[*k]))
-                            .collect()
-                    })
-                    .collect();
-                table(&["ID", "KIND", "ACCOUNT", "LINKED", "BY", "VIA"], rows);
-            }
+            print_list(
+                &remote,
+                &v,
+                &[
+                    ("ID", "id"),
+                    ("KIND", "kind"),
+                    ("ACCOUNT", "external_id"),
+                    ("LINKED", "linked_at"),
+                    ("BY", "linked_by"),
+                    ("VIA", "via"),
+                ],
+            );
         }
         UserCmd::Unlink { name, id, remote } => {
             let path = format!("/api/v1/users/{}/chat-identities/{}", segment(&name), segment(&id));
