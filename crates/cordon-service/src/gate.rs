@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 use cordon_core::access::{Principal, Standing, can_command, can_view, can_work};
 use cordon_core::incident::{Decision, Incident, IncidentRef, Membership};
 use cordon_core::role::Role;
-use cordon_store::IncidentLookup;
+use cordon_store::{IncidentLookup, Viewer};
 use uuid::Uuid;
 
 use crate::{Cordon, Result, ServiceError};
@@ -234,17 +234,19 @@ impl Cordon {
     /// `None` when there is none, so a room whose incidents `p` may not see behaves exactly
     /// like a room that belongs to no incident.
     pub(crate) async fn gate_room(&self, p: &Principal, room: &str) -> Result<Option<Access<See>>> {
-        let mut visible = Vec::new();
-        for id in self.store.incidents_by_room(room).await? {
-            match self.gate_id(p, id).await {
-                Ok(a) => visible.push(a),
-                Err(ServiceError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
+        let viewer = Viewer {
+            user_id: p.user_id,
+            sees_all: p.sees_all_incidents(),
+        };
+        let Some(id) = self.store.room_incident(room, viewer).await? else {
+            return Ok(None);
+        };
+        // The store chose by the same rule; the gate decides.
+        match self.gate_id(p, id).await {
+            Ok(a) => Ok(Some(a)),
+            Err(ServiceError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
         }
-        // Stable: the store lists the room's incidents oldest first.
-        visible.sort_by_key(|a| !a.standing.is_member());
-        Ok(visible.into_iter().next())
     }
 
     /// The engine's way in: `job` acts on the incident as the system principal.

@@ -166,8 +166,11 @@ pub trait PagingStore: Send + Sync {
     /// Marks a link used at `at`, once: false when it was used already or has expired.
     async fn use_ack_link(&self, token_hash: &[u8; 32], at: Timestamp) -> Result<bool>;
 
-    /// The open incidents bound to a chat room, oldest first.
-    async fn incidents_by_room(&self, room: &str) -> Result<Vec<Uuid>>;
+    /// The room's incident as `viewer` sees it: among the open incidents bound to the room,
+    /// those the viewer may see (as [`crate::Store::list_incidents`] decides), the ones the
+    /// viewer is an active member of first, then the oldest. One row, however many incidents
+    /// share the room.
+    async fn room_incident(&self, room: &str, viewer: crate::Viewer) -> Result<Option<Uuid>>;
     /// Marks a room team-only (or not), with its audit entry.
     async fn set_room_team_only(&self, room: &str, team_only: bool, at: Timestamp, audit: AuditDraft) -> Result<()>;
     /// Whether the deployment marked the room team-only.

@@ -268,19 +268,45 @@ pub async fn story(store: &dyn Store) {
         .create_incident(&same_room, audit("incident.declare"))
         .await
         .unwrap();
+    let viewer = |user_id: Uuid, sees_all: bool| Viewer { user_id, sees_all };
     assert_eq!(
-        store.incidents_by_room("#war-room").await.unwrap(),
-        [reuse.incident.id, same_room.incident.id],
-        "open incidents of the room, oldest first; the closed one is gone"
+        store.room_incident("#war-room", viewer(bob.id, false)).await.unwrap(),
+        Some(reuse.incident.id),
+        "bob's own; the closed one is gone"
     );
-    assert!(store.incidents_by_room("#elsewhere").await.unwrap().is_empty());
+    assert_eq!(
+        store.room_incident("#war-room", viewer(alice.id, false)).await.unwrap(),
+        Some(same_room.incident.id),
+        "the one alice is on the team of, though newer"
+    );
+    assert_eq!(
+        store
+            .room_incident("#war-room", viewer(next_id(), false))
+            .await
+            .unwrap(),
+        None,
+        "an outsider sees no sealed incident in the room"
+    );
+    assert_eq!(
+        store.room_incident("#war-room", viewer(next_id(), true)).await.unwrap(),
+        Some(reuse.incident.id),
+        "the security team: the oldest"
+    );
+    assert_eq!(
+        store.room_incident("#elsewhere", viewer(bob.id, true)).await.unwrap(),
+        None
+    );
     let mut closed_too = same_room.incident.clone();
     closed_too.status = Status::NotAnIncident;
     store
         .update_incident(&closed_too, audit("incident.update"))
         .await
         .unwrap();
-    assert_eq!(store.incidents_by_room("#war-room").await.unwrap(), [reuse.incident.id]);
+    assert_eq!(
+        store.room_incident("#war-room", viewer(alice.id, false)).await.unwrap(),
+        None,
+        "closed: alice's incident left the room"
+    );
 
     // the team
     let inc = reuse.incident.id;

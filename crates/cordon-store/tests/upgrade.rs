@@ -61,9 +61,13 @@ async fn check_upgraded(store: &dyn Store) {
             .len(),
         1
     );
+    let viewer = cordon_store::Viewer {
+        user_id: Uuid::parse_str(USER).unwrap(),
+        sees_all: true,
+    };
     assert_eq!(
-        store.incidents_by_room("#war").await.unwrap(),
-        [Uuid::parse_str(INCIDENT).unwrap()]
+        store.room_incident("#war", viewer).await.unwrap(),
+        Some(Uuid::parse_str(INCIDENT).unwrap())
     );
 }
 

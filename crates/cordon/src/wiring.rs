@@ -263,8 +263,9 @@ fn text_reply(text: impl Into<String>) -> cordon_service::chat::ChatReply {
     }
 }
 
-/// Delivers a reply: in full to a team-only room whose members Cordon checked, otherwise the
-/// notice to the room and the reply to the sender alone.
+/// Delivers a reply: in full to a team-only room whose members Cordon checked (and whose past
+/// messages only members who had joined may read, so nobody who joins later reads them),
+/// otherwise the notice to the room and the reply to the sender alone.
 async fn answer_in_matrix(
     cordon: &Cordon,
     bot: &mut MatrixBot,
@@ -273,6 +274,7 @@ async fn answer_in_matrix(
     reply: cordon_service::chat::ChatReply,
 ) -> Result<(), cordon_channels::ChannelError> {
     let whole_room = match reply.incident_id {
+        Some(_) if bot.client().history_visibility(room).await? != "joined" => false,
         Some(incident) => {
             let own = bot.client().user_id().to_owned();
             let members: Vec<String> = bot

@@ -2,8 +2,8 @@
 //! user types `!ic page` in the room, Cordon declares a sealed incident bound to the room and
 //! pages the on-call commander. The room reads only the incident's notice (codename,
 //! severity, status, link); the reply comes to the sender in a direct message — until the
-//! room is marked team-only and every member is on the team, and again as soon as someone
-//! who is not joins.
+//! room is marked team-only, keeps its past from later joiners, and every member is on the
+//! team — and again as soon as someone who is not joins.
 
 mod common;
 
@@ -133,6 +133,21 @@ async fn ic_page_in_a_matrix_room() {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
+    // Not while the room shows its past to whoever joins later (the default, `shared`).
+    alice.send_text(&room, "!status", None).await.unwrap();
+    let (still_notice, _) = bot_says(&alice, &mut since, &room).await;
+    assert!(!still_notice.contains("open tasks"), "{still_notice}");
+    let res = reqwest::Client::new()
+        .put(format!(
+            "{}/_matrix/client/v3/rooms/{room}/state/m.room.history_visibility/",
+            synapse.base_url
+        ))
+        .bearer_auth(alice.access_token())
+        .json(&json!({ "history_visibility": "joined" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
     alice.send_text(&room, "!status", None).await.unwrap();
     let (full, _) = bot_says(&alice, &mut since, &room).await;
     assert!(full.contains("open tasks"), "{full}");

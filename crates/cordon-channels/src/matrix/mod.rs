@@ -273,6 +273,27 @@ impl MatrixClient {
         Ok(joined.keys().cloned().collect())
     }
 
+    /// Who may read a room's past messages (`m.room.history_visibility`: `joined`, `invited`,
+    /// `shared` — the default — or `world_readable`).
+    pub async fn history_visibility(&self, room_id: &str) -> Result<String, ChannelError> {
+        match self
+            .call(
+                Method::GET,
+                &["rooms", room_id, "state", "m.room.history_visibility", ""],
+                None,
+            )
+            .await
+        {
+            Ok(v) => Ok(v
+                .get("history_visibility")
+                .and_then(Value::as_str)
+                .unwrap_or("shared")
+                .to_owned()),
+            Err(ChannelError::Permanent(f)) if f.status == Some(404) => Ok("shared".into()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The members of a room (joined or invited) as far as the room's state says: used to
     /// check that a direct room still has its counterpart.
     pub async fn member_state(&self, room_id: &str, user: &str) -> Result<Option<String>, ChannelError> {

@@ -437,12 +437,24 @@ impl PagingStore for SqliteStore {
         Ok(r.rows_affected() == 1)
     }
 
-    async fn incidents_by_room(&self, room: &str) -> Result<Vec<Uuid>> {
-        let rows = sqlx::query("SELECT id FROM incidents WHERE room = $1 AND is_open ORDER BY created_at, id")
-            .bind(room)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(|r| from_row::Cols::uuid(r, "id")).collect()
+    async fn room_incident(&self, room: &str, viewer: crate::Viewer) -> Result<Option<Uuid>> {
+        let row = sqlx::query(
+            "SELECT i.id FROM incidents i
+             WHERE i.room = $1 AND i.is_open
+               AND ($3 OR NOT i.sealed OR EXISTS (
+                    SELECT 1 FROM memberships m
+                    WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL))
+             ORDER BY EXISTS (SELECT 1 FROM memberships m
+                              WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL) DESC,
+                      i.created_at, i.id
+             LIMIT 1",
+        )
+        .bind(room)
+        .bind(viewer.user_id.to_string())
+        .bind(viewer.sees_all)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| from_row::Cols::uuid(&r, "id")).transpose()
     }
 
     async fn set_room_team_only(&self, room: &str, team_only: bool, at: Timestamp, audit: AuditDraft) -> Result<()> {
