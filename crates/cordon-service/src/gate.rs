@@ -49,6 +49,9 @@ impl Grants<See> for Command {}
 impl Grants<Work> for Command {}
 impl Grants<Command> for Command {}
 
+/// The name the audit log and custody records give the engine ([`Actor::System`]).
+pub const SYSTEM_ACTOR: &str = "system";
+
 /// Who acts on an incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -63,7 +66,7 @@ impl Actor {
     pub fn name(&self) -> &str {
         match self {
             Self::User(p) => &p.name,
-            Self::System(_) => "system",
+            Self::System(_) => SYSTEM_ACTOR,
         }
     }
 
@@ -150,6 +153,14 @@ impl<L> Access<L> {
     {
         &mut self.incident
     }
+}
+
+/// What may be said of an incident to anyone a page reached, over any channel: its codename
+/// and severity (the notice's content), nothing else.
+#[derive(Debug, Clone)]
+pub(crate) struct NoticeFacts {
+    pub codename: cordon_core::codename::Codename,
+    pub severity: cordon_core::incident::Severity,
 }
 
 /// An incident seen through the gate with its team and decisions (the hot `GET` path: one
@@ -247,6 +258,16 @@ impl Cordon {
             Err(ServiceError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The notice-safe facts of an incident (codename, severity), for the notices and the
+    /// acknowledgement pages that go to whoever a page reached. No access is needed: that is
+    /// all a notice says anyway.
+    pub(crate) async fn notice_facts(&self, incident: Uuid) -> Result<Option<NoticeFacts>> {
+        Ok(self.store.incident(incident).await?.map(|i| NoticeFacts {
+            codename: i.codename,
+            severity: i.severity,
+        }))
     }
 
     /// The engine's way in: `job` acts on the incident as the system principal.

@@ -20,6 +20,7 @@ mod report;
 mod tests;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -42,11 +43,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::draft;
+use crate::gate::{Access, Actor, Command, Grants, Work};
 use crate::incidents::new_id;
 use crate::{Cordon, Result, ServiceError};
 
-/// The actor of scheduled verifications in the custody chain and the audit log.
-pub const SYSTEM_ACTOR: &str = "cordon";
 /// Items verified per store page during a scheduled sweep.
 const SWEEP_PAGE: u32 = 100;
 const MAX_NAME_CHARS: usize = 255;
@@ -616,8 +616,7 @@ impl Cordon {
                 "only the response team may verify evidence",
             )
             .await?;
-        let incident = access.incident();
-        self.verify_item(incident, &item, &p.name, None).await
+        self.verify_item(&access, &item, None).await
     }
 
     /// Re-reads every item of an incident, oldest first, recording each verification.
@@ -635,7 +634,7 @@ impl Cordon {
         let incident = access.incident();
         let mut out = Vec::new();
         for item in self.store.evidence_items(incident.id).await? {
-            out.push(self.verify_item(incident, &item, &p.name, None).await?);
+            out.push(self.verify_item(&access, &item, None).await?);
         }
         Ok(out)
     }
@@ -648,7 +647,7 @@ impl Cordon {
         let cutoff = now.checked_sub(every).unwrap_or(Timestamp::MIN);
         let mut report = SweepReport::default();
         let mut after = None;
-        let mut incidents: HashMap<Uuid, Incident> = HashMap::new();
+        let mut incidents: HashMap<Uuid, Access<Command>> = HashMap::new();
         loop {
             let page = self
                 .store
@@ -657,19 +656,11 @@ impl Cordon {
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             for item in page {
-                let incident = match incidents.get(&item.incident_id) {
-                    Some(i) => i.clone(),
-                    None => {
-                        let i = self
-                            .store
-                            .incident(item.incident_id)
-                            .await?
-                            .ok_or(ServiceError::NotFound("incident"))?;
-                        incidents.insert(i.id, i.clone());
-                        i
-                    }
+                let access = match incidents.entry(item.incident_id) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(self.gate_system(item.incident_id, "evidence.verify").await?),
                 };
-                match self.verify_item(&incident, &item, SYSTEM_ACTOR, Some(now)).await {
+                match self.verify_item(access, &item, Some(now)).await {
                     Ok(v) => {
                         report.verified += 1;
                         report.mismatches += u64::from(!v.ok);
@@ -709,13 +700,13 @@ impl Cordon {
     /// Re-reads `item`, records the outcome as a `verification` custody event (audited as
     /// `evidence.verification`, or `evidence.mismatch` when it failed) and alerts on failure.
     /// `at`: the sweep's time; `None` reads the clock once the bytes are read.
-    async fn verify_item(
+    async fn verify_item<L: Grants<Work>>(
         &self,
-        incident: &Incident,
+        access: &Access<L>,
         item: &EvidenceItem,
-        actor: &str,
         at: Option<Timestamp>,
     ) -> Result<Verification> {
+        let (incident, actor) = (access.incident(), access.actor_name());
         let locker = self.locker()?;
         let (key, expected) = expected_digests(item)?;
         let (size, sha256, blake3, mismatches) =
@@ -737,7 +728,7 @@ impl Cordon {
             "sha256": sha256,
             "blake3": blake3,
             "mismatches": mismatches,
-            "scheduled": actor == SYSTEM_ACTOR,
+            "scheduled": matches!(access.actor(), Actor::System(_)),
         });
         let action = if ok {
             "evidence.verification"

@@ -10,6 +10,8 @@ use cordon_core::clock::{Clock, ManualClock};
 use cordon_core::incident::{IncidentKind, Severity};
 use cordon_core::role::Role;
 use cordon_store::SqliteStore;
+
+use crate::gate::SYSTEM_ACTOR;
 use jiff::SignedDuration;
 
 use super::*;

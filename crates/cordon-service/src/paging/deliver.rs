@@ -3,7 +3,6 @@
 
 use cordon_channels::{ChannelError, PhoneNumber, SecureLink, SmsText, WebhookClient, WebhookMessage};
 use cordon_core::Timestamp;
-use cordon_core::incident::Incident;
 use cordon_core::user::User;
 use cordon_mail::{Link, Recipient};
 use cordon_store::paging::{Attempt, ContactMethod, NotificationRow};
@@ -14,6 +13,7 @@ use uuid::Uuid;
 
 use super::{DELIVERY_CONCURRENCY, DELIVERY_LEASE, EngineReport, MAX_ATTEMPTS};
 use crate::audit::draft;
+use crate::gate::NoticeFacts;
 use crate::{Cordon, Result};
 
 impl Cordon {
@@ -65,7 +65,7 @@ impl Cordon {
         };
         let row = self.store.page(n.page_id).await?;
         let incident = match row.as_ref().and_then(|r| r.incident_id) {
-            Some(iid) => self.store.incident(iid).await?,
+            Some(iid) => self.notice_facts(iid).await?,
             None => None,
         };
         let link = self.ack_link(n.page_id, &u, n.step, now).await?;
@@ -103,7 +103,7 @@ impl Cordon {
         &self,
         c: &ContactMethod,
         u: &User,
-        about: Option<(&Incident, &str)>,
+        about: Option<(&NoticeFacts, &str)>,
         now: Timestamp,
     ) -> Attempt {
         let retry = |error: String| Attempt::Retry { error, at: now };

@@ -65,7 +65,7 @@ impl Cordon {
             .ok_or(ServiceError::NotFound("link"))?;
         let now = self.clock.now();
         let codename = match self.store.page(link.page_id).await?.and_then(|p| p.incident_id) {
-            Some(iid) => self.store.incident(iid).await?.map(|i| i.codename.to_string()),
+            Some(iid) => self.notice_facts(iid).await?.map(|f| f.codename.to_string()),
             None => None,
         };
         Ok(AckLinkInfo {

@@ -214,7 +214,7 @@ impl Cordon {
         let incident = match (access, row.incident_id) {
             (Some(a), _) => Some((Some(a.incident().id), a.incident().codename.to_string())),
             // A recipient knows the codename from the notice; nothing more.
-            (None, Some(iid)) => self.store.incident(iid).await?.map(|i| (None, i.codename.to_string())),
+            (None, Some(iid)) => self.notice_facts(iid).await?.map(|f| (None, f.codename.to_string())),
             (None, None) => None,
         };
         let mut acknowledged_by = state.acknowledged.as_ref().map(|a| a.user.clone());
