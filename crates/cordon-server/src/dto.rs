@@ -5,7 +5,7 @@
 use cordon_core::Timestamp;
 use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
 use cordon_core::task::TaskStatus;
-use cordon_service::{IncidentDetails, TaskChange, TaskView};
+use cordon_service::{HeldTask, IncidentDetails, TaskChange, TaskList, TaskView};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -377,14 +377,42 @@ impl From<TaskChange> for TaskOut {
 }
 
 /// The checklist in step order, then every follow-up task (each also listed under its step).
-pub fn task_list(views: Vec<TaskView>) -> Vec<TaskOut> {
+pub fn task_list(list: TaskList) -> Vec<TaskOut> {
+    let views = list.checklist;
     let follow_ups: Vec<TaskOut> = views
         .iter()
         .flat_map(|v| v.follow_ups.iter().cloned().map(TaskOut::from))
+        .chain(list.loose_follow_ups.into_iter().map(TaskOut::from))
         .collect();
     let mut out: Vec<TaskOut> = views.into_iter().map(Into::into).collect();
     out.extend(follow_ups);
     out
+}
+
+/// A task the caller holds, on any incident.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldTaskOut {
+    /// The incident's codename.
+    pub incident: String,
+    /// The codename as used in URLs: `sapphire-unicorn`.
+    pub slug: String,
+    pub incident_id: Uuid,
+    /// Whether the caller is on the incident's team; an assignee from outside it sees only
+    /// their own tasks there.
+    pub on_team: bool,
+    pub task: TaskOut,
+}
+
+impl From<HeldTask> for HeldTaskOut {
+    fn from(h: HeldTask) -> Self {
+        Self {
+            incident: h.codename.to_string(),
+            slug: h.codename.key(),
+            incident_id: h.incident_id,
+            on_team: h.on_team,
+            task: h.task.into(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -102,6 +102,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_member, list_members))
         .routes(routes!(remove_member))
         .routes(routes!(list_tasks))
+        .routes(routes!(my_tasks))
         .routes(routes!(patch_task))
         .routes(routes!(record_decision, list_decisions))
         .routes(routes!(verify_audit))
@@ -322,6 +323,13 @@ async fn list_tasks(
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Page<TaskOut>> {
     paging.offset(crate::dto::task_list(s.cordon.tasks(&p, &r).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(PageParams),
+    responses((status = 200, description = "the tasks assigned to the caller on every incident, with the incident's codename", body = Vec<HeldTaskOut>)),
+    security(("bearer" = [])))]
+async fn my_tasks(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<HeldTaskOut>> {
+    paging.offset(s.cordon.my_tasks(&p).await?.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/tasks/{id}", tag = "tasks", request_body = PatchTask,

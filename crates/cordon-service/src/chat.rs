@@ -93,7 +93,7 @@ impl Cordon {
             Command::ListResponders => self.chat_responders(here).await,
             Command::WhoIsOnCall { target } => self.chat_who_is_on_call(here, target.trim_start_matches('@')).await,
             Command::Ack => self.chat_ack(p, here).await,
-            Command::Status => self.chat_status(p, here).await,
+            Command::Status => self.chat_status(here).await,
         }
     }
 
@@ -382,12 +382,12 @@ impl Cordon {
 
     /// `!status`: the room's incident — the room reads its codename, severity and status; the
     /// caller also its open tasks, unmet gates and pages.
-    async fn chat_status(&self, p: &Principal, here: Option<Access<See>>) -> Result<ChatReply> {
+    async fn chat_status(&self, here: Option<Access<See>>) -> Result<ChatReply> {
         let Some(a) = here else {
             return Ok(reply("This room is not bound to an incident."));
         };
         let i = a.incident();
-        let tasks = self.tasks(p, &i.id.to_string()).await?;
+        let tasks = self.views(i, self.store.tasks(i.id).await?).await?;
         let open = tasks.iter().filter(|t| !t.task.status.is_finished()).count();
         let doing: Vec<String> = tasks
             .iter()

@@ -18,6 +18,8 @@ use std::marker::PhantomData;
 use cordon_core::access::{Principal, Standing, can_command, can_view, can_work};
 use cordon_core::incident::{Decision, Incident, IncidentRef, Membership};
 use cordon_core::role::Role;
+use cordon_core::task::Task;
+use cordon_store::registers::FollowUpTask;
 use cordon_store::{IncidentLookup, Viewer};
 use uuid::Uuid;
 
@@ -155,6 +157,47 @@ impl<L> Access<L> {
     }
 }
 
+/// Proof that a user outside an incident's team holds tasks in it (a credential's owner asked
+/// to rotate it, say): they may see and work those tasks, under the incident's codename, and
+/// nothing else of the incident. Built only by [`Cordon::gate_tasks`].
+#[derive(Debug)]
+pub struct Assigned {
+    incident: Incident,
+    principal: Principal,
+    checklist: Vec<Task>,
+    follow_ups: Vec<FollowUpTask>,
+}
+
+impl Assigned {
+    /// The incident, for the service's own reads (its id, playbook, codename). What it shows
+    /// the assignee is the codename and the assignee's own tasks only.
+    pub(crate) fn incident(&self) -> &Incident {
+        &self.incident
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The checklist tasks assigned to the user, in step order.
+    pub fn checklist(&self) -> &[Task] {
+        &self.checklist
+    }
+
+    /// The follow-up tasks assigned to the user.
+    pub fn follow_ups(&self) -> &[FollowUpTask] {
+        &self.follow_ups
+    }
+}
+
+/// How a caller reaches an incident's tasks: as someone who may see the incident, or as an
+/// assignee from outside its team.
+#[derive(Debug)]
+pub(crate) enum TaskAccess {
+    Team(Access<See>),
+    Assignee(Assigned),
+}
+
 /// What may be said of an incident to anyone a page reached, over any channel: its codename
 /// and severity (the notice's content), nothing else.
 #[derive(Debug, Clone)]
@@ -238,6 +281,72 @@ impl Cordon {
         } else {
             Err(ServiceError::NotFound("incident"))
         }
+    }
+
+    /// The gate to an incident's tasks: [`Cordon::gate`] for those who may see the incident;
+    /// for anyone else who holds tasks in it, an [`Assigned`] proof naming those tasks; "not
+    /// found" for everybody else, exactly as for an incident that does not exist.
+    pub(crate) async fn gate_tasks(&self, p: &Principal, raw_ref: &str) -> Result<TaskAccess> {
+        let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
+        let (incident, active_roles) = self
+            .store
+            .incident_for_viewer(lookup_of(&r), p.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("incident"))?;
+        let standing = Standing { active_roles };
+        if can_view(p, &incident, &standing) {
+            return Ok(TaskAccess::Team(grant(incident, standing, Actor::User(p.clone()))));
+        }
+        self.assigned(p, incident).await.map(TaskAccess::Assignee)
+    }
+
+    /// The tasks `p` holds in `incident`, which `p` may not see; "not found" when none.
+    async fn assigned(&self, p: &Principal, incident: Incident) -> Result<Assigned> {
+        let mine = |a: Option<Uuid>| a == Some(p.user_id);
+        let mut checklist = self.store.tasks(incident.id).await?;
+        checklist.retain(|t| mine(t.assignee));
+        let mut follow_ups = self.store.follow_up_tasks(incident.id).await?;
+        follow_ups.retain(|t| mine(t.assignee));
+        if checklist.is_empty() && follow_ups.is_empty() {
+            return Err(ServiceError::NotFound("incident"));
+        }
+        Ok(Assigned {
+            incident,
+            principal: p.clone(),
+            checklist,
+            follow_ups,
+        })
+    }
+
+    /// Every incident in which `p` holds tasks: as a member (or viewer) through the gate, or
+    /// as an assignee from outside the team. At most `limit` tasks of each kind are read.
+    pub(crate) async fn gate_assigned_everywhere(&self, p: &Principal, limit: u32) -> Result<Vec<TaskAccess>> {
+        let mut incidents: Vec<Uuid> = self
+            .store
+            .tasks_assigned_to(p.user_id, limit)
+            .await?
+            .iter()
+            .map(|t| t.incident_id)
+            .chain(
+                self.store
+                    .follow_ups_assigned_to(p.user_id, limit)
+                    .await?
+                    .iter()
+                    .map(|t| t.incident_id),
+            )
+            .collect();
+        incidents.sort_unstable();
+        incidents.dedup();
+        let mut out = Vec::with_capacity(incidents.len());
+        for id in incidents {
+            match self.gate_tasks(p, &id.to_string()).await {
+                Ok(a) => out.push(a),
+                // Unassigned meanwhile.
+                Err(ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 
     /// The incident a chat room belongs to, as `p` sees it: among the open incidents bound to

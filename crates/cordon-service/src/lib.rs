@@ -7,6 +7,7 @@
 //! Need-to-know is enforced here: an incident the caller may not see is reported as
 //! [`ServiceError::NotFound`], exactly like one that does not exist.
 
+mod assigned;
 mod audit;
 pub mod chat;
 pub mod comms;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use cordon_core::clock::Clock;
 use cordon_store::Store;
 
+pub use assigned::{HeldTask, TaskList};
 pub use cordon_core::access::Principal;
 pub use cordon_store::AuditEntry;
 pub use error::{Limit, ServiceError, UnmetGate};

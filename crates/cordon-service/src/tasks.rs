@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::audit::draft;
 use crate::error::UnmetGate;
+use crate::gate::TaskAccess;
 use crate::{Cordon, Result, ServiceError};
 
 /// A task as its viewers see it.
@@ -63,6 +64,14 @@ impl Gates<'_> {
     pub(crate) fn unmet(&self, step: u32) -> Vec<UnmetGate> {
         unmet(self.playbook, step, &self.statuses, &self.decisions)
     }
+
+    /// What the playbook says `step` is for.
+    pub(crate) fn step_description(&self, step: u32) -> String {
+        self.playbook
+            .step(step)
+            .map(|s| s.description.clone())
+            .unwrap_or_default()
+    }
 }
 
 impl Cordon {
@@ -73,7 +82,7 @@ impl Cordon {
     }
 
     /// The incident's gate inputs, given its checklist `tasks`.
-    async fn gates_for(&self, incident: &Incident, tasks: &[Task]) -> Result<Gates<'_>> {
+    pub(crate) async fn gates_for(&self, incident: &Incident, tasks: &[Task]) -> Result<Gates<'_>> {
         let playbook = self.playbook_of(incident)?;
         let statuses = tasks.iter().map(|t| (t.step, t.status)).collect();
         let decisions = self
@@ -91,7 +100,7 @@ impl Cordon {
         })
     }
 
-    async fn views(&self, incident: &Incident, tasks: Vec<Task>) -> Result<Vec<TaskView>> {
+    pub(crate) async fn views(&self, incident: &Incident, tasks: Vec<Task>) -> Result<Vec<TaskView>> {
         let gates = self.gates_for(incident, &tasks).await?;
         let playbook = gates.playbook;
         let members = self.store.memberships(incident.id).await?;
@@ -145,13 +154,6 @@ impl Cordon {
         Ok(self.gates_of(incident).await?.unmet(step))
     }
 
-    /// The incident's checklist, in step order, each task with its unmet gates.
-    pub async fn tasks(&self, p: &Principal, raw_ref: &str) -> Result<Vec<TaskView>> {
-        let a = self.gate(p, raw_ref).await?;
-        let tasks = self.store.tasks(a.incident().id).await?;
-        self.views(a.incident(), tasks).await
-    }
-
     /// Changes a task's status or assignee. Moving it past an unmet gate is refused with
     /// [`ServiceError::GateUnmet`] unless the incident commander gives an override reason.
     ///
@@ -164,8 +166,12 @@ impl Cordon {
         task_id: &str,
         patch: TaskPatch,
     ) -> Result<TaskChange> {
-        let a = self.gate(p, raw_ref).await?;
+        let access = self.gate_tasks(p, raw_ref).await?;
         let task_id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
+        let a = match access {
+            TaskAccess::Team(a) => a,
+            TaskAccess::Assignee(held) => return self.update_held_task(held, task_id, patch).await,
+        };
         let tasks = self.store.tasks(a.incident().id).await?;
         let Some(mut task) = tasks.iter().find(|t| t.id == task_id).cloned() else {
             if patch.override_reason.is_some() {

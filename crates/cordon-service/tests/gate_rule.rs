@@ -47,7 +47,12 @@ fn only_the_gate_reads_incidents_and_nothing_invents_a_principal() {
                 offences.push(format!("{rel}: reads an incident outside the gate (`store{call}…`)"));
             }
         }
-        if code.contains("Principal{") {
+        // A struct literal, not a return type (`-> &Principal {`) or a field's type.
+        let literal = code.match_indices("Principal{").any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            !matches!(before, Some('&' | '>'))
+        });
+        if literal {
             offences.push(format!("{rel}: makes up a principal"));
         }
     }

@@ -179,6 +179,9 @@ pub trait Store:
 
     // the checklist
     async fn tasks(&self, incident: Uuid) -> Result<Vec<Task>>;
+    /// The checklist tasks assigned to `user` on every incident, at most `limit`, by incident
+    /// then step.
+    async fn tasks_assigned_to(&self, user: Uuid, limit: u32) -> Result<Vec<Task>>;
     /// Writes status, assignee, override reason and updated_at.
     async fn update_task(&self, task: &Task, audit: AuditDraft) -> Result<()>;
     async fn decisions(&self, incident: Uuid) -> Result<Vec<Decision>>;

@@ -197,6 +197,9 @@ pub trait RegisterStore: Send + Sync {
     async fn exposures(&self, incident: Uuid) -> Result<Vec<Exposure>>;
 
     async fn follow_up_tasks(&self, incident: Uuid) -> Result<Vec<FollowUpTask>>;
+    /// The follow-up tasks assigned to `user` on every incident, at most `limit`, by incident
+    /// then creation.
+    async fn follow_ups_assigned_to(&self, user: Uuid, limit: u32) -> Result<Vec<FollowUpTask>>;
     /// Writes status, assignee and updated_at.
     async fn update_follow_up_task(&self, task: &FollowUpTask, audit: AuditDraft) -> Result<()>;
 }

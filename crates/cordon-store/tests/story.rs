@@ -394,6 +394,9 @@ pub async fn story(store: &dyn Store) {
     tasks[1].updated_at = later;
     store.update_task(&tasks[1], audit("task.update")).await.unwrap();
     assert_eq!(store.tasks(inc).await.unwrap()[1], tasks[1]);
+    assert_eq!(store.tasks_assigned_to(alice.id, 10).await.unwrap(), [tasks[1].clone()]);
+    assert!(store.tasks_assigned_to(bob.id, 10).await.unwrap().is_empty());
+    assert!(store.tasks_assigned_to(alice.id, 0).await.unwrap().is_empty());
     let mut ghost = tasks[0].clone();
     ghost.id = next_id();
     assert!(matches!(

@@ -166,6 +166,12 @@ pub enum TaskCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// The tasks assigned to you, on every incident (also those of incidents whose team you
+    /// are not on: you see and work your own tasks there, nothing else).
+    Mine {
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Change a task (by id or step number).
     Set {
         r#ref: String,
@@ -456,6 +462,30 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                     })
                     .collect();
                 table(&["STEP", "STATUS", "OWNER", "ASSIGNEE", "BLOCKED BY", "TITLE"], rows);
+            }
+        }
+        TaskCmd::Mine { remote } => {
+            let v = client(&remote)?.get("/api/v1/tasks").await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                let rows = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|h| {
+                        let t = &h["task"];
+                        vec![
+                            s(&h["slug"]),
+                            s(&t["step"]),
+                            s(&t["kind"]),
+                            s(&t["status"]),
+                            s(&t["title"]),
+                            s(&t["id"]),
+                        ]
+                    })
+                    .collect();
+                table(&["INCIDENT", "STEP", "KIND", "STATUS", "TITLE", "ID"], rows);
             }
         }
         TaskCmd::Set {

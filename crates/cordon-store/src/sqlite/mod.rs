@@ -588,6 +588,19 @@ impl Store for SqliteStore {
         rows.iter().map(from_row::task).collect()
     }
 
+    async fn tasks_assigned_to(&self, user: Uuid, limit: u32) -> Result<Vec<Task>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, step, key, title, status, owner_role, assignee, check_items, override_reason,
+                    updated_at
+             FROM tasks WHERE assignee = $1 ORDER BY incident_id, step LIMIT $2",
+        )
+        .bind(user.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(from_row::task).collect()
+    }
+
     async fn update_task(&self, t: &Task, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
         let r = sqlx::query(

@@ -364,6 +364,17 @@ impl RegisterStore for SqliteStore {
         rows.iter().map(from_row::follow_up_task).collect()
     }
 
+    async fn follow_ups_assigned_to(&self, user: Uuid, limit: u32) -> Result<Vec<FollowUpTask>> {
+        let rows = sqlx::query(
+            "SELECT * FROM follow_up_tasks WHERE assignee = $1 ORDER BY incident_id, created_at, key LIMIT $2",
+        )
+        .bind(user.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(from_row::follow_up_task).collect()
+    }
+
     async fn update_follow_up_task(&self, t: &FollowUpTask, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE follow_up_tasks SET status = $1, assignee = $2, updated_at = $3 WHERE id = $4")
