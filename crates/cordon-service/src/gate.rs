@@ -234,13 +234,19 @@ fn grant<L>(incident: Incident, standing: Standing, actor: Actor) -> Access<L> {
 impl Cordon {
     /// The gate: the incident `raw_ref` names (id or codename), if `p` may see it.
     pub(crate) async fn gate(&self, p: &Principal, raw_ref: &str) -> Result<Access<See>> {
+        let (incident, standing) = self.standing_in(p, raw_ref).await?;
+        Self::admit(p, incident, standing)
+    }
+
+    /// The incident `raw_ref` names and `p`'s standing in it — not yet a decision.
+    async fn standing_in(&self, p: &Principal, raw_ref: &str) -> Result<(Incident, Standing)> {
         let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
         let (incident, active_roles) = self
             .store
             .incident_for_viewer(lookup_of(&r), p.user_id)
             .await?
             .ok_or(ServiceError::NotFound("incident"))?;
-        Self::admit(p, incident, Standing { active_roles })
+        Ok((incident, Standing { active_roles }))
     }
 
     /// The gate by incident id (pages, links and rooms name incidents by id).
@@ -287,13 +293,7 @@ impl Cordon {
     /// for anyone else who holds tasks in it, an [`Assigned`] proof naming those tasks; "not
     /// found" for everybody else, exactly as for an incident that does not exist.
     pub(crate) async fn gate_tasks(&self, p: &Principal, raw_ref: &str) -> Result<TaskAccess> {
-        let r = IncidentRef::parse(raw_ref).map_err(|_| ServiceError::NotFound("incident"))?;
-        let (incident, active_roles) = self
-            .store
-            .incident_for_viewer(lookup_of(&r), p.user_id)
-            .await?
-            .ok_or(ServiceError::NotFound("incident"))?;
-        let standing = Standing { active_roles };
+        let (incident, standing) = self.standing_in(p, raw_ref).await?;
         if can_view(p, &incident, &standing) {
             return Ok(TaskAccess::Team(grant(incident, standing, Actor::User(p.clone()))));
         }

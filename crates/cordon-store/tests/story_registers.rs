@@ -372,7 +372,10 @@ pub async fn story(store: &dyn Store) {
         .update_follow_up_task(&reopened, audit("task.update", "task".into()))
         .await
         .unwrap();
-    assert_eq!(store.follow_up_tasks(inc).await.unwrap(), std::slice::from_ref(&reopened));
+    assert_eq!(
+        store.follow_up_tasks(inc).await.unwrap(),
+        std::slice::from_ref(&reopened)
+    );
     assert_eq!(store.follow_ups_assigned_to(alice.id, 10).await.unwrap(), [reopened]);
     assert!(store.follow_ups_assigned_to(bob.id, 10).await.unwrap().is_empty());
     assert!(store.follow_up_tasks(other).await.unwrap().is_empty());

@@ -316,7 +316,7 @@ pub(crate) fn s(v: &Value) -> String {
 }
 
 /// Prints a JSON list: as it came with `--json`, else the `(header, field)` columns of each
-/// item as a table.
+/// item as a table; a field starting with `/` is a JSON pointer into the item (`/task/step`).
 pub(crate) fn print_list(remote: &Remote, v: &Value, columns: &[(&str, &str)]) {
     if remote.json {
         println!("{v}");
@@ -326,7 +326,15 @@ pub(crate) fn print_list(remote: &Remote, v: &Value, columns: &[(&str, &str)]) {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|item| columns.iter().map(|(_, field)| s(&item[*field])).collect())
+        .map(|item| {
+            columns
+                .iter()
+                .map(|(_, field)| match field.strip_prefix('/') {
+                    Some(_) => item.pointer(field).map_or_else(|| "-".to_owned(), s),
+                    None => s(&item[*field]),
+                })
+                .collect()
+        })
         .collect();
     let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
     table(&headers, rows);
@@ -466,27 +474,15 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
         }
         TaskCmd::Mine { remote } => {
             let v = client(&remote)?.get("/api/v1/tasks").await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|h| {
-                        let t = &h["task"];
-                        vec![
-                            s(&h["slug"]),
-                            s(&t["step"]),
-                            s(&t["kind"]),
-                            s(&t["status"]),
-                            s(&t["title"]),
-                            s(&t["id"]),
-                        ]
-                    })
-                    .collect();
-                table(&["INCIDENT", "STEP", "KIND", "STATUS", "TITLE", "ID"], rows);
-            }
+            let columns = [
+                ("INCIDENT", "/slug"),
+                ("STEP", "/task/step"),
+                ("KIND", "/task/kind"),
+                ("STATUS", "/task/status"),
+                ("TITLE", "/task/title"),
+                ("ID", "/task/id"),
+            ];
+            print_list(&remote, &v, &columns);
         }
         TaskCmd::Set {
             r#ref,
