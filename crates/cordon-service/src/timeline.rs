@@ -220,7 +220,10 @@ pub fn resolve_source(sources: &[TimelineSource], raw: &str) -> Result<Uuid> {
             .take(10)
             .map(|&i| {
                 let src = &sources[i];
-                format!("{} (id {}, {} events, ingested {})", handles[i], src.id, src.events, src.created_at)
+                format!(
+                    "{} (id {}, {} events, ingested {})",
+                    handles[i], src.id, src.events, src.created_at
+                )
             })
             .collect::<Vec<_>>()
             .join("; ")
@@ -243,9 +246,7 @@ pub fn resolve_source(sources: &[TimelineSource], raw: &str) -> Result<Uuid> {
     let compact = wanted.replace('-', "");
     let by_prefix: Vec<usize> = if looks_like_id(&wanted) && compact.len() >= 4 {
         (0..sources.len())
-            .filter(|&i| {
-                sources[i].id.simple().to_string().starts_with(&compact)
-            })
+            .filter(|&i| sources[i].id.simple().to_string().starts_with(&compact))
             .collect()
     } else {
         Vec::new()

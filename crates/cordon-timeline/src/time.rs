@@ -211,10 +211,12 @@ pub(crate) enum YearSource {
 
 impl YearGuess {
     pub(crate) fn new(year: Option<i32>, now: Option<Timestamp>) -> YearGuess {
-        let latest = now.and_then(|ts| ts.checked_add(jiff::SignedDuration::from_hours(24)).ok()).map(|ts| {
-            let dt = TimeZone::UTC.to_datetime(ts);
-            (i32::from(dt.year()), dt.month() as u8, dt.day() as u8)
-        });
+        let latest = now
+            .and_then(|ts| ts.checked_add(jiff::SignedDuration::from_hours(24)).ok())
+            .map(|ts| {
+                let dt = TimeZone::UTC.to_datetime(ts);
+                (i32::from(dt.year()), dt.month() as u8, dt.day() as u8)
+            });
         YearGuess {
             year,
             hinted: year.is_some(),
@@ -690,7 +692,10 @@ mod tests {
     #[test]
     fn ctime_stamps_of_apache_error_logs() {
         let (c, n) = ctime(b"Sun Dec 04 04:47:44 2005] [error]").unwrap();
-        assert_eq!((c.year, c.month, c.day, c.hour, c.minute, c.second, n), (2005, 12, 4, 4, 47, 44, 24));
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute, c.second, n),
+            (2005, 12, 4, 4, 47, 44, 24)
+        );
         let (c, n) = ctime(b"Wed Oct 11 14:32:52.123456 2000]").unwrap();
         assert_eq!((c.year, c.nanos, n), (2000, 123_456_000, 31));
         let (c, _) = ctime(b"Mon Jan  2 01:02:03 2017]").unwrap();

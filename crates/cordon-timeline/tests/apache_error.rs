@@ -11,7 +11,12 @@ fn a_real_apache_2_0_error_log_is_detected_and_read_whole() {
     let bytes = include_bytes!("data/loghub-apache-error.log");
     let out = parse_all(bytes, &ParseOptions::new("error_log"));
     assert_eq!(out.format, Some(Format::ApacheError));
-    assert_eq!((out.lines, out.events.len() as u64, out.skipped), (24, 24, 0), "{:?}", out.diagnostics);
+    assert_eq!(
+        (out.lines, out.events.len() as u64, out.skipped),
+        (24, 24, 0),
+        "{:?}",
+        out.diagnostics
+    );
     assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
 
     // Loghub's structured answer for the first two lines: time, level, content.
@@ -44,11 +49,18 @@ fn the_2_4_form_is_detected_among_its_variants() {
     let log = "[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:50322] AH00126: Invalid URI in request GET /../../etc/passwd HTTP/1.1\n\
                [Wed Oct 11 14:32:53.000100 2000] [mpm_event:notice] [pid 1:tid 140] AH00489: Apache/2.4.57 (Unix) configured -- resuming normal operations\n\
                [Wed Oct 11 14:32:54.5 2000] [proxy:error] [pid 7] [client 10.1.2.3:4000] [remote 192.0.2.10:8080] AH00957: connect to backend failed, referer: https://shop.example/cart\n";
-    let out = parse_all(log.as_bytes(), &ParseOptions::new("error.log").tz_name("+02:00").unwrap());
+    let out = parse_all(
+        log.as_bytes(),
+        &ParseOptions::new("error.log").tz_name("+02:00").unwrap(),
+    );
     assert_eq!(out.format, Some(Format::ApacheError));
     assert_eq!(out.events.len(), 3, "{:?}", out.diagnostics);
     let e = &out.events[0];
-    assert_eq!(e.timestamp.to_string(), "2000-10-11T12:32:52.123456Z", "the zone hint applies");
+    assert_eq!(
+        e.timestamp.to_string(),
+        "2000-10-11T12:32:52.123456Z",
+        "the zone hint applies"
+    );
     assert_eq!((e.pid, e.src_port), (Some(35708), Some(50322)));
     assert_eq!(e.attribute("error_code"), Some("AH00126"));
     assert_eq!(out.events[1].src_ip, None);
@@ -56,5 +68,8 @@ fn the_2_4_form_is_detected_among_its_variants() {
     let proxied = &out.events[2];
     assert_eq!(proxied.src_ip.unwrap().to_string(), "10.1.2.3");
     assert_eq!(proxied.attribute("remote"), Some("192.0.2.10:8080"));
-    assert_eq!(proxied.message, "connect to backend failed, referer: https://shop.example/cart");
+    assert_eq!(
+        proxied.message,
+        "connect to backend failed, referer: https://shop.example/cart"
+    );
 }

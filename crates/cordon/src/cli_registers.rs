@@ -511,7 +511,9 @@ pub async fn run_ioc(cmd: IocCmd) -> anyhow::Result<()> {
         }
         IocCmd::Search { r#ref, remote } => {
             // The search is paged by indicators: each next page searches the next ones.
-            let v = client(&remote)?.post_all(&path(&r#ref, "iocs/search"), &json!({})).await?;
+            let v = client(&remote)?
+                .post_all(&path(&r#ref, "iocs/search"), &json!({}))
+                .await?;
             print(&remote, &v, |v| {
                 let rows = rows(v, |x| {
                     vec![

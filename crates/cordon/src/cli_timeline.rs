@@ -254,7 +254,9 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
                 })
                 .collect();
             table(
-                &["HANDLE", "NAME", "FORMAT", "EVENTS", "SKIPPED", "BYTES", "INGESTED", "SHA256"],
+                &[
+                    "HANDLE", "NAME", "FORMAT", "EVENTS", "SKIPPED", "BYTES", "INGESTED", "SHA256",
+                ],
                 rows,
             );
             Ok(0)
@@ -381,8 +383,7 @@ async fn ingest_file(
 /// A word as typed in a POSIX shell: as it is when it holds only safe characters, else quoted.
 fn shell_word(w: &str) -> String {
     if !w.is_empty()
-        && w
-            .chars()
+        && w.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | ','))
     {
         w.to_owned()

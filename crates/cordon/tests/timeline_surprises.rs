@@ -56,7 +56,12 @@ fn brute_force_log() -> String {
 
 fn link_next(res: &reqwest::Response) -> Option<String> {
     let h = res.headers().get(reqwest::header::LINK)?.to_str().ok()?;
-    let target = h.split(';').next()?.trim().trim_start_matches('<').trim_end_matches('>');
+    let target = h
+        .split(';')
+        .next()?
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
     Some(target.to_owned())
 }
 
@@ -137,11 +142,17 @@ async fn every_sighting_is_recorded(app: &TestApp) {
     assert_eq!(all.len(), 3);
     let by_value = |v: &str| all.iter().find(|x| x["value"] == v).cloned().unwrap();
     let attacker = by_value(ATTACKER);
-    assert_eq!(attacker["found"], ATTACKS, "every event, not the first 1,000: {attacker}");
+    assert_eq!(
+        attacker["found"], ATTACKS,
+        "every event, not the first 1,000: {attacker}"
+    );
     assert_eq!(attacker["new"], ATTACKS);
     assert_eq!(attacker["sightings"], ATTACKS);
     assert_eq!(attacker["first_seen"], "2026-12-01T10:00:00Z");
-    assert_eq!(attacker["last_seen"], "2026-12-01T10:38:42Z", "the last of 2,323, one a second");
+    assert_eq!(
+        attacker["last_seen"], "2026-12-01T10:38:42Z",
+        "the last of 2,323, one a second"
+    );
     assert_eq!(by_value("198.51.100.7")["found"], ATTACKS.div_ceil(100));
     assert_eq!(by_value("root")["found"], ATTACKS, "root's failed logins");
     let ip = sightings_of(app, &r, ATTACKER).await;
@@ -154,7 +165,10 @@ async fn every_sighting_is_recorded(app: &TestApp) {
     let again = again.as_array().unwrap();
     assert!(again.iter().all(|x| x["new"] == 0), "{again:?}");
     let attacker = again.iter().find(|x| x["value"] == ATTACKER).unwrap();
-    assert_eq!((attacker["found"].as_u64(), attacker["sightings"].as_u64()), (Some(ATTACKS as u64), Some(ATTACKS as u64)));
+    assert_eq!(
+        (attacker["found"].as_u64(), attacker["sightings"].as_u64()),
+        (Some(ATTACKS as u64), Some(ATTACKS as u64))
+    );
 }
 
 #[tokio::test]
@@ -230,7 +244,9 @@ async fn the_same_bytes_twice_are_refused_unless_again() {
     assert_eq!(p["source_name"], "auth.log");
     let detail = p["detail"].as_str().unwrap();
     assert!(detail.contains("auth.log") && detail.contains("--again"), "{detail}");
-    let (_, sources) = app.get(&format!("/api/v1/incidents/{r}/timeline/sources"), ADMIN_TOKEN).await;
+    let (_, sources) = app
+        .get(&format!("/api/v1/incidents/{r}/timeline/sources"), ADMIN_TOKEN)
+        .await;
     assert_eq!(sources.as_array().unwrap().len(), 1, "nothing kept: {sources}");
     let (_, tl) = app.get(&format!("/api/v1/incidents/{r}/timeline"), ADMIN_TOKEN).await;
     assert_eq!(tl["events"].as_array().unwrap().len(), 2, "no doubled events");
@@ -249,7 +265,12 @@ async fn the_same_bytes_twice_are_refused_unless_again() {
     let file = dir.path().join("auth.log");
     std::fs::write(&file, &log).unwrap();
     let path = file.to_str().unwrap();
-    let out = run_cli(&app.base, ADMIN_TOKEN, &["timeline", "ingest", &r, path, "--year", "2026"]).await;
+    let out = run_cli(
+        &app.base,
+        ADMIN_TOKEN,
+        &["timeline", "ingest", &r, path, "--year", "2026"],
+    )
+    .await;
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(
         out.stderr.contains("already ingested") && out.stderr.contains("--again"),
@@ -296,7 +317,12 @@ async fn a_guessed_year_is_said_and_never_in_the_future() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sshd-2.log");
     std::fs::write(&file, log.replace("24200", "24201")).unwrap();
-    let out = run_cli(&app.base, ADMIN_TOKEN, &["timeline", "ingest", &r, file.to_str().unwrap()]).await;
+    let out = run_cli(
+        &app.base,
+        ADMIN_TOKEN,
+        &["timeline", "ingest", &r, file.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout.contains("year_guessed") && out.stdout.contains("--year"),
@@ -316,7 +342,11 @@ async fn an_apache_error_log_is_read_and_its_clients_found() {
     ))
     .unwrap();
     let v = ingest_ok(&app, &r, "name=error_log&host=www", real).await;
-    assert_eq!((v["format"].as_str(), v["events"].as_u64()), (Some("apache-error"), Some(24)), "{v}");
+    assert_eq!(
+        (v["format"].as_str(), v["events"].as_u64()),
+        (Some("apache-error"), Some(24)),
+        "{v}"
+    );
     assert_eq!(v["skipped"], 0);
     let modern = "[Sat Nov 28 10:00:00.123456 2026] [core:error] [pid 3:tid 4] [client 198.51.100.23:51234] AH00126: Invalid URI in request GET /../../etc/passwd HTTP/1.1\n";
     let v = ingest_ok(&app, &r, "name=error.log&host=www", modern.as_bytes().to_vec()).await;
@@ -349,7 +379,11 @@ async fn an_apache_error_log_is_read_and_its_clients_found() {
     let unknown = "[10/Oct/2000:13:55:36 -0700] custom line one\n\
                    2024-03-01 12:00:00,123 custom line two\n";
     let v = ingest_ok(&app, &r, "name=app.log&format=text", unknown.as_bytes().to_vec()).await;
-    assert_eq!((v["format"].as_str(), v["events"].as_u64()), (Some("text"), Some(2)), "{v}");
+    assert_eq!(
+        (v["format"].as_str(), v["events"].as_u64()),
+        (Some("text"), Some(2)),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -373,11 +407,20 @@ async fn sources_are_named_by_their_handles() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("--source auth.log"), "{}", out.stdout);
 
-    let out = run_cli(&app.base, ADMIN_TOKEN, &["timeline", "query", &r, "--source", "auth.log"]).await;
+    let out = run_cli(
+        &app.base,
+        ADMIN_TOKEN,
+        &["timeline", "query", &r, "--source", "auth.log"],
+    )
+    .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("192.0.2.9"), "{}", out.stdout);
     let out = run_cli(&app.base, ADMIN_TOKEN, &["timeline", "sources", &r]).await;
-    assert!(out.stdout.contains("HANDLE") && out.stdout.contains("auth.log"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("HANDLE") && out.stdout.contains("auth.log"),
+        "{}",
+        out.stdout
+    );
 
     // A second auth.log (another host's): the name is no longer unique.
     let v = ingest_ok(
@@ -399,7 +442,10 @@ async fn sources_are_named_by_their_handles() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["field"], "source");
     let detail = p["detail"].as_str().unwrap();
-    assert!(detail.contains(&second_id) && detail.contains("names 2 sources"), "{detail}");
+    assert!(
+        detail.contains(&second_id) && detail.contains("names 2 sources"),
+        "{detail}"
+    );
     // The handle, a unique prefix and the full id all name it.
     let simple = second_id.replace('-', "");
     for name in [handle.as_str(), &simple[..simple.len() - 1], second_id.as_str()] {
@@ -412,12 +458,22 @@ async fn sources_are_named_by_their_handles() {
         assert_eq!(evs[0]["src_ip"], "192.0.2.10");
     }
     let (st, p) = app
-        .get(&format!("/api/v1/incidents/{r}/timeline/facets?source=nginx.log"), ADMIN_TOKEN)
+        .get(
+            &format!("/api/v1/incidents/{r}/timeline/facets?source=nginx.log"),
+            ADMIN_TOKEN,
+        )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("nginx.log"), "{p}");
-    let (_, list) = app.get(&format!("/api/v1/incidents/{r}/timeline/sources"), ADMIN_TOKEN).await;
-    let handles: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["handle"].as_str().unwrap()).collect();
+    let (_, list) = app
+        .get(&format!("/api/v1/incidents/{r}/timeline/sources"), ADMIN_TOKEN)
+        .await;
+    let handles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["handle"].as_str().unwrap())
+        .collect();
     assert!(handles.iter().all(|h| *h != "auth.log" && h.len() >= 8), "{list}");
 
     // Promotion takes a handle too; a sealed incident stays invisible to outsiders.

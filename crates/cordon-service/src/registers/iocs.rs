@@ -383,11 +383,11 @@ impl Cordon {
             hit = hits.into_iter().find(|h| h.source_id == source && h.line == pr.line);
         }
         let hit = hit.ok_or_else(|| {
-                ServiceError::invalid(
-                    "value",
-                    format!("no event at line {} of source {source} mentions `{}`", pr.line, n.value),
-                )
-            })?;
+            ServiceError::invalid(
+                "value",
+                format!("no event at line {} of source {source} mentions `{}`", pr.line, n.value),
+            )
+        })?;
         self.upsert_indicator(p, incident, n, pr.note, &[hit], "promoted").await
     }
 

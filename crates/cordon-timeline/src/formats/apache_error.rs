@@ -76,7 +76,9 @@ impl LineFormat for ApacheErrorParser {
             });
         };
         let Some((level_field, mut rest)) = rest.strip_prefix(" [").and_then(|r| r.split_once(']')) else {
-            return cx.skip(line, DiagnosticCode::UnparsedLine, || "no [level] after the time".into());
+            return cx.skip(line, DiagnosticCode::UnparsedLine, || {
+                "no [level] after the time".into()
+            });
         };
         let (module, level) = match level_field.split_once(':') {
             Some((m, l)) => (Some(m), l),
@@ -190,7 +192,10 @@ mod tests {
         assert_eq!(e.attribute("error_code"), Some("AH00126"));
         assert_eq!(e.src_ip.unwrap().to_string(), "1.2.3.4");
         assert_eq!(e.src_port, Some(5678));
-        assert_eq!(e.http.as_ref().unwrap().referrer.as_deref(), Some("http://evil.example/"));
+        assert_eq!(
+            e.http.as_ref().unwrap().referrer.as_deref(),
+            Some("http://evil.example/")
+        );
         assert!(e.message.starts_with("Invalid URI in request"));
         let v6 = &out.events[1];
         assert_eq!(v6.src_ip.unwrap().to_string(), "2001:db8::7");

@@ -121,6 +121,9 @@ mod tests {
             ]
         );
         assert_eq!(out.events[0].message, "something odd happened");
-        assert!(out.events[2].message.contains("Main.java"), "a continuation line joins its event");
+        assert!(
+            out.events[2].message.contains("Main.java"),
+            "a continuation line joins its event"
+        );
     }
 }
