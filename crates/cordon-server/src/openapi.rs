@@ -610,8 +610,8 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
     .collect()
 }
 
-/// The filters every timeline read takes: an event kind, instants, an address, a source id
-/// (search text is anything). A blank filter is no filter.
+/// The filters every timeline read takes: an event kind, instants, an address, a source (a
+/// name, an id prefix or an id; search text is anything). A blank filter is no filter.
 fn timeline_rules() -> Vec<(Target, Value)> {
     let kinds = one_of([
         "",
@@ -651,10 +651,7 @@ fn timeline_rules() -> Vec<(Target, Value)> {
                 or_blank(json!({ "format": "date-time" })),
             ));
         }
-        out.push((
-            Target::Param(path, "get", "source"),
-            or_blank(json!({ "format": "uuid" })),
-        ));
+        out.push((Target::Param(path, "get", "source"), json!({ "pattern": NO_CONTROLS })));
         out.push((
             Target::Param(path, "get", "ip"),
             or_blank(json!({ "anyOf": [{ "format": "ipv4" }, { "format": "ipv6" }] })),

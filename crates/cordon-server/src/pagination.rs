@@ -144,6 +144,15 @@ impl Paging {
 
     /// One page of `all`, a list in a stable order that only grows: the cursor is an offset.
     pub fn offset<T>(&self, all: Vec<T>) -> Result<Page<T>, Problem> {
+        let (start, limit) = self.window()?;
+        let total = all.len();
+        let items = all.into_iter().skip(start).take(limit).collect();
+        Ok(self.windowed(items, start, total))
+    }
+
+    /// Where an offset page starts and how many items it may hold, for a list whose service
+    /// does the work of one page only (the indicator search searches the page's indicators).
+    pub fn window(&self) -> Result<(usize, usize), Problem> {
         let start = match &self.cursor {
             None => 0,
             Some(c) if c.len() <= 10 && c.bytes().all(|b| b.is_ascii_digit()) => {
@@ -151,11 +160,14 @@ impl Paging {
             }
             Some(_) => return Err(invalid_cursor()),
         };
-        let limit = self.limit as usize;
-        let end = start.saturating_add(limit).min(all.len());
-        let next = (end < all.len()).then(|| self.link(&end.to_string()));
-        let items = all.into_iter().skip(start).take(limit).collect();
-        Ok(Page { items, next })
+        Ok((start, self.limit as usize))
+    }
+
+    /// The page of `items` taken at `start` of a list of `total` items, linking to the next.
+    pub fn windowed<T>(&self, items: Vec<T>, start: usize, total: usize) -> Page<T> {
+        let end = start.saturating_add(self.limit as usize).min(total);
+        let next = (end < total).then(|| self.link(&end.to_string()));
+        Page { items, next }
     }
 
     /// The keyset position the cursor names, for lists the store seeks in.

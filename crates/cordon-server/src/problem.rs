@@ -145,6 +145,11 @@ impl From<ServiceError> for Problem {
                 )
             }
             ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
+            ServiceError::DuplicateSource { source_id, name, .. } => {
+                Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                    .with("source_id", Value::from(source_id.to_string()))
+                    .with("source_name", Value::from(name.clone()))
+            }
             ServiceError::LimitExceeded { limit, .. } => match *limit {
                 Limit::GzipRatio { ratio, max } => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, code, e.to_string())
                     .with("ratio", Value::from(ratio))

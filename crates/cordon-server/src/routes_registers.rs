@@ -436,10 +436,17 @@ pub struct SearchOut {
     pub id: Uuid,
     pub kind: String,
     pub value: String,
-    /// Events that mention it.
-    pub found: usize,
+    /// Events that mention it: all of them, however many.
+    pub found: u64,
     /// Of those, not recorded before.
-    pub new: usize,
+    pub new: u64,
+    /// Sightings recorded for it now, in all.
+    pub sightings: u64,
+    /// Over every sighting.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_seen: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_seen: Option<Timestamp>,
 }
 
 impl From<SearchOutcome> for SearchOut {
@@ -450,6 +457,9 @@ impl From<SearchOutcome> for SearchOut {
             value: o.indicator.value,
             found: o.found,
             new: o.new,
+            sightings: o.sightings,
+            first_seen: o.indicator.first_seen,
+            last_seen: o.indicator.last_seen,
         }
     }
 }
@@ -746,9 +756,12 @@ async fn promote_ioc(
     Ok(created(IocOut::from(s.cordon.promote_indicator(&p, &r, pr).await?)))
 }
 
+/// Searches the timelines for one page of the indicators (`limit` of them from `cursor`, in
+/// the order of `GET …/iocs`) and records every event found; while more indicators follow, the
+/// answer links to the next page (`Link: <…>; rel="next"`), which searches those.
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/iocs/search", tag = "registers",
     params(PageParams, ("ref" = String, Path, description = "incident id or codename")),
-    responses((status = 200, description = "each indicator with the events found and the new sightings", body = Vec<SearchOut>),
+    responses((status = 200, description = "each indicator of the page with every event found (all of them), the new sightings and first/last seen over all; `Link: rel=next` while more indicators follow", body = Vec<SearchOut>),
               (status = 404, body = Problem)),
     security(("bearer" = [])))]
 async fn search_iocs(
@@ -757,7 +770,10 @@ async fn search_iocs(
     paging: Paging,
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Page<SearchOut>> {
-    paging.offset(list(s.cordon.search_indicators(&p, &r).await?))
+    let (start, limit) = paging.window()?;
+    let page = s.cordon.search_indicators(&p, &r, start, limit).await?;
+    let items = page.outcomes.into_iter().map(SearchOut::from).collect();
+    Ok(paging.windowed(items, start, page.total))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/iocs/export", tag = "registers",

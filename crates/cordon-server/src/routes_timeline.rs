@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cordon_core::Timestamp;
-use cordon_service::timeline::{ExportFormat, IngestParams, Ingested, TimelineFilter};
+use cordon_service::timeline::{ExportFormat, IngestParams, Ingested, SourceEntry, TimelineFilter};
 use cordon_store::timeline::TimelineSource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,17 +40,22 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct IngestQuery {
     /// `auto` (default) or a format: `syslog`, `auditd`, `access`, `nginx-error`,
-    /// `postgresql`, `mysql-general`, `mysql-slow`, `journald`, `cloudtrail`, `jsonl`,
+    /// `apache-error`, `postgresql`, `mysql-general`, `mysql-slow`, `journald`, `cloudtrail`, `jsonl`,
     /// `timesketch-csv`, `text` (aliases accepted).
     format: Option<String>,
     /// The source's name (usually the file name); default `upload`.
     name: Option<String>,
     /// Host of events whose log does not name one.
     host: Option<String>,
-    /// Year of the first year-less syslog time (later ones roll over Dec → Jan).
+    /// Year of the first year-less syslog time (later ones roll over Dec → Jan). Without it the
+    /// year is guessed from the ingest time — never one that puts a line in the future — and
+    /// a `year_guessed` diagnostic says so.
     year: Option<i32>,
     /// Zone of times logged without an offset: `UTC`, `+02:00`, `Europe/Berlin`.
     tz: Option<String>,
+    /// Ingest even when a source of the incident already holds these exact bytes; without it
+    /// that is refused with 409 `duplicate_source`, naming the earlier source.
+    again: Option<bool>,
 }
 
 /// One diagnostic: what could not be used, and where.
@@ -68,6 +73,9 @@ pub(crate) struct DiagnosticOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SourceOut {
     source_id: Uuid,
+    /// What to name the source by (`source=`, `--source`): its name while no other source of
+    /// the incident has it, else the shortest unique prefix of its id (8 characters or more).
+    handle: String,
     name: String,
     host: Option<String>,
     /// The format used (detected or forced).
@@ -92,9 +100,10 @@ pub(crate) struct SourceOut {
 }
 
 impl SourceOut {
-    fn new(s: TimelineSource, diagnostics: Vec<DiagnosticOut>) -> Self {
+    fn new(s: TimelineSource, handle: String, diagnostics: Vec<DiagnosticOut>) -> Self {
         Self {
             source_id: s.id,
+            handle,
             name: s.name,
             host: s.host,
             format: s.format,
@@ -124,12 +133,12 @@ impl From<Ingested> for SourceOut {
                 message: d.message,
             })
             .collect();
-        SourceOut::new(i.source, diags)
+        SourceOut::new(i.source, i.handle, diags)
     }
 }
 
-impl From<TimelineSource> for SourceOut {
-    fn from(s: TimelineSource) -> Self {
+impl From<SourceEntry> for SourceOut {
+    fn from(SourceEntry { source: s, handle }: SourceEntry) -> Self {
         let diags: Vec<Value> = serde_json::from_str(&s.diagnostics).unwrap_or_default();
         let diags = diags
             .into_iter()
@@ -140,7 +149,7 @@ impl From<TimelineSource> for SourceOut {
                 message: d["message"].as_str().unwrap_or("").to_owned(),
             })
             .collect();
-        SourceOut::new(s, diags)
+        SourceOut::new(s, handle, diags)
     }
 }
 
@@ -166,7 +175,8 @@ macro_rules! filter_query {
             from: Option<String>,
             /// RFC 3339 instant; events at or before it.
             to: Option<String>,
-            /// One source's events only (its `source_id`).
+            /// One source's events only: its handle (its name, when no other source of the
+            /// incident has it), a unique prefix of its id, or its id.
             source: Option<String>,
             $($(#[$fmeta])* $field: $ty,)*
         }
@@ -292,6 +302,7 @@ pub(crate) struct FacetsOut {
         (status = 201, body = SourceOut),
         (status = 403, body = Problem),
         (status = 404, body = Problem),
+        (status = 409, description = "`duplicate_source`: a source of the incident holds these exact bytes (`source_id`, `source_name`); nothing is kept unless `again=true`", body = Problem),
         (status = 422, description = "a bad parameter, an empty upload, or an upload that broke off (nothing is kept)", body = Problem),
         (status = 413, description = "`gzip_ratio_exceeded`: the gzip inflates past `timeline_gzip_max_ratio` (nothing is kept)", body = Problem),
         (status = 503, description = "`ingest_busy`: `timeline_ingests_at_once` ingests ran for the whole wait (nothing was read)", body = Problem),
@@ -312,6 +323,7 @@ async fn ingest_source(
         host: q.host,
         year: q.year,
         tz: q.tz,
+        again: q.again.unwrap_or(false),
     };
     let ingested = s.cordon.ingest_source(&p, &r, params, body.into_data_stream()).await?;
     Ok(created(SourceOut::from(ingested)))
@@ -329,7 +341,7 @@ async fn list_sources(
 ) -> ApiResult<Page<SourceOut>> {
     paging.offset(
         s.cordon
-            .timeline_sources(&p, &r)
+            .timeline_source_entries(&p, &r)
             .await?
             .into_iter()
             .map(Into::into)

@@ -71,6 +71,16 @@ pub enum ServiceError {
     /// A resource limit refused the request (issue 12); nothing was kept.
     #[error("{message}")]
     LimitExceeded { limit: Limit, message: String },
+    /// An upload's bytes are exactly those of a source the incident already has; nothing was
+    /// kept (ingest again with `again` to keep a second copy).
+    #[error(
+        "these exact bytes were already ingested into this incident as `{name}` (source {source_id}, {ingested_at}); nothing was kept. To ingest them a second time anyway, pass --again (API: again=true)"
+    )]
+    DuplicateSource {
+        source_id: uuid::Uuid,
+        name: String,
+        ingested_at: cordon_core::Timestamp,
+    },
 }
 
 /// The resource limit a [`ServiceError::LimitExceeded`] names, with its figures.
@@ -120,6 +130,7 @@ impl ServiceError {
             Self::MailRefused(_) => "mail_refused",
             Self::PartlySent(_) => "partly_sent",
             Self::Report(_) => "internal",
+            Self::DuplicateSource { .. } => "duplicate_source",
             Self::LimitExceeded { limit, .. } => match limit {
                 Limit::GzipRatio { .. } => "gzip_ratio_exceeded",
                 Limit::TimelineQuota { .. } => "timeline_quota_exceeded",

@@ -149,13 +149,130 @@ pub struct IngestParams {
     pub year: Option<i32>,
     /// Zone of times logged without an offset.
     pub tz: Option<String>,
+    /// Ingest even when a source of the incident already holds these exact bytes (otherwise
+    /// that is refused: 409 `duplicate_source`, naming the earlier source).
+    pub again: bool,
 }
 
-/// An ingested source, and its first diagnostics.
+/// An ingested source, its handle and its first diagnostics.
 #[derive(Debug, Clone)]
 pub struct Ingested {
     pub source: TimelineSource,
+    /// What to name it by (`--source`, `source=`): see [`source_handles`].
+    pub handle: String,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A source of the incident's timeline with its handle.
+#[derive(Debug, Clone)]
+pub struct SourceEntry {
+    pub source: TimelineSource,
+    pub handle: String,
+}
+
+/// The shortest id prefix shown as a source's handle: 8 hex digits, more while another id
+/// shares them (ids are UUIDv7, whose first 12 digits are the creation time).
+const MIN_PREFIX: usize = 8;
+
+/// The handle of each source, in order: its name when no other source of the incident has that
+/// name, else the shortest prefix of its id's hex digits (at least 8) that no other id shares.
+/// Either is accepted wherever a source is asked for, as is the full id.
+pub fn source_handles(sources: &[TimelineSource]) -> Vec<String> {
+    let ids: Vec<String> = sources.iter().map(|s| s.id.simple().to_string()).collect();
+    sources
+        .iter()
+        .zip(&ids)
+        .map(|(s, id)| {
+            let unique_name = sources.iter().filter(|o| o.name == s.name).count() == 1;
+            let name_is_id_like = looks_like_id(&s.name);
+            if unique_name && !name_is_id_like {
+                return s.name.clone();
+            }
+            let mut n = MIN_PREFIX;
+            while n < id.len() && ids.iter().filter(|o| o.starts_with(&id[..n])).count() > 1 {
+                n += 1;
+            }
+            id[..n].to_owned()
+        })
+        .collect()
+}
+
+/// Whether a text could be read as (a prefix of) a source id: hex digits and hyphens only.
+fn looks_like_id(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+/// The source `raw` names among `sources`: a full id, a name that only one source has, or a
+/// prefix (4 hex digits or more, hyphens ignored) of only one source's id. Ambiguous and unknown names are
+/// refused naming the field and the candidates.
+pub fn resolve_source(sources: &[TimelineSource], raw: &str) -> Result<Uuid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(ServiceError::invalid("source", "empty; give a source's name or id"));
+    }
+    if let Ok(id) = Uuid::parse_str(raw) {
+        return Ok(id);
+    }
+    let handles = source_handles(sources);
+    let describe = |picked: &[usize]| -> String {
+        picked
+            .iter()
+            .take(10)
+            .map(|&i| {
+                let src = &sources[i];
+                format!(
+                    "{} (id {}, {} events, ingested {})",
+                    handles[i], src.id, src.events, src.created_at
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let named: Vec<usize> = (0..sources.len()).filter(|&i| sources[i].name == raw).collect();
+    match named.len() {
+        1 => return Ok(sources[named[0]].id),
+        0 => {}
+        n => {
+            return Err(ServiceError::invalid(
+                "source",
+                format!(
+                    "`{raw}` names {n} sources of this incident; give one's id prefix instead: {}",
+                    describe(&named)
+                ),
+            ));
+        }
+    }
+    let wanted = raw.to_ascii_lowercase();
+    let compact = wanted.replace('-', "");
+    let by_prefix: Vec<usize> = if looks_like_id(&wanted) && compact.len() >= 4 {
+        (0..sources.len())
+            .filter(|&i| sources[i].id.simple().to_string().starts_with(&compact))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    match by_prefix.len() {
+        1 => Ok(sources[by_prefix[0]].id),
+        0 => {
+            let all: Vec<usize> = (0..sources.len()).collect();
+            let known = if sources.is_empty() {
+                "the incident has no timeline sources yet".to_owned()
+            } else {
+                format!("its sources: {}", describe(&all))
+            };
+            Err(ServiceError::invalid(
+                "source",
+                format!("no source of this incident is named `{raw}` or has an id starting with it; {known}"),
+            ))
+        }
+        n => Err(ServiceError::invalid(
+            "source",
+            format!(
+                "`{raw}` starts the ids of {n} sources of this incident; give more of the id: {}",
+                describe(&by_prefix)
+            ),
+        )),
+    }
 }
 
 /// The filters every timeline read takes, as raw query parameters.
@@ -510,7 +627,17 @@ impl Cordon {
         if broken.is_none() && !stopped && !gathered.is_empty() {
             stopped = !forward(&tx, ev_tx.as_ref(), gathered.split().freeze()).await;
         }
-        if broken.is_none() && !stopped && bytes > 0 {
+        let sha256 = hex::encode(hasher.finalize());
+        // The same bytes a second time would double every event without a word: unless asked
+        // (`again`), the source is refused before its commit, naming the earlier one.
+        let mut earlier: Option<std::result::Result<TimelineSource, StoreError>> = None;
+        if broken.is_none() && !stopped && bytes > 0 && !params.again {
+            earlier = match self.store.timeline_sources(incident.id).await {
+                Ok(known) => known.into_iter().find(|s| s.sha256 == sha256).map(Ok),
+                Err(e) => Some(Err(e)),
+            };
+        }
+        if broken.is_none() && !stopped && bytes > 0 && earlier.is_none() {
             let _ = tx.send(Chunk::End).await;
         }
         drop(tx);
@@ -550,6 +677,25 @@ impl Cordon {
             });
             draft(now, &p.name, "timeline.ingest.aborted", subject.clone(), payload)
         };
+        if let Some(earlier) = earlier {
+            let earlier = earlier?;
+            let payload = json!({
+                "name": name,
+                "sha256": sha256,
+                "bytes": bytes,
+                "reason": "duplicate",
+                "earlier_source_id": earlier.id.to_string(),
+                "earlier_name": earlier.name,
+            });
+            self.store
+                .append_audit(draft(now, &p.name, "timeline.ingest.refused", subject.clone(), payload))
+                .await?;
+            return Err(ServiceError::DuplicateSource {
+                source_id: earlier.id,
+                name: earlier.name,
+                ingested_at: earlier.created_at,
+            });
+        }
         let summary = match worked {
             Ok(Worked::Committed(s)) => s,
             Ok(Worked::Aborted) if bytes == 0 && broken.is_none() => {
@@ -581,7 +727,7 @@ impl Cordon {
             format: summary
                 .format
                 .map_or_else(|| "unknown".to_owned(), |f| f.name().to_owned()),
-            sha256: hex::encode(hasher.finalize()),
+            sha256,
             bytes,
             lines: summary.lines,
             events: summary.events,
@@ -603,6 +749,7 @@ impl Cordon {
             "events": source.events,
             "skipped": source.skipped,
             "diagnostics": source.diagnostics_total,
+            "again": params.again,
         });
         let audit = draft(now, &p.name, "timeline.ingest", subject, payload);
         if let Err(e) = self.store.add_timeline_source(&source, audit).await {
@@ -616,8 +763,15 @@ impl Cordon {
         let ix2 = ix.clone();
         blocking(move || ix2.refresh()).await?;
         self.watch_new_source(incident.id, source.id).await;
+        let all = self.store.timeline_sources(incident.id).await?;
+        let handle = all
+            .iter()
+            .position(|s| s.id == source.id)
+            .and_then(|i| source_handles(&all).into_iter().nth(i))
+            .unwrap_or_else(|| source.id.to_string());
         Ok(Ingested {
             source,
+            handle,
             diagnostics: summary.diagnostics,
         })
     }
@@ -627,6 +781,40 @@ impl Cordon {
         let access = self.gate(p, raw_ref).await?;
         let incident = access.incident();
         Ok(self.store.timeline_sources(incident.id).await?)
+    }
+
+    /// The incident's sources, oldest first, each with its handle.
+    pub async fn timeline_source_entries(&self, p: &Principal, raw_ref: &str) -> Result<Vec<SourceEntry>> {
+        let sources = self.timeline_sources(p, raw_ref).await?;
+        let handles = source_handles(&sources);
+        Ok(sources
+            .into_iter()
+            .zip(handles)
+            .map(|(source, handle)| SourceEntry { source, handle })
+            .collect())
+    }
+
+    /// The filter with its `source` (a name, an id prefix or an id) resolved among the
+    /// incident's sources, parsed.
+    async fn filter_in(&self, incident: Uuid, filter: &TimelineFilter) -> Result<Filter> {
+        match filter.source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) if Uuid::parse_str(raw).is_err() => {
+                let sources = self.store.timeline_sources(incident).await?;
+                let id = resolve_source(&sources, raw)?;
+                TimelineFilter {
+                    source: Some(id.to_string()),
+                    ..filter.clone()
+                }
+                .parse()
+            }
+            _ => filter.parse(),
+        }
+    }
+
+    /// The id of the incident's source that `raw` names (see [`resolve_source`]).
+    pub(crate) async fn source_id_in(&self, incident: Uuid, raw: &str) -> Result<Uuid> {
+        let sources = self.store.timeline_sources(incident).await?;
+        resolve_source(&sources, raw)
     }
 
     /// Source id → SHA-256 of the incident's sources.
@@ -663,7 +851,7 @@ impl Cordon {
         cursor: Option<&str>,
     ) -> Result<TimelinePage> {
         let incident = access.incident();
-        let f = filter.parse()?;
+        let f = self.filter_in(incident.id, filter).await?;
         let limit = limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit as usize > MAX_PAGE {
             return Err(ServiceError::invalid(
@@ -711,7 +899,7 @@ impl Cordon {
     ) -> Result<Histogram> {
         let access = self.gate(p, raw_ref).await?;
         let incident = access.incident();
-        let f = filter.parse()?;
+        let f = self.filter_in(incident.id, filter).await?;
         let interval = interval
             .map(str::trim)
             .filter(|i| !i.is_empty())
@@ -758,7 +946,7 @@ impl Cordon {
         top: Option<u32>,
     ) -> Result<Facets> {
         let incident = access.incident();
-        let f = filter.parse()?;
+        let f = self.filter_in(incident.id, filter).await?;
         let top = top.unwrap_or(10);
         if top == 0 || top > 1000 {
             return Err(ServiceError::invalid("top", "must be between 1 and 1000"));
@@ -780,7 +968,7 @@ impl Cordon {
     ) -> Result<ExportStream> {
         let access = self.gate(p, raw_ref).await?;
         let incident = access.incident();
-        let f = filter.parse()?;
+        let f = self.filter_in(incident.id, filter).await?;
         let ix = self.timeline_index(incident.id, false).await?;
         let digests = self.source_digests(incident.id).await?;
         let now: Timestamp = self.clock.now();

@@ -22,6 +22,9 @@ pub enum DiagnosticCode {
     UnknownFormat,
     /// A year-less syslog time was read without a year hint or reference instant (1970 assumed).
     YearAssumed,
+    /// A year-less syslog time was given a year guessed from the ingest time (never one that
+    /// puts it in the future); the message says which and how to give the year instead.
+    YearGuessed,
     /// The gzip stream is corrupt or truncated; the rest of the input was not read.
     CorruptGzip,
     /// A JSON record, CSV row or multi-line record is malformed; it was skipped.
@@ -43,6 +46,7 @@ impl DiagnosticCode {
             DiagnosticCode::InvalidTimestamp => "invalid_timestamp",
             DiagnosticCode::UnknownFormat => "unknown_format",
             DiagnosticCode::YearAssumed => "year_assumed",
+            DiagnosticCode::YearGuessed => "year_guessed",
             DiagnosticCode::CorruptGzip => "corrupt_gzip",
             DiagnosticCode::MalformedRecord => "malformed_record",
             DiagnosticCode::RecordTooLarge => "record_too_large",

@@ -24,6 +24,10 @@ pub enum Format {
     /// nginx error log.
     #[serde(rename = "nginx-error")]
     NginxError,
+    /// Apache httpd error log, 2.0/2.2 (`[ctime] [level] [client ip] …`) and 2.4
+    /// (`[ctime.µs] [module:level] [pid n:tid m] [client ip:port] AHnnnnn: …`).
+    #[serde(rename = "apache-error")]
+    ApacheError,
     /// PostgreSQL stderr log with the common `log_line_prefix` forms.
     #[serde(rename = "postgresql")]
     Postgres,
@@ -51,8 +55,9 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every format.
-    pub const ALL: [Format; 12] = [
+    /// Every format. The position is the format's code in stored event records
+    /// (`index/record.rs`): a new format goes at the end.
+    pub const ALL: [Format; 13] = [
         Format::Syslog,
         Format::Auditd,
         Format::AccessLog,
@@ -65,6 +70,7 @@ impl Format {
         Format::JsonLines,
         Format::TimesketchCsv,
         Format::Text,
+        Format::ApacheError,
     ];
 
     /// The stable name, as accepted by [`Format::from_name`].
@@ -74,6 +80,7 @@ impl Format {
             Format::Auditd => "auditd",
             Format::AccessLog => "access",
             Format::NginxError => "nginx-error",
+            Format::ApacheError => "apache-error",
             Format::Postgres => "postgresql",
             Format::MysqlGeneral => "mysql-general",
             Format::MysqlSlow => "mysql-slow",
@@ -87,7 +94,8 @@ impl Format {
 
     /// The format with this name or alias (case-insensitive). Aliases: `rfc3164`, `rfc5424`,
     /// `rsyslog`, `auth` → syslog; `audit` → auditd; `nginx`, `apache`, `combined`, `common`,
-    /// `nginx-access`, `apache-access` → access; `postgres`, `pg` → postgresql;
+    /// `nginx-access`, `apache-access` → access; `httpd-error`, `apache-error-log`,
+    /// `error_log` → apache-error; `postgres`, `pg` → postgresql;
     /// `mysql`, `mysql-query` → mysql-general; `mysql-slowlog` → mysql-slow; `journalctl` →
     /// journald; `json`, `ndjson` → jsonl; `csv`, `timesketch` → timesketch-csv.
     pub fn from_name(name: &str) -> Option<Format> {
@@ -101,6 +109,7 @@ impl Format {
             "nginx" | "apache" | "combined" | "common" | "nginx-access" | "apache-access" | "httpd" => {
                 Format::AccessLog
             }
+            "httpd-error" | "apache-error-log" | "apache_error" | "error_log" => Format::ApacheError,
             "postgres" | "pg" | "postgresql-log" => Format::Postgres,
             "mysql" | "mysql-query" | "mysql-general-log" => Format::MysqlGeneral,
             "mysql-slowlog" | "mysql-slow-log" | "slowlog" => Format::MysqlSlow,
@@ -138,10 +147,11 @@ impl std::str::FromStr for Format {
 /// matches any format. JSON input is recognised earlier, from its first byte.
 pub fn detect_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<Format> {
     // Order = priority on ties.
-    const CANDIDATES: [Format; 8] = [
+    const CANDIDATES: [Format; 9] = [
         Format::Auditd,
         Format::AccessLog,
         Format::NginxError,
+        Format::ApacheError,
         Format::Postgres,
         Format::MysqlSlow,
         Format::MysqlGeneral,
@@ -177,6 +187,7 @@ fn probe(format: Format, line: &str, first: bool) -> bool {
                 && b[19] == b' '
                 && b[20] == b'['
         }
+        Format::ApacheError => crate::formats::apache_error::looks_like(line),
         Format::Postgres => crate::formats::postgres::looks_like(line),
         Format::MysqlSlow => {
             line.starts_with("# Time: ") || line.starts_with("# User@Host: ") || line.starts_with("# Query_time: ")
@@ -228,6 +239,14 @@ mod tests {
             (
                 "2016/10/25 14:49:34 [error] 54053#0: *1 open() failed",
                 Format::NginxError,
+            ),
+            (
+                "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+                Format::ApacheError,
+            ),
+            (
+                "[Sun Dec 04 04:47:44.123456 2005] [core:error] [pid 123:tid 456] [client 1.2.3.4:5678] AH00126: Invalid URI",
+                Format::ApacheError,
             ),
             (
                 "2019-07-23 12:06:24.406 UTC [25] LOG:  00000: database system was interrupted",

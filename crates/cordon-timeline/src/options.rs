@@ -22,13 +22,16 @@ pub struct ParseOptions {
     pub source: String,
     /// Host for events whose log does not name one (access logs, database logs).
     pub host: Option<String>,
-    /// Year of the first year-less (RFC 3164) timestamp; later ones roll over Dec → Jan.
+    /// Year of the first year-less (RFC 3164) timestamp; later ones roll over Dec → Jan. Taken
+    /// as given: never pulled back, even into the future.
     pub year: Option<i32>,
     /// Zone of timestamps logged without an offset. Default UTC.
     pub tz: Option<TimeZone>,
-    /// Reference instant (read once at the edge) used to infer the year of year-less
-    /// timestamps when no year hint is given: the latest year not putting the first line in
-    /// the future. Without either, 1970 is assumed and reported.
+    /// Reference instant (read once at the edge, the ingest time) used to infer the year of
+    /// year-less timestamps when no year hint is given, as syslog readers do: the latest year
+    /// that does not put a line more than a day after it (a later line that would is put a
+    /// year earlier). The guess is reported (`year_guessed`, with the hint to pass `year`).
+    /// Without either, 1970 is assumed and reported.
     pub now: Option<Timestamp>,
     /// Limit of one line, JSON record, CSV row or multi-line event, in bytes.
     pub max_line_bytes: usize,

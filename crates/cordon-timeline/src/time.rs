@@ -179,64 +179,96 @@ impl NamedZone {
     }
 }
 
-/// The year to give a year-less (RFC 3164) timestamp: starts from the year hint, else from
-/// the reference instant, and rolls over when the month jumps back (Dec → Jan).
+/// The year to give a year-less (RFC 3164) timestamp, as syslog readers do (rsyslog,
+/// journald): from the year hint when there is one, rolling over when the month jumps back
+/// (Dec → Jan); else from the reference instant (the ingest time), and then never later than
+/// it — a month and day more than a day after the reference instant belong to the year
+/// before.
 #[derive(Clone, Debug)]
 pub(crate) struct YearGuess {
+    /// The year of the last answer (the rollover base).
     year: Option<i32>,
-    now: Option<(i32, u8)>,
+    /// Whether `year` started from a hint (then it is never pulled back).
+    hinted: bool,
+    /// The latest date a year-less time may fall on: the reference instant plus a day (UTC),
+    /// so that a log written in a zone ahead of UTC is not pulled back.
+    latest: Option<(i32, u8, u8)>,
     last_month: u8,
 }
 
-/// What [`YearGuess::year_for`] knew when it answered.
+/// How [`YearGuess::year_for`] came by its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum YearSource {
-    Known,
+    /// From the year hint (and the rollovers after it).
+    Hint,
+    /// Guessed from the reference instant.
+    Guessed,
+    /// Guessed, and put a year earlier because it would otherwise lie in the future.
+    PulledBack,
     /// No year hint and no reference instant: 1970 was assumed.
     Assumed,
 }
 
 impl YearGuess {
     pub(crate) fn new(year: Option<i32>, now: Option<Timestamp>) -> YearGuess {
-        let now = now.map(|ts| {
-            let dt = TimeZone::UTC.to_datetime(ts);
-            (i32::from(dt.year()), dt.month() as u8)
-        });
+        let latest = now
+            .and_then(|ts| ts.checked_add(jiff::SignedDuration::from_hours(24)).ok())
+            .map(|ts| {
+                let dt = TimeZone::UTC.to_datetime(ts);
+                (i32::from(dt.year()), dt.month() as u8, dt.day() as u8)
+            });
         YearGuess {
             year,
-            now,
+            hinted: year.is_some(),
+            latest,
             last_month: 0,
         }
     }
 
-    pub(crate) fn year_for(&mut self, month: u8) -> (i32, YearSource) {
-        let mut source = YearSource::Known;
-        let year = match self.year {
-            Some(y) => {
+    /// The year for a year-less time on `month`/`day`, and how it was found.
+    pub(crate) fn year_for(&mut self, month: u8, day: u8) -> (i32, YearSource) {
+        let mut source = if self.hinted {
+            YearSource::Hint
+        } else {
+            YearSource::Guessed
+        };
+        let mut year = match (self.year, self.latest) {
+            (Some(y), _) => {
+                let mut y = y;
                 if self.last_month != 0 {
                     if month + 6 < self.last_month {
-                        self.year = Some(y + 1);
+                        y += 1;
                     } else if month > self.last_month + 6 {
-                        self.year = Some(y - 1);
+                        y -= 1;
                     }
                 }
-                self.year.unwrap_or(y)
-            }
-            None => {
-                let y = match self.now {
-                    Some((ny, nm)) if month > nm => ny - 1,
-                    Some((ny, _)) => ny,
-                    None => {
-                        source = YearSource::Assumed;
-                        1970
-                    }
-                };
-                self.year = Some(y);
                 y
             }
+            (None, Some((ly, _, _))) => ly,
+            (None, None) => {
+                source = YearSource::Assumed;
+                1970
+            }
         };
+        if !self.hinted
+            && let Some((ly, lm, ld)) = self.latest
+            && (year, month, day) > (ly, lm, ld)
+        {
+            let first = self.year.is_none();
+            year = if (month, day) > (lm, ld) { ly - 1 } else { ly };
+            // The first line taking the previous year is the ordinary guess, not a surprise.
+            if !first {
+                source = YearSource::PulledBack;
+            }
+        }
+        self.year = Some(year);
         self.last_month = month;
         (year, source)
+    }
+
+    /// The reference date year-less times may not pass, when there is one.
+    pub(crate) fn latest(&self) -> Option<(i32, u8, u8)> {
+        self.latest
     }
 }
 
@@ -403,6 +435,37 @@ pub(crate) fn syslog_time(s: &[u8]) -> Option<SyslogTime> {
     i += 9;
     let (nanos, used) = fraction(s, i);
     Some((month, day, t, nanos, i + used))
+}
+
+/// The C library's `ctime` form that Apache httpd's error log writes:
+/// `Www Mmm dd HH:MM:SS[.ffffff] yyyy` (2.4 adds the microseconds; the day may be
+/// space-padded). Returns the parts (no offset is ever written) and the bytes used.
+pub(crate) fn ctime(s: &[u8]) -> Option<(Civil, usize)> {
+    let weekday = s.get(..3)?;
+    if !weekday.iter().all(u8::is_ascii_alphabetic) || s.get(3) != Some(&b' ') {
+        return None;
+    }
+    let (month, day, (hour, minute, second), nanos, used) = syslog_time(s.get(4..)?)?;
+    let i = 4 + used;
+    if s.get(i) != Some(&b' ') {
+        return None;
+    }
+    let year = num4(s, i + 1)?;
+    if s.get(i + 5).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((
+        Civil {
+            year: year as i32,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+        },
+        i + 5,
+    ))
 }
 
 /// The Apache/nginx time `dd/Mon/yyyy:HH:MM:SS ±zzzz` at the start of `s`: the parts, the
@@ -592,14 +655,54 @@ mod tests {
     #[test]
     fn year_rollover() {
         let mut g = YearGuess::new(Some(2016), None);
-        assert_eq!(g.year_for(12).0, 2016);
-        assert_eq!(g.year_for(12).0, 2016);
-        assert_eq!(g.year_for(1).0, 2017);
-        assert_eq!(g.year_for(2).0, 2017);
+        assert_eq!(g.year_for(12, 30), (2016, YearSource::Hint));
+        assert_eq!(g.year_for(12, 31).0, 2016);
+        assert_eq!(g.year_for(1, 1).0, 2017);
+        assert_eq!(g.year_for(2, 1).0, 2017);
         let mut g = YearGuess::new(None, Some(ts("2024-03-01T00:00:00Z")));
-        assert_eq!(g.year_for(11).0, 2023);
+        assert_eq!(g.year_for(11, 5), (2023, YearSource::Guessed));
+        assert_eq!(g.year_for(1, 5), (2024, YearSource::Guessed));
         let mut g = YearGuess::new(None, None);
-        assert_eq!(g.year_for(5), (1970, YearSource::Assumed));
+        assert_eq!(g.year_for(5, 1), (1970, YearSource::Assumed));
+    }
+
+    #[test]
+    fn a_guessed_year_never_lands_in_the_future() {
+        // A real OpenSSH log's "Dec 10", ingested on 5 December: last year's, not five days ahead.
+        let now = ts("2026-12-05T09:00:00Z");
+        let mut g = YearGuess::new(None, Some(now));
+        assert_eq!(g.year_for(12, 10), (2025, YearSource::Guessed));
+        // Today and tomorrow (a zone ahead of UTC) stay this year.
+        let mut g = YearGuess::new(None, Some(now));
+        assert_eq!(g.year_for(12, 5).0, 2026);
+        assert_eq!(g.year_for(12, 6).0, 2026);
+        // A log that runs past the ingest time: the later lines go a year back, and say so.
+        assert_eq!(g.year_for(12, 20), (2025, YearSource::PulledBack));
+        // A hint is the user's word: never pulled back.
+        let mut g = YearGuess::new(Some(2026), Some(now));
+        assert_eq!(g.year_for(12, 20), (2026, YearSource::Hint));
+        // The turn of the year: December, then January, ingested on 3 January.
+        let mut g = YearGuess::new(None, Some(ts("2027-01-03T00:00:00Z")));
+        assert_eq!(g.year_for(12, 30).0, 2026);
+        assert_eq!(g.year_for(1, 2).0, 2027);
+        assert_eq!(g.year_for(1, 4).0, 2027);
+        assert_eq!(g.year_for(1, 9), (2026, YearSource::PulledBack));
+    }
+
+    #[test]
+    fn ctime_stamps_of_apache_error_logs() {
+        let (c, n) = ctime(b"Sun Dec 04 04:47:44 2005] [error]").unwrap();
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute, c.second, n),
+            (2005, 12, 4, 4, 47, 44, 24)
+        );
+        let (c, n) = ctime(b"Wed Oct 11 14:32:52.123456 2000]").unwrap();
+        assert_eq!((c.year, c.nanos, n), (2000, 123_456_000, 31));
+        let (c, _) = ctime(b"Mon Jan  2 01:02:03 2017]").unwrap();
+        assert_eq!((c.month, c.day), (1, 2));
+        assert!(ctime(b"Sun Dec 04 04:47:44]").is_none());
+        assert!(ctime(b"Dec 04 04:47:44 2005").is_none());
+        assert!(ctime(b"Sun Dec 04 04:47:44 20051").is_none());
     }
 
     #[test]

@@ -11,7 +11,10 @@ const ATTACKER: &str = "203.0.113.66";
 
 fn parse(name: &str, text: &str) -> Vec<Event> {
     let now: jiff::Timestamp = "2024-06-30T00:00:00Z".parse().unwrap();
-    let out = parse_all(text.as_bytes(), &ParseOptions::new(name).host("db1").now(now));
+    let out = parse_all(
+        text.as_bytes(),
+        &ParseOptions::new(name).host("db1").year(2024).now(now),
+    );
     assert_eq!(out.skipped, 0, "{name}: {:?}", out.diagnostics);
     assert!(out.diagnostics.is_empty(), "{name}: {:?}", out.diagnostics);
     out.events

@@ -204,7 +204,8 @@ pub enum IocCmd {
         #[command(flatten)]
         remote: Remote,
     },
-    /// Search every ingested timeline for each indicator and record the sightings.
+    /// Search every ingested timeline for each indicator and record every event found as a
+    /// sighting (all of them; first and last seen over all).
     Search {
         r#ref: String,
         #[command(flatten)]
@@ -509,10 +510,25 @@ pub async fn run_ioc(cmd: IocCmd) -> anyhow::Result<()> {
             print(&remote, &v, |v| show_iocs(&Value::Array(vec![v.clone()])));
         }
         IocCmd::Search { r#ref, remote } => {
-            let v = client(&remote)?.post(&path(&r#ref, "iocs/search"), &json!({})).await?;
+            // The search is paged by indicators: each next page searches the next ones.
+            let v = client(&remote)?
+                .post_all(&path(&r#ref, "iocs/search"), &json!({}))
+                .await?;
             print(&remote, &v, |v| {
-                let rows = rows(v, |x| vec![s(&x["kind"]), s(&x["value"]), s(&x["found"]), s(&x["new"])]);
-                table(&["KIND", "VALUE", "EVENTS", "NEW SIGHTINGS"], rows);
+                let rows = rows(v, |x| {
+                    vec![
+                        s(&x["kind"]),
+                        s(&x["value"]),
+                        s(&x["found"]),
+                        s(&x["new"]),
+                        s(&x["first_seen"]),
+                        s(&x["last_seen"]),
+                    ]
+                });
+                table(
+                    &["KIND", "VALUE", "EVENTS", "NEW SIGHTINGS", "FIRST SEEN", "LAST SEEN"],
+                    rows,
+                );
             });
         }
         IocCmd::Export {

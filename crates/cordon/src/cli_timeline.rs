@@ -25,19 +25,25 @@ pub enum TimelineCmd {
         /// Log files; each becomes one source.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// `auto`, or a format: syslog, auditd, access, nginx-error, postgresql,
-        /// mysql-general, mysql-slow, journald, cloudtrail, jsonl, timesketch-csv, text.
+        /// `auto`, or a format: syslog, auditd, access, nginx-error, apache-error,
+        /// postgresql, mysql-general, mysql-slow, journald, cloudtrail, jsonl,
+        /// timesketch-csv, text.
         #[arg(long, default_value = "auto")]
         format: String,
         /// Host of events whose log does not name one.
         #[arg(long)]
         host: Option<String>,
-        /// Year of year-less syslog times.
+        /// Year of year-less syslog times (without it the year is guessed from today — never
+        /// one that puts a line in the future — and a diagnostic says so).
         #[arg(long)]
         year: Option<i32>,
         /// Zone of times logged without an offset (`UTC`, `+02:00`, `Europe/Berlin`).
         #[arg(long)]
         tz: Option<String>,
+        /// Ingest a file even when the incident already has a source with these exact bytes
+        /// (refused otherwise, naming the earlier source).
+        #[arg(long)]
+        again: bool,
         #[command(flatten)]
         remote: Remote,
     },
@@ -101,7 +107,8 @@ pub struct FilterArgs {
     /// RFC 3339 instant (inclusive).
     #[arg(long)]
     pub to: Option<String>,
-    /// One source's events only (the source id `ingest` printed).
+    /// One source's events only: the handle `ingest` and `sources` print (the file's name
+    /// while no other source has it), a unique id prefix, or the id.
     #[arg(long)]
     pub source: Option<String>,
 }
@@ -143,6 +150,7 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             host,
             year,
             tz,
+            again,
             remote,
         } => {
             let cl = client(&remote)?;
@@ -158,6 +166,7 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
                     ("host", host.clone()),
                     ("year", year.map(|y| y.to_string())),
                     ("tz", tz.clone()),
+                    ("again", again.then(|| "true".to_owned())),
                 ]);
                 let path = format!("/api/v1/incidents/{}/timeline/sources{qs}", segment(&r#ref));
                 match ingest_file(&cl, &path, &file, &name, remote.json).await {
@@ -233,6 +242,7 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
                 .flatten()
                 .map(|src| {
                     vec![
+                        s(&src["handle"]),
                         s(&src["name"]),
                         s(&src["format"]),
                         s(&src["events"]),
@@ -244,7 +254,9 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
                 })
                 .collect();
             table(
-                &["NAME", "FORMAT", "EVENTS", "SKIPPED", "BYTES", "INGESTED", "SHA256"],
+                &[
+                    "HANDLE", "NAME", "FORMAT", "EVENTS", "SKIPPED", "BYTES", "INGESTED", "SHA256",
+                ],
                 rows,
             );
             Ok(0)
@@ -352,6 +364,11 @@ async fn ingest_file(
         bytes as f64 / secs / 1e6,
         s(&v["sha256"]),
     );
+    println!(
+        "  source {}: query it with --source {}",
+        s(&v["source_id"]),
+        shell_word(&s(&v["handle"]))
+    );
     for d in v["diagnostics"].as_array().into_iter().flatten().take(10) {
         println!("  line {}: {}: {}", s(&d["line"]), s(&d["code"]), s(&d["message"]));
     }
@@ -361,4 +378,29 @@ async fn ingest_file(
         println!("  … {} more diagnostics", total - shown.min(10));
     }
     Ok(())
+}
+
+/// A word as typed in a POSIX shell: as it is when it holds only safe characters, else quoted.
+fn shell_word(w: &str) -> String {
+    if !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | ','))
+    {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn handles_are_printed_as_they_are_typed() {
+        assert_eq!(shell_word("auth.log"), "auth.log");
+        assert_eq!(shell_word("0190f3a2"), "0190f3a2");
+        assert_eq!(shell_word("my log"), "'my log'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
 }

@@ -89,9 +89,40 @@ impl Client {
         Ok(value)
     }
 
+    /// POSTs `body` to `path` and follows the answer's `next` links (each POSTed the same
+    /// body: a paged action, such as the indicator search, does the work of each page in
+    /// turn), returning the pages joined into one list.
+    pub async fn post_all(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let (mut value, mut next) = self.page(Method::POST, path, Some(body)).await?;
+        let mut pages = 1;
+        while let Some(path) = next {
+            anyhow::ensure!(
+                pages < MAX_PAGES,
+                "the list has more than {MAX_PAGES} pages; narrow it down"
+            );
+            let (more, after) = self.page(Method::POST, &path, Some(body)).await?;
+            match (value.as_array_mut(), more) {
+                (Some(items), Value::Array(more)) => items.extend(more),
+                _ => anyhow::bail!("the server paged an answer that is not a list"),
+            }
+            next = after;
+            pages += 1;
+        }
+        Ok(value)
+    }
+
     /// One GET: the JSON answer and the path of the next page, if any.
     async fn get_page(&self, path: &str) -> anyhow::Result<(Value, Option<String>)> {
-        let res = self.send(self.request(Method::GET, path)).await?;
+        self.page(Method::GET, path, None).await
+    }
+
+    /// One request of a paged list: the JSON answer and the path of the next page, if any.
+    async fn page(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<(Value, Option<String>)> {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = self.send(req).await?;
         let next = res
             .headers()
             .get_all(reqwest::header::LINK)

@@ -170,7 +170,7 @@ const DATA_RULES: &[(&str, &str, &str)] = &[
     (
         "GET /api/v1/incidents/{ref}/timeline",
         "422",
-        "a cursor this server handed out; `to` not before `from`",
+        "a cursor this server handed out; `to` not before `from`; a source of the incident",
     ),
     (
         "GET /api/v1/incidents/{ref}/timeline/export",

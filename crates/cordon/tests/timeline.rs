@@ -439,11 +439,19 @@ async fn a_generated_intrusion_is_found_by_ip_account_text_and_window() {
                 .all(|e| e["source_id"] == id.as_str() && e["source"] == name.as_str())
         );
     }
+    // A source is named by its handle too: its name, unique in the incident.
+    let (_, auth_id, auth_events) = sources.iter().find(|(n, _, _)| n == "auth.log").unwrap();
+    let v = query(&app, r, "source=auth.log&limit=10000").await;
+    assert_eq!(events(&v).len() as u64, *auth_events, "{v}");
+    assert!(events(&v).iter().all(|e| e["source_id"] == auth_id.as_str()));
     let (st, p) = app
-        .get(&format!("/api/v1/incidents/{r}/timeline?source=auth.log"), ADMIN_TOKEN)
+        .get(
+            &format!("/api/v1/incidents/{r}/timeline?source=secure.log"),
+            ADMIN_TOKEN,
+        )
         .await;
     assert_eq!(st, 422, "{p}");
-    assert!(p.to_string().contains("source"), "{p}");
+    assert_eq!(p["field"], "source", "{p}");
 
     // ip=: exactly the attacker's events, in time order.
     let v = query(&app, r, &format!("ip={}&limit=10000", sc.attacker)).await;

@@ -5,9 +5,11 @@
 //!
 //! Searches go through the same timeline queries as the API (`ip=` for addresses, `user=` for
 //! accounts, a phrase query for everything else, checked against the event's text), so they
-//! see exactly what the caller may see.
+//! see exactly what the caller may see. They read every matching event, a page at a time, and
+//! record the sightings of each page as they go: counts, first and last seen are over all
+//! events, and memory holds one page (and the keys of the events seen).
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
@@ -24,9 +26,7 @@ use crate::incidents::new_id;
 use crate::timeline::TimelineFilter;
 use crate::{Cordon, Result, ServiceError};
 
-/// Sightings recorded per indicator and search.
-pub const MAX_SIGHTINGS_PER_SEARCH: usize = 1000;
-/// Events read per page while searching.
+/// Events read per page while searching (and sightings recorded per write).
 const SEARCH_PAGE: u32 = 1000;
 /// Addresses of a CIDR indicator looked up one by one (the most frequent in the timeline).
 const CIDR_FANOUT: u32 = 1000;
@@ -74,9 +74,32 @@ pub struct Promotion {
 /// What a search of the timelines found for one indicator.
 #[derive(Debug, Clone)]
 pub struct SearchOutcome {
+    /// With first and last seen over every sighting.
     pub indicator: Indicator,
-    pub found: usize,
-    pub new: usize,
+    /// Events that mention it, all of them.
+    pub found: u64,
+    /// Of those, not recorded before.
+    pub new: u64,
+    /// Sightings recorded for it now, in all.
+    pub sightings: u64,
+}
+
+/// One page of the indicator search: the outcomes of the indicators searched and how many
+/// indicators the incident has.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub outcomes: Vec<SearchOutcome>,
+    pub total: usize,
+}
+
+/// The events of the incident's timelines that mention an indicator, read a page at a time.
+struct HitScan {
+    filters: Vec<TimelineFilter>,
+    /// For text indicators: the event's JSON must contain this (lower-cased).
+    text_check: Option<String>,
+    /// The filter being read, and where its next page starts.
+    at: usize,
+    cursor: Option<String>,
 }
 
 /// A rendered export with its file name.
@@ -124,15 +147,8 @@ fn widen(i: &mut Indicator, at: Timestamp) {
 }
 
 impl Cordon {
-    /// Every event of the incident's timelines (or of one source of them) that mentions the
-    /// indicator, at most `max`.
-    async fn indicator_hits<L>(
-        &self,
-        access: &Access<L>,
-        source: Option<Uuid>,
-        n: &Normalized,
-        max: usize,
-    ) -> Result<Vec<Hit>> {
+    /// A scan of the incident's timelines (or of one source of them) for the indicator.
+    async fn hit_scan<L>(&self, access: &Access<L>, source: Option<Uuid>, n: &Normalized) -> Result<HitScan> {
         let source = source.map(|s| s.to_string());
         let mut filters = Vec::new();
         let mut text_check = None;
@@ -172,36 +188,91 @@ impl Cordon {
         for f in &mut filters {
             f.source.clone_from(&source);
         }
-        let mut hits = Vec::new();
-        'filters: for f in filters {
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = self
-                    .timeline_query_in(access, &f, Some(SEARCH_PAGE), cursor.as_deref())
-                    .await?;
-                for raw in &page.events {
-                    if let Some(needle) = &text_check
-                        && !String::from_utf8_lossy(raw).to_lowercase().contains(needle.as_str())
-                    {
-                        continue;
-                    }
-                    let Ok(v) = serde_json::from_slice::<Value>(raw) else {
-                        continue;
-                    };
-                    if let Some(h) = hit_of(&v) {
-                        hits.push(h);
-                        if hits.len() >= max {
-                            break 'filters;
-                        }
-                    }
-                }
-                match page.next_cursor {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
+        Ok(HitScan {
+            filters,
+            text_check,
+            at: 0,
+            cursor: None,
+        })
+    }
+
+    /// The next page of the scan's hits (possibly empty); `None` once every event was read.
+    async fn next_hits<L>(&self, access: &Access<L>, scan: &mut HitScan) -> Result<Option<Vec<Hit>>> {
+        let Some(filter) = scan.filters.get(scan.at) else {
+            return Ok(None);
+        };
+        let page = self
+            .timeline_query_in(access, filter, Some(SEARCH_PAGE), scan.cursor.as_deref())
+            .await?;
+        match page.next_cursor {
+            Some(c) => scan.cursor = Some(c),
+            None => {
+                scan.at += 1;
+                scan.cursor = None;
             }
         }
-        Ok(hits)
+        let mut hits = Vec::with_capacity(page.events.len());
+        for raw in &page.events {
+            if let Some(needle) = &scan.text_check
+                && !String::from_utf8_lossy(raw).to_lowercase().contains(needle.as_str())
+            {
+                continue;
+            }
+            if let Ok(v) = serde_json::from_slice::<Value>(raw)
+                && let Some(h) = hit_of(&v)
+            {
+                hits.push(h);
+            }
+        }
+        Ok(Some(hits))
+    }
+
+    /// Reads every event the scan finds and records each one not `known` as a sighting of
+    /// `i` (`how`), a page at a time, widening first and last seen with every event found.
+    /// Returns the events found and the new sightings.
+    async fn record_hits<L>(
+        &self,
+        access: &Access<L>,
+        i: &mut Indicator,
+        mut scan: HitScan,
+        mut known: HashSet<(Uuid, u64)>,
+        how: &str,
+    ) -> Result<(u64, u64)> {
+        let (mut found, mut new) = (0u64, 0u64);
+        // An event naming two addresses of a network is found twice: count it once.
+        let mut counted: HashSet<(Uuid, u64)> = HashSet::new();
+        while let Some(hits) = self.next_hits(access, &mut scan).await? {
+            let before = (i.first_seen, i.last_seen);
+            let mut fresh = Vec::new();
+            for h in hits {
+                if scan.filters.len() > 1 && !counted.insert((h.source_id, h.line)) {
+                    continue;
+                }
+                found += 1;
+                widen(i, h.at);
+                if known.insert((h.source_id, h.line)) {
+                    fresh.push(h);
+                }
+            }
+            if fresh.is_empty() && before == (i.first_seen, i.last_seen) {
+                continue;
+            }
+            let now = self.clock.now();
+            let sightings: Vec<Sighting> = fresh.iter().map(|h| Self::sighting(i, h, how, now)).collect();
+            new += sightings.len() as u64;
+            i.updated_at = now;
+            let payload = json!({ "kind": i.kind, "value": i.value, "new_sightings": sightings.len(),
+                                  "how": how, "source_id": scan.filters.first().and_then(|f| f.source.clone()) });
+            let audit = draft(
+                now,
+                access.actor_name(),
+                "ioc.sightings",
+                format!("ioc:{}", i.id),
+                payload,
+            );
+            self.store.put_indicator(i, &sightings, audit).await?;
+        }
+        Ok((found, new))
     }
 
     fn sighting(indicator: &Indicator, h: &Hit, how: &str, now: Timestamp) -> Sighting {
@@ -297,18 +368,26 @@ impl Cordon {
             None => cordon_ioc::guess_kind(&pr.value),
         };
         let n = cordon_ioc::normalize(kind, &pr.value).map_err(ioc_error)?;
-        let source = Uuid::parse_str(pr.source_id.trim())
-            .map_err(|_| ServiceError::invalid("source_id", "not a timeline source id"))?;
-        let hits = self.indicator_hits(&access, Some(source), &n, usize::MAX).await?;
-        let hit = hits
-            .into_iter()
-            .find(|h| h.source_id == source && h.line == pr.line)
-            .ok_or_else(|| {
-                ServiceError::invalid(
-                    "value",
-                    format!("no event at line {} of source {source} mentions `{}`", pr.line, n.value),
-                )
+        let source = self
+            .source_id_in(incident.id, &pr.source_id)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Invalid { message, .. } => ServiceError::invalid("source_id", message),
+                other => other,
             })?;
+        let mut scan = self.hit_scan(&access, Some(source), &n).await?;
+        let mut hit = None;
+        while hit.is_none()
+            && let Some(hits) = self.next_hits(&access, &mut scan).await?
+        {
+            hit = hits.into_iter().find(|h| h.source_id == source && h.line == pr.line);
+        }
+        let hit = hit.ok_or_else(|| {
+            ServiceError::invalid(
+                "value",
+                format!("no event at line {} of source {source} mentions `{}`", pr.line, n.value),
+            )
+        })?;
         self.upsert_indicator(p, incident, n, pr.note, &[hit], "promoted").await
     }
 
@@ -334,45 +413,46 @@ impl Cordon {
             .collect())
     }
 
-    /// Searches every ingested timeline of the incident for each indicator and records what
-    /// it finds as sightings (first and last seen widen with them).
-    pub async fn search_indicators(&self, p: &Principal, raw_ref: &str) -> Result<Vec<SearchOutcome>> {
+    /// Searches every ingested timeline of the incident for the indicators `start..start +
+    /// limit` (in the list's order; the whole list when `limit` covers it) and records every
+    /// event found as a sighting (first and last seen widen with them). Every matching event
+    /// is read, however many there are.
+    pub async fn search_indicators(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        start: usize,
+        limit: usize,
+    ) -> Result<SearchPage> {
         let access = self.work_on(p, raw_ref, "ioc.search", "indicators").await?;
         let incident = access.incident();
+        let all = self.store.indicators(incident.id).await?;
+        let total = all.len();
         let known = self.store.sightings(incident.id).await?;
-        let mut out = Vec::new();
-        for mut i in self.store.indicators(incident.id).await? {
+        let mut outcomes = Vec::new();
+        for mut i in all.into_iter().skip(start).take(limit) {
             let Ok(kind) = i.kind.parse::<IndicatorKind>() else {
                 continue;
             };
             let Ok(n) = cordon_ioc::normalize(kind, &i.value) else {
                 continue;
             };
-            let hits = self.indicator_hits(&access, None, &n, MAX_SIGHTINGS_PER_SEARCH).await?;
-            let seen: BTreeSet<(Uuid, u64)> = known
+            let mine: HashSet<(Uuid, u64)> = known
                 .iter()
                 .filter(|s| s.indicator_id == i.id)
                 .map(|s| (s.source_id, s.line))
                 .collect();
-            let fresh: Vec<&Hit> = hits.iter().filter(|h| !seen.contains(&(h.source_id, h.line))).collect();
-            if !fresh.is_empty() {
-                let now = self.clock.now();
-                let sightings: Vec<Sighting> = fresh.iter().map(|h| Self::sighting(&i, h, "search", now)).collect();
-                for h in &fresh {
-                    widen(&mut i, h.at);
-                }
-                i.updated_at = now;
-                let payload = json!({ "kind": i.kind, "value": i.value, "new_sightings": sightings.len() });
-                let audit = draft(now, &p.name, "ioc.sightings", format!("ioc:{}", i.id), payload);
-                self.store.put_indicator(&i, &sightings, audit).await?;
-            }
-            out.push(SearchOutcome {
-                found: hits.len(),
-                new: fresh.len(),
+            let before = mine.len() as u64;
+            let scan = self.hit_scan(&access, None, &n).await?;
+            let (found, new) = self.record_hits(&access, &mut i, scan, mine, "search").await?;
+            outcomes.push(SearchOutcome {
+                found,
+                new,
+                sightings: before + new,
                 indicator: i,
             });
         }
-        Ok(out)
+        Ok(SearchPage { outcomes, total })
     }
 
     /// The blocklist export in `format`; private and reserved ranges are kept with a warning
@@ -463,29 +543,11 @@ impl Cordon {
             let Ok(n) = cordon_ioc::normalize(kind, &i.value) else {
                 continue;
             };
-            let hits: Vec<Hit> = self
-                .indicator_hits(&access, Some(source), &n, MAX_SIGHTINGS_PER_SEARCH)
-                .await?;
-            if hits.is_empty() {
-                continue;
+            let scan = self.hit_scan(&access, Some(source), &n).await?;
+            let (found, _) = self.record_hits(&access, &mut i, scan, HashSet::new(), "watch").await?;
+            if found > 0 {
+                matched.push(json!({ "kind": i.kind, "value": i.value, "events": found }));
             }
-            let now = self.clock.now();
-            let sightings: Vec<Sighting> = hits.iter().map(|h| Self::sighting(&i, h, "watch", now)).collect();
-            for h in &hits {
-                widen(&mut i, h.at);
-            }
-            i.updated_at = now;
-            let payload = json!({ "kind": i.kind, "value": i.value, "new_sightings": sightings.len(),
-                                  "source_id": source.to_string() });
-            let audit = draft(
-                now,
-                access.actor_name(),
-                "ioc.sightings",
-                format!("ioc:{}", i.id),
-                payload,
-            );
-            self.store.put_indicator(&i, &sightings, audit).await?;
-            matched.push(json!({ "kind": i.kind, "value": i.value, "events": hits.len() }));
         }
         if matched.is_empty() {
             return Ok(());

@@ -3,6 +3,7 @@
 //! parser traits — line formats and JSON record formats.
 
 pub(crate) mod access;
+pub(crate) mod apache_error;
 pub(crate) mod auditd;
 pub(crate) mod auth;
 pub(crate) mod cloudtrail;
@@ -62,6 +63,7 @@ pub(crate) struct Common {
     /// Limit for a multi-line event's text.
     pub max_event_bytes: usize,
     year_warned: bool,
+    year_pulled_back: bool,
     hosts: Interner,
     programs: Interner,
 }
@@ -81,6 +83,7 @@ impl Common {
             year,
             max_event_bytes,
             year_warned: false,
+            year_pulled_back: false,
             hosts: Interner::default(),
             programs: Interner::default(),
         }
@@ -147,15 +150,41 @@ impl Cx<'_> {
         self.common.zone.resolve(c)
     }
 
-    /// The year for a year-less time in `month`; notes once when it had to be assumed.
-    pub(crate) fn year_for(&mut self, month: u8, line: &Line) -> i32 {
-        let (year, source) = self.common.year.year_for(month);
-        if source == YearSource::Assumed && !self.common.year_warned {
-            self.common.year_warned = true;
-            self.note(line, DiagnosticCode::YearAssumed, || {
-                "timestamps carry no year and neither a year hint nor a reference time was given; 1970 assumed"
-                    .to_string()
-            });
+    /// The year for a year-less time on `month`/`day`. Says once how the year was found when
+    /// it was not given (guessed from the ingest time, with the hint to give it; or assumed),
+    /// and once when a line had to be put a year earlier so as not to lie in the future.
+    pub(crate) fn year_for(&mut self, month: u8, day: u8, line: &Line) -> i32 {
+        let (year, source) = self.common.year.year_for(month, day);
+        let latest = self.common.year.latest();
+        match source {
+            YearSource::Hint => {}
+            YearSource::Assumed if !self.common.year_warned => {
+                self.common.year_warned = true;
+                self.note(line, DiagnosticCode::YearAssumed, || {
+                    "timestamps carry no year and neither a year hint nor a reference time was given; 1970 assumed; give the year with --year YYYY (API: year=YYYY)"
+                        .to_string()
+                });
+            }
+            YearSource::Guessed if !self.common.year_warned => {
+                self.common.year_warned = true;
+                self.note(line, DiagnosticCode::YearGuessed, || {
+                    let before = latest.map_or_else(String::new, |(y, m, d)| {
+                        format!(", the latest year that does not put it after the ingest time (until {y:04}-{m:02}-{d:02})")
+                    });
+                    format!(
+                        "timestamps carry no year: {year} was guessed for this line{before}; if the log is from another year, give it with --year YYYY (API: year=YYYY)"
+                    )
+                });
+            }
+            YearSource::PulledBack if !self.common.year_pulled_back => {
+                self.common.year_pulled_back = true;
+                self.note(line, DiagnosticCode::YearGuessed, || {
+                    format!(
+                        "this line would fall after the ingest time, so it was dated {year}, a year earlier than the lines before it; give the year with --year YYYY (API: year=YYYY) if that is wrong"
+                    )
+                });
+            }
+            _ => {}
         }
         year
     }
@@ -188,6 +217,7 @@ pub(crate) fn line_parser(format: Format) -> Box<dyn LineFormat> {
         Format::Auditd => Box::new(auditd::AuditdParser::default()),
         Format::AccessLog => Box::new(access::AccessParser),
         Format::NginxError => Box::new(nginx_error::NginxErrorParser),
+        Format::ApacheError => Box::new(apache_error::ApacheErrorParser),
         Format::Postgres => Box::new(postgres::PostgresParser::default()),
         Format::MysqlGeneral => Box::new(mysql_general::MysqlGeneralParser::default()),
         Format::MysqlSlow => Box::new(mysql_slow::MysqlSlowParser::default()),

@@ -63,7 +63,7 @@ pub(crate) fn parse_header<'a>(text: &'a str, line: &Line, cx: &mut Cx) -> Resul
         return rfc5424(&s[2..], cx);
     }
     let (timestamp, time_len) = if let Some((month, day, (h, m, sec), nanos, n)) = time::syslog_time(b) {
-        let year = cx.year_for(month, line);
+        let year = cx.year_for(month, day, line);
         let c = Civil {
             year,
             month,
