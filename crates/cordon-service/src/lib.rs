@@ -36,6 +36,7 @@ use cordon_store::Store;
 
 pub use cordon_core::access::Principal;
 pub use cordon_store::AuditEntry;
+pub use audit::{AuditFilter, AuditPage};
 pub use error::{Limit, ServiceError, UnmetGate};
 pub use incidents::{Declare, IncidentDetails, IncidentPatch};
 pub use playbooks::Playbooks;

@@ -34,6 +34,12 @@ pub enum UserCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// One user: email, groups, admin, key, disabled (admins, or yourself).
+    Show {
+        name: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Issue an API token (admins, or for yourself); printed once.
     Token {
         name: String,
@@ -164,6 +170,7 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
                 table(&["NAME", "EMAIL", "ADMIN", "DISABLED"], rows);
             }
         }
+        UserCmd::Show { name, remote } => return crate::cli_lifecycle::user_show(&name, &remote).await,
         UserCmd::Token {
             name,
             label,

@@ -90,7 +90,7 @@ impl Client {
     }
 
     /// One GET: the JSON answer and the path of the next page, if any.
-    async fn get_page(&self, path: &str) -> anyhow::Result<(Value, Option<String>)> {
+    pub async fn get_page(&self, path: &str) -> anyhow::Result<(Value, Option<String>)> {
         let res = self.send(self.request(Method::GET, path)).await?;
         let next = res
             .headers()
