@@ -57,6 +57,8 @@ impl fmt::Display for IndicatorKind {
     }
 }
 
+cordon_core::named!(IndicatorKind, "kind");
+
 impl FromStr for IndicatorKind {
     type Err = IocError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -77,6 +77,8 @@ impl ExportFormat {
     }
 }
 
+cordon_core::named!(ExportFormat, "format");
+
 impl FromStr for ExportFormat {
     type Err = IocError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

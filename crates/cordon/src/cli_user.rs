@@ -78,7 +78,7 @@ pub enum UserCmd {
     },
     /// A one-time code to link one of your chat accounts: send `!ic link CODE` from it.
     LinkCode {
-        /// `slack` or `matrix`.
+        #[arg(value_parser = crate::cli_values::named::<cordon_core::identity::ChatKind>())]
         kind: String,
         /// Only this account may use the code (a Slack user id, or `@you:server`).
         #[arg(long)]
@@ -89,7 +89,7 @@ pub enum UserCmd {
     /// Link a chat account to a user without a code (admins).
     Link {
         name: String,
-        /// `slack` or `matrix`.
+        #[arg(value_parser = crate::cli_values::named::<cordon_core::identity::ChatKind>())]
         kind: String,
         /// The account: a Slack user id (`U024BE7LH`) or a Matrix user id (`@alice:example.org`).
         account: String,

@@ -56,6 +56,44 @@ impl<T: Named> TypedValueParser for NamedParser<T> {
     }
 }
 
+/// The parser of `timeline ingest --format`: `auto` or a log format by its name or an alias
+/// (`cordon_timeline::Format::from_name`); the names are listed.
+#[derive(Debug, Clone)]
+pub struct LogFormatParser;
+
+impl TypedValueParser for LogFormatParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        let raw = value.to_string_lossy();
+        if raw.trim().eq_ignore_ascii_case("auto") {
+            return Ok("auto".into());
+        }
+        cordon_timeline::Format::from_name(&raw)
+            .map(|f| f.name().to_owned())
+            .ok_or_else(|| {
+                let names: Vec<&str> = std::iter::once("auto")
+                    .chain(cordon_timeline::Format::ALL.iter().map(|f| f.name()))
+                    .collect();
+                let message = cordon_core::names::not_one_of("format", &raw, names).to_string();
+                clap::Error::raw(ErrorKind::InvalidValue, format!("--{message}\n")).with_cmd(cmd)
+            })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            std::iter::once("auto")
+                .chain(cordon_timeline::Format::ALL.iter().map(|f| f.name()))
+                .map(PossibleValue::new),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
