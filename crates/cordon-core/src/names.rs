@@ -62,10 +62,7 @@ pub fn key(raw: &str) -> String {
 /// `field`.
 pub fn not_one_of<'a>(field: &'static str, raw: &str, allowed: impl IntoIterator<Item = &'a str>) -> DomainError {
     let allowed: Vec<&str> = allowed.into_iter().collect();
-    DomainError::invalid(
-        field,
-        format!("{} is not one of {}", quoted(raw), allowed.join(", ")),
-    )
+    DomainError::invalid(field, format!("{} is not one of {}", quoted(raw), allowed.join(", ")))
 }
 
 /// `raw` in double quotes for a message: escaped, and cut after 60 characters.
@@ -103,7 +100,13 @@ mod tests {
 
     #[test]
     fn dashes_underscores_spaces_and_case_name_the_same_value() {
-        for raw in ["in_progress", "in-progress", "IN_PROGRESS", "In-Progress", " in progress "] {
+        for raw in [
+            "in_progress",
+            "in-progress",
+            "IN_PROGRESS",
+            "In-Progress",
+            " in progress ",
+        ] {
             assert_eq!(raw.parse::<TaskStatus>().unwrap(), TaskStatus::InProgress, "{raw}");
         }
         assert_eq!("not-an-incident".parse::<Status>().unwrap(), Status::NotAnIncident);

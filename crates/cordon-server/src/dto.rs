@@ -3,8 +3,8 @@
 //! Request bodies reject unknown fields; enums are the domain's own types, read in any spelling
 //! `cordon_core::names` accepts and answered as in CONTRACT.md.
 
-use cordon_core::Timestamp;
 use cordon_core::DomainError;
+use cordon_core::Timestamp;
 use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
 use cordon_core::names::Named;
 use cordon_core::task::TaskStatus;

@@ -56,8 +56,12 @@ impl Problem {
     /// the deserializer stood (`.` for the body itself, `rotations[0].shift`).
     pub fn invalid_body(path: &str, message: &str) -> Self {
         let (field, text) = explain_body_error(path, message);
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("{field}: {text}"))
-            .with("field", Value::from(field))
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("{field}: {text}"),
+        )
+        .with("field", Value::from(field))
     }
 
     /// The problem for a status that a layer below the handlers answered on its own (axum's
@@ -99,7 +103,13 @@ fn explain_body_error(path: &str, message: &str) -> (String, String) {
         p if p == name || p.ends_with(&format!(".{name}")) => p.to_owned(),
         p => format!("{p}.{name}"),
     };
-    let here = || if path.is_empty() { "body".to_owned() } else { path.to_owned() };
+    let here = || {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
     let ticked = backticked(message);
     if message.starts_with("missing field ")
         && let Some(name) = ticked.first()
@@ -179,10 +189,12 @@ impl From<ServiceError> for Problem {
                     )
                     .with("gates", Value::from(list))
             }
-            ServiceError::IllegalTransition { from, to, allowed } => Problem::new(StatusCode::CONFLICT, code, e.to_string())
-                .with("from", Value::from(*from))
-                .with("to", Value::from(*to))
-                .with("allowed", Value::from(allowed.clone())),
+            ServiceError::IllegalTransition { from, to, allowed } => {
+                Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                    .with("from", Value::from(*from))
+                    .with("to", Value::from(*to))
+                    .with("allowed", Value::from(allowed.clone()))
+            }
             ServiceError::Conflict(_) | ServiceError::IllegalMove { .. } => {
                 Problem::new(StatusCode::CONFLICT, code, e.to_string())
             }

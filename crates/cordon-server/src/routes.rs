@@ -371,7 +371,10 @@ async fn audit_log(
         blank_is_none(v)
             .map(|raw| {
                 raw.parse::<jiff::Timestamp>().map_err(|_| {
-                    cordon_service::ServiceError::invalid(field, "must be an RFC 3339 instant, e.g. 2026-03-01T09:00:00Z")
+                    cordon_service::ServiceError::invalid(
+                        field,
+                        "must be an RFC 3339 instant, e.g. 2026-03-01T09:00:00Z",
+                    )
                 })
             })
             .transpose()

@@ -37,7 +37,10 @@ impl AuditFilter {
         let at = cordon_core::clock::from_micros(r.at_micros);
         self.actor.as_ref().is_none_or(|a| &r.actor == a)
             && self.action.as_ref().is_none_or(|a| {
-                r.action == *a || r.action.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('.'))
+                r.action == *a
+                    || r.action
+                        .strip_prefix(a.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
             })
             && self.subject.as_ref().is_none_or(|s| &r.subject == s)
             && self.since.is_none_or(|t| at >= t)

@@ -27,7 +27,10 @@ pub enum ServiceError {
     #[error("{0}")]
     Conflict(String),
     /// The incident's status machine refuses `from → to`; `allowed` are the moves from `from`.
-    #[error("the incident cannot move from {from} to {to}; {}", cordon_core::error::moves_from(from, allowed))]
+    #[error(
+        "the incident cannot move from {from} to {to}; {}",
+        cordon_core::error::moves_from(from, allowed)
+    )]
     IllegalTransition {
         from: &'static str,
         to: &'static str,

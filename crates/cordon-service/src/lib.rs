@@ -34,9 +34,9 @@ use std::sync::Arc;
 use cordon_core::clock::Clock;
 use cordon_store::Store;
 
+pub use audit::{AuditFilter, AuditPage};
 pub use cordon_core::access::Principal;
 pub use cordon_store::AuditEntry;
-pub use audit::{AuditFilter, AuditPage};
 pub use error::{Limit, ServiceError, UnmetGate};
 pub use incidents::{Declare, IncidentDetails, IncidentPatch};
 pub use playbooks::Playbooks;

@@ -91,9 +91,7 @@ pub enum Command {
     #[command(subcommand)]
     Ioc(crate::cli_registers::IocCmd),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Args)]

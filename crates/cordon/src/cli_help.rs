@@ -51,14 +51,20 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "cordon incident decision record sapphire-unicorn insider_threat_ruled_out --note \"badge logs checked\"\n\
          cordon incident decision record sapphire-unicorn law_enforcement_notified --no",
     ),
-    ("incident decision list", "cordon incident decision list sapphire-unicorn"),
+    (
+        "incident decision list",
+        "cordon incident decision list sapphire-unicorn",
+    ),
     ("task list", "cordon task list sapphire-unicorn"),
     (
         "task set",
         "cordon task set sapphire-unicorn 1 --status in-progress --assignee alice\n\
          cordon task set sapphire-unicorn 10 --status done --override-reason \"monitoring verified by hand\"",
     ),
-    ("user create", "cordon user create olga --email olga@example.com --group security"),
+    (
+        "user create",
+        "cordon user create olga --email olga@example.com --group security",
+    ),
     ("user list", "cordon user list"),
     ("user show", "cordon user show olga"),
     ("user token", "cordon user token olga --label laptop --expires-in P30D"),
@@ -69,7 +75,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("user disable", "cordon user disable olga"),
     ("user enable", "cordon user enable olga"),
-    ("user link-code", "cordon user link-code matrix --account @olga:example.org"),
+    (
+        "user link-code",
+        "cordon user link-code matrix --account @olga:example.org",
+    ),
     ("user link", "cordon user link olga slack U024BE7LH"),
     ("user identities", "cordon user identities olga"),
     (
@@ -95,7 +104,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("page show", "cordon page show 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b"),
     ("page ack", "cordon page ack 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b"),
-    ("page resolve", "cordon page resolve 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b"),
+    (
+        "page resolve",
+        "cordon page resolve 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b",
+    ),
     ("oncall schedule", "cordon oncall schedule primary.json"),
     ("oncall policy", "cordon oncall policy incident-commander.json"),
     ("oncall list", "cordon oncall list"),
@@ -203,14 +215,23 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "credential list",
         "cordon credential list sapphire-unicorn\ncordon credential list sapphire-unicorn --unrotated",
     ),
-    ("credential rotate", "cordon credential rotate sapphire-unicorn deploy-key"),
-    ("credential revoke", "cordon credential revoke sapphire-unicorn deploy-key"),
+    (
+        "credential rotate",
+        "cordon credential rotate sapphire-unicorn deploy-key",
+    ),
+    (
+        "credential revoke",
+        "cordon credential revoke sapphire-unicorn deploy-key",
+    ),
     (
         "exposure add",
         "cordon exposure add sapphire-unicorn \"customer emails\" --classification pii --records 1200",
     ),
     ("exposure list", "cordon exposure list sapphire-unicorn"),
-    ("ioc add", "cordon ioc add sapphire-unicorn ip 203.0.113[.]7 --note \"ssh brute force\""),
+    (
+        "ioc add",
+        "cordon ioc add sapphire-unicorn ip 203.0.113[.]7 --note \"ssh brute force\"",
+    ),
     ("ioc list", "cordon ioc list sapphire-unicorn"),
     (
         "ioc promote",
@@ -315,9 +336,15 @@ mod tests {
         leaves(&Cli::command(), "", &mut all);
         let documented: Vec<&str> = EXAMPLES.iter().map(|(p, _)| *p).collect();
         let missing: Vec<&String> = all.iter().filter(|p| !documented.contains(&p.as_str())).collect();
-        assert!(missing.is_empty(), "subcommands without an example in EXAMPLES: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "subcommands without an example in EXAMPLES: {missing:?}"
+        );
         let stale: Vec<&&str> = documented.iter().filter(|p| !all.iter().any(|a| a == *p)).collect();
-        assert!(stale.is_empty(), "EXAMPLES names subcommands that do not exist: {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "EXAMPLES names subcommands that do not exist: {stale:?}"
+        );
     }
 
     #[test]

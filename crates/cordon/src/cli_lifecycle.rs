@@ -387,9 +387,7 @@ fn after_of(link: &str) -> Option<&str> {
 
 /// `cordon user show NAME`.
 pub async fn user_show(name: &str, remote: &Remote) -> anyhow::Result<i32> {
-    let v = client(remote)?
-        .get(&format!("/api/v1/users/{}", segment(name)))
-        .await?;
+    let v = client(remote)?.get(&format!("/api/v1/users/{}", segment(name))).await?;
     if remote.json {
         println!("{v}");
         return Ok(0);
@@ -408,11 +406,7 @@ pub async fn user_show(name: &str, remote: &Remote) -> anyhow::Result<i32> {
     println!(
         "  admin:    {}   pgp key: {}",
         s(&v["admin"]),
-        if v["has_pgp_key"] == json!(true) {
-            "yes"
-        } else {
-            "no"
-        }
+        if v["has_pgp_key"] == json!(true) { "yes" } else { "no" }
     );
     println!("  created:  {}", s(&v["created_at"]));
     if v["disabled"] == json!(true) {

@@ -29,12 +29,7 @@ pub fn named<T: Named>() -> NamedParser<T> {
 impl<T: Named> TypedValueParser for NamedParser<T> {
     type Value = String;
 
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<String, clap::Error> {
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<String, clap::Error> {
         let flag = arg
             .and_then(|a| a.get_long().map(|l| format!("--{l}")))
             .or_else(|| arg.map(|a| a.get_id().to_string().to_uppercase()))
@@ -64,12 +59,7 @@ pub struct LogFormatParser;
 impl TypedValueParser for LogFormatParser {
     type Value = String;
 
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<String, clap::Error> {
+    fn parse_ref(&self, cmd: &clap::Command, _arg: Option<&clap::Arg>, value: &OsStr) -> Result<String, clap::Error> {
         let raw = value.to_string_lossy();
         if raw.trim().eq_ignore_ascii_case("auto") {
             return Ok("auto".into());
@@ -112,7 +102,9 @@ mod tests {
             let p = Probe::try_parse_from(["probe", "--status", raw]).unwrap();
             assert_eq!(p.status, "in_progress");
         }
-        let e = Probe::try_parse_from(["probe", "--status", "started"]).unwrap_err().to_string();
+        let e = Probe::try_parse_from(["probe", "--status", "started"])
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("--status: \"started\" is not one of todo, in_progress, done, skipped"),
             "{e}"

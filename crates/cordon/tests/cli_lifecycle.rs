@@ -39,7 +39,14 @@ async fn an_incident_is_worked_from_declaration_to_closing_on_the_command_line()
     let inc = ok_json(
         b,
         ADMIN_TOKEN,
-        &["incident", "declare", "--title", "Deploy key leaked", "--severity", "sev-2"],
+        &[
+            "incident",
+            "declare",
+            "--title",
+            "Deploy key leaked",
+            "--severity",
+            "sev-2",
+        ],
     )
     .await;
     assert_eq!(inc["severity"], "SEV-2");
@@ -50,7 +57,15 @@ async fn an_incident_is_worked_from_declaration_to_closing_on_the_command_line()
     let out = ok(
         b,
         ADMIN_TOKEN,
-        &["incident", "update", r, "--severity", "SEV-1", "--title", "Deploy key used from 203.0.113.7"],
+        &[
+            "incident",
+            "update",
+            r,
+            "--severity",
+            "SEV-1",
+            "--title",
+            "Deploy key used from 203.0.113.7",
+        ],
     )
     .await;
     assert!(
@@ -66,24 +81,38 @@ async fn an_incident_is_worked_from_declaration_to_closing_on_the_command_line()
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("cannot move from triage to resolved")
-            && out.stderr.contains("from triage it can move to active or not_an_incident")
+            && out
+                .stderr
+                .contains("from triage it can move to active or not_an_incident")
             && out.stderr.contains("illegal_transition")
             && out.stderr.contains("409"),
         "{}",
         out.stderr
     );
     let (st, v) = app
-        .patch(&format!("/api/v1/incidents/{r}"), ADMIN_TOKEN, json!({ "status": "resolved" }))
+        .patch(
+            &format!("/api/v1/incidents/{r}"),
+            ADMIN_TOKEN,
+            json!({ "status": "resolved" }),
+        )
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["code"], "illegal_transition");
     assert_eq!(v["from"], "triage");
     assert_eq!(v["to"], "resolved");
     assert_eq!(v["allowed"], json!(["active", "not_an_incident"]));
-    assert!(v["detail"].as_str().unwrap().contains("active or not_an_incident"), "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("active or not_an_incident"),
+        "{v}"
+    );
 
     // The team: add in a role named by its alias, hand over command twice, remove.
-    let out = ok(b, ADMIN_TOKEN, &["incident", "member", "add", r, "bob", "--role", "sme"]).await;
+    let out = ok(
+        b,
+        ADMIN_TOKEN,
+        &["incident", "member", "add", r, "bob", "--role", "sme"],
+    )
+    .await;
     assert!(out.contains("added bob as subject_matter_expert"), "{out}");
     let out = ok(b, ADMIN_TOKEN, &["incident", "handover", r, "bob"]).await;
     assert!(out.contains("bob is now incident commander"), "{out}");
@@ -95,10 +124,21 @@ async fn an_incident_is_worked_from_declaration_to_closing_on_the_command_line()
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["user"].as_str().unwrap().to_owned(), m["role"].as_str().unwrap().to_owned()))
+        .map(|m| {
+            (
+                m["user"].as_str().unwrap().to_owned(),
+                m["role"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert!(active.contains(&("carol".into(), "incident_commander".into())), "{team}");
-    assert!(active.contains(&("bob".into(), "subject_matter_expert".into())), "{team}");
+    assert!(
+        active.contains(&("carol".into(), "incident_commander".into())),
+        "{team}"
+    );
+    assert!(
+        active.contains(&("bob".into(), "subject_matter_expert".into())),
+        "{team}"
+    );
     assert!(!active.contains(&("bob".into(), "incident_commander".into())), "{team}");
     let all = ok(b, ADMIN_TOKEN, &["incident", "member", "list", r, "--all"]).await;
     assert!(all.starts_with("USER"), "{all}");
@@ -110,7 +150,15 @@ async fn an_incident_is_worked_from_declaration_to_closing_on_the_command_line()
     let out = ok(
         b,
         ADMIN_TOKEN,
-        &["incident", "member", "remove", r, "bob", "--role", "subject-matter-expert"],
+        &[
+            "incident",
+            "member",
+            "remove",
+            r,
+            "bob",
+            "--role",
+            "subject-matter-expert",
+        ],
     )
     .await;
     assert!(out.contains("bob is no longer subject_matter_expert"), "{out}");
@@ -121,7 +169,15 @@ async fn an_incident_is_worked_from_declaration_to_closing_on_the_command_line()
     let out = ok(
         b,
         ADMIN_TOKEN,
-        &["incident", "decision", "record", r, "insider_threat_ruled_out", "--note", "badge logs checked"],
+        &[
+            "incident",
+            "decision",
+            "record",
+            r,
+            "insider_threat_ruled_out",
+            "--note",
+            "badge logs checked",
+        ],
     )
     .await;
     assert!(out.contains("recorded insider_threat_ruled_out = true"), "{out}");
@@ -129,7 +185,12 @@ async fn an_incident_is_worked_from_declaration_to_closing_on_the_command_line()
     assert_eq!(decisions[0]["name"], "insider_threat_ruled_out");
     assert_eq!(decisions[0]["note"], "badge logs checked");
     assert_eq!(decisions[0]["decided_by"], "admin");
-    let out = cordon(b, ADMIN_TOKEN, &["incident", "decision", "record", r, "aliens_ruled_out"]).await;
+    let out = cordon(
+        b,
+        ADMIN_TOKEN,
+        &["incident", "decision", "record", r, "aliens_ruled_out"],
+    )
+    .await;
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("name: unknown decision `aliens_ruled_out`")
@@ -190,7 +251,12 @@ async fn the_audit_log_is_read_with_filters_and_a_cursor() {
     let (st, api) = app.get("/api/v1/audit?limit=10000", ADMIN_TOKEN).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(all, api);
-    let seqs: Vec<i64> = all.as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
 
     // One page, and the cursor that reads the next.
@@ -200,15 +266,28 @@ async fn the_audit_log_is_read_with_filters_and_a_cursor() {
     assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
     let hint = format!("more entries follow: add --after {}", seqs[1]);
     assert!(out.stderr.contains(&hint), "{}", out.stderr);
-    let next = ok_json(b, ADMIN_TOKEN, &["audit", "log", "--limit", "2", "--after", &seqs[1].to_string()]).await;
+    let next = ok_json(
+        b,
+        ADMIN_TOKEN,
+        &["audit", "log", "--limit", "2", "--after", &seqs[1].to_string()],
+    )
+    .await;
     assert_eq!(next[0]["seq"].as_i64(), Some(seqs[2]));
 
     // Filters: one incident's member changes, by its codename.
-    let members = ok_json(b, ADMIN_TOKEN, &["audit", "log", "--incident", r, "--action", "member", "--all"]).await;
+    let members = ok_json(
+        b,
+        ADMIN_TOKEN,
+        &["audit", "log", "--incident", r, "--action", "member", "--all"],
+    )
+    .await;
     let members = members.as_array().unwrap();
     assert_eq!(members.len(), 1, "{members:?}");
     assert_eq!(members[0]["action"], "member.add");
-    assert_eq!(members[0]["subject"], format!("incident:{}", inc["id"].as_str().unwrap()));
+    assert_eq!(
+        members[0]["subject"],
+        format!("incident:{}", inc["id"].as_str().unwrap())
+    );
     // Filtered pages carry the filters into their next link.
     let (st, page) = app.get("/api/v1/audit?limit=1&action=member", ADMIN_TOKEN).await;
     assert_eq!(st, StatusCode::OK);
@@ -231,16 +310,17 @@ async fn the_audit_log_is_read_with_filters_and_a_cursor() {
     assert_eq!(v["field"], "since");
 
     // Only admins read it.
-    let bob = app
-        .post("/api/v1/users/bob/tokens", ADMIN_TOKEN, json!({}))
-        .await
-        .1["token"]
+    let bob = app.post("/api/v1/users/bob/tokens", ADMIN_TOKEN, json!({})).await.1["token"]
         .as_str()
         .unwrap()
         .to_owned();
     let out = cordon(b, &bob, &["audit", "log"]).await;
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("forbidden") && out.stderr.contains("403"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("forbidden") && out.stderr.contains("403"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
@@ -284,7 +364,10 @@ async fn a_sealed_incident_stays_invisible_to_outsiders_on_every_new_command() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("forbidden"), "{}", out.stderr);
     let out = ok(b, ADMIN_TOKEN, &["user", "show", "bob"]).await;
-    assert!(out.contains("email:    bob@example.com") && out.contains("admin:    false"), "{out}");
+    assert!(
+        out.contains("email:    bob@example.com") && out.contains("admin:    false"),
+        "{out}"
+    );
     let out = cordon(b, ADMIN_TOKEN, &["user", "show", "nobody"]).await;
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("user not found"), "{}", out.stderr);
@@ -332,7 +415,10 @@ async fn wrong_values_name_the_field_and_what_is_allowed_and_any_spelling_is_rea
         assert_eq!(v["field"], field, "{v}");
         assert_eq!(v["detail"], detail, "{v}");
         let text = v["detail"].as_str().unwrap();
-        assert!(!text.contains("line ") && !text.contains("column") && !text.contains('`'), "{text}");
+        assert!(
+            !text.contains("line ") && !text.contains("column") && !text.contains('`'),
+            "{text}"
+        );
     }
 
     // Any case, `-` or `_`.
@@ -344,12 +430,19 @@ async fn wrong_values_name_the_field_and_what_is_allowed_and_any_spelling_is_rea
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    assert_eq!((v["kind"].as_str(), v["severity"].as_str()), (Some("operational"), Some("SEV-3")));
+    assert_eq!(
+        (v["kind"].as_str(), v["severity"].as_str()),
+        (Some("operational"), Some("SEV-3"))
+    );
     let r = v["slug"].as_str().unwrap().to_owned();
-    let (st, v) = app.set_task(ADMIN_TOKEN, &r, 1, json!({ "status": "in-progress" })).await;
+    let (st, v) = app
+        .set_task(ADMIN_TOKEN, &r, 1, json!({ "status": "in-progress" }))
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "in_progress");
-    let (st, v) = app.set_task(ADMIN_TOKEN, &r, 2, json!({ "status": "IN_PROGRESS" })).await;
+    let (st, v) = app
+        .set_task(ADMIN_TOKEN, &r, 2, json!({ "status": "IN_PROGRESS" }))
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let (st, v) = app.set_task(ADMIN_TOKEN, &r, 2, json!({ "status": "started" })).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -360,7 +453,11 @@ async fn wrong_values_name_the_field_and_what_is_allowed_and_any_spelling_is_rea
     );
     app.add_member(ADMIN_TOKEN, &r, "admin", "incident_commander").await;
     let (st, v) = app
-        .patch(&format!("/api/v1/incidents/{r}"), ADMIN_TOKEN, json!({ "status": "Not-An-Incident" }))
+        .patch(
+            &format!("/api/v1/incidents/{r}"),
+            ADMIN_TOKEN,
+            json!({ "status": "Not-An-Incident" }),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "not_an_incident");
@@ -394,7 +491,12 @@ async fn wrong_values_name_the_field_and_what_is_allowed_and_any_spelling_is_rea
     );
 
     // The CLI: the same words before anything is sent, with the allowed values.
-    let out = cordon(b, ADMIN_TOKEN, &["incident", "declare", "--title", "x", "--severity", "SEV-9"]).await;
+    let out = cordon(
+        b,
+        ADMIN_TOKEN,
+        &["incident", "declare", "--title", "x", "--severity", "SEV-9"],
+    )
+    .await;
     assert_eq!(out.code, 2);
     assert!(
         out.stderr
@@ -429,9 +531,15 @@ async fn help_shows_examples_and_allowed_values_and_completions_are_printed() {
         help.contains("[possible values: triage, active, contained, resolved, closed, not_an_incident]"),
         "{help}"
     );
-    assert!(help.contains("[possible values: SEV-1, SEV-2, SEV-3, SEV-4, SEV-5]"), "{help}");
+    assert!(
+        help.contains("[possible values: SEV-1, SEV-2, SEV-3, SEV-4, SEV-5]"),
+        "{help}"
+    );
     let help = ok(b, "", &["task", "set", "--help"]).await;
-    assert!(help.contains("[possible values: todo, in_progress, done, skipped]"), "{help}");
+    assert!(
+        help.contains("[possible values: todo, in_progress, done, skipped]"),
+        "{help}"
+    );
     assert!(help.contains("Examples:"), "{help}");
     let help = ok(b, "", &["comms", "draft", "--help"]).await;
     assert!(
@@ -439,7 +547,10 @@ async fn help_shows_examples_and_allowed_values_and_completions_are_printed() {
         "{help}"
     );
     let help = ok(b, "", &["incident", "member", "add", "--help"]).await;
-    assert!(help.contains("incident_commander") && help.contains("Example:"), "{help}");
+    assert!(
+        help.contains("incident_commander") && help.contains("Example:"),
+        "{help}"
+    );
     let help = ok(b, "", &["ioc", "export", "--help"]).await;
     assert!(help.contains("nftables") && help.contains("stix"), "{help}");
     let help = ok(b, "", &["timeline", "ingest", "--help"]).await;
@@ -448,11 +559,18 @@ async fn help_shows_examples_and_allowed_values_and_completions_are_printed() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let script = ok(b, "", &["completions", shell]).await;
         assert!(script.len() > 1000, "{shell}: {script}");
-        assert!(script.contains("handover") && script.contains("not_an_incident"), "{shell}");
+        assert!(
+            script.contains("handover") && script.contains("not_an_incident"),
+            "{shell}"
+        );
     }
     let out = cordon(b, "", &["completions", "tcsh"]).await;
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("bash") && out.stderr.contains("elvish"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("bash") && out.stderr.contains("elvish"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
@@ -482,10 +600,12 @@ async fn on_call_schedules_and_policies_are_listed() {
 
     let out = ok(b, ADMIN_TOKEN, &["oncall", "list"]).await;
     assert!(out.contains("SCHEDULE") && out.contains("ON CALL NOW"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("primary") && l.contains("bob")), "{out}");
     assert!(
-        out.contains("incident-commander")
-            && out.contains("1: schedule primary after PT5M; 2: user admin after PT10M"),
+        out.lines().any(|l| l.starts_with("primary") && l.contains("bob")),
+        "{out}"
+    );
+    assert!(
+        out.contains("incident-commander") && out.contains("1: schedule primary after PT5M; 2: user admin after PT10M"),
         "{out}"
     );
     let v = ok_json(b, ADMIN_TOKEN, &["oncall", "list"]).await;
