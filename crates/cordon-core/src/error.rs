@@ -4,10 +4,15 @@ use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DomainError {
-    #[error("invalid {field}: {message}")]
+    #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
-    #[error("the incident cannot move from {from} to {to}")]
-    IllegalTransition { from: &'static str, to: &'static str },
+    /// The incident's status machine refuses `from → to`; `allowed` are the moves from `from`.
+    #[error("the incident cannot move from {from} to {to}; {}", moves_from(from, allowed))]
+    IllegalTransition {
+        from: &'static str,
+        to: &'static str,
+        allowed: Vec<&'static str>,
+    },
     /// A register record (asset, credential) cannot make this move.
     #[error("the {what} cannot move from {from} to {to}")]
     IllegalMove {
@@ -17,6 +22,15 @@ pub enum DomainError {
     },
     #[error("invalid playbook: {0}")]
     Playbook(String),
+}
+
+/// "from triage it can move to active or not_an_incident" (or "… it is final").
+pub fn moves_from(from: &str, allowed: &[&str]) -> String {
+    match allowed {
+        [] => format!("{from} is final"),
+        [one] => format!("from {from} it can move to {one}"),
+        [init @ .., last] => format!("from {from} it can move to {} or {last}", init.join(", ")),
+    }
 }
 
 impl DomainError {

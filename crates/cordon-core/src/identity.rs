@@ -55,13 +55,23 @@ impl FromStr for ChatKind {
 
     /// `slack` or `matrix`; the old contact kinds `slack_user` and `matrix_user` too.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "slack" | "slack_user" => Ok(Self::Slack),
-            "matrix" | "matrix_user" => Ok(Self::Matrix),
-            other => Err(DomainError::invalid(
-                "kind",
-                format!("unknown chat kind `{other}`, expected `slack` or `matrix`"),
-            )),
+        crate::names::Named::parse_name(s)
+    }
+}
+
+impl crate::names::Named for ChatKind {
+    const FIELD: &'static str = "kind";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn alias(key: &str) -> Option<Self> {
+        match key {
+            "slack_user" => Some(Self::Slack),
+            "matrix_user" => Some(Self::Matrix),
+            _ => None,
         }
     }
 }

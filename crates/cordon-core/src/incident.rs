@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::codename::{Codename, codename_key};
 use crate::error::DomainError;
+use crate::names::Named;
 
 /// What kind of incident this is. Security incidents are sealed from creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32,15 +33,12 @@ impl IncidentKind {
     }
 }
 
+crate::named!(IncidentKind, "kind");
+
 impl FromStr for IncidentKind {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            DomainError::invalid(
-                "kind",
-                format!("unknown kind `{s}`, expected `security` or `operational`"),
-            )
-        })
+        Self::parse_name(s)
     }
 }
 
@@ -63,6 +61,27 @@ impl Severity {
     pub fn level(self) -> u8 {
         self.0
     }
+
+    pub const ALL: [Self; 5] = [Self(1), Self(2), Self(3), Self(4), Self(5)];
+
+    pub fn as_str(self) -> &'static str {
+        ["SEV-1", "SEV-2", "SEV-3", "SEV-4", "SEV-5"][usize::from(self.0 - 1)]
+    }
+}
+
+impl Named for Severity {
+    const FIELD: &'static str = "severity";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    /// `sev2` and a bare `2` as well as `SEV-2`.
+    fn alias(key: &str) -> Option<Self> {
+        let digits = key.strip_prefix("sev").unwrap_or(key);
+        Self::new(digits.parse().ok()?).ok()
+    }
 }
 
 impl fmt::Display for Severity {
@@ -74,11 +93,7 @@ impl fmt::Display for Severity {
 impl FromStr for Severity {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let level = s
-            .strip_prefix("SEV-")
-            .and_then(|n| n.parse::<u8>().ok())
-            .ok_or_else(|| DomainError::invalid("severity", format!("`{s}` is not one of SEV-1…SEV-5")))?;
-        Self::new(level)
+        Self::parse_name(s)
     }
 }
 
@@ -136,7 +151,12 @@ impl Status {
         )
     }
 
-    /// Checks a transition, naming both ends when it is refused.
+    /// The statuses an incident may move to from this one, in lifecycle order.
+    pub fn next(self) -> Vec<Status> {
+        Self::ALL.into_iter().filter(|to| self.can_move_to(*to)).collect()
+    }
+
+    /// Checks a transition, naming both ends and the moves allowed when it is refused.
     pub fn transition(self, to: Status) -> Result<Status, DomainError> {
         if self.can_move_to(to) {
             Ok(to)
@@ -144,18 +164,18 @@ impl Status {
             Err(DomainError::IllegalTransition {
                 from: self.as_str(),
                 to: to.as_str(),
+                allowed: self.next().into_iter().map(Status::as_str).collect(),
             })
         }
     }
 }
 
+crate::named!(Status, "status");
+
 impl FromStr for Status {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("status", format!("unknown status `{s}`")))
+        Self::parse_name(s)
     }
 }
 
@@ -244,8 +264,9 @@ mod tests {
         }
         assert!("SEV-0".parse::<Severity>().is_err());
         assert!("SEV-6".parse::<Severity>().is_err());
-        assert!("sev-1".parse::<Severity>().is_err());
-        assert!("1".parse::<Severity>().is_err());
+        assert!("SEV-".parse::<Severity>().is_err());
+        assert!("high".parse::<Severity>().is_err());
+        assert_eq!("sev-1".parse::<Severity>().unwrap().level(), 1);
     }
 
     #[test]
@@ -266,6 +287,13 @@ mod tests {
         }
         assert!(!Triage.can_move_to(Closed));
         assert!(Closed.transition(Active).is_err());
+        assert_eq!(Triage.next(), [Active, NotAnIncident]);
+        assert!(Closed.next().is_empty());
+        let e = Triage.transition(Resolved).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the incident cannot move from triage to resolved; from triage it can move to active or not_an_incident"
+        );
     }
 
     #[test]

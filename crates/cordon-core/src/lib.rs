@@ -12,6 +12,7 @@ pub mod comms;
 pub mod error;
 pub mod identity;
 pub mod incident;
+pub mod names;
 pub mod playbook;
 pub mod register;
 pub mod regulatory;

@@ -333,7 +333,7 @@ decision = "insider_ruled_out"
             ),
             (
                 MINI.replace("owner_role = \"ic\"", "owner_role = \"janitor\""),
-                "unknown role",
+                "role: \"janitor\" is not one of incident_commander",
             ),
             (MINI.replace("step = 2", "step = 1"), "unique"),
             (MINI.replace("version = 1", "version = 1\ncolour = 3"), "unknown field"),

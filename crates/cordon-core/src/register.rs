@@ -29,13 +29,20 @@ macro_rules! names {
             }
         }
 
+        impl $crate::names::Named for $ty {
+            const FIELD: &'static str = $field;
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+        }
+
         impl FromStr for $ty {
             type Err = DomainError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| {
-                    let names: Vec<_> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                    DomainError::invalid($field, format!("unknown {} `{s}`; one of {}", $what, names.join(", ")))
-                })
+                $crate::names::Named::parse_name(s)
             }
         }
     };

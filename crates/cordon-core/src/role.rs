@@ -82,23 +82,28 @@ impl Role {
     }
 }
 
+impl crate::names::Named for Role {
+    const FIELD: &'static str = "role";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn alias(key: &str) -> Option<Self> {
+        match key {
+            "ic" | "commander" => Some(Self::IncidentCommander),
+            "sme" => Some(Self::SubjectMatterExpert),
+            "vp" | "director_of_engineering" => Some(Self::VpEngineering),
+            _ => None,
+        }
+    }
+}
+
 impl FromStr for Role {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        let alias = match norm.as_str() {
-            "ic" | "commander" => "incident_commander",
-            "sme" => "subject_matter_expert",
-            "vp" | "director_of_engineering" => "vp_engineering",
-            other => other,
-        };
-        Self::ALL.into_iter().find(|r| r.as_str() == alias).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
-            DomainError::invalid(
-                "role",
-                format!("unknown role `{s}`, expected one of {}", names.join(", ")),
-            )
-        })
+        crate::names::Named::parse_name(s)
     }
 }
 

@@ -38,13 +38,12 @@ impl TaskStatus {
     }
 }
 
+crate::named!(TaskStatus, "status");
+
 impl FromStr for TaskStatus {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("status", format!("unknown task status `{s}`")))
+        crate::names::Named::parse_name(s)
     }
 }
 

@@ -13,7 +13,7 @@
 //! `\n`. The zero-width non-joiner and joiner (U+200C, U+200D) stay allowed: Persian and the
 //! Indic scripts need them to spell words, and emoji sequences are built with them.
 //!
-//! The error names the field and the character's code point, e.g. `invalid title: contains
+//! The error names the field and the character's code point, e.g. `title: contains
 //! U+001B (a control character) at character 5`.
 
 use crate::error::DomainError;

@@ -57,12 +57,18 @@ impl fmt::Display for IndicatorKind {
     }
 }
 
+cordon_core::named!(IndicatorKind, "kind");
+
 impl FromStr for IndicatorKind {
     type Err = IocError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|k| k.as_str()).collect();
-            IocError::Unknown(format!("unknown indicator kind `{s}`; one of {}", names.join(", ")))
-        })
+        let key = cordon_core::names::key(s);
+        Self::ALL
+            .into_iter()
+            .find(|k| cordon_core::names::key(k.as_str()) == key)
+            .ok_or_else(|| {
+                let names = Self::ALL.iter().map(|k| k.as_str());
+                IocError::Unknown(cordon_core::names::not_one_of("kind", s, names).to_string())
+            })
     }
 }

@@ -77,13 +77,19 @@ impl ExportFormat {
     }
 }
 
+cordon_core::named!(ExportFormat, "format");
+
 impl FromStr for ExportFormat {
     type Err = IocError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|f| f.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|f| f.as_str()).collect();
-            IocError::Unknown(format!("unknown export format `{s}`; one of {}", names.join(", ")))
-        })
+        let key = cordon_core::names::key(s);
+        Self::ALL
+            .into_iter()
+            .find(|f| cordon_core::names::key(f.as_str()) == key)
+            .ok_or_else(|| {
+                let names = Self::ALL.iter().map(|f| f.as_str());
+                IocError::Unknown(cordon_core::names::not_one_of("format", s, names).to_string())
+            })
     }
 }
 

@@ -1,9 +1,12 @@
 //! Request and response bodies: the wire format, and conversions from domain types.
 //!
-//! Request bodies reject unknown fields; enums are spelled as in CONTRACT.md.
+//! Request bodies reject unknown fields; enums are the domain's own types, read in any spelling
+//! `cordon_core::names` accepts and answered as in CONTRACT.md.
 
+use cordon_core::DomainError;
 use cordon_core::Timestamp;
 use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::names::Named;
 use cordon_core::task::TaskStatus;
 use cordon_service::{HeldTask, IncidentDetails, TaskChange, TaskList, TaskView};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -12,90 +15,33 @@ use uuid::Uuid;
 
 // ---------- enums ----------
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum KindDto {
-    Security,
-    Operational,
+/// Reads one of the domain's named values (kinds, severities, statuses) in any spelling
+/// `cordon_core::names` accepts (`in-progress`, `In_Progress`); a value that names nothing is
+/// refused with the allowed ones, which `ApiJson` puts after the field's name.
+pub(crate) fn named<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Named,
+{
+    let raw = String::deserialize(d)?;
+    T::parse_name(&raw).map_err(named_error)
 }
 
-impl From<KindDto> for IncidentKind {
-    fn from(k: KindDto) -> Self {
-        match k {
-            KindDto::Security => IncidentKind::Security,
-            KindDto::Operational => IncidentKind::Operational,
-        }
-    }
+/// [`named`] for an optional field (with `#[serde(default)]`).
+pub(crate) fn named_opt<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Named,
+{
+    Option::<String>::deserialize(d)?
+        .map(|raw| T::parse_name(&raw).map_err(named_error))
+        .transpose()
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-pub enum SeverityDto {
-    #[serde(rename = "SEV-1")]
-    Sev1,
-    #[serde(rename = "SEV-2")]
-    Sev2,
-    #[serde(rename = "SEV-3")]
-    Sev3,
-    #[serde(rename = "SEV-4")]
-    Sev4,
-    #[serde(rename = "SEV-5")]
-    Sev5,
-}
-
-impl From<SeverityDto> for Severity {
-    fn from(s: SeverityDto) -> Self {
-        let level = match s {
-            SeverityDto::Sev1 => 1,
-            SeverityDto::Sev2 => 2,
-            SeverityDto::Sev3 => 3,
-            SeverityDto::Sev4 => 4,
-            SeverityDto::Sev5 => 5,
-        };
-        Severity::new(level).expect("SEV-1…SEV-5 are valid")
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusDto {
-    Triage,
-    Active,
-    Contained,
-    Resolved,
-    Closed,
-    NotAnIncident,
-}
-
-impl From<StatusDto> for Status {
-    fn from(s: StatusDto) -> Self {
-        match s {
-            StatusDto::Triage => Status::Triage,
-            StatusDto::Active => Status::Active,
-            StatusDto::Contained => Status::Contained,
-            StatusDto::Resolved => Status::Resolved,
-            StatusDto::Closed => Status::Closed,
-            StatusDto::NotAnIncident => Status::NotAnIncident,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatusDto {
-    Todo,
-    InProgress,
-    Done,
-    Skipped,
-}
-
-impl From<TaskStatusDto> for TaskStatus {
-    fn from(s: TaskStatusDto) -> Self {
-        match s {
-            TaskStatusDto::Todo => TaskStatus::Todo,
-            TaskStatusDto::InProgress => TaskStatus::InProgress,
-            TaskStatusDto::Done => TaskStatus::Done,
-            TaskStatusDto::Skipped => TaskStatus::Skipped,
-        }
+fn named_error<E: serde::de::Error>(e: DomainError) -> E {
+    match e {
+        DomainError::Invalid { message, .. } => E::custom(message),
+        other => E::custom(other),
     }
 }
 
@@ -115,8 +61,14 @@ where
 pub struct DeclareIncident {
     pub title: String,
     pub description: Option<String>,
-    pub kind: KindDto,
-    pub severity: SeverityDto,
+    /// `security` or `operational`.
+    #[serde(deserialize_with = "named")]
+    #[schema(value_type = String)]
+    pub kind: IncidentKind,
+    /// `SEV-1` (worst) to `SEV-5`.
+    #[serde(deserialize_with = "named")]
+    #[schema(value_type = String)]
+    pub severity: Severity,
     /// Binds the incident to a chat room: its war room.
     pub room: Option<String>,
 }
@@ -124,8 +76,14 @@ pub struct DeclareIncident {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchIncident {
-    pub status: Option<StatusDto>,
-    pub severity: Option<SeverityDto>,
+    /// A move the status machine allows from the current status; a refused one answers 409
+    /// `illegal_transition` with the moves allowed (`allowed`).
+    #[serde(default, deserialize_with = "named_opt")]
+    #[schema(value_type = Option<String>)]
+    pub status: Option<Status>,
+    #[serde(default, deserialize_with = "named_opt")]
+    #[schema(value_type = Option<String>)]
+    pub severity: Option<Severity>,
     pub title: Option<String>,
     pub description: Option<String>,
 }
@@ -141,7 +99,9 @@ pub struct AddMember {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchTask {
-    pub status: Option<TaskStatusDto>,
+    #[serde(default, deserialize_with = "named_opt")]
+    #[schema(value_type = Option<String>)]
+    pub status: Option<TaskStatus>,
     /// A user name, or `null` to unassign.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -432,6 +392,17 @@ pub struct AuditQuery {
     pub after: i64,
     /// At most this many (default 1000, at most 10000).
     pub limit: Option<u32>,
+    /// Only this actor (`admin`, `system`, a user name).
+    pub actor: Option<String>,
+    /// Only this action or family: `incident` keeps `incident.update`, `member` keeps
+    /// `member.add` and `member.remove.refused`.
+    pub action: Option<String>,
+    /// Only this subject, e.g. `incident:{id}`.
+    pub subject: Option<String>,
+    /// Only entries at or after this instant (RFC 3339).
+    pub since: Option<String>,
+    /// Only entries before this instant (RFC 3339).
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

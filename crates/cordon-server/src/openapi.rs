@@ -399,6 +399,12 @@ fn one_of<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Value {
     json!({ "enum": values.into_iter().map(|v| Value::from(v.as_ref())).collect::<Vec<_>>() })
 }
 
+/// The canonical spellings of one of the domain's named lists (the service also reads `-` for
+/// `_` and any case: `cordon_core::names`).
+fn names<T: cordon_core::names::Named>() -> Value {
+    one_of(T::names())
+}
+
 fn roles() -> Value {
     one_of(cordon_core::role::Role::ALL.iter().map(|r| r.as_str()))
 }
@@ -429,6 +435,11 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
         ),
         (Property("CreateUser", "groups[]"), name.clone()),
         // incidents
+        (Property("DeclareIncident", "kind"), names::<cordon_core::incident::IncidentKind>()),
+        (Property("DeclareIncident", "severity"), names::<cordon_core::incident::Severity>()),
+        (Property("PatchIncident", "status"), names::<cordon_core::incident::Status>()),
+        (Property("PatchIncident", "severity"), names::<cordon_core::incident::Severity>()),
+        (Property("PatchTask", "status"), names::<cordon_core::task::TaskStatus>()),
         (Property("DeclareIncident", "title"), title.clone()),
         (Property("DeclareIncident", "description"), description.clone()),
         // Blank: no war room.
@@ -477,6 +488,14 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
             json!({ "minimum": 1, "maximum": 10_000 }),
         ),
         (Param("/api/v1/audit", "get", "after"), json!({ "minimum": 0 })),
+        (
+            Param("/api/v1/audit", "get", "since"),
+            json!({ "anyOf": [{ "format": "date-time" }, { "pattern": "^\\s*$" }] }),
+        ),
+        (
+            Param("/api/v1/audit", "get", "until"),
+            json!({ "anyOf": [{ "format": "date-time" }, { "pattern": "^\\s*$" }] }),
+        ),
         // registers
         (
             Property("AssetIn", "kind"),

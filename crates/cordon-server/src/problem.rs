@@ -49,6 +49,21 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
     }
 
+    /// A request body that does not fit its type, as `field: what is wrong` (422
+    /// `invalid_body`, with the field's path in `field`): serde's own phrases ("unknown variant
+    /// `x`, expected one of `a`, `b`", "invalid type: integer `3`, expected a string", "missing
+    /// field `title`") become sentences that name the field and what is allowed. `path` is where
+    /// the deserializer stood (`.` for the body itself, `rotations[0].shift`).
+    pub fn invalid_body(path: &str, message: &str) -> Self {
+        let (field, text) = explain_body_error(path, message);
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("{field}: {text}"),
+        )
+        .with("field", Value::from(field))
+    }
+
     /// The problem for a status that a layer below the handlers answered on its own (axum's
     /// extractors and method router, hyper, the edge's limits): one stable code per status.
     pub fn for_status(status: StatusCode, detail: impl Into<String>) -> Self {
@@ -78,6 +93,66 @@ pub(crate) fn status_code(status: StatusCode) -> &'static str {
         s if s.is_client_error() => "client_error",
         _ => "server_error",
     }
+}
+
+/// The field and the sentence for one of serde's error messages at `path`.
+fn explain_body_error(path: &str, message: &str) -> (String, String) {
+    let path = if path == "." { "" } else { path };
+    let at = |name: &str| match path {
+        "" => name.to_owned(),
+        p if p == name || p.ends_with(&format!(".{name}")) => p.to_owned(),
+        p => format!("{p}.{name}"),
+    };
+    let here = || {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    let ticked = backticked(message);
+    if message.starts_with("missing field ")
+        && let Some(name) = ticked.first()
+    {
+        return (at(name), "is required".into());
+    }
+    if message.starts_with("unknown field ")
+        && let Some((name, allowed)) = ticked.split_first()
+    {
+        let text = if allowed.is_empty() {
+            "is not a field of this body".to_owned()
+        } else {
+            format!("is not a field of this body; the fields are {}", allowed.join(", "))
+        };
+        return (at(name), text);
+    }
+    if message.starts_with("unknown variant ")
+        && let Some((given, allowed)) = ticked.split_first()
+    {
+        let allowed: Vec<&str> = allowed.to_vec();
+        let e = cordon_core::names::not_one_of("value", given, allowed);
+        let text = match e {
+            cordon_core::DomainError::Invalid { message, .. } => message,
+            other => other.to_string(),
+        };
+        return (here(), text);
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((got, expected)) = rest.split_once(", expected ")
+    {
+        return (here(), format!("expected {expected}, got {}", got.replace('`', "")));
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ")
+        && let Some((got, expected)) = rest.split_once(", expected ")
+    {
+        return (here(), format!("expected {expected}, got {}", got.replace('`', "")));
+    }
+    (here(), message.replace('`', ""))
+}
+
+/// The `` `quoted` `` words of a serde message, in order.
+fn backticked(message: &str) -> Vec<&str> {
+    message.split('`').skip(1).step_by(2).collect()
 }
 
 impl IntoResponse for Problem {
@@ -114,7 +189,13 @@ impl From<ServiceError> for Problem {
                     )
                     .with("gates", Value::from(list))
             }
-            ServiceError::Conflict(_) | ServiceError::IllegalTransition { .. } | ServiceError::IllegalMove { .. } => {
+            ServiceError::IllegalTransition { from, to, allowed } => {
+                Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                    .with("from", Value::from(*from))
+                    .with("to", Value::from(*to))
+                    .with("allowed", Value::from(allowed.clone()))
+            }
+            ServiceError::Conflict(_) | ServiceError::IllegalMove { .. } => {
                 Problem::new(StatusCode::CONFLICT, code, e.to_string())
             }
             ServiceError::Internal(cause) => {

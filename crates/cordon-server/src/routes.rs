@@ -27,7 +27,9 @@ use cordon_core::clock::{from_micros, to_micros};
 pub(crate) type ApiResult<T> = Result<T, Problem>;
 
 /// `Json` whose rejections are problem documents. Every body is a JSON object: serde would
-/// also read a struct's fields from an array, which no route documents.
+/// also read a struct's fields from an array, which no route documents. A body that does not
+/// fit its type is refused naming the field it got wrong and what is allowed there
+/// (`Problem::invalid_body`), never with serde's own words.
 pub(crate) struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -45,9 +47,9 @@ where
                 "the body must be a JSON object",
             ));
         }
-        serde_json::from_value(v)
+        serde_path_to_error::deserialize(v)
             .map(Self)
-            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()))
+            .map_err(|e| Problem::invalid_body(&e.path().to_string(), &e.inner().to_string()))
     }
 }
 
@@ -160,8 +162,8 @@ async fn declare(
     let d = Declare {
         title: b.title,
         description: b.description,
-        kind: b.kind.into(),
-        severity: b.severity.into(),
+        kind: b.kind,
+        severity: b.severity,
         room: b.room,
     };
     Ok(created(IncidentOut::from(s.cordon.declare(&p, d).await?)))
@@ -216,8 +218,8 @@ async fn patch_incident(
     ApiJson(b): ApiJson<PatchIncident>,
 ) -> ApiResult<Json<IncidentOut>> {
     let patch = IncidentPatch {
-        status: b.status.map(Into::into),
-        severity: b.severity.map(Into::into),
+        status: b.status,
+        severity: b.severity,
         title: b.title,
         description: b.description,
     };
@@ -348,7 +350,7 @@ async fn patch_task(
     ApiJson(b): ApiJson<PatchTask>,
 ) -> ApiResult<Json<TaskOut>> {
     let patch = TaskPatch {
-        status: b.status.map(Into::into),
+        status: b.status,
         assignee: b.assignee,
         override_reason: b.override_reason,
     };
@@ -372,18 +374,48 @@ async fn audit_log(
     if q.after < 0 {
         return Err(cordon_service::ServiceError::invalid("after", "must not be negative").into());
     }
-    let entries = s.cordon.audit_entries(&p, q.after, limit).await?;
-    // A full page may have more behind it: say where the next one starts.
-    let next = (entries.len() as u32 >= limit)
-        .then(|| entries.last().map(|e| e.record.seq))
-        .flatten();
-    let out: Vec<AuditEntryOut> = entries.into_iter().map(Into::into).collect();
+    let blank_is_none = |v: &Option<String>| v.as_ref().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let instant = |field: &'static str, v: &Option<String>| {
+        blank_is_none(v)
+            .map(|raw| {
+                raw.parse::<jiff::Timestamp>().map_err(|_| {
+                    cordon_service::ServiceError::invalid(
+                        field,
+                        "must be an RFC 3339 instant, e.g. 2026-03-01T09:00:00Z",
+                    )
+                })
+            })
+            .transpose()
+    };
+    let filter = cordon_service::AuditFilter {
+        actor: blank_is_none(&q.actor),
+        action: blank_is_none(&q.action),
+        subject: blank_is_none(&q.subject),
+        since: instant("since", &q.since)?,
+        until: instant("until", &q.until)?,
+    };
+    let page = s.cordon.audit_log(&p, q.after, limit, &filter).await?;
+    let out: Vec<AuditEntryOut> = page.entries.into_iter().map(Into::into).collect();
     let mut res = Json(out).into_response();
-    if let Some(seq) = next
-        && let Ok(v) =
-            axum::http::HeaderValue::from_str(&format!("</api/v1/audit?after={seq}&limit={limit}>; rel=\"next\""))
-    {
-        res.headers_mut().insert(axum::http::header::LINK, v);
+    // More may follow: say where the next page starts, with the same filters.
+    if let Some(seq) = page.next_after {
+        let mut query = vec![("after", seq.to_string()), ("limit", limit.to_string())];
+        for (name, value) in [
+            ("actor", &q.actor),
+            ("action", &q.action),
+            ("subject", &q.subject),
+            ("since", &q.since),
+            ("until", &q.until),
+        ] {
+            if let Some(v) = blank_is_none(value) {
+                query.push((name, v));
+            }
+        }
+        if let Ok(query) = serde_urlencoded::to_string(&query)
+            && let Ok(v) = axum::http::HeaderValue::from_str(&format!("</api/v1/audit?{query}>; rel=\"next\""))
+        {
+            res.headers_mut().insert(axum::http::header::LINK, v);
+        }
     }
     Ok(res)
 }

@@ -23,6 +23,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_user, list_users))
         .routes(routes!(create_token, list_tokens))
         .routes(routes!(revoke_token))
+        .routes(routes!(get_user))
         .routes(routes!(disable_user))
         .routes(routes!(enable_user))
         .routes(routes!(me))
@@ -55,6 +56,17 @@ async fn create_user(
     responses((status = 200, body = Vec<UserOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
 async fn list_users(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<UserOut>> {
     paging.offset(s.cordon.list_users(&p).await?.into_iter().map(Into::into).collect())
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{name}", tag = "users", params(("name" = String, Path)),
+    responses((status = 200, body = UserOut), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_user(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<UserOut>> {
+    Ok(Json(s.cordon.user(&p, &name).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "users", request_body(content = Option<CreateToken>),

@@ -20,14 +20,22 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{0}")]
     Forbidden(String),
-    #[error("invalid {field}: {message}")]
+    #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
     #[error("{}", gate_message(.gates))]
     GateUnmet { gates: Vec<UnmetGate> },
     #[error("{0}")]
     Conflict(String),
-    #[error("the incident cannot move from {from} to {to}")]
-    IllegalTransition { from: &'static str, to: &'static str },
+    /// The incident's status machine refuses `from → to`; `allowed` are the moves from `from`.
+    #[error(
+        "the incident cannot move from {from} to {to}; {}",
+        cordon_core::error::moves_from(from, allowed)
+    )]
+    IllegalTransition {
+        from: &'static str,
+        to: &'static str,
+        allowed: Vec<&'static str>,
+    },
     /// A register record (asset, credential) cannot make this move.
     #[error("the {what} cannot move from {from} to {to}")]
     IllegalMove {
@@ -145,7 +153,7 @@ impl From<DomainError> for ServiceError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid { field, message } => Self::Invalid { field, message },
-            DomainError::IllegalTransition { from, to } => Self::IllegalTransition { from, to },
+            DomainError::IllegalTransition { from, to, allowed } => Self::IllegalTransition { from, to, allowed },
             DomainError::IllegalMove { what, from, to } => Self::IllegalMove { what, from, to },
             DomainError::Playbook(m) => Self::invalid("playbook", m),
         }

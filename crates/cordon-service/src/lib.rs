@@ -36,6 +36,7 @@ use cordon_core::clock::Clock;
 use cordon_store::Store;
 
 pub use assigned::{HeldTask, TaskList};
+pub use audit::{AuditFilter, AuditPage};
 pub use cordon_core::access::Principal;
 pub use cordon_store::AuditEntry;
 pub use error::{Limit, ServiceError, UnmetGate};

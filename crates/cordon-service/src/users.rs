@@ -292,6 +292,17 @@ impl Cordon {
         Ok(self.store.list_users().await?)
     }
 
+    /// One user's record (admins, or the user themself).
+    pub async fn user(&self, p: &Principal, name: &str) -> Result<User> {
+        if !p.is_admin && p.name != name {
+            return Err(ServiceError::Forbidden("only admins may see other users".into()));
+        }
+        self.store
+            .user_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
     /// The caller's own user record.
     pub async fn me(&self, p: &Principal) -> Result<User> {
         self.store

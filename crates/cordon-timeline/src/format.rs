@@ -99,7 +99,8 @@ impl Format {
     /// `mysql`, `mysql-query` → mysql-general; `mysql-slowlog` → mysql-slow; `journalctl` →
     /// journald; `json`, `ndjson` → jsonl; `csv`, `timesketch` → timesketch-csv.
     pub fn from_name(name: &str) -> Option<Format> {
-        let n = name.trim().to_ascii_lowercase();
+        // `_` reads as `-` (`nginx_error`), as everywhere in Cordon (`cordon_core::names`).
+        let n = name.trim().to_ascii_lowercase().replace('_', "-");
         if let Some(f) = Format::ALL.into_iter().find(|f| f.name() == n) {
             return Some(f);
         }

@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use cordon_core::incident::{IncidentKind, Severity, Status};
 use cordon_core::playbook::Playbook;
+use cordon_core::task::TaskStatus;
 use serde_json::{Value, json};
 
+use crate::cli_lifecycle::{AuditLogArgs, DecisionCmd, MemberCmd, UpdateArgs};
+use crate::cli_values::named;
 use crate::client::{Client, segment};
 use crate::clock::SystemClock;
 use crate::config::{self, FlagOverrides};
@@ -24,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
-    /// Declare, list and show incidents.
+    /// Declare, list, show, update, resolve and close incidents; their team and decisions.
     #[command(subcommand)]
     Incident(IncidentCmd),
     /// The incident's checklist.
@@ -63,7 +67,7 @@ pub enum Command {
     /// The incident report as Markdown, HTML or PDF.
     Report {
         r#ref: String,
-        #[arg(long, default_value = "md")]
+        #[arg(long, default_value = "md", value_parser = ["md", "html", "pdf"])]
         format: String,
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long)]
@@ -86,6 +90,8 @@ pub enum Command {
     /// Indicators of compromise and blocklist exports.
     #[command(subcommand)]
     Ioc(crate::cli_registers::IocCmd),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Args)]
@@ -133,9 +139,9 @@ pub enum IncidentCmd {
     Declare {
         #[arg(long)]
         title: String,
-        #[arg(long, default_value = "security")]
+        #[arg(long, default_value = "security", value_parser = named::<IncidentKind>())]
         kind: String,
-        #[arg(long, default_value = "SEV-2")]
+        #[arg(long, default_value = "SEV-2", value_parser = named::<Severity>())]
         severity: String,
         #[arg(long)]
         description: Option<String>,
@@ -156,6 +162,40 @@ pub enum IncidentCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Change the title, severity, status or description (command staff).
+    Update(UpdateArgs),
+    /// Mark the incident resolved (from contained).
+    Resolve {
+        r#ref: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Close the incident (from resolved), or close a false alarm with --not-an-incident (from
+    /// triage or active; the incident commander's call).
+    Close {
+        r#ref: String,
+        /// It was a false alarm: close as `not_an_incident`.
+        #[arg(long)]
+        not_an_incident: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Hand over command: USER becomes the incident commander (or the --role given), and the
+    /// previous holder's term ends.
+    Handover {
+        r#ref: String,
+        user: String,
+        #[arg(long, value_parser = named::<cordon_core::role::Role>(), default_value = "incident_commander")]
+        role: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The response team: list, add, remove.
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// Decisions the playbook's gates wait for: record, list.
+    #[command(subcommand)]
+    Decision(DecisionCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,7 +216,7 @@ pub enum TaskCmd {
     Set {
         r#ref: String,
         task: String,
-        #[arg(long)]
+        #[arg(long, value_parser = named::<TaskStatus>())]
         status: Option<String>,
         /// User name; `-` unassigns.
         #[arg(long)]
@@ -196,6 +236,8 @@ pub enum AuditCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Read the log (admins), a page at a time, oldest first; filters narrow it.
+    Log(AuditLogArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +272,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(if v["ok"] == json!(true) { 0 } else { 1 })
         }
+        Command::Audit(AuditCmd::Log(a)) => crate::cli_lifecycle::audit_log(a).await,
+        Command::Completions { shell } => Ok(crate::cli_lifecycle::completions(shell)),
         Command::Playbook(PlaybookCmd::Check { files, strict }) => playbook_check(files, strict),
         Command::Timeline(c) => crate::cli_timeline::run(c).await,
         Command::Page(c) => crate::cli_page::run(c).await,
@@ -362,7 +406,7 @@ pub(crate) fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     }
 }
 
-fn print_incident(v: &Value) {
+pub(crate) fn print_incident(v: &Value) {
     println!("{} ({})", s(&v["codename"]), s(&v["id"]));
     println!("  title:    {}", s(&v["title"]));
     println!(
@@ -436,6 +480,30 @@ async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
                 print_incident(&v)
             }
         }
+        IncidentCmd::Update(args) => return crate::cli_lifecycle::update(args).await,
+        IncidentCmd::Resolve { r#ref, remote } => {
+            return crate::cli_lifecycle::move_to(&r#ref, Status::Resolved, &remote).await;
+        }
+        IncidentCmd::Close {
+            r#ref,
+            not_an_incident,
+            remote,
+        } => {
+            let to = if not_an_incident {
+                Status::NotAnIncident
+            } else {
+                Status::Closed
+            };
+            return crate::cli_lifecycle::move_to(&r#ref, to, &remote).await;
+        }
+        IncidentCmd::Handover {
+            r#ref,
+            user,
+            role,
+            remote,
+        } => return crate::cli_lifecycle::handover(&r#ref, &user, &role, &remote).await,
+        IncidentCmd::Member(c) => return crate::cli_lifecycle::member(c).await,
+        IncidentCmd::Decision(c) => return crate::cli_lifecycle::decision(c).await,
     }
     Ok(0)
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use crate::cli::{Remote, client, s, table};
+use crate::cli_values::named;
 use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
@@ -19,8 +20,7 @@ pub enum CommsCmd {
     /// Draft a message; without --title/--body the audience's template prefills it.
     Draft {
         r#ref: String,
-        /// internal, external, customer_security, law_enforcement, regulator, insurer, vendor.
-        #[arg(long)]
+        #[arg(long, value_parser = named::<cordon_core::comms::Audience>())]
         audience: String,
         #[arg(long)]
         title: Option<String>,
@@ -84,14 +84,13 @@ pub enum ClockCmd {
     /// Start a regulatory clock from the event its law names.
     Start {
         r#ref: String,
-        /// gdpr, nis2, dora, sec-8k, hipaa, appi.
-        #[arg(long)]
+        #[arg(long, value_parser = named::<cordon_core::regulatory::Regime>())]
         regime: String,
         /// RFC 3339 time of the event (awareness, determination, discovery, …).
         #[arg(long)]
         started_at: String,
-        /// Holiday calendar: us, jp, eu, uk.
-        #[arg(long)]
+        /// Holiday calendar (default: the regime's).
+        #[arg(long, value_parser = named::<cordon_core::regulatory::calendar::Jurisdiction>())]
         jurisdiction: Option<String>,
         /// APPI: the unlawful-purpose category.
         #[arg(long)]
@@ -123,8 +122,7 @@ pub enum ContactCmd {
     /// Log a contact with an outside party (steps 12–13).
     Add {
         r#ref: String,
-        /// legal, law_enforcement, security_firm, insurer, operator.
-        #[arg(long)]
+        #[arg(long, value_parser = named::<cordon_core::comms::Party>())]
         party: String,
         #[arg(long)]
         name: String,

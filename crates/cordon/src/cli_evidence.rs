@@ -115,7 +115,7 @@ pub enum EvidenceCmd {
         r#ref: String,
         id: String,
         /// `md` or `pdf`.
-        #[arg(long, default_value = "md")]
+        #[arg(long, default_value = "md", value_parser = ["md", "pdf"])]
         format: String,
         /// Write here (default: standard output; a PDF needs this on a terminal).
         #[arg(short, long)]

@@ -56,6 +56,11 @@ pub enum OncallCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Every schedule with who is on call now, and every escalation policy with its levels.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Who is on call now, per schedule.
     Who {
         #[command(flatten)]
@@ -138,6 +143,7 @@ pub async fn run_oncall(cmd: OncallCmd) -> anyhow::Result<i32> {
     match cmd {
         OncallCmd::Schedule { file, remote } => post_file(&remote, "/api/v1/oncall/schedules", &file).await,
         OncallCmd::Policy { file, remote } => post_file(&remote, "/api/v1/oncall/escalation-policies", &file).await,
+        OncallCmd::List { remote } => crate::cli_lifecycle::oncall_list(&remote).await,
         OncallCmd::Who { remote } => {
             let v = client(&remote)?.get("/api/v1/oncall/schedules").await?;
             if remote.json {

@@ -11,7 +11,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::cli::{Remote, client, s, table};
+use crate::cli_values::named;
 use crate::client::segment;
+use cordon_core::register::{AssetKind, AssetState, Classification, CredentialKind};
 
 fn path(r: &str, tail: &str) -> String {
     format!("/api/v1/incidents/{}/{tail}", segment(r))
@@ -38,16 +40,15 @@ fn rows(v: &Value, row: impl Fn(&Value) -> Vec<String>) -> Vec<Vec<String>> {
 
 #[derive(Debug, Subcommand)]
 pub enum AssetCmd {
-    /// Register an asset (host, instance, container, database, bucket, account, network).
+    /// Register an asset (a host, an instance, a bucket, …) in a state.
     Add {
         r#ref: String,
         name: String,
-        #[arg(long, default_value = "host")]
+        #[arg(long, default_value = "host", value_parser = named::<AssetKind>())]
         kind: String,
         #[arg(long)]
         address: Option<String>,
-        /// suspected, compromised, isolated, imaged, rebuilt, clean.
-        #[arg(long, default_value = "suspected")]
+        #[arg(long, default_value = "suspected", value_parser = named::<AssetState>())]
         state: String,
         #[arg(long)]
         note: Option<String>,
@@ -65,6 +66,7 @@ pub enum AssetCmd {
         r#ref: String,
         /// Asset id or name.
         asset: String,
+        #[arg(value_parser = named::<AssetState>())]
         state: String,
         #[arg(long)]
         note: Option<String>,
@@ -106,8 +108,7 @@ pub enum CredentialCmd {
     Add {
         r#ref: String,
         name: String,
-        /// ssh_key, password, api_key, cloud_access_key, certificate, token, other.
-        #[arg(long)]
+        #[arg(long, value_parser = named::<CredentialKind>())]
         kind: String,
         /// An asset name it is stored on (repeat for more).
         #[arg(long = "on")]
@@ -151,8 +152,7 @@ pub enum ExposureCmd {
         r#ref: String,
         /// What data, in words.
         data: String,
-        /// public, internal, confidential, restricted, pii, phi, pci, credentials.
-        #[arg(long)]
+        #[arg(long, value_parser = named::<Classification>())]
         classification: String,
         #[arg(long)]
         records: Option<u64>,
@@ -177,7 +177,7 @@ pub enum IocCmd {
     /// Add an indicator (normalized; a known one is merged).
     Add {
         r#ref: String,
-        /// ip, cidr, domain, url, sha256, md5, email, account, user_agent.
+        #[arg(value_parser = named::<cordon_ioc::IndicatorKind>())]
         kind: String,
         value: String,
         #[arg(long)]
@@ -197,7 +197,7 @@ pub enum IocCmd {
         source_id: String,
         line: u64,
         value: String,
-        #[arg(long)]
+        #[arg(long, value_parser = named::<cordon_ioc::IndicatorKind>())]
         kind: Option<String>,
         #[arg(long)]
         note: Option<String>,
@@ -211,10 +211,10 @@ pub enum IocCmd {
         #[command(flatten)]
         remote: Remote,
     },
-    /// Write the blocklist: nftables, iptables, ip6tables, ipset, cidr, csv, stix.
+    /// Write the blocklist in a firewall's or a sharing format.
     Export {
         r#ref: String,
-        #[arg(long, default_value = "nftables")]
+        #[arg(long, default_value = "nftables", value_parser = named::<cordon_ioc::ExportFormat>())]
         format: String,
         /// Leave private and reserved ranges out (they are kept, with a warning, by default).
         #[arg(long)]

@@ -25,10 +25,8 @@ pub enum TimelineCmd {
         /// Log files; each becomes one source.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// `auto`, or a format: syslog, auditd, access, nginx-error, apache-error,
-        /// postgresql, mysql-general, mysql-slow, journald, cloudtrail, jsonl,
-        /// timesketch-csv, text.
-        #[arg(long, default_value = "auto")]
+        /// `auto` (detected), or the log's format (aliases such as `nginx`, `auth`, `json` too).
+        #[arg(long, default_value = "auto", value_parser = crate::cli_values::LogFormatParser)]
         format: String,
         /// Host of events whose log does not name one.
         #[arg(long)]
@@ -70,8 +68,7 @@ pub enum TimelineCmd {
     /// Every matching event, streamed to standard output or a file.
     Export {
         r#ref: String,
-        /// `jsonl` or `timesketch-csv`.
-        #[arg(long, default_value = "jsonl")]
+        #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "timesketch-csv"])]
         format: String,
         #[command(flatten)]
         filter: FilterArgs,

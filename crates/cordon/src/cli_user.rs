@@ -34,6 +34,12 @@ pub enum UserCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// One user: email, groups, admin, key, disabled (admins, or yourself).
+    Show {
+        name: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Issue an API token (admins, or for yourself); printed once.
     Token {
         name: String,
@@ -72,7 +78,7 @@ pub enum UserCmd {
     },
     /// A one-time code to link one of your chat accounts: send `!ic link CODE` from it.
     LinkCode {
-        /// `slack` or `matrix`.
+        #[arg(value_parser = crate::cli_values::named::<cordon_core::identity::ChatKind>())]
         kind: String,
         /// Only this account may use the code (a Slack user id, or `@you:server`).
         #[arg(long)]
@@ -83,7 +89,7 @@ pub enum UserCmd {
     /// Link a chat account to a user without a code (admins).
     Link {
         name: String,
-        /// `slack` or `matrix`.
+        #[arg(value_parser = crate::cli_values::named::<cordon_core::identity::ChatKind>())]
         kind: String,
         /// The account: a Slack user id (`U024BE7LH`) or a Matrix user id (`@alice:example.org`).
         account: String,
@@ -164,6 +170,7 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
                 table(&["NAME", "EMAIL", "ADMIN", "DISABLED"], rows);
             }
         }
+        UserCmd::Show { name, remote } => return crate::cli_lifecycle::user_show(&name, &remote).await,
         UserCmd::Token {
             name,
             label,

@@ -112,7 +112,7 @@ impl Client {
     }
 
     /// One GET: the JSON answer and the path of the next page, if any.
-    async fn get_page(&self, path: &str) -> anyhow::Result<(Value, Option<String>)> {
+    pub async fn get_page(&self, path: &str) -> anyhow::Result<(Value, Option<String>)> {
         self.page(Method::GET, path, None).await
     }
 

@@ -4,10 +4,13 @@
 pub mod cli;
 pub mod cli_comms;
 pub mod cli_evidence;
+pub mod cli_help;
+pub mod cli_lifecycle;
 pub mod cli_page;
 pub mod cli_registers;
 pub mod cli_timeline;
 pub mod cli_user;
+pub mod cli_values;
 pub mod client;
 pub mod clock;
 pub mod config;

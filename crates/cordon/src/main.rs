@@ -1,7 +1,6 @@
 //! `cordon`: the server and its command-line client in one binary.
 
-use clap::Parser;
-use cordon::cli::{self, Cli};
+use cordon::cli;
 
 // mimalloc: timeline ingest allocates and frees millions of small strings per second across
 // the parser and tantivy's indexing threads; it is measurably cheaper there than glibc malloc.
@@ -9,7 +8,7 @@ use cordon::cli::{self, Cli};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = cordon::cli_help::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -82,17 +82,12 @@ impl fmt::Display for Audience {
     }
 }
 
+crate::named!(Audience, "audience");
+
 impl FromStr for Audience {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        Self::ALL.into_iter().find(|a| a.as_str() == norm).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|a| a.as_str()).collect();
-            DomainError::invalid(
-                "audience",
-                format!("unknown audience `{s}`, expected one of {}", names.join(", ")),
-            )
-        })
+        crate::names::Named::parse_name(s)
     }
 }
 
@@ -122,13 +117,12 @@ impl fmt::Display for DraftStatus {
     }
 }
 
+crate::named!(DraftStatus, "status");
+
 impl FromStr for DraftStatus {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("status", format!("unknown draft status `{s}`")))
+        crate::names::Named::parse_name(s)
     }
 }
 
@@ -254,24 +248,28 @@ impl fmt::Display for Party {
     }
 }
 
+impl crate::names::Named for Party {
+    const FIELD: &'static str = "party";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn alias(key: &str) -> Option<Self> {
+        match key {
+            "police" | "fbi" => Some(Self::LawEnforcement),
+            "cyber_insurer" | "insurance" => Some(Self::Insurer),
+            "vendor" => Some(Self::Operator),
+            _ => None,
+        }
+    }
+}
+
 impl FromStr for Party {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        let alias = match norm.as_str() {
-            "police" | "fbi" => "law_enforcement",
-            "cyber_insurer" | "insurance" => "insurer",
-            "vendor" => "operator",
-            other => other,
-        };
-        Self::ALL.into_iter().find(|p| p.as_str() == alias).ok_or_else(|| {
-            DomainError::invalid(
-                "party",
-                format!(
-                    "unknown party `{s}`, expected one of legal, law_enforcement, security_firm, insurer, operator"
-                ),
-            )
-        })
+        crate::names::Named::parse_name(s)
     }
 }
 

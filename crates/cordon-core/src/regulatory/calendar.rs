@@ -86,23 +86,29 @@ impl fmt::Display for Jurisdiction {
     }
 }
 
+impl crate::names::Named for Jurisdiction {
+    const FIELD: &'static str = "jurisdiction";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn alias(key: &str) -> Option<Self> {
+        match key {
+            "usa" | "united_states" => Some(Self::Us),
+            "japan" | "ja" => Some(Self::Jp),
+            "gb" | "england" => Some(Self::Uk),
+            "eea" | "target" => Some(Self::Eu),
+            _ => None,
+        }
+    }
+}
+
 impl FromStr for Jurisdiction {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm = s.trim().to_ascii_lowercase();
-        let alias = match norm.as_str() {
-            "usa" | "united_states" => "us",
-            "japan" | "ja" => "jp",
-            "gb" | "england" => "uk",
-            "eea" | "target" => "eu",
-            other => other,
-        };
-        Self::ALL.into_iter().find(|j| j.as_str() == alias).ok_or_else(|| {
-            DomainError::invalid(
-                "jurisdiction",
-                format!("unknown jurisdiction `{s}`, expected one of us, jp, eu, uk"),
-            )
-        })
+        crate::names::Named::parse_name(s)
     }
 }
 

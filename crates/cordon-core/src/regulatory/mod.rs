@@ -83,21 +83,23 @@ impl fmt::Display for Regime {
     }
 }
 
+impl crate::names::Named for Regime {
+    const FIELD: &'static str = "regime";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn alias(key: &str) -> Option<Self> {
+        matches!(key, "sec" | "8_k" | "sec8k" | "sec_8_k").then_some(Self::Sec8k)
+    }
+}
+
 impl FromStr for Regime {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm = s.trim().to_ascii_lowercase().replace('_', "-");
-        let alias = match norm.as_str() {
-            "sec" | "8-k" | "sec8k" | "sec-8-k" => "sec-8k",
-            other => other,
-        };
-        Self::ALL.into_iter().find(|r| r.as_str() == alias).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
-            DomainError::invalid(
-                "regime",
-                format!("unknown regime `{s}`, expected one of {}", names.join(", ")),
-            )
-        })
+        crate::names::Named::parse_name(s)
     }
 }
 
