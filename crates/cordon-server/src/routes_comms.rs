@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Query, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use axum::response::{IntoResponse, Response};
 use cordon_service::comms::{CommunicationPatch, NewCommunication, NewContact};
@@ -103,8 +103,8 @@ async fn patch_communication(
     Ok(Json(s.cordon.update_communication(&p, &r, &id, patch).await?.into()))
 }
 
-/// A JSON object body that may be left out (no body at all reads as the default); a body
-/// that is there is read as [`ApiJson`] reads it.
+/// A JSON object body that may be left out (no body at all, or `null`, reads as the
+/// default); a body that is there must be an object, as for [`ApiJson`].
 pub(crate) struct OptionalApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for OptionalApiJson<T>
@@ -123,8 +123,21 @@ where
         if empty {
             return Ok(Self(T::default()));
         }
-        let ApiJson(v) = ApiJson::<T>::from_request(req, state).await?;
-        Ok(Self(v))
+        // JSON `null` is no body too (the document describes the body as optional).
+        let Json(v) = Json::<serde_json::Value>::from_request(req, state).await?;
+        if v.is_null() {
+            return Ok(Self(T::default()));
+        }
+        if !v.is_object() {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a JSON object, or left out",
+            ));
+        }
+        serde_json::from_value(v)
+            .map(Self)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()))
     }
 }
 
