@@ -58,12 +58,8 @@ pub struct FindingOut {
 
 impl FindingOut {
     fn of(f: FindingView, o: Option<&LintOverride>) -> Self {
-        let overridden = f.is_error()
-            && o.is_some_and(|o| {
-                o.findings
-                    .iter()
-                    .any(|x| x.rule == f.rule && x.message == f.message)
-            });
+        let overridden =
+            f.is_error() && o.is_some_and(|o| o.findings.iter().any(|x| x.rule == f.rule && x.message == f.message));
         Self {
             rule: f.rule,
             severity: f.severity,

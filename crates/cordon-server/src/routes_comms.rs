@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cordon_service::comms::{CommunicationPatch, NewCommunication, NewContact};
 use cordon_service::regulatory::StartClock;
@@ -115,10 +115,7 @@ where
     type Rejection = Problem;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let empty = !req.headers().contains_key(CONTENT_TYPE)
-            && req
-                .headers()
-                .get(CONTENT_LENGTH)
-                .is_none_or(|l| l.as_bytes() == b"0")
+            && req.headers().get(CONTENT_LENGTH).is_none_or(|l| l.as_bytes() == b"0")
             && !req.headers().contains_key(TRANSFER_ENCODING);
         if empty {
             return Ok(Self(T::default()));

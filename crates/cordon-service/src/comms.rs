@@ -180,6 +180,16 @@ fn clean_recipients(list: Vec<String>) -> Result<Vec<String>> {
     Ok(list)
 }
 
+/// Who asks to approve or send, and whether with an override reason.
+struct OverrideAsk<'a> {
+    by: &'a str,
+    /// The caller holds the incident commander role in the incident.
+    commander: bool,
+    reason: Option<String>,
+    /// `approve` or `send`.
+    during: &'static str,
+}
+
 /// The most characters of an override reason (as for a gate override).
 const MAX_REASON: usize = 2000;
 
@@ -267,10 +277,8 @@ impl Cordon {
             Some(step) if row.status != DraftStatus::Sent => gates.unmet(step),
             _ => Vec::new(),
         };
-        let lint_override: Option<LintOverride> = row
-            .lint_override
-            .as_deref()
-            .and_then(|o| serde_json::from_str(o).ok());
+        let lint_override: Option<LintOverride> =
+            row.lint_override.as_deref().and_then(|o| serde_json::from_str(o).ok());
         let blocking = if row.status == DraftStatus::Sent {
             Vec::new()
         } else {
@@ -537,10 +545,7 @@ impl Cordon {
         &self,
         incident: &Incident,
         row: &mut CommunicationRow,
-        p: &Principal,
-        commander: bool,
-        reason: Option<String>,
-        during: &str,
+        ask: OverrideAsk<'_>,
         now: Timestamp,
     ) -> Result<Option<LintOverride>> {
         let findings = self
@@ -554,11 +559,14 @@ impl Cordon {
             )
             .await?;
         row.findings = serde_json::to_string(&findings).expect("findings serialize");
-        let recorded: Option<LintOverride> = row
-            .lint_override
-            .as_deref()
-            .and_then(|o| serde_json::from_str(o).ok());
+        let recorded: Option<LintOverride> = row.lint_override.as_deref().and_then(|o| serde_json::from_str(o).ok());
         let blocking = blocking_findings(&findings, recorded.as_ref());
+        let OverrideAsk {
+            by,
+            commander,
+            reason,
+            during,
+        } = ask;
         match reason {
             None if blocking.is_empty() => Ok(None),
             None => Err(ServiceError::LintErrors { findings: blocking }),
@@ -571,7 +579,7 @@ impl Cordon {
             )),
             Some(reason) => Ok(Some(LintOverride {
                 reason,
-                by: p.name.clone(),
+                by: by.to_owned(),
                 at: now,
                 during: during.to_owned(),
                 findings: findings.into_iter().filter(FindingView::is_error).collect(),
@@ -641,7 +649,17 @@ impl Cordon {
         let now = self.clock.now();
         let commander = access.holds(Role::IncidentCommander);
         let settled = self
-            .settle_findings(incident, &mut row, p, commander, reason, "approve", now)
+            .settle_findings(
+                incident,
+                &mut row,
+                OverrideAsk {
+                    by: &p.name,
+                    commander,
+                    reason,
+                    during: "approve",
+                },
+                now,
+            )
             .await;
         match settled {
             Err(e) => return Err(self.refuse(p, "communication.approve", subject, e).await),
@@ -713,7 +731,17 @@ impl Cordon {
         let now = self.clock.now();
         let commander = access.holds(Role::IncidentCommander);
         let lint_override = match self
-            .settle_findings(incident, &mut row, p, commander, reason, "send", now)
+            .settle_findings(
+                incident,
+                &mut row,
+                OverrideAsk {
+                    by: &p.name,
+                    commander,
+                    reason,
+                    during: "send",
+                },
+                now,
+            )
             .await
         {
             Ok(o) => o,
@@ -1051,7 +1079,12 @@ impl Cordon {
     /// `title`s), phrased for the audience from the registers ([`prefill`]). The team alone
     /// (`internal`) also gets the title, the decisions, the contact log, the team and the
     /// finished checklist steps; outside audiences never do, so no template can leak them.
-    async fn draft_context(&self, incident: &Incident, audience: Audience, now: Timestamp) -> Result<serde_json::Value> {
+    async fn draft_context(
+        &self,
+        incident: &Incident,
+        audience: Audience,
+        now: Timestamp,
+    ) -> Result<serde_json::Value> {
         let facts = self.register_facts(incident).await?;
         let outside = audience.is_outside();
         let mut timeline = prefill::timeline(audience, &facts);
@@ -1079,7 +1112,8 @@ impl Cordon {
             .await?
             .into_iter()
             .map(|e| {
-                let mut x = json!({ "data": e.data, "classification": e.classification.as_str(), "records": e.records });
+                let mut x =
+                    json!({ "data": e.data, "classification": e.classification.as_str(), "records": e.records });
                 if !outside {
                     x["customers"] = json!(e.customers);
                 }

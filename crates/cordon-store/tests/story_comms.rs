@@ -172,12 +172,26 @@ pub async fn story(store: &dyn Store) {
     let later = at.checked_add(jiff::SignedDuration::from_secs(1)).unwrap();
     assert!(matches!(
         store
-            .override_findings(c.id, OVERRIDE, FINDINGS, stale, later, audit("communication.lint_override", at))
+            .override_findings(
+                c.id,
+                OVERRIDE,
+                FINDINGS,
+                stale,
+                later,
+                audit("communication.lint_override", at)
+            )
             .await,
         Err(StoreError::Conflict("communication"))
     ));
     store
-        .override_findings(c.id, OVERRIDE, FINDINGS, at, later, audit("communication.lint_override", at))
+        .override_findings(
+            c.id,
+            OVERRIDE,
+            FINDINGS,
+            at,
+            later,
+            audit("communication.lint_override", at),
+        )
         .await
         .unwrap();
     let got = store.communication(inc, c.id).await.unwrap().unwrap();
@@ -190,7 +204,11 @@ pub async fn story(store: &dyn Store) {
         .await
         .unwrap();
     let got = store.communication(inc, c.id).await.unwrap().unwrap();
-    assert_eq!((got.lint_override, got.updated_at), (None, at), "an edit clears the override");
+    assert_eq!(
+        (got.lint_override, got.updated_at),
+        (None, at),
+        "an edit clears the override"
+    );
     assert!(
         !store
             .mark_sent(c.id, "published", at, "alice", audit("communication.send", at))
@@ -267,7 +285,14 @@ pub async fn story(store: &dyn Store) {
     assert!(
         matches!(
             store
-                .override_findings(c.id, OVERRIDE, FINDINGS, at, at, audit("communication.lint_override", at))
+                .override_findings(
+                    c.id,
+                    OVERRIDE,
+                    FINDINGS,
+                    at,
+                    at,
+                    audit("communication.lint_override", at)
+                )
                 .await,
             Err(StoreError::Conflict("communication"))
         ),

@@ -18,8 +18,10 @@ use crate::client::segment;
 pub enum CommsCmd {
     /// Draft a message; without --title/--body the audience's template prefills it from the
     /// registers, leaving `<…>` placeholders (error findings) where they record nothing.
-    #[command(after_help = "Examples:\n  cordon comms draft sapphire-unicorn --audience external\n  \
-                            cordon comms draft sapphire-unicorn --audience insurer --to claims@insurer.example")]
+    #[command(
+        after_help = "Examples:\n  cordon comms draft sapphire-unicorn --audience external\n  \
+                            cordon comms draft sapphire-unicorn --audience insurer --to claims@insurer.example"
+    )]
     Draft {
         r#ref: String,
         /// internal, external, customer_security, law_enforcement, regulator, insurer, vendor
@@ -59,8 +61,10 @@ pub enum CommsCmd {
     },
     /// Edit a draft: re-linted, approvals and any override dropped. Without --title and
     /// --body, opens $EDITOR (or $VISUAL, else vi) on the body and saves it when changed.
-    #[command(after_help = "Examples:\n  cordon comms edit sapphire-unicorn 0192…   # opens $EDITOR on the body\n  \
-                            cordon comms edit sapphire-unicorn 0192… --body @notice.md")]
+    #[command(
+        after_help = "Examples:\n  cordon comms edit sapphire-unicorn 0192…   # opens $EDITOR on the body\n  \
+                            cordon comms edit sapphire-unicorn 0192… --body @notice.md"
+    )]
     Edit {
         r#ref: String,
         id: String,
@@ -206,7 +210,12 @@ fn print_full(v: &Value) {
         println!("approved:  {}", approvals.join(", "));
     }
     if !v["sent_at"].is_null() {
-        println!("sent:      {} by {} ({})", s(&v["sent_at"]), s(&v["sent_by"]), s(&v["channel"]));
+        println!(
+            "sent:      {} by {} ({})",
+            s(&v["sent_at"]),
+            s(&v["sent_by"]),
+            s(&v["channel"])
+        );
     }
     print_state(v);
     println!();
@@ -351,7 +360,13 @@ async fn edit_in_editor(id: &str, body: &str) -> anyhow::Result<Option<String>> 
 }
 
 /// Approves or sends; a refusal for error findings shows them (and how to override).
-async fn act(remote: &Remote, r: &str, id: &str, action: &str, override_reason: Option<String>) -> anyhow::Result<Value> {
+async fn act(
+    remote: &Remote,
+    r: &str,
+    id: &str,
+    action: &str,
+    override_reason: Option<String>,
+) -> anyhow::Result<Value> {
     let cl = client(remote)?;
     let path = format!("{}/communications/{}", base(r), segment(id));
     let body = match override_reason {

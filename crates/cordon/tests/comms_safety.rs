@@ -27,9 +27,7 @@ async fn team(app: &TestApp) -> Team {
     let alice = app.user("alice", &[]).await;
     let lena = app.user("lena", &[]).await;
     let mark = app.user("mark", &[]).await;
-    let inc = app
-        .declare(&alice, "Deploy key leaked from web1", "security")
-        .await;
+    let inc = app.declare(&alice, "Deploy key leaked from web1", "security").await;
     let r = inc["codename"].as_str().unwrap().replace(' ', "-").to_lowercase();
     for (u, role) in [
         ("alice", "incident_commander"),
@@ -94,7 +92,10 @@ async fn error_findings_hold_a_notice_back_until_the_commander_overrides(app: &T
     )
     .await;
     assert_eq!(rules(&v), ["title-date", "banned-phrase", "timeline"], "{v}");
-    assert_eq!(strs(&v["blocking_findings"]), ["title-date", "banned-phrase", "timeline"]);
+    assert_eq!(
+        strs(&v["blocking_findings"]),
+        ["title-date", "banned-phrase", "timeline"]
+    );
     assert_eq!(v["lint_override"], Value::Null);
 
     for token in [&t.lena, &t.alice] {
@@ -104,10 +105,7 @@ async fn error_findings_hold_a_notice_back_until_the_commander_overrides(app: &T
         assert_eq!(strs(&p["rules"]), ["title-date", "banned-phrase", "timeline"], "{p}");
         assert_eq!(p["findings"].as_array().unwrap().len(), 3, "{p}");
         let detail = p["detail"].as_str().unwrap();
-        assert!(
-            detail.contains("title-date") && detail.contains("override"),
-            "{detail}"
-        );
+        assert!(detail.contains("title-date") && detail.contains("override"), "{detail}");
     }
     // An approval without a body at all is the same request.
     let res = app
@@ -126,7 +124,11 @@ async fn error_findings_hold_a_notice_back_until_the_commander_overrides(app: &T
             json!({ "override_reason": "looks fine to me" }),
         )
         .await;
-    assert_eq!((st, p["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden_role")), "{p}");
+    assert_eq!(
+        (st, p["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden_role")),
+        "{p}"
+    );
     assert!(p["detail"].as_str().unwrap().contains("incident commander"), "{p}");
     let (_, v) = app.get(&path, &t.mark).await;
     assert_eq!(
@@ -140,7 +142,11 @@ async fn error_findings_hold_a_notice_back_until_the_commander_overrides(app: &T
     let (st, p) = app
         .post(&format!("{path}/approve"), &t.alice, json!({ "override_reason": "  " }))
         .await;
-    assert_eq!((st, p["code"].as_str()), (StatusCode::CONFLICT, Some("lint_errors")), "{p}");
+    assert_eq!(
+        (st, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("lint_errors")),
+        "{p}"
+    );
 
     // The commander overrides with a reason: recorded on the message and audited.
     let (st, v) = app
@@ -196,7 +202,11 @@ async fn error_findings_hold_a_notice_back_until_the_commander_overrides(app: &T
     )
     .await;
     let (st, v) = app
-        .post(&format!("{path}/approve"), &t.alice, json!({ "override_reason": "timeline follows" }))
+        .post(
+            &format!("{path}/approve"),
+            &t.alice,
+            json!({ "override_reason": "timeline follows" }),
+        )
         .await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
     let (st, v) = app
@@ -206,7 +216,11 @@ async fn error_findings_hold_a_notice_back_until_the_commander_overrides(app: &T
     assert_eq!(v["lint_override"], Value::Null, "{v}");
     assert_eq!(v["status"], "draft");
     let (st, p) = app.post(&format!("{path}/approve"), &t.alice, json!({})).await;
-    assert_eq!((st, p["code"].as_str()), (StatusCode::CONFLICT, Some("lint_errors")), "{p}");
+    assert_eq!(
+        (st, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("lint_errors")),
+        "{p}"
+    );
 
     // Nothing to override: the reason is refused, naming the field.
     let (path, _) = draft(
@@ -217,7 +231,11 @@ async fn error_findings_hold_a_notice_back_until_the_commander_overrides(app: &T
     )
     .await;
     let (st, p) = app
-        .post(&format!("{path}/approve"), &t.alice, json!({ "override_reason": "just in case" }))
+        .post(
+            &format!("{path}/approve"),
+            &t.alice,
+            json!({ "override_reason": "just in case" }),
+        )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["field"], "override_reason");
@@ -287,7 +305,11 @@ async fn a_message_is_linted_again_when_it_is_sent() {
     let (st, p) = app
         .post(&format!("{path}/send"), &t.mark, json!({ "override_reason": "urgent" }))
         .await;
-    assert_eq!((st, p["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden_role")), "{p}");
+    assert_eq!(
+        (st, p["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden_role")),
+        "{p}"
+    );
 
     let (st, v) = app
         .post(
@@ -314,7 +336,10 @@ async fn a_prefilled_draft_claims_nothing_unrecorded_and_its_placeholders_block_
     let (path, v) = draft(&app, &t, &t.mark, json!({ "audience": "external" })).await;
     let body = v["body"].as_str().unwrap();
     assert!(!body.to_lowercase().contains("no evidence"), "{body}");
-    assert!(!body.contains("unauthorized access"), "no compromise is recorded: {body}");
+    assert!(
+        !body.contains("unauthorized access"),
+        "no compromise is recorded: {body}"
+    );
     for placeholder in [
         "<Say what happened — no compromised system or credential is recorded yet>",
         "<State what data was exposed — no exposure is recorded yet>",
@@ -346,7 +371,10 @@ async fn a_prefilled_draft_claims_nothing_unrecorded_and_its_placeholders_block_
             "{audience}: {}",
             v["body"]
         );
-        assert!(!v["body"].as_str().unwrap().contains("Under investigation"), "{audience}");
+        assert!(
+            !v["body"].as_str().unwrap().contains("Under investigation"),
+            "{audience}"
+        );
     }
     // Filling the placeholders in clears the finding.
     let filled = format!("{PLAIN_BODY} Email addresses were not affected; we rotated the key.");
@@ -386,7 +414,12 @@ async fn outside_drafts_never_carry_internal_records() {
         let (st, v) = app.set_task(&t.alice, &t.r, step, json!({ "status": "done" })).await;
         ok(st, &v);
     }
-    let step5 = app.tasks(&t.alice, &t.r).await.into_iter().find(|x| x["step"] == 5).unwrap()["title"]
+    let step5 = app
+        .tasks(&t.alice, &t.r)
+        .await
+        .into_iter()
+        .find(|x| x["step"] == 5)
+        .unwrap()["title"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -349,7 +349,10 @@ pub fn lint(draft: &Draft<'_>, policy: &LintPolicy) -> Vec<Finding> {
             "placeholder" => {
                 for (part, src) in [("title", draft.title), ("body", draft.body)] {
                     for m in PLACEHOLDER.find_iter(src) {
-                        finding(format!("the {part} still has a placeholder to fill in: `{}`", m.as_str()));
+                        finding(format!(
+                            "the {part} still has a placeholder to fill in: `{}`",
+                            m.as_str()
+                        ));
                     }
                 }
             }
@@ -527,7 +530,11 @@ mod tests {
             "TODO: ask legal",
         ] {
             let body = format!("{PLAIN} {left}");
-            assert_eq!(ids(&lint(&draft(Regulator, "Notice", &body), &p)), ["placeholder"], "{left}");
+            assert_eq!(
+                ids(&lint(&draft(Regulator, "Notice", &body), &p)),
+                ["placeholder"],
+                "{left}"
+            );
         }
         let title = lint(&draft(Internal, "Update on <Codename here>", PLAIN), &p);
         assert_eq!(ids(&title), ["placeholder"]);

@@ -125,7 +125,9 @@ pub fn timeline(audience: Audience, facts: &Facts) -> Vec<Line> {
         Some(match (voice, state) {
             (Voice::Inside, _) => format!("{name} {}", state.as_str()),
             (_, AssetState::Suspected) => return None,
-            (Voice::Public, AssetState::Compromised) => "We confirmed unauthorized access to one of our systems.".into(),
+            (Voice::Public, AssetState::Compromised) => {
+                "We confirmed unauthorized access to one of our systems.".into()
+            }
             (Voice::Public, AssetState::Isolated) => "We isolated an affected system from the network.".into(),
             (Voice::Public, AssetState::Imaged) => "We preserved a forensic image of an affected system.".into(),
             (Voice::Public, AssetState::Rebuilt) => "We rebuilt an affected system from a clean image.".into(),
@@ -198,7 +200,10 @@ pub fn timeline(audience: Audience, facts: &Facts) -> Vec<Line> {
 pub fn mitigations(audience: Audience, facts: &Facts) -> Vec<Line> {
     let voice = Voice::of(audience);
     let mut out = Vec::new();
-    let mut push = |items: Vec<(&str, Timestamp)>, public: &dyn Fn(&str) -> String, formal: &dyn Fn(&str) -> String, inside: &str| {
+    let mut push = |items: Vec<(&str, Timestamp)>,
+                    public: &dyn Fn(&str) -> String,
+                    formal: &dyn Fn(&str) -> String,
+                    inside: &str| {
         let Some(at) = items.iter().map(|(_, at)| *at).max() else {
             return;
         };
@@ -231,7 +236,10 @@ pub fn mitigations(audience: Audience, facts: &Facts) -> Vec<Line> {
             .map(|c| (c.name.as_str(), c.since))
             .collect()
     };
-    for (state, verb) in [(CredentialState::Rotated, "rotated"), (CredentialState::Revoked, "revoked")] {
+    for (state, verb) in [
+        (CredentialState::Rotated, "rotated"),
+        (CredentialState::Revoked, "revoked"),
+    ] {
         let items = creds(state);
         let Some(at) = items.iter().map(|(_, at)| *at).max() else {
             continue;
@@ -347,7 +355,10 @@ mod tests {
                 assert!(!all.contains(secret), "{a}: {secret} in {all}");
             }
         }
-        let m: Vec<String> = mitigations(Audience::External, &f).into_iter().map(|l| l.what).collect();
+        let m: Vec<String> = mitigations(Audience::External, &f)
+            .into_iter()
+            .map(|l| l.what)
+            .collect();
         assert_eq!(
             m,
             [
@@ -357,7 +368,10 @@ mod tests {
                 "We identified one indicator of the attacker's activity in our logs and watch new logs for them.",
             ]
         );
-        let m: Vec<String> = mitigations(Audience::Regulator, &f).into_iter().map(|l| l.what).collect();
+        let m: Vec<String> = mitigations(Audience::Regulator, &f)
+            .into_iter()
+            .map(|l| l.what)
+            .collect();
         assert_eq!(m[0], "2 affected systems isolated from the network.");
         assert_eq!(m[2], "One credential that may have been exposed rotated.");
         let tl = timeline(Audience::External, &f);
@@ -368,7 +382,10 @@ mod tests {
     #[test]
     fn the_team_gets_names_and_what_is_still_open() {
         let f = facts();
-        let m: Vec<String> = mitigations(Audience::Internal, &f).into_iter().map(|l| l.what).collect();
+        let m: Vec<String> = mitigations(Audience::Internal, &f)
+            .into_iter()
+            .map(|l| l.what)
+            .collect();
         assert!(m.contains(&"Isolated: web1.prod.internal, db1".to_string()), "{m:?}");
         assert!(m.contains(&"Still to rotate or revoke: aws-root".to_string()), "{m:?}");
         let tl: Vec<String> = timeline(Audience::Internal, &f).into_iter().map(|l| l.what).collect();
