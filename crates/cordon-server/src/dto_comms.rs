@@ -2,7 +2,7 @@
 //! templates. Unknown fields are rejected.
 
 use cordon_core::Timestamp;
-use cordon_service::comms::{CommunicationView, FindingView};
+use cordon_service::comms::{CommunicationView, FindingView, LintOverride};
 use cordon_service::regulatory::ClockView;
 use cordon_store::comms::{ContactRow, TemplateRow};
 use serde::{Deserialize, Serialize};
@@ -36,20 +36,63 @@ pub struct PatchCommunication {
     pub third_parties_public: Option<bool>,
 }
 
+/// Approving or sending: the body may be left out.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CommunicationAction {
+    /// The incident commander's reason to approve or send despite error findings (recorded on
+    /// the message and audited). Refused from anyone else, and when there is nothing to
+    /// override.
+    pub override_reason: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FindingOut {
     pub rule: String,
-    /// `error` or `warning`.
+    /// `error` or `warning`. An error holds the message back unless overridden.
     pub severity: String,
     pub message: String,
+    /// An error finding the incident commander's override covers.
+    pub overridden: bool,
 }
 
-impl From<FindingView> for FindingOut {
-    fn from(f: FindingView) -> Self {
+impl FindingOut {
+    fn of(f: FindingView, o: Option<&LintOverride>) -> Self {
+        let overridden =
+            f.is_error() && o.is_some_and(|o| o.findings.iter().any(|x| x.rule == f.rule && x.message == f.message));
         Self {
             rule: f.rule,
             severity: f.severity,
             message: f.message,
+            overridden,
+        }
+    }
+}
+
+/// The incident commander's override of error findings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LintOverrideOut {
+    pub reason: String,
+    /// The incident commander who gave it.
+    pub by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// `approve` or `send`.
+    pub during: String,
+    /// The rules of the error findings it covers.
+    pub rules: Vec<String>,
+}
+
+impl From<LintOverride> for LintOverrideOut {
+    fn from(o: LintOverride) -> Self {
+        let mut rules: Vec<String> = o.findings.into_iter().map(|f| f.rule).collect();
+        rules.dedup();
+        Self {
+            reason: o.reason,
+            by: o.by,
+            at: o.at,
+            during: o.during,
+            rules,
         }
     }
 }
@@ -73,6 +116,11 @@ pub struct CommunicationOut {
     /// `draft`, `approved`, `sent`.
     pub status: String,
     pub findings: Vec<FindingOut>,
+    /// Rules of the error findings that hold the message back: approving and sending answer
+    /// 409 `lint_errors` while any is left, unless the incident commander overrides.
+    pub blocking_findings: Vec<String>,
+    /// The incident commander's override of error findings, if any (an edit clears it).
+    pub lint_override: Option<LintOverrideOut>,
     pub approvals: Vec<ApprovalOut>,
     /// Roles whose approval is still needed.
     pub missing_approvals: Vec<String>,
@@ -102,7 +150,17 @@ impl From<CommunicationView> for CommunicationOut {
             recipients: v.recipients,
             third_parties_public: r.third_parties_public,
             status: r.status.as_str().to_owned(),
-            findings: v.findings.into_iter().map(Into::into).collect(),
+            findings: v
+                .findings
+                .into_iter()
+                .map(|f| FindingOut::of(f, v.lint_override.as_ref()))
+                .collect(),
+            blocking_findings: {
+                let mut rules: Vec<String> = v.blocking.into_iter().map(|f| f.rule).collect();
+                rules.dedup();
+                rules
+            },
+            lint_override: v.lint_override.map(Into::into),
             approvals: r
                 .approvals
                 .into_iter()
@@ -130,7 +188,10 @@ pub struct PutTemplate {
     pub audience: String,
     /// A minijinja template of the title.
     pub title: String,
-    /// A minijinja template of the body (`incident`, `today`, `timeline`, `exposures`, `actions`).
+    /// A minijinja template of the body. Every audience sees `today`, `audience`, `incident`,
+    /// `compromised`, `timeline`, `exposures`, `mitigations` and `actions`; some `indicators`;
+    /// `internal` alone also `decisions`, `contacts`, `team` and `steps_done`
+    /// (docs/communications-rules.md).
     pub body: String,
 }
 

@@ -467,6 +467,7 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
         (Property("CreateCommunication", "body"), multiline(100_000)),
         (Property("PatchCommunication", "title"), line_of(300)),
         (Property("PatchCommunication", "body"), multiline(100_000)),
+        (Property("CommunicationAction", "override_reason"), multiline(2000)),
         (Property("AddContactLog", "name"), plain(300)),
         (Property("AddContactLog", "reference"), multiline(4000)),
         (Property("AddContactLog", "outcome"), multiline(4000)),

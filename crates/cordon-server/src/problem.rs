@@ -213,6 +213,17 @@ impl From<ServiceError> for Problem {
             ServiceError::ForbiddenRole(_) => Problem::new(StatusCode::FORBIDDEN, code, e.to_string()),
             ServiceError::NotApproved { missing } => Problem::new(StatusCode::CONFLICT, code, e.to_string())
                 .with("missing_approvals", Value::from(missing.clone())),
+            ServiceError::LintErrors { findings } => {
+                let list: Vec<Value> = findings
+                    .iter()
+                    .map(|f| serde_json::json!({ "rule": f.rule, "severity": f.severity, "message": f.message }))
+                    .collect();
+                let mut rules: Vec<Value> = findings.iter().map(|f| Value::from(f.rule.clone())).collect();
+                rules.dedup();
+                Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                    .with("rules", Value::from(rules))
+                    .with("findings", Value::from(list))
+            }
             ServiceError::Template(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()),
             ServiceError::MailRefused(_) | ServiceError::PartlySent(_) => {
                 Problem::new(StatusCode::CONFLICT, code, e.to_string())

@@ -3,14 +3,15 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::HeaderValue;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cordon_service::comms::{CommunicationPatch, NewCommunication, NewContact};
 use cordon_service::regulatory::StartClock;
 use cordon_service::report::IncidentReportFormat;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -102,29 +103,79 @@ async fn patch_communication(
     Ok(Json(s.cordon.update_communication(&p, &r, &id, patch).await?.into()))
 }
 
+/// A JSON object body that may be left out (no body at all, or `null`, reads as the
+/// default); a body that is there must be an object, as for [`ApiJson`].
+pub(crate) struct OptionalApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalApiJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = !req.headers().contains_key(CONTENT_TYPE)
+            && req.headers().get(CONTENT_LENGTH).is_none_or(|l| l.as_bytes() == b"0")
+            && !req.headers().contains_key(TRANSFER_ENCODING);
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        // JSON `null` is no body too (the document describes the body as optional).
+        let Json(v) = Json::<serde_json::Value>::from_request(req, state).await?;
+        if v.is_null() {
+            return Ok(Self(T::default()));
+        }
+        if !v.is_object() {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a JSON object, or left out",
+            ));
+        }
+        serde_json::from_value(v)
+            .map(Self)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()))
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/communications/{id}/approve", tag = "communications",
-    params(("ref" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = CommunicationOut), (status = 403, description = "`forbidden_role`", body = Problem),
+    params(("ref" = String, Path), ("id" = String, Path)), request_body = Option<CommunicationAction>,
+    responses((status = 200, body = CommunicationOut),
+        (status = 403, description = "`forbidden_role`: the caller holds none of the roles the audience needs, or gives an override reason without being the incident commander", body = Problem),
+        (status = 409, description = "`lint_errors` naming the error findings (`rules`, `findings`) that no override covers; nothing approved", body = Problem),
         (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn approve_communication(
     State(s): State<AppState>,
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
+    OptionalApiJson(b): OptionalApiJson<CommunicationAction>,
 ) -> ApiResult<Json<CommunicationOut>> {
-    Ok(Json(s.cordon.approve_communication(&p, &r, &id).await?.into()))
+    Ok(Json(
+        s.cordon
+            .approve_communication(&p, &r, &id, b.override_reason)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/communications/{id}/send", tag = "communications",
-    params(("ref" = String, Path), ("id" = String, Path)),
+    params(("ref" = String, Path), ("id" = String, Path)), request_body = Option<CommunicationAction>,
     responses((status = 200, body = CommunicationOut),
-        (status = 409, description = "`not_approved`, `gate_unmet` or `mail_refused`; nothing sent", body = Problem),
+        (status = 403, description = "`forbidden_role`: an override reason from someone other than the incident commander", body = Problem),
+        (status = 409, description = "`not_approved`, `lint_errors` (naming the error findings no override covers), `gate_unmet`, `mail_refused` or `partly_sent`; nothing sent but for `partly_sent`", body = Problem),
         (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn send_communication(
     State(s): State<AppState>,
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
+    OptionalApiJson(b): OptionalApiJson<CommunicationAction>,
 ) -> ApiResult<Json<CommunicationOut>> {
-    Ok(Json(s.cordon.send_communication(&p, &r, &id).await?.into()))
+    Ok(Json(
+        s.cordon
+            .send_communication(&p, &r, &id, b.override_reason)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/communications/templates", tag = "communications", params(PageParams),

@@ -7,7 +7,7 @@
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
 use cordon_core::comms::lint::{self, LintPolicy};
-use cordon_core::comms::{self, ApprovalRefusal, Audience, DraftStatus, Party, SendRefusal};
+use cordon_core::comms::{self, ApprovalRefusal, Audience, DraftStatus, Party, SendRefusal, prefill};
 use cordon_core::incident::Incident;
 use cordon_core::role::Role;
 use cordon_core::task::TaskStatus;
@@ -66,6 +66,40 @@ pub struct FindingView {
     pub message: String,
 }
 
+impl FindingView {
+    /// An error finding holds the message back unless the incident commander overrides it.
+    pub fn is_error(&self) -> bool {
+        self.severity == lint::Severity::Error.as_str()
+    }
+}
+
+/// The incident commander's override of a message's error findings: who, when, why, and the
+/// findings it covers (an error finding that appears later is not covered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LintOverride {
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
+    /// `approve` or `send`: where the commander gave it.
+    pub during: String,
+    pub findings: Vec<FindingView>,
+}
+
+impl LintOverride {
+    fn covers(&self, f: &FindingView) -> bool {
+        self.findings.iter().any(|o| o.rule == f.rule && o.message == f.message)
+    }
+}
+
+/// The error findings no override covers: what holds a message back.
+pub fn blocking_findings(findings: &[FindingView], lint_override: Option<&LintOverride>) -> Vec<FindingView> {
+    findings
+        .iter()
+        .filter(|f| f.is_error() && !lint_override.is_some_and(|o| o.covers(f)))
+        .cloned()
+        .collect()
+}
+
 /// A communication as its viewers see it.
 #[derive(Debug, Clone)]
 pub struct CommunicationView {
@@ -76,6 +110,10 @@ pub struct CommunicationView {
     pub missing_approvals: Vec<Role>,
     /// Unmet gates of the audience's playbook step.
     pub blocked_by: Vec<crate::UnmetGate>,
+    /// The commander's override of error findings, if any.
+    pub lint_override: Option<LintOverride>,
+    /// The error findings that hold the message back (none once sent).
+    pub blocking: Vec<FindingView>,
 }
 
 /// A new draft. Without `title`/`body`, a template fills them (`template` names one; the
@@ -140,6 +178,28 @@ fn clean_recipients(list: Vec<String>) -> Result<Vec<String>> {
         ));
     }
     Ok(list)
+}
+
+/// Who asks to approve or send, and whether with an override reason.
+struct OverrideAsk<'a> {
+    by: &'a str,
+    /// The caller holds the incident commander role in the incident.
+    commander: bool,
+    reason: Option<String>,
+    /// `approve` or `send`.
+    during: &'static str,
+}
+
+/// The most characters of an override reason (as for a gate override).
+const MAX_REASON: usize = 2000;
+
+/// An override reason as given: trimmed, blank is none, bounded, no control characters.
+fn clean_reason(reason: Option<String>) -> Result<Option<String>> {
+    let Some(r) = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    check_text_len("override_reason", &r, MAX_REASON)?;
+    Ok(Some(r))
 }
 
 fn role_names(roles: &[Role]) -> Vec<String> {
@@ -217,12 +277,21 @@ impl Cordon {
             Some(step) if row.status != DraftStatus::Sent => gates.unmet(step),
             _ => Vec::new(),
         };
+        let lint_override: Option<LintOverride> =
+            row.lint_override.as_deref().and_then(|o| serde_json::from_str(o).ok());
+        let blocking = if row.status == DraftStatus::Sent {
+            Vec::new()
+        } else {
+            blocking_findings(&findings, lint_override.as_ref())
+        };
         CommunicationView {
             row,
             recipients,
             findings,
             missing_approvals,
             blocked_by,
+            lint_override,
+            blocking,
         }
     }
 
@@ -329,7 +398,7 @@ impl Cordon {
                 let tpl = self
                     .template_named(template.as_deref().unwrap_or(audience.as_str()))
                     .await?;
-                let ctx = self.template_context(incident, now).await?;
+                let ctx = self.draft_context(incident, audience, now).await?;
                 let rendered = render(&tpl, &ctx).await;
                 let (rt, rb) = match rendered {
                     Ok(r) => r,
@@ -363,6 +432,7 @@ impl Cordon {
             created_by: p.user_id,
             created_at: now,
             updated_at: now,
+            lint_override: None,
             approvals: Vec::new(),
         };
         let audit = draft(
@@ -452,6 +522,7 @@ impl Cordon {
             .await?;
         row.findings = serde_json::to_string(&findings).expect("findings serialize");
         let had_approvals = !row.approvals.is_empty();
+        let had_override = row.lint_override.take().is_some();
         row.status = DraftStatus::Draft;
         row.approvals.clear();
         row.updated_at = now;
@@ -460,19 +531,104 @@ impl Cordon {
             &p.name,
             "communication.update",
             subject,
-            json!({ "findings": findings.len(), "approvals_cleared": had_approvals }),
+            json!({ "findings": findings.len(), "approvals_cleared": had_approvals, "override_cleared": had_override }),
         );
         self.store.update_communication(&row, true, audit).await?;
         self.comm_view(incident, row).await
     }
 
+    /// Re-lints a message before it is approved or sent (the registers, or the text, may have
+    /// changed since it was written) and settles its error findings: none left that no
+    /// override covers; or an override reason from the incident commander, which comes back as
+    /// the override to record. Refusals are the caller's to audit.
+    async fn settle_findings(
+        &self,
+        incident: &Incident,
+        row: &mut CommunicationRow,
+        ask: OverrideAsk<'_>,
+        now: Timestamp,
+    ) -> Result<Option<LintOverride>> {
+        let findings = self
+            .lint_draft(
+                incident,
+                row.audience,
+                &row.title,
+                &row.body,
+                row.third_parties_public,
+                now,
+            )
+            .await?;
+        row.findings = serde_json::to_string(&findings).expect("findings serialize");
+        let recorded: Option<LintOverride> = row.lint_override.as_deref().and_then(|o| serde_json::from_str(o).ok());
+        let blocking = blocking_findings(&findings, recorded.as_ref());
+        let OverrideAsk {
+            by,
+            commander,
+            reason,
+            during,
+        } = ask;
+        match reason {
+            None if blocking.is_empty() => Ok(None),
+            None => Err(ServiceError::LintErrors { findings: blocking }),
+            Some(_) if blocking.is_empty() => Err(ServiceError::invalid(
+                "override_reason",
+                "the message has no error finding to override; leave the reason out",
+            )),
+            Some(_) if !commander => Err(ServiceError::ForbiddenRole(
+                "only the incident commander may override error findings".into(),
+            )),
+            Some(reason) => Ok(Some(LintOverride {
+                reason,
+                by: by.to_owned(),
+                at: now,
+                during: during.to_owned(),
+                findings: findings.into_iter().filter(FindingView::is_error).collect(),
+            })),
+        }
+    }
+
+    /// Records an override [`Self::settle_findings`] accepted, on the version of the message
+    /// read (a concurrent edit or approval makes it a conflict), audited with its reason.
+    async fn record_override(
+        &self,
+        p: &Principal,
+        row: &mut CommunicationRow,
+        o: &LintOverride,
+        now: Timestamp,
+    ) -> Result<()> {
+        let json = serde_json::to_string(o).expect("override serializes");
+        let rules: Vec<&str> = o.findings.iter().map(|f| f.rule.as_str()).collect();
+        let audit = draft(
+            now,
+            &p.name,
+            "communication.lint_override",
+            format!("communication:{}", row.id),
+            json!({ "reason": o.reason, "during": o.during, "rules": rules, "findings": o.findings }),
+        );
+        self.store
+            .override_findings(row.id, &json, &row.findings, row.updated_at, now, audit)
+            .await?;
+        row.lint_override = Some(json);
+        row.updated_at = now;
+        Ok(())
+    }
+
     /// Approves a draft in every required role the caller holds. A member holding none of
-    /// them is refused with [`ServiceError::ForbiddenRole`].
-    pub async fn approve_communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
+    /// them is refused with [`ServiceError::ForbiddenRole`]. The draft is linted again first:
+    /// error findings refuse the approval ([`ServiceError::LintErrors`]) unless an override
+    /// covers them, or the incident commander gives `override_reason` (recorded and audited).
+    pub async fn approve_communication(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        id: &str,
+        override_reason: Option<String>,
+    ) -> Result<CommunicationView> {
         let access = self.gate(p, raw_ref).await?;
         let incident = access.incident();
         let mut row = self.comm_row(incident, id).await?;
         let subject = format!("communication:{}", row.id);
+        let reason = clean_reason(override_reason)?;
         let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
         let outcome = match comms::approve(row.audience, row.status, &approved, &access.standing().active_roles) {
             Ok(o) => o,
@@ -491,6 +647,25 @@ impl Cordon {
             }
         };
         let now = self.clock.now();
+        let commander = access.holds(Role::IncidentCommander);
+        let settled = self
+            .settle_findings(
+                incident,
+                &mut row,
+                OverrideAsk {
+                    by: &p.name,
+                    commander,
+                    reason,
+                    during: "approve",
+                },
+                now,
+            )
+            .await;
+        match settled {
+            Err(e) => return Err(self.refuse(p, "communication.approve", subject, e).await),
+            Ok(Some(o)) => self.record_override(p, &mut row, &o, now).await?,
+            Ok(None) => {}
+        }
         for (i, role) in outcome.roles.iter().enumerate() {
             let last = i + 1 == outcome.roles.len();
             let status = if last { outcome.status } else { row.status };
@@ -519,8 +694,16 @@ impl Cordon {
     /// Sends an approved message whose gate is met, once: the public notice is recorded as
     /// published; a message with recipients goes through the mail channel (label subject, PGP
     /// when any recipient is outside the company, refused without a key — never SMS); one
-    /// without recipients is recorded as sent by other means.
-    pub async fn send_communication(&self, p: &Principal, raw_ref: &str, id: &str) -> Result<CommunicationView> {
+    /// without recipients is recorded as sent by other means. The message is linted again
+    /// first, as for an approval: error findings no override covers hold it back unless the
+    /// incident commander gives `override_reason`.
+    pub async fn send_communication(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        id: &str,
+        override_reason: Option<String>,
+    ) -> Result<CommunicationView> {
         let access = self.gate(p, raw_ref).await?;
         let mut row = self.comm_row(access.incident(), id).await?;
         let subject = format!("communication:{}", row.id);
@@ -530,6 +713,7 @@ impl Cordon {
         }
         let access = self.work(access, "communication.send", Self::NOT_A_WORKER).await?;
         let incident = access.incident();
+        let reason = clean_reason(override_reason)?;
         let approved: Vec<Role> = row.approvals.iter().map(|a| a.role).collect();
         match comms::check_send(row.audience, row.status, &approved) {
             Ok(()) => {}
@@ -544,6 +728,25 @@ impl Cordon {
                 return Err(self.refuse(p, "communication.send", subject, e).await);
             }
         }
+        let now = self.clock.now();
+        let commander = access.holds(Role::IncidentCommander);
+        let lint_override = match self
+            .settle_findings(
+                incident,
+                &mut row,
+                OverrideAsk {
+                    by: &p.name,
+                    commander,
+                    reason,
+                    during: "send",
+                },
+                now,
+            )
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => return Err(self.refuse(p, "communication.send", subject, e).await),
+        };
         if let Some(step) = row.audience.gate_step() {
             let gates = self.unmet_gates_of(incident, step).await?;
             if !gates.is_empty() {
@@ -551,8 +754,10 @@ impl Cordon {
                 return Err(self.refuse(p, "communication.send", subject, e).await);
             }
         }
+        if let Some(o) = &lint_override {
+            self.record_override(p, &mut row, o, now).await?;
+        }
         let recipients: Vec<String> = serde_json::from_str(&row.recipients).unwrap_or_default();
-        let now = self.clock.now();
         let channel = if row.audience.is_published() {
             "published"
         } else if recipients.is_empty() {
@@ -786,4 +991,194 @@ async fn render(t: &TemplateRow, ctx: &serde_json::Value) -> Result<(String, Str
     })
     .await
     .map_err(|e| ServiceError::Template(format!("template `{name}`: the render failed: {e}")))?
+}
+
+fn minute(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn lines_json(lines: &[prefill::Line]) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .map(|l| json!({ "at": minute(l.at), "what": l.what }))
+        .collect()
+}
+
+/// Whether the audience's prefill lists the indicators themselves: the team, and the outside
+/// parties who act on them (customers' security teams, law enforcement, the operator whose
+/// system was used).
+fn shares_indicators(a: Audience) -> bool {
+    matches!(
+        a,
+        Audience::Internal | Audience::CustomerSecurity | Audience::LawEnforcement | Audience::Vendor
+    )
+}
+
+impl Cordon {
+    /// What the registers record, as [`prefill::Facts`].
+    async fn register_facts(&self, incident: &Incident) -> Result<prefill::Facts> {
+        let id = incident.id;
+        let moves = self.store.asset_moves(id).await?;
+        let assets = self
+            .store
+            .assets(id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let mut history: Vec<_> = moves.iter().filter(|m| m.asset_id == a.id).collect();
+                history.sort_by_key(|m| m.at);
+                prefill::AssetFacts {
+                    moves: history.into_iter().map(|m| (m.to, m.at)).collect(),
+                    name: a.name,
+                }
+            })
+            .collect();
+        let credentials = self
+            .store
+            .credentials(id)
+            .await?
+            .into_iter()
+            .map(|c| prefill::CredentialFacts {
+                name: c.name,
+                state: c.state,
+                since: c.updated_at,
+            })
+            .collect();
+        let indicators = self
+            .store
+            .indicators(id)
+            .await?
+            .into_iter()
+            .map(|i| prefill::IndicatorFacts {
+                first_seen: i.first_seen,
+                last_seen: i.last_seen,
+            })
+            .collect();
+        let exposures = self
+            .store
+            .exposures(id)
+            .await?
+            .into_iter()
+            .map(|e| prefill::ExposureFacts {
+                data: e.data,
+                recorded_at: e.created_at,
+            })
+            .collect();
+        Ok(prefill::Facts {
+            assets,
+            credentials,
+            indicators,
+            exposures,
+        })
+    }
+
+    /// What a template sees when it prefills a draft for `audience` (documented in
+    /// `docs/communications-rules.md`). Every audience: `today`, `incident` (codename,
+    /// severity, status, declaration), `compromised` (whether the registers record a
+    /// compromise), `timeline`, `exposures`, `mitigations` and `actions` (the same, as
+    /// `title`s), phrased for the audience from the registers ([`prefill`]). The team alone
+    /// (`internal`) also gets the title, the decisions, the contact log, the team and the
+    /// finished checklist steps; outside audiences never do, so no template can leak them.
+    async fn draft_context(
+        &self,
+        incident: &Incident,
+        audience: Audience,
+        now: Timestamp,
+    ) -> Result<serde_json::Value> {
+        let facts = self.register_facts(incident).await?;
+        let outside = audience.is_outside();
+        let mut timeline = prefill::timeline(audience, &facts);
+        timeline.push(prefill::Line {
+            at: incident.created_at,
+            what: match prefill::Voice::of(audience) {
+                prefill::Voice::Inside => format!("Incident declared ({})", incident.severity),
+                prefill::Voice::Public => "We discovered the incident and started our response.".into(),
+                prefill::Voice::Formal => "Incident discovered; response started.".into(),
+            },
+        });
+        if !outside {
+            // The team's own records: decisions, finished steps, contacts, messages sent.
+            for e in self.incident_timeline(incident).await? {
+                if !e.what.starts_with("Incident declared") {
+                    timeline.push(prefill::Line { at: e.at, what: e.what });
+                }
+            }
+        }
+        timeline.sort_by_key(|l| l.at);
+        let mitigations = prefill::mitigations(audience, &facts);
+        let exposures: Vec<serde_json::Value> = self
+            .store
+            .exposures(incident.id)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let mut x =
+                    json!({ "data": e.data, "classification": e.classification.as_str(), "records": e.records });
+                if !outside {
+                    x["customers"] = json!(e.customers);
+                }
+                x
+            })
+            .collect();
+        let mut ctx = json!({
+            "today": now.strftime("%Y-%m-%d").to_string(),
+            "audience": audience.as_str(),
+            "incident": {
+                "codename": incident.codename.to_string(),
+                "severity": incident.severity.to_string(),
+                "status": incident.status.as_str(),
+                "declared_at": minute(incident.created_at),
+                "declared_date": incident.created_at.strftime("%Y-%m-%d").to_string(),
+            },
+            "compromised": facts.compromise_recorded(),
+            "timeline": lines_json(&timeline),
+            "exposures": exposures,
+            "mitigations": lines_json(&mitigations),
+            "actions": mitigations.iter().map(|m| json!({ "title": m.what, "at": minute(m.at) })).collect::<Vec<_>>(),
+        });
+        if shares_indicators(audience) {
+            let indicators: Vec<_> = self
+                .store
+                .indicators(incident.id)
+                .await?
+                .into_iter()
+                .map(|i| json!({ "kind": i.kind, "value": i.value }))
+                .collect();
+            ctx["indicators"] = json!(indicators);
+        }
+        if !outside {
+            ctx["incident"]["title"] = json!(incident.title);
+            ctx["decisions"] = self
+                .store
+                .decisions(incident.id)
+                .await?
+                .into_iter()
+                .map(|d| json!({ "name": d.name, "value": d.value, "by": d.decided_by_name, "at": minute(d.decided_at) }))
+                .collect();
+            ctx["contacts"] = self
+                .store
+                .contact_log(incident.id)
+                .await?
+                .into_iter()
+                .map(|c| json!({ "party": c.party.as_str(), "name": c.name, "at": minute(c.at) }))
+                .collect();
+            ctx["team"] = self
+                .store
+                .memberships(incident.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.ended_at.is_none())
+                .map(|m| json!({ "user": m.user_name, "role": m.role.as_str() }))
+                .collect();
+            ctx["steps_done"] = self
+                .store
+                .tasks(incident.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.status == TaskStatus::Done)
+                .map(|t| json!({ "step": t.step, "title": t.title, "at": minute(t.updated_at) }))
+                .collect();
+        }
+        Ok(ctx)
+    }
 }

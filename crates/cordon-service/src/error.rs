@@ -63,6 +63,9 @@ pub enum ServiceError {
     /// A message still lacks approvals (the roles named).
     #[error("the message is not approved; missing approval by: {}", .missing.join(", "))]
     NotApproved { missing: Vec<String> },
+    /// A message has error findings of the linter that no override covers (issue 13).
+    #[error("{}", lint_message(.findings))]
+    LintErrors { findings: Vec<crate::comms::FindingView> },
     /// A template does not parse or render.
     #[error("template error: {0}")]
     Template(String),
@@ -104,6 +107,17 @@ pub enum Limit {
     IngestBusy { at_once: u64 },
 }
 
+fn lint_message(findings: &[crate::comms::FindingView]) -> String {
+    let mut rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    rules.dedup();
+    format!(
+        "the message has {} error finding{} ({}): fix the text, or the incident commander may override with a reason",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        rules.join(", ")
+    )
+}
+
 fn gate_message(gates: &[UnmetGate]) -> String {
     let names: Vec<_> = gates.iter().map(|g| g.name.as_str()).collect();
     format!("unmet gate: {}", names.join(", "))
@@ -134,6 +148,7 @@ impl ServiceError {
             Self::Evidence(_) => "internal",
             Self::ForbiddenRole(_) => "forbidden_role",
             Self::NotApproved { .. } => "not_approved",
+            Self::LintErrors { .. } => "lint_errors",
             Self::Template(_) => "template_error",
             Self::MailRefused(_) => "mail_refused",
             Self::PartlySent(_) => "partly_sent",

@@ -1,6 +1,7 @@
 //! The incident report (`GET …/report`, `cordon report`): everything Cordon knows about an
 //! incident gathered into a plain [`cordon_report::Report`] and rendered as Markdown, HTML or
-//! PDF. Also the template context that prefills communication drafts, from the same facts.
+//! PDF. Its timeline of the team's own records also feeds internal communication drafts
+//! (`comms.rs`).
 
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
@@ -150,44 +151,6 @@ impl Cordon {
         }
         out.sort_by_key(|e| e.at);
         Ok(out)
-    }
-
-    /// What templates see: the incident, today, the timeline, exposures and actions taken.
-    pub(crate) async fn template_context(&self, incident: &Incident, now: Timestamp) -> Result<serde_json::Value> {
-        let timeline: Vec<_> = self
-            .incident_timeline(incident)
-            .await?
-            .into_iter()
-            .map(|e| json!({ "at": minute(e.at), "what": e.what }))
-            .collect();
-        let registers = self.report_registers(incident).await?;
-        let exposures: Vec<_> = registers
-            .exposures
-            .iter()
-            .map(|e| json!({ "data": e.data, "classification": e.classification, "records": e.records, "customers": e.customers }))
-            .collect();
-        let actions: Vec<_> = self
-            .store
-            .tasks(incident.id)
-            .await?
-            .into_iter()
-            .filter(|t| t.status == TaskStatus::Done)
-            .map(|t| json!({ "step": t.step, "title": t.title, "at": minute(t.updated_at) }))
-            .collect();
-        Ok(json!({
-            "today": now.strftime("%Y-%m-%d").to_string(),
-            "incident": {
-                "codename": incident.codename.to_string(),
-                "title": incident.title,
-                "severity": incident.severity.to_string(),
-                "status": incident.status.as_str(),
-                "declared_at": minute(incident.created_at),
-                "declared_date": incident.created_at.strftime("%Y-%m-%d").to_string(),
-            },
-            "timeline": timeline,
-            "exposures": exposures,
-            "actions": actions,
-        }))
     }
 
     /// The incident report. Sealed incidents are reports only their team may read; the

@@ -40,6 +40,10 @@ pub struct CommunicationRow {
     pub created_by: Uuid,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// JSON of the incident commander's override of error findings (`reason`, `by`, `at`,
+    /// `findings`), or none. Written by [`CommsStore::override_findings`] and cleared by an
+    /// edit through [`CommsStore::update_communication`].
+    pub lint_override: Option<String>,
     /// Filled on read; ignored on write.
     pub approvals: Vec<ApprovalRow>,
 }
@@ -116,7 +120,8 @@ pub struct DueReminder {
 #[async_trait]
 pub trait CommsStore: Send + Sync {
     async fn create_communication(&self, c: &CommunicationRow, audit: AuditDraft) -> Result<()>;
-    /// Writes title, body, recipients, the public mark, status, findings and updated_at;
+    /// Writes title, body, recipients, the public mark, status, findings, the lint override and
+    /// updated_at;
     /// `clear_approvals` drops the approvals (an edit needs approving again).
     async fn update_communication(&self, c: &CommunicationRow, clear_approvals: bool, audit: AuditDraft) -> Result<()>;
     /// Records one approval and the status after it, only if the communication is still as the
@@ -129,6 +134,19 @@ pub trait CommsStore: Send + Sync {
         approval: &ApprovalRow,
         status: DraftStatus,
         seen: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<()>;
+    /// Records the incident commander's override of error findings (`lint_override` JSON) with
+    /// the findings as linted now, only if the communication is still as the commander read it
+    /// (`seen` is its `updated_at` then) and not sent: otherwise [`crate::StoreError::Conflict`]
+    /// `communication` and nothing written. `at` becomes its `updated_at`.
+    async fn override_findings(
+        &self,
+        communication: Uuid,
+        lint_override: &str,
+        findings: &str,
+        seen: Timestamp,
+        at: Timestamp,
         audit: AuditDraft,
     ) -> Result<()>;
     /// Marks an approved communication sent, exactly once: false (and nothing written) when it

@@ -516,6 +516,7 @@ pub(crate) fn communication(r: &impl Cols) -> Result<CommunicationRow> {
         created_by: r.uuid("created_by")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
+        lint_override: r.get("lint_override")?,
         approvals: Vec::new(),
     })
 }

@@ -121,6 +121,7 @@ pub async fn story(store: &dyn Store) {
         created_by: alice.id,
         created_at: at,
         updated_at: at,
+        lint_override: None,
         approvals: vec![],
     };
     store
@@ -164,6 +165,50 @@ pub async fn story(store: &dyn Store) {
     let got = store.communication(inc, c.id).await.unwrap().unwrap();
     assert_eq!(got.body, "edited");
     assert!(got.approvals.is_empty(), "an edit clears approvals");
+    // The commander's override of error findings is kept with the findings as linted, only
+    // on the version the commander read; an edit clears it.
+    const OVERRIDE: &str = r#"{"reason":"legal reviewed the wording","by":"alice"}"#;
+    const FINDINGS: &str = r#"[{"rule":"timeline","severity":"error","message":"no timeline"}]"#;
+    let later = at.checked_add(jiff::SignedDuration::from_secs(1)).unwrap();
+    assert!(matches!(
+        store
+            .override_findings(
+                c.id,
+                OVERRIDE,
+                FINDINGS,
+                stale,
+                later,
+                audit("communication.lint_override", at)
+            )
+            .await,
+        Err(StoreError::Conflict("communication"))
+    ));
+    store
+        .override_findings(
+            c.id,
+            OVERRIDE,
+            FINDINGS,
+            at,
+            later,
+            audit("communication.lint_override", at),
+        )
+        .await
+        .unwrap();
+    let got = store.communication(inc, c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.lint_override.as_deref(), got.findings.as_str(), got.updated_at),
+        (Some(OVERRIDE), FINDINGS, later)
+    );
+    store
+        .update_communication(&c, true, audit("communication.update", at))
+        .await
+        .unwrap();
+    let got = store.communication(inc, c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.lint_override, got.updated_at),
+        (None, at),
+        "an edit clears the override"
+    );
     assert!(
         !store
             .mark_sent(c.id, "published", at, "alice", audit("communication.send", at))
@@ -236,6 +281,22 @@ pub async fn story(store: &dyn Store) {
             Err(StoreError::NotFound(_))
         ),
         "a sent message is final"
+    );
+    assert!(
+        matches!(
+            store
+                .override_findings(
+                    c.id,
+                    OVERRIDE,
+                    FINDINGS,
+                    at,
+                    at,
+                    audit("communication.lint_override", at)
+                )
+                .await,
+            Err(StoreError::Conflict("communication"))
+        ),
+        "nor is a sent message's override changed"
     );
     assert!(
         store.communication(next_id(), c.id).await.unwrap().is_none(),
@@ -365,7 +426,7 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(store.clocks(inc).await.unwrap()[0].1[0].met_at, Some(now));
 
     // Every change above, and nothing refused, is one audit entry.
-    assert_eq!(chain_entries(store).await, base + 14);
+    assert_eq!(chain_entries(store).await, base + 16);
 }
 
 #[tokio::test]
@@ -413,6 +474,7 @@ async fn once_across_nodes(db: &TestDatabase, a: &PostgresStore) {
         created_by: inc.created_by,
         created_at: at,
         updated_at: at,
+        lint_override: None,
         approvals: vec![],
     };
     a.create_communication(&comm, audit("communication.create", at))

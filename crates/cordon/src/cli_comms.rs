@@ -17,7 +17,8 @@ use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
 pub enum CommsCmd {
-    /// Draft a message; without --title/--body the audience's template prefills it.
+    /// Draft a message; without --title/--body the audience's template prefills it from the
+    /// registers, leaving `<…>` placeholders (error findings) where they record nothing.
     Draft {
         r#ref: String,
         #[arg(long, value_parser = named::<cordon_core::comms::Audience>())]
@@ -44,14 +45,15 @@ pub enum CommsCmd {
         #[command(flatten)]
         remote: Remote,
     },
-    /// One message with its findings.
+    /// One message: title, audience, status, findings, approvals and the body.
     Show {
         r#ref: String,
         id: String,
         #[command(flatten)]
         remote: Remote,
     },
-    /// Edit a draft: re-linted, approvals dropped.
+    /// Edit a draft: re-linted, approvals and any override dropped. Without --title and
+    /// --body, opens $EDITOR (or $VISUAL, else vi) on the body and saves it when changed.
     Edit {
         r#ref: String,
         id: String,
@@ -63,17 +65,26 @@ pub enum CommsCmd {
         #[command(flatten)]
         remote: Remote,
     },
-    /// Approve in the roles you hold.
+    /// Approve in the roles you hold. Error findings refuse it (409 lint_errors) unless the
+    /// incident commander overrides them with a reason.
     Approve {
         r#ref: String,
         id: String,
+        /// The incident commander approves despite error findings, for this reason (recorded
+        /// on the message and audited).
+        #[arg(long, value_name = "REASON")]
+        override_reason: Option<String>,
         #[command(flatten)]
         remote: Remote,
     },
-    /// Send (or publish) an approved message whose gate is met.
+    /// Send (or publish) an approved message whose gate is met; linted again first.
     Send {
         r#ref: String,
         id: String,
+        /// The incident commander sends despite error findings, for this reason (recorded on
+        /// the message and audited).
+        #[arg(long, value_name = "REASON")]
+        override_reason: Option<String>,
         #[command(flatten)]
         remote: Remote,
     },
@@ -159,6 +170,43 @@ async fn body_arg(b: Option<String>) -> anyhow::Result<Option<String>> {
     }
 }
 
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().map(s).collect()
+}
+
+/// A message in full: its fields, findings, override and body.
+fn print_full(v: &Value) {
+    println!("id:        {}", s(&v["id"]));
+    println!("title:     {}", s(&v["title"]));
+    println!("audience:  {}", s(&v["audience"]));
+    println!("status:    {}", s(&v["status"]));
+    let to = strings(&v["recipients"]);
+    if !to.is_empty() {
+        println!("to:        {}", to.join(", "));
+    }
+    let approvals: Vec<String> = v["approvals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| format!("{} ({})", s(&a["user"]), s(&a["role"])))
+        .collect();
+    if !approvals.is_empty() {
+        println!("approved:  {}", approvals.join(", "));
+    }
+    if !v["sent_at"].is_null() {
+        println!(
+            "sent:      {} by {} ({})",
+            s(&v["sent_at"]),
+            s(&v["sent_by"]),
+            s(&v["channel"])
+        );
+    }
+    print_state(v);
+    println!();
+    println!("{}", s(&v["body"]));
+}
+
+/// One line about a message, then what holds it back and its findings.
 fn print_comm(v: &Value) {
     println!(
         "{} · {} · {} — {}",
@@ -167,6 +215,10 @@ fn print_comm(v: &Value) {
         s(&v["status"]),
         s(&v["title"])
     );
+    print_state(v);
+}
+
+fn print_state(v: &Value) {
     let missing: Vec<String> = v["missing_approvals"].as_array().into_iter().flatten().map(s).collect();
     if !missing.is_empty() {
         println!("needs approval by: {}", missing.join(", "));
@@ -179,12 +231,158 @@ fn print_comm(v: &Value) {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|f| vec![s(&f["severity"]), s(&f["rule"]), s(&f["message"])])
+        .map(|f| {
+            let severity = if f["overridden"] == true {
+                format!("{} (overridden)", s(&f["severity"]))
+            } else {
+                s(&f["severity"])
+            };
+            vec![severity, s(&f["rule"]), s(&f["message"])]
+        })
         .collect();
     if rows.is_empty() {
         println!("no findings");
     } else {
         table(&["SEVERITY", "RULE", "MESSAGE"], rows);
+    }
+    let blocking = strings(&v["blocking_findings"]);
+    if !blocking.is_empty() && v["status"] != "sent" {
+        println!(
+            "held back by error findings: {} (fix the text, or the incident commander overrides with --override-reason)",
+            blocking.join(", ")
+        );
+    }
+    let o = &v["lint_override"];
+    if o.is_object() {
+        println!(
+            "override by {} at {} ({}): {} — covers {}",
+            s(&o["by"]),
+            s(&o["at"]),
+            s(&o["during"]),
+            s(&o["reason"]),
+            strings(&o["rules"]).join(", ")
+        );
+    }
+}
+
+/// Where `cordon comms edit` writes the body for the editor: a new file only the caller may
+/// read (the draft may be confidential), in the temporary directory.
+fn edit_file(id: &str) -> anyhow::Result<(PathBuf, std::fs::File)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let short: String = id.chars().filter(char::is_ascii_alphanumeric).take(12).collect();
+    let dir = std::env::temp_dir();
+    for n in 0..100u32 {
+        let path = dir.join(format!("cordon-comms-{short}-{}-{n}.md", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    anyhow::bail!("cannot create a file for the editor in {}", dir.display())
+}
+
+/// The editor to run: `$EDITOR`, else `$VISUAL`, else `vi`. It may carry arguments
+/// (`code --wait`): it runs through the shell, with the file as its last argument.
+fn editor() -> String {
+    ["EDITOR", "VISUAL"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "vi".into())
+}
+
+/// Lets the user edit `body` in their editor; the text saved, or `None` when it is unchanged.
+async fn edit_in_editor(id: &str, body: &str) -> anyhow::Result<Option<String>> {
+    use std::io::Write;
+    let (path, mut file) = edit_file(id)?;
+    let written = if body.ends_with('\n') {
+        body.to_owned()
+    } else {
+        format!("{body}\n")
+    };
+    let outcome = async {
+        file.write_all(written.as_bytes())
+            .and_then(|_| file.sync_all())
+            .with_context(|| format!("writing {}", path.display()))?;
+        drop(file);
+        let editor = editor();
+        let status = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status()
+            .await
+            .with_context(|| format!("starting the editor `{editor}`"))?;
+        anyhow::ensure!(
+            status.success(),
+            "the editor `{editor}` exited with {status}; nothing was saved"
+        );
+        tokio::fs::read_to_string(&path)
+            .await
+            .with_context(|| format!("reading {}", path.display()))
+    }
+    .await;
+    let _ = std::fs::remove_file(&path);
+    let edited = outcome?;
+    if edited == written {
+        return Ok(None);
+    }
+    // An editor adds a final line end; the body keeps the ending it had.
+    let edited = if body.ends_with('\n') {
+        edited
+    } else {
+        edited.strip_suffix('\n').unwrap_or(&edited).to_owned()
+    };
+    Ok(Some(edited))
+}
+
+/// Approves or sends; a refusal for error findings shows them (and how to override).
+async fn act(
+    remote: &Remote,
+    r: &str,
+    id: &str,
+    action: &str,
+    override_reason: Option<String>,
+) -> anyhow::Result<Value> {
+    let cl = client(remote)?;
+    let path = format!("{}/communications/{}", base(r), segment(id));
+    let body = match override_reason {
+        Some(reason) => json!({ "override_reason": reason }),
+        None => json!({}),
+    };
+    match cl.post(&format!("{path}/{action}"), &body).await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let lint = e
+                .downcast_ref::<crate::client::ApiError>()
+                .is_some_and(|a| a.code == "lint_errors");
+            if lint && let Ok(v) = cl.get(&path).await {
+                let rows: Vec<Vec<String>> = v["findings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|f| f["severity"] == "error" && f["overridden"] != true)
+                    .map(|f| vec![s(&f["rule"]), s(&f["message"])])
+                    .collect();
+                if !rows.is_empty() {
+                    eprintln!("error findings (as last saved):");
+                    for row in rows {
+                        eprintln!("  {}: {}", row[0], row[1]);
+                    }
+                }
+                eprintln!(
+                    "fix them with `cordon comms edit {r} {id}`, or, as the incident commander, `cordon comms {action} {r} {id} --override-reason \"…\"`"
+                );
+            }
+            Err(e)
+        }
     }
 }
 
@@ -239,13 +437,17 @@ pub async fn run_comms(cmd: CommsCmd) -> anyhow::Result<i32> {
             remote.json,
             true,
         ),
-        CommsCmd::Show { r#ref, id, remote } => (
-            client(&remote)?
+        CommsCmd::Show { r#ref, id, remote } => {
+            let v = client(&remote)?
                 .get(&format!("{}/communications/{}", base(&r#ref), segment(&id)))
-                .await?,
-            remote.json,
-            false,
-        ),
+                .await?;
+            if remote.json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print_full(&v);
+            }
+            return Ok(0);
+        }
         CommsCmd::Edit {
             r#ref,
             id,
@@ -253,35 +455,48 @@ pub async fn run_comms(cmd: CommsCmd) -> anyhow::Result<i32> {
             body,
             remote,
         } => {
+            let cl = client(&remote)?;
+            let path = format!("{}/communications/{}", base(&r#ref), segment(&id));
             let mut b = json!({});
+            if title.is_none() && body.is_none() {
+                let current = cl.get(&path).await?;
+                anyhow::ensure!(
+                    current["status"] != "sent",
+                    "the message was sent and cannot change; draft a new one"
+                );
+                match edit_in_editor(&id, current["body"].as_str().unwrap_or_default()).await? {
+                    Some(edited) => b["body"] = json!(edited),
+                    None => {
+                        eprintln!("the body is unchanged; nothing saved");
+                        return Ok(0);
+                    }
+                }
+            }
             if let Some(t) = title {
                 b["title"] = json!(t);
             }
             if let Some(x) = body_arg(body).await? {
                 b["body"] = json!(x);
             }
-            let v = client(&remote)?
-                .patch(&format!("{}/communications/{}", base(&r#ref), segment(&id)), &b)
-                .await?;
-            (v, remote.json, false)
+            (cl.patch(&path, &b).await?, remote.json, false)
         }
-        CommsCmd::Approve { r#ref, id, remote } => (
-            client(&remote)?
-                .post(
-                    &format!("{}/communications/{}/approve", base(&r#ref), segment(&id)),
-                    &json!({}),
-                )
-                .await?,
+        CommsCmd::Approve {
+            r#ref,
+            id,
+            override_reason,
+            remote,
+        } => (
+            act(&remote, &r#ref, &id, "approve", override_reason).await?,
             remote.json,
             false,
         ),
-        CommsCmd::Send { r#ref, id, remote } => (
-            client(&remote)?
-                .post(
-                    &format!("{}/communications/{}/send", base(&r#ref), segment(&id)),
-                    &json!({}),
-                )
-                .await?,
+        CommsCmd::Send {
+            r#ref,
+            id,
+            override_reason,
+            remote,
+        } => (
+            act(&remote, &r#ref, &id, "send", override_reason).await?,
             remote.json,
             false,
         ),

@@ -165,11 +165,13 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "comms edit",
-        "cordon comms edit sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b --body @notice.md",
+        "cordon comms edit sapphire-unicorn 0192f7a4   # opens $EDITOR (or $VISUAL) on the body\n\
+         cordon comms edit sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b --body @notice.md",
     ),
     (
         "comms approve",
-        "cordon comms approve sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b",
+        "cordon comms approve sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b\n\
+         cordon comms approve sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b --override-reason \"counsel approved the wording\"",
     ),
     (
         "comms send",

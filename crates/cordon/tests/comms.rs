@@ -222,7 +222,13 @@ async fn templates_prefill_drafts_and_a_broken_template_is_a_clear_error() {
     let (st, v) = draft(&app, &t, &t.mark, json!({ "audience": "external" })).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert!(v["title"].as_str().unwrap().starts_with("2026-11-27"), "{v}");
-    assert!(v["body"].as_str().unwrap().contains("Incident declared (SEV-2)"), "{v}");
+    assert!(
+        v["body"]
+            .as_str()
+            .unwrap()
+            .contains("2026-11-27 12:00 UTC: We discovered the incident and started our response."),
+        "{v}"
+    );
     assert!(!rules(&v).contains(&"title-date".to_string()), "{v}");
 
     let (st, v) = app

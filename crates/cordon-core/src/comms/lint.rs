@@ -70,6 +70,12 @@ pub const RULES: &[Rule] = &[
         audiences: &[External, CustomerSecurity, Regulator],
     },
     Rule {
+        id: "placeholder",
+        severity: Severity::Error,
+        summary: "Nothing is left to fill in: no `<Describe …>` placeholder, no template syntax, no TBD/TODO/FIXME/XXX.",
+        audiences: ALL,
+    },
+    Rule {
         id: "third-party-named",
         severity: Severity::Error,
         summary: "No third party is named unless its part is already public (mark the draft public).",
@@ -240,6 +246,21 @@ static DETAIL: LazyLock<[(&'static str, Regex); 5]> = LazyLock::new(|| {
     ]
 });
 
+/// What templates leave to fill in: `<Describe the impact…>` (an angle bracket, a capital
+/// letter, words — not a tag, an address or a link), template syntax that did not render, and
+/// the usual markers of unfinished text.
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        <\p{Lu}[^<>\n]*\s[^<>\n]*>      # <Describe the impact on customers>
+        | \{\{[^\n]*?\}\} | \{%[^\n]*?%\}  # template syntax left as is
+        | \[(?i:tbd|tbc|todo|insert[^\]\n]*|fill[^\]\n]*)\]
+        | \b(TBD|TBC|TODO|FIXME|XXX)\b
+        ",
+    )
+    .expect("placeholder pattern")
+});
+
 /// Lowercase, whitespace collapsed, typographic apostrophes straightened.
 fn normalize(s: &str) -> String {
     s.replace(['\u{2019}', '\u{2018}'], "'")
@@ -322,6 +343,16 @@ pub fn lint(draft: &Draft<'_>, policy: &LintPolicy) -> Vec<Finding> {
                     }
                     if !IMPACT.is_match(&text) {
                         finding("does not state the impact on customers".into());
+                    }
+                }
+            }
+            "placeholder" => {
+                for (part, src) in [("title", draft.title), ("body", draft.body)] {
+                    for m in PLACEHOLDER.find_iter(src) {
+                        finding(format!(
+                            "the {part} still has a placeholder to fill in: `{}`",
+                            m.as_str()
+                        ));
                     }
                 }
             }
@@ -479,6 +510,44 @@ mod tests {
         assert!(ids(&f).iter().all(|i| *i == "internal-detail"), "{f:?}");
         assert!(f.len() >= 3, "{f:?}");
         assert_eq!(lint(&draft(Internal, "Update", PLAIN), &p), []);
+    }
+
+    #[test]
+    fn placeholders_left_in_are_errors() {
+        let p = LintPolicy::default();
+        let body = format!(
+            "{PLAIN}\n## What this means for you\n<Describe the impact on affected customers and what they should do.>"
+        );
+        let f = lint(&draft(External, "2026-11-27: notice", &body), &p);
+        assert_eq!(ids(&f), ["placeholder"], "{f:?}");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert!(f[0].message.contains("<Describe the impact"), "{f:?}");
+        for left in [
+            "<State what data was exposed — no exposure is recorded yet>",
+            "Impact: TBD",
+            "{{ incident.codename }}",
+            "[Insert customer count]",
+            "TODO: ask legal",
+        ] {
+            let body = format!("{PLAIN} {left}");
+            assert_eq!(
+                ids(&lint(&draft(Regulator, "Notice", &body), &p)),
+                ["placeholder"],
+                "{left}"
+            );
+        }
+        let title = lint(&draft(Internal, "Update on <Codename here>", PLAIN), &p);
+        assert_eq!(ids(&title), ["placeholder"]);
+        assert!(title[0].message.contains("title"));
+        // Tags, addresses, links and words that merely contain the markers are not placeholders.
+        for fine in [
+            "Write to <security@example.com> or see <https://status.example.com/incident>.",
+            "Use <b>bold</b> where it helps; a->b<c; x<Y.",
+            "Todo lists and the mistbdone account are fine, and so is [1] or [a link](https://x.example).",
+        ] {
+            let body = format!("{PLAIN} {fine}");
+            assert_eq!(lint(&draft(Regulator, "Notice", &body), &p), [], "{fine}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! public notice.
 
 pub mod lint;
+pub mod prefill;
 
 use std::fmt;
 use std::str::FromStr;
@@ -68,6 +69,13 @@ impl Audience {
             Self::External => &[Role::IncidentCommander, Role::Legal],
             _ => &[Role::IncidentCommander],
         }
+    }
+
+    /// Whether the audience is outside the response team: every audience but `internal`.
+    /// Outside audiences never see internal-only records (decisions, contacts, role and user
+    /// names, checklist titles) in a prefilled draft ([`prefill`]).
+    pub fn is_outside(self) -> bool {
+        self != Self::Internal
     }
 
     /// A public notice is published, not mailed.

@@ -30,7 +30,7 @@ macro_rules! comm_query {
         concat!(
             "SELECT c.id, c.incident_id, c.audience, c.title, c.body, c.recipients, c.third_parties_public,
                     c.status, c.findings, c.channel, c.sent_at, c.sent_by, c.created_by, c.created_at,
-                    c.updated_at,
+                    c.updated_at, c.lint_override,
                     (SELECT COALESCE(json_agg(json_build_array(a.role, a.user_name, a.at)
                                               ORDER BY a.at, a.role COLLATE \"C\"), '[]'::json)
                      FROM communication_approvals a WHERE a.communication_id = c.id) AS approvals
@@ -100,8 +100,9 @@ impl CommsStore for PostgresStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO communications (id, incident_id, audience, title, body, recipients, third_parties_public,
-                                         status, findings, channel, sent_at, sent_by, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                                         status, findings, channel, sent_at, sent_by, created_by, created_at, updated_at,
+                                         lint_override)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(c.id)
         .bind(c.incident_id)
@@ -118,6 +119,7 @@ impl CommsStore for PostgresStore {
         .bind(c.created_by)
         .bind(to_micros(c.created_at))
         .bind(to_micros(c.updated_at))
+        .bind(&c.lint_override)
         .execute(&mut *tx)
         .await
         .map_err(missing_incident_or("communication"))?;
@@ -130,7 +132,7 @@ impl CommsStore for PostgresStore {
         let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE communications SET title = $3, body = $4, recipients = $5, third_parties_public = $6,
-                    status = $7, findings = $8, updated_at = $9
+                    status = $7, findings = $8, updated_at = $9, lint_override = $10
              WHERE id = $1 AND incident_id = $2 AND status <> 'sent'",
         )
         .bind(c.id)
@@ -142,6 +144,7 @@ impl CommsStore for PostgresStore {
         .bind(c.status.as_str())
         .bind(&c.findings)
         .bind(to_micros(c.updated_at))
+        .bind(&c.lint_override)
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
@@ -193,6 +196,36 @@ impl CommsStore for PostgresStore {
         .bind(to_micros(approval.at))
         .execute(&mut *tx)
         .await?;
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn override_findings(
+        &self,
+        communication: Uuid,
+        lint_override: &str,
+        findings: &str,
+        seen: Timestamp,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE communications SET lint_override = $2, findings = $3, updated_at = $4
+             WHERE id = $1 AND status <> 'sent' AND updated_at = $5",
+        )
+        .bind(communication)
+        .bind(lint_override)
+        .bind(findings)
+        .bind(to_micros(at))
+        .bind(to_micros(seen))
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            // sent, edited or approved since the commander read it
+            return Err(StoreError::Conflict("communication"));
+        }
         append_in(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())

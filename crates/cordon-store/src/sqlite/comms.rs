@@ -23,7 +23,7 @@ macro_rules! comm_query {
     ($tail:literal $(,)?) => {
         concat!(
             "SELECT id, incident_id, audience, title, body, recipients, third_parties_public, status,
-                    findings, channel, sent_at, sent_by, created_by, created_at, updated_at FROM communications ",
+                    findings, channel, sent_at, sent_by, created_by, created_at, updated_at, lint_override FROM communications ",
             $tail
         )
     };
@@ -62,8 +62,9 @@ impl CommsStore for SqliteStore {
         let mut tx = self.begin().await?;
         let res = sqlx::query(
             "INSERT INTO communications (id, incident_id, audience, title, body, recipients, third_parties_public,
-                                         status, findings, channel, sent_at, sent_by, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                                         status, findings, channel, sent_at, sent_by, created_by, created_at, updated_at,
+                                         lint_override)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(c.id.to_string())
         .bind(c.incident_id.to_string())
@@ -80,6 +81,7 @@ impl CommsStore for SqliteStore {
         .bind(c.created_by.to_string())
         .bind(to_micros(c.created_at))
         .bind(to_micros(c.updated_at))
+        .bind(&c.lint_override)
         .execute(&mut *tx)
         .await;
         match res {
@@ -97,7 +99,7 @@ impl CommsStore for SqliteStore {
         let mut tx = self.begin().await?;
         let r = sqlx::query(
             "UPDATE communications SET title = $3, body = $4, recipients = $5, third_parties_public = $6,
-                    status = $7, findings = $8, updated_at = $9
+                    status = $7, findings = $8, updated_at = $9, lint_override = $10
              WHERE id = $1 AND incident_id = $2 AND status <> 'sent'",
         )
         .bind(c.id.to_string())
@@ -109,6 +111,7 @@ impl CommsStore for SqliteStore {
         .bind(c.status.as_str())
         .bind(&c.findings)
         .bind(to_micros(c.updated_at))
+        .bind(&c.lint_override)
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
@@ -156,6 +159,36 @@ impl CommsStore for SqliteStore {
         .await?;
         if r.rows_affected() == 0 {
             // sent, edited or approved by someone else since the approver read it
+            return Err(StoreError::Conflict("communication"));
+        }
+        append_in(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn override_findings(
+        &self,
+        communication: Uuid,
+        lint_override: &str,
+        findings: &str,
+        seen: Timestamp,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE communications SET lint_override = $2, findings = $3, updated_at = $4
+             WHERE id = $1 AND status <> 'sent' AND updated_at = $5",
+        )
+        .bind(communication.to_string())
+        .bind(lint_override)
+        .bind(findings)
+        .bind(to_micros(at))
+        .bind(to_micros(seen))
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            // sent, edited or approved since the commander read it
             return Err(StoreError::Conflict("communication"));
         }
         append_in(&mut tx, &audit).await?;
