@@ -165,7 +165,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "comms edit",
-        "cordon comms edit sapphire-unicorn 0192f7a4   # opens $EDITOR (or $VISUAL) on the body\n\
+        "cordon comms edit sapphire-unicorn 0192f7a4\n\
          cordon comms edit sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b --body @notice.md",
     ),
     (
