@@ -115,6 +115,10 @@ pub struct PageState {
     pub triggered_at: Timestamp,
     pub acknowledged: Option<Actor>,
     pub resolved: Option<Resolution>,
+    /// Why the page was raised (what was seen, who asked): for the people who may see the
+    /// page in full, never for a notice. `None` on pages stored before pages carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// "Notify the targets of this level": one per trigger or escalation.
@@ -232,6 +236,7 @@ pub fn trigger(id: Uuid, policy: EscalationPolicy, now: Timestamp) -> Result<(Pa
         triggered_at: now,
         acknowledged: None,
         resolved: None,
+        reason: None,
     };
     Ok((state, notify))
 }
