@@ -165,7 +165,13 @@ impl Cordon {
     }
 
     /// `!ic page <user>`: calls one person onto the team (the command staff's call).
-    async fn chat_page_user(&self, p: &Principal, room: &str, here: Option<Access<See>>, user: &str) -> Result<ChatReply> {
+    async fn chat_page_user(
+        &self,
+        p: &Principal,
+        room: &str,
+        here: Option<Access<See>>,
+        user: &str,
+    ) -> Result<ChatReply> {
         let Some(a) = here else {
             return Ok(reply(NOT_BOUND));
         };

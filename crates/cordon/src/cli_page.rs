@@ -33,7 +33,9 @@ impl PageStatusArg {
 pub enum PageCmd {
     /// Page a policy (default `incident-commander`) or one person about an incident, and say
     /// who was reached and who could not be. Exits 1 when the page reached nobody.
-    #[command(after_help = "Example:\n  cordon page trigger sapphire-unicorn --user bob --reason \"db1 shows the attacker's IP again\"")]
+    #[command(
+        after_help = "Example:\n  cordon page trigger sapphire-unicorn --user bob --reason \"db1 shows the attacker's IP again\""
+    )]
     Trigger {
         r#ref: String,
         #[arg(long, conflicts_with = "user")]
@@ -167,7 +169,16 @@ fn print_page_list(v: &Value) {
         })
         .collect();
     table(
-        &["SHORT", "INCIDENT", "STATUS", "LEVEL", "TRIGGERED", "REASON", "REACH", "ID"],
+        &[
+            "SHORT",
+            "INCIDENT",
+            "STATUS",
+            "LEVEL",
+            "TRIGGERED",
+            "REASON",
+            "REACH",
+            "ID",
+        ],
         rows,
     );
 }

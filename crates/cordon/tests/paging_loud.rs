@@ -128,7 +128,12 @@ async fn without_a_channel_the_start_warns_in_the_log_and_admins_read_it() {
             && warnings.contains("mail bob@corp.example: mail is not configured (CORDON_SMTP_URL)"),
         "{warnings}"
     );
-    let email = r["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "email").unwrap();
+    let email = r["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "email")
+        .unwrap();
     assert_eq!(email["ready"], false);
     // Not for everyone: it names people.
     let (st, v) = app.get("/api/v1/oncall/readiness", &bob).await;
@@ -136,8 +141,16 @@ async fn without_a_channel_the_start_warns_in_the_log_and_admins_read_it() {
     // The CLI says it, and fails.
     let out = run_cli(&app.base, ADMIN_TOKEN, &["oncall", "check"]).await;
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("email") && out.stdout.contains("off"), "{}", out.stdout);
-    assert!(out.stderr.contains("warning: no channel can deliver pages"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("email") && out.stdout.contains("off"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("warning: no channel can deliver pages"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
@@ -153,7 +166,12 @@ async fn with_mail_and_reachable_people_the_readiness_is_quiet() {
     create_user(&app, "carol", "carol@outside.example").await;
     on_call(&app, "bob", "carol").await;
     let (_, r) = app.get("/api/v1/oncall/readiness", ADMIN_TOKEN).await;
-    let warnings: Vec<&str> = r["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
     // carol's only address is outside the company and she has no key: mail to her is refused.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
@@ -211,13 +229,18 @@ async fn ic_page_says_who_was_reached_and_who_was_not_to_the_caller_only() {
     // The room reads the notice: codename, severity, status, link — no names.
     let room = v["room_message"].as_str().unwrap();
     assert!(room.contains(codename), "{room}");
-    assert!(!room.contains("bob") && !room.contains("carol") && !room.contains("reached"), "{room}");
+    assert!(
+        !room.contains("bob") && !room.contains("carol") && !room.contains("reached"),
+        "{room}"
+    );
     // The mail really left.
     let mails = sink.wait_for_messages(1, Duration::from_secs(20)).await;
     assert!(mails.iter().any(|m| m.rcpt_tos.iter().any(|r| r == "bob@corp.example")));
 
     // The page says the same on the API, with its reason.
-    let (st, page) = app.get(&format!("/api/v1/pages/{}", v["page"].as_str().unwrap()), &rita).await;
+    let (st, page) = app
+        .get(&format!("/api/v1/pages/{}", v["page"].as_str().unwrap()), &rita)
+        .await;
     assert_eq!(st, StatusCode::OK, "{page}");
     assert_eq!(page["reason"], "!ic page by rita in #sec-room");
     assert_eq!(page["reached_nobody"], false);
@@ -250,16 +273,31 @@ async fn a_page_that_reached_nobody_says_so_in_chat_api_and_cli() {
 
     // The API and the CLI as the incident's reporter: the answer says so, the CLI exits 1.
     let (st, page) = app
-        .post(&format!("/api/v1/incidents/{codename}/pages"), ADMIN_TOKEN, json!({ "user": "bob", "reason": "db1 again" }))
+        .post(
+            &format!("/api/v1/incidents/{codename}/pages"),
+            ADMIN_TOKEN,
+            json!({ "user": "bob", "reason": "db1 again" }),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{page}");
     assert_eq!(page["reached_nobody"], true);
-    assert!(page["summary"].as_str().unwrap().starts_with("NOBODY WAS REACHED"), "{page}");
+    assert!(
+        page["summary"].as_str().unwrap().starts_with("NOBODY WAS REACHED"),
+        "{page}"
+    );
     assert_eq!(page["reason"], "db1 again");
     let out = run_cli(
         &app.base,
         ADMIN_TOKEN,
-        &["page", "trigger", &codename, "--user", "bob", "--reason", "still nobody?"],
+        &[
+            "page",
+            "trigger",
+            &codename,
+            "--user",
+            "bob",
+            "--reason",
+            "still nobody?",
+        ],
     )
     .await;
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -299,7 +337,11 @@ async fn a_reattack_page_carries_what_was_seen_and_escalates_through_the_policy(
     let (st, v) = app.add_member(ADMIN_TOKEN, &r, "alice", "incident_commander").await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let (st, v) = app
-        .post(&format!("/api/v1/incidents/{r}/iocs"), ADMIN_TOKEN, json!({ "kind": "ip", "value": "45.9.148.7" }))
+        .post(
+            &format!("/api/v1/incidents/{r}/iocs"),
+            ADMIN_TOKEN,
+            json!({ "kind": "ip", "value": "45.9.148.7" }),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
 
@@ -322,7 +364,10 @@ async fn a_reattack_page_carries_what_was_seen_and_escalates_through_the_policy(
     let pages = pages.as_array().unwrap();
     assert_eq!(pages.len(), 1, "one page, not one per commander: {pages:?}");
     let page = &pages[0];
-    assert_eq!(page["reason"], "re-attack: ip 45.9.148.7 seen in 1 new events", "{page}");
+    assert_eq!(
+        page["reason"], "re-attack: ip 45.9.148.7 seen in 1 new events",
+        "{page}"
+    );
     assert_eq!(page["role"], "incident_commander");
     assert_eq!(page["level"], 1);
     assert!(page["next_escalation_at"].is_string(), "it escalates: {page}");
@@ -336,7 +381,13 @@ async fn a_reattack_page_carries_what_was_seen_and_escalates_through_the_policy(
             .collect()
     };
     assert_eq!(users(page, 1), ["alice"], "the incident's commander first");
-    assert!(page["summary"].as_str().unwrap().contains("reached alice (level 1) by mail"), "{page}");
+    assert!(
+        page["summary"]
+            .as_str()
+            .unwrap()
+            .contains("reached alice (level 1) by mail"),
+        "{page}"
+    );
     let id = page["id"].as_str().unwrap().to_owned();
 
     // Unacknowledged: the policy's levels follow — the on-call commander, then bob.
@@ -352,14 +403,24 @@ async fn a_reattack_page_carries_what_was_seen_and_escalates_through_the_policy(
     let mails = sink.wait_for_messages(3, Duration::from_secs(20)).await;
     assert!(mails.iter().any(|m| m.rcpt_tos.iter().any(|r| r == "bob@corp.example")));
     // The notice carries codename and severity, not what was seen.
-    assert!(mails.iter().all(|m| !m.raw.contains("45.9.148.7")), "no indicator in a notice");
+    assert!(
+        mails.iter().all(|m| !m.raw.contains("45.9.148.7")),
+        "no indicator in a notice"
+    );
 
     // bob is not on the team: he sees his own notification, not the reason.
     let (st, mine) = app.get(&format!("/api/v1/pages/{id}"), &bob).await;
     assert_eq!(st, StatusCode::OK, "{mine}");
     assert_eq!(mine["restricted"], true);
     assert_eq!(mine["reason"], Value::Null, "{mine}");
-    assert!(mine["notifications"].as_array().unwrap().iter().all(|n| n["user"] == "bob"), "{mine}");
+    assert!(
+        mine["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["user"] == "bob"),
+        "{mine}"
+    );
 }
 
 // ---------- the page list ----------
@@ -380,15 +441,25 @@ async fn page_list_shows_only_what_the_caller_may_see_a_page_at_a_time() {
     chat(&app, &rita, "#sec-room", "!ic page").await;
     app.clock.advance(SignedDuration::from_secs(1));
     let (st, v) = app
-        .post(&format!("/api/v1/incidents/{sealed_ref}/pages"), ADMIN_TOKEN, json!({ "user": "admin" }))
+        .post(
+            &format!("/api/v1/incidents/{sealed_ref}/pages"),
+            ADMIN_TOKEN,
+            json!({ "user": "admin" }),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let resolved = v["id"].as_str().unwrap().to_owned();
-    let (st, v) = app.post(&format!("/api/v1/pages/{resolved}/resolve"), ADMIN_TOKEN, json!({})).await;
+    let (st, v) = app
+        .post(&format!("/api/v1/pages/{resolved}/resolve"), ADMIN_TOKEN, json!({}))
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     app.clock.advance(SignedDuration::from_secs(1));
     let (st, v) = app
-        .post(&format!("/api/v1/incidents/{other_ref}/pages"), ADMIN_TOKEN, json!({ "user": "admin" }))
+        .post(
+            &format!("/api/v1/incidents/{other_ref}/pages"),
+            ADMIN_TOKEN,
+            json!({ "user": "admin" }),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
 
@@ -404,10 +475,15 @@ async fn page_list_shows_only_what_the_caller_may_see_a_page_at_a_time() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
-        let next = res
-            .headers()
-            .get("link")
-            .map(|l| l.to_str().unwrap().trim_start_matches('<').split('>').next().unwrap().to_owned());
+        let next = res.headers().get("link").map(|l| {
+            l.to_str()
+                .unwrap()
+                .trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
         let items: Vec<Value> = res.json().await.unwrap();
         assert_eq!(items.len(), 1);
         seen.push(items[0]["id"].as_str().unwrap().to_owned());
@@ -423,19 +499,29 @@ async fn page_list_shows_only_what_the_caller_may_see_a_page_at_a_time() {
     let (_, v) = app.get("/api/v1/pages?status=resolved", ADMIN_TOKEN).await;
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert_eq!(v[0]["id"], resolved.as_str());
-    let (_, v) = app.get(&format!("/api/v1/pages?incident={other_ref}"), ADMIN_TOKEN).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/pages?incident={other_ref}"), ADMIN_TOKEN)
+        .await;
     assert_eq!(v.as_array().unwrap().len(), 1);
     let (st, v) = app.get("/api/v1/pages?status=open", ADMIN_TOKEN).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(
-        v["detail"].as_str().unwrap().contains("triggered, acknowledged, resolved"),
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("triggered, acknowledged, resolved"),
         "{v}"
     );
 
     // rita (the sealed incident's reporter) sees its two pages, not the other incident's.
     let (_, v) = app.get("/api/v1/pages", &rita).await;
     assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
-    assert!(v.as_array().unwrap().iter().all(|p| p["incident"] == sealed_ref.as_str()));
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["incident"] == sealed_ref.as_str())
+    );
     // bob, paged about the sealed incident but not on its team: his own notification only.
     let (_, v) = app.get("/api/v1/pages", &bob).await;
     let v = v.as_array().unwrap();
@@ -454,7 +540,12 @@ async fn page_list_shows_only_what_the_caller_may_see_a_page_at_a_time() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.starts_with("SHORT"), "{}", out.stdout);
     assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
-    let out = run_cli(&app.base, ADMIN_TOKEN, &["page", "list", &sealed_ref, "--status", "resolved"]).await;
+    let out = run_cli(
+        &app.base,
+        ADMIN_TOKEN,
+        &["page", "list", &sealed_ref, "--status", "resolved"],
+    )
+    .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains(&resolved), "{}", out.stdout);
     assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);

@@ -11,8 +11,8 @@ use jiff::SignedDuration;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{DELIVERY_CONCURRENCY, DELIVERY_LEASE, EngineReport, FIRST_ATTEMPT_WAIT, MAX_ATTEMPTS};
 use super::reach::{MAIL_OFF, MATRIX_OFF, SMS_OFF};
+use super::{DELIVERY_CONCURRENCY, DELIVERY_LEASE, EngineReport, FIRST_ATTEMPT_WAIT, MAX_ATTEMPTS};
 use crate::audit::draft;
 use crate::gate::NoticeFacts;
 use crate::{Cordon, Result};

@@ -130,7 +130,11 @@ impl Cordon {
     }
 
     /// Pages the on-call incident commander (the `incident-commander` policy).
-    pub(crate) async fn page_commander<L: Grants<Work>>(&self, a: &Access<L>, reason: Option<String>) -> Result<PageView> {
+    pub(crate) async fn page_commander<L: Grants<Work>>(
+        &self,
+        a: &Access<L>,
+        reason: Option<String>,
+    ) -> Result<PageView> {
         let policy = self.load_policy(IC_POLICY).await?;
         self.trigger(a, policy, Role::IncidentCommander, reason).await
     }
@@ -453,7 +457,10 @@ impl Cordon {
     /// the system principal. A failure is logged; returns how many pages were triggered.
     pub(crate) async fn page_commanders(&self, a: &Access<Command>, commanders: Vec<String>, why: &str) -> usize {
         let done = match self.commanders_policy(a, commanders).await {
-            Ok(Some(policy)) => self.trigger(a, policy, Role::IncidentCommander, Some(why.to_owned())).await,
+            Ok(Some(policy)) => {
+                self.trigger(a, policy, Role::IncidentCommander, Some(why.to_owned()))
+                    .await
+            }
             Ok(None) => Err(ServiceError::invalid(
                 "policy",
                 format!("the incident has no commander and there is no `{IC_POLICY}` escalation policy"),
@@ -471,14 +478,20 @@ impl Cordon {
 
     /// The escalation policy of an engine page: `commanders` as level 1, then the
     /// `incident-commander` policy's levels.
-    async fn commanders_policy(&self, a: &Access<Command>, commanders: Vec<String>) -> Result<Option<EscalationPolicy>> {
+    async fn commanders_policy(
+        &self,
+        a: &Access<Command>,
+        commanders: Vec<String>,
+    ) -> Result<Option<EscalationPolicy>> {
         let ic = match self.store.policy(IC_POLICY).await? {
             Some(_) => Some(self.load_policy(IC_POLICY).await?.to_spec()),
             None => None,
         };
         if commanders.is_empty() {
             return Ok(match ic {
-                Some(spec) => Some(EscalationPolicy::parse(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string()))?),
+                Some(spec) => {
+                    Some(EscalationPolicy::parse(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string()))?)
+                }
                 None => None,
             });
         }
@@ -492,7 +505,11 @@ impl Cordon {
         })];
         let repeat = match &ic {
             Some(spec) => {
-                levels.extend(spec.levels.iter().map(|l| serde_json::to_value(l).expect("a level serializes")));
+                levels.extend(
+                    spec.levels
+                        .iter()
+                        .map(|l| serde_json::to_value(l).expect("a level serializes")),
+                );
                 spec.repeat
             }
             None => 2,

@@ -502,7 +502,8 @@ impl Cordon {
                 payload,
             ))
             .await?;
-        self.page_commanders(&access, commanders, &reattack_reason(&matched)).await;
+        self.page_commanders(&access, commanders, &reattack_reason(&matched))
+            .await;
         Ok(())
     }
 }
@@ -514,12 +515,21 @@ fn reattack_reason(matched: &[serde_json::Value]) -> String {
         .iter()
         .map(|m| {
             let value: String = m["value"].as_str().unwrap_or_default().chars().take(120).collect();
-            format!("{} {} seen in {} new events", m["kind"].as_str().unwrap_or_default(), value, m["events"])
+            format!(
+                "{} {} seen in {} new events",
+                m["kind"].as_str().unwrap_or_default(),
+                value,
+                m["events"]
+            )
         })
         .collect();
     let mut reason = format!("re-attack: {}", seen.join("; "));
     if reason.chars().count() > crate::paging::MAX_REASON_CHARS {
-        reason = reason.chars().take(crate::paging::MAX_REASON_CHARS - 1).collect::<String>() + "…";
+        reason = reason
+            .chars()
+            .take(crate::paging::MAX_REASON_CHARS - 1)
+            .collect::<String>()
+            + "…";
     }
     reason
 }

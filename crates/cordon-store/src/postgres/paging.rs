@@ -260,7 +260,10 @@ impl PagingStore for PostgresStore {
     }
 
     async fn list_pages(&self, q: &PageQuery) -> Result<Vec<PageRow>> {
-        let (before_at, before_id) = q.before.map(|(t, id)| (to_micros(t), id)).unwrap_or((i64::MAX, Uuid::max()));
+        let (before_at, before_id) = q
+            .before
+            .map(|(t, id)| (to_micros(t), id))
+            .unwrap_or((i64::MAX, Uuid::max()));
         let rows = sqlx::query(
             "SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
              WHERE (created_at < $1 OR (created_at = $1 AND id < $2))
