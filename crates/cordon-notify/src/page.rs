@@ -213,8 +213,8 @@ pub enum DeadlineOutcome {
 /// What [`acknowledge`] decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AckOutcome {
-    /// Escalation stopped: store the state.
-    Acknowledged(PageState),
+    /// Escalation stopped: store the state (boxed: a state is large beside an [`Actor`]).
+    Acknowledged(Box<PageState>),
     /// Someone acknowledged before; nothing changes.
     AlreadyAcknowledged(Actor),
 }
@@ -293,12 +293,12 @@ pub fn acknowledge(state: &PageState, by: &str, now: Timestamp) -> Result<AckOut
             Some(first) => Ok(AckOutcome::AlreadyAcknowledged(first.clone())),
             None => Err(NotifyError::CorruptPage("acknowledged without an acknowledger".into())),
         },
-        PageStatus::Triggered => Ok(AckOutcome::Acknowledged(PageState {
+        PageStatus::Triggered => Ok(AckOutcome::Acknowledged(Box::new(PageState {
             status: PageStatus::Acknowledged,
             next_deadline: None,
             acknowledged: Some(Actor { user, at: now }),
             ..state.clone()
-        })),
+        }))),
     }
 }
 

@@ -4,6 +4,7 @@
 //! invisible to everyone else.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
@@ -82,13 +83,12 @@ impl Cordon {
                     (_, Some(a)) => Some(a),
                     (None, None) => None,
                     (Some(iid), None) => {
-                        if !seen.contains_key(&iid) {
-                            let a = match self.gate_id(p, iid).await {
+                        if let Entry::Vacant(slot) = seen.entry(iid) {
+                            slot.insert(match self.gate_id(p, iid).await {
                                 Ok(a) => Some(a),
                                 Err(ServiceError::NotFound(_)) => None,
                                 Err(e) => return Err(e),
-                            };
-                            seen.insert(iid, a);
+                            });
                         }
                         seen.get(&iid).and_then(Option::as_ref)
                     }
