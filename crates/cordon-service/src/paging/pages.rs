@@ -514,8 +514,15 @@ impl Cordon {
             }
             None => 2,
         };
+        let mut name = format!("page {}", commanders.join(" and "));
+        if ic.is_some() {
+            name.push_str(&format!(", then {IC_POLICY}"));
+        }
+        if name.chars().count() > cordon_notify::MAX_NAME_CHARS {
+            name = format!("page the commanders of {}, then {IC_POLICY}", a.incident().codename.key());
+        }
         let spec: EscalationPolicySpec = serde_json::from_value(json!({
-            "name": format!("commanders of {}, then {IC_POLICY}", a.incident().codename.key()),
+            "name": name,
             "repeat": repeat,
             "levels": levels,
         }))
