@@ -519,7 +519,10 @@ impl Cordon {
             name.push_str(&format!(", then {IC_POLICY}"));
         }
         if name.chars().count() > cordon_notify::MAX_NAME_CHARS {
-            name = format!("page the commanders of {}, then {IC_POLICY}", a.incident().codename.key());
+            name = format!(
+                "page the commanders of {}, then {IC_POLICY}",
+                a.incident().codename.key()
+            );
         }
         let spec: EscalationPolicySpec = serde_json::from_value(json!({
             "name": name,
