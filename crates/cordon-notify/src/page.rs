@@ -115,6 +115,10 @@ pub struct PageState {
     pub triggered_at: Timestamp,
     pub acknowledged: Option<Actor>,
     pub resolved: Option<Resolution>,
+    /// Why the page was raised (what was seen, who asked): for the people who may see the
+    /// page in full, never for a notice. `None` on pages stored before pages carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// "Notify the targets of this level": one per trigger or escalation.
@@ -209,8 +213,8 @@ pub enum DeadlineOutcome {
 /// What [`acknowledge`] decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AckOutcome {
-    /// Escalation stopped: store the state.
-    Acknowledged(PageState),
+    /// Escalation stopped: store the state (boxed: a state is large beside an [`Actor`]).
+    Acknowledged(Box<PageState>),
     /// Someone acknowledged before; nothing changes.
     AlreadyAcknowledged(Actor),
 }
@@ -232,6 +236,7 @@ pub fn trigger(id: Uuid, policy: EscalationPolicy, now: Timestamp) -> Result<(Pa
         triggered_at: now,
         acknowledged: None,
         resolved: None,
+        reason: None,
     };
     Ok((state, notify))
 }
@@ -288,12 +293,12 @@ pub fn acknowledge(state: &PageState, by: &str, now: Timestamp) -> Result<AckOut
             Some(first) => Ok(AckOutcome::AlreadyAcknowledged(first.clone())),
             None => Err(NotifyError::CorruptPage("acknowledged without an acknowledger".into())),
         },
-        PageStatus::Triggered => Ok(AckOutcome::Acknowledged(PageState {
+        PageStatus::Triggered => Ok(AckOutcome::Acknowledged(Box::new(PageState {
             status: PageStatus::Acknowledged,
             next_deadline: None,
             acknowledged: Some(Actor { user, at: now }),
             ..state.clone()
-        })),
+        }))),
     }
 }
 

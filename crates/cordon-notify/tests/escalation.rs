@@ -377,7 +377,7 @@ proptest! {
                 }
                 Event::Ack => {
                     if let Ok(AckOutcome::Acknowledged(next)) = page::acknowledge(&state, "x", clock.now()) {
-                        state = next;
+                        state = *next;
                     }
                     stopped = state.status != PageStatus::Triggered;
                 }

@@ -586,6 +586,15 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
         ),
         (Property("TriggerPage", "user"), name.clone()),
         (
+            Property("TriggerPage", "reason"),
+            line_of(cordon_service::paging::MAX_REASON_CHARS),
+        ),
+        (
+            Param("/api/v1/pages", "get", "status"),
+            // Blank: every status.
+            one_of(["triggered", "acknowledged", "resolved", ""]),
+        ),
+        (
             Schema("TriggerPage"),
             json!({ "not": { "required": ["policy", "user"] } }),
         ),

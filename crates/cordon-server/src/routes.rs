@@ -188,7 +188,7 @@ async fn list_incidents(
 }
 
 /// The `(created_at, id)` a keyset position of the incident list names (`{µs}-{id}`).
-fn incident_position(pos: &str) -> Option<(jiff::Timestamp, uuid::Uuid)> {
+pub(crate) fn incident_position(pos: &str) -> Option<(jiff::Timestamp, uuid::Uuid)> {
     let (micros, id) = pos.split_once('-')?;
     if micros.len() > 18 || id.len() != 32 {
         return None;

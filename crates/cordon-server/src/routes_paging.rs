@@ -2,23 +2,24 @@
 //! one-time acknowledgement link, and the generic chat command endpoint.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use cordon_core::role::Role;
 use cordon_notify::{EscalationPolicySpec, PageState, ScheduleSpec};
 use cordon_service::ServiceError;
-use cordon_service::paging::{PageRequest, PageTarget, PageView};
+use cordon_service::paging::{PageFilter, PageRequest, PageTarget, PageView, PagingReadiness, ReachOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::pagination::{Page, PageParams, Paging};
+use crate::pagination::{KeysetParams, Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
 
@@ -61,11 +62,90 @@ pub struct PageOut {
     pub restricted: bool,
     pub notifications: Vec<NotificationOut>,
     pub unreached: Vec<String>,
+    /// Why the page was raised (what was seen, who asked); absent in a recipient's
+    /// restricted view.
+    pub reason: Option<String>,
+    /// Each recipient once: reached, still being tried, or not reached and why.
+    pub reach: Vec<ReachOut>,
+    /// `true` when nobody was reached and nobody is still being tried.
+    pub reached_nobody: bool,
+    /// Who was reached and who could not be, and why, in one line.
+    pub summary: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReachOut {
+    pub user: String,
+    /// The first level that named them.
+    pub level: i64,
+    /// `reached`, `trying`, `not_reached`.
+    pub outcome: String,
+    /// The channels that delivered (`reached`) or are being tried (`trying`).
+    pub channels: Vec<String>,
+    /// Why not, per contact method (`not_reached`).
+    pub why: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelOut {
+    /// `email`, `sms`, `matrix`, `webhook`.
+    pub channel: String,
+    pub ready: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessOut {
+    /// `true` when there is nothing to warn about.
+    pub ok: bool,
+    pub channels: Vec<ChannelOut>,
+    /// What keeps pages from reaching people: no channel, no policy, on-call people without
+    /// a contact that can deliver.
+    pub warnings: Vec<String>,
+}
+
+impl From<PagingReadiness> for ReadinessOut {
+    fn from(r: PagingReadiness) -> Self {
+        Self {
+            ok: r.warnings.is_empty(),
+            channels: r
+                .channels
+                .into_iter()
+                .map(|c| ChannelOut {
+                    channel: c.channel.to_owned(),
+                    ready: c.ready,
+                    detail: c.detail,
+                })
+                .collect(),
+            warnings: r.warnings,
+        }
+    }
 }
 
 impl From<PageView> for PageOut {
     fn from(v: PageView) -> Self {
         let s: &PageState = &v.state;
+        let reach = v
+            .reach()
+            .into_iter()
+            .map(|r| {
+                let (outcome, channels, why) = match r.outcome {
+                    ReachOutcome::Reached { channels } => ("reached", channels, Vec::new()),
+                    ReachOutcome::Trying { channels } => ("trying", channels, Vec::new()),
+                    ReachOutcome::NotReached { why } => ("not_reached", Vec::new(), why),
+                };
+                ReachOut {
+                    user: r.user,
+                    level: r.level,
+                    outcome: outcome.into(),
+                    channels,
+                    why,
+                }
+            })
+            .collect();
+        let summary = v.reach_summary();
+        let reached_nobody = v.reached_nobody();
+        let reason = v.reason().map(str::to_owned);
         Self {
             id: v.id,
             status: s.status.as_str().to_owned(),
@@ -94,6 +174,10 @@ impl From<PageView> for PageOut {
                 })
                 .collect(),
             unreached: v.unreached,
+            reason,
+            reach,
+            reached_nobody,
+            summary,
         }
     }
 }
@@ -108,6 +192,18 @@ pub struct TriggerPage {
     /// The role an acknowledging recipient is granted (a person or a policy other than
     /// `incident-commander`; default `subject_matter_expert`).
     pub role: Option<String>,
+    /// Why: one line of at most 500 characters, shown to the team in the page (never in a
+    /// notice). Without one the page records who paged.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageListQuery {
+    /// `triggered`, `acknowledged` or `resolved` (blank: every status).
+    pub status: Option<String>,
+    /// Only the pages of this incident (its id or codename).
+    pub incident: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -178,7 +274,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(add_contact, list_contacts))
         .routes(routes!(test_contact))
         .routes(routes!(rotate_contact_secret))
+        .routes(routes!(readiness))
         .routes(routes!(trigger_page, incident_pages))
+        .routes(routes!(list_pages))
         .routes(routes!(get_page))
         .routes(routes!(ack_page))
         .routes(routes!(resolve_page))
@@ -333,7 +431,11 @@ async fn trigger_page(
         .map(str::parse::<Role>)
         .transpose()
         .map_err(ServiceError::from)?;
-    let req = PageRequest { target, role };
+    let req = PageRequest {
+        target,
+        role,
+        reason: b.reason,
+    };
     Ok(created(PageOut::from(s.cordon.trigger_page(&p, &r, req).await?)))
 }
 
@@ -354,6 +456,41 @@ async fn incident_pages(
             .map(Into::into)
             .collect(),
     )
+}
+
+#[utoipa::path(get, path = "/api/v1/oncall/readiness", tag = "oncall",
+    responses((status = 200, body = ReadinessOut, description = "whether pages can reach anyone: the channels, and the warnings also logged at start"),
+        (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn readiness(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<ReadinessOut>> {
+    Ok(Json(s.cordon.paging_readiness(&p).await?.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/pages", tag = "paging", params(PageListQuery, KeysetParams),
+    responses((status = 200, body = Vec<PageOut>, description = "the pages the caller may see, newest first; a recipient outside an incident's team sees only their own notifications"),
+        (status = 404, body = Problem, description = "no incident of that reference the caller may see")),
+    security(("bearer" = [])))]
+async fn list_pages(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    paging: Paging,
+    query: Result<Query<PageListQuery>, QueryRejection>,
+) -> ApiResult<Page<PageOut>> {
+    let Query(q) = query?;
+    let after = match paging.position() {
+        None => None,
+        Some(pos) => Some(crate::routes::incident_position(pos).ok_or_else(|| paging.invalid())?),
+    };
+    let filter = PageFilter {
+        incident: q.incident.filter(|r| !r.trim().is_empty()),
+        status: q.status,
+    };
+    // One more than the page, so the service says whether more follow.
+    let list = s.cordon.list_pages(&p, &filter, after, paging.limit + 1).await?;
+    let page = paging.keyset(list.pages, |v| {
+        format!("{}-{}", cordon_core::clock::to_micros(v.created_at), v.id.simple())
+    });
+    Ok(page.map(PageOut::from))
 }
 
 #[utoipa::path(get, path = "/api/v1/pages/{id}", tag = "paging", params(("id" = String, Path)),

@@ -54,19 +54,15 @@ fn room_name(raw: &str) -> Result<&str> {
 
 const NOT_BOUND: &str = "This room is not bound to an incident; start one with !ic page.";
 
+/// Who a page reached and who it could not, and why: for the caller alone (it names people).
+/// A page that reached nobody says so first and tells the caller what to do instead.
 fn page_summary(v: &PageView) -> String {
-    let mut reached: Vec<String> = v.notifications.iter().map(|n| n.user_name.clone()).collect();
-    reached.sort();
-    reached.dedup();
-    let mut s = if reached.is_empty() {
-        "nobody is on call to reach".to_owned()
+    let s = v.reach_summary();
+    if v.reached_nobody() {
+        format!("{s}. Call someone directly, or page a person with !ic page <user>")
     } else {
-        format!("paging {} (level {})", reached.join(", "), v.state.level)
-    };
-    if !v.unreached.is_empty() {
-        s.push_str(&format!("; nobody reached through {}", v.unreached.join(", ")));
+        s
     }
-    s
 }
 
 impl Cordon {
@@ -87,8 +83,8 @@ impl Cordon {
             Command::Help | Command::Unknown { .. } => Ok(reply(cmd.reply_text().unwrap_or_default())),
             Command::Link { .. } => Ok(reply(crate::identity::LINK_FROM_CHAT_ONLY)),
             Command::PageCommander => self.chat_page_commander(p, room, here).await,
-            Command::PageUser { user } => self.chat_page_user(here, user.trim_start_matches('@')).await,
-            Command::PageResponders => self.chat_page_responders(here).await,
+            Command::PageUser { user } => self.chat_page_user(p, room, here, user.trim_start_matches('@')).await,
+            Command::PageResponders => self.chat_page_responders(p, room, here).await,
             Command::WhoIsCommander => self.chat_who_commands(here).await,
             Command::ListResponders => self.chat_responders(here).await,
             Command::WhoIsOnCall { target } => self.chat_who_is_on_call(here, target.trim_start_matches('@')).await,
@@ -146,7 +142,8 @@ impl Cordon {
                  An admin sets one up with `cordon oncall policy`; meanwhile page a person with !ic page <user>."
             )
         } else {
-            let v = self.page_as(access, PageRequest::commander()).await?;
+            let why = format!("!ic page by {} in {room}", p.name);
+            let v = self.page_as(access, PageRequest::commander().because(why)).await?;
             return Ok(ChatReply {
                 reply: format!(
                     "{head} Paging the incident commander: {}. Acknowledge with !ack.",
@@ -168,12 +165,19 @@ impl Cordon {
     }
 
     /// `!ic page <user>`: calls one person onto the team (the command staff's call).
-    async fn chat_page_user(&self, here: Option<Access<See>>, user: &str) -> Result<ChatReply> {
+    async fn chat_page_user(
+        &self,
+        p: &Principal,
+        room: &str,
+        here: Option<Access<See>>,
+        user: &str,
+    ) -> Result<ChatReply> {
         let Some(a) = here else {
             return Ok(reply(NOT_BOUND));
         };
         let (codename, id) = (a.incident().codename.to_string(), a.incident().id);
-        let v = self.page_as(a, PageRequest::person(user)).await?;
+        let why = format!("!ic page {user} by {} in {room}", p.name);
+        let v = self.page_as(a, PageRequest::person(user).because(why)).await?;
         Ok(ChatReply {
             reply: format!("{codename}: {}.", page_summary(&v)),
             incident: Some(codename),
@@ -184,7 +188,7 @@ impl Cordon {
     }
 
     /// `!ic page responders`: calls everyone on call onto the team.
-    async fn chat_page_responders(&self, here: Option<Access<See>>) -> Result<ChatReply> {
+    async fn chat_page_responders(&self, p: &Principal, room: &str, here: Option<Access<See>>) -> Result<ChatReply> {
         let Some(a) = here else {
             return Ok(reply(NOT_BOUND));
         };
@@ -197,18 +201,23 @@ impl Cordon {
             .await?;
         let now = self.clock.now();
         let mut paged: Vec<String> = Vec::new();
+        let mut outcomes: Vec<String> = Vec::new();
+        let why = format!("!ic page responders by {} in {room}", p.name);
         for s in self.schedules().await? {
             if let Some(on) = s.on_call_at(now)
                 && !paged.contains(&on.user)
             {
-                self.page_responder(&a, PageRequest::person(on.user.clone())).await?;
+                let v = self
+                    .page_responder(&a, PageRequest::person(on.user.clone()).because(why.clone()))
+                    .await?;
+                outcomes.push(v.reach_summary());
                 paged.push(on.user);
             }
         }
         let who = if paged.is_empty() {
-            "nobody is on call".into()
+            "NOBODY WAS REACHED — nobody is on call".into()
         } else {
-            paged.join(", ")
+            outcomes.join("; ")
         };
         let codename = a.incident().codename.to_string();
         Ok(ChatReply {

@@ -239,7 +239,13 @@ impl Cordon {
                 Err(e) => return Err(e),
             };
             let commanders = self.commanders_of(due.incident_id).await?;
-            sent += self.page_commanders(&access, commanders, "a regulatory reminder").await;
+            let why = format!(
+                "regulatory reminder: {} {} due {}",
+                due.regime.as_str(),
+                r.milestone,
+                due.due_at
+            );
+            sent += self.page_commanders(&access, commanders, &why).await;
         }
         Ok(sent)
     }

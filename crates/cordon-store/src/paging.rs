@@ -34,6 +34,18 @@ pub struct PageRow {
     pub updated_at: Timestamp,
 }
 
+/// Which pages [`PagingStore::list_pages`] answers: newest first (`created_at`, then `id`,
+/// descending), strictly after the keyset position `before` when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageQuery {
+    /// The last page of the previous batch: `(created_at, id)`.
+    pub before: Option<(Timestamp, Uuid)>,
+    /// `triggered`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    pub incident: Option<Uuid>,
+    pub limit: u32,
+}
+
 /// A pending escalation: the page's `step` fires at `due_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeadlineRow {
@@ -127,6 +139,9 @@ pub trait PagingStore: Send + Sync {
     ) -> Result<()>;
     async fn page(&self, id: Uuid) -> Result<Option<PageRow>>;
     async fn pages_for_incident(&self, incident: Uuid) -> Result<Vec<PageRow>>;
+    /// Pages of every incident (and none), newest first, as `q` asks: the service decides
+    /// which of them a caller may see.
+    async fn list_pages(&self, q: &PageQuery) -> Result<Vec<PageRow>>;
     /// Triggered pages with a notification to `user_name`, newest first, at most `limit`.
     async fn open_pages_notifying(&self, user_name: &str, limit: u32) -> Result<Vec<PageRow>>;
     /// Deadlines due at `now`, oldest first.

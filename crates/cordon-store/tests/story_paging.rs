@@ -4,7 +4,7 @@
 
 use cordon_core::Timestamp;
 use cordon_core::user::User;
-use cordon_store::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow};
+use cordon_store::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageQuery, PageRow};
 use cordon_store::testing::TestDatabase;
 use cordon_store::{AuditDraft, PostgresStore, SqliteStore, Store, StoreError};
 use uuid::Uuid;
@@ -423,5 +423,95 @@ async fn postgres_passes_the_contact_secrets_story() {
     };
     let store: PostgresStore = db.open().await.unwrap();
     contact_secrets_story(&store).await;
+    store.close().await;
+}
+
+/// The page list (issue 13): newest first by `(created_at, id)`, a keyset position that
+/// continues exactly where the previous batch stopped (ties on `created_at` included), and the
+/// status and incident filters.
+pub async fn page_list_story(store: &dyn Store) {
+    let at = t("2026-11-27T10:00:00Z");
+    let later = t("2026-11-27T11:00:00Z");
+    let page = |n: u128, status: &str, created_at: Timestamp| PageRow {
+        id: Uuid::from_u128(n),
+        incident_id: None,
+        status: status.into(),
+        state: "{}".into(),
+        created_by: None,
+        role: None,
+        created_at,
+        updated_at: created_at,
+    };
+    // Two pages at the same instant, one earlier, one later.
+    let pages = [
+        page(0x20, "triggered", at),
+        page(0x21, "resolved", at),
+        page(0x22, "triggered", t("2026-11-27T09:00:00Z")),
+        page(0x23, "acknowledged", later),
+    ];
+    for p in &pages {
+        store.create_page(p, None, &[], audit("page.trigger")).await.unwrap();
+    }
+    let ids = |rows: &[PageRow]| rows.iter().map(|r| r.id.as_u128()).collect::<Vec<_>>();
+    let all = store
+        .list_pages(&PageQuery {
+            limit: 10,
+            ..PageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&all), [0x23, 0x21, 0x20, 0x22]);
+    let first = store
+        .list_pages(&PageQuery {
+            limit: 2,
+            ..PageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&first), [0x23, 0x21]);
+    let last = first.last().unwrap();
+    let rest = store
+        .list_pages(&PageQuery {
+            before: Some((last.created_at, last.id)),
+            limit: 10,
+            ..PageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), [0x20, 0x22], "the tie on created_at continues by id");
+    let triggered = store
+        .list_pages(&PageQuery {
+            status: Some("triggered".into()),
+            limit: 10,
+            ..PageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&triggered), [0x20, 0x22]);
+    let of_incident = store
+        .list_pages(&PageQuery {
+            incident: Some(Uuid::from_u128(0x99)),
+            limit: 10,
+            ..PageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(of_incident.is_empty(), "no page belongs to that incident");
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_page_list_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
+    page_list_story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_page_list_story() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store: PostgresStore = db.open().await.unwrap();
+    page_list_story(&store).await;
     store.close().await;
 }

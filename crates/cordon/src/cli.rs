@@ -43,7 +43,7 @@ pub enum Command {
     /// Playbook files.
     #[command(subcommand)]
     Playbook(PlaybookCmd),
-    /// Pages: trigger, show, acknowledge, resolve.
+    /// Pages: trigger, list, show, acknowledge, resolve.
     #[command(subcommand)]
     Page(crate::cli_page::PageCmd),
     /// On-call schedules and escalation policies.

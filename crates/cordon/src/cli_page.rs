@@ -1,5 +1,6 @@
-//! `cordon page …` and `cordon oncall …`: trigger, show, acknowledge and resolve pages; set up
-//! schedules and escalation policies from JSON files; ask who is on call.
+//! `cordon page …` and `cordon oncall …`: trigger, list, show, acknowledge and resolve pages
+//! (each answer says who was reached and who could not be, and why); set up schedules and
+//! escalation policies from JSON files; ask who is on call and whether pages can reach anyone.
 
 use std::path::PathBuf;
 
@@ -10,15 +11,50 @@ use serde_json::{Value, json};
 use crate::cli::{Remote, client, s, table};
 use crate::client::segment;
 
+/// A page's status, for `--status`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PageStatusArg {
+    Triggered,
+    Acknowledged,
+    Resolved,
+}
+
+impl PageStatusArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Triggered => "triggered",
+            Self::Acknowledged => "acknowledged",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PageCmd {
-    /// Page a policy (default `incident-commander`) or one person about an incident.
+    /// Page a policy (default `incident-commander`) or one person about an incident, and say
+    /// who was reached and who could not be. Exits 1 when the page reached nobody.
+    #[command(
+        after_help = "Example:\n  cordon page trigger sapphire-unicorn --user bob --reason \"db1 shows the attacker's IP again\""
+    )]
     Trigger {
         r#ref: String,
         #[arg(long, conflicts_with = "user")]
         policy: Option<String>,
         #[arg(long)]
         user: Option<String>,
+        /// Why: shown to the team in the page, never in the notice.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The pages you may see, newest first (of one incident with REF).
+    #[command(after_help = "Example:\n  cordon page list sapphire-unicorn --status triggered")]
+    List {
+        /// An incident's id or codename.
+        r#ref: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<PageStatusArg>,
         #[command(flatten)]
         remote: Remote,
     },
@@ -66,6 +102,12 @@ pub enum OncallCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Whether pages can reach anyone: the channels, and on-call people without a contact
+    /// that can deliver (admins and the security team). Exits 1 when there are warnings.
+    Check {
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 fn print_page(v: &Value) {
@@ -96,17 +138,84 @@ fn print_page(v: &Value) {
         })
         .collect();
     table(&["LEVEL", "USER", "CHANNEL", "STATUS", "ATTEMPTS", "ERROR"], rows);
+    if let Some(reason) = v["reason"].as_str() {
+        println!("reason: {reason}");
+    }
+    print_reach(v);
+}
+
+/// Who was reached and who could not be: on standard error, loudly, when nobody was.
+fn print_reach(v: &Value) {
+    let summary = s(&v["summary"]);
+    if v["reached_nobody"] == true {
+        eprintln!("warning: {summary}");
+    } else {
+        println!("{summary}");
+    }
+}
+
+fn print_page_list(v: &Value) {
+    let rows = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let id = s(&p["id"]);
+            vec![
+                id.chars().take(8).collect(),
+                s(&p["incident"]),
+                s(&p["status"]),
+                s(&p["level"]),
+                s(&p["triggered_at"]),
+                s(&p["reason"]),
+                s(&p["summary"]),
+                id,
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "SHORT",
+            "INCIDENT",
+            "STATUS",
+            "LEVEL",
+            "TRIGGERED",
+            "REASON",
+            "REACH",
+            "ID",
+        ],
+        rows,
+    );
 }
 
 pub async fn run(cmd: PageCmd) -> anyhow::Result<i32> {
+    let triggered = matches!(cmd, PageCmd::Trigger { .. });
     let (v, json_out) = match cmd {
+        PageCmd::List { r#ref, status, remote } => {
+            let mut query: Vec<String> = Vec::new();
+            if let Some(r) = r#ref {
+                query.push(format!("incident={}", segment(&r)));
+            }
+            if let Some(st) = status {
+                query.push(format!("status={}", st.as_str()));
+            }
+            let query = query.join("&");
+            let v = client(&remote)?.get(&format!("/api/v1/pages?{query}")).await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                print_page_list(&v);
+            }
+            return Ok(0);
+        }
         PageCmd::Trigger {
             r#ref,
             policy,
             user,
+            reason,
             remote,
         } => {
-            let body = json!({ "policy": policy, "user": user });
+            let body = json!({ "policy": policy, "user": user, "reason": reason });
             (
                 client(&remote)?
                     .post(&format!("/api/v1/incidents/{}/pages", segment(&r#ref)), &body)
@@ -136,7 +245,8 @@ pub async fn run(cmd: PageCmd) -> anyhow::Result<i32> {
     } else {
         print_page(&v)
     }
-    Ok(0)
+    // A page nobody received is not a success (and is said so on standard error).
+    Ok(if triggered && v["reached_nobody"] == true { 1 } else { 0 })
 }
 
 pub async fn run_oncall(cmd: OncallCmd) -> anyhow::Result<i32> {
@@ -158,6 +268,30 @@ pub async fn run_oncall(cmd: OncallCmd) -> anyhow::Result<i32> {
                 table(&["SCHEDULE", "ON CALL"], rows);
             }
             Ok(0)
+        }
+        OncallCmd::Check { remote } => {
+            let v = client(&remote)?.get("/api/v1/oncall/readiness").await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                let rows = v["channels"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| {
+                        vec![
+                            s(&c["channel"]),
+                            if c["ready"] == true { "ready" } else { "off" }.to_owned(),
+                            s(&c["detail"]),
+                        ]
+                    })
+                    .collect();
+                table(&["CHANNEL", "STATE", "DETAIL"], rows);
+                for w in v["warnings"].as_array().into_iter().flatten() {
+                    eprintln!("warning: {}", s(w));
+                }
+            }
+            Ok(if v["ok"] == true { 0 } else { 1 })
         }
     }
 }

@@ -215,6 +215,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     };
     // Chat accounts several users claimed before proof was needed: named in the log.
     cordon.warn_chat_identity_conflicts().await?;
+    // No channel that can deliver, no commander policy, on-call people nobody can reach.
+    cordon.warn_paging_readiness().await?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = cordon_server::app_with_limits(cordon.clone(), wiring::slack_settings(config)?, request_limits);
     let mut background = vec![wiring::spawn_engine(cordon.clone())];

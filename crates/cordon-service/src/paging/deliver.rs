@@ -11,7 +11,8 @@ use jiff::SignedDuration;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{DELIVERY_CONCURRENCY, DELIVERY_LEASE, EngineReport, MAX_ATTEMPTS};
+use super::reach::{MAIL_OFF, MATRIX_OFF, SMS_OFF};
+use super::{DELIVERY_CONCURRENCY, DELIVERY_LEASE, EngineReport, FIRST_ATTEMPT_WAIT, MAX_ATTEMPTS};
 use crate::audit::draft;
 use crate::gate::NoticeFacts;
 use crate::{Cordon, Result};
@@ -19,8 +20,13 @@ use crate::{Cordon, Result};
 impl Cordon {
     /// Attempts every notification due at `now`, several at once.
     pub async fn deliver_due(&self, now: Timestamp) -> Result<EngineReport> {
-        let mut report = EngineReport::default();
         let due = self.store.due_notifications(now, 500).await?;
+        self.attempt_all(due, now).await
+    }
+
+    /// Claims and attempts each of `due`; one claimed elsewhere is left to its claimer.
+    async fn attempt_all(&self, due: Vec<NotificationRow>, now: Timestamp) -> Result<EngineReport> {
+        let mut report = EngineReport::default();
         let outcomes: Vec<Result<Option<Attempt>>> = futures::stream::iter(due)
             .map(|n| async move {
                 if !self.store.claim_notification(n.id, now, now + DELIVERY_LEASE).await? {
@@ -39,6 +45,30 @@ impl Cordon {
             }
         }
         Ok(report)
+    }
+
+    /// The first attempt at a just-triggered page's notifications, so the answer to whoever
+    /// paged can say who was reached. It runs as a task of its own and is waited for at most
+    /// [`FIRST_ATTEMPT_WAIT`]: a slow channel goes on in the background (its notification
+    /// stays claimed, so nothing is sent twice) and the answer says "not confirmed yet".
+    pub(crate) async fn first_attempt(&self, page: Uuid, now: Timestamp) {
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let due: Vec<NotificationRow> = me
+                .store
+                .notifications(page)
+                .await?
+                .into_iter()
+                .filter(|n| n.status == "pending" && n.next_attempt_at.is_some_and(|t| t <= now))
+                .collect();
+            me.attempt_all(due, now).await
+        });
+        match tokio::time::timeout(FIRST_ATTEMPT_WAIT, task).await {
+            Ok(Ok(Ok(_))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, page = %page, "the first delivery attempt failed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, page = %page, "the first delivery attempt panicked"),
+            Err(_) => tracing::info!(page = %page, "the first delivery attempt goes on in the background"),
+        }
     }
 
     async fn deliver(&self, n: &NotificationRow, now: Timestamp) -> Result<Attempt> {
@@ -92,6 +122,9 @@ impl Cordon {
             Attempt::Failed { error } => ("notification.failed", Some(error)),
             Attempt::Refused { error } => ("notification.refused", Some(error)),
         };
+        if let Attempt::Failed { error } | Attempt::Refused { error } = attempt {
+            tracing::warn!(page = %n.page_id, user = %n.user_name, channel = %n.channel, "a page did not reach {} by {}: {error}", n.user_name, n.channel);
+        }
         let payload = json!({ "user": n.user_name, "channel": n.channel, "level": n.level, "error": error });
         let audit = draft(now, "system", action, format!("page:{}", n.page_id), payload);
         self.store.record_attempt(n.id, attempt, now, audit).await?;
@@ -110,9 +143,7 @@ impl Cordon {
         match c.kind.as_str() {
             "email" => {
                 let Some(mailer) = &self.paging.mailer else {
-                    return Attempt::Failed {
-                        error: "mail is not configured (CORDON_SMTP_URL)".into(),
-                    };
+                    return Attempt::Failed { error: MAIL_OFF.into() };
                 };
                 let recipient = match Recipient::parse(&c.address, u.pgp_key.as_deref()) {
                     Ok(r) => r,
@@ -168,9 +199,7 @@ impl Cordon {
                     }
                     "sms" => {
                         let Some(gw) = &self.paging.sms else {
-                            return Attempt::Failed {
-                                error: "no SMS gateway is configured".into(),
-                            };
+                            return Attempt::Failed { error: SMS_OFF.into() };
                         };
                         match PhoneNumber::parse(&c.address) {
                             Ok(to) => {
@@ -183,7 +212,7 @@ impl Cordon {
                     _ => {
                         let Some(m) = &self.paging.matrix else {
                             return Attempt::Failed {
-                                error: "the Matrix bot is not configured".into(),
+                                error: MATRIX_OFF.into(),
                             };
                         };
                         let text = notice

@@ -13,15 +13,21 @@
 //! | `pages` | triggering, viewing, acknowledging and resolving pages; what an acknowledgement grants |
 //! | `links` | the one-time acknowledgement links carried by notices |
 //! | `escalate` | the engine's escalation half |
-//! | `deliver` | the engine's delivery half |
+//! | `deliver` | the engine's delivery half, and the first attempt made while a page is triggered |
+//! | `reach` | which contact methods can deliver, what a page reached, the readiness warnings |
+//! | `list` | the pages a caller may see, newest first |
 
 mod deliver;
 mod escalate;
 mod links;
+mod list;
 mod pages;
+mod reach;
 
 pub use links::{ACK_LINK_TTL, AckLinkInfo};
-pub use pages::{PageOnMismatch, PageRequest};
+pub use list::{PageFilter, PageList};
+pub use pages::{MAX_REASON_CHARS, PageOnMismatch, PageRequest};
+pub use reach::{ChannelReadiness, PagingReadiness, Reach, ReachOutcome, reach_of};
 
 use std::sync::Arc;
 
@@ -55,6 +61,10 @@ pub(crate) const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(60);
 pub(crate) const DELIVERY_CONCURRENCY: usize = 32;
 /// Delivery attempts before a notification counts as failed.
 pub(crate) const MAX_ATTEMPTS: i64 = 5;
+/// How long triggering a page waits for its first delivery attempts, so the answer can say
+/// who was reached; what is not done by then goes on in the background and is reported as
+/// not confirmed yet.
+pub const FIRST_ATTEMPT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// How pages leave the building. Built by the binary from its configuration.
 pub struct PagingSettings {
@@ -125,6 +135,20 @@ pub struct PageView {
     pub role: Option<Role>,
     /// Whether this is a recipient's own view of a page about an incident they may not see.
     pub restricted: bool,
+    /// When the page was triggered (its place in the page list).
+    pub created_at: Timestamp,
+}
+
+impl PageView {
+    /// Why the page was raised; `None` in a recipient's restricted view (the notice said
+    /// codename and severity only) and on pages stored before pages carried a reason.
+    pub fn reason(&self) -> Option<&str> {
+        if self.restricted {
+            None
+        } else {
+            self.state.reason.as_deref()
+        }
+    }
 }
 
 /// What one engine run did.

@@ -25,7 +25,10 @@ use crate::gate::{Access, Command, Grants, See, Work};
 use crate::incidents::new_id;
 use crate::{Cordon, Result, ServiceError};
 
-/// What a page asks for: whom, and the role an acknowledging recipient is granted.
+/// The longest reason a page may carry.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// What a page asks for: whom, the role an acknowledging recipient is granted, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
     pub target: PageTarget,
@@ -33,6 +36,8 @@ pub struct PageRequest {
     /// `subject_matter_expert`); the `incident-commander` policy always pages for the
     /// incident commander.
     pub role: Option<Role>,
+    /// Why (one line, at most [`MAX_REASON_CHARS`]); without one the page records who paged.
+    pub reason: Option<String>,
 }
 
 impl PageRequest {
@@ -41,6 +46,7 @@ impl PageRequest {
         Self {
             target: PageTarget::Policy(IC_POLICY.into()),
             role: None,
+            reason: None,
         }
     }
 
@@ -49,7 +55,14 @@ impl PageRequest {
         Self {
             target: PageTarget::User(user.into()),
             role: None,
+            reason: None,
         }
+    }
+
+    /// The same request, with its reason.
+    pub fn because(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
     }
 
     /// Who may ask for it, and the role it grants.
@@ -65,6 +78,16 @@ impl PageRequest {
             (_, Some(Role::Reporter)) => Err(ServiceError::invalid("role", "nobody is paged to be the reporter")),
             (_, role) => Ok((PageKind::Responder, role.unwrap_or(Role::SubjectMatterExpert))),
         }
+    }
+}
+
+/// Whether `p` may see page `row` at all: through its incident (`sees_incident`), as one of
+/// its recipients (`notified`), or — for a page about no incident — as an admin or its
+/// trigger.
+pub(super) fn may_view(p: &Principal, row: &PageRow, sees_incident: bool, notified: bool) -> bool {
+    match row.incident_id {
+        Some(_) => sees_incident || notified,
+        None => notified || p.is_admin || row.created_by == Some(p.user_id),
     }
 }
 
@@ -97,7 +120,7 @@ impl Cordon {
         match kind {
             PageKind::Commander => {
                 let a = self.work(access, "page.trigger", why).await?;
-                self.page_commander(&a).await
+                self.page_commander(&a, req.reason).await
             }
             PageKind::Responder => {
                 let a = self.command(access, "page.trigger", why).await?;
@@ -107,9 +130,13 @@ impl Cordon {
     }
 
     /// Pages the on-call incident commander (the `incident-commander` policy).
-    pub(crate) async fn page_commander<L: Grants<Work>>(&self, a: &Access<L>) -> Result<PageView> {
+    pub(crate) async fn page_commander<L: Grants<Work>>(
+        &self,
+        a: &Access<L>,
+        reason: Option<String>,
+    ) -> Result<PageView> {
         let policy = self.load_policy(IC_POLICY).await?;
-        self.trigger(a, policy, Role::IncidentCommander).await
+        self.trigger(a, policy, Role::IncidentCommander, reason).await
     }
 
     /// Pages a person, or a policy other than `incident-commander`, onto the team.
@@ -128,15 +155,37 @@ impl Cordon {
                 EscalationPolicy::parse(&spec).map_err(|e| ServiceError::invalid("user", e.to_string()))?
             }
         };
-        self.trigger(a, policy, role).await
+        self.trigger(a, policy, role, req.reason).await
     }
 
-    async fn trigger<L>(&self, a: &Access<L>, policy: EscalationPolicy, role: Role) -> Result<PageView> {
+    /// Triggers a page through `policy`, makes the first delivery attempts and answers with
+    /// who was reached. A page that reached nobody is logged at warn level.
+    async fn trigger<L>(
+        &self,
+        a: &Access<L>,
+        policy: EscalationPolicy,
+        role: Role,
+        reason: Option<String>,
+    ) -> Result<PageView> {
         let incident = a.incident();
+        if let Some(r) = &reason {
+            cordon_core::text::check_line("reason", r)?;
+            if r.chars().count() > MAX_REASON_CHARS {
+                return Err(ServiceError::invalid(
+                    "reason",
+                    format!("one line of at most {MAX_REASON_CHARS} characters"),
+                ));
+            }
+        }
+        let reason = match reason.as_deref().map(str::trim) {
+            None | Some("") => format!("paged by {}", a.actor_name()),
+            Some(r) => r.to_owned(),
+        };
         let now = self.clock.now();
         let id = new_id(now);
-        let (state, notify) =
+        let (mut state, notify) =
             page::trigger(id, policy, now).map_err(|e| ServiceError::invalid("policy", e.to_string()))?;
+        state.reason = Some(reason.clone());
         let (notifications, unreached) = self.notifications_for(&notify, now).await?;
         let row = PageRow {
             id,
@@ -159,11 +208,14 @@ impl Cordon {
             "incident": incident.codename.key(),
             "recipients": notifications.iter().map(|n| n.user_name.clone()).collect::<BTreeSet<_>>(),
             "unreached": unreached,
+            "reason": reason,
         });
         let audit = draft(now, a.actor_name(), "page.trigger", format!("page:{id}"), payload);
         self.store.create_page(&row, deadline, &notifications, audit).await?;
+        self.first_attempt(id, now).await;
         self.wake_engine();
-        Ok(PageView {
+        let notifications = self.store.notifications(id).await?;
+        let view = PageView {
             id,
             incident: Some((Some(incident.id), incident.codename.to_string())),
             policy: state.policy.name().to_owned(),
@@ -173,7 +225,17 @@ impl Cordon {
             unreached,
             role: Some(role),
             restricted: false,
-        })
+            created_at: now,
+        };
+        if view.reached_nobody() {
+            tracing::warn!(
+                page = %id,
+                incident = %incident.codename,
+                "a page reached nobody: {}",
+                view.reach_summary()
+            );
+        }
+        Ok(view)
     }
 
     /// A page and how `p` may see it: the whole page through the gate of its incident, or —
@@ -196,18 +258,13 @@ impl Cordon {
             },
             None => None,
         };
-        let visible = match (row.incident_id, &access) {
-            (Some(_), Some(_)) => true,
-            (Some(_), None) => notified,
-            (None, _) => notified || p.is_admin || row.created_by == Some(p.user_id),
-        };
-        if !visible {
+        if !may_view(p, &row, access.is_some(), notified) {
             return Err(ServiceError::NotFound("page"));
         }
         Ok((row, access, notified))
     }
 
-    async fn view_as(&self, p: &Principal, row: &PageRow, access: Option<&Access<See>>) -> Result<PageView> {
+    pub(super) async fn view_as(&self, p: &Principal, row: &PageRow, access: Option<&Access<See>>) -> Result<PageView> {
         let state = state_of(row)?;
         let mut notifications = self.store.notifications(row.id).await?;
         let restricted = row.incident_id.is_some() && access.is_none();
@@ -232,6 +289,7 @@ impl Cordon {
             unreached: Vec::new(),
             role: row.role.as_deref().and_then(|r| r.parse().ok()),
             restricted,
+            created_at: row.created_at,
         })
     }
 
@@ -392,35 +450,89 @@ impl Cordon {
             .collect())
     }
 
-    /// The engine pages `commanders` — or the `incident-commander` policy when there are none
-    /// — as the system principal. A failure is logged with `why`; returns how many pages were
-    /// triggered.
+    /// The engine pages the incident's commanders about `why` — one page, carrying `why` as
+    /// its reason, that escalates like any other: the commanders first, then, unacknowledged,
+    /// the levels of the `incident-commander` policy (with its repeats); with no commanders,
+    /// that policy alone; with no policy, the commanders again every five minutes, twice. As
+    /// the system principal. A failure is logged; returns how many pages were triggered.
     pub(crate) async fn page_commanders(&self, a: &Access<Command>, commanders: Vec<String>, why: &str) -> usize {
-        let requests: Vec<PageRequest> = if commanders.is_empty() {
-            vec![PageRequest::commander()]
-        } else {
-            commanders
-                .into_iter()
-                .map(|u| PageRequest {
-                    target: PageTarget::User(u),
-                    role: Some(Role::IncidentCommander),
-                })
-                .collect()
+        let done = match self.commanders_policy(a, commanders).await {
+            Ok(Some(policy)) => {
+                self.trigger(a, policy, Role::IncidentCommander, Some(why.to_owned()))
+                    .await
+            }
+            Ok(None) => Err(ServiceError::invalid(
+                "policy",
+                format!("the incident has no commander and there is no `{IC_POLICY}` escalation policy"),
+            )),
+            Err(e) => Err(e),
         };
-        let mut paged = 0;
-        for req in requests {
-            let done = match &req.target {
-                PageTarget::Policy(_) => self.page_commander(a).await,
-                PageTarget::User(_) => self.page_responder(a, req).await,
-            };
-            match done {
-                Ok(_) => paged += 1,
-                Err(e) => {
-                    tracing::error!(error = %e, incident = %a.incident().codename, "could not page about {why}")
-                }
+        match done {
+            Ok(_) => 1,
+            Err(e) => {
+                tracing::error!(error = %e, incident = %a.incident().codename, "could not page about {why}");
+                0
             }
         }
-        paged
+    }
+
+    /// The escalation policy of an engine page: `commanders` as level 1, then the
+    /// `incident-commander` policy's levels.
+    async fn commanders_policy(
+        &self,
+        a: &Access<Command>,
+        commanders: Vec<String>,
+    ) -> Result<Option<EscalationPolicy>> {
+        let ic = match self.store.policy(IC_POLICY).await? {
+            Some(_) => Some(self.load_policy(IC_POLICY).await?.to_spec()),
+            None => None,
+        };
+        if commanders.is_empty() {
+            return Ok(match ic {
+                Some(spec) => {
+                    Some(EscalationPolicy::parse(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string()))?)
+                }
+                None => None,
+            });
+        }
+        let first_after = ic
+            .as_ref()
+            .and_then(|s| s.levels.first().map(|l| l.after.clone()))
+            .unwrap_or_else(|| "PT5M".into());
+        let mut levels = vec![json!({
+            "targets": commanders.iter().map(|u| json!({ "user": u })).collect::<Vec<_>>(),
+            "after": first_after,
+        })];
+        let repeat = match &ic {
+            Some(spec) => {
+                levels.extend(
+                    spec.levels
+                        .iter()
+                        .map(|l| serde_json::to_value(l).expect("a level serializes")),
+                );
+                spec.repeat
+            }
+            None => 2,
+        };
+        let mut name = format!("page {}", commanders.join(" and "));
+        if ic.is_some() {
+            name.push_str(&format!(", then {IC_POLICY}"));
+        }
+        if name.chars().count() > cordon_notify::MAX_NAME_CHARS {
+            name = format!(
+                "page the commanders of {}, then {IC_POLICY}",
+                a.incident().codename.key()
+            );
+        }
+        let spec: EscalationPolicySpec = serde_json::from_value(json!({
+            "name": name,
+            "repeat": repeat,
+            "levels": levels,
+        }))
+        .map_err(|e| ServiceError::invalid("policy", e.to_string()))?;
+        EscalationPolicy::parse(&spec)
+            .map(Some)
+            .map_err(|e| ServiceError::invalid("policy", e.to_string()))
     }
 }
 
@@ -440,7 +552,16 @@ impl crate::evidence::MismatchNotifier for PageOnMismatch {
             }
         };
         cordon
-            .page_commanders(&access, alert.commanders.clone(), "an evidence mismatch")
+            .page_commanders(
+                &access,
+                alert.commanders.clone(),
+                &format!(
+                    "evidence {} ({}) failed verification: {}",
+                    alert.item_name,
+                    alert.item_id,
+                    alert.mismatches.join(", ")
+                ),
+            )
             .await;
     }
 }

@@ -564,7 +564,34 @@ impl Cordon {
                 payload,
             ))
             .await?;
-        self.page_commanders(&access, commanders, "a re-attack").await;
+        self.page_commanders(&access, commanders, &reattack_reason(&matched))
+            .await;
         Ok(())
     }
+}
+
+/// The reason a re-attack page carries: what was seen, e.g. `re-attack: ip 203.0.113.9 seen
+/// in 3 new events`.
+fn reattack_reason(matched: &[serde_json::Value]) -> String {
+    let seen: Vec<String> = matched
+        .iter()
+        .map(|m| {
+            let value: String = m["value"].as_str().unwrap_or_default().chars().take(120).collect();
+            format!(
+                "{} {} seen in {} new events",
+                m["kind"].as_str().unwrap_or_default(),
+                value,
+                m["events"]
+            )
+        })
+        .collect();
+    let mut reason = format!("re-attack: {}", seen.join("; "));
+    if reason.chars().count() > crate::paging::MAX_REASON_CHARS {
+        reason = reason
+            .chars()
+            .take(crate::paging::MAX_REASON_CHARS - 1)
+            .collect::<String>()
+            + "…";
+    }
+    reason
 }

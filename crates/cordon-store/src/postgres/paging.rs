@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::{PostgresStore, append_in};
 use crate::error::conflict_on_unique;
-use crate::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
+use crate::paging::{
+    AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageQuery, PageRow, PagingStore,
+};
 use crate::rows as from_row;
 use crate::{AuditDraft, Result, StoreError};
 
@@ -252,6 +254,28 @@ impl PagingStore for PostgresStore {
              WHERE incident_id = $1 ORDER BY created_at, id",
         )
         .bind(incident)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row::page).collect()
+    }
+
+    async fn list_pages(&self, q: &PageQuery) -> Result<Vec<PageRow>> {
+        let (before_at, before_id) = q
+            .before
+            .map(|(t, id)| (to_micros(t), id))
+            .unwrap_or((i64::MAX, Uuid::max()));
+        let rows = sqlx::query(
+            "SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
+             WHERE (created_at < $1 OR (created_at = $1 AND id < $2))
+               AND ($3::text IS NULL OR status = $3)
+               AND ($4::uuid IS NULL OR incident_id = $4)
+             ORDER BY created_at DESC, id DESC LIMIT $5",
+        )
+        .bind(before_at)
+        .bind(before_id)
+        .bind(q.status.as_deref())
+        .bind(q.incident)
+        .bind(i64::from(q.limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row::page).collect()

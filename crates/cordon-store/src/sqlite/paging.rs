@@ -7,7 +7,9 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use super::{SqliteStore, append_in, conflict_on_unique, uuid_col};
-use crate::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageRow, PagingStore};
+use crate::paging::{
+    AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageQuery, PageRow, PagingStore,
+};
 use crate::rows as from_row;
 use crate::{AuditDraft, Result, StoreError};
 
@@ -234,6 +236,28 @@ impl PagingStore for SqliteStore {
              WHERE incident_id = $1 ORDER BY created_at, id",
         )
         .bind(incident.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(from_row::page).collect()
+    }
+
+    async fn list_pages(&self, q: &PageQuery) -> Result<Vec<PageRow>> {
+        let (before_at, before_id) = q
+            .before
+            .map(|(t, id)| (to_micros(t), id))
+            .unwrap_or((i64::MAX, Uuid::max()));
+        let rows = sqlx::query(
+            "SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
+             WHERE (created_at < $1 OR (created_at = $1 AND id < $2))
+               AND ($3 IS NULL OR status = $3)
+               AND ($4 IS NULL OR incident_id = $4)
+             ORDER BY created_at DESC, id DESC LIMIT $5",
+        )
+        .bind(before_at)
+        .bind(before_id.to_string())
+        .bind(q.status.as_deref())
+        .bind(q.incident.map(|i| i.to_string()))
+        .bind(i64::from(q.limit))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(from_row::page).collect()
