@@ -154,6 +154,11 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "cordon evidence custody sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b --format pdf -o custody.pdf",
     ),
     (
+        "page list",
+        "cordon page list\ncordon page list sapphire-unicorn --status triggered",
+    ),
+    ("oncall check", "cordon oncall check"),
+    (
         "comms draft",
         "cordon comms draft sapphire-unicorn --audience internal --to all-staff@example.com\n\
          cordon comms draft sapphire-unicorn --audience customer-security --title \"Security notice\" --body @notice.md",
