@@ -61,10 +61,15 @@ pub enum Command {
     #[command(subcommand)]
     Contact(crate::cli_comms::ContactCmd),
     /// The incident report as Markdown, HTML or PDF.
+    #[command(after_help = "Example:\n  cordon report amber-falcon --format pdf --tz Europe/Berlin -o amber-falcon.pdf")]
     Report {
         r#ref: String,
-        #[arg(long, default_value = "md")]
+        /// `md`, `html` or `pdf`.
+        #[arg(long, default_value = "md", value_parser = ["md", "html", "pdf"])]
         format: String,
+        /// Show times in this IANA time zone, e.g. `Europe/Berlin` (default UTC).
+        #[arg(long)]
+        tz: Option<String>,
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
@@ -235,9 +240,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Report {
             r#ref,
             format,
+            tz,
             output,
             remote,
-        } => crate::cli_comms::run_report(r#ref, format, output, remote).await,
+        } => crate::cli_comms::run_report(r#ref, format, tz, output, remote).await,
         Command::Asset(c) => crate::cli_registers::run_asset(c).await.map(|()| 0),
         Command::System(c) => crate::cli_registers::run_system(c).await.map(|()| 0),
         Command::Credential(c) => crate::cli_registers::run_credential(c).await.map(|()| 0),
