@@ -3,8 +3,17 @@
 
 use crate::Report;
 
-/// Text that Markdown shows literally, on one line.
+/// Text that Markdown shows literally, on one line (of its own: a leading `#` or `-` is escaped).
 pub(crate) fn escape(text: &str) -> String {
+    escape_in(text, true)
+}
+
+/// Text for a table cell, where a leading `#` or `-` means nothing.
+fn cell(text: &str) -> String {
+    escape_in(text, false)
+}
+
+fn escape_in(text: &str, line_start: bool) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -23,7 +32,7 @@ pub(crate) fn escape(text: &str) -> String {
                 }
                 out.push('_');
             }
-            '#' | '-' | '+' | '=' if out.trim().is_empty() => {
+            '#' | '-' | '+' | '=' if line_start && out.trim().is_empty() => {
                 out.push('\\');
                 out.push(c);
             }
@@ -56,10 +65,10 @@ pub fn markdown(r: &Report) -> String {
             out.push_str("\n\n");
         }
         if let Some(t) = s.table.as_ref().filter(|t| !t.rows.is_empty()) {
-            out.push_str(&row(t.headers.iter().map(|h| escape(h))));
+            out.push_str(&row(t.headers.iter().map(|h| cell(h))));
             out.push_str(&format!("|{}\n", " --- |".repeat(t.headers.len())));
             for cells in &t.rows {
-                out.push_str(&row(cells.iter().map(|c| escape(c))));
+                out.push_str(&row(cells.iter().map(|c| cell(c))));
             }
             out.push('\n');
         }
@@ -67,7 +76,7 @@ pub fn markdown(r: &Report) -> String {
             out.push_str(&format!("**{}**\n\n", escape(&block.caption)));
             out.push_str("| | Name | Signature | Date |\n| --- | --- | --- | --- |\n");
             for signer in &block.signers {
-                out.push_str(&row([escape(&signer.role), escape(&signer.name), " ".repeat(24), " ".repeat(12)]));
+                out.push_str(&row([cell(&signer.role), cell(&signer.name), " ".repeat(24), " ".repeat(12)]));
             }
             out.push('\n');
         }
@@ -97,5 +106,6 @@ mod tests {
         assert_eq!(escape("# heading"), "\\# heading");
         assert_eq!(escape("preliminary_report _x_"), "preliminary_report \\_x\\_");
         assert_eq!(escape("a`b"), "a\\`b");
+        assert_eq!(cell("#4 - x"), "#4 - x");
     }
 }

@@ -141,7 +141,7 @@ const SMALL: f32 = 8.0;
 const PAD_X: f32 = 1.2;
 const PAD_Y: f32 = 0.9;
 /// The narrowest a column is squeezed to before its words break (mm).
-const MIN_COLUMN: f32 = 12.0;
+const MIN_COLUMN: f32 = 6.0;
 
 fn leading(size: f32) -> f32 {
     size * PT_TO_MM * 1.35
@@ -230,11 +230,26 @@ impl Writer<'_> {
         self.grey(0.0);
     }
 
-    /// The facts as two columns of label and value.
+    /// The facts as two columns of label and value, or one when a word would not fit in half.
     fn facts(&mut self, facts: &[(String, String)]) {
-        let half = facts.len().div_ceil(2);
-        let column = (PAGE_W - 2.0 * MARGIN) / 2.0;
-        let label_w = 30.0;
+        let label_w = facts
+            .iter()
+            .map(|(l, _)| self.fonts.width_mm(l, BODY))
+            .fold(0.0, f32::max)
+            .min(40.0)
+            + 4.0;
+        // Values wrap at spaces; a long word (an id, a digest) asks for the full width.
+        let widest = facts
+            .iter()
+            .flat_map(|(_, v)| v.split_whitespace())
+            .map(|w| self.fonts.width_mm(w, BODY))
+            .fold(0.0, f32::max);
+        let two = widest <= (PAGE_W - 2.0 * MARGIN) / 2.0 - label_w - 3.0;
+        let (half, column) = if two {
+            (facts.len().div_ceil(2), (PAGE_W - 2.0 * MARGIN) / 2.0)
+        } else {
+            (facts.len(), PAGE_W - 2.0 * MARGIN)
+        };
         let lead = leading(BODY);
         for i in 0..half {
             let cells: Vec<(f32, &(String, String))> = [(0.0, facts.get(i)), (column, facts.get(i + half))]
@@ -259,8 +274,10 @@ impl Writer<'_> {
         }
     }
 
-    /// Column widths (mm) that fill `width`: natural widths when they fit, otherwise each column
-    /// keeps what its longest word needs (within reason) and the rest is shared by want.
+    /// Column widths (mm) that fill `width`: natural widths when they fit; otherwise columns
+    /// narrower than a fair share keep their natural width (short values never wrap), and the
+    /// wide ones share the rest by their natural width, each keeping room for its longest word
+    /// (within reason).
     fn column_widths(&self, t: &Table, size: f32, width: f32) -> Vec<f32> {
         let n = t.headers.len().max(1);
         let mut natural = vec![0.0f32; n];
@@ -280,18 +297,27 @@ impl Writer<'_> {
         if total <= width {
             return natural.iter().map(|w| w * width / total.max(f32::EPSILON)).collect();
         }
-        let least_total: f32 = least.iter().sum();
-        if least_total >= width {
-            return least.iter().map(|w| w * width / least_total).collect();
+        let mut widths = vec![0.0f32; n];
+        let mut wide: Vec<usize> = (0..n).collect();
+        let mut left = width;
+        loop {
+            let fair = left / wide.len().max(1) as f32;
+            let (narrow, rest): (Vec<usize>, Vec<usize>) = wide.iter().partition(|&&c| natural[c] <= fair);
+            if narrow.is_empty() || rest.is_empty() {
+                break;
+            }
+            for c in narrow {
+                widths[c] = natural[c];
+                left -= natural[c];
+            }
+            wide = rest;
         }
-        let want: Vec<f32> = natural.iter().zip(&least).map(|(n, l)| (n - l).max(0.0)).collect();
-        let want_total: f32 = want.iter().sum::<f32>().max(f32::EPSILON);
-        let spare = width - least_total;
-        least
-            .iter()
-            .zip(&want)
-            .map(|(l, w)| l + spare * w / want_total)
-            .collect()
+        let wide_natural: f32 = wide.iter().map(|&c| natural[c]).sum::<f32>().max(f32::EPSILON);
+        for &c in &wide {
+            widths[c] = (left * natural[c] / wide_natural).max(least[c]);
+        }
+        let sum: f32 = widths.iter().sum();
+        widths.iter().map(|w| w * width / sum).collect()
     }
 
     fn table_row(&mut self, cells: &[String], widths: &[f32], size: f32, header: bool) {
@@ -349,30 +375,36 @@ impl Writer<'_> {
         self.y -= 2.0;
     }
 
-    /// Signature lines: the caption, then per signer their capacity and name, and ruled room
-    /// for a signature and a date.
+    /// Signature lines: the caption, then per signer their capacity and name on one line and,
+    /// below, ruled room for a signature and a date.
     fn signatures(&mut self, block: &SignatureBlock) {
         let lead = leading(BODY);
-        let row = 11.0;
+        let row = 15.0;
         self.reserve(lead + 2.0 + row * block.signers.len() as f32);
         self.y -= 1.0;
         self.text(0.0, BODY, &block.caption, true);
-        self.y -= 1.0;
-        let (name_x, sign_x, date_x, end) = (MARGIN + 34.0, MARGIN + 82.0, MARGIN + 140.0, PAGE_W - MARGIN);
+        let (name_x, date_x, end) = (MARGIN + 34.0, MARGIN + 118.0, PAGE_W - MARGIN);
         for signer in &block.signers {
             self.reserve(row);
-            let baseline = self.y - row + 2.5;
+            let name_line = self.y - lead - 1.0;
+            let sign_line = self.y - row + 3.0;
             self.grey(0.4);
-            self.put(&signer.role, SMALL, MARGIN, baseline, false);
-            self.put("Signature", 6.5, sign_x, baseline - 3.2, false);
-            self.put("Date", 6.5, date_x, baseline - 3.2, false);
+            self.put(&signer.role, SMALL, MARGIN, name_line, false);
+            self.put("Signature", 6.5, name_x, sign_line - 3.0, false);
+            self.put("Date", 6.5, date_x, sign_line - 3.0, false);
             self.grey(0.0);
-            self.put(&signer.name, BODY, name_x, baseline, false);
-            self.hline(&self.layer, sign_x, date_x - 6.0, baseline - 1.0, 0.2, 0.4);
-            self.hline(&self.layer, date_x, end, baseline - 1.0, 0.2, 0.4);
+            let name = self
+                .fonts
+                .wrap(&clean(&signer.name), BODY, end - name_x)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            self.put(&name, BODY, name_x, name_line, false);
+            self.hline(&self.layer, name_x, date_x - 8.0, sign_line, 0.2, 0.4);
+            self.hline(&self.layer, date_x, end, sign_line, 0.2, 0.4);
             self.y -= row;
         }
-        self.y -= 2.0;
+        self.y -= 1.0;
     }
 
     /// The label at the top of every page and the footer line with the page count at the bottom.

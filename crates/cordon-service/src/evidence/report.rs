@@ -253,7 +253,8 @@ pub(crate) fn build(input: &ReportInput<'_>) -> Report {
         label: input.label.to_owned(),
         kind: "Chain of custody".into(),
         facts: vec![
-            ("Incident".into(), format!("{} ({})", input.codename, input.incident_id)),
+            ("Incident".into(), input.codename.clone()),
+            ("Incident id".into(), input.incident_id.to_string()),
             ("Evidence id".into(), item.id.to_string()),
             (
                 "Generated".into(),

@@ -355,7 +355,7 @@ impl Cordon {
                 and_list(&items)
             ));
         }
-        deadlines.push(format!("The postmortem meeting is due by {meeting} ({rule})."));
+        deadlines.push(format!("The postmortem meeting is due by {meeting}, {rule}."));
         summary.push(deadlines.join(" "));
 
         // ---- the timeline ----
@@ -417,16 +417,27 @@ impl Cordon {
         events.sort_by_key(|e| e.at);
 
         // ---- the sections ----
-        let mut team_rows = Vec::new();
+        // One row per person and term: their roles (command first), since, until.
         let mut team: Vec<_> = members.iter().collect();
         team.sort_by_key(|m| (m.ended_at.is_some(), Role::ALL.iter().position(|r| *r == m.role), m.started_at));
+        let mut team_rows: Vec<Vec<String>> = Vec::new();
+        let mut row_of: BTreeMap<(String, Option<Timestamp>), usize> = BTreeMap::new();
         for m in team {
-            team_rows.push(vec![
-                m.user_name.clone(),
-                m.role.title().to_owned(),
-                zone.minute(m.started_at),
-                m.ended_at.map(|t| zone.minute(t)).unwrap_or_default(),
-            ]);
+            match row_of.get(&(m.user_name.clone(), m.ended_at)) {
+                Some(&i) => {
+                    let row = &mut team_rows[i];
+                    row[1] = format!("{}, {}", row[1], m.role.title());
+                }
+                None => {
+                    row_of.insert((m.user_name.clone(), m.ended_at), team_rows.len());
+                    team_rows.push(vec![
+                        m.user_name.clone(),
+                        m.role.title().to_owned(),
+                        zone.minute(m.started_at),
+                        m.ended_at.map(|t| zone.minute(t)).unwrap_or_default(),
+                    ]);
+                }
+            }
         }
         let last_move: BTreeMap<Uuid, Timestamp> = moves.iter().map(|m| (m.asset_id, m.at)).collect();
         let others: Vec<_> = assets
@@ -487,14 +498,20 @@ impl Cordon {
                 note,
             ]);
         }
+        let kind_of: BTreeMap<Uuid, &str> = credentials.iter().map(|c| (c.id, c.kind.as_str())).collect();
         for t in &follow_ups {
+            // Titles name the credential in a code span and its kind by code: words here.
+            let mut title = t.title.replace('`', "");
+            if let Some(kind) = t.credential_id.and_then(|c| kind_of.get(&c)) {
+                title = title.replace(kind, &words(kind));
+            }
             let owner = match t.assignee {
                 Some(u) => self.user_name(u, &mut names).await?.unwrap_or_default(),
                 None => t.owner_role.map(|r| r.title().to_owned()).unwrap_or_default(),
             };
             checklist.push(vec![
                 format!("{} (follow-up)", t.parent_step),
-                t.title.clone(),
+                title,
                 task_status(t.status).to_owned(),
                 owner,
                 String::new(),
@@ -733,7 +750,7 @@ impl Cordon {
             Section {
                 heading: "Postmortem".into(),
                 paragraphs: vec![
-                    format!("Meeting due by {meeting} ({rule})."),
+                    format!("Meeting due by {meeting}, {rule}."),
                     "Owner: (assign)".into(),
                     "Summary: what happened, in two or three sentences.".into(),
                     "What went well.".into(),
