@@ -24,9 +24,8 @@ fn escape_in(text: &str, line_start: bool) -> String {
             }
             // Inside a word (`preliminary_report`) an underscore is no emphasis.
             '_' => {
-                let inside = i > 0
-                    && chars[i - 1].is_alphanumeric()
-                    && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+                let inside =
+                    i > 0 && chars[i - 1].is_alphanumeric() && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
                 if !inside {
                     out.push('\\');
                 }
@@ -76,7 +75,12 @@ pub fn markdown(r: &Report) -> String {
             out.push_str(&format!("**{}**\n\n", escape(&block.caption)));
             out.push_str("| | Name | Signature | Date |\n| --- | --- | --- | --- |\n");
             for signer in &block.signers {
-                out.push_str(&row([cell(&signer.role), cell(&signer.name), " ".repeat(24), " ".repeat(12)]));
+                out.push_str(&row([
+                    cell(&signer.role),
+                    cell(&signer.name),
+                    " ".repeat(24),
+                    " ".repeat(12),
+                ]));
             }
             out.push('\n');
         }
@@ -93,7 +97,10 @@ mod tests {
     fn markdown_has_label_title_tables_signatures_and_empty_notes() {
         let md = markdown(&crate::sample());
         assert!(md.starts_with("**Privileged & Confidential**\n\n# Incident report: Amber Falcon"));
-        assert!(md.contains("| name | sha256 |\n| --- | --- |\n| web1\\|root.img |"), "{md}");
+        assert!(
+            md.contains("| name | sha256 |\n| --- | --- |\n| web1\\|root.img |"),
+            "{md}"
+        );
         assert!(md.contains("\\<orders\\> database & left \\`quickly\\`."), "{md}");
         assert!(md.contains("| Handed over by | alice |"), "{md}");
         assert!(md.contains("\nNo indicators recorded.\n"));

@@ -216,10 +216,7 @@ impl Writer<'_> {
         layer.set_outline_thickness(thickness);
         layer.set_outline_color(Color::Greyscale(Greyscale::new(grey, None)));
         layer.add_line(Line {
-            points: vec![
-                (Point::new(Mm(x0), Mm(y)), false),
-                (Point::new(Mm(x1), Mm(y)), false),
-            ],
+            points: vec![(Point::new(Mm(x0), Mm(y)), false), (Point::new(Mm(x1), Mm(y)), false)],
             is_closed: false,
         });
     }

@@ -15,11 +15,11 @@ use axum::http::header::{
 use axum::response::{IntoResponse, Response};
 use cordon_core::Timestamp;
 use cordon_service::ServiceError;
-use cordon_service::report::ReportZone;
 use cordon_service::evidence::{
     CustodyEvent, EvidenceChange, EvidenceView, NewEvidence, RangeRequest, ReadPurpose, ReportFormat, Transfer,
     Verification,
 };
+use cordon_service::report::ReportZone;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::io::ReaderStream;

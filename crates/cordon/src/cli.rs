@@ -61,7 +61,9 @@ pub enum Command {
     #[command(subcommand)]
     Contact(crate::cli_comms::ContactCmd),
     /// The incident report as Markdown, HTML or PDF.
-    #[command(after_help = "Example:\n  cordon report amber-falcon --format pdf --tz Europe/Berlin -o amber-falcon.pdf")]
+    #[command(
+        after_help = "Example:\n  cordon report amber-falcon --format pdf --tz Europe/Berlin -o amber-falcon.pdf"
+    )]
     Report {
         r#ref: String,
         /// `md`, `html` or `pdf`.

@@ -112,7 +112,9 @@ pub enum EvidenceCmd {
     },
     /// The custody report of an item, for counsel or law enforcement: digests, every custody
     /// event, transfers and signature lines.
-    #[command(after_help = "Example:\n  cordon evidence custody amber-falcon ITEM --format pdf --tz Europe/Berlin -o custody.pdf")]
+    #[command(
+        after_help = "Example:\n  cordon evidence custody amber-falcon ITEM --format pdf --tz Europe/Berlin -o custody.pdf"
+    )]
     Custody {
         r#ref: String,
         id: String,

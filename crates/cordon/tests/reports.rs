@@ -128,8 +128,14 @@ async fn the_incident_report_reads_as_a_document_under_the_configured_label() {
 
     let (st, md) = fetch(&app, &alice, &format!("/api/v1/incidents/{r}/report?tz=Europe/Berlin")).await;
     assert_eq!(st, StatusCode::OK, "{md}");
-    assert!(md.starts_with(&format!("**{LABEL}**\n\n# Incident report: {codename}")), "{md}");
-    assert!(md.trim_end().contains(&format!("{LABEL} · {codename}")), "the label closes it too");
+    assert!(
+        md.starts_with(&format!("**{LABEL}**\n\n# Incident report: {codename}")),
+        "{md}"
+    );
+    assert!(
+        md.trim_end().contains(&format!("{LABEL} · {codename}")),
+        "the label closes it too"
+    );
     // Declared at the test clock's 12:00 UTC: 13:00 in Berlin.
     assert!(md.contains("- **Declared:** 2026-11-27 13:00 CET"), "{md}");
     assert!(md.contains("- **Times in:** Europe/Berlin"), "{md}");
@@ -170,12 +176,27 @@ async fn the_incident_report_reads_as_a_document_under_the_configured_label() {
     ] {
         assert!(md.contains(row), "missing row {row:?}:\n{md}");
     }
-    assert!(md.contains("Also tracked, not known to be compromised: db1 (suspected)."), "{md}");
-    let at_risk = md.split("## Systems at risk").nth(1).unwrap().split("\n## ").next().unwrap();
-    assert!(!at_risk.contains("github"), "a rotated credential puts nothing at risk: {at_risk}");
+    assert!(
+        md.contains("Also tracked, not known to be compromised: db1 (suspected)."),
+        "{md}"
+    );
+    let at_risk = md
+        .split("## Systems at risk")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert!(
+        !at_risk.contains("github"),
+        "a rotated credential puts nothing at risk: {at_risk}"
+    );
     // Internal names are words, and nothing is in code spans.
     assert!(md.contains("insider threat ruled out — yes: badge logs clean"), "{md}");
-    assert!(md.contains("| Rotate ssh key deploy-key (grants billing) | to do | olga |"), "{md}");
+    assert!(
+        md.contains("| Rotate ssh key deploy-key (grants billing) | to do | olga |"),
+        "{md}"
+    );
     assert!(!md.contains('`') && !md.contains("insider_threat"), "{md}");
 
     // HTML: the label heads it, lists are tables, no Markdown syntax.
@@ -186,10 +207,19 @@ async fn the_incident_report_reads_as_a_document_under_the_configured_label() {
     )
     .await;
     assert_eq!(st, StatusCode::OK);
-    assert!(html.contains("<header class=\"label\">Privileged &amp; Confidential</header>"), "{html}");
+    assert!(
+        html.contains("<header class=\"label\">Privileged &amp; Confidential</header>"),
+        "{html}"
+    );
     assert!(html.contains("<footer>Privileged &amp; Confidential · "), "{html}");
-    assert!(html.contains("<th>Name</th><th>Role</th><th>Since</th><th>Until</th>"), "{html}");
-    assert!(html.contains("<td>alice</td><td>Incident Commander, Reporter</td>"), "{html}");
+    assert!(
+        html.contains("<th>Name</th><th>Role</th><th>Since</th><th>Until</th>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>alice</td><td>Incident Commander, Reporter</td>"),
+        "{html}"
+    );
     for leak in ["`", "**", "| --- |", "## "] {
         assert!(!html.contains(leak), "{leak} leaks into the HTML");
     }
@@ -293,7 +323,9 @@ async fn report_time_zones_are_iana_names_and_a_wrong_one_is_refused_by_name() {
 #[tokio::test]
 async fn the_custody_form_credits_the_acquirer_lists_transfers_and_has_signature_lines() {
     let app = spawn_app_with(|c| c.subject_label = LABEL.into()).await;
-    let inc = app.declare(ADMIN_TOKEN, "Ransomware on the file server", "security").await;
+    let inc = app
+        .declare(ADMIN_TOKEN, "Ransomware on the file server", "security")
+        .await;
     let r = inc["id"].as_str().unwrap();
     let codename = inc["codename"].as_str().unwrap();
     let res = app
@@ -335,7 +367,13 @@ async fn the_custody_form_credits_the_acquirer_lists_transfers_and_has_signature
     ] {
         assert!(md.contains(needle), "the custody form lacks {needle:?}:\n{md}");
     }
-    for internal in ["seconds", "stored: new", "deduplicated", "declared length", "Ransomware"] {
+    for internal in [
+        "seconds",
+        "stored: new",
+        "deduplicated",
+        "declared length",
+        "Ransomware",
+    ] {
         assert!(!md.contains(internal), "{internal:?} is not for the form:\n{md}");
     }
 

@@ -61,7 +61,10 @@ fn details(e: &CustodyEvent) -> serde_json::Map<String, Value> {
 
 /// A non-empty string field of the details.
 fn text<'a>(d: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a str> {
-    d.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    d.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 /// `: why` when there is a reason.

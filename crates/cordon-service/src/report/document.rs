@@ -186,7 +186,12 @@ impl Cordon {
                 None => "No incident commander is assigned.".into(),
             }
         ));
-        for paragraph in incident.description.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        for paragraph in incident
+            .description
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             summary.push(paragraph.to_owned());
         }
 
@@ -419,7 +424,13 @@ impl Cordon {
         // ---- the sections ----
         // One row per person and term: their roles (command first), since, until.
         let mut team: Vec<_> = members.iter().collect();
-        team.sort_by_key(|m| (m.ended_at.is_some(), Role::ALL.iter().position(|r| *r == m.role), m.started_at));
+        team.sort_by_key(|m| {
+            (
+                m.ended_at.is_some(),
+                Role::ALL.iter().position(|r| *r == m.role),
+                m.started_at,
+            )
+        });
         let mut team_rows: Vec<Vec<String>> = Vec::new();
         let mut row_of: BTreeMap<(String, Option<Timestamp>), usize> = BTreeMap::new();
         for m in team {
@@ -535,7 +546,10 @@ impl Cordon {
                 paragraphs: if others.is_empty() {
                     Vec::new()
                 } else {
-                    vec![format!("Also tracked, not known to be compromised: {}.", others.join(", "))]
+                    vec![format!(
+                        "Also tracked, not known to be compromised: {}.",
+                        others.join(", ")
+                    )]
                 },
                 table: Some(Table::new(
                     &["Asset", "Kind", "Address", "State", "Since"],

@@ -58,17 +58,23 @@ impl ReportZone {
 
     /// `2026-11-27 13:00 CET`.
     pub fn minute(&self, t: Timestamp) -> String {
-        t.to_zoned_datetime(self.tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+        t.to_zoned_datetime(self.tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
     }
 
     /// `2026-11-27 13:00:05 CET`.
     pub fn second(&self, t: Timestamp) -> String {
-        t.to_zoned_datetime(self.tz.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
+        t.to_zoned_datetime(self.tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
     }
 
     /// `27 November 2026 at 13:00 CET`, for sentences.
     pub fn spoken(&self, t: Timestamp) -> String {
-        t.to_zoned_datetime(self.tz.clone()).strftime("%-d %B %Y at %H:%M %Z").to_string()
+        t.to_zoned_datetime(self.tz.clone())
+            .strftime("%-d %B %Y at %H:%M %Z")
+            .to_string()
     }
 
     /// Whether this zone shows `t` as `other` would (same offset at that instant).
@@ -89,7 +95,12 @@ mod tests {
         assert_eq!(berlin.name(), "Europe/Berlin");
         assert_eq!(berlin.minute(t), "2026-11-27 13:00 CET");
         assert_eq!(berlin.spoken(t), "27 November 2026 at 13:00 CET");
-        for bad in ["Mars/Olympus", "Europe/Berlin; DROP", "../../etc/passwd", &"A".repeat(80)] {
+        for bad in [
+            "Mars/Olympus",
+            "Europe/Berlin; DROP",
+            "../../etc/passwd",
+            &"A".repeat(80),
+        ] {
             let e = ReportZone::parse("tz", Some(bad)).unwrap_err();
             assert!(e.to_string().starts_with("invalid tz:"), "{e}");
         }
