@@ -782,7 +782,10 @@ async fn the_cli_drafts_and_lists_messages_and_clocks() {
     assert!(out.stdout.contains("Cyber Mutual"));
     let out = run_cli(&app.base, &t.alice, &["report", &t.r]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("**Attorney Work Project**\n\n# Incident report:"));
+    assert!(
+        out.stdout
+            .starts_with("**Attorney Work Project**\n\n# Incident report:")
+    );
 }
 
 #[tokio::test]

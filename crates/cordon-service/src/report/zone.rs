@@ -23,10 +23,10 @@ impl Default for ReportZone {
 }
 
 impl ReportZone {
-    /// `None` or blank: UTC. Otherwise an IANA time zone name; anything else is refused as
-    /// field `field` (the query parameter or flag that carried it).
+    /// `None`: UTC. Otherwise an IANA time zone name; anything else (a blank one included) is
+    /// refused as field `field` (the query parameter or flag that carried it).
     pub fn parse(field: &'static str, raw: Option<&str>) -> Result<Self> {
-        let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        let Some(name) = raw.map(str::trim) else {
             return Ok(Self::default());
         };
         let refuse = || {
@@ -39,7 +39,8 @@ impl ReportZone {
             )
         };
         // IANA names are short ASCII paths (`America/Argentina/Buenos_Aires`).
-        if name.len() > 64
+        if name.is_empty()
+            || name.len() > 64
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
@@ -49,6 +50,18 @@ impl ReportZone {
         let tz = TimeZone::get(name).map_err(|_| refuse())?;
         let name = tz.iana_name().unwrap_or(name).to_owned();
         Ok(Self { name, tz })
+    }
+
+    /// Every name [`ReportZone::parse`] accepts as written, sorted (for the API description).
+    pub fn names() -> Vec<String> {
+        let mut names: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|n| n.as_str().to_owned())
+            .filter(|n| Self::parse("tz", Some(n)).is_ok_and(|z| z.name == *n))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The IANA name, e.g. `Europe/Berlin`.
@@ -95,7 +108,11 @@ mod tests {
         assert_eq!(berlin.name(), "Europe/Berlin");
         assert_eq!(berlin.minute(t), "2026-11-27 13:00 CET");
         assert_eq!(berlin.spoken(t), "27 November 2026 at 13:00 CET");
+        let names = ReportZone::names();
+        assert!(names.iter().any(|n| n == "Europe/Berlin") && names.iter().any(|n| n == "UTC"));
         for bad in [
+            "",
+            " ",
             "Mars/Olympus",
             "Europe/Berlin; DROP",
             "../../etc/passwd",
