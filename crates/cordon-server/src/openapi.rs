@@ -566,10 +566,18 @@ pub(crate) fn rules() -> Vec<(Target, Value)> {
             Param("/api/v1/incidents/{ref}/report", "get", "format"),
             one_of(["md", "html", "pdf"]),
         ),
+        (
+            Param("/api/v1/incidents/{ref}/report", "get", "tz"),
+            one_of(cordon_service::report::ReportZone::names()),
+        ),
         // evidence
         (
             Param("/api/v1/incidents/{ref}/evidence/{id}/custody", "get", "format"),
             one_of(["md", "markdown", "pdf", "json"]),
+        ),
+        (
+            Param("/api/v1/incidents/{ref}/evidence/{id}/custody", "get", "tz"),
+            one_of(cordon_service::report::ReportZone::names()),
         ),
         (
             Param("/api/v1/incidents/{ref}/evidence/{id}/content", "get", "export_to"),

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cordon_service::comms::{CommunicationPatch, NewCommunication, NewContact};
 use cordon_service::regulatory::StartClock;
-use cordon_service::report::IncidentReportFormat;
+use cordon_service::report::{IncidentReportFormat, ReportZone};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
@@ -292,6 +292,8 @@ async fn meet_milestone(
 pub struct ReportQuery {
     /// `md` (default), `html` or `pdf`.
     pub format: Option<String>,
+    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
+    pub tz: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/report", tag = "incidents",
@@ -308,7 +310,8 @@ async fn incident_report(
 ) -> ApiResult<Response> {
     let Query(q) = query?;
     let format: IncidentReportFormat = q.format.as_deref().unwrap_or("md").parse()?;
-    let report = s.cordon.incident_report(&p, &r, format).await?;
+    let zone = ReportZone::parse("tz", q.tz.as_deref())?;
+    let report = s.cordon.incident_report(&p, &r, format, &zone).await?;
     let (content_type, disposition) = match report.format {
         IncidentReportFormat::Markdown => ("text/markdown; charset=utf-8", "inline"),
         IncidentReportFormat::Html => ("text/html; charset=utf-8", "inline"),

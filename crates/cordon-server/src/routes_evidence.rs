@@ -19,6 +19,7 @@ use cordon_service::evidence::{
     CustodyEvent, EvidenceChange, EvidenceView, NewEvidence, RangeRequest, ReadPurpose, ReportFormat, Transfer,
     Verification,
 };
+use cordon_service::report::ReportZone;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::io::ReaderStream;
@@ -92,6 +93,8 @@ pub struct ContentQuery {
 pub struct CustodyQuery {
     /// `md` (default), `pdf`, or `json` (the custody events).
     pub format: Option<String>,
+    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
+    pub tz: Option<String>,
 }
 
 /// A hand-over of custody.
@@ -567,6 +570,7 @@ async fn custody_report(
     query: Result<Query<CustodyQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = query?;
+    let zone = ReportZone::parse("tz", q.tz.as_deref())?;
     let format = match q.format.as_deref().unwrap_or("md") {
         "md" | "markdown" => ReportFormat::Markdown,
         "pdf" => ReportFormat::Pdf,
@@ -579,7 +583,7 @@ async fn custody_report(
             return Err(ServiceError::invalid("format", format!("`{other}`: expected md, pdf or json")).into());
         }
     };
-    let report = s.cordon.custody_report(&p, &r, &id, format).await?;
+    let report = s.cordon.custody_report(&p, &r, &id, format, &zone).await?;
     let (content_type, disposition) = match report.format {
         ReportFormat::Markdown => ("text/markdown; charset=utf-8", "inline"),
         ReportFormat::Pdf => ("application/pdf", "attachment"),

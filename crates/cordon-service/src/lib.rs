@@ -60,6 +60,7 @@ pub struct Cordon {
     paging: Arc<paging::PagingSettings>,
     engine_wakeup: Arc<tokio::sync::Notify>,
     comms: Arc<comms::CommsSettings>,
+    reports: Arc<report::ReportSettings>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -83,6 +84,7 @@ impl Cordon {
             paging: Arc::new(paging::PagingSettings::disabled("http://127.0.0.1:8077")),
             engine_wakeup: Arc::default(),
             comms: Arc::default(),
+            reports: Arc::default(),
         }
     }
 

@@ -2,13 +2,20 @@
 //! incident gathered into a plain [`cordon_report::Report`] and rendered as Markdown, HTML or
 //! PDF. Its timeline of the team's own records also feeds internal communication drafts
 //! (`comms.rs`).
+//!
+//! What the report says, section by section, is in [`document`]; times are shown in the zone
+//! the reader asks for ([`ReportZone`], IANA names, UTC by default), and the configured
+//! subject label ([`ReportSettings`]) heads every page.
+
+mod document;
+mod zone;
+
+pub use zone::ReportZone;
 
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
-use cordon_core::incident::{Incident, Status};
-use cordon_core::regulatory::{Jurisdiction, postmortem_meeting_due};
+use cordon_core::incident::Incident;
 use cordon_core::task::TaskStatus;
-use cordon_report::{Report, Section, Table};
 use serde_json::json;
 
 use crate::audit::draft;
@@ -33,6 +40,21 @@ impl std::str::FromStr for IncidentReportFormat {
                 "format",
                 format!("`{other}`: expected md, html or pdf"),
             )),
+        }
+    }
+}
+
+/// How reports are labelled: the subject label (as in mail subjects) heads every report and
+/// every PDF page.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub subject_label: String,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self {
+            subject_label: cordon_mail::DEFAULT_LABEL.to_owned(),
         }
     }
 }
@@ -80,12 +102,18 @@ fn minute(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A deadline the law counts in local business days, in the jurisdiction's own time.
-fn local_minute(j: Jurisdiction, t: Timestamp) -> String {
-    j.local(t).strftime("%Y-%m-%d %H:%M %Z").to_string()
-}
-
 impl Cordon {
+    /// Sets the label reports carry (default `Attorney Work Project`).
+    pub fn with_reports(mut self, settings: ReportSettings) -> Self {
+        self.reports = std::sync::Arc::new(settings);
+        self
+    }
+
+    /// The subject label reports carry.
+    pub(crate) fn report_label(&self) -> &str {
+        &self.reports.subject_label
+    }
+
     /// The incident's exposures and indicators from the registers (issue 6).
     pub(crate) async fn report_registers(&self, incident: &Incident) -> Result<RegisterFacts> {
         let exposures = self
@@ -153,18 +181,19 @@ impl Cordon {
         Ok(out)
     }
 
-    /// The incident report. Sealed incidents are reports only their team may read; the
-    /// reading is audited.
+    /// The incident report, its times in `zone`. Sealed incidents are reports only their team
+    /// may read; the reading is audited.
     pub async fn incident_report(
         &self,
         p: &Principal,
         raw_ref: &str,
         format: IncidentReportFormat,
+        zone: &ReportZone,
     ) -> Result<RenderedReport> {
         let access = self.gate(p, raw_ref).await?;
         let incident = access.incident();
         let now = self.clock.now();
-        let report = self.gather_report(incident, now).await?;
+        let report = self.gather_report(incident, now, zone).await?;
         let (bytes, ext) = match format {
             IncidentReportFormat::Markdown => (cordon_report::markdown(&report).into_bytes(), "md"),
             IncidentReportFormat::Html => (cordon_report::html(&report).into_bytes(), "html"),
@@ -182,276 +211,13 @@ impl Cordon {
             &p.name,
             "incident.report",
             format!("incident:{}", incident.id),
-            json!({ "format": ext }),
+            json!({ "format": ext, "tz": zone.name() }),
         );
         self.store.append_audit(audit).await?;
         Ok(RenderedReport {
             format,
             file_name: format!("{}-report.{ext}", incident.codename.key()),
             bytes,
-        })
-    }
-
-    async fn gather_report(&self, incident: &Incident, now: Timestamp) -> Result<Report> {
-        let id = incident.id;
-        let tasks = self.store.tasks(id).await?;
-        let members = self.store.memberships(id).await?;
-        let registers = self.report_registers(incident).await?;
-        let evidence = self.store.evidence_items(id).await?;
-        let custody = self.store.incident_custody(id).await?;
-        let comms = self.store.communications(id).await?;
-        let contacts = self.store.contact_log(id).await?;
-        let clocks = self.clock_views(incident).await?;
-        let timeline = self.incident_timeline(incident).await?;
-
-        let done = tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
-        let commander = members
-            .iter()
-            .filter(|m| m.role == cordon_core::role::Role::IncidentCommander && m.ended_at.is_none())
-            .map(|m| m.user_name.clone())
-            .next()
-            .unwrap_or_else(|| "none assigned".into());
-        let missed = clocks
-            .iter()
-            .flat_map(|c| &c.milestones)
-            .filter(|m| m.status == cordon_core::regulatory::MilestoneStatus::Missed)
-            .count();
-        let sent = comms.iter().filter(|c| c.sent_at.is_some()).count();
-        let mut summary = vec![format!(
-            "{} ({}) is a {} {} incident, declared {}, now {}. Incident commander: {commander}.",
-            incident.codename,
-            incident.title,
-            incident.severity,
-            incident.kind.as_str(),
-            minute(incident.created_at),
-            incident.status.as_str()
-        )];
-        summary.push(format!(
-            "{done} of {} checklist steps are done; {} evidence items are held; {} exposures and {} indicators are recorded; {sent} communications were sent; {} regulatory milestones are tracked, {missed} missed.",
-            tasks.len(),
-            evidence.len(),
-            registers.exposures.len(),
-            registers.indicators.len(),
-            clocks.iter().map(|c| c.milestones.len()).sum::<usize>(),
-        ));
-        if !incident.description.is_empty() {
-            summary.push(incident.description.clone());
-        }
-
-        let resolved = matches!(incident.status, Status::Resolved | Status::Closed);
-        let from = if resolved { incident.updated_at } else { now };
-        let meeting = postmortem_meeting_due(incident.severity.level(), from, Jurisdiction::Us);
-        let (rule, meeting) = if incident.severity.level() <= 1 {
-            ("within 3 calendar days for SEV-1", minute(meeting))
-        } else {
-            ("within 5 business days", local_minute(Jurisdiction::Us, meeting))
-        };
-
-        let table = |headers: &[&str], rows: Vec<Vec<String>>| {
-            Some(Table {
-                headers: headers.iter().map(|h| h.to_string()).collect(),
-                rows,
-            })
-        };
-        let sections = vec![
-            Section {
-                heading: "Executive summary".into(),
-                paragraphs: summary,
-                ..Section::default()
-            },
-            Section {
-                heading: "Timeline".into(),
-                table: table(
-                    &["time", "event"],
-                    timeline.iter().map(|e| vec![minute(e.at), e.what.clone()]).collect(),
-                ),
-                empty: "No events recorded.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Actions and task outcomes".into(),
-                table: table(
-                    &["step", "task", "status", "owner", "note"],
-                    tasks
-                        .iter()
-                        .map(|t| {
-                            vec![
-                                t.step.to_string(),
-                                t.title.clone(),
-                                t.status.as_str().to_owned(),
-                                t.owner_role.title().to_owned(),
-                                t.override_reason
-                                    .as_ref()
-                                    .map(|r| format!("gate overridden: {r}"))
-                                    .unwrap_or_default(),
-                            ]
-                        })
-                        .collect(),
-                ),
-                empty: "No checklist.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Exposures".into(),
-                table: table(
-                    &["data", "classification", "records", "customers"],
-                    registers
-                        .exposures
-                        .iter()
-                        .map(|e| {
-                            vec![
-                                e.data.clone(),
-                                e.classification.clone(),
-                                e.records.map(|r| r.to_string()).unwrap_or_default(),
-                                e.customers.join(", "),
-                            ]
-                        })
-                        .collect(),
-                ),
-                empty: "No exposures recorded.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Indicators".into(),
-                table: table(
-                    &["kind", "value", "note"],
-                    registers
-                        .indicators
-                        .iter()
-                        .map(|i| vec![i.kind.clone(), i.value.clone(), i.note.clone()])
-                        .collect(),
-                ),
-                empty: "No indicators recorded.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Evidence".into(),
-                table: table(
-                    &["item", "size", "sha256", "blake3", "custody"],
-                    evidence
-                        .iter()
-                        .map(|e| {
-                            let chain: Vec<String> = custody
-                                .iter()
-                                .filter(|c| c.item_id == e.id)
-                                .map(|c| format!("{} {} by {} (audit #{})", minute(c.at), c.kind, c.actor, c.audit_seq))
-                                .collect();
-                            vec![
-                                e.name.clone(),
-                                format!("{} bytes", e.size),
-                                e.sha256.clone(),
-                                e.blake3.clone(),
-                                chain.join("; "),
-                            ]
-                        })
-                        .collect(),
-                ),
-                empty: "No evidence held.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Communications sent".into(),
-                table: table(
-                    &["sent", "audience", "title", "channel", "approved by"],
-                    comms
-                        .iter()
-                        .filter_map(|c| {
-                            let at = c.sent_at?;
-                            let approvals: Vec<String> = c
-                                .approvals
-                                .iter()
-                                .map(|a| format!("{} ({})", a.user_name, a.role.as_str()))
-                                .collect();
-                            Some(vec![
-                                minute(at),
-                                c.audience.as_str().to_owned(),
-                                c.title.clone(),
-                                c.channel.clone().unwrap_or_default(),
-                                approvals.join(", "),
-                            ])
-                        })
-                        .collect(),
-                ),
-                empty: "No communications sent.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Contacts with outside parties".into(),
-                table: table(
-                    &["when", "party", "name", "reference", "outcome"],
-                    contacts
-                        .iter()
-                        .map(|c| {
-                            vec![
-                                minute(c.at),
-                                c.party.as_str().to_owned(),
-                                c.name.clone(),
-                                c.reference.clone().unwrap_or_default(),
-                                c.outcome.clone().unwrap_or_default(),
-                            ]
-                        })
-                        .collect(),
-                ),
-                empty: "No contacts recorded.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Regulatory milestones".into(),
-                table: table(
-                    &["regime", "milestone", "due", "status", "met"],
-                    clocks
-                        .iter()
-                        .flat_map(|c| {
-                            c.milestones.iter().map(|m| {
-                                vec![
-                                    c.clock.regime.as_str().to_owned(),
-                                    m.name.clone(),
-                                    if c.clock.regime.counts_business_days() {
-                                        local_minute(c.clock.jurisdiction, m.due)
-                                    } else {
-                                        minute(m.due)
-                                    },
-                                    m.status.as_str().to_owned(),
-                                    m.met_at.map(minute).unwrap_or_default(),
-                                ]
-                            })
-                        })
-                        .collect(),
-                ),
-                empty: "No regulatory clocks started.".into(),
-                ..Section::default()
-            },
-            Section {
-                heading: "Postmortem".into(),
-                paragraphs: vec![
-                    format!("Meeting due by {meeting} ({rule})."),
-                    "Owner: (assign)".into(),
-                    "Summary: what happened, in two or three sentences.".into(),
-                    "What went well.".into(),
-                    "What went wrong, and why (blameless: systems and decisions, not people).".into(),
-                    "Where we got lucky.".into(),
-                    "Action items: each with an owner and a due date.".into(),
-                ],
-                ..Section::default()
-            },
-        ];
-        Ok(Report {
-            title: format!("Incident report: {}", incident.codename),
-            facts: vec![
-                ("Codename".into(), incident.codename.to_string()),
-                ("Title".into(), incident.title.clone()),
-                ("Severity".into(), incident.severity.to_string()),
-                ("Status".into(), incident.status.as_str().into()),
-                ("Declared".into(), minute(incident.created_at)),
-                ("Generated".into(), minute(now)),
-            ],
-            sections,
-            footer: format!(
-                "Attorney Work Project · {} · generated {}",
-                incident.codename,
-                minute(now)
-            ),
-            generated_unix: now.as_second(),
         })
     }
 }

@@ -69,6 +69,9 @@ pub enum Command {
         r#ref: String,
         #[arg(long, default_value = "md", value_parser = ["md", "html", "pdf"])]
         format: String,
+        /// Show times in this IANA time zone, e.g. `Europe/Berlin` (default UTC).
+        #[arg(long)]
+        tz: Option<String>,
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
@@ -285,9 +288,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Report {
             r#ref,
             format,
+            tz,
             output,
             remote,
-        } => crate::cli_comms::run_report(r#ref, format, output, remote).await,
+        } => crate::cli_comms::run_report(r#ref, format, tz, output, remote).await,
         Command::Asset(c) => crate::cli_registers::run_asset(c).await.map(|()| 0),
         Command::System(c) => crate::cli_registers::run_system(c).await.map(|()| 0),
         Command::Credential(c) => crate::cli_registers::run_credential(c).await.map(|()| 0),

@@ -623,7 +623,13 @@ pub async fn run_contact(cmd: ContactCmd) -> anyhow::Result<i32> {
 }
 
 /// `cordon report REF --format md|html|pdf [-o FILE]`.
-pub async fn run_report(r: String, format: String, output: Option<PathBuf>, remote: Remote) -> anyhow::Result<i32> {
+pub async fn run_report(
+    r: String,
+    format: String,
+    tz: Option<String>,
+    output: Option<PathBuf>,
+    remote: Remote,
+) -> anyhow::Result<i32> {
     anyhow::ensure!(
         matches!(format.as_str(), "md" | "html" | "pdf"),
         "--format must be md, html or pdf"
@@ -632,7 +638,10 @@ pub async fn run_report(r: String, format: String, output: Option<PathBuf>, remo
         anyhow::bail!("a PDF is not for a terminal: write it to a file with -o FILE");
     }
     let cl = client(&remote)?;
-    let path = format!("{}/report?format={format}", base(&r));
+    let mut path = format!("{}/report?format={format}", base(&r));
+    if let Some(tz) = tz {
+        path.push_str(&format!("&tz={}", crate::client::segment(&tz)));
+    }
     let body = cl.send(cl.request(Method::GET, &path)).await?.bytes().await?;
     match output {
         Some(out) => {

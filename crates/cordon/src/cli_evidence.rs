@@ -110,13 +110,17 @@ pub enum EvidenceCmd {
         #[command(flatten)]
         remote: Remote,
     },
-    /// The custody report of an item, for counsel or law enforcement.
+    /// The custody report of an item, for counsel or law enforcement: digests, every custody
+    /// event, transfers and signature lines.
     Custody {
         r#ref: String,
         id: String,
         /// `md` or `pdf`.
         #[arg(long, default_value = "md", value_parser = ["md", "pdf"])]
         format: String,
+        /// Show times in this IANA time zone, e.g. `Europe/Berlin` (default UTC).
+        #[arg(long)]
+        tz: Option<String>,
         /// Write here (default: standard output; a PDF needs this on a terminal).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -249,6 +253,7 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
             r#ref,
             id,
             format,
+            tz,
             output,
             remote,
         } => {
@@ -257,7 +262,10 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
                 anyhow::bail!("a PDF is not for a terminal: write it to a file with -o FILE");
             }
             let cl = client(&remote)?;
-            let path = format!("{}/{}/custody?format={format}", base(&r#ref), segment(&id));
+            let mut path = format!("{}/{}/custody?format={format}", base(&r#ref), segment(&id));
+            if let Some(tz) = tz {
+                path.push_str(&format!("&tz={}", segment(&tz)));
+            }
             let body = cl.send(cl.request(Method::GET, &path)).await?.bytes().await?;
             match output {
                 Some(out) => {

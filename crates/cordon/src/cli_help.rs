@@ -101,7 +101,8 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "page trigger",
-        "cordon page trigger sapphire-unicorn\ncordon page trigger sapphire-unicorn --user bob",
+        "cordon page trigger sapphire-unicorn\n\
+         cordon page trigger sapphire-unicorn --user bob --reason \"db1 shows the attacker's IP again\"",
     ),
     ("page show", "cordon page show 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b"),
     ("page ack", "cordon page ack 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b"),
@@ -151,7 +152,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "evidence custody",
-        "cordon evidence custody sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b --format pdf -o custody.pdf",
+        "cordon evidence custody sapphire-unicorn 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b --format pdf --tz Europe/Berlin -o custody.pdf",
     ),
     (
         "page list",
@@ -198,7 +199,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("contact list", "cordon contact list sapphire-unicorn"),
     (
         "report",
-        "cordon report sapphire-unicorn\ncordon report sapphire-unicorn --format pdf -o report.pdf",
+        "cordon report sapphire-unicorn\ncordon report sapphire-unicorn --format pdf --tz Europe/Berlin -o report.pdf",
     ),
     (
         "asset add",

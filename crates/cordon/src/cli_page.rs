@@ -33,9 +33,6 @@ impl PageStatusArg {
 pub enum PageCmd {
     /// Page a policy (default `incident-commander`) or one person about an incident, and say
     /// who was reached and who could not be. Exits 1 when the page reached nobody.
-    #[command(
-        after_help = "Example:\n  cordon page trigger sapphire-unicorn --user bob --reason \"db1 shows the attacker's IP again\""
-    )]
     Trigger {
         r#ref: String,
         #[arg(long, conflicts_with = "user")]
@@ -49,7 +46,6 @@ pub enum PageCmd {
         remote: Remote,
     },
     /// The pages you may see, newest first (of one incident with REF).
-    #[command(after_help = "Example:\n  cordon page list sapphire-unicorn --status triggered")]
     List {
         /// An incident's id or codename.
         r#ref: Option<String>,

@@ -196,6 +196,12 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         .with_comms(cordon_service::comms::CommsSettings {
             policy: config.communications.policy()?,
         })
+        .with_reports(cordon_service::report::ReportSettings {
+            subject_label: cordon_mail::SubjectLabel::parse(&config.subject_label)
+                .context("subject_label")?
+                .as_str()
+                .to_owned(),
+        })
         .with_evidence(
             locker(config)
                 .await?

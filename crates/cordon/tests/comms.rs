@@ -662,7 +662,7 @@ async fn the_markdown_report_names_the_incident_and_the_pdf_is_a_pdf_with_japane
     ] {
         assert!(md.contains(heading), "{heading} missing");
     }
-    assert!(md.contains("| appi | preliminary_report |"), "{md}");
+    assert!(md.contains("| APPI | 速報: preliminary report to the PPC"), "{md}");
     // Declared Friday 2026-11-27: five business days end with Friday 4 December (New York).
     assert!(
         md.contains("Meeting due by 2026-12-04 23:59 EST"),
@@ -788,7 +788,10 @@ async fn the_cli_drafts_and_lists_messages_and_clocks() {
     assert!(out.stdout.contains("Cyber Mutual"));
     let out = run_cli(&app.base, &t.alice, &["report", &t.r]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("# Incident report:"));
+    assert!(
+        out.stdout
+            .starts_with("**Attorney Work Project**\n\n# Incident report:")
+    );
 }
 
 #[tokio::test]
@@ -851,6 +854,6 @@ async fn exposures_feed_the_linter_and_the_report() {
         .text()
         .await
         .unwrap();
-    assert!(md.contains("| email addresses | pii | 1200 |"), "{md}");
+    assert!(md.contains("| email addresses | pii | 1,200 |"), "{md}");
     assert!(md.contains("203.0.113.7"), "{md}");
 }

@@ -16,6 +16,7 @@
 
 mod pdf;
 mod report;
+pub(crate) use report::format_size;
 #[cfg(test)]
 mod tests;
 
@@ -829,40 +830,42 @@ impl Cordon {
             .await?)
     }
 
-    /// The custody report of an item, as Markdown or PDF; generating it is audited
-    /// (`evidence.custody_report`).
+    /// The custody report of an item, as Markdown or PDF, its times in `zone`; generating it
+    /// is audited (`evidence.custody_report`).
     pub async fn custody_report(
         &self,
         p: &Principal,
         raw_ref: &str,
         raw_id: &str,
         format: ReportFormat,
+        zone: &crate::report::ReportZone,
     ) -> Result<CustodyReport> {
         let access = self.gate(p, raw_ref).await?;
         let incident = access.incident();
         let item = self.find_item(incident, raw_id).await?;
         let custody = self.store.custody_events(item.id).await?;
         let now = self.clock.now();
-        let content = report::Report::build(&report::ReportInput {
+        let content = report::build(&report::ReportInput {
             codename: incident.codename.to_string(),
             incident_id: incident.id,
             item: &item,
             custody: &custody,
             generated_at: now,
             generated_by: &p.name,
+            zone,
+            label: self.report_label(),
         });
         let (body, ext) = match format {
-            ReportFormat::Markdown => (content.markdown().into_bytes(), "md"),
+            ReportFormat::Markdown => (cordon_report::markdown(&content).into_bytes(), "md"),
             ReportFormat::Pdf => {
-                let seconds = now.as_second();
-                let body = tokio::task::spawn_blocking(move || pdf::render(&content, seconds))
+                let body = tokio::task::spawn_blocking(move || pdf::render(&content))
                     .await
                     .map_err(|e| ServiceError::Evidence(EvidenceError::Internal(format!("PDF worker failed: {e}"))))?
                     .map_err(|e| ServiceError::Evidence(EvidenceError::Internal(e)))?;
                 (body, "pdf")
             }
         };
-        let payload = json!({ "item": item.id, "format": ext, "custody_events": custody.len() });
+        let payload = json!({ "item": item.id, "format": ext, "custody_events": custody.len(), "tz": zone.name() });
         self.store
             .append_audit(draft(
                 now,
