@@ -15,7 +15,6 @@ pub use zone::ReportZone;
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
 use cordon_core::incident::Incident;
-use cordon_core::task::TaskStatus;
 use serde_json::json;
 
 use crate::audit::draft;
@@ -96,10 +95,6 @@ pub struct RegisterFacts {
 pub struct TimelineEntry {
     pub at: Timestamp,
     pub what: String,
-}
-
-fn minute(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 impl Cordon {
