@@ -144,6 +144,8 @@ impl From<ServiceError> for Problem {
                     "internal error; see the server log",
                 )
             }
+            ServiceError::Ambiguous { candidates, .. } => Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                .with("candidates", Value::from(candidates.clone())),
             ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
             ServiceError::LimitExceeded { limit, .. } => match *limit {
                 Limit::GzipRatio { ratio, max } => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, code, e.to_string())

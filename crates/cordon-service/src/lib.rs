@@ -14,6 +14,7 @@ mod contacts;
 mod error;
 pub mod evidence;
 mod gate;
+pub mod handles;
 pub mod identity;
 mod incidents;
 pub mod paging;

@@ -8,6 +8,7 @@ use cordon_core::incident::Incident;
 use cordon_core::playbook::Playbook;
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
+use cordon_store::registers::FollowUpTask;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -165,8 +166,11 @@ impl Cordon {
         patch: TaskPatch,
     ) -> Result<TaskChange> {
         let a = self.gate(p, raw_ref).await?;
-        let task_id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
         let tasks = self.store.tasks(a.incident().id).await?;
+        let follow_ups = self.store.follow_up_tasks(a.incident().id).await?;
+        let task_id = match task_by_handle(&tasks, &follow_ups, task_id)? {
+            TaskRef::Checklist(id) | TaskRef::FollowUp(id) => id,
+        };
         let Some(mut task) = tasks.iter().find(|t| t.id == task_id).cloned() else {
             if patch.override_reason.is_some() {
                 return Err(ServiceError::invalid(
@@ -286,6 +290,66 @@ impl Cordon {
             .map(|v| TaskChange::Checklist(Box::new(v)))
             .ok_or(ServiceError::NotFound("task"))
     }
+}
+
+/// The task a handle names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskRef {
+    Checklist(Uuid),
+    FollowUp(Uuid),
+}
+
+/// The handles of follow-up tasks, in the order given: `9.1`, `9.2`, … under step 9, numbered
+/// by creation (then key, as the store lists them), so a task keeps its handle as others
+/// are added; follow-up tasks are never removed. Checklist steps keep their bare numbers.
+pub(crate) fn follow_up_handles(tasks: &[FollowUpTask]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_by(|a, b| {
+        let (a, b) = (&tasks[*a], &tasks[*b]);
+        (a.created_at, a.key.as_str()).cmp(&(b.created_at, b.key.as_str()))
+    });
+    let mut seen: HashMap<u32, u32> = HashMap::new();
+    let mut out = vec![String::new(); tasks.len()];
+    for i in order {
+        let n = seen.entry(tasks[i].parent_step).or_default();
+        *n += 1;
+        out[i] = format!("{}.{n}", tasks[i].parent_step);
+    }
+    out
+}
+
+/// Resolves a task handle among an incident's checklist and follow-up tasks (see
+/// [`crate::handles`]): a step number names the checklist step (never a follow-up under it),
+/// `9.1` the first follow-up task under step 9; otherwise an id or a unique id prefix.
+pub(crate) fn task_by_handle(tasks: &[Task], follow_ups: &[FollowUpTask], handle: &str) -> Result<TaskRef> {
+    let handle = handle.trim();
+    if let Ok(step) = handle.parse::<u32>()
+        && !tasks.iter().any(|t| t.step == step)
+    {
+        let last = tasks.iter().map(|t| t.step).max().unwrap_or(0);
+        return Err(ServiceError::invalid(
+            "id",
+            format!("the checklist has steps 1–{last}; a follow-up task is STEP.N (e.g. `9.1`), or give a task id prefix"),
+        ));
+    }
+    let numbers = follow_up_handles(follow_ups);
+    let mut all: Vec<(TaskRef, String)> = tasks
+        .iter()
+        .map(|t| (TaskRef::Checklist(t.id), t.step.to_string()))
+        .collect();
+    all.extend(
+        follow_ups
+            .iter()
+            .zip(numbers)
+            .map(|(t, n)| (TaskRef::FollowUp(t.id), n)),
+    );
+    let found = crate::handles::resolve("task", "id", handle, &all, |(r, name)| crate::handles::Named {
+        id: match r {
+            TaskRef::Checklist(id) | TaskRef::FollowUp(id) => *id,
+        },
+        names: vec![name.clone()],
+    })?;
+    Ok(found.0)
 }
 
 fn unmet(
