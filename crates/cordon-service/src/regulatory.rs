@@ -304,3 +304,52 @@ impl Cordon {
         Ok(sent)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(n: u128, regime: Regime, jurisdiction: Jurisdiction) -> ClockRow {
+        let at: Timestamp = "2026-11-27T09:30:00Z".parse().unwrap();
+        ClockRow {
+            id: Uuid::from_u128(0x0193_b4e7_c2a1_7000_8000_0000_0000_0000 + n),
+            incident_id: Uuid::nil(),
+            regime,
+            started_at: at,
+            jurisdiction,
+            unlawful_purpose: false,
+            created_by: Uuid::nil(),
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn a_clock_is_shown_by_the_shortest_name_that_is_its_own() {
+        let clocks = [
+            clock(1, Regime::Gdpr, Jurisdiction::Eu),
+            clock(2, Regime::Gdpr, Jurisdiction::Uk),
+            clock(3, Regime::Nis2, Jurisdiction::Eu),
+            clock(4, Regime::Nis2, Jurisdiction::Eu),
+            clock(5, Regime::Dora, Jurisdiction::Eu),
+        ];
+        assert_eq!(
+            clock_handles(&clocks),
+            [
+                "gdpr:eu",
+                "gdpr:uk",
+                "0193b4e7c2a170008000000000000003",
+                "0193b4e7c2a170008000000000000004",
+                "dora"
+            ]
+        );
+    }
+
+    #[test]
+    fn clock_handles_are_read_as_the_domain_spells_regimes_and_jurisdictions() {
+        assert_eq!(normalize_clock_handle(" GDPR "), "gdpr");
+        assert_eq!(normalize_clock_handle("sec_8k/USA"), "sec-8k:us");
+        assert_eq!(normalize_clock_handle("gdpr:eea"), "gdpr:eu");
+        assert_eq!(normalize_clock_handle("gdpr:mars"), "gdpr:mars");
+        assert_eq!(normalize_clock_handle("0193b4e7"), "0193b4e7");
+    }
+}

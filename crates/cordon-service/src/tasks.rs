@@ -367,3 +367,65 @@ fn unmet(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_core::Timestamp;
+
+    fn follow_up(n: u128, step: u32, key: &str, at: &str) -> FollowUpTask {
+        let at: Timestamp = at.parse().unwrap();
+        FollowUpTask {
+            id: Uuid::from_u128(n),
+            incident_id: Uuid::nil(),
+            parent_step: step,
+            key: key.into(),
+            title: key.into(),
+            status: TaskStatus::Todo,
+            owner_role: None,
+            assignee: None,
+            credential_id: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn follow_ups_are_numbered_under_their_step_by_creation_then_key() {
+        let tasks = [
+            follow_up(1, 9, "rotate:b", "2026-11-27T10:00:00Z"),
+            follow_up(2, 9, "rotate:a", "2026-11-27T10:00:00Z"),
+            follow_up(3, 4, "image:web1", "2026-11-27T09:00:00Z"),
+            follow_up(4, 9, "rotate:0", "2026-11-27T11:00:00Z"),
+        ];
+        assert_eq!(follow_up_handles(&tasks), ["9.2", "9.1", "4.1", "9.3"]);
+    }
+
+    #[test]
+    fn a_bare_number_is_a_checklist_step_and_step_dot_n_a_follow_up() {
+        let at: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
+        let step = |n: u32| Task {
+            id: Uuid::from_u128(100 + u128::from(n)),
+            incident_id: Uuid::nil(),
+            step: n,
+            key: format!("s{n}"),
+            title: format!("step {n}"),
+            owner_role: Role::IncidentCommander,
+            status: TaskStatus::Todo,
+            assignee: None,
+            check_items: Vec::new(),
+            override_reason: None,
+            updated_at: at,
+        };
+        let tasks: Vec<Task> = (1..=14).map(step).collect();
+        let follow_ups = [follow_up(1, 9, "rotate:a", "2026-11-27T10:00:00Z")];
+        let find = |h: &str| task_by_handle(&tasks, &follow_ups, h);
+        assert_eq!(find("9").unwrap(), TaskRef::Checklist(Uuid::from_u128(109)));
+        assert_eq!(find("9.1").unwrap(), TaskRef::FollowUp(Uuid::from_u128(1)));
+        assert!(matches!(find("9.2"), Err(ServiceError::NotFound("task"))));
+        match find("15") {
+            Err(ServiceError::Invalid { field: "id", message }) => assert!(message.contains("1–14"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
