@@ -73,6 +73,10 @@ pub(crate) const HANDLE_PARAMS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a page handle may be: 4 to 32 hex digits, each perhaps followed by one hyphen (a full
+/// id, or a prefix of one), with blanks around.
+pub(crate) const PAGE_HANDLE_PATTERN: &str = "^\\s*(?:[0-9A-Fa-f]-?){4,32}\\s*$";
+
 /// The handle parameter description of `path`, if its `{id}` takes a handle.
 fn handle_param(path: &str) -> Option<&'static str> {
     HANDLE_PARAMS
@@ -706,6 +710,18 @@ fn timeline_rules() -> Vec<(Target, Value)> {
             one_of(["", "jsonl", "timesketch-csv"]),
         ),
     ];
+    // A page is named by its id or a prefix of it: hex digits, hyphenated as ids are
+    // (`cordon_service::paging` refuses anything else as `invalid_field`).
+    for (path, method) in [
+        ("/api/v1/pages/{id}", "get"),
+        ("/api/v1/pages/{id}/ack", "post"),
+        ("/api/v1/pages/{id}/resolve", "post"),
+    ] {
+        out.push((
+            Target::Param(path, method, "id"),
+            json!({ "pattern": PAGE_HANDLE_PATTERN }),
+        ));
+    }
     for path in TIMELINE_READS {
         out.push((Target::Param(path, "get", "kind"), kinds.clone()));
         for instant in ["from", "to"] {

@@ -215,7 +215,11 @@ mod tests {
         let items = items();
         let r = |h: &str| resolve("evidence", "id", h, &items, named).map(|i| i.1);
         assert_eq!(r("db1.img").unwrap(), "db1.img");
-        assert_eq!(r("notes.TXT").unwrap(), "Notes.txt", "case is ignored when nothing matches exactly");
+        assert_eq!(
+            r("notes.TXT").unwrap(),
+            "Notes.txt",
+            "case is ignored when nothing matches exactly"
+        );
         assert_eq!(r("7193").unwrap(), "Notes.txt");
         assert_eq!(r("0193b4e7-c2a1-7a").unwrap(), "db1.img", "hyphens as in the id");
         assert_eq!(r("0193B4F0").unwrap(), "web1-root.img");
@@ -241,7 +245,9 @@ mod tests {
         }
         assert!(matches!(r("0193"), Err(ServiceError::Ambiguous { .. })));
         match r("019") {
-            Err(ServiceError::Invalid { field: "id", message }) => assert!(message.contains("4 hex digits"), "{message}"),
+            Err(ServiceError::Invalid { field: "id", message }) => {
+                assert!(message.contains("4 hex digits"), "{message}")
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(r("  "), Err(ServiceError::Invalid { .. })));

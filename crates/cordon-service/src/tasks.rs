@@ -329,7 +329,9 @@ pub(crate) fn task_by_handle(tasks: &[Task], follow_ups: &[FollowUpTask], handle
         let last = tasks.iter().map(|t| t.step).max().unwrap_or(0);
         return Err(ServiceError::invalid(
             "id",
-            format!("the checklist has steps 1–{last}; a follow-up task is STEP.N (e.g. `9.1`), or give a task id prefix"),
+            format!(
+                "the checklist has steps 1–{last}; a follow-up task is STEP.N (e.g. `9.1`), or give a task id prefix"
+            ),
         ));
     }
     let numbers = follow_up_handles(follow_ups);

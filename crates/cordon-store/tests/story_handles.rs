@@ -58,7 +58,8 @@ pub async fn story(store: &dyn Store) {
     for p in [&a, &b, &c] {
         store.create_page(p, None, &[], audit("page.trigger")).await.unwrap();
     }
-    let find = |prefix: &'static str, limit| async move { ids(&store.pages_with_id_prefix(prefix, limit).await.unwrap()) };
+    let find =
+        |prefix: &'static str, limit| async move { ids(&store.pages_with_id_prefix(prefix, limit).await.unwrap()) };
     assert_eq!(
         find("0193b4e7", 10).await,
         [b.id.to_string(), a.id.to_string()],

@@ -187,8 +187,10 @@ impl Cordon {
             let row = self.store.page(id).await?.ok_or(ServiceError::NotFound("page"))?;
             return self.page_seen_by(p, row).await?.ok_or(ServiceError::NotFound("page"));
         }
-        let digits: String = handle.trim().chars().filter(|c| *c != '-').collect();
-        if digits.len() < crate::handles::MIN_PREFIX || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        let handle = handle.trim();
+        let digits: String = handle.chars().filter(|c| *c != '-').collect();
+        let well_formed = !handle.starts_with('-') && !handle.contains("--") && digits.len() <= 32;
+        if !well_formed || digits.len() < crate::handles::MIN_PREFIX || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(ServiceError::invalid(
                 "id",
                 format!(
@@ -198,7 +200,11 @@ impl Cordon {
             ));
         }
         let mut seen = Vec::new();
-        for row in self.store.pages_with_id_prefix(&digits.to_ascii_lowercase(), 100).await? {
+        for row in self
+            .store
+            .pages_with_id_prefix(&digits.to_ascii_lowercase(), 100)
+            .await?
+        {
             if let Some(found) = self.page_seen_by(p, row).await? {
                 seen.push(found);
             }

@@ -688,7 +688,10 @@ impl Cordon {
                 Err(ServiceError::NotFound(_)) => {
                     return Err(ServiceError::invalid(
                         "evidence",
-                        format!("no evidence `{}` in this incident (give its name, handle or id)", raw.trim()),
+                        format!(
+                            "no evidence `{}` in this incident (give its name, handle or id)",
+                            raw.trim()
+                        ),
                     ));
                 }
                 other => other?,
@@ -814,7 +817,10 @@ impl Cordon {
             crate::tasks::TaskRef::Checklist(_) => {
                 return Err(ServiceError::invalid(
                     "id",
-                    format!("`{}` is a checklist step, not a follow-up task; change it under /tasks", task_id.trim()),
+                    format!(
+                        "`{}` is a checklist step, not a follow-up task; change it under /tasks",
+                        task_id.trim()
+                    ),
                 ));
             }
         };
