@@ -5,7 +5,7 @@ use cordon_core::Timestamp;
 use cordon_core::user::User;
 use cordon_store::paging::PageRow;
 use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, PostgresStore, SqliteStore, Store};
+use cordon_store::{AuditDraft, HandleStore, PostgresStore, SqliteStore, Store};
 use uuid::Uuid;
 
 fn t(s: &str) -> Timestamp {
@@ -58,8 +58,9 @@ pub async fn story(store: &dyn Store) {
     for p in [&a, &b, &c] {
         store.create_page(p, None, &[], audit("page.trigger")).await.unwrap();
     }
-    let find =
-        |prefix: &'static str, limit| async move { ids(&store.pages_with_id_prefix(prefix, limit).await.unwrap()) };
+    let find = |prefix: &'static str, limit| async move {
+        ids(&HandleStore::pages_with_id_prefix(store, prefix, limit).await.unwrap())
+    };
     assert_eq!(
         find("0193b4e7", 10).await,
         [b.id.to_string(), a.id.to_string()],

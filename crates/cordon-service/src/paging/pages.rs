@@ -200,11 +200,9 @@ impl Cordon {
             ));
         }
         let mut seen = Vec::new();
-        for row in self
-            .store
-            .pages_with_id_prefix(&digits.to_ascii_lowercase(), 100)
-            .await?
-        {
+        let candidates =
+            cordon_store::HandleStore::pages_with_id_prefix(&*self.store, &digits.to_ascii_lowercase(), 100).await?;
+        for row in candidates {
             if let Some(found) = self.page_seen_by(p, row).await? {
                 seen.push(found);
             }
