@@ -244,6 +244,9 @@ pub struct GateOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskOut {
     pub id: Uuid,
+    /// What `PATCH …/tasks/{id}` takes in place of the id: the step number of a checklist
+    /// task (`9`), `STEP.N` for a follow-up task (`9.1`: the first one under step 9).
+    pub handle: String,
     /// The playbook step; for a follow-up, the step it belongs under.
     pub step: u32,
     /// `checklist` (a playbook step) or `follow_up` (created by the registers, e.g. a rotation).
@@ -275,6 +278,7 @@ impl From<TaskView> for TaskOut {
     fn from(v: TaskView) -> Self {
         Self {
             id: v.task.id,
+            handle: v.task.step.to_string(),
             step: v.task.step,
             kind: "checklist",
             key: v.task.key,
@@ -307,6 +311,7 @@ impl From<cordon_service::registers::FollowUpView> for TaskOut {
         let t = v.task;
         Self {
             id: t.id,
+            handle: v.handle,
             step: t.parent_step,
             kind: "follow_up",
             key: t.key,

@@ -302,6 +302,9 @@ pub struct MilestoneOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClockOut {
     pub id: Uuid,
+    /// What paths take in place of the id: the regime (`gdpr`) when the incident has one
+    /// clock of it, else `regime:jurisdiction`, else a short id prefix.
+    pub handle: String,
     pub regime: String,
     /// The event the law counts from.
     pub anchor: String,
@@ -318,6 +321,7 @@ impl From<ClockView> for ClockOut {
         let local = v.clock.regime.counts_business_days();
         Self {
             id: v.clock.id,
+            handle: v.handle,
             regime: v.clock.regime.as_str().to_owned(),
             anchor: v.anchor.to_owned(),
             started_at: v.clock.started_at,

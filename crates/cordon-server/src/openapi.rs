@@ -10,6 +10,10 @@
 //!   caller who may not see an incident gets), one with a request body 408 and 413, and one
 //!   with a JSON body 415 and 422.
 //!
+//! - an `{id}` that takes a handle ([`HANDLE_PARAMS`]: a name or a unique id prefix, resolved
+//!   by `cordon_service::handles`) says what it takes, and its operation documents 409
+//!   `ambiguous` (the handle names several items; the problem lists them as `candidates`).
+//!
 //! The shared responses are defined once, under `components.responses`, and referenced.
 
 use serde_json::{Map, Value, json};
@@ -33,6 +37,54 @@ const MULTILINE: &str = concat!("^(?:[^", forbidden!(), "]|[\\n\\t]|\\r\\n)*$");
 const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The responses every route may share: (component name, status, description).
+/// The `{id}` path parameters that take a handle, by path prefix, with what they take.
+pub(crate) const HANDLE_PARAMS: &[(&str, &str)] = &[
+    (
+        "/api/v1/incidents/{ref}/evidence/{id}",
+        "The evidence item: its name (e.g. the file name), a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/incidents/{ref}/clocks/{id}",
+        "The clock: its regime (`gdpr`) when the incident has one clock of it, else `regime:jurisdiction` (`gdpr:eu`), a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/incidents/{ref}/communications/{id}",
+        "The communication: its title when no other has it, a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/incidents/{ref}/assets/{id}",
+        "The asset: its name, a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/incidents/{ref}/credentials/{id}",
+        "The credential: its name, a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/incidents/{ref}/tasks/{id}",
+        "The task: a checklist step's number (`9`), `STEP.N` for the N-th follow-up task under a step (`9.1`), a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/incidents/{ref}/follow-ups/{id}",
+        "The follow-up task: `STEP.N` (`9.1`), a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/pages/{id}",
+        "The page: a unique prefix of its id (4 or more hex digits) among the pages the caller may see, or its id.",
+    ),
+];
+
+/// What a page handle may be: 4 to 32 hex digits, each perhaps followed by one hyphen (a full
+/// id, or a prefix of one), with blanks around.
+pub(crate) const PAGE_HANDLE_PATTERN: &str = "^\\s*(?:[0-9A-Fa-f]-?){4,32}\\s*$";
+
+/// The handle parameter description of `path`, if its `{id}` takes a handle.
+fn handle_param(path: &str) -> Option<&'static str> {
+    HANDLE_PARAMS
+        .iter()
+        .find(|(prefix, _)| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))
+        .map(|(_, description)| *description)
+}
+
 const SHARED: &[(&str, &str, &str)] = &[
     (
         "BadRequest",
@@ -56,6 +108,11 @@ const SHARED: &[(&str, &str, &str)] = &[
         "`body_too_large`: the request body is too large",
     ),
     ("UriTooLong", "414", "`uri_too_long`: the request target is too long"),
+    (
+        "Ambiguous",
+        "409",
+        "`ambiguous`: the handle in the path names more than one item (listed in `candidates`); give more of the id",
+    ),
     (
         "UnsupportedMediaType",
         "415",
@@ -162,6 +219,16 @@ fn complete_operation(path: &str, method: &str, op: &mut Map<String, Value>) {
     }
     if json_body {
         wanted.push("UnsupportedMediaType");
+    }
+    if let Some(description) = handle_param(path) {
+        wanted.push("Ambiguous");
+        let id_param = op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .and_then(|ps| ps.iter_mut().find(|p| p["in"] == "path" && p["name"] == "id"));
+        if let Some(Value::Object(param)) = id_param {
+            param.insert("description".into(), Value::from(description));
+        }
     }
 
     let responses = op.entry("responses").or_insert_with(|| json!({}));
@@ -680,6 +747,18 @@ fn timeline_rules() -> Vec<(Target, Value)> {
             one_of(["", "jsonl", "timesketch-csv"]),
         ),
     ];
+    // A page is named by its id or a prefix of it: hex digits, hyphenated as ids are
+    // (`cordon_service::paging` refuses anything else as `invalid_field`).
+    for (path, method) in [
+        ("/api/v1/pages/{id}", "get"),
+        ("/api/v1/pages/{id}/ack", "post"),
+        ("/api/v1/pages/{id}/resolve", "post"),
+    ] {
+        out.push((
+            Target::Param(path, method, "id"),
+            json!({ "pattern": PAGE_HANDLE_PATTERN }),
+        ));
+    }
     for path in TIMELINE_READS {
         out.push((Target::Param(path, "get", "kind"), kinds.clone()));
         for instant in ["from", "to"] {

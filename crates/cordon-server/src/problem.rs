@@ -236,6 +236,8 @@ impl From<ServiceError> for Problem {
                     "internal error; see the server log",
                 )
             }
+            ServiceError::Ambiguous { candidates, .. } => Problem::new(StatusCode::CONFLICT, code, e.to_string())
+                .with("candidates", Value::from(candidates.clone())),
             ServiceError::StorageFull => Problem::new(StatusCode::INSUFFICIENT_STORAGE, code, e.to_string()),
             ServiceError::DuplicateSource { source_id, name, .. } => {
                 Problem::new(StatusCode::CONFLICT, code, e.to_string())

@@ -142,6 +142,9 @@ impl From<CustodyEvent> for CustodyOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EvidenceOut {
     pub id: Uuid,
+    /// The shortest unique id prefix among the incident's items: with the name, what paths
+    /// take in place of the id.
+    pub handle: String,
     pub incident_id: Uuid,
     pub name: String,
     pub description: String,
@@ -168,6 +171,7 @@ impl From<EvidenceView> for EvidenceOut {
         let i = v.item;
         Self {
             id: i.id,
+            handle: v.handle,
             incident_id: i.incident_id,
             name: i.name,
             description: i.description,

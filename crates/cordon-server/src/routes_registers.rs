@@ -191,6 +191,8 @@ pub struct CredentialQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FollowUpOut {
     pub id: Uuid,
+    /// `STEP.N`: the N-th follow-up task under its step, what paths take in place of the id.
+    pub handle: String,
     pub parent_step: u32,
     pub key: String,
     pub title: String,
@@ -208,6 +210,7 @@ impl From<FollowUpView> for FollowUpOut {
         let t = v.task;
         Self {
             id: t.id,
+            handle: v.handle,
             parent_step: t.parent_step,
             key: t.key,
             title: t.title,

@@ -6,6 +6,8 @@
 //! tasks' status (through the same gates as the team), and nothing else — not the rest of the
 //! checklist, not who else works on it, not the registers behind it.
 
+use std::collections::HashMap;
+
 use cordon_core::access::Principal;
 use cordon_core::codename::Codename;
 use cordon_core::task::{Task, TaskStatus};
@@ -16,7 +18,7 @@ use uuid::Uuid;
 use crate::audit::draft;
 use crate::gate::{Assigned, TaskAccess};
 use crate::registers::FollowUpView;
-use crate::tasks::{Gates, TaskChange, TaskPatch, TaskView};
+use crate::tasks::{Gates, TaskChange, TaskPatch, TaskRef, TaskView, follow_up_handles, task_by_handle_among};
 use crate::{Cordon, Result, ServiceError};
 
 /// An incident's tasks as one caller sees them.
@@ -113,9 +115,13 @@ impl Cordon {
         let all = self.store.tasks(incident.id).await?;
         let gates = self.gates_for(incident, &all).await?;
         let name = Some(held.principal().name.clone());
+        // Follow-up handles (`9.2`) are numbered among all of the incident's follow-ups.
+        let all_follow_ups = self.store.follow_up_tasks(incident.id).await?;
+        let handles = handles_by_id(&all_follow_ups);
         let follow_up = |task: &FollowUpTask| FollowUpView {
             task: task.clone(),
             assignee_name: name.clone(),
+            handle: handles.get(&task.id).cloned().unwrap_or_default(),
         };
         let checklist: Vec<TaskView> = held
             .checklist()
@@ -144,8 +150,21 @@ impl Cordon {
 
     /// An assignee from outside the team moves one of their tasks. Reassigning and
     /// overriding a gate stay with the team; both are refused and audited.
-    pub(crate) async fn update_held_task(&self, held: Assigned, task_id: Uuid, patch: TaskPatch) -> Result<TaskChange> {
+    pub(crate) async fn update_held_task(&self, held: Assigned, handle: &str, patch: TaskPatch) -> Result<TaskChange> {
         let p = held.principal();
+        let incident = held.incident();
+        let all = self.store.tasks(incident.id).await?;
+        let all_follow_ups = self.store.follow_up_tasks(incident.id).await?;
+        let is_held =
+            |id: Uuid| held.checklist().iter().any(|t| t.id == id) || held.follow_ups().iter().any(|t| t.id == id);
+        let task_id = match task_by_handle_among(&all, &all_follow_ups, handle, is_held) {
+            Ok(TaskRef::Checklist(id) | TaskRef::FollowUp(id)) => id,
+            // A step they do not hold is, to them, no task at all.
+            Err(ServiceError::NotFound(_) | ServiceError::Invalid { .. }) => {
+                return Err(ServiceError::NotFound("task"));
+            }
+            Err(e) => return Err(e),
+        };
         let subject = format!("task:{task_id}");
         let checklist = held.checklist().iter().find(|t| t.id == task_id).cloned();
         let follow_up = held.follow_ups().iter().find(|t| t.id == task_id).cloned();
@@ -160,8 +179,6 @@ impl Cordon {
         }
         let now = self.clock.now();
         if let Some(mut task) = checklist {
-            let incident = held.incident();
-            let all = self.store.tasks(incident.id).await?;
             let gates = self.gates_for(incident, &all).await?;
             if let Some(to) = patch.status.filter(|s| *s != task.status) {
                 let unmet = if to.passes_gates() {
@@ -192,9 +209,11 @@ impl Cordon {
                 .update_follow_up_task(&task, draft(now, &p.name, "task.update", subject, changes))
                 .await?;
         }
+        let handle = handles_by_id(&all_follow_ups).remove(&task.id).unwrap_or_default();
         Ok(TaskChange::FollowUp(FollowUpView {
             task,
             assignee_name: Some(p.name.clone()),
+            handle,
         }))
     }
 }
@@ -216,6 +235,11 @@ fn held_view(gates: &Gates<'_>, task: Task, assignee_name: Option<String>) -> Ta
         progress: None,
         follow_ups: Vec::new(),
     }
+}
+
+/// Each follow-up task's handle (`9.2`), numbered among all of the incident's follow-ups.
+fn handles_by_id(all: &[FollowUpTask]) -> HashMap<Uuid, String> {
+    all.iter().map(|t| t.id).zip(follow_up_handles(all)).collect()
 }
 
 fn status_change(step: u32, from: TaskStatus, to: TaskStatus) -> serde_json::Value {

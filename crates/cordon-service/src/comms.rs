@@ -446,8 +446,20 @@ impl Cordon {
         self.comm_view(incident, row).await
     }
 
-    async fn comm_row(&self, incident: &Incident, id: &str) -> Result<CommunicationRow> {
-        let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("communication"))?;
+    /// One communication of the incident by its handle: its id, a unique id prefix or its
+    /// title (see [`crate::handles`]).
+    async fn comm_row(&self, incident: &Incident, handle: &str) -> Result<CommunicationRow> {
+        let id = match Uuid::parse_str(handle.trim()) {
+            Ok(id) => id,
+            Err(_) => {
+                let rows = self.store.communications(incident.id).await?;
+                crate::handles::resolve("communication", "id", handle, &rows, |c| crate::handles::Named {
+                    id: c.id,
+                    names: vec![c.title.clone()],
+                })?
+                .id
+            }
+        };
         self.store
             .communication(incident.id, id)
             .await?

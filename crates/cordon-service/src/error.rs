@@ -79,6 +79,14 @@ pub enum ServiceError {
     /// A report could not be rendered.
     #[error("internal error")]
     Report(String),
+    /// A handle (a name or an id prefix) names more than one item; `candidates` are those
+    /// items as `name (short handle)`, for the caller to pick from.
+    #[error("`{handle}` matches more than one {what}: {}; give more of the id", .candidates.join(", "))]
+    Ambiguous {
+        what: &'static str,
+        handle: String,
+        candidates: Vec<String>,
+    },
     /// A resource limit refused the request (issue 12); nothing was kept.
     #[error("{message}")]
     LimitExceeded { limit: Limit, message: String },
@@ -154,6 +162,7 @@ impl ServiceError {
             Self::PartlySent(_) => "partly_sent",
             Self::Report(_) => "internal",
             Self::DuplicateSource { .. } => "duplicate_source",
+            Self::Ambiguous { .. } => "ambiguous",
             Self::LimitExceeded { limit, .. } => match limit {
                 Limit::GzipRatio { .. } => "gzip_ratio_exceeded",
                 Limit::TimelineQuota { .. } => "timeline_quota_exceeded",

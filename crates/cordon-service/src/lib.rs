@@ -15,6 +15,7 @@ mod contacts;
 mod error;
 pub mod evidence;
 mod gate;
+pub mod handles;
 pub mod identity;
 mod incidents;
 pub mod paging;

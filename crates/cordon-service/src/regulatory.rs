@@ -37,12 +37,62 @@ pub struct MilestoneView {
 #[derive(Debug, Clone)]
 pub struct ClockView {
     pub clock: ClockRow,
+    /// What paths take in place of the id: the regime (`gdpr`) when the incident has one
+    /// clock of it, else regime and jurisdiction (`gdpr:eu`), else a short id prefix.
+    pub handle: String,
     pub anchor: &'static str,
     pub milestones: Vec<MilestoneView>,
 }
 
+/// The names a clock answers to: `regime:jurisdiction` (what ambiguity answers show) and
+/// the bare regime.
+fn clock_names(c: &ClockRow) -> Vec<String> {
+    vec![
+        format!("{}:{}", c.regime.as_str(), c.jurisdiction.as_str()),
+        c.regime.as_str().to_owned(),
+    ]
+}
+
+/// The handle each clock is shown with: the shortest of its names that names it alone, else
+/// its short id prefix.
+fn clock_handles(clocks: &[ClockRow]) -> Vec<String> {
+    let ids: Vec<Uuid> = clocks.iter().map(|c| c.id).collect();
+    let shorts = crate::handles::short_handles(&ids);
+    clocks
+        .iter()
+        .zip(shorts)
+        .map(|(c, short)| {
+            let mut names = clock_names(c);
+            names.reverse();
+            names
+                .into_iter()
+                .find(|n| clocks.iter().filter(|o| clock_names(o).contains(n)).count() == 1)
+                .unwrap_or(short)
+        })
+        .collect()
+}
+
+/// A clock handle as typed, with its regime and jurisdiction spelled as stored (`GDPR/EU`,
+/// `sec_8k` → `gdpr:eu`, `sec-8k`); anything else unchanged (an id or a prefix).
+fn normalize_clock_handle(handle: &str) -> String {
+    let handle = handle.trim();
+    let (regime, jurisdiction) = match handle.split_once([':', '/']) {
+        Some((r, j)) => (r, Some(j)),
+        None => (handle, None),
+    };
+    let Ok(regime) = regime.parse::<Regime>() else {
+        return handle.to_owned();
+    };
+    match jurisdiction.map(str::parse::<Jurisdiction>) {
+        None => regime.as_str().to_owned(),
+        Some(Ok(j)) => format!("{}:{}", regime.as_str(), j.as_str()),
+        Some(Err(_)) => handle.to_owned(),
+    }
+}
+
 fn view(clock: ClockRow, milestones: Vec<MilestoneRow>, now: Timestamp) -> ClockView {
     ClockView {
+        handle: String::new(),
         anchor: clock.regime.anchor(),
         clock,
         milestones: milestones
@@ -135,7 +185,11 @@ impl Cordon {
             }),
         );
         self.store.create_clock(&clock, &milestones, &reminders, audit).await?;
-        Ok(view(clock, milestones, now))
+        self.clock_views(incident)
+            .await?
+            .into_iter()
+            .find(|c| c.clock.id == id)
+            .ok_or(ServiceError::NotFound("clock"))
     }
 
     /// The incident's clocks with their milestones' status now.
@@ -147,12 +201,15 @@ impl Cordon {
 
     pub(crate) async fn clock_views(&self, incident: &Incident) -> Result<Vec<ClockView>> {
         let now = self.clock.now();
-        Ok(self
-            .store
-            .clocks(incident.id)
-            .await?
+        let clocks = self.store.clocks(incident.id).await?;
+        let handles = clock_handles(&clocks.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>());
+        Ok(clocks
             .into_iter()
-            .map(|(c, ms)| view(c, ms, now))
+            .zip(handles)
+            .map(|((c, ms), handle)| ClockView {
+                handle,
+                ..view(c, ms, now)
+            })
             .collect())
     }
 
@@ -166,7 +223,19 @@ impl Cordon {
         at: Option<Timestamp>,
     ) -> Result<ClockView> {
         let access = self.gate(p, raw_ref).await?;
-        let clock_id = Uuid::parse_str(clock_id).map_err(|_| ServiceError::NotFound("clock"))?;
+        let clocks: Vec<ClockRow> = self
+            .store
+            .clocks(access.incident().id)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        let handle = normalize_clock_handle(clock_id);
+        let clock_id = crate::handles::resolve("clock", "id", &handle, &clocks, |c| crate::handles::Named {
+            id: c.id,
+            names: clock_names(c),
+        })?
+        .id;
         let subject = format!("clock:{clock_id}");
         let access = self
             .work_as(
@@ -177,15 +246,6 @@ impl Cordon {
             )
             .await?;
         let incident = access.incident();
-        if !self
-            .store
-            .clocks(incident.id)
-            .await?
-            .iter()
-            .any(|(c, _)| c.id == clock_id)
-        {
-            return Err(ServiceError::NotFound("clock"));
-        }
         let now = self.clock.now();
         let at = at.unwrap_or(now);
         if at > now {
@@ -248,5 +308,54 @@ impl Cordon {
             sent += self.page_commanders(&access, commanders, &why).await;
         }
         Ok(sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(n: u128, regime: Regime, jurisdiction: Jurisdiction) -> ClockRow {
+        let at: Timestamp = "2026-11-27T09:30:00Z".parse().unwrap();
+        ClockRow {
+            id: Uuid::from_u128(0x0193_b4e7_c2a1_7000_8000_0000_0000_0000 + n),
+            incident_id: Uuid::nil(),
+            regime,
+            started_at: at,
+            jurisdiction,
+            unlawful_purpose: false,
+            created_by: Uuid::nil(),
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn a_clock_is_shown_by_the_shortest_name_that_is_its_own() {
+        let clocks = [
+            clock(1, Regime::Gdpr, Jurisdiction::Eu),
+            clock(2, Regime::Gdpr, Jurisdiction::Uk),
+            clock(3, Regime::Nis2, Jurisdiction::Eu),
+            clock(4, Regime::Nis2, Jurisdiction::Eu),
+            clock(5, Regime::Dora, Jurisdiction::Eu),
+        ];
+        assert_eq!(
+            clock_handles(&clocks),
+            [
+                "gdpr:eu",
+                "gdpr:uk",
+                "0193b4e7c2a170008000000000000003",
+                "0193b4e7c2a170008000000000000004",
+                "dora"
+            ]
+        );
+    }
+
+    #[test]
+    fn clock_handles_are_read_as_the_domain_spells_regimes_and_jurisdictions() {
+        assert_eq!(normalize_clock_handle(" GDPR "), "gdpr");
+        assert_eq!(normalize_clock_handle("sec_8k/USA"), "sec-8k:us");
+        assert_eq!(normalize_clock_handle("gdpr:eea"), "gdpr:eu");
+        assert_eq!(normalize_clock_handle("gdpr:mars"), "gdpr:mars");
+        assert_eq!(normalize_clock_handle("0193b4e7"), "0193b4e7");
     }
 }

@@ -8,6 +8,7 @@ use cordon_core::incident::Incident;
 use cordon_core::playbook::Playbook;
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
+use cordon_store::registers::FollowUpTask;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -167,12 +168,15 @@ impl Cordon {
         patch: TaskPatch,
     ) -> Result<TaskChange> {
         let access = self.gate_tasks(p, raw_ref).await?;
-        let task_id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
         let a = match access {
             TaskAccess::Team(a) => a,
             TaskAccess::Assignee(held) => return self.update_held_task(held, task_id, patch).await,
         };
         let tasks = self.store.tasks(a.incident().id).await?;
+        let follow_ups = self.store.follow_up_tasks(a.incident().id).await?;
+        let task_id = match task_by_handle(&tasks, &follow_ups, task_id)? {
+            TaskRef::Checklist(id) | TaskRef::FollowUp(id) => id,
+        };
         let Some(mut task) = tasks.iter().find(|t| t.id == task_id).cloned() else {
             if patch.override_reason.is_some() {
                 return Err(ServiceError::invalid(
@@ -294,6 +298,83 @@ impl Cordon {
     }
 }
 
+/// The task a handle names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskRef {
+    Checklist(Uuid),
+    FollowUp(Uuid),
+}
+
+/// The handles of follow-up tasks, in the order given: `9.1`, `9.2`, … under step 9, numbered
+/// by creation (then key, as the store lists them), so a task keeps its handle as others
+/// are added; follow-up tasks are never removed. Checklist steps keep their bare numbers.
+pub(crate) fn follow_up_handles(tasks: &[FollowUpTask]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_by(|a, b| {
+        let (a, b) = (&tasks[*a], &tasks[*b]);
+        (a.created_at, a.key.as_str()).cmp(&(b.created_at, b.key.as_str()))
+    });
+    let mut seen: HashMap<u32, u32> = HashMap::new();
+    let mut out = vec![String::new(); tasks.len()];
+    for i in order {
+        let n = seen.entry(tasks[i].parent_step).or_default();
+        *n += 1;
+        out[i] = format!("{}.{n}", tasks[i].parent_step);
+    }
+    out
+}
+
+/// Resolves a task handle among an incident's checklist and follow-up tasks (see
+/// [`crate::handles`]): a step number names the checklist step (never a follow-up under it),
+/// `9.1` the first follow-up task under step 9; otherwise an id or a unique id prefix.
+pub(crate) fn task_by_handle(tasks: &[Task], follow_ups: &[FollowUpTask], handle: &str) -> Result<TaskRef> {
+    task_by_handle_among(tasks, follow_ups, handle, |_| true)
+}
+
+/// [`task_by_handle`] among the tasks `keep` admits (an assignee's own): numbered among all of
+/// the incident's tasks, so `9.2` means the same task to everyone, but matched only against
+/// the kept ones, so an ambiguous prefix names none of the others.
+pub(crate) fn task_by_handle_among(
+    tasks: &[Task],
+    follow_ups: &[FollowUpTask],
+    handle: &str,
+    keep: impl Fn(Uuid) -> bool,
+) -> Result<TaskRef> {
+    let handle = handle.trim();
+    if let Ok(step) = handle.parse::<u32>()
+        && !tasks.iter().any(|t| t.step == step)
+    {
+        let last = tasks.iter().map(|t| t.step).max().unwrap_or(0);
+        return Err(ServiceError::invalid(
+            "id",
+            format!(
+                "the checklist has steps 1–{last}; a follow-up task is STEP.N (e.g. `9.1`), or give a task id prefix"
+            ),
+        ));
+    }
+    let numbers = follow_up_handles(follow_ups);
+    let mut all: Vec<(TaskRef, String)> = tasks
+        .iter()
+        .map(|t| (TaskRef::Checklist(t.id), t.step.to_string()))
+        .collect();
+    all.extend(
+        follow_ups
+            .iter()
+            .zip(numbers)
+            .map(|(t, n)| (TaskRef::FollowUp(t.id), n)),
+    );
+    all.retain(|(r, _)| match r {
+        TaskRef::Checklist(id) | TaskRef::FollowUp(id) => keep(*id),
+    });
+    let found = crate::handles::resolve("task", "id", handle, &all, |(r, name)| crate::handles::Named {
+        id: match r {
+            TaskRef::Checklist(id) | TaskRef::FollowUp(id) => *id,
+        },
+        names: vec![name.clone()],
+    })?;
+    Ok(found.0)
+}
+
 fn unmet(
     playbook: &Playbook,
     step: u32,
@@ -308,4 +389,66 @@ fn unmet(
             description: g.description.clone(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_core::Timestamp;
+
+    fn follow_up(n: u128, step: u32, key: &str, at: &str) -> FollowUpTask {
+        let at: Timestamp = at.parse().unwrap();
+        FollowUpTask {
+            id: Uuid::from_u128(n),
+            incident_id: Uuid::nil(),
+            parent_step: step,
+            key: key.into(),
+            title: key.into(),
+            status: TaskStatus::Todo,
+            owner_role: None,
+            assignee: None,
+            credential_id: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn follow_ups_are_numbered_under_their_step_by_creation_then_key() {
+        let tasks = [
+            follow_up(1, 9, "rotate:b", "2026-11-27T10:00:00Z"),
+            follow_up(2, 9, "rotate:a", "2026-11-27T10:00:00Z"),
+            follow_up(3, 4, "image:web1", "2026-11-27T09:00:00Z"),
+            follow_up(4, 9, "rotate:0", "2026-11-27T11:00:00Z"),
+        ];
+        assert_eq!(follow_up_handles(&tasks), ["9.2", "9.1", "4.1", "9.3"]);
+    }
+
+    #[test]
+    fn a_bare_number_is_a_checklist_step_and_step_dot_n_a_follow_up() {
+        let at: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
+        let step = |n: u32| Task {
+            id: Uuid::from_u128(100 + u128::from(n)),
+            incident_id: Uuid::nil(),
+            step: n,
+            key: format!("s{n}"),
+            title: format!("step {n}"),
+            owner_role: Role::IncidentCommander,
+            status: TaskStatus::Todo,
+            assignee: None,
+            check_items: Vec::new(),
+            override_reason: None,
+            updated_at: at,
+        };
+        let tasks: Vec<Task> = (1..=14).map(step).collect();
+        let follow_ups = [follow_up(1, 9, "rotate:a", "2026-11-27T10:00:00Z")];
+        let find = |h: &str| task_by_handle(&tasks, &follow_ups, h);
+        assert_eq!(find("9").unwrap(), TaskRef::Checklist(Uuid::from_u128(109)));
+        assert_eq!(find("9.1").unwrap(), TaskRef::FollowUp(Uuid::from_u128(1)));
+        assert!(matches!(find("9.2"), Err(ServiceError::NotFound("task"))));
+        match find("15") {
+            Err(ServiceError::Invalid { field: "id", message }) => assert!(message.contains("1–14"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -14,6 +14,7 @@
 pub mod comms;
 mod error;
 pub mod evidence;
+pub mod handles;
 pub mod identity;
 pub mod paging;
 mod postgres;
@@ -37,6 +38,7 @@ use uuid::Uuid;
 pub use comms::CommsStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
+pub use handles::HandleStore;
 pub use identity::IdentityStore;
 pub use paging::PagingStore;
 pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
@@ -123,6 +125,7 @@ pub trait Store:
     + CommsStore
     + IdentityStore
     + SeenStore
+    + HandleStore
     + Send
     + Sync
     + 'static

@@ -215,9 +215,11 @@ pub enum TaskCmd {
         #[command(flatten)]
         remote: Remote,
     },
-    /// Change a task (by id or step number).
+    /// Change a task: a checklist step by its number, a follow-up task by its handle.
     Set {
         r#ref: String,
+        /// The step number (1–14 on the security checklist), `STEP.N` for a follow-up task
+        /// (as `task list` shows it), a unique id prefix (4+ hex digits) or the id.
         task: String,
         #[arg(long, value_parser = named::<TaskStatus>())]
         status: Option<String>,
@@ -528,7 +530,7 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                     .map(|t| {
                         let blocked: Vec<String> = t["blocked_by"].as_array().into_iter().flatten().map(s).collect();
                         vec![
-                            s(&t["step"]),
+                            s(&t["handle"]),
                             s(&t["status"]),
                             s(&t["owner_role"]),
                             s(&t["assignee"]),
@@ -541,14 +543,14 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                         ]
                     })
                     .collect();
-                table(&["STEP", "STATUS", "OWNER", "ASSIGNEE", "BLOCKED BY", "TITLE"], rows);
+                table(&["TASK", "STATUS", "OWNER", "ASSIGNEE", "BLOCKED BY", "TITLE"], rows);
             }
         }
         TaskCmd::Mine { remote } => {
             let v = client(&remote)?.get("/api/v1/tasks").await?;
             let columns = [
                 ("INCIDENT", "/slug"),
-                ("STEP", "/task/step"),
+                ("TASK", "/task/handle"),
                 ("KIND", "/task/kind"),
                 ("STATUS", "/task/status"),
                 ("TITLE", "/task/title"),
@@ -566,18 +568,6 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
         } => {
             let cl = client(&remote)?;
             let base = format!("/api/v1/incidents/{}/tasks", segment(&r#ref));
-            let id = if let Ok(step) = task.parse::<u64>() {
-                let tasks = cl.get(&base).await?;
-                tasks
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|t| t["step"].as_u64() == Some(step))
-                    .and_then(|t| t["id"].as_str().map(str::to_owned))
-                    .with_context(|| format!("the incident has no step {step}"))?
-            } else {
-                task
-            };
             let mut body = serde_json::Map::new();
             if let Some(st) = status {
                 body.insert("status".into(), json!(st));
@@ -589,12 +579,13 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
                 body.insert("override_reason".into(), json!(r));
             }
             let v = cl
-                .patch(&format!("{base}/{}", segment(&id)), &Value::Object(body))
+                .patch(&format!("{base}/{}", segment(&task)), &Value::Object(body))
                 .await?;
             if remote.json {
                 println!("{v}");
             } else {
-                println!("step {}: {} — {}", s(&v["step"]), s(&v["status"]), s(&v["title"]));
+                let what = if v["kind"] == "follow_up" { "follow-up" } else { "step" };
+                println!("{what} {}: {} — {}", s(&v["handle"]), s(&v["status"]), s(&v["title"]));
             }
         }
     }

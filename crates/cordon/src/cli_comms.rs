@@ -116,8 +116,12 @@ pub enum ClockCmd {
         remote: Remote,
     },
     /// Record that a milestone was met (the filing was made).
+    ///
+    /// Example: `cordon clock met sapphire-unicorn gdpr supervisory_authority`
     Met {
         r#ref: String,
+        /// The clock: its regime (`gdpr`) when the incident has one clock of it, else
+        /// `regime:jurisdiction` (`gdpr:eu`), a unique id prefix (4+ hex digits) or its id.
         clock: String,
         milestone: String,
         /// RFC 3339; default now.
@@ -388,7 +392,8 @@ async fn act(
 
 fn print_clock(c: &Value) {
     println!(
-        "{} {} from {} ({})",
+        "{} ({}) {} from {} ({})",
+        s(&c["handle"]),
         s(&c["id"]),
         s(&c["regime"]),
         s(&c["started_at"]),

@@ -66,6 +66,7 @@ pub enum EvidenceCmd {
     /// One item with its digests and chain of custody.
     Show {
         r#ref: String,
+        /// The item: its name, its handle (a unique id prefix, 4+ hex digits) or its id.
         id: String,
         #[command(flatten)]
         remote: Remote,
@@ -73,6 +74,7 @@ pub enum EvidenceCmd {
     /// Download an item's bytes (recorded in its chain of custody).
     Get {
         r#ref: String,
+        /// The item: its name, its handle (a unique id prefix, 4+ hex digits) or its id.
         id: String,
         /// Write here (default: standard output).
         #[arg(short, long)]
@@ -92,7 +94,7 @@ pub enum EvidenceCmd {
     /// Re-read stored items and check their digests; exits 1 when one does not match.
     Verify {
         r#ref: String,
-        /// One item (default: every item of the incident).
+        /// One item, by name, handle or id (default: every item of the incident).
         id: Option<String>,
         #[command(flatten)]
         remote: Remote,
@@ -100,6 +102,7 @@ pub enum EvidenceCmd {
     /// Record that an item was handed to a person or organisation.
     Transfer {
         r#ref: String,
+        /// The item: its name, its handle (a unique id prefix, 4+ hex digits) or its id.
         id: String,
         #[arg(long)]
         to: String,
@@ -114,6 +117,7 @@ pub enum EvidenceCmd {
     /// event, transfers and signature lines.
     Custody {
         r#ref: String,
+        /// The item: its name, its handle (a unique id prefix, 4+ hex digits) or its id.
         id: String,
         /// `md` or `pdf`.
         #[arg(long, default_value = "md", value_parser = ["md", "pdf"])]
@@ -187,7 +191,7 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
                     .flatten()
                     .map(|i| {
                         vec![
-                            s(&i["id"]),
+                            s(&i["handle"]),
                             s(&i["name"]),
                             i["size"].as_u64().map(human_bytes).unwrap_or_else(|| "-".into()),
                             s(&i["sha256"]),
@@ -196,7 +200,7 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
                         ]
                     })
                     .collect();
-                table(&["ID", "NAME", "SIZE", "SHA-256", "ACQUIRED BY", "RECEIVED"], rows);
+                table(&["HANDLE", "NAME", "SIZE", "SHA-256", "ACQUIRED BY", "RECEIVED"], rows);
             }
             Ok(0)
         }
@@ -305,8 +309,11 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// One item: its name and short handle first (either names it in later commands), then
+/// its full id, digests and custody.
 fn print_item(v: &Value) {
-    println!("{} ({})", s(&v["name"]), s(&v["id"]));
+    println!("{} ({})", s(&v["name"]), s(&v["handle"]));
+    println!("  id:           {}", s(&v["id"]));
     if let Some(d) = v["description"].as_str().filter(|d| !d.is_empty()) {
         println!("  description:  {d}");
     }

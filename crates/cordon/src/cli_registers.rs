@@ -64,7 +64,7 @@ pub enum AssetCmd {
     /// Move an asset to another state (recorded with who and when).
     Move {
         r#ref: String,
-        /// Asset id or name.
+        /// The asset: its name, a unique id prefix (4+ hex digits) or its id.
         asset: String,
         #[arg(value_parser = named::<AssetState>())]
         state: String,
@@ -131,7 +131,7 @@ pub enum CredentialCmd {
     /// Mark a credential rotated.
     Rotate {
         r#ref: String,
-        /// Credential id or name.
+        /// The credential: its name, a unique id prefix (4+ hex digits) or its id.
         credential: String,
         #[command(flatten)]
         remote: Remote,
@@ -159,7 +159,7 @@ pub enum ExposureCmd {
         /// An affected customer (repeat for more).
         #[arg(long = "customer")]
         customers: Vec<String>,
-        /// An evidence id of the incident (repeat for more).
+        /// An evidence item of the incident: its name, handle or id (repeat for more).
         #[arg(long = "evidence")]
         evidence: Vec<String>,
         #[command(flatten)]
@@ -227,17 +227,6 @@ pub enum IocCmd {
     },
 }
 
-/// Finds an id by id or name in a collection.
-async fn id_of(remote: &Remote, r: &str, collection: &str, key: &str) -> anyhow::Result<String> {
-    let v = client(remote)?.get(&path(r, collection)).await?;
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .find(|i| i["id"].as_str() == Some(key) || i["name"].as_str() == Some(key))
-        .and_then(|i| i["id"].as_str().map(str::to_owned))
-        .with_context(|| format!("no {collection} entry `{key}` in incident {r}"))
-}
-
 fn show_assets(v: &Value) {
     let rows = rows(v, |a| {
         vec![
@@ -285,10 +274,9 @@ pub async fn run_asset(cmd: AssetCmd) -> anyhow::Result<()> {
             note,
             remote,
         } => {
-            let id = id_of(&remote, &r#ref, "assets", &asset).await?;
             let body = json!({ "state": state, "note": note });
             let v = client(&remote)?
-                .patch(&path(&r#ref, &format!("assets/{}", segment(&id))), &body)
+                .patch(&path(&r#ref, &format!("assets/{}", segment(&asset))), &body)
                 .await?;
             print(&remote, &v, show_asset);
         }
@@ -410,10 +398,9 @@ pub async fn run_credential(cmd: CredentialCmd) -> anyhow::Result<()> {
 }
 
 async fn set_state(r: &str, credential: &str, state: &str, remote: &Remote) -> anyhow::Result<()> {
-    let id = id_of(remote, r, "credentials", credential).await?;
     let v = client(remote)?
         .patch(
-            &path(r, &format!("credentials/{}", segment(&id))),
+            &path(r, &format!("credentials/{}", segment(credential))),
             &json!({ "state": state }),
         )
         .await?;

@@ -758,7 +758,7 @@ async fn the_cli_adds_lists_gets_verifies_and_reports() {
 
     let out = cordon(&app, &["evidence", "list", slug]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("ID"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("HANDLE"), "{}", out.stdout);
     assert!(
         out.stdout.contains("web1-root.img") && out.stdout.contains("3.0 MiB"),
         "{}",

@@ -200,6 +200,8 @@ pub struct NewEvidence {
 pub struct EvidenceView {
     pub item: EvidenceItem,
     pub custody: Vec<CustodyEvent>,
+    /// The shortest unique id prefix among the incident's items (see [`crate::handles`]).
+    pub handle: String,
 }
 
 /// A requested byte range, as in HTTP `Range: bytes=…` (inclusive positions).
@@ -325,10 +327,6 @@ fn one_line(field: &'static str, value: Option<String>) -> Result<Option<String>
     Ok(v)
 }
 
-fn parse_item_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| ServiceError::NotFound("evidence"))
-}
-
 /// The digests an item's record says its bytes have.
 fn expected_digests(item: &EvidenceItem) -> Result<(BlobKey, ExpectedDigests)> {
     let corrupt = |what: &str| {
@@ -394,13 +392,34 @@ fn upload_error(e: EvidenceError) -> ServiceError {
 // ---------- use cases ----------
 
 impl Cordon {
-    /// One item of an incident the caller may see.
+    /// One item of an incident the caller may see, by its handle: its id, a unique id
+    /// prefix or its name (see [`crate::handles`]). Only the incident's items are candidates.
     async fn find_item(&self, incident: &Incident, raw_id: &str) -> Result<EvidenceItem> {
-        let id = parse_item_id(raw_id)?;
-        self.store
-            .evidence_item(incident.id, id)
+        if let Ok(id) = Uuid::parse_str(raw_id.trim()) {
+            return self
+                .store
+                .evidence_item(incident.id, id)
+                .await?
+                .ok_or(ServiceError::NotFound("evidence"));
+        }
+        let items = self.store.evidence_items(incident.id).await?;
+        let item = crate::handles::resolve("evidence", "id", raw_id, &items, |i| crate::handles::Named {
+            id: i.id,
+            names: vec![i.name.clone()],
+        })?;
+        Ok(item.clone())
+    }
+
+    /// The short handle of `item` among the incident's evidence.
+    async fn evidence_handle(&self, item: &EvidenceItem) -> Result<String> {
+        let ids: Vec<Uuid> = self
+            .store
+            .evidence_items(item.incident_id)
             .await?
-            .ok_or(ServiceError::NotFound("evidence"))
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        Ok(crate::handles::short_handle_among(item.id, &ids))
     }
 
     /// Streams new evidence into the locker and records it with its acquisition and receipt.
@@ -516,7 +535,8 @@ impl Cordon {
             custody_event(incident, item.id, CustodyKind::Receipt, &p.name, now, receipt, None),
         ];
         let custody = self.store.create_evidence(&item, &custody).await?;
-        Ok(EvidenceView { item, custody })
+        let handle = self.evidence_handle(&item).await?;
+        Ok(EvidenceView { item, custody, handle })
     }
 
     /// The evidence of an incident, oldest first, each item with its custody.
@@ -528,11 +548,14 @@ impl Cordon {
         for e in self.store.incident_custody(incident.id).await? {
             custody.entry(e.item_id).or_default().push(e);
         }
+        let handles = crate::handles::short_handles(&items.iter().map(|i| i.id).collect::<Vec<_>>());
         Ok(items
             .into_iter()
-            .map(|item| EvidenceView {
+            .zip(handles)
+            .map(|(item, handle)| EvidenceView {
                 custody: custody.remove(&item.id).unwrap_or_default(),
                 item,
+                handle,
             })
             .collect())
     }
@@ -543,7 +566,8 @@ impl Cordon {
         let incident = access.incident();
         let item = self.find_item(incident, raw_id).await?;
         let custody = self.store.custody_events(item.id).await?;
-        Ok(EvidenceView { item, custody })
+        let handle = self.evidence_handle(&item).await?;
+        Ok(EvidenceView { item, custody, handle })
     }
 
     /// Opens an item's bytes (or a range of them) for the response team, recording the read

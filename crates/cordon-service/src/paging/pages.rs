@@ -241,9 +241,44 @@ impl Cordon {
     /// A page and how `p` may see it: the whole page through the gate of its incident, or —
     /// for a recipient who may not see the incident — their own notifications only. Anyone
     /// else gets "not found".
-    async fn page_for(&self, p: &Principal, id: &str) -> Result<(PageRow, Option<Access<See>>, bool)> {
-        let id = Uuid::parse_str(id.trim()).map_err(|_| ServiceError::NotFound("page"))?;
-        let row = self.store.page(id).await?.ok_or(ServiceError::NotFound("page"))?;
+    ///
+    /// `handle` is the page's id or a unique prefix of it (see [`crate::handles`]); only the
+    /// pages `p` may see are candidates, so a prefix tells nothing of the others.
+    async fn page_for(&self, p: &Principal, handle: &str) -> Result<(PageRow, Option<Access<See>>, bool)> {
+        if let Ok(id) = Uuid::parse_str(handle.trim()) {
+            let row = self.store.page(id).await?.ok_or(ServiceError::NotFound("page"))?;
+            return self.page_seen_by(p, row).await?.ok_or(ServiceError::NotFound("page"));
+        }
+        let handle = handle.trim();
+        let digits: String = handle.chars().filter(|c| *c != '-').collect();
+        let well_formed = !handle.starts_with('-') && !handle.contains("--") && digits.len() <= 32;
+        if !well_formed || digits.len() < crate::handles::MIN_PREFIX || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ServiceError::invalid(
+                "id",
+                format!(
+                    "give the page's id or a prefix of it of at least {} hex digits",
+                    crate::handles::MIN_PREFIX
+                ),
+            ));
+        }
+        let mut seen = Vec::new();
+        let candidates =
+            cordon_store::HandleStore::pages_with_id_prefix(&*self.store, &digits.to_ascii_lowercase(), 100).await?;
+        for row in candidates {
+            if let Some(found) = self.page_seen_by(p, row).await? {
+                seen.push(found);
+            }
+        }
+        let at = crate::handles::resolve_index("page", "id", &digits, &seen, |(row, ..)| crate::handles::Named {
+            id: row.id,
+            names: Vec::new(),
+        })?;
+        Ok(seen.swap_remove(at))
+    }
+
+    /// `row` with how `p` may see it, or `None` when `p` may not see it at all.
+    async fn page_seen_by(&self, p: &Principal, row: PageRow) -> Result<Option<(PageRow, Option<Access<See>>, bool)>> {
+        let id = row.id;
         let notified = self
             .store
             .notifications(id)
@@ -258,10 +293,7 @@ impl Cordon {
             },
             None => None,
         };
-        if !may_view(p, &row, access.is_some(), notified) {
-            return Err(ServiceError::NotFound("page"));
-        }
-        Ok((row, access, notified))
+        Ok(may_view(p, &row, access.is_some(), notified).then_some((row, access, notified)))
     }
 
     pub(super) async fn view_as(&self, p: &Principal, row: &PageRow, access: Option<&Access<See>>) -> Result<PageView> {

@@ -83,11 +83,13 @@ pub struct CredentialView {
     pub tasks: Vec<FollowUpView>,
 }
 
-/// A follow-up task with its assignee's name.
+/// A follow-up task with its assignee's name and its handle (`9.1`: the first follow-up
+/// under step 9).
 #[derive(Debug, Clone)]
 pub struct FollowUpView {
     pub task: FollowUpTask,
     pub assignee_name: Option<String>,
+    pub handle: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -356,11 +358,15 @@ impl Cordon {
     ) -> Result<AssetView> {
         let access = self.work_on(p, raw_ref, "asset.move", "assets").await?;
         let incident = access.incident();
-        let id = Uuid::parse_str(asset_id.trim()).map_err(|_| ServiceError::NotFound("asset"))?;
         let to: AssetState = state.parse()?;
         let note = note.unwrap_or_default().trim().to_owned();
         check_text("note", &note, 2000)?;
         let mut assets = self.store.assets(incident.id).await?;
+        let id = crate::handles::resolve("asset", "id", asset_id, &assets, |a| crate::handles::Named {
+            id: a.id,
+            names: vec![a.name.clone()],
+        })?
+        .id;
         let asset = assets
             .iter_mut()
             .find(|a| a.id == id)
@@ -488,14 +494,21 @@ impl Cordon {
 
     // ---------- credentials ----------
 
+    /// Views of an incident's follow-up tasks; `tasks` is all of them, which their handles
+    /// are numbered among.
     async fn follow_up_views(&self, tasks: Vec<FollowUpTask>) -> Result<Vec<FollowUpView>> {
+        let handles = crate::tasks::follow_up_handles(&tasks);
         let mut out = Vec::with_capacity(tasks.len());
-        for task in tasks {
+        for (task, handle) in tasks.into_iter().zip(handles) {
             let assignee_name = match task.assignee {
                 Some(id) => self.store.user_by_id(id).await?.map(|u| u.name),
                 None => None,
             };
-            out.push(FollowUpView { task, assignee_name });
+            out.push(FollowUpView {
+                task,
+                assignee_name,
+                handle,
+            });
         }
         Ok(out)
     }
@@ -587,15 +600,16 @@ impl Cordon {
     ) -> Result<CredentialView> {
         let access = self.work_on(p, raw_ref, "credential.update", "credentials").await?;
         let incident = access.incident();
-        let id = Uuid::parse_str(credential_id.trim()).map_err(|_| ServiceError::NotFound("credential"))?;
         let to: CredentialState = state.parse()?;
-        let mut c = self
-            .store
-            .credentials(incident.id)
-            .await?
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or(ServiceError::NotFound("credential"))?;
+        let credentials = self.store.credentials(incident.id).await?;
+        let mut c = crate::handles::resolve("credential", "id", credential_id, &credentials, |c| {
+            crate::handles::Named {
+                id: c.id,
+                names: vec![c.name.clone()],
+            }
+        })?
+        .clone();
+        let id = c.id;
         let subject = format!("credential:{id}");
         if let Err(e) = c.state.check_manual_move(to) {
             return Err(self.refuse(p, "credential.update", subject, e.into()).await);
@@ -660,16 +674,29 @@ impl Cordon {
         let classification: Classification = new.classification.trim().to_ascii_lowercase().parse()?;
         let customers = check_names("customers", &new.customers)?;
         let mut evidence = Vec::with_capacity(new.evidence.len());
+        let items = if new.evidence.is_empty() {
+            Vec::new()
+        } else {
+            self.store.evidence_items(incident.id).await?
+        };
         for raw in &new.evidence {
-            let id = Uuid::parse_str(raw.trim())
-                .map_err(|_| ServiceError::invalid("evidence", format!("`{raw}` is not an evidence id")))?;
-            if self.store.evidence_item(incident.id, id).await?.is_none() {
-                return Err(ServiceError::invalid(
-                    "evidence",
-                    format!("no evidence `{id}` in this incident"),
-                ));
-            }
-            evidence.push(id);
+            let named = |i: &cordon_store::evidence::EvidenceItem| crate::handles::Named {
+                id: i.id,
+                names: vec![i.name.clone()],
+            };
+            let item = match crate::handles::resolve("evidence", "evidence", raw, &items, named) {
+                Err(ServiceError::NotFound(_)) => {
+                    return Err(ServiceError::invalid(
+                        "evidence",
+                        format!(
+                            "no evidence `{}` in this incident (give its name, handle or id)",
+                            raw.trim()
+                        ),
+                    ));
+                }
+                other => other?,
+            };
+            evidence.push(item.id);
         }
         let sources: BTreeSet<Uuid> = self
             .store
@@ -780,7 +807,23 @@ impl Cordon {
         assignee: Option<Option<String>>,
     ) -> Result<FollowUpView> {
         let access = self.work_on(p, raw_ref, "task.update", "checklist").await?;
-        let id = Uuid::parse_str(task_id.trim()).map_err(|_| ServiceError::NotFound("task"))?;
+        let incident = access.incident().id;
+        let (tasks, follow_ups) = (
+            self.store.tasks(incident).await?,
+            self.store.follow_up_tasks(incident).await?,
+        );
+        let id = match crate::tasks::task_by_handle(&tasks, &follow_ups, task_id)? {
+            crate::tasks::TaskRef::FollowUp(id) => id,
+            crate::tasks::TaskRef::Checklist(_) => {
+                return Err(ServiceError::invalid(
+                    "id",
+                    format!(
+                        "`{}` is a checklist step, not a follow-up task; change it under /tasks",
+                        task_id.trim()
+                    ),
+                ));
+            }
+        };
         self.change_follow_up(&access, id, status, assignee).await
     }
 
@@ -827,8 +870,12 @@ impl Cordon {
             );
             self.store.update_follow_up_task(&t, audit).await?;
         }
-        let mut v = self.follow_up_views(vec![t]).await?;
-        v.pop().ok_or(ServiceError::NotFound("task"))
+        let all = self.store.follow_up_tasks(access.incident().id).await?;
+        self.follow_up_views(all)
+            .await?
+            .into_iter()
+            .find(|v| v.task.id == id)
+            .ok_or(ServiceError::NotFound("task"))
     }
 }
 

@@ -33,6 +33,7 @@ use uuid::Uuid;
 
 mod comms;
 mod evidence;
+mod handles;
 mod identity;
 mod paging;
 mod registers;

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 mod comms;
 mod evidence;
+mod handles;
 mod identity;
 mod paging;
 mod registers;
