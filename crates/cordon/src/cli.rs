@@ -151,6 +151,10 @@ pub enum IncidentCmd {
         /// Chat room to bind as the war room.
         #[arg(long)]
         room: Option<String>,
+        /// Print only the incident's handle (`sapphire-unicorn`), for scripts:
+        /// `INCIDENT=$(cordon incident declare … --quiet)`.
+        #[arg(short, long)]
+        quiet: bool,
         #[command(flatten)]
         remote: Remote,
     },
@@ -450,12 +454,15 @@ async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
             severity,
             description,
             room,
+            quiet,
             remote,
         } => {
             let body =
                 json!({ "title": title, "kind": kind, "severity": severity, "description": description, "room": room });
             let v = client(&remote)?.post("/api/v1/incidents", &body).await?;
-            if remote.json {
+            if quiet {
+                println!("{}", s(&v["slug"]))
+            } else if remote.json {
                 println!("{v}")
             } else {
                 print_incident(&v)

@@ -16,7 +16,8 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     (
         "incident declare",
         "cordon incident declare --title \"Deploy key pushed to a public repo\" --severity SEV-2\n\
-         cordon incident declare --title \"Checkout latency\" --kind operational --severity sev-3 --room '#inc-checkout'",
+         cordon incident declare --title \"Checkout latency\" --kind operational --severity sev-3 --room '#inc-checkout'\n\
+         cordon incident declare --title \"Odd sudo activity\" --quiet",
     ),
     ("incident list", "cordon incident list\ncordon incident list --json"),
     ("incident show", "cordon incident show sapphire-unicorn"),

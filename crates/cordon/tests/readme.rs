@@ -4,12 +4,12 @@
 //!
 //! The transcript format: a line starting with `$ ` is a command (a trailing `\` continues it
 //! on the next line; a here-document runs to its terminator); the lines after it, up to the next
-//! command, are what it prints (standard output, then standard error). In expected lines `[..]`
+//! command, are what it prints (standard output and standard error, as they came). In expected lines `[..]`
 //! stands for any text within the line, and a line `...` for any number of lines. A command
 //! must succeed unless what it prints includes a line starting with `error:`. `cargo …`
 //! commands (building and serving) are not run: the test serves Cordon itself, from a fresh
 //! `./cordon-data` in the session's directory, and runs the binary the tests were built with as
-//! `target/release/cordon`. Exported variables carry from one command to the next.
+//! `target/release/cordon` (with the repository's `examples/` beside it). Exported variables carry from one command to the next.
 
 mod common;
 
@@ -109,7 +109,7 @@ fn lines_match(expected: &[String], actual: &[&str]) -> bool {
 /// Runs `command` in `dir` with the variables exported so far (kept in `state`).
 fn run(dir: &Path, state: &Path, command: &str) -> (i32, String) {
     let script = format!(
-        "[ -f {state} ] && . {state}\n{command}\n__rc=$?\nexport -p > {state}\nexit $__rc\n",
+        "exec 2>&1\n[ -f {state} ] && . {state}\n{command}\n__rc=$?\nexport -p > {state}\nexit $__rc\n",
         state = state.display()
     );
     let out = std::process::Command::new("bash")
@@ -123,9 +123,10 @@ fn run(dir: &Path, state: &Path, command: &str) -> (i32, String) {
         .env("CORDON_LOG", "warn")
         .output()
         .expect("bash runs");
-    let mut printed = String::from_utf8_lossy(&out.stdout).into_owned();
-    printed.push_str(&String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap_or(-1), printed)
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -165,6 +166,9 @@ async fn the_readme_tour_runs_as_written() {
     let bin = dir.path().join("target/release");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_cordon"), bin.join("cordon")).unwrap();
+    // the sample logs, where a clone of the repository has them
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::os::unix::fs::symlink(repo.join("examples"), dir.path().join("examples")).unwrap();
     let state = dir.path().join(".tour-env");
 
     for step in &steps {
