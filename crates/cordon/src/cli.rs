@@ -64,6 +64,9 @@ pub enum Command {
     /// The contact log of outside parties (law enforcement, insurer, operators, …).
     #[command(subcommand)]
     Contact(crate::cli_comms::ContactCmd),
+    /// Chat commands from the command line, and how rooms hear about incidents.
+    #[command(subcommand)]
+    Chat(crate::cli_chat::ChatCmd),
     /// The incident report as Markdown, HTML or PDF.
     Report {
         r#ref: String,
@@ -289,6 +292,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Oncall(c) => crate::cli_page::run_oncall(c).await,
         Command::Evidence(c) => crate::cli_evidence::run(c).await,
         Command::Comms(c) => crate::cli_comms::run_comms(c).await,
+        Command::Chat(c) => crate::cli_chat::chat_cmd(c).await,
         Command::Clock(c) => crate::cli_comms::run_clock(c).await,
         Command::Contact(c) => crate::cli_comms::run_contact(c).await,
         Command::Report {

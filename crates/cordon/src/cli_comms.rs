@@ -88,6 +88,25 @@ pub enum CommsCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// The templates drafts are prefilled from (admins and the security group).
+    Templates {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Replace (or add) a template: minijinja title and body (docs/communications-rules.md).
+    Template {
+        /// The template's name; an audience's name makes it that audience's default.
+        name: String,
+        #[arg(long, value_parser = named::<cordon_core::comms::Audience>())]
+        audience: String,
+        #[arg(long)]
+        title: String,
+        /// The body, or `@file` to read it from a file.
+        #[arg(long)]
+        body: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -505,6 +524,40 @@ pub async fn run_comms(cmd: CommsCmd) -> anyhow::Result<i32> {
             remote.json,
             false,
         ),
+        CommsCmd::Templates { remote } => {
+            let v = client(&remote)?.get("/api/v1/communications/templates").await?;
+            let columns = [
+                ("NAME", "name"),
+                ("AUDIENCE", "audience"),
+                ("UPDATED BY", "updated_by"),
+                ("TITLE", "title"),
+            ];
+            crate::cli::print_list(&remote, &v, &columns);
+            return Ok(0);
+        }
+        CommsCmd::Template {
+            name,
+            audience,
+            title,
+            body,
+            remote,
+        } => {
+            let body = body_arg(Some(body)).await?;
+            let b = json!({ "audience": audience, "title": title, "body": body });
+            let v = client(&remote)?
+                .call(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/communications/templates/{}", segment(&name)),
+                    Some(&b),
+                )
+                .await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                println!("template {} ({}) saved", s(&v["name"]), s(&v["audience"]));
+            }
+            return Ok(0);
+        }
     };
     if json_out {
         println!("{}", serde_json::to_string_pretty(&v)?);

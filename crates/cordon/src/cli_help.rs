@@ -161,6 +161,38 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("oncall check", "cordon oncall check"),
     (
+        "chat say",
+        "cordon chat say --room '#sec-war-room' '!status'\ncordon chat say --room '#sec-war-room' '!ic page'",
+    ),
+    (
+        "chat room",
+        "cordon chat room '!abc:corp.example'\ncordon chat room '!abc:corp.example' --team-only true",
+    ),
+    (
+        "user contact add",
+        "cordon user contact add alice --kind email --address alice@example.com\n\
+         cordon user contact add alice --kind webhook --address https://hooks.example/cordon",
+    ),
+    ("user contact list", "cordon user contact list alice"),
+    (
+        "user contact test",
+        "cordon user contact test alice --kind webhook --address https://hooks.example/cordon",
+    ),
+    (
+        "user contact rotate-secret",
+        "cordon user contact rotate-secret alice --address https://hooks.example/cordon",
+    ),
+    ("comms templates", "cordon comms templates"),
+    (
+        "comms template",
+        "cordon comms template external --audience external --title \"{{ today }}: Security notice\" --body @external.md.j2",
+    ),
+    (
+        "timeline histogram",
+        "cordon timeline histogram sapphire-unicorn --ip 203.0.113.7 --interval 5m",
+    ),
+    ("timeline facets", "cordon timeline facets sapphire-unicorn --top 5"),
+    (
         "comms draft",
         "cordon comms draft sapphire-unicorn --audience internal --to all-staff@example.com\n\
          cordon comms draft sapphire-unicorn --audience customer-security --title \"Security notice\" --body @notice.md",

@@ -59,6 +59,28 @@ pub enum TimelineCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// How many matching events fell in each stretch of time: when the attack was busiest.
+    Histogram {
+        r#ref: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Bucket size: `30s`, `5m`, `1h`, `1d`, or ISO 8601 (`PT15M`); default: about 100 buckets.
+        #[arg(long)]
+        interval: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The most frequent IPs, accounts, hosts and kinds among the matching events.
+    Facets {
+        r#ref: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Values per facet (at most 1000).
+        #[arg(long, default_value_t = 10)]
+        top: u32,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// The sources ingested into the timeline.
     Sources {
         r#ref: String,
@@ -223,6 +245,68 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             if let Some(c) = v["next_cursor"].as_str() {
                 eprintln!("more events: --cursor {c}");
             }
+            Ok(0)
+        }
+        TimelineCmd::Histogram {
+            r#ref,
+            filter,
+            interval,
+            remote,
+        } => {
+            let mut pairs = filter.pairs();
+            pairs.push(("interval", interval));
+            let v = client(&remote)?
+                .get(&format!(
+                    "/api/v1/incidents/{}/timeline/histogram{}",
+                    segment(&r#ref),
+                    query_string(&pairs)
+                ))
+                .await?;
+            if remote.json {
+                println!("{v}");
+                return Ok(0);
+            }
+            let buckets = v["buckets"].as_array().cloned().unwrap_or_default();
+            let widest = buckets.iter().filter_map(|b| b["count"].as_u64()).max().unwrap_or(0);
+            let rows = buckets
+                .iter()
+                .filter(|b| b["count"].as_u64() != Some(0))
+                .map(|b| {
+                    let n = b["count"].as_u64().unwrap_or(0);
+                    let bar = (n * 40).div_ceil(widest.max(1));
+                    vec![s(&b["start"]), n.to_string(), "#".repeat(bar as usize)]
+                })
+                .collect();
+            table(&["FROM", "EVENTS", ""], rows);
+            println!("{} events, {} s a bucket", s(&v["total"]), s(&v["interval_seconds"]));
+            Ok(0)
+        }
+        TimelineCmd::Facets {
+            r#ref,
+            filter,
+            top,
+            remote,
+        } => {
+            let mut pairs = filter.pairs();
+            pairs.push(("top", Some(top.to_string())));
+            let v = client(&remote)?
+                .get(&format!(
+                    "/api/v1/incidents/{}/timeline/facets{}",
+                    segment(&r#ref),
+                    query_string(&pairs)
+                ))
+                .await?;
+            if remote.json {
+                println!("{v}");
+                return Ok(0);
+            }
+            let mut rows = Vec::new();
+            for (facet, field) in [("ip", "ips"), ("user", "users"), ("host", "hosts"), ("kind", "kinds")] {
+                for f in v[field].as_array().into_iter().flatten() {
+                    rows.push(vec![facet.to_owned(), s(&f["value"]), s(&f["count"])]);
+                }
+            }
+            table(&["FACET", "VALUE", "EVENTS"], rows);
             Ok(0)
         }
         TimelineCmd::Sources { r#ref, remote } => {

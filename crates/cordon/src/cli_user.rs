@@ -14,6 +14,9 @@ use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
+    /// A user's contact methods: how pages reach them.
+    #[command(subcommand)]
+    Contact(crate::cli_chat::ContactMethodCmd),
     /// Create a user (admins).
     Create {
         name: String,
@@ -171,6 +174,7 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
             }
         }
         UserCmd::Show { name, remote } => return crate::cli_lifecycle::user_show(&name, &remote).await,
+        UserCmd::Contact(c) => return crate::cli_chat::contact_cmd(c).await,
         UserCmd::Token {
             name,
             label,
