@@ -36,7 +36,6 @@ const MULTILINE: &str = concat!("^(?:[^", forbidden!(), "]|[\\n\\t]|\\r\\n)*$");
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
-/// The responses every route may share: (component name, status, description).
 /// The `{id}` path parameters that take a handle, by path prefix, with what they take.
 pub(crate) const HANDLE_PARAMS: &[(&str, &str)] = &[
     (
@@ -68,6 +67,14 @@ pub(crate) const HANDLE_PARAMS: &[(&str, &str)] = &[
         "The follow-up task: `STEP.N` (`9.1`), a unique prefix of its id (4 or more hex digits) or its id.",
     ),
     (
+        "/api/v1/users/{name}/tokens/{id}",
+        "The token: its label when no other token of the user has it, a unique prefix of its id (4 or more hex digits) or its id.",
+    ),
+    (
+        "/api/v1/users/{name}/chat-identities/{id}",
+        "The linked chat account: its account id (`U024BE7LH`, `@olivia:corp.example`), a unique prefix of the link's id (4 or more hex digits) or the link's id.",
+    ),
+    (
         "/api/v1/pages/{id}",
         "The page: a unique prefix of its id (4 or more hex digits) among the pages the caller may see, or its id.",
     ),
@@ -85,6 +92,7 @@ fn handle_param(path: &str) -> Option<&'static str> {
         .map(|(_, description)| *description)
 }
 
+/// The responses every route may share: (component name, status, description).
 const SHARED: &[(&str, &str, &str)] = &[
     (
         "BadRequest",

@@ -81,6 +81,15 @@ pub fn short_handle_among(id: Uuid, ids: &[Uuid]) -> String {
     }
 }
 
+/// For lists that are a person's own (tokens, chat identities): a handle too short to be a
+/// prefix is simply not one of theirs.
+pub(crate) fn not_found_unless_ambiguous(e: ServiceError, what: &'static str) -> ServiceError {
+    match e {
+        ServiceError::Invalid { .. } => ServiceError::NotFound(what),
+        e => e,
+    }
+}
+
 /// What a register says about one of its items for resolution.
 pub(crate) struct Named {
     pub id: Uuid,

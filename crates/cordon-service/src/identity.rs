@@ -27,7 +27,6 @@ use cordon_store::paging::ContactMethod;
 use jiff::SignedDuration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::audit::draft;
 use crate::incidents::new_id;
@@ -353,14 +352,15 @@ impl Cordon {
     /// Unlinks one of a user's chat accounts (admins, or the user themself).
     pub async fn unlink_chat_identity(&self, p: &Principal, user: &str, id: &str) -> Result<LinkedChatIdentity> {
         let u = self.linked_user(p, user, "identity.unlink").await?;
-        let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("chat identity"))?;
-        let link = self
-            .store
-            .chat_identities(u.id)
-            .await?
-            .into_iter()
-            .find(|l| l.id == id)
-            .ok_or(ServiceError::NotFound("chat identity"))?;
+        // By its account (`U024BE7LH`, `@olivia:corp.example`), a unique id prefix or its id.
+        let links = self.store.chat_identities(u.id).await?;
+        let link = crate::handles::resolve("chat identity", "id", id, &links, |l| crate::handles::Named {
+            id: l.id,
+            names: vec![l.external_id.clone()],
+        })
+        .map_err(|e| crate::handles::not_found_unless_ambiguous(e, "chat identity"))?
+        .clone();
+        let id = link.id;
         let now = self.clock.now();
         let audit = draft(
             now,

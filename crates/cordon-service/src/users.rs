@@ -387,10 +387,15 @@ impl Cordon {
         let u = self
             .user_managed_by(p, user, "token.revoke", "revoke the tokens")
             .await?;
-        let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("token"))?;
-        let Some(t) = self.store.tokens(u.id).await?.into_iter().find(|t| t.id == id) else {
-            return Err(ServiceError::NotFound("token"));
-        };
+        // By its label, a unique id prefix or its id, among this user's tokens.
+        let tokens = self.store.tokens(u.id).await?;
+        let t = crate::handles::resolve("token", "id", id, &tokens, |t| crate::handles::Named {
+            id: t.id,
+            names: vec![t.label.clone()],
+        })
+        .map_err(|e| crate::handles::not_found_unless_ambiguous(e, "token"))?
+        .clone();
+        let id = t.id;
         if t.revoked_at.is_some() {
             return Err(ServiceError::Conflict("the token was revoked already".into()));
         }

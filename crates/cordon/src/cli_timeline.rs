@@ -147,6 +147,26 @@ impl FilterArgs {
     }
 }
 
+/// GETs the incident's timeline view `tail` (`""`, `/histogram`, `/facets`) for the filter and
+/// the `extra` parameters.
+async fn timeline_get<const N: usize>(
+    remote: &Remote,
+    r: &str,
+    tail: &str,
+    filter: FilterArgs,
+    extra: [(&'static str, Option<String>); N],
+) -> anyhow::Result<serde_json::Value> {
+    let mut pairs = filter.pairs();
+    pairs.extend(extra);
+    client(remote)?
+        .get(&format!(
+            "/api/v1/incidents/{}/timeline{tail}{}",
+            segment(r),
+            query_string(&pairs)
+        ))
+        .await
+}
+
 /// `?a=1&b=2` of the pairs that have a value, percent-encoded.
 fn query_string(pairs: &[(&str, Option<String>)]) -> String {
     let parts: Vec<String> = pairs
@@ -205,16 +225,8 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             cursor,
             remote,
         } => {
-            let mut pairs = filter.pairs();
-            pairs.push(("limit", Some(limit.to_string())));
-            pairs.push(("cursor", cursor));
-            let v = client(&remote)?
-                .get(&format!(
-                    "/api/v1/incidents/{}/timeline{}",
-                    segment(&r#ref),
-                    query_string(&pairs)
-                ))
-                .await?;
+            let extra = [("limit", Some(limit.to_string())), ("cursor", cursor)];
+            let v = timeline_get(&remote, &r#ref, "", filter, extra).await?;
             if remote.json {
                 println!("{v}");
                 return Ok(0);
@@ -253,15 +265,7 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             interval,
             remote,
         } => {
-            let mut pairs = filter.pairs();
-            pairs.push(("interval", interval));
-            let v = client(&remote)?
-                .get(&format!(
-                    "/api/v1/incidents/{}/timeline/histogram{}",
-                    segment(&r#ref),
-                    query_string(&pairs)
-                ))
-                .await?;
+            let v = timeline_get(&remote, &r#ref, "/histogram", filter, [("interval", interval)]).await?;
             if remote.json {
                 println!("{v}");
                 return Ok(0);
@@ -287,15 +291,7 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             top,
             remote,
         } => {
-            let mut pairs = filter.pairs();
-            pairs.push(("top", Some(top.to_string())));
-            let v = client(&remote)?
-                .get(&format!(
-                    "/api/v1/incidents/{}/timeline/facets{}",
-                    segment(&r#ref),
-                    query_string(&pairs)
-                ))
-                .await?;
+            let v = timeline_get(&remote, &r#ref, "/facets", filter, [("top", Some(top.to_string()))]).await?;
             if remote.json {
                 println!("{v}");
                 return Ok(0);

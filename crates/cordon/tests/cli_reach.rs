@@ -137,6 +137,24 @@ async fn chat_contacts_templates_and_timeline_summaries_from_the_command_line() 
     assert_ne!(out.code, 0, "{}", out.stdout);
     assert!(out.stderr.contains("error:"), "{}", out.stderr);
 
+    // tokens and chat accounts by what people call them
+    cli_ok(&app, ADMIN_TOKEN, &["user", "token", "olga", "--label", "laptop"]).await;
+    let out = cli_ok(&app, ADMIN_TOKEN, &["user", "revoke-token", "olga", "laptop"]).await;
+    assert!(out.contains("laptop"), "{out}");
+    let again = run_cli(&app.base, ADMIN_TOKEN, &["user", "revoke-token", "olga", "laptop"]).await;
+    assert!(again.stderr.contains("HTTP 409"), "revoked already: {}", again.stderr);
+    let short = run_cli(&app.base, ADMIN_TOKEN, &["user", "revoke-token", "olga", "ab"]).await;
+    assert!(short.stderr.contains("HTTP 404"), "{}", short.stderr);
+    cli_ok(
+        &app,
+        ADMIN_TOKEN,
+        &["user", "link", "olga", "matrix", "@olga:corp.example"],
+    )
+    .await;
+    cli_ok(&app, ADMIN_TOKEN, &["user", "unlink", "olga", "@olga:corp.example"]).await;
+    let (_, links) = app.get("/api/v1/users/olga/chat-identities", ADMIN_TOKEN).await;
+    assert_eq!(links, json!([]));
+
     // templates: listed and replaced by the security team, refused to others
     let out = cli_ok(&app, ADMIN_TOKEN, &["comms", "templates"]).await;
     assert!(out.starts_with("NAME") && out.contains("external"), "{out}");

@@ -349,7 +349,8 @@ async fn communications_assets_and_credentials_by_name() {
         .post(
             &format!("/api/v1/incidents/{r}/communications"),
             ADMIN_TOKEN,
-            json!({ "audience": "internal", "title": "Status at noon", "body": "We are containing web1." }),
+            json!({ "audience": "internal", "title": "Status at noon",
+                    "body": "We are containing web1.\n\n- 2026-11-27 11:40 UTC: web1 isolated" }),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
