@@ -2,7 +2,7 @@
 //! command sent as from a room (the generic adapter Slack and Matrix share), a room marked
 //! team-only, and a user's contact methods (add, list, test, rotate a webhook's secret).
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::json;
 
@@ -34,16 +34,23 @@ pub enum ChatCmd {
     },
 }
 
+/// A user and one of their contact methods.
+#[derive(Debug, Args)]
+pub struct ContactMethod {
+    name: String,
+    #[arg(long, value_parser = ["email", "webhook", "sms", "matrix"])]
+    kind: String,
+    #[arg(long)]
+    address: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ContactMethodCmd {
     /// Add a way to page a user: `email`, `webhook`, `sms` or `matrix` (a room id). A webhook's
     /// signing secret is printed once.
     Add {
-        name: String,
-        #[arg(long, value_parser = ["email", "webhook", "sms", "matrix"])]
-        kind: String,
-        #[arg(long)]
-        address: String,
+        #[command(flatten)]
+        contact: ContactMethod,
         #[command(flatten)]
         remote: Remote,
     },
@@ -55,11 +62,8 @@ pub enum ContactMethodCmd {
     },
     /// Send a test notice through a contact method; an error says why it was not delivered.
     Test {
-        name: String,
-        #[arg(long, value_parser = ["email", "webhook", "sms", "matrix"])]
-        kind: String,
-        #[arg(long)]
-        address: String,
+        #[command(flatten)]
+        contact: ContactMethod,
         #[command(flatten)]
         remote: Remote,
     },
@@ -113,26 +117,17 @@ pub async fn chat_cmd(c: ChatCmd) -> anyhow::Result<i32> {
 pub async fn contact_cmd(c: ContactMethodCmd) -> anyhow::Result<i32> {
     let contacts = |name: &str| format!("/api/v1/users/{}/contacts", segment(name));
     let (v, remote) = match c {
-        ContactMethodCmd::Add {
-            name,
-            kind,
-            address,
-            remote,
-        } => {
-            let body = json!({ "kind": kind, "address": address });
-            (client(&remote)?.post(&contacts(&name), &body).await?, remote)
+        ContactMethodCmd::Add { contact: c, remote } => {
+            let body = json!({ "kind": c.kind, "address": c.address });
+            (client(&remote)?.post(&contacts(&c.name), &body).await?, remote)
         }
         ContactMethodCmd::List { name, remote } => {
             let v = client(&remote)?.get(&contacts(&name)).await?;
             print_list(&remote, &v, &[("KIND", "kind"), ("ADDRESS", "address")]);
             return Ok(0);
         }
-        ContactMethodCmd::Test {
-            name,
-            kind,
-            address,
-            remote,
-        } => {
+        ContactMethodCmd::Test { contact: c, remote } => {
+            let (name, kind, address) = (c.name, c.kind, c.address);
             let body = json!({ "kind": kind, "address": address });
             // A failed delivery is an error answer (409 with the reason), printed by the caller.
             let v = client(&remote)?
