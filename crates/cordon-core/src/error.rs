@@ -14,11 +14,12 @@ pub enum DomainError {
         allowed: Vec<&'static str>,
     },
     /// A register record (asset, credential) cannot make this move.
-    #[error("the {what} cannot move from {from} to {to}")]
+    #[error("the {what} cannot move from {from} to {to}; {}", moves_from(from, allowed))]
     IllegalMove {
         what: &'static str,
         from: &'static str,
         to: &'static str,
+        allowed: Vec<&'static str>,
     },
     #[error("invalid playbook: {0}")]
     Playbook(String),

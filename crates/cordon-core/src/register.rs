@@ -107,6 +107,7 @@ impl AssetState {
                 what: "asset",
                 from: self.as_str(),
                 to: to.as_str(),
+                allowed: self.next().iter().map(|s| s.as_str()).collect(),
             })
         }
     }
@@ -173,17 +174,19 @@ impl CredentialState {
     /// made from the assets).
     pub fn check_manual_move(self, to: CredentialState) -> Result<(), DomainError> {
         use CredentialState::*;
-        let ok = matches!(
-            (self, to),
-            (Unaffected | Compromised, Rotated | Revoked) | (Rotated, Revoked)
-        );
-        if ok {
+        let allowed: &[CredentialState] = match self {
+            Unaffected | Compromised => &[Rotated, Revoked],
+            Rotated => &[Revoked],
+            Revoked => &[],
+        };
+        if allowed.contains(&to) {
             Ok(())
         } else {
             Err(DomainError::IllegalMove {
                 what: "credential",
                 from: self.as_str(),
                 to: to.as_str(),
+                allowed: allowed.iter().map(|s| s.as_str()).collect(),
             })
         }
     }

@@ -189,15 +189,14 @@ impl From<ServiceError> for Problem {
                     )
                     .with("gates", Value::from(list))
             }
-            ServiceError::IllegalTransition { from, to, allowed } => {
+            ServiceError::IllegalTransition { from, to, allowed }
+            | ServiceError::IllegalMove { from, to, allowed, .. } => {
                 Problem::new(StatusCode::CONFLICT, code, e.to_string())
                     .with("from", Value::from(*from))
                     .with("to", Value::from(*to))
                     .with("allowed", Value::from(allowed.clone()))
             }
-            ServiceError::Conflict(_) | ServiceError::IllegalMove { .. } => {
-                Problem::new(StatusCode::CONFLICT, code, e.to_string())
-            }
+            ServiceError::Conflict(_) => Problem::new(StatusCode::CONFLICT, code, e.to_string()),
             ServiceError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 Problem::new(

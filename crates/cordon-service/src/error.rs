@@ -37,11 +37,15 @@ pub enum ServiceError {
         allowed: Vec<&'static str>,
     },
     /// A register record (asset, credential) cannot make this move.
-    #[error("the {what} cannot move from {from} to {to}")]
+    #[error(
+        "the {what} cannot move from {from} to {to}; {}",
+        cordon_core::error::moves_from(from, allowed)
+    )]
     IllegalMove {
         what: &'static str,
         from: &'static str,
         to: &'static str,
+        allowed: Vec<&'static str>,
     },
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -178,7 +182,17 @@ impl From<DomainError> for ServiceError {
         match e {
             DomainError::Invalid { field, message } => Self::Invalid { field, message },
             DomainError::IllegalTransition { from, to, allowed } => Self::IllegalTransition { from, to, allowed },
-            DomainError::IllegalMove { what, from, to } => Self::IllegalMove { what, from, to },
+            DomainError::IllegalMove {
+                what,
+                from,
+                to,
+                allowed,
+            } => Self::IllegalMove {
+                what,
+                from,
+                to,
+                allowed,
+            },
             DomainError::Playbook(m) => Self::invalid("playbook", m),
         }
     }

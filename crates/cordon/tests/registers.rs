@@ -325,6 +325,15 @@ async fn illegal_moves_and_unknown_assets_are_refused_with_nothing_written() {
     assert_eq!(st, StatusCode::CONFLICT, "{p}");
     assert_eq!(p["code"], "illegal_transition");
     assert!(p["detail"].as_str().unwrap().contains("suspected"), "{p}");
+    // the refusal says where the asset may go
+    assert_eq!(p["allowed"], json!(["compromised", "clean"]), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("from suspected it can move to compromised or clean"),
+        "{p}"
+    );
     assert!(app.audit_actions().await.iter().any(|a| a == "asset.move.refused"));
     // the CLI names assets by name and shows the refusal
     let out = common::run_cli(&app.base, ADMIN_TOKEN, &["asset", "move", &r, "web1", "rebuilt"]).await;
@@ -388,6 +397,11 @@ async fn illegal_moves_and_unknown_assets_are_refused_with_nothing_written() {
         )
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "compromise is Cordon's call: {p}");
+    assert_eq!(
+        (p["from"].clone(), p["allowed"].clone()),
+        (json!("compromised"), json!(["rotated", "revoked"])),
+        "{p}"
+    );
 }
 
 // ---------- indicators ----------
