@@ -71,36 +71,26 @@ impl Client {
     /// GETs `path`. A list answered in pages (`Link: <…>; rel="next"`) is followed to its
     /// end and returned whole.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let (mut value, mut next) = self.get_page(path).await?;
-        let mut pages = 1;
-        while let Some(path) = next {
-            anyhow::ensure!(
-                pages < MAX_PAGES,
-                "the list has more than {MAX_PAGES} pages; narrow it down"
-            );
-            let (more, after) = self.get_page(&path).await?;
-            match (value.as_array_mut(), more) {
-                (Some(items), Value::Array(more)) => items.extend(more),
-                _ => anyhow::bail!("the server paged an answer that is not a list"),
-            }
-            next = after;
-            pages += 1;
-        }
-        Ok(value)
+        self.all(Method::GET, path, None).await
     }
 
     /// POSTs `body` to `path` and follows the answer's `next` links (each POSTed the same
     /// body: a paged action, such as the indicator search, does the work of each page in
     /// turn), returning the pages joined into one list.
     pub async fn post_all(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let (mut value, mut next) = self.page(Method::POST, path, Some(body)).await?;
+        self.all(Method::POST, path, Some(body)).await
+    }
+
+    /// `method` on `path`, following the answer's `next` links to the end, the pages joined.
+    async fn all(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+        let (mut value, mut next) = self.page(method.clone(), path, body).await?;
         let mut pages = 1;
         while let Some(path) = next {
             anyhow::ensure!(
                 pages < MAX_PAGES,
                 "the list has more than {MAX_PAGES} pages; narrow it down"
             );
-            let (more, after) = self.page(Method::POST, &path, Some(body)).await?;
+            let (more, after) = self.page(method.clone(), &path, body).await?;
             match (value.as_array_mut(), more) {
                 (Some(items), Value::Array(more)) => items.extend(more),
                 _ => anyhow::bail!("the server paged an answer that is not a list"),
