@@ -581,18 +581,16 @@ impl Cordon {
         purpose: ReadPurpose,
     ) -> Result<Download> {
         let locker = self.locker()?;
-        let access = self.gate(p, raw_ref).await?;
-        let incident = access.incident();
-        let item = self.find_item(incident, raw_id).await?;
         let kind = match purpose {
             ReadPurpose::Download => CustodyKind::Download,
             ReadPurpose::Export { .. } => CustodyKind::Export,
         };
-        let access = self
-            .work_as(
-                access,
+        let (access, item) = self
+            .item_to_work(
+                p,
+                raw_ref,
+                raw_id,
                 &format!("evidence.{kind}"),
-                format!("evidence:{}", item.id),
                 "only the response team may read evidence",
             )
             .await?;
@@ -628,16 +626,32 @@ impl Cordon {
         })
     }
 
+    /// The item `raw_id` of the incident `raw_ref`, with the caller raised to [`Work`] for
+    /// `action`; a refusal is audited against the item.
+    async fn item_to_work(
+        &self,
+        p: &Principal,
+        raw_ref: &str,
+        raw_id: &str,
+        action: &str,
+        why: &str,
+    ) -> Result<(Access<Work>, EvidenceItem)> {
+        let access = self.gate(p, raw_ref).await?;
+        let item = self.find_item(access.incident(), raw_id).await?;
+        let access = self
+            .work_as(access, action, format!("evidence:{}", item.id), why)
+            .await?;
+        Ok((access, item))
+    }
+
     /// Re-reads one item and records the verification; a mismatch raises an alert.
     pub async fn verify_evidence(&self, p: &Principal, raw_ref: &str, raw_id: &str) -> Result<Verification> {
-        let access = self.gate(p, raw_ref).await?;
-        let incident = access.incident();
-        let item = self.find_item(incident, raw_id).await?;
-        let access = self
-            .work_as(
-                access,
+        let (access, item) = self
+            .item_to_work(
+                p,
+                raw_ref,
+                raw_id,
                 "evidence.verify",
-                format!("evidence:{}", item.id),
                 "only the response team may verify evidence",
             )
             .await?;
@@ -822,14 +836,12 @@ impl Cordon {
         raw_id: &str,
         t: Transfer,
     ) -> Result<CustodyEvent> {
-        let access = self.gate(p, raw_ref).await?;
-        let incident = access.incident();
-        let item = self.find_item(incident, raw_id).await?;
-        let access = self
-            .work_as(
-                access,
+        let (access, item) = self
+            .item_to_work(
+                p,
+                raw_ref,
+                raw_id,
                 "evidence.transfer",
-                format!("evidence:{}", item.id),
                 "only the response team may transfer evidence",
             )
             .await?;
