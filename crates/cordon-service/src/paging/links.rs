@@ -54,15 +54,16 @@ impl Cordon {
         Ok(format!("{}/ack/{token}", self.paging.public_url))
     }
 
+    /// The stored link `token` names; unknown or malformed tokens are "not found".
+    async fn ack_link_of(&self, token: &str) -> Result<AckLinkRow> {
+        let hash = hash_of(token).ok_or(ServiceError::NotFound("link"))?;
+        self.store.ack_link(&hash).await?.ok_or(ServiceError::NotFound("link"))
+    }
+
     /// What a link is for, without using it (the page a GET shows). Unknown links are "not
     /// found".
     pub async fn ack_link_info(&self, token: &str) -> Result<AckLinkInfo> {
-        let hash = hash_of(token).ok_or(ServiceError::NotFound("link"))?;
-        let link = self
-            .store
-            .ack_link(&hash)
-            .await?
-            .ok_or(ServiceError::NotFound("link"))?;
+        let link = self.ack_link_of(token).await?;
         let now = self.clock.now();
         let codename = match self.store.page(link.page_id).await?.and_then(|p| p.incident_id) {
             Some(iid) => self.notice_facts(iid).await?.map(|f| f.codename.to_string()),
@@ -77,12 +78,7 @@ impl Cordon {
 
     /// Acknowledges through a link: used once, before it expires, as its recipient.
     pub async fn ack_by_link(&self, token: &str) -> Result<PageView> {
-        let hash = hash_of(token).ok_or(ServiceError::NotFound("link"))?;
-        let link = self
-            .store
-            .ack_link(&hash)
-            .await?
-            .ok_or(ServiceError::NotFound("link"))?;
+        let link = self.ack_link_of(token).await?;
         let now = self.clock.now();
         if link.used_at.is_some() {
             return Err(ServiceError::Conflict("this link was used already".into()));
@@ -99,7 +95,7 @@ impl Cordon {
             .await?
             .filter(|u| !u.is_disabled())
             .ok_or(ServiceError::NotFound("link"))?;
-        if !self.store.use_ack_link(&hash, now).await? {
+        if !self.store.use_ack_link(&link.token_hash, now).await? {
             return Err(ServiceError::Conflict("this link was used already".into()));
         }
         self.ack_page(&Principal::from_user(&recipient), &link.page_id.to_string())
