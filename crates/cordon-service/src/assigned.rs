@@ -111,13 +111,10 @@ impl Cordon {
 
     /// The tasks an assignee from outside the team holds, as they may see them.
     async fn held_views(&self, held: &Assigned) -> Result<TaskList> {
-        let incident = held.incident();
-        let all = self.store.tasks(incident.id).await?;
-        let gates = self.gates_for(incident, &all).await?;
+        let gates = self.gates_for(held.incident(), held.all_checklist()).await?;
         let name = Some(held.principal().name.clone());
         // Follow-up handles (`9.2`) are numbered among all of the incident's follow-ups.
-        let all_follow_ups = self.store.follow_up_tasks(incident.id).await?;
-        let handles = handles_by_id(&all_follow_ups);
+        let handles = handles_by_id(held.all_follow_ups());
         let follow_up = |task: &FollowUpTask| FollowUpView {
             task: task.clone(),
             assignee_name: name.clone(),
@@ -125,11 +122,9 @@ impl Cordon {
         };
         let checklist: Vec<TaskView> = held
             .checklist()
-            .iter()
             .map(|task| TaskView {
                 follow_ups: held
                     .follow_ups()
-                    .iter()
                     .filter(|f| f.parent_step == task.step)
                     .map(follow_up)
                     .collect(),
@@ -138,8 +133,7 @@ impl Cordon {
             .collect();
         let loose_follow_ups = held
             .follow_ups()
-            .iter()
-            .filter(|f| !held.checklist().iter().any(|t| t.step == f.parent_step))
+            .filter(|f| !held.checklist().any(|t| t.step == f.parent_step))
             .map(follow_up)
             .collect();
         Ok(TaskList {
@@ -153,11 +147,8 @@ impl Cordon {
     pub(crate) async fn update_held_task(&self, held: Assigned, handle: &str, patch: TaskPatch) -> Result<TaskChange> {
         let p = held.principal();
         let incident = held.incident();
-        let all = self.store.tasks(incident.id).await?;
-        let all_follow_ups = self.store.follow_up_tasks(incident.id).await?;
-        let is_held =
-            |id: Uuid| held.checklist().iter().any(|t| t.id == id) || held.follow_ups().iter().any(|t| t.id == id);
-        let task_id = match task_by_handle_among(&all, &all_follow_ups, handle, is_held) {
+        let (all, all_follow_ups) = (held.all_checklist(), held.all_follow_ups());
+        let task_id = match task_by_handle_among(all, all_follow_ups, handle, |id| held.holds_task(id)) {
             Ok(TaskRef::Checklist(id) | TaskRef::FollowUp(id)) => id,
             // A step they do not hold is, to them, no task at all.
             Err(ServiceError::NotFound(_) | ServiceError::Invalid { .. }) => {
@@ -166,8 +157,8 @@ impl Cordon {
             Err(e) => return Err(e),
         };
         let subject = format!("task:{task_id}");
-        let checklist = held.checklist().iter().find(|t| t.id == task_id).cloned();
-        let follow_up = held.follow_ups().iter().find(|t| t.id == task_id).cloned();
+        let checklist = held.checklist().find(|t| t.id == task_id).cloned();
+        let follow_up = held.follow_ups().find(|t| t.id == task_id).cloned();
         if checklist.is_none() && follow_up.is_none() {
             return Err(ServiceError::NotFound("task"));
         }
@@ -179,7 +170,7 @@ impl Cordon {
         }
         let now = self.clock.now();
         if let Some(mut task) = checklist {
-            let gates = self.gates_for(incident, &all).await?;
+            let gates = self.gates_for(incident, all).await?;
             if let Some(to) = patch.status.filter(|s| *s != task.status) {
                 let unmet = if to.passes_gates() {
                     gates.unmet(task.step)
@@ -209,7 +200,7 @@ impl Cordon {
                 .update_follow_up_task(&task, draft(now, &p.name, "task.update", subject, changes))
                 .await?;
         }
-        let handle = handles_by_id(&all_follow_ups).remove(&task.id).unwrap_or_default();
+        let handle = handles_by_id(all_follow_ups).remove(&task.id).unwrap_or_default();
         Ok(TaskChange::FollowUp(FollowUpView {
             task,
             assignee_name: Some(p.name.clone()),

@@ -164,8 +164,11 @@ impl<L> Access<L> {
 pub struct Assigned {
     incident: Incident,
     principal: Principal,
-    checklist: Vec<Task>,
-    follow_ups: Vec<FollowUpTask>,
+    /// The incident's whole checklist and follow-ups, as read to admit the assignee: the
+    /// service numbers handles and checks gates against them; the assignee is shown only
+    /// their own ([`Assigned::checklist`], [`Assigned::follow_ups`]).
+    all_checklist: Vec<Task>,
+    all_follow_ups: Vec<FollowUpTask>,
 }
 
 impl Assigned {
@@ -180,13 +183,32 @@ impl Assigned {
     }
 
     /// The checklist tasks assigned to the user, in step order.
-    pub fn checklist(&self) -> &[Task] {
-        &self.checklist
+    pub fn checklist(&self) -> impl Iterator<Item = &Task> {
+        self.all_checklist.iter().filter(|t| self.holds(t.assignee))
     }
 
     /// The follow-up tasks assigned to the user.
-    pub fn follow_ups(&self) -> &[FollowUpTask] {
-        &self.follow_ups
+    pub fn follow_ups(&self) -> impl Iterator<Item = &FollowUpTask> {
+        self.all_follow_ups.iter().filter(|t| self.holds(t.assignee))
+    }
+
+    /// Whether the user holds the task with this id.
+    pub fn holds_task(&self, id: Uuid) -> bool {
+        self.checklist().any(|t| t.id == id) || self.follow_ups().any(|t| t.id == id)
+    }
+
+    /// The incident's whole checklist (for gates and handles; never shown to the assignee).
+    pub(crate) fn all_checklist(&self) -> &[Task] {
+        &self.all_checklist
+    }
+
+    /// The incident's follow-up tasks (for their handles; never shown to the assignee).
+    pub(crate) fn all_follow_ups(&self) -> &[FollowUpTask] {
+        &self.all_follow_ups
+    }
+
+    fn holds(&self, assignee: Option<Uuid>) -> bool {
+        assignee == Some(self.principal.user_id)
     }
 }
 
@@ -302,20 +324,16 @@ impl Cordon {
 
     /// The tasks `p` holds in `incident`, which `p` may not see; "not found" when none.
     async fn assigned(&self, p: &Principal, incident: Incident) -> Result<Assigned> {
-        let mine = |a: Option<Uuid>| a == Some(p.user_id);
-        let mut checklist = self.store.tasks(incident.id).await?;
-        checklist.retain(|t| mine(t.assignee));
-        let mut follow_ups = self.store.follow_up_tasks(incident.id).await?;
-        follow_ups.retain(|t| mine(t.assignee));
-        if checklist.is_empty() && follow_ups.is_empty() {
-            return Err(ServiceError::NotFound("incident"));
-        }
-        Ok(Assigned {
+        let held = Assigned {
+            all_checklist: self.store.tasks(incident.id).await?,
+            all_follow_ups: self.store.follow_up_tasks(incident.id).await?,
             incident,
             principal: p.clone(),
-            checklist,
-            follow_ups,
-        })
+        };
+        if held.checklist().next().is_none() && held.follow_ups().next().is_none() {
+            return Err(ServiceError::NotFound("incident"));
+        }
+        Ok(held)
     }
 
     /// Every incident in which `p` holds tasks: as a member (or viewer) through the gate, or
