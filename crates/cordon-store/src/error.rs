@@ -29,16 +29,16 @@ impl StoreError {
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`, on every
 /// backend (SQLite's and PostgreSQL's drivers both classify the violation).
-pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(StoreError) -> StoreError {
     move |e| {
         if is_unique_violation(&e) {
             StoreError::Conflict(what)
         } else {
-            e.into()
+            e
         }
     }
 }
 
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+pub(crate) fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(e, StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
 }

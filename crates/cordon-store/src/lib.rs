@@ -5,11 +5,12 @@
 //! - every mutating method takes an [`AuditDraft`] and appends it to the hash chain in the same
 //!   transaction as the change, so no change exists without its audit entry;
 //! - a database whose schema is newer than this binary is refused at open;
-//! - SQL is kept portable (`$N` placeholders, `ON CONFLICT`, partial indexes) so both backends
-//!   read alike; both run the same stories (`tests/story*.rs`).
+//! - every query and transaction is written once ([`SqlStore`], in `sql/`), over the
+//!   [`dialect`] layer that holds what differs between the databases; both run the same stories
+//!   (`tests/story*.rs`).
 //!
 //! Backends: [`SqliteStore`] (embedded, one node) and [`PostgresStore`] (several nodes on one
-//! database). With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
+//! database), both a [`SqlStore`]. With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
 
 pub mod comms;
 mod error;
@@ -17,11 +18,11 @@ pub mod evidence;
 pub mod handles;
 pub mod identity;
 pub mod paging;
-mod postgres;
+pub mod dialect;
 pub mod registers;
 mod rows;
 pub mod seen;
-mod sqlite;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod timeline;
@@ -41,10 +42,11 @@ pub use evidence::EvidenceStore;
 pub use handles::HandleStore;
 pub use identity::IdentityStore;
 pub use paging::PagingStore;
-pub use postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
+pub use dialect::postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
+pub use dialect::sqlite::SqliteStore;
 pub use registers::RegisterStore;
 pub use seen::SeenStore;
-pub use sqlite::SqliteStore;
+pub use sql::SqlStore;
 pub use timeline::TimelineStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -29,7 +29,7 @@ use crate::{Result, StoreError};
 
 /// A Rust type both databases read the same way (text, integers, flags, bytes, and their
 /// `Option`s).
-pub(crate) trait Plain:
+pub trait Plain:
     for<'r> sqlx::Decode<'r, sqlx::Sqlite>
     + sqlx::Type<sqlx::Sqlite>
     + for<'r> sqlx::Decode<'r, sqlx::Postgres>
@@ -46,7 +46,7 @@ impl<T> Plain for T where
 }
 
 /// How one backend reads a column of each kind.
-pub(crate) trait Cols {
+pub trait Cols {
     /// A column of a type both databases store alike.
     fn get<T: Plain>(&self, col: &str) -> Result<T>;
     fn uuid(&self, col: &str) -> Result<Uuid>;
