@@ -42,3 +42,16 @@ pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(StoreError) 
 pub(crate) fn is_unique_violation(e: &StoreError) -> bool {
     matches!(e, StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `duplicate`, and a
+/// foreign-key violation (what it points at does not exist) to [`StoreError::NotFound`] naming
+/// `missing`.
+pub(crate) fn refusal(duplicate: &'static str, missing: &'static str) -> impl FnOnce(StoreError) -> StoreError {
+    move |e| match &e {
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation() => StoreError::Conflict(duplicate),
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+            StoreError::NotFound(missing)
+        }
+        _ => e,
+    }
+}

@@ -28,7 +28,7 @@ pub async fn sqlite_before(path: &Path, version: i64) -> Result<SqlitePool> {
             .foreign_keys(true),
     )
     .await?;
-    crate::sqlite::MIGRATOR.run_to(version - 1, &pool).await?;
+    crate::dialect::sqlite::MIGRATOR.run_to(version - 1, &pool).await?;
     Ok(pool)
 }
 
@@ -91,7 +91,7 @@ impl TestDatabase {
     /// writing rows as an older binary would have.
     pub async fn migrate_before(&self, version: i64) -> Result<PgPool> {
         let pool = PgPool::connect(&self.url).await?;
-        crate::postgres::MIGRATOR.run_to(version - 1, &pool).await?;
+        crate::dialect::postgres::MIGRATOR.run_to(version - 1, &pool).await?;
         Ok(pool)
     }
 }

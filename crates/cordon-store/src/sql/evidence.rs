@@ -1,15 +1,15 @@
-//! PostgreSQL implementation of [`EvidenceStore`]: evidence items and custody events, each
-//! custody event appended to the audit chain in the same transaction. The schema's plpgsql
-//! triggers refuse UPDATE, DELETE and TRUNCATE on both tables.
+//! The implementation of [`EvidenceStore`]: evidence items and custody events, each
+//! custody event appended to the audit chain in the same transaction. The schema refuses UPDATE
+//! and DELETE on both tables (SQLite's triggers; PostgreSQL's plpgsql triggers, TRUNCATE too).
 
 use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::clock::to_micros;
-use sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_entry};
-use crate::error::is_unique_violation;
+use super::{SqlStore, append_entry};
+use crate::dialect::{Backend, Conn, sql};
+use crate::error::refusal;
 use crate::evidence::{CustodyEvent, EvidenceItem, EvidenceStore, NewCustody};
 use crate::rows::{self as from_row};
 use crate::{Result, StoreError};
@@ -39,9 +39,9 @@ macro_rules! custody_query {
 }
 
 /// Appends the event's audit entry, then the event pointing at it; returns the stored event.
-async fn insert_custody(conn: &mut PgConnection, e: &NewCustody) -> Result<CustodyEvent> {
+async fn insert_custody<C: Conn>(conn: &mut C, e: &NewCustody) -> Result<CustodyEvent> {
     let (seq, hash) = append_entry(&mut *conn, &e.audit).await?;
-    let res = sqlx::query(
+    sql(
         "INSERT INTO custody_events (id, item_id, kind, actor, at, details, audit_seq)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -53,14 +53,8 @@ async fn insert_custody(conn: &mut PgConnection, e: &NewCustody) -> Result<Custo
     .bind(&e.details)
     .bind(seq)
     .execute(&mut *conn)
-    .await;
-    match res {
-        Err(err) if is_unique_violation(&err) => return Err(StoreError::Conflict("custody event")),
-        Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-            return Err(StoreError::NotFound("evidence"));
-        }
-        r => r?,
-    };
+    .await
+    .map_err(refusal("custody event", "evidence"))?;
     Ok(CustodyEvent {
         id: e.id,
         item_id: e.item_id,
@@ -69,16 +63,16 @@ async fn insert_custody(conn: &mut PgConnection, e: &NewCustody) -> Result<Custo
         at: e.at,
         details: e.details.clone(),
         audit_seq: seq,
-        audit_hash: hash,
+        audit_hash: hash.to_vec(),
     })
 }
 
 #[async_trait]
-impl EvidenceStore for PostgresStore {
+impl<B: Backend> EvidenceStore for SqlStore<B> {
     async fn create_evidence(&self, item: &EvidenceItem, custody: &[NewCustody]) -> Result<Vec<CustodyEvent>> {
         let size = i64::try_from(item.size).map_err(|_| StoreError::corrupt("evidence size above i64::MAX"))?;
         let mut tx = self.begin().await?;
-        let res = sqlx::query(
+        sql(
             "INSERT INTO evidence_items (id, incident_id, name, description, blob_key, size, sha256, blake3, md5,
                                          sha1, acquired_by, tool, source_asset, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
@@ -99,14 +93,8 @@ impl EvidenceStore for PostgresStore {
         .bind(item.created_by)
         .bind(to_micros(item.created_at))
         .execute(&mut *tx)
-        .await;
-        match res {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("evidence")),
-            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                return Err(StoreError::NotFound("incident"));
-            }
-            r => r?,
-        };
+        .await
+        .map_err(refusal("evidence", "incident"))?;
         let mut events = Vec::with_capacity(custody.len());
         for e in custody {
             if e.item_id != item.id {
@@ -114,7 +102,7 @@ impl EvidenceStore for PostgresStore {
                     "a custody event of another item was passed with a new item",
                 ));
             }
-            events.push(insert_custody(&mut tx, e).await?);
+            events.push(insert_custody(&mut *tx, e).await?);
         }
         tx.commit().await?;
         Ok(events)
@@ -122,17 +110,17 @@ impl EvidenceStore for PostgresStore {
 
     async fn append_custody(&self, event: &NewCustody) -> Result<CustodyEvent> {
         let mut tx = self.begin().await?;
-        let stored = insert_custody(&mut tx, event).await?;
+        let stored = insert_custody(&mut *tx, event).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     async fn evidence_item(&self, incident: Uuid, id: Uuid) -> Result<Option<EvidenceItem>> {
         const Q: &str = item_query!("WHERE e.id = $1 AND e.incident_id = $2");
-        let row = sqlx::query(Q)
+        let row = sql(Q)
             .bind(id)
             .bind(incident)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         row.as_ref().map(from_row::evidence_item).transpose()
     }
@@ -143,20 +131,20 @@ impl EvidenceStore for PostgresStore {
             "WHERE e.incident_id = $1
              ORDER BY e.created_at, (SELECT MIN(c.audit_seq) FROM custody_events c WHERE c.item_id = e.id), e.id"
         );
-        let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
+        let rows = sql(Q).bind(incident).fetch_all(&mut *self.read().await?).await?;
         rows.iter().map(from_row::evidence_item).collect()
     }
 
     async fn custody_events(&self, item: Uuid) -> Result<Vec<CustodyEvent>> {
         const Q: &str = custody_query!("WHERE c.item_id = $1 ORDER BY c.audit_seq");
-        let rows = sqlx::query(Q).bind(item).fetch_all(&self.pool).await?;
+        let rows = sql(Q).bind(item).fetch_all(&mut *self.read().await?).await?;
         rows.iter().map(from_row::custody_event).collect()
     }
 
     async fn incident_custody(&self, incident: Uuid) -> Result<Vec<CustodyEvent>> {
         const Q: &str =
             custody_query!("JOIN evidence_items e ON e.id = c.item_id WHERE e.incident_id = $1 ORDER BY c.audit_seq");
-        let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
+        let rows = sql(Q).bind(incident).fetch_all(&mut *self.read().await?).await?;
         rows.iter().map(from_row::custody_event).collect()
     }
 
@@ -166,18 +154,18 @@ impl EvidenceStore for PostgresStore {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<EvidenceItem>> {
-        // uuid order is byte order, the same as SQLite's order of the lower-case text form.
+        // PostgreSQL's uuid order is byte order, the same as SQLite's order of the lower-case text form.
         const Q: &str = item_query!(
-            "WHERE ($1::uuid IS NULL OR e.id > $1)
+            "WHERE ($1 IS NULL OR e.id > $1)
                AND COALESCE((SELECT MAX(c.at) FROM custody_events c
                              WHERE c.item_id = e.id AND c.kind = 'verification'), e.created_at) <= $2
              ORDER BY e.id LIMIT $3",
         );
-        let rows = sqlx::query(Q)
+        let rows = sql(Q)
             .bind(after)
             .bind(to_micros(verified_before))
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(from_row::evidence_item).collect()
     }

@@ -1,27 +1,25 @@
-//! PostgreSQL implementation of [`HandleStore`].
+//! The implementation of [`HandleStore`].
 
 use async_trait::async_trait;
 
-use super::PostgresStore;
+use super::SqlStore;
 use crate::Result;
+use crate::dialect::{Backend, sql};
 use crate::handles::{HandleStore, like_pattern};
 use crate::paging::PageRow;
-use crate::rows as from_row;
+use crate::rows;
 
 #[async_trait]
-impl HandleStore for PostgresStore {
+impl<B: Backend> HandleStore for SqlStore<B> {
     async fn pages_with_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<PageRow>> {
         let Some(pattern) = like_pattern(prefix) else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query(
-            "SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
-             WHERE id::text LIKE $1 ORDER BY created_at, id LIMIT $2",
-        )
+        sql("SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
+             WHERE CAST(id AS TEXT) LIKE $1 ORDER BY created_at, id LIMIT $2")
         .bind(pattern)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(from_row::page).collect()
+        .bind(limit)
+        .map_all(&mut *self.read().await?, rows::page)
+        .await
     }
 }

@@ -1,4 +1,4 @@
-//! PostgreSQL implementation of [`IdentityStore`]. What must happen once is a conditional
+//! The implementation of [`IdentityStore`]. What must happen once is a conditional
 //! statement whose rows affected decide (a code is used by the one `DELETE` that removes it; a
 //! user is disabled by the one `UPDATE` that sets `disabled_at`), and the unique index on
 //! `(kind, external_id)` refuses a second link of one account from any node.
@@ -7,10 +7,11 @@ use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::clock::to_micros;
 use cordon_core::user::User;
-use sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_in, conflict_on_unique};
+use super::{SqlStore, append_in};
+use crate::error::conflict_on_unique;
+use crate::dialect::{Backend, Cols, Conn, sql, sql_built};
 use crate::identity::{
     self as rows, CANCELLED, ChatClaim, ChatLink, Disabled, IdentityStore, LinkCodeRow, TokenRecord,
 };
@@ -18,8 +19,8 @@ use crate::{AuditDraft, Result, Store};
 
 const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
 
-async fn insert_link(conn: &mut PgConnection, link: &ChatLink) -> Result<()> {
-    sqlx::query(
+async fn insert_link<C: Conn>(conn: &mut C, link: &ChatLink) -> Result<()> {
+    sql(
         "INSERT INTO chat_identities (id, kind, external_id, user_id, linked_at, linked_by, via)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -33,7 +34,7 @@ async fn insert_link(conn: &mut PgConnection, link: &ChatLink) -> Result<()> {
     .execute(&mut *conn)
     .await
     .map_err(conflict_on_unique("chat identity"))?;
-    sqlx::query("DELETE FROM chat_identity_claims WHERE kind = $1 AND external_id = $2")
+    sql("DELETE FROM chat_identity_claims WHERE kind = $1 AND external_id = $2")
         .bind(&link.kind)
         .bind(&link.external_id)
         .execute(&mut *conn)
@@ -42,12 +43,12 @@ async fn insert_link(conn: &mut PgConnection, link: &ChatLink) -> Result<()> {
 }
 
 #[async_trait]
-impl IdentityStore for PostgresStore {
+impl<B: Backend> IdentityStore for SqlStore<B> {
     async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<(User, TokenRecord)>> {
         let q = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.token_hash = $1 AND t.revoked_at IS NULL");
-        let Some(r) = sqlx::query(sqlx::AssertSqlSafe(q))
-            .bind(hash.to_vec())
-            .fetch_optional(&self.pool)
+        let Some(r) = sql_built(q)
+            .bind(&hash[..])
+            .fetch_optional(&mut *self.read().await?)
             .await?
         else {
             return Ok(None);
@@ -59,71 +60,66 @@ impl IdentityStore for PostgresStore {
     async fn tokens(&self, user: Uuid) -> Result<Vec<TokenRecord>> {
         let q =
             format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+        let rows = sql_built(q)
             .bind(user)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(rows::token).collect()
     }
 
     async fn revoke_token(&self, user: Uuid, id: Uuid, at: Timestamp, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let r =
-            sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+            sql("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(user)
                 .bind(to_micros(at))
                 .execute(&mut *tx)
                 .await?;
-        if r.rows_affected() == 0 {
+        if r == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<()> {
-        sqlx::query(
+        sql(
             "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
         )
         .bind(id)
         .bind(to_micros(at))
-        .execute(&self.pool)
+        .execute(&mut *self.writer.acquire().await?)
         .await?;
         Ok(())
     }
 
     async fn disable_user(&self, user: Uuid, at: Timestamp, audit: AuditDraft) -> Result<Option<Disabled>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let at_us = to_micros(at);
-        let name: Option<String> = sqlx::query_scalar(
-            "UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING name",
-        )
-        .bind(user)
-        .bind(at_us)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let name = sql("UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING name")
+            .bind(user)
+            .bind(at_us)
+            .map_optional(&mut *tx, |r| r.text("name"))
+            .await?;
         let Some(name) = name else {
             return Ok(None);
         };
-        let tokens = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        let tokens = sql("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
             .bind(user)
             .bind(at_us)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let chat_identities = sqlx::query("DELETE FROM chat_identities WHERE user_id = $1")
+            .await?;
+        let chat_identities = sql("DELETE FROM chat_identities WHERE user_id = $1")
             .bind(user)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let link_codes = sqlx::query("DELETE FROM chat_link_codes WHERE user_id = $1")
+            .await?;
+        let link_codes = sql("DELETE FROM chat_link_codes WHERE user_id = $1")
             .bind(user)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let notifications = sqlx::query(
+            .await?;
+        let notifications = sql(
             "UPDATE notifications SET status = $3, next_attempt_at = NULL, error = 'the user was disabled',
                                       updated_at = $2
              WHERE user_name = $1 AND status = 'pending'",
@@ -132,48 +128,46 @@ impl IdentityStore for PostgresStore {
         .bind(at_us)
         .bind(CANCELLED)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .await?;
         let done = Disabled {
             tokens,
             chat_identities,
             link_codes,
             notifications,
         };
-        append_in(&mut tx, &done.into_audit(audit)).await?;
+        append_in(&mut *tx, &done.into_audit(audit)).await?;
         tx.commit().await?;
         Ok(Some(done))
     }
 
     async fn enable_user(&self, user: Uuid, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
+        let mut tx = self.begin().await?;
+        let r = sql("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        if r.rows_affected() == 0 {
+        if r == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn link_chat_identity(&self, link: &ChatLink, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        insert_link(&mut tx, link).await?;
-        append_in(&mut tx, &audit).await?;
+        let mut tx = self.begin().await?;
+        insert_link(&mut *tx, link).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn user_by_chat_identity(&self, kind: &str, external_id: &str) -> Result<Option<User>> {
-        let id: Option<Uuid> =
-            sqlx::query_scalar("SELECT user_id FROM chat_identities WHERE kind = $1 AND external_id = $2")
-                .bind(kind)
-                .bind(external_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let id = sql("SELECT user_id FROM chat_identities WHERE kind = $1 AND external_id = $2")
+            .bind(kind)
+            .bind(external_id)
+            .map_optional(&mut *self.read().await?, |r| r.uuid("user_id"))
+            .await?;
         match id {
             Some(id) => self.user_by_id(id).await,
             None => Ok(None),
@@ -181,56 +175,56 @@ impl IdentityStore for PostgresStore {
     }
 
     async fn chat_identities(&self, user: Uuid) -> Result<Vec<ChatLink>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT c.id, c.kind, c.external_id, c.user_id, u.name AS user_name, c.linked_at, c.linked_by, c.via
              FROM chat_identities c JOIN users u ON u.id = c.user_id
              WHERE c.user_id = $1 ORDER BY c.linked_at, c.id",
         )
         .bind(user)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(rows::chat_link).collect()
     }
 
     async fn unlink_chat_identity(&self, user: Uuid, id: Uuid, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("DELETE FROM chat_identities WHERE id = $1 AND user_id = $2")
+        let mut tx = self.begin().await?;
+        let r = sql("DELETE FROM chat_identities WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        if r.rows_affected() == 0 {
+        if r == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn chat_claims(&self) -> Result<Vec<ChatClaim>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT c.kind, c.external_id, c.user_id, u.name AS user_name, c.claimed_at
              FROM chat_identity_claims c JOIN users u ON u.id = c.user_id
              ORDER BY c.kind, c.external_id COLLATE \"C\", u.name COLLATE \"C\"",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(rows::chat_claim).collect()
     }
 
     async fn put_link_code(&self, code: &LinkCodeRow, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM chat_link_codes WHERE expires_at <= $1 OR (user_id = $2 AND kind = $3)")
+        let mut tx = self.begin().await?;
+        sql("DELETE FROM chat_link_codes WHERE expires_at <= $1 OR (user_id = $2 AND kind = $3)")
             .bind(to_micros(code.created_at))
             .bind(code.user_id)
             .bind(&code.kind)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
+        sql(
             "INSERT INTO chat_link_codes (code_hash, user_id, kind, external_id, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(code.hash.to_vec())
+        .bind(&code.hash[..])
         .bind(code.user_id)
         .bind(&code.kind)
         .bind(&code.external_id)
@@ -239,18 +233,18 @@ impl IdentityStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique("link code"))?;
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn link_code(&self, hash: &[u8; 32]) -> Result<Option<LinkCodeRow>> {
-        let r = sqlx::query(
+        let r = sql(
             "SELECT code_hash, user_id, kind, external_id, created_at, expires_at FROM chat_link_codes
              WHERE code_hash = $1",
         )
-        .bind(hash.to_vec())
-        .fetch_optional(&self.pool)
+        .bind(&hash[..])
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         r.as_ref().map(rows::link_code).transpose()
     }
@@ -262,18 +256,18 @@ impl IdentityStore for PostgresStore {
         now: Timestamp,
         audit: AuditDraft,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let used = sqlx::query("DELETE FROM chat_link_codes WHERE code_hash = $1 AND user_id = $2 AND expires_at > $3")
-            .bind(hash.to_vec())
+        let mut tx = self.begin().await?;
+        let used = sql("DELETE FROM chat_link_codes WHERE code_hash = $1 AND user_id = $2 AND expires_at > $3")
+            .bind(&hash[..])
             .bind(link.user_id)
             .bind(to_micros(now))
             .execute(&mut *tx)
             .await?;
-        if used.rows_affected() == 0 {
+        if used == 0 {
             return Ok(false);
         }
-        insert_link(&mut tx, link).await?;
-        append_in(&mut tx, &audit).await?;
+        insert_link(&mut *tx, link).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }

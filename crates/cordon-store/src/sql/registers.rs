@@ -1,4 +1,4 @@
-//! PostgreSQL implementation of [`RegisterStore`]: the registers' rows, each write with its
+//! The implementation of [`RegisterStore`]: the registers' rows, each write with its
 //! audit entries (and the effects it sets off) in one transaction. With several nodes:
 //! - an asset moves with a conditional UPDATE (`WHERE state = from`): a second node's move
 //!   waits for the first to commit, re-checks, and is a conflict;
@@ -8,11 +8,10 @@
 
 use async_trait::async_trait;
 use cordon_core::clock::to_micros;
-use sqlx::postgres::PgConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_in};
+use super::{SqlStore, append_in};
+use crate::dialect::{Backend, Cols, Conn, sql, sql_built};
 use crate::error::conflict_on_unique;
 use crate::registers::{
     Asset, AssetMove, Credential, Effects, Exposure, FollowUpTask, Indicator, RegisterStore, Sighting, System,
@@ -22,10 +21,6 @@ use crate::{AuditDraft, Result, StoreError};
 
 fn i64_of(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StoreError::corrupt("a count above i64::MAX"))
-}
-
-fn step_of(step: u32) -> Result<i32> {
-    i32::try_from(step).map_err(|_| StoreError::corrupt(format!("parent step {step}")))
 }
 
 /// `SELECT` of assets, followed by a literal tail.
@@ -61,8 +56,8 @@ macro_rules! task_query {
     };
 }
 
-async fn write_credential(conn: &mut PgConnection, c: &Credential) -> Result<()> {
-    sqlx::query(
+async fn write_credential<C: Conn>(conn: &mut C, c: &Credential) -> Result<()> {
+    sql(
         "INSERT INTO credentials (id, incident_id, name, kind, stored_on, grants, state, created_by, created_at,
                                   updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -73,8 +68,8 @@ async fn write_credential(conn: &mut PgConnection, c: &Credential) -> Result<()>
     .bind(c.incident_id)
     .bind(&c.name)
     .bind(c.kind.as_str())
-    .bind(Json(&c.stored_on))
-    .bind(Json(&c.grants))
+    .bind_json(&c.stored_on)
+    .bind_json(&c.grants)
     .bind(c.state.as_str())
     .bind(c.created_by)
     .bind(to_micros(c.created_at))
@@ -85,8 +80,8 @@ async fn write_credential(conn: &mut PgConnection, c: &Credential) -> Result<()>
     Ok(())
 }
 
-async fn write_task(conn: &mut PgConnection, t: &FollowUpTask) -> Result<()> {
-    sqlx::query(
+async fn write_task<C: Conn>(conn: &mut C, t: &FollowUpTask) -> Result<()> {
+    sql(
         "INSERT INTO follow_up_tasks (id, incident_id, parent_step, key, title, status, owner_role, assignee,
                                       credential_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -95,7 +90,7 @@ async fn write_task(conn: &mut PgConnection, t: &FollowUpTask) -> Result<()> {
     )
     .bind(t.id)
     .bind(t.incident_id)
-    .bind(step_of(t.parent_step)?)
+    .bind(t.parent_step)
     .bind(&t.key)
     .bind(&t.title)
     .bind(t.status.as_str())
@@ -110,18 +105,18 @@ async fn write_task(conn: &mut PgConnection, t: &FollowUpTask) -> Result<()> {
     Ok(())
 }
 
-async fn apply_effects(conn: &mut PgConnection, e: &Effects) -> Result<()> {
+async fn apply_effects<C: Conn>(conn: &mut C, e: &Effects) -> Result<()> {
     // Fallout turns unaffected credentials compromised; one that changed since it was read
     // (rotated, revoked) makes the whole write a conflict, to be recomputed.
     for c in &e.credentials {
         let r =
-            sqlx::query("UPDATE credentials SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'unaffected'")
+            sql("UPDATE credentials SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'unaffected'")
                 .bind(c.id)
                 .bind(c.state.as_str())
                 .bind(to_micros(c.updated_at))
                 .execute(&mut *conn)
                 .await?;
-        if r.rows_affected() != 1 {
+        if r != 1 {
             return Err(StoreError::Conflict("credential"));
         }
     }
@@ -135,8 +130,8 @@ async fn apply_effects(conn: &mut PgConnection, e: &Effects) -> Result<()> {
 }
 
 /// Inserts a move; the caller has appended its audit entry (and so holds the audit lock).
-async fn insert_move(conn: &mut PgConnection, m: &AssetMove) -> Result<()> {
-    sqlx::query(
+async fn insert_move<C: Conn>(conn: &mut C, m: &AssetMove) -> Result<()> {
+    sql(
         "INSERT INTO asset_moves (id, asset_id, incident_id, from_state, to_state, moved_by, moved_at, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -155,10 +150,10 @@ async fn insert_move(conn: &mut PgConnection, m: &AssetMove) -> Result<()> {
 }
 
 #[async_trait]
-impl RegisterStore for PostgresStore {
+impl<B: Backend> RegisterStore for SqlStore<B> {
     async fn create_asset(&self, asset: &Asset, first: &AssetMove, effects: &Effects, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        sql(
             "INSERT INTO assets (id, incident_id, name, kind, address, state, created_by, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -174,9 +169,9 @@ impl RegisterStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique("asset"))?;
-        append_in(&mut tx, &audit).await?;
-        insert_move(&mut tx, first).await?;
-        apply_effects(&mut tx, effects).await?;
+        append_in(&mut *tx, &audit).await?;
+        insert_move(&mut *tx, first).await?;
+        apply_effects(&mut *tx, effects).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -187,30 +182,32 @@ impl RegisterStore for PostgresStore {
             .ok_or_else(|| StoreError::corrupt("an asset move without its from-state"))?;
         let mut tx = self.begin().await?;
         // A concurrent move of the same asset waits here for our commit, then finds the state gone.
-        let done = sqlx::query("UPDATE assets SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+        let done = sql("UPDATE assets SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
             .bind(mv.to.as_str())
             .bind(to_micros(mv.at))
             .bind(mv.asset_id)
             .bind(from.as_str())
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() != 1 {
+        if done != 1 {
             return Err(StoreError::Conflict("asset state"));
         }
-        append_in(&mut tx, &audit).await?;
-        insert_move(&mut tx, mv).await?;
-        apply_effects(&mut tx, effects).await?;
+        append_in(&mut *tx, &audit).await?;
+        insert_move(&mut *tx, mv).await?;
+        apply_effects(&mut *tx, effects).await?;
         if mv.to.implies_compromise() {
             // No unaffected credential may stay on a compromised asset. A credential being
             // recorded concurrently holds a share lock on this asset (see `put_credential`), so
             // our UPDATE above waited for it and this statement sees it.
-            let left: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM assets a JOIN credentials c ON c.incident_id = a.incident_id
-                 WHERE a.id = $1 AND c.state = 'unaffected' AND c.stored_on ? a.name",
-            )
+            let left = sql_built(format!(
+                "SELECT COUNT(*) AS n FROM assets a JOIN credentials c ON c.incident_id = a.incident_id
+                 WHERE a.id = $1 AND c.state = 'unaffected' AND {}",
+                B::in_list("a.name", "c.stored_on")
+            ))
             .bind(mv.asset_id)
             .fetch_one(&mut *tx)
-            .await?;
+            .await?
+            .int("n")?;
             if left > 0 {
                 return Err(StoreError::Conflict("credential"));
             }
@@ -221,26 +218,26 @@ impl RegisterStore for PostgresStore {
 
     async fn assets(&self, incident: Uuid) -> Result<Vec<Asset>> {
         const Q: &str = asset_query!("WHERE incident_id = $1 ORDER BY created_at, name COLLATE \"C\"");
-        let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
+        let rows = sql(Q).bind(incident).fetch_all(&mut *self.read().await?).await?;
         rows.iter().map(from_row::asset).collect()
     }
 
     async fn asset_moves(&self, incident: Uuid) -> Result<Vec<AssetMove>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT m.id, m.asset_id, m.incident_id, m.from_state, m.to_state, m.moved_by, m.moved_at, m.note,
                     u.name AS by_name
              FROM asset_moves m JOIN users u ON u.id = m.moved_by
              WHERE m.incident_id = $1 ORDER BY m.moved_at, m.seq",
         )
         .bind(incident)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(from_row::asset_move).collect()
     }
 
     async fn put_indicator(&self, i: &Indicator, sightings: &[Sighting], audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        sql(
             "INSERT INTO indicators (id, incident_id, kind, value, special, notes, first_seen, last_seen, created_by,
                                      created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -252,7 +249,7 @@ impl RegisterStore for PostgresStore {
         .bind(&i.kind)
         .bind(&i.value)
         .bind(&i.special)
-        .bind(Json(&i.notes))
+        .bind_json(&i.notes)
         .bind(i.first_seen.map(to_micros))
         .bind(i.last_seen.map(to_micros))
         .bind(i.created_by)
@@ -264,7 +261,7 @@ impl RegisterStore for PostgresStore {
         for s in sightings {
             // Two nodes recording the same event: the second insert waits for the first to
             // commit and does nothing.
-            sqlx::query(
+            sql(
                 "INSERT INTO sightings (id, indicator_id, incident_id, source_id, line, byte_offset, seen_at, host, how,
                                         recorded_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -283,37 +280,37 @@ impl RegisterStore for PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn indicators(&self, incident: Uuid) -> Result<Vec<Indicator>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT id, incident_id, kind, value, special, notes, first_seen, last_seen, created_by, created_at,
                     updated_at
              FROM indicators WHERE incident_id = $1 ORDER BY created_at, kind COLLATE \"C\", value COLLATE \"C\"",
         )
         .bind(incident)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(from_row::indicator).collect()
     }
 
     async fn sightings(&self, incident: Uuid) -> Result<Vec<Sighting>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT id, indicator_id, incident_id, source_id, line, byte_offset, seen_at, host, how, recorded_at
              FROM sightings WHERE incident_id = $1 ORDER BY seen_at, line",
         )
         .bind(incident)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(from_row::sighting).collect()
     }
 
     async fn put_system(&self, s: &System, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        sql(
             "INSERT INTO systems (id, incident_id, name, owner, assets, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (incident_id, name) DO UPDATE SET owner = excluded.owner, assets = excluded.assets,
@@ -323,26 +320,26 @@ impl RegisterStore for PostgresStore {
         .bind(s.incident_id)
         .bind(&s.name)
         .bind(s.owner)
-        .bind(Json(&s.assets))
+        .bind_json(&s.assets)
         .bind(to_micros(s.created_at))
         .bind(to_micros(s.updated_at))
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique("system"))?;
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn systems(&self, incident: Uuid) -> Result<Vec<System>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT s.id, s.incident_id, s.name, s.owner, s.assets, s.created_at, s.updated_at,
                     u.name AS owner_name
              FROM systems s LEFT JOIN users u ON u.id = s.owner
              WHERE s.incident_id = $1 ORDER BY s.name COLLATE \"C\"",
         )
         .bind(incident)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(from_row::system).collect()
     }
@@ -352,26 +349,29 @@ impl RegisterStore for PostgresStore {
         if c.state.falls_with_asset() {
             // Unaffected only while none of its assets is compromised. The share lock makes a
             // concurrent move of those assets wait for us (and us see its committed state).
-            let states: Vec<String> =
-                sqlx::query_scalar("SELECT state FROM assets WHERE incident_id = $1 AND name = ANY($2) FOR SHARE")
-                    .bind(c.incident_id)
-                    .bind(&c.stored_on)
-                    .fetch_all(&mut *tx)
-                    .await?;
+            let states = sql_built(format!(
+                "SELECT state FROM assets WHERE incident_id = $1 AND {}{}",
+                B::in_list("name", "$2"),
+                B::FOR_SHARE
+            ))
+            .bind(c.incident_id)
+            .bind_json(&c.stored_on)
+            .map_all(&mut *tx, |r| r.text("state"))
+            .await?;
             if crate::registers::any_compromised(&states)? {
                 return Err(StoreError::Conflict("asset state"));
             }
         }
-        write_credential(&mut tx, c).await?;
-        append_in(&mut tx, &audit).await?;
-        apply_effects(&mut tx, effects).await?;
+        write_credential(&mut *tx, c).await?;
+        append_in(&mut *tx, &audit).await?;
+        apply_effects(&mut *tx, effects).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn credentials(&self, incident: Uuid) -> Result<Vec<Credential>> {
         const Q: &str = credential_query!("WHERE incident_id = $1 ORDER BY created_at, name COLLATE \"C\"");
-        let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
+        let rows = sql(Q).bind(incident).fetch_all(&mut *self.read().await?).await?;
         rows.iter().map(from_row::credential).collect()
     }
 
@@ -379,8 +379,8 @@ impl RegisterStore for PostgresStore {
         let events = EventJson::list(&e.events);
         let mut tx = self.begin().await?;
         // The audit entry first: `seq` is then taken under the audit lock, in commit order.
-        append_in(&mut tx, &audit).await?;
-        sqlx::query(
+        append_in(&mut *tx, &audit).await?;
+        sql(
             "INSERT INTO exposures (id, incident_id, data, classification, records, customers, evidence, events,
                                     created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -390,9 +390,9 @@ impl RegisterStore for PostgresStore {
         .bind(&e.data)
         .bind(e.classification.as_str())
         .bind(e.records.map(i64_of).transpose()?)
-        .bind(Json(&e.customers))
-        .bind(Json(&e.evidence))
-        .bind(Json(&events))
+        .bind_json(&e.customers)
+        .bind_json(&e.evidence)
+        .bind_json(&events)
         .bind(e.created_by)
         .bind(to_micros(e.created_at))
         .execute(&mut *tx)
@@ -403,46 +403,46 @@ impl RegisterStore for PostgresStore {
     }
 
     async fn exposures(&self, incident: Uuid) -> Result<Vec<Exposure>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT id, incident_id, data, classification, records, customers, evidence, events, created_by,
                     created_at
              FROM exposures WHERE incident_id = $1 ORDER BY created_at, seq",
         )
         .bind(incident)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(from_row::exposure).collect()
     }
 
     async fn follow_up_tasks(&self, incident: Uuid) -> Result<Vec<FollowUpTask>> {
         const Q: &str = task_query!("WHERE incident_id = $1 ORDER BY created_at, key COLLATE \"C\"");
-        let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
+        let rows = sql(Q).bind(incident).fetch_all(&mut *self.read().await?).await?;
         rows.iter().map(from_row::follow_up_task).collect()
     }
 
     async fn follow_ups_assigned_to(&self, user: Uuid, limit: u32) -> Result<Vec<FollowUpTask>> {
         const Q: &str = task_query!("WHERE assignee = $1 ORDER BY incident_id, created_at, key COLLATE \"C\" LIMIT $2");
-        let rows = sqlx::query(Q)
+        let rows = sql(Q)
             .bind(user)
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(from_row::follow_up_task).collect()
     }
 
     async fn update_follow_up_task(&self, t: &FollowUpTask, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE follow_up_tasks SET status = $1, assignee = $2, updated_at = $3 WHERE id = $4")
+        let done = sql("UPDATE follow_up_tasks SET status = $1, assignee = $2, updated_at = $3 WHERE id = $4")
             .bind(t.status.as_str())
             .bind(t.assignee)
             .bind(to_micros(t.updated_at))
             .bind(t.id)
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() != 1 {
+        if done != 1 {
             return Err(StoreError::NotFound("task"));
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,10 +1,11 @@
-//! PostgreSQL implementation of [`TimelineStore`].
+//! The implementation of [`TimelineStore`].
 
 use async_trait::async_trait;
 use cordon_core::clock::to_micros;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_in};
+use super::{SqlStore, append_in};
+use crate::dialect::{Backend, sql};
 use crate::error::conflict_on_unique;
 use crate::rows::{self as from_row};
 use crate::timeline::{TimelineSource, TimelineStore};
@@ -15,10 +16,10 @@ fn count(v: u64) -> i64 {
 }
 
 #[async_trait]
-impl TimelineStore for PostgresStore {
+impl<B: Backend> TimelineStore for SqlStore<B> {
     async fn add_timeline_source(&self, s: &TimelineSource, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        sql(
             "INSERT INTO timeline_sources (id, incident_id, name, host, format, sha256, bytes, lines, events,
                                            skipped, diagnostics_total, diagnostics, state, created_by, created_at,
                                            evidence_id)
@@ -43,19 +44,19 @@ impl TimelineStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique("timeline source"))?;
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn timeline_sources(&self, incident: Uuid) -> Result<Vec<TimelineSource>> {
-        let rows = sqlx::query(
+        let rows = sql(
             "SELECT id, incident_id, name, host, format, sha256, bytes, lines, events, skipped, diagnostics_total,
                     diagnostics, state, created_by, created_at, evidence_id
              FROM timeline_sources WHERE incident_id = $1 ORDER BY created_at, id",
         )
         .bind(incident)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(from_row::timeline_source).collect()
     }
