@@ -496,6 +496,24 @@ pub(crate) fn notification(r: &impl Cols) -> Result<NotificationRow> {
     })
 }
 
+pub(crate) fn contact_method(r: &impl Cols) -> Result<crate::paging::ContactMethod> {
+    Ok(crate::paging::ContactMethod {
+        id: r.uuid("id")?,
+        user_id: r.uuid("user_id")?,
+        kind: r.text("kind")?,
+        address: r.text("address")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn deadline(r: &impl Cols) -> Result<crate::paging::DeadlineRow> {
+    Ok(crate::paging::DeadlineRow {
+        page_id: r.uuid("page_id")?,
+        step: r.int("step")?,
+        due_at: r.time("due_at")?,
+    })
+}
+
 // ---------- communications ----------
 
 /// A communication without its approvals (each backend reads those its own way).
