@@ -20,7 +20,9 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use crate::comms::{ClockRow, CommunicationRow, ContactRow, TemplateRow};
+use crate::comms::{
+    ApprovalRow, ClockRow, CommunicationRow, ContactRow, DueReminder, MilestoneRow, ReminderRow, TemplateRow,
+};
 use crate::evidence::{CustodyEvent, CustodyKind, EvidenceItem};
 use crate::paging::{AckLinkRow, NotificationRow, PageRow};
 use crate::registers::{Asset, AssetMove, Credential, EventRef, Exposure, FollowUpTask, Indicator, Sighting, System};
@@ -516,8 +518,22 @@ pub(crate) fn deadline(r: &impl Cols) -> Result<crate::paging::DeadlineRow> {
 
 // ---------- communications ----------
 
-/// A communication without its approvals (each backend reads those its own way).
+/// One element of a communication's `approvals` JSON array: role, user name, instant.
+type ApprovalTuple = (String, String, i64);
+
+/// A communication, with its approvals from the JSON array column `approvals`.
 pub(crate) fn communication(r: &impl Cols) -> Result<CommunicationRow> {
+    let approvals: Vec<ApprovalTuple> = r.json("approvals")?;
+    let approvals = approvals
+        .into_iter()
+        .map(|(role, user_name, at)| {
+            Ok(ApprovalRow {
+                role: parse_text("approval role", &role)?,
+                user_name,
+                at: from_micros(at),
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(CommunicationRow {
         id: r.uuid("id")?,
         incident_id: r.uuid("incident_id")?,
@@ -535,7 +551,7 @@ pub(crate) fn communication(r: &impl Cols) -> Result<CommunicationRow> {
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
         lint_override: r.get("lint_override")?,
-        approvals: Vec::new(),
+        approvals,
     })
 }
 
@@ -575,5 +591,38 @@ pub(crate) fn clock(r: &impl Cols) -> Result<ClockRow> {
         unlawful_purpose: r.flag("unlawful_purpose")?,
         created_by: r.uuid("created_by")?,
         created_at: r.time("created_at")?,
+    })
+}
+
+/// One element of a clock's `milestones` JSON array: name, description, due, met.
+type MilestoneTuple = (String, String, i64, Option<i64>);
+
+/// A clock, with its milestones from the JSON array column `milestones`.
+pub(crate) fn clock_with_milestones(r: &impl Cols) -> Result<(ClockRow, Vec<MilestoneRow>)> {
+    let milestones: Vec<MilestoneTuple> = r.json("milestones")?;
+    let milestones = milestones
+        .into_iter()
+        .map(|(name, description, due_at, met_at)| MilestoneRow {
+            name,
+            description,
+            due_at: from_micros(due_at),
+            met_at: met_at.map(from_micros),
+        })
+        .collect();
+    Ok((clock(r)?, milestones))
+}
+
+pub(crate) fn due_reminder(r: &impl Cols) -> Result<DueReminder> {
+    Ok(DueReminder {
+        reminder: ReminderRow {
+            id: r.uuid("id")?,
+            clock_id: r.uuid("clock_id")?,
+            milestone: r.text("milestone")?,
+            remind_at: r.time("remind_at")?,
+        },
+        incident_id: r.uuid("incident_id")?,
+        regime: r.parse("regime")?,
+        due_at: r.time("due_at")?,
+        met: r.opt_int("met_at")?.is_some(),
     })
 }

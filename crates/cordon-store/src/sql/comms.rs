@@ -1,43 +1,45 @@
-//! PostgreSQL implementation of [`CommsStore`]: communications and their approvals, templates,
-//! the contact log and regulatory clocks, each change with its audit entry in one transaction.
-//! What must happen once across several nodes is a conditional UPDATE whose rows-affected
-//! decides: a communication is marked sent only while `approved`, a milestone met only while
-//! `met_at IS NULL`, a reminder claimed only while `done_at IS NULL`. The second node's UPDATE
-//! waits for the first to commit, re-checks, changes nothing and appends no audit entry.
+//! [`CommsStore`], once for both databases: communications and their approvals, templates, the
+//! contact log and regulatory clocks, each change with its audit entry in one transaction.
+//!
+//! What must happen once is a conditional UPDATE whose rows affected decide: a communication is
+//! marked sent only while `approved`, a milestone met only while `met_at IS NULL`, a reminder
+//! claimed only while `done_at IS NULL`; approvals and overrides only while `updated_at` is
+//! what the caller read. With several nodes on PostgreSQL, the second node's UPDATE waits for
+//! the first to commit, re-checks, changes nothing and appends no audit entry; an approval
+//! updates the communication's row before inserting its own, so an edit or a send on another
+//! node waits for it (or it for them). SQLite's one writer runs these transactions one after
+//! the other, to the same outcome.
 
-use async_trait::async_trait;
 use cordon_core::Timestamp;
-use cordon_core::clock::{from_micros, to_micros};
+use cordon_core::clock::to_micros;
 use cordon_core::comms::DraftStatus;
 use cordon_core::task::Task;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
-use super::{PostgresStore, append_in, parse_col};
+use super::{SqlStore, append_in};
 use crate::comms::{
     ApprovalRow, ClockRow, CommsStore, CommunicationRow, ContactRow, DueReminder, MilestoneRow, ReminderRow,
     TemplateRow,
 };
+use crate::dialect::{Backend, sql, sql_built};
 use crate::error::conflict_on_unique;
-use crate::rows as from_row;
+use crate::rows;
 use crate::{AuditDraft, Result, StoreError};
 
-/// `SELECT` of communications (aliased `c`) with their approvals as a JSON array, followed by
-/// a literal tail.
-macro_rules! comm_query {
-    ($tail:literal $(,)?) => {
-        concat!(
-            "SELECT c.id, c.incident_id, c.audience, c.title, c.body, c.recipients, c.third_parties_public,
-                    c.status, c.findings, c.channel, c.sent_at, c.sent_by, c.created_by, c.created_at,
-                    c.updated_at, c.lint_override,
-                    (SELECT COALESCE(json_agg(json_build_array(a.role, a.user_name, a.at)
-                                              ORDER BY a.at, a.role COLLATE \"C\"), '[]'::json)
-                     FROM communication_approvals a WHERE a.communication_id = c.id) AS approvals
-             FROM communications c ",
-            $tail
+/// `SELECT` of communications (aliased `c`) with their approvals as a JSON array `approvals`
+/// (see [`rows::communication`]), followed by `tail`.
+fn comm_query<B: Backend>(tail: &str) -> String {
+    format!(
+        "SELECT c.id, c.incident_id, c.audience, c.title, c.body, c.recipients, c.third_parties_public,
+                c.status, c.findings, c.channel, c.sent_at, c.sent_by, c.created_by, c.created_at,
+                c.updated_at, c.lint_override,
+                (SELECT {} FROM communication_approvals a WHERE a.communication_id = c.id) AS approvals
+         FROM communications c {tail}",
+        B::json_agg(
+            &B::json_tuple("a.role, a.user_name, a.at"),
+            "a.at, a.role COLLATE \"C\""
         )
-    };
+    )
 }
 
 /// `SELECT` of templates, followed by a literal tail.
@@ -50,60 +52,24 @@ macro_rules! template_query {
     };
 }
 
-/// One member of `comm_query!`'s `approvals` JSON array: role, user name, instant.
-type ApprovalTuple = (String, String, i64);
-
-fn opt_time(r: &PgRow, col: &str) -> Result<Option<Timestamp>> {
-    let v: Option<i64> = r.try_get(col)?;
-    Ok(v.map(from_micros))
-}
-
-/// A communication with its approvals from `comm_query!`'s `approvals` column.
-fn comm_from_row(r: &PgRow) -> Result<CommunicationRow> {
-    let sqlx::types::Json(approvals): sqlx::types::Json<Vec<ApprovalTuple>> = r.try_get("approvals")?;
-    let mut c = from_row::communication(r)?;
-    c.approvals = approvals
-        .into_iter()
-        .map(|(role, user_name, at)| {
-            Ok(ApprovalRow {
-                role: role
-                    .parse()
-                    .map_err(|e| StoreError::corrupt(format!("approval role: {e}")))?,
-                user_name,
-                at: from_micros(at),
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(c)
-}
-
-fn milestone_from_row(r: &PgRow) -> Result<MilestoneRow> {
-    Ok(MilestoneRow {
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        due_at: from_micros(r.try_get("due_at")?),
-        met_at: opt_time(r, "met_at")?,
-    })
-}
-
-/// A foreign-key violation means the incident (or a row it names) is gone: `NotFound`, as on SQLite.
-fn missing_incident_or(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+/// A foreign-key violation means the incident (or a row it names) is gone: `NotFound`.
+fn missing_incident_or(what: &'static str) -> impl FnOnce(StoreError) -> StoreError {
     move |e| match e {
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("incident"),
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+            StoreError::NotFound("incident")
+        }
         e => conflict_on_unique(what)(e),
     }
 }
 
-#[async_trait]
-impl CommsStore for PostgresStore {
+#[async_trait::async_trait]
+impl<B: Backend> CommsStore for SqlStore<B> {
     async fn create_communication(&self, c: &CommunicationRow, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO communications (id, incident_id, audience, title, body, recipients, third_parties_public,
+        sql("INSERT INTO communications (id, incident_id, audience, title, body, recipients, third_parties_public,
                                          status, findings, channel, sent_at, sent_by, created_by, created_at, updated_at,
                                          lint_override)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        )
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
         .bind(c.id)
         .bind(c.incident_id)
         .bind(c.audience.as_str())
@@ -123,14 +89,14 @@ impl CommsStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(missing_incident_or("communication"))?;
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn update_communication(&self, c: &CommunicationRow, clear_approvals: bool, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query(
+        let n = sql(
             "UPDATE communications SET title = $3, body = $4, recipients = $5, third_parties_public = $6,
                     status = $7, findings = $8, updated_at = $9, lint_override = $10
              WHERE id = $1 AND incident_id = $2 AND status <> 'sent'",
@@ -147,16 +113,16 @@ impl CommsStore for PostgresStore {
         .bind(&c.lint_override)
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
+        if n == 0 {
             return Err(StoreError::NotFound("communication"));
         }
         if clear_approvals {
-            sqlx::query("DELETE FROM communication_approvals WHERE communication_id = $1")
+            sql("DELETE FROM communication_approvals WHERE communication_id = $1")
                 .bind(c.id)
                 .execute(&mut *tx)
                 .await?;
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -172,21 +138,19 @@ impl CommsStore for PostgresStore {
         let mut tx = self.begin().await?;
         // The communication's row first: an edit or a send on another node waits for us (or we
         // for it), and a sent communication takes no approval.
-        let r = sqlx::query(
-            "UPDATE communications SET status = $2, updated_at = $3
-                 WHERE id = $1 AND status <> 'sent' AND updated_at = $4",
-        )
+        let n = sql("UPDATE communications SET status = $2, updated_at = $3
+             WHERE id = $1 AND status <> 'sent' AND updated_at = $4")
         .bind(communication)
         .bind(status.as_str())
         .bind(to_micros(approval.at))
         .bind(to_micros(seen))
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
+        if n == 0 {
             // sent, edited or approved by someone else since the approver read it
             return Err(StoreError::Conflict("communication"));
         }
-        sqlx::query(
+        sql(
             "INSERT INTO communication_approvals (communication_id, role, user_name, at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (communication_id, role) DO NOTHING",
         )
@@ -196,7 +160,7 @@ impl CommsStore for PostgresStore {
         .bind(to_micros(approval.at))
         .execute(&mut *tx)
         .await?;
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -211,7 +175,7 @@ impl CommsStore for PostgresStore {
         audit: AuditDraft,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query(
+        let n = sql(
             "UPDATE communications SET lint_override = $2, findings = $3, updated_at = $4
              WHERE id = $1 AND status <> 'sent' AND updated_at = $5",
         )
@@ -222,11 +186,11 @@ impl CommsStore for PostgresStore {
         .bind(to_micros(seen))
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
+        if n == 0 {
             // sent, edited or approved since the commander read it
             return Err(StoreError::Conflict("communication"));
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -240,7 +204,7 @@ impl CommsStore for PostgresStore {
         audit: AuditDraft,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query(
+        let n = sql(
             "UPDATE communications SET status = 'sent', channel = $2, sent_at = $3, sent_by = $4, updated_at = $3
              WHERE id = $1 AND status = 'approved'",
         )
@@ -250,17 +214,17 @@ impl CommsStore for PostgresStore {
         .bind(by)
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
+        if n == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn unmark_sent(&self, communication: Uuid, channel: &str, audit: AuditDraft) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query(
+        let n = sql(
             "UPDATE communications SET status = 'approved', channel = NULL, sent_at = NULL, sent_by = NULL
              WHERE id = $1 AND status = 'sent' AND channel = $2",
         )
@@ -268,33 +232,32 @@ impl CommsStore for PostgresStore {
         .bind(channel)
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
+        if n == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn communication(&self, incident: Uuid, id: Uuid) -> Result<Option<CommunicationRow>> {
-        const Q: &str = comm_query!("WHERE c.id = $1 AND c.incident_id = $2");
-        let row = sqlx::query(Q)
+        sql_built(comm_query::<B>("WHERE c.id = $1 AND c.incident_id = $2"))
             .bind(id)
             .bind(incident)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(comm_from_row).transpose()
+            .map_optional(&mut *self.read().await?, rows::communication)
+            .await
     }
 
     async fn communications(&self, incident: Uuid) -> Result<Vec<CommunicationRow>> {
-        const Q: &str = comm_query!("WHERE c.incident_id = $1 ORDER BY c.created_at, c.id");
-        let rows = sqlx::query(Q).bind(incident).fetch_all(&self.pool).await?;
-        rows.iter().map(comm_from_row).collect()
+        sql_built(comm_query::<B>("WHERE c.incident_id = $1 ORDER BY c.created_at, c.id"))
+            .bind(incident)
+            .map_all(&mut *self.read().await?, rows::communication)
+            .await
     }
 
     async fn put_template(&self, t: &TemplateRow, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        sql(
             "INSERT INTO communication_templates (name, audience, title, body, updated_by, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (name) DO UPDATE SET audience = excluded.audience, title = excluded.title,
@@ -308,27 +271,29 @@ impl CommsStore for PostgresStore {
         .bind(to_micros(t.updated_at))
         .execute(&mut *tx)
         .await?;
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn template(&self, name: &str) -> Result<Option<TemplateRow>> {
-        const Q: &str = template_query!("WHERE name = $1");
-        let row = sqlx::query(Q).bind(name).fetch_optional(&self.pool).await?;
-        row.as_ref().map(from_row::template).transpose()
+        sql(template_query!("WHERE name = $1"))
+            .bind(name)
+            .map_optional(&mut *self.read().await?, rows::template)
+            .await
     }
 
     async fn templates(&self) -> Result<Vec<TemplateRow>> {
-        const Q: &str = template_query!("ORDER BY name COLLATE \"C\"");
-        let rows = sqlx::query(Q).fetch_all(&self.pool).await?;
-        rows.iter().map(from_row::template).collect()
+        sql(template_query!("ORDER BY name COLLATE \"C\""))
+            .map_all(&mut *self.read().await?, rows::template)
+            .await
     }
 
     async fn add_contact_log(&self, c: &ContactRow, task: Option<&Task>, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO contact_log (id, incident_id, party, name, at, reference, outcome, task_id, created_by, created_at)
+        sql(
+            "INSERT INTO contact_log (id, incident_id, party, name, at, reference, outcome, task_id, created_by,
+                                      created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(c.id)
@@ -347,10 +312,8 @@ impl CommsStore for PostgresStore {
         if let Some(t) = task {
             // Only the move out of `todo`, and only if nobody moved the task meanwhile: a contact
             // never undoes a status, assignee or override set by someone else.
-            sqlx::query(
-                "UPDATE tasks SET status = $3, updated_at = $4
-                 WHERE id = $1 AND incident_id = $2 AND status = 'todo'",
-            )
+            sql("UPDATE tasks SET status = $3, updated_at = $4
+                 WHERE id = $1 AND incident_id = $2 AND status = 'todo'")
             .bind(t.id)
             .bind(t.incident_id)
             .bind(t.status.as_str())
@@ -358,20 +321,19 @@ impl CommsStore for PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn contact_log(&self, incident: Uuid) -> Result<Vec<ContactRow>> {
-        let rows = sqlx::query(
+        sql(
             "SELECT id, incident_id, party, name, at, reference, outcome, task_id, created_by, created_at
              FROM contact_log WHERE incident_id = $1 ORDER BY at, created_at, id",
         )
         .bind(incident)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(from_row::contact).collect()
+        .map_all(&mut *self.read().await?, rows::contact)
+        .await
     }
 
     async fn create_clock(
@@ -382,7 +344,7 @@ impl CommsStore for PostgresStore {
         audit: AuditDraft,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        sql(
             "INSERT INTO regulatory_clocks (id, incident_id, regime, started_at, jurisdiction, unlawful_purpose,
                                             created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -399,7 +361,7 @@ impl CommsStore for PostgresStore {
         .await
         .map_err(missing_incident_or("clock"))?;
         for (position, m) in (0_i64..).zip(milestones) {
-            sqlx::query(
+            sql(
                 "INSERT INTO clock_milestones (clock_id, name, description, due_at, met_at, position)
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -414,7 +376,7 @@ impl CommsStore for PostgresStore {
             .map_err(conflict_on_unique("milestone"))?;
         }
         for r in reminders {
-            sqlx::query("INSERT INTO clock_reminders (id, clock_id, milestone, remind_at) VALUES ($1, $2, $3, $4)")
+            sql("INSERT INTO clock_reminders (id, clock_id, milestone, remind_at) VALUES ($1, $2, $3, $4)")
                 .bind(r.id)
                 .bind(r.clock_id)
                 .bind(&r.milestone)
@@ -423,71 +385,58 @@ impl CommsStore for PostgresStore {
                 .await
                 .map_err(conflict_on_unique("reminder"))?;
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn clocks(&self, incident: Uuid) -> Result<Vec<(ClockRow, Vec<MilestoneRow>)>> {
-        let rows = sqlx::query(
-            "SELECT id, incident_id, regime, started_at, jurisdiction, unlawful_purpose, created_by, created_at
-             FROM regulatory_clocks WHERE incident_id = $1 ORDER BY created_at, id",
-        )
+        // Every clock with its milestones in one statement (one snapshot, one round trip).
+        sql_built(format!(
+            "SELECT k.id, k.incident_id, k.regime, k.started_at, k.jurisdiction, k.unlawful_purpose, k.created_by,
+                    k.created_at,
+                    (SELECT {} FROM clock_milestones m WHERE m.clock_id = k.id) AS milestones
+             FROM regulatory_clocks k WHERE k.incident_id = $1 ORDER BY k.created_at, k.id",
+            B::json_agg(
+                &B::json_tuple("m.name, m.description, m.due_at, m.met_at"),
+                "m.position"
+            )
+        ))
         .bind(incident)
-        .fetch_all(&self.pool)
-        .await?;
-        let clocks = rows.iter().map(from_row::clock).collect::<Result<Vec<_>>>()?;
-        let ids: Vec<Uuid> = clocks.iter().map(|c| c.id).collect();
-        // Every clock's milestones in one round trip, then grouped in the clocks' order.
-        let milestones = sqlx::query(
-            "SELECT clock_id, name, description, due_at, met_at FROM clock_milestones
-             WHERE clock_id = ANY($1) ORDER BY clock_id, position",
-        )
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: Vec<(ClockRow, Vec<MilestoneRow>)> = clocks.into_iter().map(|c| (c, Vec::new())).collect();
-        for m in &milestones {
-            let clock_id: Uuid = m.try_get("clock_id")?;
-            let Some((_, list)) = out.iter_mut().find(|(c, _)| c.id == clock_id) else {
-                return Err(StoreError::corrupt(format!("milestone of unknown clock {clock_id}")));
-            };
-            list.push(milestone_from_row(m)?);
-        }
-        Ok(out)
+        .map_all(&mut *self.read().await?, rows::clock_with_milestones)
+        .await
     }
 
     async fn mark_milestone_met(&self, clock: Uuid, name: &str, at: Timestamp, audit: AuditDraft) -> Result<bool> {
         let mut tx = self.begin().await?;
         // The conditional UPDATE decides: a second node marking the same milestone waits for our
         // commit, re-checks `met_at IS NULL`, and changes nothing.
-        let r =
-            sqlx::query("UPDATE clock_milestones SET met_at = $3 WHERE clock_id = $1 AND name = $2 AND met_at IS NULL")
+        let n = sql("UPDATE clock_milestones SET met_at = $3 WHERE clock_id = $1 AND name = $2 AND met_at IS NULL")
+            .bind(clock)
+            .bind(name)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
+        if n == 0 {
+            let exists = sql("SELECT 1 AS one FROM clock_milestones WHERE clock_id = $1 AND name = $2")
                 .bind(clock)
                 .bind(name)
-                .bind(to_micros(at))
-                .execute(&mut *tx)
-                .await?;
-        if r.rows_affected() == 0 {
-            let exists: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clock_milestones WHERE clock_id = $1 AND name = $2)")
-                    .bind(clock)
-                    .bind(name)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
             return if exists {
                 Ok(false)
             } else {
                 Err(StoreError::NotFound("milestone"))
             };
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn due_reminders(&self, now: Timestamp, limit: u32) -> Result<Vec<DueReminder>> {
-        let rows = sqlx::query(
+        sql(
             "SELECT r.id, r.clock_id, r.milestone, r.remind_at, c.incident_id, c.regime, m.due_at, m.met_at
              FROM clock_reminders r
              JOIN regulatory_clocks c ON c.id = r.clock_id
@@ -496,38 +445,22 @@ impl CommsStore for PostgresStore {
              ORDER BY r.remind_at, r.id LIMIT $2",
         )
         .bind(to_micros(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DueReminder {
-                    reminder: ReminderRow {
-                        id: r.try_get("id")?,
-                        clock_id: r.try_get("clock_id")?,
-                        milestone: r.try_get("milestone")?,
-                        remind_at: from_micros(r.try_get("remind_at")?),
-                    },
-                    incident_id: r.try_get("incident_id")?,
-                    regime: parse_col(r, "regime")?,
-                    due_at: from_micros(r.try_get("due_at")?),
-                    met: opt_time(r, "met_at")?.is_some(),
-                })
-            })
-            .collect()
+        .bind(limit)
+        .map_all(&mut *self.read().await?, rows::due_reminder)
+        .await
     }
 
     async fn claim_reminder(&self, id: Uuid, at: Timestamp, audit: AuditDraft) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE clock_reminders SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
+        let n = sql("UPDATE clock_reminders SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
             .bind(id)
             .bind(to_micros(at))
             .execute(&mut *tx)
             .await?;
-        if r.rows_affected() == 0 {
+        if n == 0 {
             return Ok(false);
         }
-        append_in(&mut tx, &audit).await?;
+        append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(true)
     }
