@@ -49,9 +49,7 @@ pub(crate) fn is_unique_violation(e: &StoreError) -> bool {
 pub(crate) fn refusal(duplicate: &'static str, missing: &'static str) -> impl FnOnce(StoreError) -> StoreError {
     move |e| match &e {
         StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation() => StoreError::Conflict(duplicate),
-        StoreError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-            StoreError::NotFound(missing)
-        }
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => StoreError::NotFound(missing),
         _ => e,
     }
 }

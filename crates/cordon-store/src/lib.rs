@@ -13,12 +13,12 @@
 //! database), both a [`SqlStore`]. With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
 
 pub mod comms;
+pub mod dialect;
 mod error;
 pub mod evidence;
 pub mod handles;
 pub mod identity;
 pub mod paging;
-pub mod dialect;
 pub mod registers;
 mod rows;
 pub mod seen;
@@ -37,13 +37,13 @@ use cordon_core::user::User;
 use uuid::Uuid;
 
 pub use comms::CommsStore;
+pub use dialect::postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
+pub use dialect::sqlite::SqliteStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use handles::HandleStore;
 pub use identity::IdentityStore;
 pub use paging::PagingStore;
-pub use dialect::postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
-pub use dialect::sqlite::SqliteStore;
 pub use registers::RegisterStore;
 pub use seen::SeenStore;
 pub use sql::SqlStore;

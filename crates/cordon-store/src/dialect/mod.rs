@@ -233,6 +233,59 @@ pub trait Conn: sealed::Sealed + Send {
     fn lock_audit_chain(&mut self) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// Implements [`Conn`] for a driver's connection. Text, integers, flags and bytes bind alike;
+/// `$id` and `$json` turn an id and a JSON document into what the driver binds for them, and
+/// `$lock` is the statement that locks the audit chain (if any).
+macro_rules! driver_conn {
+    ($conn:ty, $row:ty, id: $id:expr, json: $json:expr, lock: $lock:expr) => {
+        fn query(
+            q: Sql<'_>,
+        ) -> sqlx::query::Query<
+            'static,
+            <$conn as sqlx::Connection>::Database,
+            <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments,
+        > {
+            let query = match q.text {
+                SqlText::Static(s) => sqlx::query(s),
+                SqlText::Built(s) => sqlx::query(sqlx::AssertSqlSafe(s)),
+            };
+            q.args.into_iter().fold(query, |query, arg| match arg {
+                Arg::Id(v) => query.bind(v.map($id)),
+                Arg::Text(v) => query.bind(v.map(|s| s.into_owned())),
+                Arg::Int(v) => query.bind(v),
+                Arg::Flag(v) => query.bind(v),
+                Arg::Bytes(v) => query.bind(v.map(|b| b.into_owned())),
+                Arg::Json(v) => query.bind($json(v)),
+            })
+        }
+
+        impl Conn for $conn {
+            type Row = $row;
+
+            async fn execute(&mut self, q: Sql<'_>) -> Result<u64> {
+                Ok(query(q).execute(self).await?.rows_affected())
+            }
+
+            async fn fetch_all(&mut self, q: Sql<'_>) -> Result<Vec<$row>> {
+                Ok(query(q).fetch_all(self).await?)
+            }
+
+            async fn fetch_optional(&mut self, q: Sql<'_>) -> Result<Option<$row>> {
+                Ok(query(q).fetch_optional(self).await?)
+            }
+
+            async fn lock_audit_chain(&mut self) -> Result<()> {
+                let lock: Option<Sql<'static>> = $lock;
+                if let Some(lock) = lock {
+                    query(lock).execute(self).await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use driver_conn;
+
 /// A database Cordon stores in: the driver, and the words of SQL in which it differs.
 pub trait Backend: sqlx::Database<Connection: Conn> + sealed::Sealed {
     /// A short name, for logs (`sqlite`, `postgres`).
@@ -242,12 +295,56 @@ pub trait Backend: sqlx::Database<Connection: Conn> + sealed::Sealed {
     const SKIP_LOCKED: &'static str;
     /// Appended to a `SELECT` whose rows must not change until the transaction ends.
     const FOR_SHARE: &'static str;
+    /// The column of the append-only tables (`asset_moves`, `exposures`) that orders rows
+    /// recorded in the same instant: SQLite's `rowid`, PostgreSQL's identity `seq` (taken under
+    /// the audit lock, so in commit order).
+    const INSERTION_ORDER: &'static str;
+    /// What goes around an expression (and its `ORDER BY`) to aggregate it over the rows of a
+    /// sub-select into a JSON array that is `[]` when there are none.
+    const JSON_AGG: (&'static str, &'static str);
+    /// The function that makes a JSON array of its arguments.
+    const JSON_ARRAY: &'static str;
+    /// What goes around a JSON list to make it a one-column sub-select of its strings.
+    const LIST_ELEMENTS: (&'static str, &'static str);
+    /// A query answering one row when sqlx's migrations table exists, none when it does not.
+    const MIGRATIONS_TABLE: &'static str;
 
     /// An expression that aggregates `expr` over the rows of its sub-select into a JSON array
     /// (`[]` when there are none); `order` orders the elements (may be empty).
-    fn json_agg(expr: &str, order: &str) -> String;
+    fn json_agg(expr: &str, order: &str) -> String {
+        let (open, close) = Self::JSON_AGG;
+        if order.is_empty() {
+            format!("{open}{expr}{close}")
+        } else {
+            format!("{open}{expr} ORDER BY {order}{close}")
+        }
+    }
+
     /// A JSON array of the comma-separated expressions `exprs`.
-    fn json_tuple(exprs: &str) -> String;
-    /// A condition that `column` is one of the strings of the JSON list bound at `param`.
-    fn in_list(column: &str, param: &str) -> String;
+    fn json_tuple(exprs: &str) -> String {
+        format!("{}({exprs})", Self::JSON_ARRAY)
+    }
+
+    /// A condition that `column` is one of the strings of the JSON list `list` (a parameter or
+    /// a column).
+    fn in_list(column: &str, list: &str) -> String {
+        let (open, close) = Self::LIST_ELEMENTS;
+        format!("{column} IN ({open}{list}{close})")
+    }
+}
+
+/// Refuses a database whose schema is newer than this binary's migrations (`binary`).
+pub(crate) async fn refuse_newer_schema<B: Backend>(pool: &sqlx::Pool<B>, binary: i64) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    if sql(B::MIGRATIONS_TABLE).fetch_optional(&mut *conn).await?.is_none() {
+        return Ok(());
+    }
+    let database = sql("SELECT MAX(version) AS v FROM _sqlx_migrations")
+        .fetch_one(&mut *conn)
+        .await?
+        .opt_int("v")?;
+    match database {
+        Some(database) if database > binary => Err(StoreError::SchemaTooNew { database, binary }),
+        _ => Ok(()),
+    }
 }

@@ -16,15 +16,14 @@
 
 use std::str::FromStr;
 
+use sqlx::Postgres;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::query::Query;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, Postgres};
 
-use super::{Arg, Backend, Conn, Sql, SqlText};
+use super::{Arg, Backend, Conn, Sql, SqlText, driver_conn, refuse_newer_schema, sql};
+use crate::Result;
 use crate::sql::SqlStore;
-use crate::{Result, StoreError};
 
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -35,68 +34,23 @@ pub const AUDIT_CHAIN_LOCK: i64 = 0x636f_7264_6f6e_0001;
 /// Connections per node; each request holds one only for its statements.
 const POOL_SIZE: u32 = 16;
 
-fn query(q: Sql<'_>) -> Query<'static, Postgres, PgArguments> {
-    let mut query = match q.text {
-        SqlText::Static(s) => sqlx::query(s),
-        SqlText::Built(s) => sqlx::query(AssertSqlSafe(s)),
-    };
-    for arg in q.args {
-        query = match arg {
-            Arg::Id(v) => query.bind(v),
-            Arg::Text(v) => query.bind(v.map(|s| s.into_owned())),
-            Arg::Int(v) => query.bind(v),
-            Arg::Flag(v) => query.bind(v),
-            Arg::Bytes(v) => query.bind(v.map(|b| b.into_owned())),
-            Arg::Json(v) => query.bind(Json(v)),
-        };
-    }
-    query
-}
-
-impl Conn for PgConnection {
-    type Row = PgRow;
-
-    async fn execute(&mut self, q: Sql<'_>) -> Result<u64> {
-        Ok(query(q).execute(self).await?.rows_affected())
-    }
-
-    async fn fetch_all(&mut self, q: Sql<'_>) -> Result<Vec<PgRow>> {
-        Ok(query(q).fetch_all(self).await?)
-    }
-
-    async fn fetch_optional(&mut self, q: Sql<'_>) -> Result<Option<PgRow>> {
-        Ok(query(q).fetch_optional(self).await?)
-    }
-
-    async fn lock_audit_chain(&mut self) -> Result<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(AUDIT_CHAIN_LOCK)
-            .execute(self)
-            .await?;
-        Ok(())
-    }
-}
+driver_conn!(
+    PgConnection,
+    PgRow,
+    id: |id: uuid::Uuid| id,
+    json: Json,
+    lock: Some(sql("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_CHAIN_LOCK))
+);
 
 impl Backend for Postgres {
     const LABEL: &'static str = "postgres";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     const FOR_SHARE: &'static str = " FOR SHARE";
-
-    fn json_agg(expr: &str, order: &str) -> String {
-        if order.is_empty() {
-            format!("COALESCE(json_agg({expr}), '[]'::json)")
-        } else {
-            format!("COALESCE(json_agg({expr} ORDER BY {order}), '[]'::json)")
-        }
-    }
-
-    fn json_tuple(exprs: &str) -> String {
-        format!("json_build_array({exprs})")
-    }
-
-    fn in_list(column: &str, param: &str) -> String {
-        format!("{column} IN (SELECT jsonb_array_elements_text({param}))")
-    }
+    const INSERTION_ORDER: &'static str = "seq";
+    const JSON_AGG: (&'static str, &'static str) = ("COALESCE(json_agg(", "), '[]'::json)");
+    const JSON_ARRAY: &'static str = "json_build_array";
+    const LIST_ELEMENTS: (&'static str, &'static str) = ("SELECT jsonb_array_elements_text(", ")");
+    const MIGRATIONS_TABLE: &'static str = "SELECT 1 AS one WHERE to_regclass('_sqlx_migrations') IS NOT NULL";
 }
 
 /// The PostgreSQL store.
@@ -114,7 +68,7 @@ impl SqlStore<Postgres> {
             .max_connections(POOL_SIZE)
             .connect_with(opts)
             .await?;
-        refuse_newer_schema(&pool).await?;
+        refuse_newer_schema(&pool, Self::binary_schema_version()).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self {
             writer: pool.clone(),
@@ -125,22 +79,5 @@ impl SqlStore<Postgres> {
     /// The newest schema version this binary knows.
     pub fn binary_schema_version() -> i64 {
         MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
-    }
-}
-
-async fn refuse_newer_schema(pool: &PgPool) -> Result<()> {
-    let has_table: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-        .fetch_one(pool)
-        .await?;
-    if !has_table {
-        return Ok(());
-    }
-    let database: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
-        .fetch_one(pool)
-        .await?;
-    let binary = PostgresStore::binary_schema_version();
-    match database {
-        Some(database) if database > binary => Err(StoreError::SchemaTooNew { database, binary }),
-        _ => Ok(()),
     }
 }

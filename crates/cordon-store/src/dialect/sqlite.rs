@@ -9,82 +9,41 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
-use sqlx::query::Query;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Sqlite};
 
-use super::{Arg, Backend, Conn, Sql, SqlText};
+use super::{Arg, Backend, Conn, Sql, SqlText, driver_conn, refuse_newer_schema};
+use crate::Result;
 use crate::sql::SqlStore;
-use crate::{Result, StoreError};
 
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Connections in the reader pool.
 const READERS: u32 = 8;
 
-fn query(q: Sql<'_>) -> Query<'static, Sqlite, SqliteArguments> {
-    let mut query = match q.text {
-        SqlText::Static(s) => sqlx::query(s),
-        SqlText::Built(s) => sqlx::query(AssertSqlSafe(s)),
-    };
-    for arg in q.args {
-        query = match arg {
-            Arg::Id(v) => query.bind(v.map(|id| id.to_string())),
-            Arg::Text(v) => query.bind(v.map(|s| s.into_owned())),
-            Arg::Int(v) => query.bind(v),
-            Arg::Flag(v) => query.bind(v),
-            Arg::Bytes(v) => query.bind(v.map(|b| b.into_owned())),
-            Arg::Json(v) => query.bind(v.to_string()),
-        };
-    }
-    query
-}
-
-impl Conn for SqliteConnection {
-    type Row = SqliteRow;
-
-    async fn execute(&mut self, q: Sql<'_>) -> Result<u64> {
-        Ok(query(q).execute(self).await?.rows_affected())
-    }
-
-    async fn fetch_all(&mut self, q: Sql<'_>) -> Result<Vec<SqliteRow>> {
-        Ok(query(q).fetch_all(self).await?)
-    }
-
-    async fn fetch_optional(&mut self, q: Sql<'_>) -> Result<Option<SqliteRow>> {
-        Ok(query(q).fetch_optional(self).await?)
-    }
-
-    async fn lock_audit_chain(&mut self) -> Result<()> {
-        // One writer connection: a write transaction already excludes every other.
-        Ok(())
-    }
-}
+// One writer connection: a write transaction already excludes every other, so the audit chain
+// needs no lock of its own.
+driver_conn!(
+    SqliteConnection,
+    SqliteRow,
+    id: |id: uuid::Uuid| id.to_string(),
+    json: |v: serde_json::Value| v.to_string(),
+    lock: None
+);
 
 impl Backend for Sqlite {
     const LABEL: &'static str = "sqlite";
     const SKIP_LOCKED: &'static str = "";
     const FOR_SHARE: &'static str = "";
-
-    fn json_agg(expr: &str, order: &str) -> String {
-        if order.is_empty() {
-            format!("json_group_array({expr})")
-        } else {
-            format!("json_group_array({expr} ORDER BY {order})")
-        }
-    }
-
-    fn json_tuple(exprs: &str) -> String {
-        format!("json_array({exprs})")
-    }
-
-    fn in_list(column: &str, param: &str) -> String {
-        format!("{column} IN (SELECT value FROM json_each({param}))")
-    }
+    const INSERTION_ORDER: &'static str = "rowid";
+    const JSON_AGG: (&'static str, &'static str) = ("json_group_array(", ")");
+    const JSON_ARRAY: &'static str = "json_array";
+    const LIST_ELEMENTS: (&'static str, &'static str) = ("SELECT value FROM json_each(", ")");
+    const MIGRATIONS_TABLE: &'static str =
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
 }
 
 /// The SQLite store.
@@ -115,7 +74,7 @@ impl SqlStore<Sqlite> {
             .min_connections(1)
             .connect_with(opts.clone())
             .await?;
-        refuse_newer_schema(&writer).await?;
+        refuse_newer_schema(&writer, Self::binary_schema_version()).await?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
@@ -128,23 +87,5 @@ impl SqlStore<Sqlite> {
     /// The newest schema version this binary knows.
     pub fn binary_schema_version() -> i64 {
         MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
-    }
-}
-
-async fn refuse_newer_schema(pool: &SqlitePool) -> Result<()> {
-    let has_table: Option<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-            .fetch_optional(pool)
-            .await?;
-    if has_table.is_none() {
-        return Ok(());
-    }
-    let database: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
-        .fetch_one(pool)
-        .await?;
-    let binary = SqliteStore::binary_schema_version();
-    match database {
-        Some(database) if database > binary => Err(StoreError::SchemaTooNew { database, binary }),
-        _ => Ok(()),
     }
 }

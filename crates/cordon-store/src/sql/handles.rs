@@ -15,8 +15,10 @@ impl<B: Backend> HandleStore for SqlStore<B> {
         let Some(pattern) = like_pattern(prefix) else {
             return Ok(Vec::new());
         };
-        sql("SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
-             WHERE CAST(id AS TEXT) LIKE $1 ORDER BY created_at, id LIMIT $2")
+        sql(
+            "SELECT id, incident_id, status, state, created_by, role, created_at, updated_at FROM pages
+             WHERE CAST(id AS TEXT) LIKE $1 ORDER BY created_at, id LIMIT $2",
+        )
         .bind(pattern)
         .bind(limit)
         .map_all(&mut *self.read().await?, rows::page)

@@ -10,8 +10,8 @@ use cordon_core::user::User;
 use uuid::Uuid;
 
 use super::{SqlStore, append_in};
-use crate::error::conflict_on_unique;
 use crate::dialect::{Backend, Cols, Conn, sql, sql_built};
+use crate::error::conflict_on_unique;
 use crate::identity::{
     self as rows, CANCELLED, ChatClaim, ChatLink, Disabled, IdentityStore, LinkCodeRow, TokenRecord,
 };
@@ -60,22 +60,18 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     async fn tokens(&self, user: Uuid) -> Result<Vec<TokenRecord>> {
         let q =
             format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.id");
-        let rows = sql_built(q)
-            .bind(user)
-            .fetch_all(&mut *self.read().await?)
-            .await?;
+        let rows = sql_built(q).bind(user).fetch_all(&mut *self.read().await?).await?;
         rows.iter().map(rows::token).collect()
     }
 
     async fn revoke_token(&self, user: Uuid, id: Uuid, at: Timestamp, audit: AuditDraft) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let r =
-            sql("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(user)
-                .bind(to_micros(at))
-                .execute(&mut *tx)
-                .await?;
+        let r = sql("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(user)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
         if r == 0 {
             return Ok(false);
         }
@@ -85,13 +81,11 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     }
 
     async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<()> {
-        sql(
-            "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
-        )
-        .bind(id)
-        .bind(to_micros(at))
-        .execute(&mut *self.writer.acquire().await?)
-        .await?;
+        sql("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)")
+            .bind(id)
+            .bind(to_micros(at))
+            .execute(&mut *self.writer.acquire().await?)
+            .await?;
         Ok(())
     }
 

@@ -100,8 +100,10 @@ pub(crate) async fn append_entry<C: Conn>(conn: &mut C, draft: &AuditDraft) -> R
         payload: draft.payload.clone(),
     };
     let hash = entry_hash(&prev, &record);
-    sql("INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+    sql(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
     .bind(seq)
     .bind(record.at_micros)
     .bind(record.actor)
@@ -282,8 +284,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn add_token(&self, token: &NewToken, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sql("INSERT INTO api_tokens (token_hash, user_id, label, created_at, id, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)")
+        sql(
+            "INSERT INTO api_tokens (token_hash, user_id, label, created_at, id, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
         .bind(&token.hash[..])
         .bind(token.user_id)
         .bind(&token.label)
@@ -301,9 +305,11 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn create_incident(&self, new: &NewIncident, audit: AuditDraft) -> Result<()> {
         let i = &new.incident;
         let mut tx = self.begin().await?;
-        sql("INSERT INTO incidents (id, codename_key, kind, severity, status, is_open, sealed, title, description,
+        sql(
+            "INSERT INTO incidents (id, codename_key, kind, severity, status, is_open, sealed, title, description,
                                     room, playbook, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
         .bind(i.id)
         .bind(i.codename.key())
         .bind(i.kind.as_str())
@@ -443,9 +449,11 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn update_incident(&self, i: &Incident, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        let n = sql("UPDATE incidents SET status = $2, is_open = $3, severity = $4, title = $5, description = $6,
+        let n = sql(
+            "UPDATE incidents SET status = $2, is_open = $3, severity = $4, title = $5, description = $6,
                                   updated_at = $7
-             WHERE id = $1")
+             WHERE id = $1",
+        )
         .bind(i.id)
         .bind(i.status.as_str())
         .bind(i.status.is_open())
@@ -465,9 +473,11 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn memberships(&self, incident: Uuid) -> Result<Vec<Membership>> {
-        sql("SELECT m.id, m.incident_id, m.user_id, u.name AS user_name, m.role, m.started_at, m.ended_at
+        sql(
+            "SELECT m.id, m.incident_id, m.user_id, u.name AS user_name, m.role, m.started_at, m.ended_at
              FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.incident_id = $1 ORDER BY m.started_at, u.name COLLATE \"C\"")
+             WHERE m.incident_id = $1 ORDER BY m.started_at, u.name COLLATE \"C\"",
+        )
         .bind(incident)
         .map_all(&mut *self.read().await?, rows::membership)
         .await
@@ -523,18 +533,22 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn tasks(&self, incident: Uuid) -> Result<Vec<Task>> {
-        sql("SELECT id, incident_id, step, key, title, status, owner_role, assignee, check_items, override_reason,
+        sql(
+            "SELECT id, incident_id, step, key, title, status, owner_role, assignee, check_items, override_reason,
                     updated_at
-             FROM tasks WHERE incident_id = $1 ORDER BY step")
+             FROM tasks WHERE incident_id = $1 ORDER BY step",
+        )
         .bind(incident)
         .map_all(&mut *self.read().await?, rows::task)
         .await
     }
 
     async fn tasks_assigned_to(&self, user: Uuid, limit: u32) -> Result<Vec<Task>> {
-        sql("SELECT id, incident_id, step, key, title, status, owner_role, assignee, check_items, override_reason,
+        sql(
+            "SELECT id, incident_id, step, key, title, status, owner_role, assignee, check_items, override_reason,
                     updated_at
-             FROM tasks WHERE assignee = $1 ORDER BY incident_id, step LIMIT $2")
+             FROM tasks WHERE assignee = $1 ORDER BY incident_id, step LIMIT $2",
+        )
         .bind(user)
         .bind(limit)
         .map_all(&mut *self.read().await?, rows::task)
@@ -543,8 +557,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn update_task(&self, t: &Task, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        let n = sql("UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
-             WHERE id = $1 AND incident_id = $2")
+        let n = sql(
+            "UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
+             WHERE id = $1 AND incident_id = $2",
+        )
         .bind(t.id)
         .bind(t.incident_id)
         .bind(t.status.as_str())
@@ -562,9 +578,11 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn decisions(&self, incident: Uuid) -> Result<Vec<Decision>> {
-        sql("SELECT d.name, d.value, d.note, d.decided_by, u.name AS decided_by_name, d.decided_at
+        sql(
+            "SELECT d.name, d.value, d.note, d.decided_by, u.name AS decided_by_name, d.decided_at
              FROM decisions d JOIN users u ON u.id = d.decided_by
-             WHERE d.incident_id = $1 ORDER BY d.decided_at")
+             WHERE d.incident_id = $1 ORDER BY d.decided_at",
+        )
         .bind(incident)
         .map_all(&mut *self.read().await?, rows::decision)
         .await
@@ -572,11 +590,13 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn record_decision(&self, incident: Uuid, d: &Decision, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sql("INSERT INTO decisions (incident_id, name, value, note, decided_by, decided_at)
+        sql(
+            "INSERT INTO decisions (incident_id, name, value, note, decided_by, decided_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (incident_id, name) DO UPDATE
              SET value = excluded.value, note = excluded.note, decided_by = excluded.decided_by,
-                 decided_at = excluded.decided_at")
+                 decided_at = excluded.decided_at",
+        )
         .bind(incident)
         .bind(&d.name)
         .bind(d.value)
@@ -621,9 +641,11 @@ impl<B: Backend> Store for SqlStore<B> {
 }
 
 async fn insert_task<C: Conn>(conn: &mut C, t: &Task) -> Result<()> {
-    sql("INSERT INTO tasks (id, incident_id, step, key, title, status, owner_role, assignee, check_items,
+    sql(
+        "INSERT INTO tasks (id, incident_id, step, key, title, status, owner_role, assignee, check_items,
                             override_reason, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
     .bind(t.id)
     .bind(t.incident_id)
     .bind(t.step)
@@ -641,8 +663,10 @@ async fn insert_task<C: Conn>(conn: &mut C, t: &Task) -> Result<()> {
 }
 
 async fn insert_membership<C: Conn>(conn: &mut C, m: &Membership) -> Result<()> {
-    sql("INSERT INTO memberships (id, incident_id, user_id, role, started_at, ended_at)
-         VALUES ($1, $2, $3, $4, $5, $6)")
+    sql(
+        "INSERT INTO memberships (id, incident_id, user_id, role, started_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
     .bind(m.id)
     .bind(m.incident_id)
     .bind(m.user_id)

@@ -109,13 +109,12 @@ async fn apply_effects<C: Conn>(conn: &mut C, e: &Effects) -> Result<()> {
     // Fallout turns unaffected credentials compromised; one that changed since it was read
     // (rotated, revoked) makes the whole write a conflict, to be recomputed.
     for c in &e.credentials {
-        let r =
-            sql("UPDATE credentials SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'unaffected'")
-                .bind(c.id)
-                .bind(c.state.as_str())
-                .bind(to_micros(c.updated_at))
-                .execute(&mut *conn)
-                .await?;
+        let r = sql("UPDATE credentials SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'unaffected'")
+            .bind(c.id)
+            .bind(c.state.as_str())
+            .bind(to_micros(c.updated_at))
+            .execute(&mut *conn)
+            .await?;
         if r != 1 {
             return Err(StoreError::Conflict("credential"));
         }
@@ -223,12 +222,13 @@ impl<B: Backend> RegisterStore for SqlStore<B> {
     }
 
     async fn asset_moves(&self, incident: Uuid) -> Result<Vec<AssetMove>> {
-        let rows = sql(
+        let rows = sql_built(format!(
             "SELECT m.id, m.asset_id, m.incident_id, m.from_state, m.to_state, m.moved_by, m.moved_at, m.note,
                     u.name AS by_name
              FROM asset_moves m JOIN users u ON u.id = m.moved_by
-             WHERE m.incident_id = $1 ORDER BY m.moved_at, m.seq",
-        )
+             WHERE m.incident_id = $1 ORDER BY m.moved_at, m.{}",
+            B::INSERTION_ORDER
+        ))
         .bind(incident)
         .fetch_all(&mut *self.read().await?)
         .await?;
@@ -403,11 +403,12 @@ impl<B: Backend> RegisterStore for SqlStore<B> {
     }
 
     async fn exposures(&self, incident: Uuid) -> Result<Vec<Exposure>> {
-        let rows = sql(
+        let rows = sql_built(format!(
             "SELECT id, incident_id, data, classification, records, customers, evidence, events, created_by,
                     created_at
-             FROM exposures WHERE incident_id = $1 ORDER BY created_at, seq",
-        )
+             FROM exposures WHERE incident_id = $1 ORDER BY created_at, {}",
+            B::INSERTION_ORDER
+        ))
         .bind(incident)
         .fetch_all(&mut *self.read().await?)
         .await?;
