@@ -6,9 +6,6 @@
 //! bearer token; only `/healthz` and `/openapi.json` are public.
 
 mod auth;
-mod dto;
-mod dto_comms;
-mod dto_users;
 mod edge;
 mod listener;
 mod openapi;
@@ -23,6 +20,9 @@ mod routes_slack;
 mod routes_timeline;
 mod routes_users;
 mod slack_guard;
+mod wire;
+mod wire_comms;
+mod wire_users;
 
 use std::sync::Arc;
 

@@ -9,8 +9,13 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use cordon_api::incidents::{
+    AddMember, AuditEntryOut, AuditVerifyOut, DecisionOut, DeclareIncident, Health, HeldTaskOut, IncidentOut,
+    IncidentSummary, MemberOut, PatchIncident, PatchTask, RecordDecision, TaskOut,
+};
 use cordon_core::role::Role;
 use cordon_service::{Declare, IncidentPatch, TaskPatch};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -18,9 +23,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
-use crate::dto::*;
 use crate::pagination::{KeysetParams, Page, PageParams, Paging};
 use crate::problem::Problem;
+use crate::wire::{FromService, IntoWire};
 use crate::{AppState, JSON_BODY_LIMIT};
 use cordon_core::clock::{from_micros, to_micros};
 
@@ -146,7 +151,7 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
 }
 
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health { status: "ok".into() })
 }
 
 // ---------- incidents ----------
@@ -166,7 +171,7 @@ async fn declare(
         severity: b.severity,
         room: b.room,
     };
-    Ok(created(IncidentOut::from(s.cordon.declare(&p, d).await?)))
+    Ok(created(IncidentOut::from_service(s.cordon.declare(&p, d).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(KeysetParams),
@@ -184,7 +189,7 @@ async fn list_incidents(
     // One more than the page, so the store says whether more follow.
     let incidents = s.cordon.list_incidents(&p, paging.limit + 1, after).await?;
     let page = paging.keyset(incidents, |i| format!("{}-{}", to_micros(i.created_at), i.id.simple()));
-    Ok(page.map(|i| IncidentSummary::from(&i)))
+    Ok(page.map(|i| IncidentSummary::from_service(&i)))
 }
 
 /// The `(created_at, id)` a keyset position of the incident list names (`{µs}-{id}`).
@@ -204,7 +209,7 @@ async fn get_incident(
     Caller(p): Caller,
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Json<IncidentOut>> {
-    Ok(Json(s.cordon.incident(&p, &r).await?.into()))
+    Ok(Json(s.cordon.incident(&p, &r).await?.into_wire()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}", tag = "incidents", request_body = PatchIncident,
@@ -223,7 +228,7 @@ async fn patch_incident(
         title: b.title,
         description: b.description,
     };
-    Ok(Json(s.cordon.update_incident(&p, &r, patch).await?.into()))
+    Ok(Json(s.cordon.update_incident(&p, &r, patch).await?.into_wire()))
 }
 
 fn parse_role(raw: &str) -> Result<Role, cordon_service::ServiceError> {
@@ -241,7 +246,7 @@ async fn add_member(
     ApiJson(b): ApiJson<AddMember>,
 ) -> ApiResult<Response> {
     let role = parse_role(&b.role)?;
-    Ok(created(IncidentOut::from(
+    Ok(created(IncidentOut::from_service(
         s.cordon.add_member(&p, &r, &b.user, role).await?,
     )))
 }
@@ -261,7 +266,7 @@ async fn list_members(
             .await?
             .members
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
@@ -276,7 +281,7 @@ async fn remove_member(
     ApiPath((r, user, role)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<IncidentOut>> {
     let role = parse_role(&role)?;
-    Ok(Json(s.cordon.remove_member(&p, &r, &user, role).await?.into()))
+    Ok(Json(s.cordon.remove_member(&p, &r, &user, role).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents", request_body = RecordDecision,
@@ -290,7 +295,7 @@ async fn record_decision(
     ApiJson(b): ApiJson<RecordDecision>,
 ) -> ApiResult<Response> {
     let d = s.cordon.record_decision(&p, &r, &b.name, b.value, b.note).await?;
-    Ok(created(IncidentOut::from(d)))
+    Ok(created(IncidentOut::from_service(d)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents",
@@ -308,7 +313,7 @@ async fn list_decisions(
             .await?
             .decisions
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
@@ -324,14 +329,21 @@ async fn list_tasks(
     paging: Paging,
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Page<TaskOut>> {
-    paging.offset(crate::dto::task_list(s.cordon.tasks(&p, &r).await?))
+    paging.offset(crate::wire::task_list(s.cordon.tasks(&p, &r).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(PageParams),
     responses((status = 200, description = "the tasks assigned to the caller on every incident, with the incident's codename", body = Vec<HeldTaskOut>)),
     security(("bearer" = [])))]
 async fn my_tasks(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<HeldTaskOut>> {
-    paging.offset(s.cordon.my_tasks(&p).await?.into_iter().map(Into::into).collect())
+    paging.offset(
+        s.cordon
+            .my_tasks(&p)
+            .await?
+            .into_iter()
+            .map(IntoWire::into_wire)
+            .collect(),
+    )
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/tasks/{id}", tag = "tasks", request_body = PatchTask,
@@ -354,10 +366,32 @@ async fn patch_task(
         assignee: b.assignee,
         override_reason: b.override_reason,
     };
-    Ok(Json(s.cordon.update_task(&p, &r, &id, patch).await?.into()))
+    Ok(Json(s.cordon.update_task(&p, &r, &id, patch).await?.into_wire()))
 }
 
 // ---------- audit ----------
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Entries with a sequence number above this.
+    #[serde(default)]
+    pub after: i64,
+    /// At most this many (default 1000, at most 10000).
+    pub limit: Option<u32>,
+    /// Only this actor (`admin`, `system`, a user name).
+    pub actor: Option<String>,
+    /// Only this action or family: `incident` keeps `incident.update`, `member` keeps
+    /// `member.add` and `member.remove.refused`.
+    pub action: Option<String>,
+    /// Only this subject, e.g. `incident:{id}`.
+    pub subject: Option<String>,
+    /// Only entries at or after this instant (RFC 3339).
+    pub since: Option<String>,
+    /// Only entries before this instant (RFC 3339).
+    pub until: Option<String>,
+}
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntryOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
@@ -395,7 +429,7 @@ async fn audit_log(
         until: instant("until", &q.until)?,
     };
     let page = s.cordon.audit_log(&p, q.after, limit, &filter).await?;
-    let out: Vec<AuditEntryOut> = page.entries.into_iter().map(Into::into).collect();
+    let out: Vec<AuditEntryOut> = page.entries.into_iter().map(IntoWire::into_wire).collect();
     let mut res = Json(out).into_response();
     // More may follow: say where the next page starts, with the same filters.
     if let Some(seq) = page.next_after {

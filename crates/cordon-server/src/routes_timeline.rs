@@ -8,21 +8,21 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cordon_core::Timestamp;
+use cordon_api::timeline::{BucketOut, DiagnosticOut, FacetOut, FacetsOut, HistogramOut, SourceOut, TimelinePageOut};
 use cordon_service::timeline::{ExportFormat, IngestParams, Ingested, SourceEntry, TimelineFilter};
 use cordon_store::timeline::TimelineSource;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiPath, ApiResult, created};
+use crate::wire::{FromService, IntoWire};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,71 +58,29 @@ pub(crate) struct IngestQuery {
     again: Option<bool>,
 }
 
-/// One diagnostic: what could not be used, and where.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct DiagnosticOut {
-    /// 1-based line number (0 when not tied to a line).
-    line: u64,
-    byte_offset: u64,
-    /// Stable code, e.g. `unparsed_line`, `binary_data`, `invalid_timestamp`.
-    code: String,
-    message: String,
-}
-
-/// An ingested source.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SourceOut {
-    source_id: Uuid,
-    /// What to name the source by (`source=`, `--source`): its name while no other source of
-    /// the incident has it, else the shortest unique prefix of its id (8 characters or more).
-    handle: String,
-    name: String,
-    host: Option<String>,
-    /// The format used (detected or forced).
-    format: String,
-    /// SHA-256 of the raw uploaded bytes.
-    sha256: String,
-    /// The evidence item that keeps the raw bytes (same SHA-256): events' provenance
-    /// (`source_id`, byte offset) leads here.
-    evidence_id: Option<Uuid>,
-    bytes: u64,
-    lines: u64,
-    events: u64,
-    /// Lines that produced no event.
-    skipped: u64,
-    /// How many diagnostics there were in all.
-    diagnostics_total: u64,
-    /// The first diagnostics (up to 100).
-    diagnostics: Vec<DiagnosticOut>,
-    state: String,
-    #[schema(value_type = String, format = DateTime)]
-    created_at: Timestamp,
-}
-
-impl SourceOut {
-    fn new(s: TimelineSource, handle: String, diagnostics: Vec<DiagnosticOut>) -> Self {
-        Self {
-            source_id: s.id,
-            handle,
-            name: s.name,
-            host: s.host,
-            format: s.format,
-            sha256: s.sha256,
-            evidence_id: s.evidence_id,
-            bytes: s.bytes,
-            lines: s.lines,
-            events: s.events,
-            skipped: s.skipped,
-            diagnostics_total: s.diagnostics_total,
-            diagnostics,
-            state: s.state.as_str().to_owned(),
-            created_at: s.created_at,
-        }
+/// A source with its handle and the diagnostics shown.
+fn source(s: TimelineSource, handle: String, diagnostics: Vec<DiagnosticOut>) -> SourceOut {
+    SourceOut {
+        source_id: s.id,
+        handle,
+        name: s.name,
+        host: s.host,
+        format: s.format,
+        sha256: s.sha256,
+        evidence_id: s.evidence_id,
+        bytes: s.bytes,
+        lines: s.lines,
+        events: s.events,
+        skipped: s.skipped,
+        diagnostics_total: s.diagnostics_total,
+        diagnostics,
+        state: s.state.as_str().to_owned(),
+        created_at: s.created_at,
     }
 }
 
-impl From<Ingested> for SourceOut {
-    fn from(i: Ingested) -> Self {
+impl FromService<Ingested> for SourceOut {
+    fn from_service(i: Ingested) -> Self {
         let diags = i
             .diagnostics
             .into_iter()
@@ -133,12 +91,12 @@ impl From<Ingested> for SourceOut {
                 message: d.message,
             })
             .collect();
-        SourceOut::new(i.source, i.handle, diags)
+        source(i.source, i.handle, diags)
     }
 }
 
-impl From<SourceEntry> for SourceOut {
-    fn from(SourceEntry { source: s, handle }: SourceEntry) -> Self {
+impl FromService<SourceEntry> for SourceOut {
+    fn from_service(SourceEntry { source: s, handle }: SourceEntry) -> Self {
         let diags: Vec<Value> = serde_json::from_str(&s.diagnostics).unwrap_or_default();
         let diags = diags
             .into_iter()
@@ -149,7 +107,7 @@ impl From<SourceEntry> for SourceOut {
                 message: d["message"].as_str().unwrap_or("").to_owned(),
             })
             .collect();
-        SourceOut::new(s, handle, diags)
+        source(s, handle, diags)
     }
 }
 
@@ -223,76 +181,6 @@ filter_query!(ExportQuery {
     format: Option<String>,
 });
 
-/// One timeline event (more fields appear when the log had them: `src_port`, `dst_ip`,
-/// `dst_port`, `target_user`, `process`, `pid`, `command_line`, `action`, `http`, `query`,
-/// `database`, `duration_ns`, `attributes`).
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct TimelineEventOut {
-    /// The source (upload) it came from; `source_sha256` is that upload's digest.
-    source_id: Uuid,
-    source_sha256: String,
-    /// The instant, RFC 3339 with the log's full precision.
-    ts: String,
-    /// The time text exactly as logged.
-    time_original: String,
-    kind: String,
-    format: String,
-    /// The source's name.
-    source: String,
-    host: Option<String>,
-    message: String,
-    src_ip: Option<String>,
-    user: Option<String>,
-    /// `success`, `failure`, `unknown`.
-    outcome: String,
-    /// Every account of the event.
-    users: Vec<String>,
-    /// Every IP of the event.
-    ips: Vec<String>,
-    /// `{line, byte_offset, byte_len}` in the (decompressed) source.
-    #[schema(value_type = Object)]
-    provenance: Value,
-}
-
-/// A page of the timeline, in time order.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct TimelinePageOut {
-    events: Vec<TimelineEventOut>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    next_cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct BucketOut {
-    #[schema(value_type = String, format = DateTime)]
-    start: Timestamp,
-    count: u64,
-}
-
-/// Counts per time bucket, every bucket from the first matching event's to the last's.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct HistogramOut {
-    interval_seconds: i64,
-    total: u64,
-    buckets: Vec<BucketOut>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct FacetOut {
-    value: String,
-    count: u64,
-}
-
-/// The most frequent values among the matching events.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct FacetsOut {
-    total: u64,
-    ips: Vec<FacetOut>,
-    users: Vec<FacetOut>,
-    hosts: Vec<FacetOut>,
-    kinds: Vec<FacetOut>,
-}
-
 // ---------- handlers ----------
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/timeline/sources", tag = "timeline",
@@ -326,7 +214,7 @@ async fn ingest_source(
         again: q.again.unwrap_or(false),
     };
     let ingested = s.cordon.ingest_source(&p, &r, params, body.into_data_stream()).await?;
-    Ok(created(SourceOut::from(ingested)))
+    Ok(created(SourceOut::from_service(ingested)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/sources", tag = "timeline",
@@ -344,7 +232,7 @@ async fn list_sources(
             .timeline_source_entries(&p, &r)
             .await?
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
