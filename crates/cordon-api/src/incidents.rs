@@ -152,6 +152,16 @@ pub enum TaskKind {
     FollowUp,
 }
 
+impl TaskKind {
+    /// The name it is written as.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checklist => "checklist",
+            Self::FollowUp => "follow_up",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TaskOut {
     pub id: Uuid,
@@ -225,4 +235,16 @@ pub struct AuditEntryOut {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_kind_is_written_as_its_name() {
+        for kind in [TaskKind::Checklist, TaskKind::FollowUp] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
 }
