@@ -3,7 +3,7 @@
 
 use cordon_core::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -212,4 +212,17 @@ pub struct ClockOut {
     pub started_at: Timestamp,
     pub jurisdiction: String,
     pub milestones: Vec<MilestoneOut>,
+}
+
+// ---------- query parameters ----------
+
+/// Query of a report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `md` (default), `html` or `pdf`.
+    pub format: Option<String>,
+    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
+    pub tz: Option<String>,
 }

@@ -1,10 +1,11 @@
 //! The evidence locker: items with their digests and chain of custody, verification and
-//! transfers. Uploads and downloads are raw bytes; only their answers are bodies.
+//! transfers. Uploads and downloads are raw bytes: their answers are bodies, what they are
+//! asked with is a query.
 
 use cordon_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// A hand-over of custody.
@@ -94,4 +95,53 @@ pub struct TransferDetails {
     pub to: String,
     pub organisation: Option<String>,
     pub reason: Option<String>,
+}
+
+// ---------- query parameters ----------
+
+/// Query of an upload. The body is the raw bytes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AddEvidenceQuery {
+    /// A name for the item, e.g. the file name (`web1-root.img`). Required.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Who acquired the bytes (default: the uploader).
+    pub acquired_by: Option<String>,
+    /// The acquisition tool, e.g. `dd 9.1`.
+    pub tool: Option<String>,
+    /// The asset the bytes come from, e.g. `web1`.
+    pub source_asset: Option<String>,
+    /// Hex SHA-256 the content must have: a mismatch answers 422 and keeps nothing.
+    pub expected_sha256: Option<String>,
+    /// Also compute MD5 (for older tools).
+    #[serde(default)]
+    pub md5: bool,
+    /// Also compute SHA-1 (for older tools).
+    #[serde(default)]
+    pub sha1: bool,
+}
+
+/// Query of a download.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContentQuery {
+    /// The bytes are handed outside: the custody event is an `export` to this person or
+    /// organisation instead of a `download`.
+    pub export_to: Option<String>,
+    /// Why (with `export_to`).
+    pub reason: Option<String>,
+}
+
+/// Query of a custody report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CustodyQuery {
+    /// `md` (default), `pdf`, or `json` (the custody events).
+    pub format: Option<String>,
+    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
+    pub tz: Option<String>,
 }

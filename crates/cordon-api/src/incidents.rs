@@ -5,7 +5,7 @@ use cordon_core::Timestamp;
 use cordon_core::incident::{IncidentKind, Severity, Status};
 use cordon_core::task::TaskStatus;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 // ---------- requests ----------
@@ -247,4 +247,28 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
+}
+
+// ---------- query parameters ----------
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Entries with a sequence number above this.
+    #[serde(default)]
+    pub after: i64,
+    /// At most this many (default 1000, at most 10000).
+    pub limit: Option<u32>,
+    /// Only this actor (`admin`, `system`, a user name).
+    pub actor: Option<String>,
+    /// Only this action or family: `incident` keeps `incident.update`, `member` keeps
+    /// `member.add` and `member.remove.refused`.
+    pub action: Option<String>,
+    /// Only this subject, e.g. `incident:{id}`.
+    pub subject: Option<String>,
+    /// Only entries at or after this instant (RFC 3339).
+    pub since: Option<String>,
+    /// Only entries before this instant (RFC 3339).
+    pub until: Option<String>,
 }

@@ -1,9 +1,10 @@
-//! The wire model: the request and response bodies of Cordon's HTTP API and their OpenAPI
-//! schemas, defined once for both ends — the server's routes read the requests and write the
-//! responses, the CLI writes the requests and reads the responses — so neither can drift from
-//! the other without a compile error.
+//! The wire model: the request and response bodies of Cordon's HTTP API, the query parameters
+//! of its routes, and their OpenAPI schemas, defined once for both ends — the server's routes
+//! read the requests and write the responses, the CLI writes the requests and reads the
+//! responses — so neither can drift from the other without a compile error.
 //!
-//! Every body derives `Serialize`, `Deserialize` and `utoipa::ToSchema`. Requests refuse
+//! Every body derives `Serialize`, `Deserialize` and `utoipa::ToSchema` (a query,
+//! `utoipa::IntoParams`; the CLI writes one with `serde_urlencoded`). Requests refuse
 //! unknown fields and read the domain's closed lists in any spelling `cordon_core::names`
 //! accepts ([`fields::named`]), writing them in the canonical one. Responses read back into
 //! the value that was written, field for field (optional fields left out stay left out), so a

@@ -4,7 +4,7 @@
 
 use cordon_core::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The bodies of `POST /api/v1/oncall/schedules` and `…/escalation-policies`, and what they and
@@ -170,4 +170,15 @@ pub struct OnCallOut {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivered {
     pub delivered: bool,
+}
+
+// ---------- query parameters ----------
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageListQuery {
+    /// `triggered`, `acknowledged` or `resolved` (blank: every status).
+    pub status: Option<String>,
+    /// Only the pages of this incident (its id or codename).
+    pub incident: Option<String>,
 }

@@ -4,7 +4,7 @@
 
 use cordon_core::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The header of a blocklist export naming how many warnings it carries (private or reserved
@@ -291,4 +291,26 @@ pub struct RiskOut {
     pub compromised_assets: Vec<String>,
     pub credentials: Vec<ExposedCredentialOut>,
     pub systems_at_risk: Vec<SystemAtRiskOut>,
+}
+
+// ---------- query parameters ----------
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+/// (Other query parameters — `limit`, `cursor` — are the pagination's.)
+pub struct CredentialQuery {
+    /// A state (`unaffected`, `compromised`, `rotated`, `revoked`), or `unrotated`: the
+    /// compromised ones still to rotate or revoke.
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `nftables`, `iptables` (IPv4), `ip6tables` (IPv6), `ipset`, `cidr`, `csv`, `stix`.
+    pub format: String,
+    /// Keep private and reserved ranges (default true; each is warned about). False leaves
+    /// them out, and the warnings name what was left out.
+    pub include_private: Option<bool>,
 }

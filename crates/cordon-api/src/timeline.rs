@@ -4,7 +4,7 @@
 use cordon_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// One diagnostic: what could not be used, and where.
@@ -125,3 +125,118 @@ pub struct FacetsOut {
     pub hosts: Vec<FacetOut>,
     pub kinds: Vec<FacetOut>,
 }
+
+// ---------- query parameters ----------
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IngestQuery {
+    /// `auto` (default) or a format: `syslog`, `auditd`, `access`, `nginx-error`,
+    /// `apache-error`, `postgresql`, `mysql-general`, `mysql-slow`, `journald`, `cloudtrail`, `jsonl`,
+    /// `timesketch-csv`, `text` (aliases accepted).
+    pub format: Option<String>,
+    /// The source's name (usually the file name); default `upload`.
+    pub name: Option<String>,
+    /// Host of events whose log does not name one.
+    pub host: Option<String>,
+    /// Year of the first year-less syslog time (later ones roll over Dec → Jan). Without it the
+    /// year is guessed from the ingest time — never one that puts a line in the future — and
+    /// a `year_guessed` diagnostic says so.
+    pub year: Option<i32>,
+    /// Zone of times logged without an offset: `UTC`, `+02:00`, `Europe/Berlin`.
+    pub tz: Option<String>,
+    /// Ingest even when a source of the incident already holds these exact bytes; without it
+    /// that is refused with 409 `duplicate_source`, naming the earlier source.
+    pub again: Option<bool>,
+}
+
+/// The filters every timeline read takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimelineFilters {
+    pub ip: Option<String>,
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub kind: Option<String>,
+    pub q: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub source: Option<String>,
+}
+
+/// The query of a timeline read: the filters every read takes, then its own parameters.
+macro_rules! filter_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Events naming this IP anywhere (source, destination, forwarded-for, text).
+            pub ip: Option<String>,
+            /// Events naming this account anywhere (user, target user, account fields).
+            pub user: Option<String>,
+            /// Events of this host (case-insensitive).
+            pub host: Option<String>,
+            /// `authentication`, `ssh`, `http`, `datastore`, `api`, `process`, `file`, `other`.
+            pub kind: Option<String>,
+            /// Full text: words (all must occur), `"a phrase"`, `OR`, `-word`.
+            pub q: Option<String>,
+            /// RFC 3339 instant; events at or after it.
+            pub from: Option<String>,
+            /// RFC 3339 instant; events at or before it.
+            pub to: Option<String>,
+            /// One source's events only: its handle (its name, when no other source of the
+            /// incident has it), a unique prefix of its id, or its id.
+            pub source: Option<String>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// This read of the events `filters` names, its own parameters left out.
+            pub fn of(filters: TimelineFilters) -> Self {
+                let TimelineFilters { ip, user, host, kind, q, from, to, source } = filters;
+                Self { ip, user, host, kind, q, from, to, source, ..Self::default() }
+            }
+
+            /// The filters of this read.
+            pub fn filters(&self) -> TimelineFilters {
+                TimelineFilters {
+                    ip: self.ip.clone(),
+                    user: self.user.clone(),
+                    host: self.host.clone(),
+                    kind: self.kind.clone(),
+                    q: self.q.clone(),
+                    from: self.from.clone(),
+                    to: self.to.clone(),
+                    source: self.source.clone(),
+                }
+            }
+        }
+    };
+}
+
+filter_query!(TimelineQuery {
+    /// Events per page (default 100, at most 10 000).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+});
+
+filter_query!(HistogramQuery {
+    /// Bucket size: `30s`, `5m`, `1h`, `1d`, seconds, or ISO 8601 (`PT15M`). Default: a round
+    /// size giving about `buckets` buckets.
+    interval: Option<String>,
+    /// Target number of buckets when `interval` is not given (default 100).
+    buckets: Option<u32>,
+});
+
+filter_query!(FacetsQuery {
+    /// Values per facet (default 10, at most 1000).
+    top: Option<u32>,
+});
+
+filter_query!(ExportQuery {
+    /// `jsonl` (default) or `timesketch-csv`.
+    format: Option<String>,
+});

@@ -10,12 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cordon_api::incidents::{
-    AddMember, AuditEntryOut, AuditVerifyOut, DecisionOut, DeclareIncident, Health, HeldTaskOut, IncidentOut,
-    IncidentSummary, MemberOut, PatchIncident, PatchTask, RecordDecision, TaskOut,
+    AddMember, AuditEntryOut, AuditQuery, AuditVerifyOut, DecisionOut, DeclareIncident, Health, HeldTaskOut,
+    IncidentOut, IncidentSummary, MemberOut, PatchIncident, PatchTask, RecordDecision, TaskOut,
 };
 use cordon_core::role::Role;
 use cordon_service::{Declare, IncidentPatch, TaskPatch};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -370,28 +369,6 @@ async fn patch_task(
 }
 
 // ---------- audit ----------
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// Entries with a sequence number above this.
-    #[serde(default)]
-    pub after: i64,
-    /// At most this many (default 1000, at most 10000).
-    pub limit: Option<u32>,
-    /// Only this actor (`admin`, `system`, a user name).
-    pub actor: Option<String>,
-    /// Only this action or family: `incident` keeps `incident.update`, `member` keeps
-    /// `member.add` and `member.remove.refused`.
-    pub action: Option<String>,
-    /// Only this subject, e.g. `incident:{id}`.
-    pub subject: Option<String>,
-    /// Only entries at or after this instant (RFC 3339).
-    pub since: Option<String>,
-    /// Only entries before this instant (RFC 3339).
-    pub until: Option<String>,
-}
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntryOut>), (status = 403, body = Problem)), security(("bearer" = [])))]

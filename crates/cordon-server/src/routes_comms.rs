@@ -9,14 +9,12 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cordon_api::comms::{
     AddContactLog, ClockOut, CommunicationAction, CommunicationOut, ContactLogOut, CreateCommunication, MeetMilestone,
-    PatchCommunication, PutTemplate, StartClockBody, TemplateOut,
+    PatchCommunication, PutTemplate, ReportQuery, StartClockBody, TemplateOut,
 };
 use cordon_service::comms::{CommunicationPatch, NewCommunication, NewContact};
 use cordon_service::regulatory::StartClock;
 use cordon_service::report::{IncidentReportFormat, ReportZone};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -307,17 +305,6 @@ async fn meet_milestone(
     Ok(Json(
         s.cordon.meet_milestone(&p, &r, &id, &name, b.met_at).await?.into_wire(),
     ))
-}
-
-/// Query of a report.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ReportQuery {
-    /// `md` (default), `html` or `pdf`.
-    pub format: Option<String>,
-    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
-    pub tz: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/report", tag = "incidents",

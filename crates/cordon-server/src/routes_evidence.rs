@@ -2,8 +2,8 @@
 //! downloads with HTTP `Range`, verification, transfers and custody reports. Stored evidence
 //! is write-once: `PUT`, `PATCH` and `DELETE` on an item answer 405 and are audited.
 //!
-//! The bodies are `cordon_api::evidence`'; the queries and what makes the bodies from the
-//! service's answers are here, beside the handlers.
+//! The bodies and queries are `cordon_api::evidence`'; what makes the bodies from the
+//! service's answers is here, beside the handlers.
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -14,17 +14,17 @@ use axum::http::header::{
     HeaderValue, RANGE,
 };
 use axum::response::{IntoResponse, Response};
-use cordon_api::evidence::{CustodyOut, EvidenceOut, TransferIn, VerifyAllOut, VerifyOut};
+use cordon_api::evidence::{
+    AddEvidenceQuery, ContentQuery, CustodyOut, CustodyQuery, EvidenceOut, TransferIn, VerifyAllOut, VerifyOut,
+};
 use cordon_service::ServiceError;
 use cordon_service::evidence::{
     CustodyEvent, EvidenceChange, EvidenceView, NewEvidence, RangeRequest, ReadPurpose, ReportFormat, Transfer,
     Verification,
 };
 use cordon_service::report::ReportZone;
-use serde::Deserialize;
 use serde_json::Value;
 use tokio_util::io::ReaderStream;
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -50,53 +50,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 }
 
 // ---------- bodies ----------
-
-/// Query of an upload. The body is the raw bytes.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AddEvidenceQuery {
-    /// A name for the item, e.g. the file name (`web1-root.img`). Required.
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// Who acquired the bytes (default: the uploader).
-    pub acquired_by: Option<String>,
-    /// The acquisition tool, e.g. `dd 9.1`.
-    pub tool: Option<String>,
-    /// The asset the bytes come from, e.g. `web1`.
-    pub source_asset: Option<String>,
-    /// Hex SHA-256 the content must have: a mismatch answers 422 and keeps nothing.
-    pub expected_sha256: Option<String>,
-    /// Also compute MD5 (for older tools).
-    #[serde(default)]
-    pub md5: bool,
-    /// Also compute SHA-1 (for older tools).
-    #[serde(default)]
-    pub sha1: bool,
-}
-
-/// Query of a download.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ContentQuery {
-    /// The bytes are handed outside: the custody event is an `export` to this person or
-    /// organisation instead of a `download`.
-    pub export_to: Option<String>,
-    /// Why (with `export_to`).
-    pub reason: Option<String>,
-}
-
-/// Query of a custody report.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CustodyQuery {
-    /// `md` (default), `pdf`, or `json` (the custody events).
-    pub format: Option<String>,
-    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
-    pub tz: Option<String>,
-}
 
 impl FromService<CustodyEvent> for CustodyOut {
     fn from_service(e: CustodyEvent) -> Self {

@@ -8,15 +8,14 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use cordon_api::paging::{
     AddContact, ChannelOut, ChatCommandIn, ChatCommandOut, ChatRoom, ContactOut, Delivered, EscalationPolicySpec,
-    NotificationOut, OnCallOut, PageOut, ReachOut, ReadinessOut, RotateSecret, ScheduleSpec, TriggerPage,
+    NotificationOut, OnCallOut, PageListQuery, PageOut, ReachOut, ReadinessOut, RotateSecret, ScheduleSpec,
+    TriggerPage,
 };
 use cordon_core::role::Role;
 use cordon_notify::PageState;
 use cordon_service::ServiceError;
 use cordon_service::paging::{PageFilter, PageRequest, PageTarget, PageView, PagingReadiness, ReachOutcome};
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -105,15 +104,6 @@ impl FromService<PageView> for PageOut {
             summary,
         }
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageListQuery {
-    /// `triggered`, `acknowledged` or `resolved` (blank: every status).
-    pub status: Option<String>,
-    /// Only the pages of this incident (its id or codename).
-    pub incident: Option<String>,
 }
 
 // ---------- routes ----------

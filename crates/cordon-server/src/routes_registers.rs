@@ -13,9 +13,9 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use cordon_api::registers::{
-    AssetIn, AssetMoveOut, AssetOut, AssetPatch, CredentialIn, CredentialOut, CredentialPatch, EventRefIo,
-    ExposedCredentialOut, ExposureIn, ExposureOut, FollowUpOut, FollowUpPatch, IocIn, IocOut, ProgressOut, PromoteIn,
-    RiskOut, SearchOut, SightingOut, SystemAtRiskOut, SystemIn, SystemOut, WARNINGS_HEADER,
+    AssetIn, AssetMoveOut, AssetOut, AssetPatch, CredentialIn, CredentialOut, CredentialPatch, CredentialQuery,
+    EventRefIo, ExportQuery, ExposedCredentialOut, ExposureIn, ExposureOut, FollowUpOut, FollowUpPatch, IocIn, IocOut,
+    ProgressOut, PromoteIn, RiskOut, SearchOut, SightingOut, SystemAtRiskOut, SystemIn, SystemOut, WARNINGS_HEADER,
 };
 use cordon_core::register::ContainmentProgress;
 use cordon_service::registers::iocs::{IndicatorView, NewIndicator, Promotion, SearchOutcome};
@@ -23,8 +23,6 @@ use cordon_service::registers::{
     AssetMoveRecord, AssetView, CredentialView, ExposureRecord, FollowUpView, NewAsset, NewCredential, NewExposure,
     NewSystem, RiskView, SystemRecord,
 };
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -91,15 +89,6 @@ impl FromService<SystemRecord> for SystemOut {
             assets: s.assets,
         }
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-/// (Other query parameters — `limit`, `cursor` — are the pagination's.)
-pub struct CredentialQuery {
-    /// A state (`unaffected`, `compromised`, `rotated`, `revoked`), or `unrotated`: the
-    /// compromised ones still to rotate or revoke.
-    pub state: Option<String>,
 }
 
 impl FromService<FollowUpView> for FollowUpOut {
@@ -211,17 +200,6 @@ impl FromService<SearchOutcome> for SearchOut {
             last_seen: o.indicator.last_seen,
         }
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// `nftables`, `iptables` (IPv4), `ip6tables` (IPv6), `ipset`, `cidr`, `csv`, `stix`.
-    pub format: String,
-    /// Keep private and reserved ranges (default true; each is warned about). False leaves
-    /// them out, and the warnings name what was left out.
-    pub include_private: Option<bool>,
 }
 
 impl FromService<RiskView> for RiskOut {

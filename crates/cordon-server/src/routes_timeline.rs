@@ -1,6 +1,6 @@
 //! Attack timeline routes (issue 4): streamed log ingest, the sources list, the time-ordered
 //! query with its cursor, the histogram, the facets and the streamed export. Thin handlers:
-//! each parses its query string and calls one `Cordon` timeline function.
+//! each reads its query (`cordon_api::timeline`) and calls one `Cordon` timeline function.
 
 use axum::Json;
 use axum::body::Body;
@@ -8,12 +8,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cordon_api::timeline::{BucketOut, DiagnosticOut, FacetOut, FacetsOut, HistogramOut, SourceOut, TimelinePageOut};
+use cordon_api::timeline::{
+    BucketOut, DiagnosticOut, ExportQuery, FacetOut, FacetsOut, FacetsQuery, HistogramOut, HistogramQuery, IngestQuery,
+    SourceOut, TimelineFilters, TimelinePageOut, TimelineQuery,
+};
 use cordon_service::timeline::{ExportFormat, IngestParams, Ingested, SourceEntry, TimelineFilter};
 use cordon_store::timeline::TimelineSource;
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,29 +35,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 }
 
 // ---------- bodies ----------
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct IngestQuery {
-    /// `auto` (default) or a format: `syslog`, `auditd`, `access`, `nginx-error`,
-    /// `apache-error`, `postgresql`, `mysql-general`, `mysql-slow`, `journald`, `cloudtrail`, `jsonl`,
-    /// `timesketch-csv`, `text` (aliases accepted).
-    format: Option<String>,
-    /// The source's name (usually the file name); default `upload`.
-    name: Option<String>,
-    /// Host of events whose log does not name one.
-    host: Option<String>,
-    /// Year of the first year-less syslog time (later ones roll over Dec → Jan). Without it the
-    /// year is guessed from the ingest time — never one that puts a line in the future — and
-    /// a `year_guessed` diagnostic says so.
-    year: Option<i32>,
-    /// Zone of times logged without an offset: `UTC`, `+02:00`, `Europe/Berlin`.
-    tz: Option<String>,
-    /// Ingest even when a source of the incident already holds these exact bytes; without it
-    /// that is refused with 409 `duplicate_source`, naming the earlier source.
-    again: Option<bool>,
-}
 
 /// A source with its handle and the diagnostics shown.
 fn source(s: TimelineSource, handle: String, diagnostics: Vec<DiagnosticOut>) -> SourceOut {
@@ -111,75 +89,29 @@ impl FromService<SourceEntry> for SourceOut {
     }
 }
 
-/// The filters every timeline read takes.
-macro_rules! filter_query {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Deserialize, IntoParams)]
-        #[serde(deny_unknown_fields)]
-        #[into_params(parameter_in = Query)]
-        pub(crate) struct $name {
-            /// Events naming this IP anywhere (source, destination, forwarded-for, text).
-            ip: Option<String>,
-            /// Events naming this account anywhere (user, target user, account fields).
-            user: Option<String>,
-            /// Events of this host (case-insensitive).
-            host: Option<String>,
-            /// `authentication`, `ssh`, `http`, `datastore`, `api`, `process`, `file`, `other`.
-            kind: Option<String>,
-            /// Full text: words (all must occur), `"a phrase"`, `OR`, `-word`.
-            q: Option<String>,
-            /// RFC 3339 instant; events at or after it.
-            from: Option<String>,
-            /// RFC 3339 instant; events at or before it.
-            to: Option<String>,
-            /// One source's events only: its handle (its name, when no other source of the
-            /// incident has it), a unique prefix of its id, or its id.
-            source: Option<String>,
-            $($(#[$fmeta])* $field: $ty,)*
-        }
-
-        impl $name {
-            fn filter(&self) -> TimelineFilter {
-                TimelineFilter {
-                    ip: self.ip.clone(),
-                    user: self.user.clone(),
-                    host: self.host.clone(),
-                    kind: self.kind.clone(),
-                    q: self.q.clone(),
-                    from: self.from.clone(),
-                    to: self.to.clone(),
-                    source: self.source.clone(),
-                }
-            }
-        }
-    };
+/// The filters of a timeline read, as the service takes them.
+fn filter(f: TimelineFilters) -> TimelineFilter {
+    let TimelineFilters {
+        ip,
+        user,
+        host,
+        kind,
+        q,
+        from,
+        to,
+        source,
+    } = f;
+    TimelineFilter {
+        ip,
+        user,
+        host,
+        kind,
+        q,
+        from,
+        to,
+        source,
+    }
 }
-
-filter_query!(TimelineQuery {
-    /// Events per page (default 100, at most 10 000).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-});
-
-filter_query!(HistogramQuery {
-    /// Bucket size: `30s`, `5m`, `1h`, `1d`, seconds, or ISO 8601 (`PT15M`). Default: a round
-    /// size giving about `buckets` buckets.
-    interval: Option<String>,
-    /// Target number of buckets when `interval` is not given (default 100).
-    buckets: Option<u32>,
-});
-
-filter_query!(FacetsQuery {
-    /// Values per facet (default 10, at most 1000).
-    top: Option<u32>,
-});
-
-filter_query!(ExportQuery {
-    /// `jsonl` (default) or `timesketch-csv`.
-    format: Option<String>,
-});
 
 // ---------- handlers ----------
 
@@ -250,7 +182,7 @@ async fn query_timeline(
     let Query(q) = query?;
     let page = s
         .cordon
-        .timeline_query(&p, &r, &q.filter(), q.limit, q.cursor.as_deref())
+        .timeline_query(&p, &r, &filter(q.filters()), q.limit, q.cursor.as_deref())
         .await?;
     // The events are stored as the JSON they are served as: join them, do not re-encode.
     let size: usize = page.events.iter().map(|e| e.len() + 1).sum();
@@ -289,7 +221,7 @@ async fn timeline_histogram(
     let Query(q) = query?;
     let h = s
         .cordon
-        .timeline_histogram(&p, &r, &q.filter(), q.interval.as_deref(), q.buckets)
+        .timeline_histogram(&p, &r, &filter(q.filters()), q.interval.as_deref(), q.buckets)
         .await?;
     Ok(Json(HistogramOut {
         interval_seconds: h.interval_seconds,
@@ -316,7 +248,7 @@ async fn timeline_facets(
     query: Result<Query<FacetsQuery>, QueryRejection>,
 ) -> ApiResult<Json<FacetsOut>> {
     let Query(q) = query?;
-    let f = s.cordon.timeline_facets(&p, &r, &q.filter(), q.top).await?;
+    let f = s.cordon.timeline_facets(&p, &r, &filter(q.filters()), q.top).await?;
     let list = |v: Vec<cordon_timeline::index::Facet>| {
         v.into_iter()
             .map(|f| FacetOut {
@@ -359,7 +291,7 @@ async fn export_timeline(
             ))
         })?,
     };
-    let stream = s.cordon.timeline_export(&p, &r, &q.filter(), format).await?;
+    let stream = s.cordon.timeline_export(&p, &r, &filter(q.filters()), format).await?;
     let disposition = format!("attachment; filename=\"timeline.{}\"", format.extension());
     let mut res = Response::new(Body::from_stream(stream));
     *res.status_mut() = StatusCode::OK;

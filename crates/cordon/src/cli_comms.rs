@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use cordon_api::comms::{
     AddContactLog, ClockOut, CommunicationAction, CommunicationOut, ContactLogOut, CreateCommunication, MeetMilestone,
-    PatchCommunication, PutTemplate, StartClockBody, TemplateOut,
+    PatchCommunication, PutTemplate, ReportQuery, StartClockBody, TemplateOut,
 };
 
 use crate::cli::{Remote, client};
@@ -633,6 +633,12 @@ pub async fn run_report(r: String, format: String, document: DocumentArgs, remot
         matches!(format.as_str(), "md" | "html" | "pdf"),
         "--format must be md, html or pdf"
     );
-    crate::cli_output::write_document(&remote, &format!("{}/report", base(&r)), &format, document, "report").await?;
+    let pdf = format == "pdf";
+    let query = ReportQuery {
+        format: Some(format),
+        tz: document.tz,
+    };
+    let path = format!("{}/report", base(&r));
+    crate::cli_output::write_document(&remote, &path, &query, pdf, document.output, "report").await?;
     Ok(0)
 }

@@ -10,7 +10,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
-use cordon_api::evidence::{CustodyOut, EvidenceOut, TransferDetails, TransferIn, VerifyAllOut, VerifyOut};
+use cordon_api::evidence::{
+    AddEvidenceQuery, ContentQuery, CustodyOut, CustodyQuery, EvidenceOut, TransferDetails, TransferIn, VerifyAllOut,
+    VerifyOut,
+};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::Method;
@@ -20,7 +23,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::cli::{Remote, client};
 use crate::cli_output::{Column, DocumentArgs, or_dash};
-use crate::client::segment;
+use crate::client::{segment, with_query};
 
 /// Upload read size: large enough that per-chunk overhead disappears.
 const UPLOAD_CHUNK: usize = 1 << 20;
@@ -152,23 +155,16 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .context("name the item with --name")?,
             };
-            let mut query = vec![("name", name)];
-            for (key, value) in [
-                ("description", description),
-                ("acquired_by", acquired_by),
-                ("tool", tool),
-                ("source_asset", source_asset),
-                ("expected_sha256", expected_sha256),
-            ] {
-                if let Some(v) = value {
-                    query.push((key, v));
-                }
-            }
-            for (key, on) in [("md5", md5), ("sha1", sha1)] {
-                if on {
-                    query.push((key, "true".into()));
-                }
-            }
+            let query = AddEvidenceQuery {
+                name: Some(name),
+                description,
+                acquired_by,
+                tool,
+                source_asset,
+                expected_sha256,
+                md5,
+                sha1,
+            };
             let v = upload(&remote, &r#ref, &file, &query).await?;
             remote.output().one(&v, print_item)?;
             Ok(0)
@@ -230,7 +226,12 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
         } => {
             anyhow::ensure!(matches!(format.as_str(), "md" | "pdf"), "--format must be md or pdf");
             let path = format!("{}/{}/custody", base(&r#ref), segment(&id));
-            crate::cli_output::write_document(&remote, &path, &format, document, "custody report").await?;
+            let pdf = format == "pdf";
+            let query = CustodyQuery {
+                format: Some(format),
+                tz: document.tz,
+            };
+            crate::cli_output::write_document(&remote, &path, &query, pdf, document.output, "custody report").await?;
             Ok(0)
         }
     }
@@ -372,7 +373,7 @@ impl Progress {
 }
 
 /// Streams `file` to the server (never read whole into memory) and returns the new item.
-async fn upload(remote: &Remote, r: &str, file: &Path, query: &[(&str, String)]) -> anyhow::Result<EvidenceOut> {
+async fn upload(remote: &Remote, r: &str, file: &Path, query: &AddEvidenceQuery) -> anyhow::Result<EvidenceOut> {
     let cl = client(remote)?;
     let f = tokio::fs::File::open(file)
         .await
@@ -385,9 +386,8 @@ async fn upload(remote: &Remote, r: &str, file: &Path, query: &[(&str, String)])
             counter.advance(c.len() as u64);
         }
     });
-    let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", segment(v))).collect();
     let req = cl
-        .request(Method::POST, &format!("{}?{}", base(r), qs.join("&")))
+        .request(Method::POST, &with_query(&base(r), query)?)
         .header(CONTENT_TYPE, "application/octet-stream")
         .header(CONTENT_LENGTH, len)
         .body(reqwest::Body::wrap_stream(stream));
@@ -406,14 +406,15 @@ async fn download(
     reason: Option<String>,
 ) -> anyhow::Result<()> {
     let cl = client(remote)?;
-    let mut path = format!("{}/{}/content", base(r), segment(id));
-    if let Some(to) = &export_to {
-        path.push_str(&format!("?export_to={}", segment(to)));
-        if let Some(why) = &reason {
-            path.push_str(&format!("&reason={}", segment(why)));
-        }
-    }
-    let mut req = cl.request(Method::GET, &path);
+    // A reason goes with an export only.
+    let query = ContentQuery {
+        reason: reason.filter(|_| export_to.is_some()),
+        export_to,
+    };
+    let mut req = cl.request(
+        Method::GET,
+        &with_query(&format!("{}/{}/content", base(r), segment(id)), &query)?,
+    );
     if let Some(range) = range {
         req = req.header(RANGE, format!("bytes={}", range.trim()));
     }

@@ -5,7 +5,7 @@
 
 use clap::Subcommand;
 use cordon_api::incidents::{
-    AddMember, AuditEntryOut, DecisionOut, IncidentOut, MemberOut, PatchIncident, RecordDecision,
+    AddMember, AuditEntryOut, AuditQuery, DecisionOut, IncidentOut, MemberOut, PatchIncident, RecordDecision,
 };
 use cordon_api::paging::{EscalationPolicySpec, OnCallOut, Target};
 use cordon_api::users::UserOut;
@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::cli::{Remote, client};
 use crate::cli_output::{Column, joined_or_dash, or_dash};
 use crate::cli_values::named;
-use crate::client::segment;
+use crate::client::{segment, with_query};
 
 #[derive(Debug, Subcommand)]
 pub enum MemberCmd {
@@ -314,19 +314,16 @@ pub async fn audit_log(a: AuditLogArgs) -> anyhow::Result<i32> {
         }
         (None, None) => None,
     };
-    let mut query = vec![("after", a.after.to_string()), ("limit", a.limit.to_string())];
-    for (name, value) in [
-        ("actor", &a.actor),
-        ("action", &a.action),
-        ("subject", &subject),
-        ("since", &a.since),
-        ("until", &a.until),
-    ] {
-        if let Some(v) = value {
-            query.push((name, v.clone()));
-        }
-    }
-    let mut path = format!("/api/v1/audit?{}", query_string(&query));
+    let query = AuditQuery {
+        after: a.after,
+        limit: Some(a.limit),
+        actor: a.actor,
+        action: a.action,
+        subject,
+        since: a.since,
+        until: a.until,
+    };
+    let mut path = with_query("/api/v1/audit", &query)?;
     let mut entries: Vec<AuditEntryOut> = Vec::new();
     let next = loop {
         let (page, next) = cl.list_page(&path).await?;
@@ -341,15 +338,6 @@ pub async fn audit_log(a: AuditLogArgs) -> anyhow::Result<i32> {
         eprintln!("more entries follow: add --after {after}");
     }
     Ok(0)
-}
-
-/// `a=1&b=x%20y` for the pairs.
-fn query_string(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", segment(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// The `after` cursor of a next-page link.

@@ -132,13 +132,15 @@ pub struct DocumentArgs {
     pub output: Option<std::path::PathBuf>,
 }
 
-/// Fetches a document (`path` with its `format` in the query) and writes it where `document`
-/// says; `what` names it in the line that says where it went.
-pub(crate) async fn write_document(
+/// Fetches a document (`path` with `query`, which names its format and zone) and writes it to
+/// `output`, else to standard output (which a PDF may not be when it is a terminal); `what`
+/// names it in the line that says where it went.
+pub(crate) async fn write_document<Q: Serialize>(
     remote: &Remote,
     path: &str,
-    format: &str,
-    document: DocumentArgs,
+    query: &Q,
+    pdf: bool,
+    output: Option<std::path::PathBuf>,
     what: &str,
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal;
@@ -146,16 +148,13 @@ pub(crate) async fn write_document(
     use anyhow::Context;
     use tokio::io::AsyncWriteExt;
 
-    if format == "pdf" && document.output.is_none() && std::io::stdout().is_terminal() {
+    if pdf && output.is_none() && std::io::stdout().is_terminal() {
         anyhow::bail!("a PDF is not for a terminal: write it to a file with -o FILE");
     }
     let cl = crate::cli::client(remote)?;
-    let mut path = format!("{path}?format={format}");
-    if let Some(tz) = document.tz {
-        path.push_str(&format!("&tz={}", crate::client::segment(&tz)));
-    }
+    let path = crate::client::with_query(path, query)?;
     let body = cl.send(cl.request(reqwest::Method::GET, &path)).await?.bytes().await?;
-    match document.output {
+    match output {
         Some(out) => {
             tokio::fs::write(&out, &body)
                 .await

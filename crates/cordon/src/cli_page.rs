@@ -6,13 +6,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use cordon_api::paging::{EscalationPolicySpec, OnCallOut, PageOut, ReadinessOut, ScheduleSpec, TriggerPage};
+use cordon_api::paging::{
+    EscalationPolicySpec, OnCallOut, PageListQuery, PageOut, ReadinessOut, ScheduleSpec, TriggerPage,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::cli::{Remote, client};
 use crate::cli_output::{Column, or_dash, print_table};
-use crate::client::segment;
+use crate::client::{segment, with_query};
 
 /// A page's status, for `--status`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -163,15 +165,11 @@ pub async fn run(cmd: PageCmd) -> anyhow::Result<i32> {
     let triggered = matches!(cmd, PageCmd::Trigger { .. });
     let (v, remote): (PageOut, Remote) = match cmd {
         PageCmd::List { r#ref, status, remote } => {
-            let mut query: Vec<String> = Vec::new();
-            if let Some(r) = r#ref {
-                query.push(format!("incident={}", segment(&r)));
-            }
-            if let Some(st) = status {
-                query.push(format!("status={}", st.as_str()));
-            }
-            let query = query.join("&");
-            let v: Vec<PageOut> = client(&remote)?.list(&format!("/api/v1/pages?{query}")).await?;
+            let query = PageListQuery {
+                status: status.map(|s| s.as_str().to_owned()),
+                incident: r#ref,
+            };
+            let v: Vec<PageOut> = client(&remote)?.list(&with_query("/api/v1/pages", &query)?).await?;
             remote.output().list(&v, PAGE_COLUMNS)?;
             return Ok(0);
         }

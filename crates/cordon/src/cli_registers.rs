@@ -8,15 +8,15 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Subcommand;
 use cordon_api::registers::{
-    AssetIn, AssetOut, AssetPatch, CredentialIn, CredentialOut, CredentialPatch, ExposureIn, ExposureOut, IocIn,
-    IocOut, PromoteIn, RiskOut, SearchOut, SystemIn, SystemOut, WARNINGS_HEADER,
+    AssetIn, AssetOut, AssetPatch, CredentialIn, CredentialOut, CredentialPatch, CredentialQuery, ExportQuery,
+    ExposureIn, ExposureOut, IocIn, IocOut, PromoteIn, RiskOut, SearchOut, SystemIn, SystemOut, WARNINGS_HEADER,
 };
 use reqwest::Method;
 
 use crate::cli::{Remote, client};
 use crate::cli_output::{Column, or_dash, print_table};
 use crate::cli_values::named;
-use crate::client::segment;
+use crate::client::{segment, with_query};
 use cordon_core::register::{AssetKind, AssetState, Classification, CredentialKind};
 
 fn path(r: &str, tail: &str) -> String {
@@ -376,12 +376,12 @@ pub async fn run_credential(cmd: CredentialCmd) -> anyhow::Result<()> {
             unrotated,
             remote,
         } => {
-            let q = if unrotated {
-                "credentials?state=unrotated"
-            } else {
-                "credentials"
+            let query = CredentialQuery {
+                state: unrotated.then(|| "unrotated".to_owned()),
             };
-            let v: Vec<CredentialOut> = client(&remote)?.list(&path(&r#ref, q)).await?;
+            let v: Vec<CredentialOut> = client(&remote)?
+                .list(&with_query(&path(&r#ref, "credentials"), &query)?)
+                .await?;
             remote.output().list(&v, CREDENTIAL_COLUMNS)?;
         }
         CredentialCmd::Rotate {
@@ -527,12 +527,11 @@ pub async fn run_ioc(cmd: IocCmd) -> anyhow::Result<()> {
             remote,
         } => {
             let c = client(&remote)?;
-            let url = format!(
-                "{}?format={}&include_private={}",
-                path(&r#ref, "iocs/export"),
-                segment(&format),
-                !exclude_private
-            );
+            let query = ExportQuery {
+                format,
+                include_private: Some(!exclude_private),
+            };
+            let url = with_query(&path(&r#ref, "iocs/export"), &query)?;
             let req = c.request(Method::GET, &url);
             let res = c.send(req).await?;
             let warnings = res

@@ -10,14 +10,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use cordon_api::timeline::{FacetOut, FacetsOut, HistogramOut, SourceOut, TimelineEventOut, TimelinePageOut};
+use cordon_api::timeline::{
+    ExportQuery, FacetOut, FacetsOut, FacetsQuery, HistogramOut, HistogramQuery, IngestQuery, SourceOut,
+    TimelineEventOut, TimelineFilters, TimelinePageOut, TimelineQuery,
+};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::cli::{Remote, client};
 use crate::cli_output::{Column, or_dash, print_table, table};
-use crate::client::segment;
+use crate::client::{segment, with_query};
 
 #[derive(Debug, Subcommand)]
 pub enum TimelineCmd {
@@ -135,52 +138,30 @@ pub struct FilterArgs {
     pub source: Option<String>,
 }
 
-impl FilterArgs {
-    fn pairs(&self) -> Vec<(&'static str, Option<String>)> {
-        vec![
-            ("ip", self.ip.clone()),
-            ("user", self.user.clone()),
-            ("host", self.host.clone()),
-            ("kind", self.kind.clone()),
-            ("q", self.q.clone()),
-            ("from", self.from.clone()),
-            ("to", self.to.clone()),
-            ("source", self.source.clone()),
-        ]
+impl From<FilterArgs> for TimelineFilters {
+    fn from(f: FilterArgs) -> Self {
+        Self {
+            ip: f.ip,
+            user: f.user,
+            host: f.host,
+            kind: f.kind,
+            q: f.q,
+            from: f.from,
+            to: f.to,
+            source: f.source,
+        }
     }
 }
 
-/// GETs the incident's timeline view `tail` (`""`, `/histogram`, `/facets`) for the filter and
-/// the `extra` parameters.
-async fn timeline_get<T: DeserializeOwned, const N: usize>(
-    remote: &Remote,
-    r: &str,
-    tail: &str,
-    filter: FilterArgs,
-    extra: [(&'static str, Option<String>); N],
-) -> anyhow::Result<T> {
-    let mut pairs = filter.pairs();
-    pairs.extend(extra);
-    client(remote)?
-        .get(&format!(
-            "/api/v1/incidents/{}/timeline{tail}{}",
-            segment(r),
-            query_string(&pairs)
-        ))
-        .await
+/// The path of the incident's timeline view `tail` (`""`, `/histogram`, `/facets`, `/export`,
+/// `/sources`).
+fn timeline_base(r: &str, tail: &str) -> String {
+    format!("/api/v1/incidents/{}/timeline{tail}", segment(r))
 }
 
-/// `?a=1&b=2` of the pairs that have a value, percent-encoded.
-fn query_string(pairs: &[(&str, Option<String>)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", segment(v))))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
+/// The path of a timeline view with `query`.
+fn timeline_path<Q: Serialize>(r: &str, tail: &str, query: &Q) -> anyhow::Result<String> {
+    with_query(&timeline_base(r, tail), query)
 }
 
 pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
@@ -202,15 +183,15 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| file.display().to_string());
-                let qs = query_string(&[
-                    ("format", Some(format.clone())),
-                    ("name", Some(name.clone())),
-                    ("host", host.clone()),
-                    ("year", year.map(|y| y.to_string())),
-                    ("tz", tz.clone()),
-                    ("again", again.then(|| "true".to_owned())),
-                ]);
-                let path = format!("/api/v1/incidents/{}/timeline/sources{qs}", segment(&r#ref));
+                let query = IngestQuery {
+                    format: Some(format.clone()),
+                    name: Some(name.clone()),
+                    host: host.clone(),
+                    year,
+                    tz: tz.clone(),
+                    again: again.then_some(true),
+                };
+                let path = timeline_path(&r#ref, "/sources", &query)?;
                 match ingest_file(&cl, &path, &file, &name, &remote).await {
                     Ok(()) => {}
                     Err(e) => {
@@ -228,8 +209,12 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             cursor,
             remote,
         } => {
-            let extra = [("limit", Some(limit.to_string())), ("cursor", cursor)];
-            let v: TimelinePageOut = timeline_get(&remote, &r#ref, "", filter, extra).await?;
+            let query = TimelineQuery {
+                limit: Some(limit),
+                cursor,
+                ..TimelineQuery::of(filter.into())
+            };
+            let v: TimelinePageOut = client(&remote)?.get(&timeline_path(&r#ref, "", &query)?).await?;
             remote.output().one(&v, |v| {
                 print_table(&v.events, EVENT_COLUMNS);
                 if let Some(c) = &v.next_cursor {
@@ -244,7 +229,13 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             interval,
             remote,
         } => {
-            let v: HistogramOut = timeline_get(&remote, &r#ref, "/histogram", filter, [("interval", interval)]).await?;
+            let query = HistogramQuery {
+                interval,
+                ..HistogramQuery::of(filter.into())
+            };
+            let v: HistogramOut = client(&remote)?
+                .get(&timeline_path(&r#ref, "/histogram", &query)?)
+                .await?;
             remote.output().one(&v, |v| {
                 let widest = v.buckets.iter().map(|b| b.count).max().unwrap_or(0);
                 let rows = v
@@ -267,8 +258,11 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             top,
             remote,
         } => {
-            let v: FacetsOut =
-                timeline_get(&remote, &r#ref, "/facets", filter, [("top", Some(top.to_string()))]).await?;
+            let query = FacetsQuery {
+                top: Some(top),
+                ..FacetsQuery::of(filter.into())
+            };
+            let v: FacetsOut = client(&remote)?.get(&timeline_path(&r#ref, "/facets", &query)?).await?;
             remote.output().one(&v, |v| {
                 let facets: [(&str, &[FacetOut]); 4] = [
                     ("ip", &v.ips),
@@ -289,9 +283,7 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             Ok(0)
         }
         TimelineCmd::Sources { r#ref, remote } => {
-            let v: Vec<SourceOut> = client(&remote)?
-                .list(&format!("/api/v1/incidents/{}/timeline/sources", segment(&r#ref)))
-                .await?;
+            let v: Vec<SourceOut> = client(&remote)?.list(&timeline_base(&r#ref, "/sources")).await?;
             remote.output().list(&v, SOURCE_COLUMNS)?;
             Ok(0)
         }
@@ -302,17 +294,12 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             output,
             remote,
         } => {
-            let mut pairs = filter.pairs();
-            pairs.push(("format", Some(format)));
+            let query = ExportQuery {
+                format: Some(format),
+                ..ExportQuery::of(filter.into())
+            };
             let cl = client(&remote)?;
-            let req = cl.request(
-                reqwest::Method::GET,
-                &format!(
-                    "/api/v1/incidents/{}/timeline/export{}",
-                    segment(&r#ref),
-                    query_string(&pairs)
-                ),
-            );
+            let req = cl.request(reqwest::Method::GET, &timeline_path(&r#ref, "/export", &query)?);
             let res = cl.send(req).await?;
             let mut out: Box<dyn Write> = match &output {
                 Some(p) => Box::new(std::io::BufWriter::new(

@@ -221,6 +221,17 @@ impl Client {
 /// The most pages [`Client::list`] follows (at 1,000 items a page).
 const MAX_PAGES: usize = 1000;
 
+/// `path?query`, the query's parameters form-encoded (absent ones left out); `path` alone when
+/// there are none.
+pub fn with_query<Q: Serialize + ?Sized>(path: &str, query: &Q) -> anyhow::Result<String> {
+    let query = serde_urlencoded::to_string(query).context("writing the query")?;
+    Ok(if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    })
+}
+
 /// The target of a `rel="next"` link in a `Link` header value, as a path on the server.
 fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|link| {
