@@ -8,10 +8,6 @@
 //! every page shares) is in [`web`].
 
 mod auth;
-mod dto;
-mod dto_comms;
-mod dto_sessions;
-mod dto_users;
 mod edge;
 mod listener;
 mod openapi;
@@ -28,6 +24,10 @@ mod routes_timeline;
 mod routes_users;
 mod slack_guard;
 pub mod web;
+mod wire;
+mod wire_comms;
+mod wire_sessions;
+mod wire_users;
 
 use std::sync::Arc;
 

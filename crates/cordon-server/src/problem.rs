@@ -5,41 +5,46 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cordon_service::{Limit, ServiceError};
-use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Problem {
-    /// A URI reference naming the problem type: `/problems/{code}`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable machine code, e.g. `not_found`, `gate_unmet`, `invalid_body`.
-    pub code: String,
-    /// Extra members for some problems (e.g. `gates` for `gate_unmet`).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
-    pub extra: Option<serde_json::Map<String, Value>>,
+/// An error answer: the problem document (`cordon_api::Problem`, the same one clients read)
+/// with the status it is sent under; it serializes as the document.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(transparent)]
+pub struct Problem(pub cordon_api::Problem);
+
+/// The schema is the document's.
+impl utoipa::PartialSchema for Problem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        cordon_api::Problem::schema()
+    }
+}
+
+impl utoipa::ToSchema for Problem {
+    fn name() -> std::borrow::Cow<'static, str> {
+        cordon_api::Problem::name()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        cordon_api::Problem::schemas(schemas)
+    }
 }
 
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(cordon_api::Problem {
             kind: format!("/problems/{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
             code: code.to_owned(),
             extra: None,
-        }
+        })
     }
 
     pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extra
+        self.0
+            .extra
             .get_or_insert_with(Default::default)
             .insert(key.to_owned(), value);
         self
@@ -157,8 +162,8 @@ fn backticked(message: &str) -> Vec<&str> {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, axum::Json(self)).into_response();
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(self.0)).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

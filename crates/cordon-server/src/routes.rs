@@ -9,6 +9,10 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use cordon_api::incidents::{
+    AddMember, AuditEntryOut, AuditQuery, AuditVerifyOut, DecisionOut, DeclareIncident, Health, HeldTaskOut,
+    IncidentOut, IncidentSummary, MemberOut, PatchIncident, PatchTask, RecordDecision, TaskOut,
+};
 use cordon_core::role::Role;
 use cordon_service::{Declare, IncidentPatch, TaskPatch};
 use serde::de::DeserializeOwned;
@@ -18,9 +22,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
-use crate::dto::*;
 use crate::pagination::{KeysetParams, Page, PageParams, Paging};
 use crate::problem::Problem;
+use crate::wire::{FromService, IntoWire};
 use crate::{AppState, JSON_BODY_LIMIT};
 use cordon_core::clock::{from_micros, to_micros};
 
@@ -150,7 +154,7 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
 }
 
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health { status: "ok".into() })
 }
 
 // ---------- incidents ----------
@@ -170,7 +174,7 @@ async fn declare(
         severity: b.severity,
         room: b.room,
     };
-    Ok(created(IncidentOut::from(s.cordon.declare(&p, d).await?)))
+    Ok(created(IncidentOut::from_service(s.cordon.declare(&p, d).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(KeysetParams),
@@ -188,7 +192,7 @@ async fn list_incidents(
     // One more than the page, so the store says whether more follow.
     let incidents = s.cordon.list_incidents(&p, paging.limit + 1, after).await?;
     let page = paging.keyset(incidents, |i| format!("{}-{}", to_micros(i.created_at), i.id.simple()));
-    Ok(page.map(|i| IncidentSummary::from(&i)))
+    Ok(page.map(|i| IncidentSummary::from_service(&i)))
 }
 
 /// The `(created_at, id)` a keyset position of the incident list names (`{µs}-{id}`).
@@ -208,7 +212,7 @@ async fn get_incident(
     Caller(p): Caller,
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Json<IncidentOut>> {
-    Ok(Json(s.cordon.incident(&p, &r).await?.into()))
+    Ok(Json(s.cordon.incident(&p, &r).await?.into_wire()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}", tag = "incidents", request_body = PatchIncident,
@@ -227,7 +231,7 @@ async fn patch_incident(
         title: b.title,
         description: b.description,
     };
-    Ok(Json(s.cordon.update_incident(&p, &r, patch).await?.into()))
+    Ok(Json(s.cordon.update_incident(&p, &r, patch).await?.into_wire()))
 }
 
 fn parse_role(raw: &str) -> Result<Role, cordon_service::ServiceError> {
@@ -245,7 +249,7 @@ async fn add_member(
     ApiJson(b): ApiJson<AddMember>,
 ) -> ApiResult<Response> {
     let role = parse_role(&b.role)?;
-    Ok(created(IncidentOut::from(
+    Ok(created(IncidentOut::from_service(
         s.cordon.add_member(&p, &r, &b.user, role).await?,
     )))
 }
@@ -265,7 +269,7 @@ async fn list_members(
             .await?
             .members
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
@@ -280,7 +284,7 @@ async fn remove_member(
     ApiPath((r, user, role)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<IncidentOut>> {
     let role = parse_role(&role)?;
-    Ok(Json(s.cordon.remove_member(&p, &r, &user, role).await?.into()))
+    Ok(Json(s.cordon.remove_member(&p, &r, &user, role).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents", request_body = RecordDecision,
@@ -294,7 +298,7 @@ async fn record_decision(
     ApiJson(b): ApiJson<RecordDecision>,
 ) -> ApiResult<Response> {
     let d = s.cordon.record_decision(&p, &r, &b.name, b.value, b.note).await?;
-    Ok(created(IncidentOut::from(d)))
+    Ok(created(IncidentOut::from_service(d)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/decisions", tag = "incidents",
@@ -312,7 +316,7 @@ async fn list_decisions(
             .await?
             .decisions
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
@@ -328,14 +332,21 @@ async fn list_tasks(
     paging: Paging,
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Page<TaskOut>> {
-    paging.offset(crate::dto::task_list(s.cordon.tasks(&p, &r).await?))
+    paging.offset(crate::wire::task_list(s.cordon.tasks(&p, &r).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(PageParams),
     responses((status = 200, description = "the tasks assigned to the caller on every incident, with the incident's codename", body = Vec<HeldTaskOut>)),
     security(("bearer" = [])))]
 async fn my_tasks(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<HeldTaskOut>> {
-    paging.offset(s.cordon.my_tasks(&p).await?.into_iter().map(Into::into).collect())
+    paging.offset(
+        s.cordon
+            .my_tasks(&p)
+            .await?
+            .into_iter()
+            .map(IntoWire::into_wire)
+            .collect(),
+    )
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/tasks/{id}", tag = "tasks", request_body = PatchTask,
@@ -358,7 +369,7 @@ async fn patch_task(
         assignee: b.assignee,
         override_reason: b.override_reason,
     };
-    Ok(Json(s.cordon.update_task(&p, &r, &id, patch).await?.into()))
+    Ok(Json(s.cordon.update_task(&p, &r, &id, patch).await?.into_wire()))
 }
 
 // ---------- audit ----------
@@ -399,7 +410,7 @@ async fn audit_log(
         until: instant("until", &q.until)?,
     };
     let page = s.cordon.audit_log(&p, q.after, limit, &filter).await?;
-    let out: Vec<AuditEntryOut> = page.entries.into_iter().map(Into::into).collect();
+    let out: Vec<AuditEntryOut> = page.entries.into_iter().map(IntoWire::into_wire).collect();
     let mut res = Json(out).into_response();
     // More may follow: say where the next page starts, with the same filters.
     if let Some(seq) = page.next_after {

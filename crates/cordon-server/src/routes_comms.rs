@@ -7,21 +7,23 @@ use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cordon_api::comms::{
+    AddContactLog, ClockOut, CommunicationAction, CommunicationOut, ContactLogOut, CreateCommunication, MeetMilestone,
+    PatchCommunication, PutTemplate, ReportQuery, StartClockBody, TemplateOut,
+};
 use cordon_service::comms::{CommunicationPatch, NewCommunication, NewContact};
 use cordon_service::regulatory::StartClock;
 use cordon_service::report::{IncidentReportFormat, ReportZone};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::dto_comms::*;
 use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
+use crate::wire::{FromService, IntoWire};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,7 +59,7 @@ async fn create_communication(
         third_parties_public: b.third_parties_public,
     };
     let v = s.cordon.create_communication(&p, &r, new).await?;
-    Ok(created(CommunicationOut::from(v)))
+    Ok(created(CommunicationOut::from_service(v)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/communications", tag = "communications",
@@ -70,7 +72,7 @@ async fn list_communications(
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Page<CommunicationOut>> {
     let list = s.cordon.communications(&p, &r).await?;
-    paging.offset(list.into_iter().map(Into::into).collect())
+    paging.offset(list.into_iter().map(IntoWire::into_wire).collect())
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/communications/{id}", tag = "communications",
@@ -81,7 +83,7 @@ async fn get_communication(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<CommunicationOut>> {
-    Ok(Json(s.cordon.communication(&p, &r, &id).await?.into()))
+    Ok(Json(s.cordon.communication(&p, &r, &id).await?.into_wire()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{ref}/communications/{id}", tag = "communications",
@@ -100,7 +102,9 @@ async fn patch_communication(
         recipients: b.recipients,
         third_parties_public: b.third_parties_public,
     };
-    Ok(Json(s.cordon.update_communication(&p, &r, &id, patch).await?.into()))
+    Ok(Json(
+        s.cordon.update_communication(&p, &r, &id, patch).await?.into_wire(),
+    ))
 }
 
 /// A JSON object body that may be left out (no body at all, or `null`, reads as the
@@ -154,7 +158,7 @@ async fn approve_communication(
         s.cordon
             .approve_communication(&p, &r, &id, b.override_reason)
             .await?
-            .into(),
+            .into_wire(),
     ))
 }
 
@@ -174,14 +178,21 @@ async fn send_communication(
         s.cordon
             .send_communication(&p, &r, &id, b.override_reason)
             .await?
-            .into(),
+            .into_wire(),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/communications/templates", tag = "communications", params(PageParams),
     responses((status = 200, body = Vec<TemplateOut>), (status = 403, description = "not an admin or in the security group", body = Problem)), security(("bearer" = [])))]
 async fn list_templates(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<TemplateOut>> {
-    paging.offset(s.cordon.templates(&p).await?.into_iter().map(Into::into).collect())
+    paging.offset(
+        s.cordon
+            .templates(&p)
+            .await?
+            .into_iter()
+            .map(IntoWire::into_wire)
+            .collect(),
+    )
 }
 
 #[utoipa::path(put, path = "/api/v1/communications/templates/{name}", tag = "communications",
@@ -196,7 +207,7 @@ async fn put_template(
     ApiJson(b): ApiJson<PutTemplate>,
 ) -> ApiResult<Json<TemplateOut>> {
     let t = s.cordon.put_template(&p, &name, &b.audience, &b.title, &b.body).await?;
-    Ok(Json(t.into()))
+    Ok(Json(t.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/contacts", tag = "communications",
@@ -216,7 +227,9 @@ async fn add_contact_log(
         reference: b.reference,
         outcome: b.outcome,
     };
-    Ok(created(ContactLogOut::from(s.cordon.log_contact(&p, &r, c).await?)))
+    Ok(created(ContactLogOut::from_service(
+        s.cordon.log_contact(&p, &r, c).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/contacts", tag = "communications",
@@ -233,7 +246,7 @@ async fn list_contact_log(
             .contact_log(&p, &r)
             .await?
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
@@ -255,7 +268,9 @@ async fn start_clock(
         jurisdiction: b.jurisdiction,
         unlawful_purpose: b.unlawful_purpose,
     };
-    Ok(created(ClockOut::from(s.cordon.start_clock(&p, &r, start).await?)))
+    Ok(created(ClockOut::from_service(
+        s.cordon.start_clock(&p, &r, start).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/clocks", tag = "regulatory",
@@ -267,7 +282,14 @@ async fn list_clocks(
     paging: Paging,
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Page<ClockOut>> {
-    paging.offset(s.cordon.clocks(&p, &r).await?.into_iter().map(Into::into).collect())
+    paging.offset(
+        s.cordon
+            .clocks(&p, &r)
+            .await?
+            .into_iter()
+            .map(IntoWire::into_wire)
+            .collect(),
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/clocks/{id}/milestones/{name}/met", tag = "regulatory",
@@ -281,19 +303,8 @@ async fn meet_milestone(
     ApiJson(b): ApiJson<MeetMilestone>,
 ) -> ApiResult<Json<ClockOut>> {
     Ok(Json(
-        s.cordon.meet_milestone(&p, &r, &id, &name, b.met_at).await?.into(),
+        s.cordon.meet_milestone(&p, &r, &id, &name, b.met_at).await?.into_wire(),
     ))
-}
-
-/// Query of a report.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ReportQuery {
-    /// `md` (default), `html` or `pdf`.
-    pub format: Option<String>,
-    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
-    pub tz: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/report", tag = "incidents",

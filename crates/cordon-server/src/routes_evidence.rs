@@ -2,7 +2,8 @@
 //! downloads with HTTP `Range`, verification, transfers and custody reports. Stored evidence
 //! is write-once: `PUT`, `PATCH` and `DELETE` on an item answer 405 and are audited.
 //!
-//! The request and response bodies of these routes live here, beside their handlers.
+//! The bodies and queries are `cordon_api::evidence`'; what makes the bodies from the
+//! service's answers is here, beside the handlers.
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -13,26 +14,26 @@ use axum::http::header::{
     HeaderValue, RANGE,
 };
 use axum::response::{IntoResponse, Response};
-use cordon_core::Timestamp;
+use cordon_api::evidence::{
+    AddEvidenceQuery, ContentQuery, CustodyOut, CustodyQuery, EvidenceOut, TransferIn, VerifyAllOut, VerifyOut,
+};
 use cordon_service::ServiceError;
 use cordon_service::evidence::{
     CustodyEvent, EvidenceChange, EvidenceView, NewEvidence, RangeRequest, ReadPurpose, ReportFormat, Transfer,
     Verification,
 };
 use cordon_service::report::ReportZone;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::io::ReaderStream;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
+use crate::wire::{FromService, IntoWire};
 
 /// Read buffer of a download stream.
 const DOWNLOAD_CHUNK: usize = 256 * 1024;
@@ -50,82 +51,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 // ---------- bodies ----------
 
-/// Query of an upload. The body is the raw bytes.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AddEvidenceQuery {
-    /// A name for the item, e.g. the file name (`web1-root.img`). Required.
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// Who acquired the bytes (default: the uploader).
-    pub acquired_by: Option<String>,
-    /// The acquisition tool, e.g. `dd 9.1`.
-    pub tool: Option<String>,
-    /// The asset the bytes come from, e.g. `web1`.
-    pub source_asset: Option<String>,
-    /// Hex SHA-256 the content must have: a mismatch answers 422 and keeps nothing.
-    pub expected_sha256: Option<String>,
-    /// Also compute MD5 (for older tools).
-    #[serde(default)]
-    pub md5: bool,
-    /// Also compute SHA-1 (for older tools).
-    #[serde(default)]
-    pub sha1: bool,
-}
-
-/// Query of a download.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ContentQuery {
-    /// The bytes are handed outside: the custody event is an `export` to this person or
-    /// organisation instead of a `download`.
-    pub export_to: Option<String>,
-    /// Why (with `export_to`).
-    pub reason: Option<String>,
-}
-
-/// Query of a custody report.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CustodyQuery {
-    /// `md` (default), `pdf`, or `json` (the custody events).
-    pub format: Option<String>,
-    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
-    pub tz: Option<String>,
-}
-
-/// A hand-over of custody.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransferIn {
-    /// The person (or organisation) receiving the item.
-    pub to: String,
-    pub organisation: Option<String>,
-    pub reason: Option<String>,
-}
-
-/// One event of an item's chain of custody.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustodyOut {
-    pub id: Uuid,
-    /// `acquisition`, `receipt`, `verification`, `download`, `export` or `transfer`.
-    pub kind: String,
-    pub actor: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Timestamp,
-    #[schema(value_type = Object)]
-    pub details: Value,
-    /// The audit entry recording this event (`GET /api/v1/audit`).
-    pub audit_seq: i64,
-    /// Hex SHA-256 of that audit entry, as chained.
-    pub audit_hash: String,
-}
-
-impl From<CustodyEvent> for CustodyOut {
-    fn from(e: CustodyEvent) -> Self {
+impl FromService<CustodyEvent> for CustodyOut {
+    fn from_service(e: CustodyEvent) -> Self {
         Self {
             id: e.id,
             kind: e.kind.as_str().to_owned(),
@@ -138,36 +65,8 @@ impl From<CustodyEvent> for CustodyOut {
     }
 }
 
-/// An evidence item with its digests and chain of custody.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EvidenceOut {
-    pub id: Uuid,
-    /// The shortest unique id prefix among the incident's items: with the name, what paths
-    /// take in place of the id.
-    pub handle: String,
-    pub incident_id: Uuid,
-    pub name: String,
-    pub description: String,
-    /// Bytes.
-    pub size: u64,
-    pub sha256: String,
-    pub blake3: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha1: Option<String>,
-    pub acquired_by: String,
-    pub tool: Option<String>,
-    pub source_asset: Option<String>,
-    /// The uploader.
-    pub created_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    pub custody: Vec<CustodyOut>,
-}
-
-impl From<EvidenceView> for EvidenceOut {
-    fn from(v: EvidenceView) -> Self {
+impl FromService<EvidenceView> for EvidenceOut {
+    fn from_service(v: EvidenceView) -> Self {
         let i = v.item;
         Self {
             id: i.id,
@@ -185,30 +84,13 @@ impl From<EvidenceView> for EvidenceOut {
             source_asset: i.source_asset,
             created_by: i.created_by_name,
             created_at: i.created_at,
-            custody: v.custody.into_iter().map(Into::into).collect(),
+            custody: v.custody.into_iter().map(IntoWire::into_wire).collect(),
         }
     }
 }
 
-/// The outcome of re-reading an item.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VerifyOut {
-    pub id: Uuid,
-    pub name: String,
-    /// True when the bytes read back match the record (size, SHA-256, BLAKE3, blob key).
-    pub ok: bool,
-    /// Recomputed from the stored bytes; null when they are missing.
-    pub sha256: Option<String>,
-    pub blake3: Option<String>,
-    pub size: Option<u64>,
-    /// `sha256_vs_key`, `sha256_vs_expected`, `blake3_vs_expected`, `size_vs_expected`, `missing`.
-    pub mismatches: Vec<String>,
-    /// The custody event recording this verification.
-    pub custody: CustodyOut,
-}
-
-impl From<Verification> for VerifyOut {
-    fn from(v: Verification) -> Self {
+impl FromService<Verification> for VerifyOut {
+    fn from_service(v: Verification) -> Self {
         Self {
             id: v.item.id,
             name: v.item.name,
@@ -217,17 +99,9 @@ impl From<Verification> for VerifyOut {
             blake3: v.blake3,
             size: v.size,
             mismatches: v.mismatches,
-            custody: v.custody.into(),
+            custody: v.custody.into_wire(),
         }
     }
-}
-
-/// The outcome of re-reading every item of an incident.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VerifyAllOut {
-    /// True when every item verified.
-    pub ok: bool,
-    pub items: Vec<VerifyOut>,
 }
 
 // ---------- helpers ----------
@@ -332,7 +206,7 @@ async fn add_evidence(
         sha1: q.sha1,
     };
     let view = s.cordon.add_evidence(&p, &r, new, body.into_data_stream()).await?;
-    Ok(created(EvidenceOut::from(view)))
+    Ok(created(EvidenceOut::from_service(view)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/evidence", tag = "evidence",
@@ -346,7 +220,7 @@ async fn list_evidence(
     ApiPath(r): ApiPath<String>,
 ) -> ApiResult<Page<EvidenceOut>> {
     let items = s.cordon.evidence_list(&p, &r).await?;
-    paging.offset(items.into_iter().map(Into::into).collect())
+    paging.offset(items.into_iter().map(IntoWire::into_wire).collect())
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/evidence/{id}", tag = "evidence",
@@ -358,7 +232,7 @@ async fn get_evidence(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> ApiResult<axum::Json<EvidenceOut>> {
-    Ok(axum::Json(s.cordon.evidence(&p, &r, &id).await?.into()))
+    Ok(axum::Json(s.cordon.evidence(&p, &r, &id).await?.into_wire()))
 }
 
 #[utoipa::path(put, path = "/api/v1/incidents/{ref}/evidence/{id}", tag = "evidence",
@@ -512,7 +386,7 @@ async fn verify_evidence(
     Caller(p): Caller,
     ApiPath((r, id)): ApiPath<(String, String)>,
 ) -> ApiResult<axum::Json<VerifyOut>> {
-    Ok(axum::Json(s.cordon.verify_evidence(&p, &r, &id).await?.into()))
+    Ok(axum::Json(s.cordon.verify_evidence(&p, &r, &id).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/evidence/verify", tag = "evidence",
@@ -529,7 +403,7 @@ async fn verify_all_evidence(
         .verify_incident_evidence(&p, &r)
         .await?
         .into_iter()
-        .map(Into::into)
+        .map(IntoWire::into_wire)
         .collect();
     Ok(axum::Json(VerifyAllOut {
         ok: items.iter().all(|i| i.ok),
@@ -553,7 +427,7 @@ async fn transfer_evidence(
         reason: b.reason,
     };
     let event = s.cordon.transfer_evidence(&p, &r, &id, t).await?;
-    Ok(created(CustodyOut::from(event)))
+    Ok(created(CustodyOut::from_service(event)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/evidence/{id}/custody", tag = "evidence",
@@ -580,7 +454,7 @@ async fn custody_report(
         "pdf" => ReportFormat::Pdf,
         "json" => {
             let view = s.cordon.evidence(&p, &r, &id).await?;
-            let events: Vec<CustodyOut> = view.custody.into_iter().map(Into::into).collect();
+            let events: Vec<CustodyOut> = view.custody.into_iter().map(IntoWire::into_wire).collect();
             return Ok(axum::Json(events).into_response());
         }
         other => {

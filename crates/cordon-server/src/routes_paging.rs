@@ -6,106 +6,30 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use cordon_api::paging::{
+    AddContact, ChannelOut, ChatCommandIn, ChatCommandOut, ChatRoom, ContactOut, Delivered, EscalationPolicySpec,
+    NotificationOut, OnCallOut, PageListQuery, PageOut, ReachOut, ReadinessOut, RotateSecret, ScheduleSpec,
+    TriggerPage,
+};
 use cordon_core::role::Role;
-use cordon_notify::{EscalationPolicySpec, PageState, ScheduleSpec};
+use cordon_notify::PageState;
 use cordon_service::ServiceError;
 use cordon_service::paging::{PageFilter, PageRequest, PageTarget, PageView, PagingReadiness, ReachOutcome};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::pagination::{KeysetParams, Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
+use crate::wire::{FromService, IntoWire};
 
-// ---------- bodies ----------
+// ---------- bodies (from the service's answers) ----------
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NotificationOut {
-    pub user: String,
-    pub channel: String,
-    pub level: i64,
-    #[schema(value_type = String, format = DateTime)]
-    pub at: jiff::Timestamp,
-    pub delivered: bool,
-    /// `pending`, `delivered`, `failed`, `refused`.
-    pub status: String,
-    pub attempts: i64,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PageOut {
-    pub id: Uuid,
-    /// `triggered`, `acknowledged`, `resolved`.
-    pub status: String,
-    /// The incident's codename (never its title).
-    pub incident: Option<String>,
-    pub incident_id: Option<Uuid>,
-    pub policy: String,
-    pub level: u32,
-    pub round: u32,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub next_escalation_at: Option<jiff::Timestamp>,
-    pub acknowledged_by: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub triggered_at: jiff::Timestamp,
-    /// The role an acknowledging recipient is granted.
-    pub role: Option<String>,
-    /// `true` when the caller is a recipient outside the incident's team: only their own
-    /// notifications are shown.
-    pub restricted: bool,
-    pub notifications: Vec<NotificationOut>,
-    pub unreached: Vec<String>,
-    /// Why the page was raised (what was seen, who asked); absent in a recipient's
-    /// restricted view.
-    pub reason: Option<String>,
-    /// Each recipient once: reached, still being tried, or not reached and why.
-    pub reach: Vec<ReachOut>,
-    /// `true` when nobody was reached and nobody is still being tried.
-    pub reached_nobody: bool,
-    /// Who was reached and who could not be, and why, in one line.
-    pub summary: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReachOut {
-    pub user: String,
-    /// The first level that named them.
-    pub level: i64,
-    /// `reached`, `trying`, `not_reached`.
-    pub outcome: String,
-    /// The channels that delivered (`reached`) or are being tried (`trying`).
-    pub channels: Vec<String>,
-    /// Why not, per contact method (`not_reached`).
-    pub why: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChannelOut {
-    /// `email`, `sms`, `matrix`, `webhook`.
-    pub channel: String,
-    pub ready: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReadinessOut {
-    /// `true` when there is nothing to warn about.
-    pub ok: bool,
-    pub channels: Vec<ChannelOut>,
-    /// What keeps pages from reaching people: no channel, no policy, on-call people without
-    /// a contact that can deliver.
-    pub warnings: Vec<String>,
-}
-
-impl From<PagingReadiness> for ReadinessOut {
-    fn from(r: PagingReadiness) -> Self {
+impl FromService<PagingReadiness> for ReadinessOut {
+    fn from_service(r: PagingReadiness) -> Self {
         Self {
             ok: r.warnings.is_empty(),
             channels: r
@@ -122,8 +46,8 @@ impl From<PagingReadiness> for ReadinessOut {
     }
 }
 
-impl From<PageView> for PageOut {
-    fn from(v: PageView) -> Self {
+impl FromService<PageView> for PageOut {
+    fn from_service(v: PageView) -> Self {
         let s: &PageState = &v.state;
         let reach = v
             .reach()
@@ -180,89 +104,6 @@ impl From<PageView> for PageOut {
             summary,
         }
     }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TriggerPage {
-    /// An escalation policy (default `incident-commander`).
-    pub policy: Option<String>,
-    /// Or one person.
-    pub user: Option<String>,
-    /// The role an acknowledging recipient is granted (a person or a policy other than
-    /// `incident-commander`; default `subject_matter_expert`).
-    pub role: Option<String>,
-    /// Why: one line of at most 500 characters, shown to the team in the page (never in a
-    /// notice). Without one the page records who paged.
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageListQuery {
-    /// `triggered`, `acknowledged` or `resolved` (blank: every status).
-    pub status: Option<String>,
-    /// Only the pages of this incident (its id or codename).
-    pub incident: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddContact {
-    /// `email`, `webhook`, `sms`, `matrix` (a room id), `slack_user`, `matrix_user`.
-    pub kind: String,
-    pub address: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ContactOut {
-    pub kind: String,
-    pub address: String,
-    /// A webhook's own signing secret (`whsec_…`): only in the answer that created or
-    /// rotated it, never again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RotateSecret {
-    /// The webhook contact's URL, as added.
-    pub address: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChatCommandIn {
-    pub room: String,
-    pub text: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChatCommandOut {
-    /// For the caller alone.
-    pub reply: String,
-    /// What the whole room may read (codename, severity, status, link), when the command
-    /// concerns the room's incident.
-    pub room_message: Option<String>,
-    /// The codename of the room's incident.
-    pub incident: Option<String>,
-    pub page: Option<Uuid>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChatRoom {
-    /// `true`: replies about the room's incident go to the whole room while Cordon can check
-    /// that every member is on the incident's team (Matrix membership); otherwise (and
-    /// always when unchecked) the room gets only the incident's notice.
-    pub team_only: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OnCallOut {
-    pub schedule: String,
-    pub user: Option<String>,
 }
 
 // ---------- routes ----------
@@ -399,9 +240,9 @@ async fn test_contact(
     Caller(p): Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(b): ApiJson<AddContact>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Delivered>> {
     s.cordon.test_contact(&p, &name, &b.kind, &b.address).await?;
-    Ok(Json(serde_json::json!({ "delivered": true })))
+    Ok(Json(Delivered { delivered: true }))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/pages", tag = "paging", request_body = TriggerPage,
@@ -436,7 +277,9 @@ async fn trigger_page(
         role,
         reason: b.reason,
     };
-    Ok(created(PageOut::from(s.cordon.trigger_page(&p, &r, req).await?)))
+    Ok(created(PageOut::from_service(
+        s.cordon.trigger_page(&p, &r, req).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/pages", tag = "paging",
@@ -453,7 +296,7 @@ async fn incident_pages(
             .incident_pages(&p, &r)
             .await?
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
@@ -463,7 +306,7 @@ async fn incident_pages(
         (status = 403, body = Problem)),
     security(("bearer" = [])))]
 async fn readiness(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<ReadinessOut>> {
-    Ok(Json(s.cordon.paging_readiness(&p).await?.into()))
+    Ok(Json(s.cordon.paging_readiness(&p).await?.into_wire()))
 }
 
 #[utoipa::path(get, path = "/api/v1/pages", tag = "paging", params(PageListQuery, KeysetParams),
@@ -490,7 +333,7 @@ async fn list_pages(
     let page = paging.keyset(list.pages, |v| {
         format!("{}-{}", cordon_core::clock::to_micros(v.created_at), v.id.simple())
     });
-    Ok(page.map(PageOut::from))
+    Ok(page.map(PageOut::from_service))
 }
 
 #[utoipa::path(get, path = "/api/v1/pages/{id}", tag = "paging", params(("id" = String, Path)),
@@ -500,7 +343,7 @@ async fn get_page(
     Caller(p): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PageOut>> {
-    Ok(Json(s.cordon.page(&p, &id).await?.into()))
+    Ok(Json(s.cordon.page(&p, &id).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/pages/{id}/ack", tag = "paging", params(("id" = String, Path)),
@@ -511,7 +354,7 @@ async fn ack_page(
     Caller(p): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PageOut>> {
-    Ok(Json(s.cordon.ack_page(&p, &id).await?.into()))
+    Ok(Json(s.cordon.ack_page(&p, &id).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/pages/{id}/resolve", tag = "paging", params(("id" = String, Path)),
@@ -522,7 +365,7 @@ async fn resolve_page(
     Caller(p): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PageOut>> {
-    Ok(Json(s.cordon.resolve_page(&p, &id).await?.into()))
+    Ok(Json(s.cordon.resolve_page(&p, &id).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/chat/commands", tag = "chat", request_body = ChatCommandIn,

@@ -1,6 +1,7 @@
 //! Containment and impact register routes (issue 6): assets, systems, credentials,
 //! exposures, indicators (with promotion, sightings search and blocklist exports), the risk
-//! view and follow-up tasks. The request and response bodies live here, beside their handlers.
+//! view and follow-up tasks. The bodies are `cordon_api::registers`'; what makes them from the
+//! service's answers is here, beside the handlers.
 //!
 //! The blocklist export answers the rendered file; private or reserved ranges in it are
 //! announced in the `Cordon-Warnings` header (their count) and inside the file itself.
@@ -11,27 +12,26 @@ use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use cordon_core::Timestamp;
+use cordon_api::registers::{
+    AssetIn, AssetMoveOut, AssetOut, AssetPatch, CredentialIn, CredentialOut, CredentialPatch, CredentialQuery,
+    EventRefIo, ExportQuery, ExposedCredentialOut, ExposureIn, ExposureOut, FollowUpOut, FollowUpPatch, IocIn, IocOut,
+    ProgressOut, PromoteIn, RiskOut, SearchOut, SightingOut, SystemAtRiskOut, SystemIn, SystemOut, WARNINGS_HEADER,
+};
 use cordon_core::register::ContainmentProgress;
 use cordon_service::registers::iocs::{IndicatorView, NewIndicator, Promotion, SearchOutcome};
 use cordon_service::registers::{
     AssetMoveRecord, AssetView, CredentialView, ExposureRecord, FollowUpView, NewAsset, NewCredential, NewExposure,
     NewSystem, RiskView, SystemRecord,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
-
-/// The header naming how many warnings an export carries.
-pub const WARNINGS_HEADER: &str = "cordon-warnings";
+use crate::wire::{FromService, IntoWire, list};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -50,42 +50,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patch_follow_up))
 }
 
-// ---------- bodies ----------
+// ---------- bodies (from the service's answers) ----------
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AssetIn {
-    pub name: String,
-    /// `host`, `instance`, `container`, `database`, `bucket`, `account`, `network`.
-    pub kind: String,
-    pub address: Option<String>,
-    /// `suspected`, `compromised`, `isolated`, `imaged`, `rebuilt`, `clean`.
-    pub state: String,
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AssetPatch {
-    pub state: String,
-    /// Why, e.g. "security group detached".
-    pub note: Option<String>,
-}
-
-/// One state an asset entered.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssetMoveOut {
-    /// Null for the state it was registered in.
-    pub from: Option<String>,
-    pub to: String,
-    pub by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Timestamp,
-    pub note: String,
-}
-
-impl From<AssetMoveRecord> for AssetMoveOut {
-    fn from(m: AssetMoveRecord) -> Self {
+impl FromService<AssetMoveRecord> for AssetMoveOut {
+    fn from_service(m: AssetMoveRecord) -> Self {
         Self {
             from: m.from.map(|s| s.as_str().to_owned()),
             to: m.to.as_str().to_owned(),
@@ -96,23 +64,8 @@ impl From<AssetMoveRecord> for AssetMoveOut {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssetOut {
-    pub id: Uuid,
-    pub name: String,
-    pub kind: String,
-    pub address: Option<String>,
-    pub state: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-    /// Every state it entered, oldest first, with who and when.
-    pub history: Vec<AssetMoveOut>,
-}
-
-impl From<AssetView> for AssetOut {
-    fn from(v: AssetView) -> Self {
+impl FromService<AssetView> for AssetOut {
+    fn from_service(v: AssetView) -> Self {
         let a = v.asset;
         Self {
             id: a.id,
@@ -122,32 +75,13 @@ impl From<AssetView> for AssetOut {
             state: a.state.as_str().to_owned(),
             created_at: a.created_at,
             updated_at: a.updated_at,
-            history: v.history.into_iter().map(Into::into).collect(),
+            history: v.history.into_iter().map(IntoWire::into_wire).collect(),
         }
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SystemIn {
-    pub name: String,
-    /// The user who owns the system: rotation tasks for credentials granting it go to them.
-    pub owner: Option<String>,
-    /// Names of the incident's assets the system is made of.
-    #[serde(default)]
-    pub assets: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SystemOut {
-    pub id: Uuid,
-    pub name: String,
-    pub owner: Option<String>,
-    pub assets: Vec<String>,
-}
-
-impl From<SystemRecord> for SystemOut {
-    fn from(s: SystemRecord) -> Self {
+impl FromService<SystemRecord> for SystemOut {
+    fn from_service(s: SystemRecord) -> Self {
         Self {
             id: s.id,
             name: s.name,
@@ -157,56 +91,8 @@ impl From<SystemRecord> for SystemOut {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialIn {
-    pub name: String,
-    /// `ssh_key`, `password`, `api_key`, `cloud_access_key`, `certificate`, `token`, `other`.
-    pub kind: String,
-    /// Names of the incident's assets it is stored on.
-    #[serde(default)]
-    pub stored_on: Vec<String>,
-    /// Systems it grants access to.
-    #[serde(default)]
-    pub grants: Vec<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialPatch {
-    /// `rotated` or `revoked`.
-    pub state: String,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-/// (Other query parameters — `limit`, `cursor` — are the pagination's.)
-pub struct CredentialQuery {
-    /// A state (`unaffected`, `compromised`, `rotated`, `revoked`), or `unrotated`: the
-    /// compromised ones still to rotate or revoke.
-    pub state: Option<String>,
-}
-
-/// A follow-up task: work the registers created under a playbook step.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FollowUpOut {
-    pub id: Uuid,
-    /// `STEP.N`: the N-th follow-up task under its step, what paths take in place of the id.
-    pub handle: String,
-    pub parent_step: u32,
-    pub key: String,
-    pub title: String,
-    pub status: String,
-    /// The role it falls to when no person owns it.
-    pub owner_role: Option<String>,
-    pub assignee: Option<String>,
-    pub credential_id: Option<Uuid>,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-}
-
-impl From<FollowUpView> for FollowUpOut {
-    fn from(v: FollowUpView) -> Self {
+impl FromService<FollowUpView> for FollowUpOut {
+    fn from_service(v: FollowUpView) -> Self {
         let t = v.task;
         Self {
             id: t.id,
@@ -223,32 +109,8 @@ impl From<FollowUpView> for FollowUpOut {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FollowUpPatch {
-    /// `todo`, `in_progress`, `done`, `skipped`.
-    pub status: Option<String>,
-    /// A user name, or null to unassign.
-    #[serde(default, deserialize_with = "crate::routes_registers::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub assignee: Option<Option<String>>,
-}
-
-pub(crate) fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-/// Containment progress of the "isolate affected instances" step.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProgressOut {
-    pub isolated: u32,
-    pub imaged: u32,
-    /// Assets that were compromised.
-    pub of: u32,
-}
-
-impl From<ContainmentProgress> for ProgressOut {
-    fn from(p: ContainmentProgress) -> Self {
+impl FromService<ContainmentProgress> for ProgressOut {
+    fn from_service(p: ContainmentProgress) -> Self {
         Self {
             isolated: p.isolated,
             imaged: p.imaged,
@@ -257,23 +119,8 @@ impl From<ContainmentProgress> for ProgressOut {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CredentialOut {
-    pub id: Uuid,
-    pub name: String,
-    pub kind: String,
-    pub stored_on: Vec<String>,
-    pub grants: Vec<String>,
-    /// `unaffected`, `compromised`, `rotated`, `revoked`.
-    pub state: String,
-    /// Its rotation tasks.
-    pub tasks: Vec<FollowUpOut>,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-}
-
-impl From<CredentialView> for CredentialOut {
-    fn from(v: CredentialView) -> Self {
+impl FromService<CredentialView> for CredentialOut {
+    fn from_service(v: CredentialView) -> Self {
         let c = v.credential;
         Self {
             id: c.id,
@@ -282,55 +129,14 @@ impl From<CredentialView> for CredentialOut {
             stored_on: c.stored_on,
             grants: c.grants,
             state: c.state.as_str().to_owned(),
-            tasks: v.tasks.into_iter().map(Into::into).collect(),
+            tasks: v.tasks.into_iter().map(IntoWire::into_wire).collect(),
             updated_at: c.updated_at,
         }
     }
 }
 
-/// A timeline event: its source and first line.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventRefIo {
-    pub source_id: String,
-    pub line: u64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExposureIn {
-    /// What data, in words.
-    pub data: String,
-    /// `public`, `internal`, `confidential`, `restricted`, `pii`, `phi`, `pci`, `credentials`.
-    pub classification: String,
-    pub records: Option<u64>,
-    #[serde(default)]
-    pub customers: Vec<String>,
-    /// Evidence ids of this incident.
-    #[serde(default)]
-    pub evidence: Vec<String>,
-    /// Timeline events that show it.
-    #[serde(default)]
-    pub events: Vec<EventRefIo>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExposureOut {
-    pub id: Uuid,
-    pub data: String,
-    pub classification: String,
-    /// True for regulated categories (PII, PHI, PCI), which can oblige notification.
-    pub regulated: bool,
-    pub records: Option<u64>,
-    pub customers: Vec<String>,
-    pub evidence: Vec<Uuid>,
-    pub events: Vec<EventRefIo>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-}
-
-impl From<ExposureRecord> for ExposureOut {
-    fn from(e: ExposureRecord) -> Self {
+impl FromService<ExposureRecord> for ExposureOut {
+    fn from_service(e: ExposureRecord) -> Self {
         Self {
             id: e.id,
             data: e.data,
@@ -352,61 +158,8 @@ impl From<ExposureRecord> for ExposureOut {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IocIn {
-    /// `ip`, `cidr`, `domain`, `url`, `sha256`, `md5`, `email`, `account`, `user_agent`.
-    pub kind: String,
-    /// Defanged forms (`hxxp://`, `1.2.3[.]4`, `[at]`) are accepted.
-    pub value: String,
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PromoteIn {
-    /// The event: its timeline source and first line (`source_id`, `provenance.line`).
-    pub source_id: String,
-    pub line: u64,
-    /// The value, as it appears in the event.
-    pub value: String,
-    /// Guessed from the value when absent.
-    pub kind: Option<String>,
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SightingOut {
-    pub source_id: Uuid,
-    pub line: u64,
-    pub byte_offset: u64,
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Timestamp,
-    pub host: Option<String>,
-    /// `promoted`, `search` or `watch`.
-    pub how: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IocOut {
-    pub id: Uuid,
-    pub kind: String,
-    /// Normalized.
-    pub value: String,
-    pub notes: Vec<String>,
-    /// Set for a private or reserved address: it is kept, and flagged in every export.
-    pub warning: Option<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub first_seen: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_seen: Option<Timestamp>,
-    pub sightings: Vec<SightingOut>,
-    /// True when this call merged into a known indicator.
-    pub merged: bool,
-}
-
-impl From<IndicatorView> for IocOut {
-    fn from(v: IndicatorView) -> Self {
+impl FromService<IndicatorView> for IocOut {
+    fn from_service(v: IndicatorView) -> Self {
         let warning = v.warning();
         let i = v.indicator;
         Self {
@@ -434,26 +187,8 @@ impl From<IndicatorView> for IocOut {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SearchOut {
-    pub id: Uuid,
-    pub kind: String,
-    pub value: String,
-    /// Events that mention it: all of them, however many.
-    pub found: u64,
-    /// Of those, not recorded before.
-    pub new: u64,
-    /// Sightings recorded for it now, in all.
-    pub sightings: u64,
-    /// Over every sighting.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub first_seen: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_seen: Option<Timestamp>,
-}
-
-impl From<SearchOutcome> for SearchOut {
-    fn from(o: SearchOutcome) -> Self {
+impl FromService<SearchOutcome> for SearchOut {
+    fn from_service(o: SearchOutcome) -> Self {
         Self {
             id: o.indicator.id,
             kind: o.indicator.kind,
@@ -467,45 +202,8 @@ impl From<SearchOutcome> for SearchOut {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// `nftables`, `iptables` (IPv4), `ip6tables` (IPv6), `ipset`, `cidr`, `csv`, `stix`.
-    pub format: String,
-    /// Keep private and reserved ranges (default true; each is warned about). False leaves
-    /// them out, and the warnings name what was left out.
-    pub include_private: Option<bool>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SystemAtRiskOut {
-    pub system: String,
-    pub owner: Option<String>,
-    /// Unrotated credentials from compromised assets that grant it.
-    pub via: Vec<String>,
-    /// Its assets not known to be compromised.
-    pub assets_at_risk: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExposedCredentialOut {
-    pub name: String,
-    pub state: String,
-    /// The compromised assets it is stored on.
-    pub stored_on: Vec<String>,
-    pub grants: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RiskOut {
-    pub compromised_assets: Vec<String>,
-    pub credentials: Vec<ExposedCredentialOut>,
-    pub systems_at_risk: Vec<SystemAtRiskOut>,
-}
-
-impl From<RiskView> for RiskOut {
-    fn from(v: RiskView) -> Self {
+impl FromService<RiskView> for RiskOut {
+    fn from_service(v: RiskView) -> Self {
         Self {
             compromised_assets: v.compromised_assets,
             credentials: v
@@ -532,10 +230,6 @@ impl From<RiskView> for RiskOut {
     }
 }
 
-fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
-    v.into_iter().map(Into::into).collect()
-}
-
 // ---------- assets ----------
 
 #[utoipa::path(post, path = "/api/v1/incidents/{ref}/assets", tag = "registers", request_body = AssetIn,
@@ -556,7 +250,7 @@ async fn add_asset(
         state: b.state,
         note: b.note,
     };
-    Ok(created(AssetOut::from(s.cordon.add_asset(&p, &r, new).await?)))
+    Ok(created(AssetOut::from_service(s.cordon.add_asset(&p, &r, new).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/assets", tag = "registers",
@@ -583,7 +277,9 @@ async fn move_asset(
     ApiPath((r, id)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<AssetPatch>,
 ) -> ApiResult<Json<AssetOut>> {
-    Ok(Json(s.cordon.move_asset(&p, &r, &id, &b.state, b.note).await?.into()))
+    Ok(Json(
+        s.cordon.move_asset(&p, &r, &id, &b.state, b.note).await?.into_wire(),
+    ))
 }
 
 // ---------- systems ----------
@@ -603,7 +299,9 @@ async fn put_system(
         owner: b.owner,
         assets: b.assets,
     };
-    Ok(created(SystemOut::from(s.cordon.put_system(&p, &r, new).await?)))
+    Ok(created(SystemOut::from_service(
+        s.cordon.put_system(&p, &r, new).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/systems", tag = "registers",
@@ -637,7 +335,7 @@ async fn add_credential(
         stored_on: b.stored_on,
         grants: b.grants,
     };
-    Ok(created(CredentialOut::from(
+    Ok(created(CredentialOut::from_service(
         s.cordon.add_credential(&p, &r, new).await?,
     )))
 }
@@ -667,7 +365,9 @@ async fn patch_credential(
     ApiPath((r, id)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<CredentialPatch>,
 ) -> ApiResult<Json<CredentialOut>> {
-    Ok(Json(s.cordon.set_credential_state(&p, &r, &id, &b.state).await?.into()))
+    Ok(Json(
+        s.cordon.set_credential_state(&p, &r, &id, &b.state).await?.into_wire(),
+    ))
 }
 
 // ---------- exposures ----------
@@ -690,7 +390,9 @@ async fn add_exposure(
         evidence: b.evidence,
         events: b.events.into_iter().map(|e| (e.source_id, e.line)).collect(),
     };
-    Ok(created(ExposureOut::from(s.cordon.add_exposure(&p, &r, new).await?)))
+    Ok(created(ExposureOut::from_service(
+        s.cordon.add_exposure(&p, &r, new).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/exposures", tag = "registers",
@@ -723,7 +425,9 @@ async fn add_ioc(
         value: b.value,
         note: b.note,
     };
-    Ok(created(IocOut::from(s.cordon.add_indicator(&p, &r, new).await?)))
+    Ok(created(IocOut::from_service(
+        s.cordon.add_indicator(&p, &r, new).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/iocs", tag = "registers",
@@ -756,7 +460,9 @@ async fn promote_ioc(
         kind: b.kind,
         note: b.note,
     };
-    Ok(created(IocOut::from(s.cordon.promote_indicator(&p, &r, pr).await?)))
+    Ok(created(IocOut::from_service(
+        s.cordon.promote_indicator(&p, &r, pr).await?,
+    )))
 }
 
 /// Searches the timelines for one page of the indicators (`limit` of them from `cursor`, in
@@ -775,7 +481,7 @@ async fn search_iocs(
 ) -> ApiResult<Page<SearchOut>> {
     let (start, limit) = paging.window()?;
     let page = s.cordon.search_indicators(&p, &r, start, limit).await?;
-    let items = page.outcomes.into_iter().map(SearchOut::from).collect();
+    let items = page.outcomes.into_iter().map(SearchOut::from_service).collect();
     Ok(paging.windowed(items, start, page.total))
 }
 
@@ -815,7 +521,7 @@ async fn export_iocs(
     params(("ref" = String, Path, description = "incident id or codename")),
     responses((status = 200, body = RiskOut), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn risk(State(s): State<AppState>, Caller(p): Caller, ApiPath(r): ApiPath<String>) -> ApiResult<Json<RiskOut>> {
-    Ok(Json(s.cordon.risk(&p, &r).await?.into()))
+    Ok(Json(s.cordon.risk(&p, &r).await?.into_wire()))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/follow-ups", tag = "registers",
@@ -847,6 +553,9 @@ async fn patch_follow_up(
         .transpose()
         .map_err(cordon_service::ServiceError::from)?;
     Ok(Json(
-        s.cordon.update_follow_up(&p, &r, &id, status, b.assignee).await?.into(),
+        s.cordon
+            .update_follow_up(&p, &r, &id, status, b.assignee)
+            .await?
+            .into_wire(),
     ))
 }

@@ -10,10 +10,12 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{Caller, CurrentSession};
-use crate::dto_sessions::*;
+use cordon_api::sessions::*;
+
 use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
+use crate::wire::IntoWire;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,7 +59,7 @@ async fn enrol_totp(
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Response> {
     let e = s.cordon.enrol_totp(&p, &name).await?;
-    Ok(created(TotpOut::new(name, e)))
+    Ok(created::<TotpOut>((name, e).into_wire()))
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "users", params(PageParams),
@@ -71,7 +73,7 @@ async fn my_sessions(
 ) -> ApiResult<Page<SessionOut>> {
     let cur = current(session);
     let list = s.cordon.sessions(&p, &p.name).await?;
-    paging.offset(list.into_iter().map(|i| SessionOut::new(i, cur)).collect())
+    paging.offset(list.into_iter().map(|i| (i, cur).into_wire()).collect())
 }
 
 #[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "users",
@@ -85,7 +87,7 @@ async fn revoke_session(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<SessionOut>> {
     let cur = current(session);
-    Ok(Json(SessionOut::new(s.cordon.revoke_session(&p, &id).await?, cur)))
+    Ok(Json((s.cordon.revoke_session(&p, &id).await?, cur).into_wire()))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}/sessions", tag = "users",
@@ -101,7 +103,7 @@ async fn user_sessions(
 ) -> ApiResult<Page<SessionOut>> {
     let cur = current(session);
     let list = s.cordon.sessions(&p, &name).await?;
-    paging.offset(list.into_iter().map(|i| SessionOut::new(i, cur)).collect())
+    paging.offset(list.into_iter().map(|i| (i, cur).into_wire()).collect())
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", tag = "users", request_body = PatchMe,
@@ -116,12 +118,12 @@ async fn patch_me(
         .cordon
         .update_settings(&p, b.locale.as_deref(), b.time_zone.as_deref())
         .await?;
-    Ok(Json(settings.into()))
+    Ok(Json(settings.into_wire()))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/settings", tag = "users",
     responses((status = 200, description = "the caller's settings for the web UI", body = SettingsOut)),
     security(("bearer" = [])))]
 async fn my_settings(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<SettingsOut>> {
-    Ok(Json(s.cordon.settings(&p).await?.into()))
+    Ok(Json(s.cordon.settings(&p).await?.into_wire()))
 }

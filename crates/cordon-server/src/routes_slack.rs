@@ -74,7 +74,7 @@ const NOT_LINKED: &str = "Your Slack account is not linked to a Cordon user. Ask
 async fn link(s: &AppState, slack_user: &str, code: &LinkCodeText) -> String {
     match s.cordon.link_chat_identity("slack", slack_user, code.expose()).await {
         Ok(linked) => linked.reply(),
-        Err(e) => Problem::from(e).detail,
+        Err(e) => Problem::from(e).0.detail,
     }
 }
 
@@ -114,7 +114,7 @@ async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
                 }
                 Some(p) => match s.cordon.run_command(&p, &m.channel, cmd).await {
                     Ok(r) => (r.reply, r.room),
-                    Err(e) => (Problem::from(e).detail, None),
+                    Err(e) => (Problem::from(e).0.detail, None),
                 },
             };
             if let Some(client) = &slack.client {
@@ -154,7 +154,7 @@ async fn commands(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
         }
         Some(p) => match s.cordon.run_command(&p, &cmd.channel_id, cmd.command()).await {
             Ok(r) => (r.reply, r.room),
-            Err(e) => (Problem::from(e).detail, None),
+            Err(e) => (Problem::from(e).0.detail, None),
         },
     };
     if let (Some(client), Some(notice)) = (&slack.client, room)

@@ -1,6 +1,6 @@
 //! Attack timeline routes (issue 4): streamed log ingest, the sources list, the time-ordered
 //! query with its cursor, the histogram, the facets and the streamed export. Thin handlers:
-//! each parses its query string and calls one `Cordon` timeline function.
+//! each reads its query (`cordon_api::timeline`) and calls one `Cordon` timeline function.
 
 use axum::Json;
 use axum::body::Body;
@@ -8,21 +8,22 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cordon_core::Timestamp;
+use cordon_api::timeline::{
+    BucketOut, DiagnosticOut, ExportQuery, FacetOut, FacetsOut, FacetsQuery, HistogramOut, HistogramQuery, IngestQuery,
+    SourceOut, TimelineFilters, TimelinePageOut, TimelineQuery,
+};
 use cordon_service::timeline::{ExportFormat, IngestParams, Ingested, SourceEntry, TimelineFilter};
 use cordon_store::timeline::TimelineSource;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiPath, ApiResult, created};
+use crate::wire::{FromService, IntoWire};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,94 +36,29 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 // ---------- bodies ----------
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct IngestQuery {
-    /// `auto` (default) or a format: `syslog`, `auditd`, `access`, `nginx-error`,
-    /// `apache-error`, `postgresql`, `mysql-general`, `mysql-slow`, `journald`, `cloudtrail`, `jsonl`,
-    /// `timesketch-csv`, `text` (aliases accepted).
-    format: Option<String>,
-    /// The source's name (usually the file name); default `upload`.
-    name: Option<String>,
-    /// Host of events whose log does not name one.
-    host: Option<String>,
-    /// Year of the first year-less syslog time (later ones roll over Dec → Jan). Without it the
-    /// year is guessed from the ingest time — never one that puts a line in the future — and
-    /// a `year_guessed` diagnostic says so.
-    year: Option<i32>,
-    /// Zone of times logged without an offset: `UTC`, `+02:00`, `Europe/Berlin`.
-    tz: Option<String>,
-    /// Ingest even when a source of the incident already holds these exact bytes; without it
-    /// that is refused with 409 `duplicate_source`, naming the earlier source.
-    again: Option<bool>,
-}
-
-/// One diagnostic: what could not be used, and where.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct DiagnosticOut {
-    /// 1-based line number (0 when not tied to a line).
-    line: u64,
-    byte_offset: u64,
-    /// Stable code, e.g. `unparsed_line`, `binary_data`, `invalid_timestamp`.
-    code: String,
-    message: String,
-}
-
-/// An ingested source.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SourceOut {
-    source_id: Uuid,
-    /// What to name the source by (`source=`, `--source`): its name while no other source of
-    /// the incident has it, else the shortest unique prefix of its id (8 characters or more).
-    handle: String,
-    name: String,
-    host: Option<String>,
-    /// The format used (detected or forced).
-    format: String,
-    /// SHA-256 of the raw uploaded bytes.
-    sha256: String,
-    /// The evidence item that keeps the raw bytes (same SHA-256): events' provenance
-    /// (`source_id`, byte offset) leads here.
-    evidence_id: Option<Uuid>,
-    bytes: u64,
-    lines: u64,
-    events: u64,
-    /// Lines that produced no event.
-    skipped: u64,
-    /// How many diagnostics there were in all.
-    diagnostics_total: u64,
-    /// The first diagnostics (up to 100).
-    diagnostics: Vec<DiagnosticOut>,
-    state: String,
-    #[schema(value_type = String, format = DateTime)]
-    created_at: Timestamp,
-}
-
-impl SourceOut {
-    fn new(s: TimelineSource, handle: String, diagnostics: Vec<DiagnosticOut>) -> Self {
-        Self {
-            source_id: s.id,
-            handle,
-            name: s.name,
-            host: s.host,
-            format: s.format,
-            sha256: s.sha256,
-            evidence_id: s.evidence_id,
-            bytes: s.bytes,
-            lines: s.lines,
-            events: s.events,
-            skipped: s.skipped,
-            diagnostics_total: s.diagnostics_total,
-            diagnostics,
-            state: s.state.as_str().to_owned(),
-            created_at: s.created_at,
-        }
+/// A source with its handle and the diagnostics shown.
+fn source(s: TimelineSource, handle: String, diagnostics: Vec<DiagnosticOut>) -> SourceOut {
+    SourceOut {
+        source_id: s.id,
+        handle,
+        name: s.name,
+        host: s.host,
+        format: s.format,
+        sha256: s.sha256,
+        evidence_id: s.evidence_id,
+        bytes: s.bytes,
+        lines: s.lines,
+        events: s.events,
+        skipped: s.skipped,
+        diagnostics_total: s.diagnostics_total,
+        diagnostics,
+        state: s.state.as_str().to_owned(),
+        created_at: s.created_at,
     }
 }
 
-impl From<Ingested> for SourceOut {
-    fn from(i: Ingested) -> Self {
+impl FromService<Ingested> for SourceOut {
+    fn from_service(i: Ingested) -> Self {
         let diags = i
             .diagnostics
             .into_iter()
@@ -133,12 +69,12 @@ impl From<Ingested> for SourceOut {
                 message: d.message,
             })
             .collect();
-        SourceOut::new(i.source, i.handle, diags)
+        source(i.source, i.handle, diags)
     }
 }
 
-impl From<SourceEntry> for SourceOut {
-    fn from(SourceEntry { source: s, handle }: SourceEntry) -> Self {
+impl FromService<SourceEntry> for SourceOut {
+    fn from_service(SourceEntry { source: s, handle }: SourceEntry) -> Self {
         let diags: Vec<Value> = serde_json::from_str(&s.diagnostics).unwrap_or_default();
         let diags = diags
             .into_iter()
@@ -149,148 +85,32 @@ impl From<SourceEntry> for SourceOut {
                 message: d["message"].as_str().unwrap_or("").to_owned(),
             })
             .collect();
-        SourceOut::new(s, handle, diags)
+        source(s, handle, diags)
     }
 }
 
-/// The filters every timeline read takes.
-macro_rules! filter_query {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Deserialize, IntoParams)]
-        #[serde(deny_unknown_fields)]
-        #[into_params(parameter_in = Query)]
-        pub(crate) struct $name {
-            /// Events naming this IP anywhere (source, destination, forwarded-for, text).
-            ip: Option<String>,
-            /// Events naming this account anywhere (user, target user, account fields).
-            user: Option<String>,
-            /// Events of this host (case-insensitive).
-            host: Option<String>,
-            /// `authentication`, `ssh`, `http`, `datastore`, `api`, `process`, `file`, `other`.
-            kind: Option<String>,
-            /// Full text: words (all must occur), `"a phrase"`, `OR`, `-word`.
-            q: Option<String>,
-            /// RFC 3339 instant; events at or after it.
-            from: Option<String>,
-            /// RFC 3339 instant; events at or before it.
-            to: Option<String>,
-            /// One source's events only: its handle (its name, when no other source of the
-            /// incident has it), a unique prefix of its id, or its id.
-            source: Option<String>,
-            $($(#[$fmeta])* $field: $ty,)*
-        }
-
-        impl $name {
-            fn filter(&self) -> TimelineFilter {
-                TimelineFilter {
-                    ip: self.ip.clone(),
-                    user: self.user.clone(),
-                    host: self.host.clone(),
-                    kind: self.kind.clone(),
-                    q: self.q.clone(),
-                    from: self.from.clone(),
-                    to: self.to.clone(),
-                    source: self.source.clone(),
-                }
-            }
-        }
-    };
-}
-
-filter_query!(TimelineQuery {
-    /// Events per page (default 100, at most 10 000).
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-});
-
-filter_query!(HistogramQuery {
-    /// Bucket size: `30s`, `5m`, `1h`, `1d`, seconds, or ISO 8601 (`PT15M`). Default: a round
-    /// size giving about `buckets` buckets.
-    interval: Option<String>,
-    /// Target number of buckets when `interval` is not given (default 100).
-    buckets: Option<u32>,
-});
-
-filter_query!(FacetsQuery {
-    /// Values per facet (default 10, at most 1000).
-    top: Option<u32>,
-});
-
-filter_query!(ExportQuery {
-    /// `jsonl` (default) or `timesketch-csv`.
-    format: Option<String>,
-});
-
-/// One timeline event (more fields appear when the log had them: `src_port`, `dst_ip`,
-/// `dst_port`, `target_user`, `process`, `pid`, `command_line`, `action`, `http`, `query`,
-/// `database`, `duration_ns`, `attributes`).
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct TimelineEventOut {
-    /// The source (upload) it came from; `source_sha256` is that upload's digest.
-    source_id: Uuid,
-    source_sha256: String,
-    /// The instant, RFC 3339 with the log's full precision.
-    ts: String,
-    /// The time text exactly as logged.
-    time_original: String,
-    kind: String,
-    format: String,
-    /// The source's name.
-    source: String,
-    host: Option<String>,
-    message: String,
-    src_ip: Option<String>,
-    user: Option<String>,
-    /// `success`, `failure`, `unknown`.
-    outcome: String,
-    /// Every account of the event.
-    users: Vec<String>,
-    /// Every IP of the event.
-    ips: Vec<String>,
-    /// `{line, byte_offset, byte_len}` in the (decompressed) source.
-    #[schema(value_type = Object)]
-    provenance: Value,
-}
-
-/// A page of the timeline, in time order.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct TimelinePageOut {
-    events: Vec<TimelineEventOut>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    next_cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct BucketOut {
-    #[schema(value_type = String, format = DateTime)]
-    start: Timestamp,
-    count: u64,
-}
-
-/// Counts per time bucket, every bucket from the first matching event's to the last's.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct HistogramOut {
-    interval_seconds: i64,
-    total: u64,
-    buckets: Vec<BucketOut>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct FacetOut {
-    value: String,
-    count: u64,
-}
-
-/// The most frequent values among the matching events.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct FacetsOut {
-    total: u64,
-    ips: Vec<FacetOut>,
-    users: Vec<FacetOut>,
-    hosts: Vec<FacetOut>,
-    kinds: Vec<FacetOut>,
+/// The filters of a timeline read, as the service takes them.
+fn filter(f: TimelineFilters) -> TimelineFilter {
+    let TimelineFilters {
+        ip,
+        user,
+        host,
+        kind,
+        q,
+        from,
+        to,
+        source,
+    } = f;
+    TimelineFilter {
+        ip,
+        user,
+        host,
+        kind,
+        q,
+        from,
+        to,
+        source,
+    }
 }
 
 // ---------- handlers ----------
@@ -326,7 +146,7 @@ async fn ingest_source(
         again: q.again.unwrap_or(false),
     };
     let ingested = s.cordon.ingest_source(&p, &r, params, body.into_data_stream()).await?;
-    Ok(created(SourceOut::from(ingested)))
+    Ok(created(SourceOut::from_service(ingested)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{ref}/timeline/sources", tag = "timeline",
@@ -344,7 +164,7 @@ async fn list_sources(
             .timeline_source_entries(&p, &r)
             .await?
             .into_iter()
-            .map(Into::into)
+            .map(IntoWire::into_wire)
             .collect(),
     )
 }
@@ -362,7 +182,7 @@ async fn query_timeline(
     let Query(q) = query?;
     let page = s
         .cordon
-        .timeline_query(&p, &r, &q.filter(), q.limit, q.cursor.as_deref())
+        .timeline_query(&p, &r, &filter(q.filters()), q.limit, q.cursor.as_deref())
         .await?;
     // The events are stored as the JSON they are served as: join them, do not re-encode.
     let size: usize = page.events.iter().map(|e| e.len() + 1).sum();
@@ -401,7 +221,7 @@ async fn timeline_histogram(
     let Query(q) = query?;
     let h = s
         .cordon
-        .timeline_histogram(&p, &r, &q.filter(), q.interval.as_deref(), q.buckets)
+        .timeline_histogram(&p, &r, &filter(q.filters()), q.interval.as_deref(), q.buckets)
         .await?;
     Ok(Json(HistogramOut {
         interval_seconds: h.interval_seconds,
@@ -428,7 +248,7 @@ async fn timeline_facets(
     query: Result<Query<FacetsQuery>, QueryRejection>,
 ) -> ApiResult<Json<FacetsOut>> {
     let Query(q) = query?;
-    let f = s.cordon.timeline_facets(&p, &r, &q.filter(), q.top).await?;
+    let f = s.cordon.timeline_facets(&p, &r, &filter(q.filters()), q.top).await?;
     let list = |v: Vec<cordon_timeline::index::Facet>| {
         v.into_iter()
             .map(|f| FacetOut {
@@ -471,7 +291,7 @@ async fn export_timeline(
             ))
         })?,
     };
-    let stream = s.cordon.timeline_export(&p, &r, &q.filter(), format).await?;
+    let stream = s.cordon.timeline_export(&p, &r, &filter(q.filters()), format).await?;
     let disposition = format!("attachment; filename=\"timeline.{}\"", format.extension());
     let mut res = Response::new(Body::from_stream(stream));
     *res.status_mut() = StatusCode::OK;

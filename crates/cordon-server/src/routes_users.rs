@@ -7,16 +7,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use cordon_api::users::{
+    ChatIdentityConflictOut, ChatIdentityOut, CreateToken, CreateUser, DisabledOut, LinkChatIdentity, LinkCodeOut,
+    RequestLinkCode, TokenInfoOut, TokenOut, UserOut,
+};
 use cordon_service::NewUser;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::dto_users::*;
 use crate::pagination::{Page, PageParams, Paging};
 use crate::problem::Problem;
 use crate::routes::{ApiJson, ApiPath, ApiResult, created};
+use crate::wire::{FromService, IntoWire};
+use crate::wire_users::{disabled, token_info};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,13 +54,20 @@ async fn create_user(
         admin: b.admin,
     };
     let u = s.cordon.create_user(&p, new).await?;
-    Ok(created(UserOut::from(u)))
+    Ok(created(UserOut::from_service(u)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageParams),
     responses((status = 200, body = Vec<UserOut>), (status = 403, body = Problem)), security(("bearer" = [])))]
 async fn list_users(State(s): State<AppState>, Caller(p): Caller, paging: Paging) -> ApiResult<Page<UserOut>> {
-    paging.offset(s.cordon.list_users(&p).await?.into_iter().map(Into::into).collect())
+    paging.offset(
+        s.cordon
+            .list_users(&p)
+            .await?
+            .into_iter()
+            .map(IntoWire::into_wire)
+            .collect(),
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}", tag = "users", params(("name" = String, Path)),
@@ -66,7 +78,7 @@ async fn get_user(
     Caller(p): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<UserOut>> {
-    Ok(Json(s.cordon.user(&p, &name).await?.into()))
+    Ok(Json(s.cordon.user(&p, &name).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "users", request_body(content = Option<CreateToken>),
@@ -99,7 +111,7 @@ async fn create_token(
         .cordon
         .issue_token(&p, &name, req.label, req.expires_in.as_deref())
         .await?;
-    Ok(created(TokenOut::from(token)))
+    Ok(created(TokenOut::from_service(token)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}/tokens", tag = "users",
@@ -114,7 +126,7 @@ async fn list_tokens(
 ) -> ApiResult<Page<TokenInfoOut>> {
     let now = s.cordon.clock().now();
     let list = s.cordon.tokens(&p, &name).await?;
-    paging.offset(list.into_iter().map(|t| TokenInfoOut::new(t, now)).collect())
+    paging.offset(list.into_iter().map(|t| token_info(t, now)).collect())
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{name}/tokens/{id}", tag = "users",
@@ -127,7 +139,7 @@ async fn revoke_token(
     ApiPath((name, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<TokenInfoOut>> {
     let t = s.cordon.revoke_token(&p, &name, &id).await?;
-    Ok(Json(TokenInfoOut::new(t, s.cordon.clock().now())))
+    Ok(Json(token_info(t, s.cordon.clock().now())))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/disable", tag = "users",
@@ -140,7 +152,7 @@ async fn disable_user(
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<DisabledOut>> {
     let (u, d) = s.cordon.disable_user(&p, &name).await?;
-    Ok(Json(DisabledOut::new(u, d)))
+    Ok(Json(disabled(u, d)))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/enable", tag = "users",
@@ -152,13 +164,13 @@ async fn enable_user(
     Caller(p): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<UserOut>> {
-    Ok(Json(s.cordon.enable_user(&p, &name).await?.into()))
+    Ok(Json(s.cordon.enable_user(&p, &name).await?.into_wire()))
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "users",
     responses((status = 200, body = UserOut), (status = 401, body = Problem)), security(("bearer" = [])))]
 async fn me(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Json<UserOut>> {
-    Ok(Json(s.cordon.me(&p).await?.into()))
+    Ok(Json(s.cordon.me(&p).await?.into_wire()))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/chat-identities", tag = "users", request_body = RequestLinkCode,
@@ -170,7 +182,7 @@ async fn request_link_code(
     ApiJson(b): ApiJson<RequestLinkCode>,
 ) -> ApiResult<Response> {
     let code = s.cordon.request_link_code(&p, &b.kind, b.id.as_deref()).await?;
-    Ok(created(LinkCodeOut::from(code)))
+    Ok(created(LinkCodeOut::from_service(code)))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/chat-identities", tag = "users", params(PageParams),
@@ -181,7 +193,7 @@ async fn my_chat_identities(
     paging: Paging,
 ) -> ApiResult<Page<ChatIdentityOut>> {
     let list = s.cordon.chat_identities(&p, &p.name).await?;
-    paging.offset(list.into_iter().map(Into::into).collect())
+    paging.offset(list.into_iter().map(IntoWire::into_wire).collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/chat-identities", tag = "users", request_body = LinkChatIdentity,
@@ -195,7 +207,7 @@ async fn link_chat_identity(
     ApiJson(b): ApiJson<LinkChatIdentity>,
 ) -> ApiResult<Response> {
     let link = s.cordon.admin_link_chat_identity(&p, &name, &b.kind, &b.id).await?;
-    Ok(created(ChatIdentityOut::from(link)))
+    Ok(created(ChatIdentityOut::from_service(link)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}/chat-identities", tag = "users",
@@ -209,7 +221,7 @@ async fn list_chat_identities(
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Page<ChatIdentityOut>> {
     let list = s.cordon.chat_identities(&p, &name).await?;
-    paging.offset(list.into_iter().map(Into::into).collect())
+    paging.offset(list.into_iter().map(IntoWire::into_wire).collect())
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{name}/chat-identities/{id}", tag = "users",
@@ -221,7 +233,7 @@ async fn unlink_chat_identity(
     Caller(p): Caller,
     ApiPath((name, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ChatIdentityOut>> {
-    Ok(Json(s.cordon.unlink_chat_identity(&p, &name, &id).await?.into()))
+    Ok(Json(s.cordon.unlink_chat_identity(&p, &name, &id).await?.into_wire()))
 }
 
 #[utoipa::path(get, path = "/api/v1/chat-identities/conflicts", tag = "users", params(PageParams),
@@ -233,5 +245,5 @@ async fn chat_identity_conflicts(
     paging: Paging,
 ) -> ApiResult<Page<ChatIdentityConflictOut>> {
     let list = s.cordon.chat_identity_conflicts(&p).await?;
-    paging.offset(list.into_iter().map(Into::into).collect())
+    paging.offset(list.into_iter().map(IntoWire::into_wire).collect())
 }

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use cordon_api::incidents::{
+    AuditVerifyOut, DeclareIncident, HeldTaskOut, IncidentOut, IncidentSummary, PatchTask, TaskKind, TaskOut,
+};
 use cordon_core::incident::{IncidentKind, Severity, Status};
 use cordon_core::playbook::Playbook;
 use cordon_core::task::TaskStatus;
-use serde_json::{Value, json};
 
 use crate::cli_lifecycle::{AuditLogArgs, DecisionCmd, MemberCmd, UpdateArgs};
+use crate::cli_output::{Column, DocumentArgs, joined_or_dash, or_dash};
 use crate::cli_values::named;
 use crate::client::{Client, segment};
 use crate::clock::SystemClock;
@@ -75,12 +78,8 @@ pub enum Command {
         r#ref: String,
         #[arg(long, default_value = "md", value_parser = ["md", "html", "pdf"])]
         format: String,
-        /// Show times in this IANA time zone, e.g. `Europe/Berlin` (default UTC).
-        #[arg(long)]
-        tz: Option<String>,
-        /// Write to this file instead of standard output.
-        #[arg(short = 'o', long)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        document: DocumentArgs,
         #[command(flatten)]
         remote: Remote,
     },
@@ -275,18 +274,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::User(c) => crate::cli_user::user_cmd(c).await,
         Command::Session(c) => crate::cli_session::run(c).await,
         Command::Audit(AuditCmd::Verify { remote }) => {
-            let v = client(&remote)?.get("/api/v1/audit/verify").await?;
-            if remote.json {
-                println!("{v}");
-            } else if v["ok"] == json!(true) {
-                println!("audit chain ok: {} entries", v["entries"]);
-            } else {
-                println!(
-                    "audit chain BROKEN at entry {} ({} entries read)",
-                    v["first_bad_entry"], v["entries"]
-                );
-            }
-            Ok(if v["ok"] == json!(true) { 0 } else { 1 })
+            let v: AuditVerifyOut = client(&remote)?.get("/api/v1/audit/verify").await?;
+            remote.output().one(&v, |v| {
+                if v.ok {
+                    println!("audit chain ok: {} entries", v.entries);
+                } else {
+                    println!(
+                        "audit chain BROKEN at entry {} ({} entries read)",
+                        v.first_bad_entry.map_or_else(|| "null".to_owned(), |n| n.to_string()),
+                        v.entries
+                    );
+                }
+            })?;
+            Ok(if v.ok { 0 } else { 1 })
         }
         Command::Audit(AuditCmd::Log(a)) => crate::cli_lifecycle::audit_log(a).await,
         Command::Completions { shell } => Ok(crate::cli_lifecycle::completions(shell)),
@@ -302,10 +302,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Report {
             r#ref,
             format,
-            tz,
-            output,
+            document,
             remote,
-        } => crate::cli_comms::run_report(r#ref, format, tz, output, remote).await,
+        } => crate::cli_comms::run_report(r#ref, format, document, remote).await,
         Command::Asset(c) => crate::cli_registers::run_asset(c).await.map(|()| 0),
         Command::System(c) => crate::cli_registers::run_system(c).await.map(|()| 0),
         Command::Credential(c) => crate::cli_registers::run_credential(c).await.map(|()| 0),
@@ -369,89 +368,25 @@ pub(crate) fn client(remote: &Remote) -> anyhow::Result<Client> {
     Client::new(&remote.url, &remote.token)
 }
 
-pub(crate) fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
-/// Prints a JSON list: as it came with `--json`, else the `(header, field)` columns of each
-/// item as a table; a field starting with `/` is a JSON pointer into the item (`/task/step`).
-pub(crate) fn print_list(remote: &Remote, v: &Value, columns: &[(&str, &str)]) {
-    if remote.json {
-        println!("{v}");
-        return;
-    }
-    let rows = v
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|item| {
-            columns
-                .iter()
-                .map(|(_, field)| match field.strip_prefix('/') {
-                    Some(_) => item.pointer(field).map_or_else(|| "-".to_owned(), s),
-                    None => s(&item[*field]),
-                })
-                .collect()
-        })
-        .collect();
-    let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
-    table(&headers, rows);
-}
-
-/// Prints rows as aligned columns.
-pub(crate) fn table(headers: &[&str], rows: Vec<Vec<String>>) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        let parts: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
-            .collect();
-        println!("{}", parts.join("  ").trim_end());
-    };
-    line(headers.iter().map(|h| h.to_string()).collect());
-    for r in rows {
-        line(r);
-    }
-}
-
-pub(crate) fn print_incident(v: &Value) {
-    println!("{} ({})", s(&v["codename"]), s(&v["id"]));
-    println!("  title:    {}", s(&v["title"]));
+/// One incident and its team, as `incident show` prints it.
+pub(crate) fn print_incident(v: &IncidentOut) {
+    let i = &v.summary;
+    println!("{} ({})", i.codename, i.id);
+    println!("  title:    {}", i.title);
     println!(
         "  kind:     {}   severity: {}   status: {}   sealed: {}",
-        s(&v["kind"]),
-        s(&v["severity"]),
-        s(&v["status"]),
-        s(&v["sealed"])
+        i.kind, i.severity, i.status, i.sealed
     );
-    if let Some(room) = v["room"].as_str() {
+    if let Some(room) = &i.room {
         println!("  room:     {room}");
     }
-    if let Some(members) = v["members"].as_array() {
-        let active: Vec<String> = members
-            .iter()
-            .filter(|m| m["active"] == json!(true))
-            .map(|m| format!("{} ({})", s(&m["user"]), s(&m["role"])))
-            .collect();
-        println!(
-            "  team:     {}",
-            if active.is_empty() {
-                "-".into()
-            } else {
-                active.join(", ")
-            }
-        );
-    }
+    let active: Vec<String> = v
+        .members
+        .iter()
+        .filter(|m| m.active)
+        .map(|m| format!("{} ({})", m.user, m.role))
+        .collect();
+    println!("  team:     {}", joined_or_dash(&active, ", "));
 }
 
 async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
@@ -465,41 +400,39 @@ async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
             quiet,
             remote,
         } => {
-            let body =
-                json!({ "title": title, "kind": kind, "severity": severity, "description": description, "room": room });
-            let v = client(&remote)?.post("/api/v1/incidents", &body).await?;
+            let body = DeclareIncident {
+                title,
+                description,
+                kind: kind.parse()?,
+                severity: severity.parse()?,
+                room,
+            };
+            let v: IncidentOut = client(&remote)?.post("/api/v1/incidents", &body).await?;
             if quiet {
-                println!("{}", s(&v["slug"]))
-            } else if remote.json {
-                println!("{v}")
+                println!("{}", v.summary.slug)
             } else {
-                print_incident(&v)
+                remote.output().one(&v, print_incident)?
             }
         }
         IncidentCmd::List { remote } => {
-            let v = client(&remote)?.get("/api/v1/incidents").await?;
-            print_list(
-                &remote,
+            let v: Vec<IncidentSummary> = client(&remote)?.list("/api/v1/incidents").await?;
+            remote.output().list(
                 &v,
                 &[
-                    ("CODENAME", "codename"),
-                    ("KIND", "kind"),
-                    ("SEVERITY", "severity"),
-                    ("STATUS", "status"),
-                    ("CREATED", "created_at"),
-                    ("TITLE", "title"),
+                    ("CODENAME", |i| i.codename.clone()),
+                    ("KIND", |i| i.kind.clone()),
+                    ("SEVERITY", |i| i.severity.clone()),
+                    ("STATUS", |i| i.status.clone()),
+                    ("CREATED", |i| i.created_at.to_string()),
+                    ("TITLE", |i| i.title.clone()),
                 ],
-            );
+            )?;
         }
         IncidentCmd::Show { r#ref, remote } => {
-            let v = client(&remote)?
+            let v: IncidentOut = client(&remote)?
                 .get(&format!("/api/v1/incidents/{}", segment(&r#ref)))
                 .await?;
-            if remote.json {
-                println!("{v}")
-            } else {
-                print_incident(&v)
-            }
+            remote.output().one(&v, print_incident)?
         }
         IncidentCmd::Update(args) => return crate::cli_lifecycle::update(args).await,
         IncidentCmd::Resolve { r#ref, remote } => {
@@ -529,49 +462,37 @@ async fn incident_cmd(c: IncidentCmd) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// The checklist as `task list` shows it.
+const TASK_COLUMNS: &[Column<TaskOut>] = &[
+    ("TASK", |t| t.handle.clone()),
+    ("STATUS", |t| t.status.clone()),
+    ("OWNER", |t| or_dash(&t.owner_role)),
+    ("ASSIGNEE", |t| or_dash(&t.assignee)),
+    ("BLOCKED BY", |t| joined_or_dash(&t.blocked_by, ",")),
+    ("TITLE", |t| t.title.clone()),
+];
+
+/// The tasks a caller holds, on every incident.
+const HELD_TASK_COLUMNS: &[Column<HeldTaskOut>] = &[
+    ("INCIDENT", |h| h.slug.clone()),
+    ("TASK", |h| h.task.handle.clone()),
+    ("KIND", |h| h.task.kind.as_str().to_owned()),
+    ("STATUS", |h| h.task.status.clone()),
+    ("TITLE", |h| h.task.title.clone()),
+    ("ID", |h| h.task.id.to_string()),
+];
+
 async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
     match c {
         TaskCmd::List { r#ref, remote } => {
-            let v = client(&remote)?
-                .get(&format!("/api/v1/incidents/{}/tasks", segment(&r#ref)))
+            let v: Vec<TaskOut> = client(&remote)?
+                .list(&format!("/api/v1/incidents/{}/tasks", segment(&r#ref)))
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|t| {
-                        let blocked: Vec<String> = t["blocked_by"].as_array().into_iter().flatten().map(s).collect();
-                        vec![
-                            s(&t["handle"]),
-                            s(&t["status"]),
-                            s(&t["owner_role"]),
-                            s(&t["assignee"]),
-                            if blocked.is_empty() {
-                                "-".into()
-                            } else {
-                                blocked.join(",")
-                            },
-                            s(&t["title"]),
-                        ]
-                    })
-                    .collect();
-                table(&["TASK", "STATUS", "OWNER", "ASSIGNEE", "BLOCKED BY", "TITLE"], rows);
-            }
+            remote.output().list(&v, TASK_COLUMNS)?;
         }
         TaskCmd::Mine { remote } => {
-            let v = client(&remote)?.get("/api/v1/tasks").await?;
-            let columns = [
-                ("INCIDENT", "/slug"),
-                ("TASK", "/task/handle"),
-                ("KIND", "/task/kind"),
-                ("STATUS", "/task/status"),
-                ("TITLE", "/task/title"),
-                ("ID", "/task/id"),
-            ];
-            print_list(&remote, &v, &columns);
+            let v: Vec<HeldTaskOut> = client(&remote)?.list("/api/v1/tasks").await?;
+            remote.output().list(&v, HELD_TASK_COLUMNS)?;
         }
         TaskCmd::Set {
             r#ref,
@@ -581,27 +502,20 @@ async fn task_cmd(c: TaskCmd) -> anyhow::Result<i32> {
             override_reason,
             remote,
         } => {
-            let cl = client(&remote)?;
-            let base = format!("/api/v1/incidents/{}/tasks", segment(&r#ref));
-            let mut body = serde_json::Map::new();
-            if let Some(st) = status {
-                body.insert("status".into(), json!(st));
-            }
-            if let Some(a) = assignee {
-                body.insert("assignee".into(), if a == "-" { Value::Null } else { json!(a) });
-            }
-            if let Some(r) = override_reason {
-                body.insert("override_reason".into(), json!(r));
-            }
-            let v = cl
-                .patch(&format!("{base}/{}", segment(&task)), &Value::Object(body))
-                .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let what = if v["kind"] == "follow_up" { "follow-up" } else { "step" };
-                println!("{what} {}: {} — {}", s(&v["handle"]), s(&v["status"]), s(&v["title"]));
-            }
+            let body = PatchTask {
+                status: status.map(|s| s.parse()).transpose()?,
+                assignee: assignee.map(|a| (a != "-").then_some(a)),
+                override_reason,
+            };
+            let path = format!("/api/v1/incidents/{}/tasks/{}", segment(&r#ref), segment(&task));
+            let v: TaskOut = client(&remote)?.patch(&path, &body).await?;
+            remote.output().one(&v, |v| {
+                let what = match v.kind {
+                    TaskKind::FollowUp => "follow-up",
+                    TaskKind::Checklist => "step",
+                };
+                println!("{what} {}: {} — {}", v.handle, v.status, v.title);
+            })?;
         }
     }
     Ok(0)

@@ -3,10 +3,9 @@
 //! team-only, and a user's contact methods (add, list, test, rotate a webhook's secret).
 
 use clap::{Args, Subcommand};
-use reqwest::Method;
-use serde_json::json;
+use cordon_api::paging::{AddContact, ChatCommandIn, ChatCommandOut, ChatRoom, ContactOut, Delivered, RotateSecret};
 
-use crate::cli::{Remote, client, print_list, s};
+use crate::cli::{Remote, client};
 use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
@@ -81,17 +80,14 @@ pub enum ContactMethodCmd {
 pub async fn chat_cmd(c: ChatCmd) -> anyhow::Result<i32> {
     match c {
         ChatCmd::Say { room, text, remote } => {
-            let v = client(&remote)?
-                .post("/api/v1/chat/commands", &json!({ "room": room, "text": text }))
-                .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("{}", s(&v["reply"]));
-                if let Some(notice) = v["room_message"].as_str() {
+            let body = ChatCommandIn { room, text };
+            let v: ChatCommandOut = client(&remote)?.post("/api/v1/chat/commands", &body).await?;
+            remote.output().one(&v, |v| {
+                println!("{}", v.reply);
+                if let Some(notice) = &v.room_message {
                     println!("room: {notice}");
                 }
-            }
+            })?;
         }
         ChatCmd::Room {
             room,
@@ -100,61 +96,62 @@ pub async fn chat_cmd(c: ChatCmd) -> anyhow::Result<i32> {
         } => {
             let cl = client(&remote)?;
             let path = format!("/api/v1/chat/rooms/{}", segment(&room));
-            let v = match team_only {
-                Some(t) => cl.call(Method::PUT, &path, Some(&json!({ "team_only": t }))).await?,
+            let v: ChatRoom = match team_only {
+                Some(team_only) => cl.put(&path, &ChatRoom { team_only }).await?,
                 None => cl.get(&path).await?,
             };
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("{room}: team-only {}", s(&v["team_only"]));
-            }
+            remote
+                .output()
+                .one(&v, |v| println!("{room}: team-only {}", v.team_only))?;
         }
     }
     Ok(0)
 }
 
+impl ContactMethod {
+    fn body(&self) -> AddContact {
+        AddContact {
+            kind: self.kind.clone(),
+            address: self.address.clone(),
+        }
+    }
+}
+
 pub async fn contact_cmd(c: ContactMethodCmd) -> anyhow::Result<i32> {
     let contacts = |name: &str| format!("/api/v1/users/{}/contacts", segment(name));
-    let (v, remote) = match c {
+    let (v, remote): (ContactOut, Remote) = match c {
         ContactMethodCmd::Add { contact: c, remote } => {
-            let body = json!({ "kind": c.kind, "address": c.address });
-            (client(&remote)?.post(&contacts(&c.name), &body).await?, remote)
+            (client(&remote)?.post(&contacts(&c.name), &c.body()).await?, remote)
         }
         ContactMethodCmd::List { name, remote } => {
-            let v = client(&remote)?.get(&contacts(&name)).await?;
-            print_list(&remote, &v, &[("KIND", "kind"), ("ADDRESS", "address")]);
+            let v: Vec<ContactOut> = client(&remote)?.list(&contacts(&name)).await?;
+            remote
+                .output()
+                .list(&v, &[("KIND", |c| c.kind.clone()), ("ADDRESS", |c| c.address.clone())])?;
             return Ok(0);
         }
         ContactMethodCmd::Test { contact: c, remote } => {
-            let (name, kind, address) = (c.name, c.kind, c.address);
-            let body = json!({ "kind": kind, "address": address });
             // A failed delivery is an error answer (409 with the reason), printed by the caller.
-            let v = client(&remote)?
-                .post(&format!("{}/test", contacts(&name)), &body)
+            let v: Delivered = client(&remote)?
+                .post(&format!("{}/test", contacts(&c.name)), &c.body())
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("delivered a test notice to {kind} {address}");
-            }
+            remote
+                .output()
+                .one(&v, |_| println!("delivered a test notice to {} {}", c.kind, c.address))?;
             return Ok(0);
         }
         ContactMethodCmd::RotateSecret { name, address, remote } => {
-            let body = json!({ "address": address });
             let v = client(&remote)?
-                .post(&format!("{}/rotate-secret", contacts(&name)), &body)
+                .post(&format!("{}/rotate-secret", contacts(&name)), &RotateSecret { address })
                 .await?;
             (v, remote)
         }
     };
-    if remote.json {
-        println!("{v}");
-    } else {
-        println!("{} {}", s(&v["kind"]), s(&v["address"]));
-        if let Some(secret) = v["secret"].as_str() {
+    remote.output().one(&v, |v| {
+        println!("{} {}", v.kind, v.address);
+        if let Some(secret) = &v.secret {
             println!("signing secret (shown only now): {secret}");
         }
-    }
+    })?;
     Ok(0)
 }

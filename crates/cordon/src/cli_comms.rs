@@ -2,17 +2,18 @@
 //! approve and send messages; start and watch regulatory clocks; log contacts with outside
 //! parties; fetch the incident report.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use reqwest::Method;
-use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
+use cordon_api::comms::{
+    AddContactLog, ClockOut, CommunicationAction, CommunicationOut, ContactLogOut, CreateCommunication, MeetMilestone,
+    PatchCommunication, PutTemplate, ReportQuery, StartClockBody, TemplateOut,
+};
 
-use crate::cli::{Remote, client, s, table};
-use crate::cli_values::named;
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, DocumentArgs, or_dash, print_table};
+use crate::cli_values::{instant, named};
 use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
@@ -182,108 +183,94 @@ fn base(r: &str) -> String {
     format!("/api/v1/incidents/{}", segment(r))
 }
 
-async fn body_arg(b: Option<String>) -> anyhow::Result<Option<String>> {
-    match b {
-        Some(b) if b.starts_with('@') => Ok(Some(
-            tokio::fs::read_to_string(&b[1..])
-                .await
-                .with_context(|| format!("reading {}", &b[1..]))?,
-        )),
-        other => Ok(other),
+/// A body flag's text: as given, or read from the file an `@FILE` names.
+async fn read_body(b: String) -> anyhow::Result<String> {
+    match b.strip_prefix('@') {
+        Some(file) => tokio::fs::read_to_string(file)
+            .await
+            .with_context(|| format!("reading {file}")),
+        None => Ok(b),
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().into_iter().flatten().map(s).collect()
+/// An optional body flag's text ([`read_body`]).
+async fn body_arg(b: Option<String>) -> anyhow::Result<Option<String>> {
+    match b {
+        Some(b) => read_body(b).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// A message in full: its fields, findings, override and body.
-fn print_full(v: &Value) {
-    println!("id:        {}", s(&v["id"]));
-    println!("title:     {}", s(&v["title"]));
-    println!("audience:  {}", s(&v["audience"]));
-    println!("status:    {}", s(&v["status"]));
-    let to = strings(&v["recipients"]);
-    if !to.is_empty() {
-        println!("to:        {}", to.join(", "));
+fn print_full(v: &CommunicationOut) {
+    println!("id:        {}", v.id);
+    println!("title:     {}", v.title);
+    println!("audience:  {}", v.audience);
+    println!("status:    {}", v.status);
+    if !v.recipients.is_empty() {
+        println!("to:        {}", v.recipients.join(", "));
     }
-    let approvals: Vec<String> = v["approvals"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|a| format!("{} ({})", s(&a["user"]), s(&a["role"])))
-        .collect();
+    let approvals: Vec<String> = v.approvals.iter().map(|a| format!("{} ({})", a.user, a.role)).collect();
     if !approvals.is_empty() {
         println!("approved:  {}", approvals.join(", "));
     }
-    if !v["sent_at"].is_null() {
+    if let Some(sent_at) = &v.sent_at {
         println!(
-            "sent:      {} by {} ({})",
-            s(&v["sent_at"]),
-            s(&v["sent_by"]),
-            s(&v["channel"])
+            "sent:      {sent_at} by {} ({})",
+            or_dash(&v.sent_by),
+            or_dash(&v.channel)
         );
     }
     print_state(v);
     println!();
-    println!("{}", s(&v["body"]));
+    println!("{}", v.body);
 }
 
 /// One line about a message, then what holds it back and its findings.
-fn print_comm(v: &Value) {
-    println!(
-        "{} · {} · {} — {}",
-        s(&v["id"]),
-        s(&v["audience"]),
-        s(&v["status"]),
-        s(&v["title"])
-    );
+fn print_comm(v: &CommunicationOut) {
+    println!("{} · {} · {} — {}", v.id, v.audience, v.status, v.title);
     print_state(v);
 }
 
-fn print_state(v: &Value) {
-    let missing: Vec<String> = v["missing_approvals"].as_array().into_iter().flatten().map(s).collect();
-    if !missing.is_empty() {
-        println!("needs approval by: {}", missing.join(", "));
+fn print_state(v: &CommunicationOut) {
+    if !v.missing_approvals.is_empty() {
+        println!("needs approval by: {}", v.missing_approvals.join(", "));
     }
-    let blocked: Vec<String> = v["blocked_by"].as_array().into_iter().flatten().map(s).collect();
-    if !blocked.is_empty() {
-        println!("waits for: {}", blocked.join(", "));
+    if !v.blocked_by.is_empty() {
+        println!("waits for: {}", v.blocked_by.join(", "));
     }
-    let rows: Vec<Vec<String>> = v["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            let severity = if f["overridden"] == true {
-                format!("{} (overridden)", s(&f["severity"]))
-            } else {
-                s(&f["severity"])
-            };
-            vec![severity, s(&f["rule"]), s(&f["message"])]
-        })
-        .collect();
-    if rows.is_empty() {
+    if v.findings.is_empty() {
         println!("no findings");
     } else {
-        table(&["SEVERITY", "RULE", "MESSAGE"], rows);
-    }
-    let blocking = strings(&v["blocking_findings"]);
-    if !blocking.is_empty() && v["status"] != "sent" {
-        println!(
-            "held back by error findings: {} (fix the text, or the incident commander overrides with --override-reason)",
-            blocking.join(", ")
+        print_table(
+            &v.findings,
+            &[
+                ("SEVERITY", |f| {
+                    if f.overridden {
+                        format!("{} (overridden)", f.severity)
+                    } else {
+                        f.severity.clone()
+                    }
+                }),
+                ("RULE", |f| f.rule.clone()),
+                ("MESSAGE", |f| f.message.clone()),
+            ],
         );
     }
-    let o = &v["lint_override"];
-    if o.is_object() {
+    if !v.blocking_findings.is_empty() && v.status != "sent" {
+        println!(
+            "held back by error findings: {} (fix the text, or the incident commander overrides with --override-reason)",
+            v.blocking_findings.join(", ")
+        );
+    }
+    if let Some(o) = &v.lint_override {
         println!(
             "override by {} at {} ({}): {} — covers {}",
-            s(&o["by"]),
-            s(&o["at"]),
-            s(&o["during"]),
-            s(&o["reason"]),
-            strings(&o["rules"]).join(", ")
+            o.by,
+            o.at,
+            o.during,
+            o.reason,
+            o.rules.join(", ")
         );
     }
 }
@@ -373,31 +360,26 @@ async fn act(
     id: &str,
     action: &str,
     override_reason: Option<String>,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<CommunicationOut> {
     let cl = client(remote)?;
     let path = format!("{}/communications/{}", base(r), segment(id));
-    let body = match override_reason {
-        Some(reason) => json!({ "override_reason": reason }),
-        None => json!({}),
-    };
+    let body = CommunicationAction { override_reason };
     match cl.post(&format!("{path}/{action}"), &body).await {
         Ok(v) => Ok(v),
         Err(e) => {
             let lint = e
                 .downcast_ref::<crate::client::ApiError>()
                 .is_some_and(|a| a.code == "lint_errors");
-            if lint && let Ok(v) = cl.get(&path).await {
-                let rows: Vec<Vec<String>> = v["findings"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|f| f["severity"] == "error" && f["overridden"] != true)
-                    .map(|f| vec![s(&f["rule"]), s(&f["message"])])
+            if lint && let Ok(v) = cl.get::<CommunicationOut>(&path).await {
+                let open: Vec<_> = v
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == "error" && !f.overridden)
                     .collect();
-                if !rows.is_empty() {
+                if !open.is_empty() {
                     eprintln!("error findings (as last saved):");
-                    for row in rows {
-                        eprintln!("  {}: {}", row[0], row[1]);
+                    for f in open {
+                        eprintln!("  {}: {}", f.rule, f.message);
                     }
                 }
                 eprintln!(
@@ -409,26 +391,40 @@ async fn act(
     }
 }
 
-fn print_clock(c: &Value) {
+fn print_clock(c: &ClockOut) {
     println!(
         "{} ({}) {} from {} ({})",
-        s(&c["handle"]),
-        s(&c["id"]),
-        s(&c["regime"]),
-        s(&c["started_at"]),
-        s(&c["anchor"])
+        c.handle, c.id, c.regime, c.started_at, c.anchor
     );
-    let rows = c["milestones"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| vec![s(&m["name"]), s(&m["due"]), s(&m["status"])])
-        .collect();
-    table(&["MILESTONE", "DUE", "STATUS"], rows);
+    print_table(
+        &c.milestones,
+        &[
+            ("MILESTONE", |m| m.name.clone()),
+            ("DUE", |m| m.due.clone()),
+            ("STATUS", |m| m.status.clone()),
+        ],
+    );
 }
 
+/// The messages as `comms list` shows them.
+const COMMS_COLUMNS: &[Column<CommunicationOut>] = &[
+    ("ID", |c| c.id.to_string()),
+    ("AUDIENCE", |c| c.audience.clone()),
+    ("STATUS", |c| c.status.clone()),
+    ("FINDINGS", |c| c.findings.len().to_string()),
+    ("TITLE", |c| c.title.clone()),
+];
+
+/// The templates as `comms templates` shows them.
+const TEMPLATE_COLUMNS: &[Column<TemplateOut>] = &[
+    ("NAME", |t| t.name.clone()),
+    ("AUDIENCE", |t| t.audience.clone()),
+    ("UPDATED BY", |t| t.updated_by.clone()),
+    ("TITLE", |t| t.title.clone()),
+];
+
 pub async fn run_comms(cmd: CommsCmd) -> anyhow::Result<i32> {
-    let (v, json_out, list) = match cmd {
+    match cmd {
         CommsCmd::Draft {
             r#ref,
             audience,
@@ -439,38 +435,30 @@ pub async fn run_comms(cmd: CommsCmd) -> anyhow::Result<i32> {
             public,
             remote,
         } => {
-            let mut b = json!({ "audience": audience, "recipients": recipients, "third_parties_public": public });
-            if let Some(t) = title {
-                b["title"] = json!(t);
-            }
-            if let Some(x) = body_arg(body).await? {
-                b["body"] = json!(x);
-            }
-            if let Some(t) = template {
-                b["template"] = json!(t);
-            }
-            let v = client(&remote)?
+            let b = CreateCommunication {
+                audience,
+                title,
+                body: body_arg(body).await?,
+                template,
+                recipients,
+                third_parties_public: public,
+            };
+            let v: CommunicationOut = client(&remote)?
                 .post(&format!("{}/communications", base(&r#ref)), &b)
                 .await?;
-            (v, remote.json, false)
+            remote.output().pretty().one(&v, print_comm)?;
         }
-        CommsCmd::List { r#ref, remote } => (
-            client(&remote)?
-                .get(&format!("{}/communications", base(&r#ref)))
-                .await?,
-            remote.json,
-            true,
-        ),
+        CommsCmd::List { r#ref, remote } => {
+            let v: Vec<CommunicationOut> = client(&remote)?
+                .list(&format!("{}/communications", base(&r#ref)))
+                .await?;
+            remote.output().pretty().list(&v, COMMS_COLUMNS)?;
+        }
         CommsCmd::Show { r#ref, id, remote } => {
-            let v = client(&remote)?
+            let v: CommunicationOut = client(&remote)?
                 .get(&format!("{}/communications/{}", base(&r#ref), segment(&id)))
                 .await?;
-            if remote.json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
-            } else {
-                print_full(&v);
-            }
-            return Ok(0);
+            remote.output().pretty().one(&v, print_full)?;
         }
         CommsCmd::Edit {
             r#ref,
@@ -481,59 +469,53 @@ pub async fn run_comms(cmd: CommsCmd) -> anyhow::Result<i32> {
         } => {
             let cl = client(&remote)?;
             let path = format!("{}/communications/{}", base(&r#ref), segment(&id));
-            let mut b = json!({});
-            if title.is_none() && body.is_none() {
-                let current = cl.get(&path).await?;
-                anyhow::ensure!(
-                    current["status"] != "sent",
-                    "the message was sent and cannot change; draft a new one"
-                );
-                match edit_in_editor(&id, current["body"].as_str().unwrap_or_default()).await? {
-                    Some(edited) => b["body"] = json!(edited),
-                    None => {
-                        eprintln!("the body is unchanged; nothing saved");
-                        return Ok(0);
+            let body = match (&title, body) {
+                (None, None) => {
+                    let current: CommunicationOut = cl.get(&path).await?;
+                    anyhow::ensure!(
+                        current.status != "sent",
+                        "the message was sent and cannot change; draft a new one"
+                    );
+                    match edit_in_editor(&id, &current.body).await? {
+                        Some(edited) => Some(edited),
+                        None => {
+                            eprintln!("the body is unchanged; nothing saved");
+                            return Ok(0);
+                        }
                     }
                 }
-            }
-            if let Some(t) = title {
-                b["title"] = json!(t);
-            }
-            if let Some(x) = body_arg(body).await? {
-                b["body"] = json!(x);
-            }
-            (cl.patch(&path, &b).await?, remote.json, false)
+                (_, body) => body_arg(body).await?,
+            };
+            let b = PatchCommunication {
+                title,
+                body,
+                recipients: None,
+                third_parties_public: None,
+            };
+            let v: CommunicationOut = cl.patch(&path, &b).await?;
+            remote.output().pretty().one(&v, print_comm)?;
         }
         CommsCmd::Approve {
             r#ref,
             id,
             override_reason,
             remote,
-        } => (
-            act(&remote, &r#ref, &id, "approve", override_reason).await?,
-            remote.json,
-            false,
-        ),
+        } => {
+            let v = act(&remote, &r#ref, &id, "approve", override_reason).await?;
+            remote.output().pretty().one(&v, print_comm)?;
+        }
         CommsCmd::Send {
             r#ref,
             id,
             override_reason,
             remote,
-        } => (
-            act(&remote, &r#ref, &id, "send", override_reason).await?,
-            remote.json,
-            false,
-        ),
+        } => {
+            let v = act(&remote, &r#ref, &id, "send", override_reason).await?;
+            remote.output().pretty().one(&v, print_comm)?;
+        }
         CommsCmd::Templates { remote } => {
-            let v = client(&remote)?.get("/api/v1/communications/templates").await?;
-            let columns = [
-                ("NAME", "name"),
-                ("AUDIENCE", "audience"),
-                ("UPDATED BY", "updated_by"),
-                ("TITLE", "title"),
-            ];
-            crate::cli::print_list(&remote, &v, &columns);
-            return Ok(0);
+            let v: Vec<TemplateOut> = client(&remote)?.list("/api/v1/communications/templates").await?;
+            remote.output().list(&v, TEMPLATE_COLUMNS)?;
         }
         CommsCmd::Template {
             name,
@@ -542,49 +524,24 @@ pub async fn run_comms(cmd: CommsCmd) -> anyhow::Result<i32> {
             body,
             remote,
         } => {
-            let body = body_arg(Some(body)).await?;
-            let b = json!({ "audience": audience, "title": title, "body": body });
-            let v = client(&remote)?
-                .call(
-                    reqwest::Method::PUT,
-                    &format!("/api/v1/communications/templates/{}", segment(&name)),
-                    Some(&b),
-                )
+            let b = PutTemplate {
+                audience,
+                title,
+                body: read_body(body).await?,
+            };
+            let v: TemplateOut = client(&remote)?
+                .put(&format!("/api/v1/communications/templates/{}", segment(&name)), &b)
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("template {} ({}) saved", s(&v["name"]), s(&v["audience"]));
-            }
-            return Ok(0);
+            remote
+                .output()
+                .one(&v, |v| println!("template {} ({}) saved", v.name, v.audience))?;
         }
-    };
-    if json_out {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else if list {
-        let rows = v
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| {
-                vec![
-                    s(&c["id"]),
-                    s(&c["audience"]),
-                    s(&c["status"]),
-                    c["findings"].as_array().map(|f| f.len()).unwrap_or(0).to_string(),
-                    s(&c["title"]),
-                ]
-            })
-            .collect();
-        table(&["ID", "AUDIENCE", "STATUS", "FINDINGS", "TITLE"], rows);
-    } else {
-        print_comm(&v);
     }
     Ok(0)
 }
 
 pub async fn run_clock(cmd: ClockCmd) -> anyhow::Result<i32> {
-    let (v, json_out) = match cmd {
+    match cmd {
         ClockCmd::Start {
             r#ref,
             regime,
@@ -593,49 +550,53 @@ pub async fn run_clock(cmd: ClockCmd) -> anyhow::Result<i32> {
             unlawful_purpose,
             remote,
         } => {
-            let b = json!({ "regime": regime, "started_at": started_at, "jurisdiction": jurisdiction, "unlawful_purpose": unlawful_purpose });
-            (
-                client(&remote)?.post(&format!("{}/clocks", base(&r#ref)), &b).await?,
-                remote.json,
-            )
+            let b = StartClockBody {
+                regime,
+                started_at: instant("started_at", &started_at)?,
+                jurisdiction,
+                unlawful_purpose,
+            };
+            let v: ClockOut = client(&remote)?.post(&format!("{}/clocks", base(&r#ref)), &b).await?;
+            remote.output().pretty().one(&v, print_clock)?;
         }
-        ClockCmd::List { r#ref, remote } => (
-            client(&remote)?.get(&format!("{}/clocks", base(&r#ref))).await?,
-            remote.json,
-        ),
+        ClockCmd::List { r#ref, remote } => {
+            let v: Vec<ClockOut> = client(&remote)?.list(&format!("{}/clocks", base(&r#ref))).await?;
+            remote.output().pretty().one(&v, |v| v.iter().for_each(print_clock))?;
+        }
         ClockCmd::Met {
             r#ref,
             clock,
             milestone,
             at,
             remote,
-        } => (
-            client(&remote)?
-                .post(
-                    &format!(
-                        "{}/clocks/{}/milestones/{}/met",
-                        base(&r#ref),
-                        segment(&clock),
-                        segment(&milestone)
-                    ),
-                    &json!({ "met_at": at }),
-                )
-                .await?,
-            remote.json,
-        ),
-    };
-    if json_out {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else if let Some(list) = v.as_array() {
-        list.iter().for_each(print_clock);
-    } else {
-        print_clock(&v);
+        } => {
+            let b = MeetMilestone {
+                met_at: at.as_deref().map(|at| instant("met_at", at)).transpose()?,
+            };
+            let path = format!(
+                "{}/clocks/{}/milestones/{}/met",
+                base(&r#ref),
+                segment(&clock),
+                segment(&milestone)
+            );
+            let v: ClockOut = client(&remote)?.post(&path, &b).await?;
+            remote.output().pretty().one(&v, print_clock)?;
+        }
     }
     Ok(0)
 }
 
+/// The contact log as `contact add` and `contact list` show it.
+const CONTACT_COLUMNS: &[Column<ContactLogOut>] = &[
+    ("AT", |c| c.at.to_string()),
+    ("PARTY", |c| c.party.clone()),
+    ("NAME", |c| c.name.clone()),
+    ("REFERENCE", |c| or_dash(&c.reference)),
+    ("STEP", |c| c.step.to_string()),
+];
+
 pub async fn run_contact(cmd: ContactCmd) -> anyhow::Result<i32> {
-    let (v, json_out) = match cmd {
+    match cmd {
         ContactCmd::Add {
             r#ref,
             party,
@@ -645,74 +606,39 @@ pub async fn run_contact(cmd: ContactCmd) -> anyhow::Result<i32> {
             outcome,
             remote,
         } => {
-            let b = json!({ "party": party, "name": name, "at": at, "reference": reference, "outcome": outcome });
-            (
-                client(&remote)?.post(&format!("{}/contacts", base(&r#ref)), &b).await?,
-                remote.json,
-            )
+            let b = AddContactLog {
+                party,
+                name,
+                at: instant("at", &at)?,
+                reference,
+                outcome,
+            };
+            let v: ContactLogOut = client(&remote)?.post(&format!("{}/contacts", base(&r#ref)), &b).await?;
+            remote
+                .output()
+                .pretty()
+                .one(&v, |v| print_table(std::slice::from_ref(v), CONTACT_COLUMNS))?;
         }
-        ContactCmd::List { r#ref, remote } => (
-            client(&remote)?.get(&format!("{}/contacts", base(&r#ref))).await?,
-            remote.json,
-        ),
-    };
-    if json_out {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(0);
+        ContactCmd::List { r#ref, remote } => {
+            let v: Vec<ContactLogOut> = client(&remote)?.list(&format!("{}/contacts", base(&r#ref))).await?;
+            remote.output().pretty().list(&v, CONTACT_COLUMNS)?;
+        }
     }
-    let items: Vec<Value> = match v {
-        Value::Array(a) => a,
-        one => vec![one],
-    };
-    let rows = items
-        .iter()
-        .map(|c| {
-            vec![
-                s(&c["at"]),
-                s(&c["party"]),
-                s(&c["name"]),
-                s(&c["reference"]),
-                s(&c["step"]),
-            ]
-        })
-        .collect();
-    table(&["AT", "PARTY", "NAME", "REFERENCE", "STEP"], rows);
     Ok(0)
 }
 
 /// `cordon report REF --format md|html|pdf [-o FILE]`.
-pub async fn run_report(
-    r: String,
-    format: String,
-    tz: Option<String>,
-    output: Option<PathBuf>,
-    remote: Remote,
-) -> anyhow::Result<i32> {
+pub async fn run_report(r: String, format: String, document: DocumentArgs, remote: Remote) -> anyhow::Result<i32> {
     anyhow::ensure!(
         matches!(format.as_str(), "md" | "html" | "pdf"),
         "--format must be md, html or pdf"
     );
-    if format == "pdf" && output.is_none() && std::io::stdout().is_terminal() {
-        anyhow::bail!("a PDF is not for a terminal: write it to a file with -o FILE");
-    }
-    let cl = client(&remote)?;
-    let mut path = format!("{}/report?format={format}", base(&r));
-    if let Some(tz) = tz {
-        path.push_str(&format!("&tz={}", crate::client::segment(&tz)));
-    }
-    let body = cl.send(cl.request(Method::GET, &path)).await?.bytes().await?;
-    match output {
-        Some(out) => {
-            tokio::fs::write(&out, &body)
-                .await
-                .with_context(|| format!("writing {}", out.display()))?;
-            eprintln!("report written to {}", out.display());
-        }
-        None => {
-            let mut stdout = tokio::io::stdout();
-            stdout.write_all(&body).await?;
-            stdout.flush().await?;
-        }
-    }
+    let pdf = format == "pdf";
+    let query = ReportQuery {
+        format: Some(format),
+        tz: document.tz,
+    };
+    let path = format!("{}/report", base(&r));
+    crate::cli_output::write_document(&remote, &path, &query, pdf, document.output, "report").await?;
     Ok(0)
 }

@@ -10,16 +10,20 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
+use cordon_api::evidence::{
+    AddEvidenceQuery, ContentQuery, CustodyOut, CustodyQuery, EvidenceOut, TransferDetails, TransferIn, VerifyAllOut,
+    VerifyOut,
+};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::Method;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE};
-use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
-use crate::cli::{Remote, client, s, table};
-use crate::client::segment;
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, DocumentArgs, or_dash};
+use crate::client::{segment, with_query};
 
 /// Upload read size: large enough that per-chunk overhead disappears.
 const UPLOAD_CHUNK: usize = 1 << 20;
@@ -122,12 +126,8 @@ pub enum EvidenceCmd {
         /// `md` or `pdf`.
         #[arg(long, default_value = "md", value_parser = ["md", "pdf"])]
         format: String,
-        /// Show times in this IANA time zone, e.g. `Europe/Berlin` (default UTC).
-        #[arg(long)]
-        tz: Option<String>,
-        /// Write here (default: standard output; a PDF needs this on a terminal).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        document: DocumentArgs,
         #[command(flatten)]
         remote: Remote,
     },
@@ -155,64 +155,30 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .context("name the item with --name")?,
             };
-            let mut query = vec![("name", name)];
-            for (key, value) in [
-                ("description", description),
-                ("acquired_by", acquired_by),
-                ("tool", tool),
-                ("source_asset", source_asset),
-                ("expected_sha256", expected_sha256),
-            ] {
-                if let Some(v) = value {
-                    query.push((key, v));
-                }
-            }
-            for (key, on) in [("md5", md5), ("sha1", sha1)] {
-                if on {
-                    query.push((key, "true".into()));
-                }
-            }
+            let query = AddEvidenceQuery {
+                name: Some(name),
+                description,
+                acquired_by,
+                tool,
+                source_asset,
+                expected_sha256,
+                md5,
+                sha1,
+            };
             let v = upload(&remote, &r#ref, &file, &query).await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                print_item(&v);
-            }
+            remote.output().one(&v, print_item)?;
             Ok(0)
         }
         EvidenceCmd::List { r#ref, remote } => {
-            let v = client(&remote)?.get(&base(&r#ref)).await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|i| {
-                        vec![
-                            s(&i["handle"]),
-                            s(&i["name"]),
-                            i["size"].as_u64().map(human_bytes).unwrap_or_else(|| "-".into()),
-                            s(&i["sha256"]),
-                            s(&i["acquired_by"]),
-                            s(&i["created_at"]),
-                        ]
-                    })
-                    .collect();
-                table(&["HANDLE", "NAME", "SIZE", "SHA-256", "ACQUIRED BY", "RECEIVED"], rows);
-            }
+            let v: Vec<EvidenceOut> = client(&remote)?.list(&base(&r#ref)).await?;
+            remote.output().list(&v, ITEM_COLUMNS)?;
             Ok(0)
         }
         EvidenceCmd::Show { r#ref, id, remote } => {
-            let v = client(&remote)?
+            let v: EvidenceOut = client(&remote)?
                 .get(&format!("{}/{}", base(&r#ref), segment(&id)))
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                print_item(&v);
-            }
+            remote.output().one(&v, print_item)?;
             Ok(0)
         }
         EvidenceCmd::Get {
@@ -236,54 +202,36 @@ pub async fn run(cmd: EvidenceCmd) -> anyhow::Result<i32> {
             reason,
             remote,
         } => {
-            let v = client(&remote)?
-                .post(
-                    &format!("{}/{}/transfer", base(&r#ref), segment(&id)),
-                    &json!({ "to": to, "organisation": organisation, "reason": reason }),
-                )
+            let body = TransferIn {
+                to,
+                organisation,
+                reason,
+            };
+            let v: CustodyOut = client(&remote)?
+                .post(&format!("{}/{}/transfer", base(&r#ref), segment(&id)), &body)
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!(
-                    "custody transferred to {} (audit entry #{})",
-                    s(&v["details"]["to"]),
-                    s(&v["audit_seq"])
-                );
-            }
+            remote.output().one(&v, |v| {
+                let to = serde_json::from_value::<TransferDetails>(v.details.clone())
+                    .map_or_else(|_| "-".to_owned(), |d| d.to);
+                println!("custody transferred to {to} (audit entry #{})", v.audit_seq);
+            })?;
             Ok(0)
         }
         EvidenceCmd::Custody {
             r#ref,
             id,
             format,
-            tz,
-            output,
+            document,
             remote,
         } => {
             anyhow::ensure!(matches!(format.as_str(), "md" | "pdf"), "--format must be md or pdf");
-            if format == "pdf" && output.is_none() && std::io::stdout().is_terminal() {
-                anyhow::bail!("a PDF is not for a terminal: write it to a file with -o FILE");
-            }
-            let cl = client(&remote)?;
-            let mut path = format!("{}/{}/custody?format={format}", base(&r#ref), segment(&id));
-            if let Some(tz) = tz {
-                path.push_str(&format!("&tz={}", segment(&tz)));
-            }
-            let body = cl.send(cl.request(Method::GET, &path)).await?.bytes().await?;
-            match output {
-                Some(out) => {
-                    tokio::fs::write(&out, &body)
-                        .await
-                        .with_context(|| format!("writing {}", out.display()))?;
-                    eprintln!("custody report written to {}", out.display());
-                }
-                None => {
-                    let mut stdout = tokio::io::stdout();
-                    stdout.write_all(&body).await?;
-                    stdout.flush().await?;
-                }
-            }
+            let path = format!("{}/{}/custody", base(&r#ref), segment(&id));
+            let pdf = format == "pdf";
+            let query = CustodyQuery {
+                format: Some(format),
+                tz: document.tz,
+            };
+            crate::cli_output::write_document(&remote, &path, &query, pdf, document.output, "custody report").await?;
             Ok(0)
         }
     }
@@ -309,41 +257,41 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// The items as `evidence list` shows them.
+const ITEM_COLUMNS: &[Column<EvidenceOut>] = &[
+    ("HANDLE", |i| i.handle.clone()),
+    ("NAME", |i| i.name.clone()),
+    ("SIZE", |i| human_bytes(i.size)),
+    ("SHA-256", |i| i.sha256.clone()),
+    ("ACQUIRED BY", |i| i.acquired_by.clone()),
+    ("RECEIVED", |i| i.created_at.to_string()),
+];
+
 /// One item: its name and short handle first (either names it in later commands), then
 /// its full id, digests and custody.
-fn print_item(v: &Value) {
-    println!("{} ({})", s(&v["name"]), s(&v["handle"]));
-    println!("  id:           {}", s(&v["id"]));
-    if let Some(d) = v["description"].as_str().filter(|d| !d.is_empty()) {
-        println!("  description:  {d}");
+fn print_item(v: &EvidenceOut) {
+    println!("{} ({})", v.name, v.handle);
+    println!("  id:           {}", v.id);
+    if !v.description.is_empty() {
+        println!("  description:  {}", v.description);
     }
-    println!(
-        "  size:         {} ({} bytes)",
-        v["size"].as_u64().map(human_bytes).unwrap_or_default(),
-        s(&v["size"])
-    );
-    println!("  sha256:       {}", s(&v["sha256"]));
-    println!("  blake3:       {}", s(&v["blake3"]));
-    for key in ["md5", "sha1"] {
-        if let Some(d) = v[key].as_str() {
+    println!("  size:         {} ({} bytes)", human_bytes(v.size), v.size);
+    println!("  sha256:       {}", v.sha256);
+    println!("  blake3:       {}", v.blake3);
+    for (key, digest) in [("md5", &v.md5), ("sha1", &v.sha1)] {
+        if let Some(d) = digest {
             println!("  {key:<13} {d}");
         }
     }
-    println!("  acquired by:  {}", s(&v["acquired_by"]));
-    for (label, key) in [("tool", "tool"), ("source asset", "source_asset")] {
-        if let Some(t) = v[key].as_str() {
+    println!("  acquired by:  {}", v.acquired_by);
+    for (label, value) in [("tool", &v.tool), ("source asset", &v.source_asset)] {
+        if let Some(t) = value {
             println!("  {:<13} {t}", format!("{label}:"));
         }
     }
     println!("  custody:");
-    for e in v["custody"].as_array().into_iter().flatten() {
-        println!(
-            "    #{:<6} {}  {:<12} {}",
-            s(&e["audit_seq"]),
-            s(&e["at"]),
-            s(&e["kind"]),
-            s(&e["actor"])
-        );
+    for e in &v.custody {
+        println!("    #{:<6} {}  {:<12} {}", e.audit_seq, e.at, e.kind, e.actor);
     }
 }
 
@@ -425,7 +373,7 @@ impl Progress {
 }
 
 /// Streams `file` to the server (never read whole into memory) and returns the new item.
-async fn upload(remote: &Remote, r: &str, file: &Path, query: &[(&str, String)]) -> anyhow::Result<Value> {
+async fn upload(remote: &Remote, r: &str, file: &Path, query: &AddEvidenceQuery) -> anyhow::Result<EvidenceOut> {
     let cl = client(remote)?;
     let f = tokio::fs::File::open(file)
         .await
@@ -438,16 +386,14 @@ async fn upload(remote: &Remote, r: &str, file: &Path, query: &[(&str, String)])
             counter.advance(c.len() as u64);
         }
     });
-    let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", segment(v))).collect();
     let req = cl
-        .request(Method::POST, &format!("{}?{}", base(r), qs.join("&")))
+        .request(Method::POST, &with_query(&base(r), query)?)
         .header(CONTENT_TYPE, "application/octet-stream")
         .header(CONTENT_LENGTH, len)
         .body(reqwest::Body::wrap_stream(stream));
     let res = cl.send(req).await;
     progress.finish();
-    let v: Value = res?.json().await.context("reading the answer")?;
-    Ok(v)
+    res?.json().await.context("reading the answer")
 }
 
 async fn download(
@@ -460,14 +406,15 @@ async fn download(
     reason: Option<String>,
 ) -> anyhow::Result<()> {
     let cl = client(remote)?;
-    let mut path = format!("{}/{}/content", base(r), segment(id));
-    if let Some(to) = &export_to {
-        path.push_str(&format!("?export_to={}", segment(to)));
-        if let Some(why) = &reason {
-            path.push_str(&format!("&reason={}", segment(why)));
-        }
-    }
-    let mut req = cl.request(Method::GET, &path);
+    // A reason goes with an export only.
+    let query = ContentQuery {
+        reason: reason.filter(|_| export_to.is_some()),
+        export_to,
+    };
+    let mut req = cl.request(
+        Method::GET,
+        &with_query(&format!("{}/{}/content", base(r), segment(id)), &query)?,
+    );
     if let Some(range) = range {
         req = req.header(RANGE, format!("bytes={}", range.trim()));
     }
@@ -503,54 +450,45 @@ async fn verify(remote: &Remote, r: &str, id: Option<String>) -> anyhow::Result<
     let ids: Vec<(String, String)> = match id {
         Some(id) => vec![(id, String::new())],
         None => cl
-            .get(&base(r))
+            .list::<EvidenceOut>(&base(r))
             .await?
-            .as_array()
             .into_iter()
-            .flatten()
-            .map(|i| (s(&i["id"]), s(&i["name"])))
+            .map(|i| (i.id.to_string(), i.name))
             .collect(),
     };
-    let mut results = Vec::new();
-    let mut failed = 0;
+    let mut items: Vec<VerifyOut> = Vec::new();
     for (n, (id, name)) in ids.iter().enumerate() {
         if !remote.json && ids.len() > 1 {
             eprintln!("verifying {}/{}: {name}", n + 1, ids.len());
         }
-        let v = cl.get(&format!("{}/{}/verify", base(r), segment(id))).await?;
-        if v["ok"] != json!(true) {
-            failed += 1;
-        }
-        results.push(v);
+        items.push(cl.get(&format!("{}/{}/verify", base(r), segment(id))).await?);
     }
-    if remote.json {
-        println!("{}", json!({ "ok": failed == 0, "items": results }));
-    } else {
-        let rows = results
-            .iter()
-            .map(|v| {
-                let mismatches: Vec<String> = v["mismatches"].as_array().into_iter().flatten().map(s).collect();
-                vec![
-                    s(&v["id"]),
-                    s(&v["name"]),
-                    if v["ok"] == json!(true) {
+    let failed = items.iter().filter(|v| !v.ok).count();
+    let all = VerifyAllOut { ok: failed == 0, items };
+    remote.output().one(&all, |all| {
+        crate::cli_output::print_table(
+            &all.items,
+            &[
+                ("ID", |v| v.id.to_string()),
+                ("NAME", |v| v.name.clone()),
+                ("RESULT", |v| {
+                    if v.ok {
                         "ok".into()
                     } else {
-                        format!("MISMATCH ({})", mismatches.join(", "))
-                    },
-                    s(&v["sha256"]),
-                ]
-            })
-            .collect();
-        table(&["ID", "NAME", "RESULT", "SHA-256 (READ BACK)"], rows);
+                        format!("MISMATCH ({})", v.mismatches.join(", "))
+                    }
+                }),
+                ("SHA-256 (READ BACK)", |v| or_dash(&v.sha256)),
+            ],
+        );
         if failed > 0 {
             println!(
                 "{failed} of {} items FAILED verification; the incident commander has been alerted",
-                results.len()
+                all.items.len()
             );
         } else {
-            println!("{} items verified", results.len());
+            println!("{} items verified", all.items.len());
         }
-    }
+    })?;
     Ok(if failed > 0 { 1 } else { 0 })
 }

@@ -4,14 +4,19 @@
 //! Each is one call of the same API the web and chat use.
 
 use clap::Subcommand;
+use cordon_api::incidents::{
+    AddMember, AuditEntryOut, AuditQuery, DecisionOut, IncidentOut, MemberOut, PatchIncident, RecordDecision,
+};
+use cordon_api::paging::{EscalationPolicySpec, OnCallOut, Target};
+use cordon_api::users::UserOut;
 use cordon_core::incident::{Severity, Status};
 use cordon_core::role::Role;
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::cli::{Remote, client, print_list, s, table};
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, joined_or_dash, or_dash};
 use crate::cli_values::named;
-use crate::client::segment;
+use crate::client::{segment, with_query};
 
 #[derive(Debug, Subcommand)]
 pub enum MemberCmd {
@@ -92,106 +97,88 @@ fn incident_path(r: &str) -> String {
 
 /// PATCHes the incident and prints it (or the server's JSON).
 pub async fn update(args: UpdateArgs) -> anyhow::Result<i32> {
-    let mut body = serde_json::Map::new();
-    for (field, value) in [
-        ("title", args.title),
-        ("severity", args.severity),
-        ("status", args.status),
-        ("description", args.description),
-    ] {
-        if let Some(v) = value {
-            body.insert(field.into(), json!(v));
-        }
-    }
+    let body = PatchIncident {
+        status: args.status.map(|s| s.parse()).transpose()?,
+        severity: args.severity.map(|s| s.parse()).transpose()?,
+        title: args.title,
+        description: args.description,
+    };
     anyhow::ensure!(
-        !body.is_empty(),
+        body.status.is_some() || body.severity.is_some() || body.title.is_some() || body.description.is_some(),
         "nothing to change: give --title, --severity, --status or --description"
     );
-    set(&args.r#ref, Value::Object(body), &args.remote).await
+    set(&args.r#ref, &body, &args.remote).await
 }
 
 /// Moves the incident to `status` and prints it.
 pub async fn move_to(r: &str, status: Status, remote: &Remote) -> anyhow::Result<i32> {
-    set(r, json!({ "status": status.as_str() }), remote).await
+    let body = PatchIncident {
+        status: Some(status),
+        severity: None,
+        title: None,
+        description: None,
+    };
+    set(r, &body, remote).await
 }
 
-async fn set(r: &str, body: Value, remote: &Remote) -> anyhow::Result<i32> {
-    let v = client(remote)?.patch(&incident_path(r), &body).await?;
-    if remote.json {
-        println!("{v}");
-    } else {
-        crate::cli::print_incident(&v);
-    }
+async fn set(r: &str, body: &PatchIncident, remote: &Remote) -> anyhow::Result<i32> {
+    let v: IncidentOut = client(remote)?.patch(&incident_path(r), body).await?;
+    remote.output().one(&v, crate::cli::print_incident)?;
     Ok(0)
 }
 
 /// Gives `role` (the incident commander's by default) to `user`; the previous holder's term ends.
 pub async fn handover(r: &str, user: &str, role: &str, remote: &Remote) -> anyhow::Result<i32> {
     let cl = client(remote)?;
-    let before = cl.get(&incident_path(r)).await?;
-    let v = cl
-        .post(
-            &format!("{}/members", incident_path(r)),
-            &json!({ "user": user, "role": role }),
-        )
-        .await?;
-    if remote.json {
-        println!("{v}");
-        return Ok(0);
-    }
-    let holders = |inc: &Value| -> Vec<String> {
-        inc["members"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|m| m["active"] == json!(true) && m["role"] == json!(role))
-            .map(|m| s(&m["user"]))
+    let before: IncidentOut = cl.get(&incident_path(r)).await?;
+    let body = AddMember {
+        user: user.to_owned(),
+        role: role.to_owned(),
+    };
+    let v: IncidentOut = cl.post(&format!("{}/members", incident_path(r)), &body).await?;
+    let holders = |inc: &IncidentOut| -> Vec<String> {
+        inc.members
+            .iter()
+            .filter(|m| m.active && m.role == role)
+            .map(|m| m.user.clone())
             .collect()
     };
-    let was: Vec<String> = holders(&before).into_iter().filter(|u| u != user).collect();
-    let now = holders(&v);
-    println!(
-        "{}: {} is now {}{}",
-        s(&v["codename"]),
-        now.join(", "),
-        role.replace('_', " "),
-        if was.is_empty() {
-            String::new()
-        } else {
-            format!(" (was {})", was.join(", "))
-        }
-    );
+    remote.output().one(&v, |v| {
+        let was: Vec<String> = holders(&before).into_iter().filter(|u| u != user).collect();
+        let now = holders(v);
+        println!(
+            "{}: {} is now {}{}",
+            v.summary.codename,
+            now.join(", "),
+            role.replace('_', " "),
+            if was.is_empty() {
+                String::new()
+            } else {
+                format!(" (was {})", was.join(", "))
+            }
+        );
+    })?;
     Ok(0)
 }
+
+/// The team as `member list` shows it.
+const MEMBER_COLUMNS: &[Column<MemberOut>] = &[
+    ("USER", |m| m.user.clone()),
+    ("ROLE", |m| m.role.clone()),
+    ("SINCE", |m| m.started_at.to_string()),
+    ("ENDED", |m| or_dash(&m.ended_at)),
+];
 
 pub async fn member(c: MemberCmd) -> anyhow::Result<i32> {
     match c {
         MemberCmd::List { r#ref, all, remote } => {
-            let v = client(&remote)?
-                .get(&format!("{}/members", incident_path(&r#ref)))
+            let mut v: Vec<MemberOut> = client(&remote)?
+                .list(&format!("{}/members", incident_path(&r#ref)))
                 .await?;
-            let v = if all {
-                v
-            } else {
-                Value::Array(
-                    v.as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter(|m| m["active"] == json!(true))
-                        .cloned()
-                        .collect(),
-                )
-            };
-            print_list(
-                &remote,
-                &v,
-                &[
-                    ("USER", "user"),
-                    ("ROLE", "role"),
-                    ("SINCE", "started_at"),
-                    ("ENDED", "ended_at"),
-                ],
-            );
+            if !all {
+                v.retain(|m| m.active);
+            }
+            remote.output().list(&v, MEMBER_COLUMNS)?;
         }
         MemberCmd::Add {
             r#ref,
@@ -199,17 +186,16 @@ pub async fn member(c: MemberCmd) -> anyhow::Result<i32> {
             role,
             remote,
         } => {
-            let v = client(&remote)?
-                .post(
-                    &format!("{}/members", incident_path(&r#ref)),
-                    &json!({ "user": user, "role": role }),
-                )
+            let body = AddMember {
+                user: user.clone(),
+                role: role.clone(),
+            };
+            let v: IncidentOut = client(&remote)?
+                .post(&format!("{}/members", incident_path(&r#ref)), &body)
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("{}: added {user} as {role}", s(&v["codename"]));
-            }
+            remote
+                .output()
+                .one(&v, |v| println!("{}: added {user} as {role}", v.summary.codename))?;
         }
         MemberCmd::Remove {
             r#ref,
@@ -223,16 +209,23 @@ pub async fn member(c: MemberCmd) -> anyhow::Result<i32> {
                 segment(&user),
                 segment(&role)
             );
-            let v = client(&remote)?.call(Method::DELETE, &path, None).await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("{}: {user} is no longer {role}", s(&v["codename"]));
-            }
+            let v: IncidentOut = client(&remote)?.delete(&path).await?;
+            remote
+                .output()
+                .one(&v, |v| println!("{}: {user} is no longer {role}", v.summary.codename))?;
         }
     }
     Ok(0)
 }
+
+/// The decisions as `decision list` shows them.
+const DECISION_COLUMNS: &[Column<DecisionOut>] = &[
+    ("NAME", |d| d.name.clone()),
+    ("VALUE", |d| d.value.to_string()),
+    ("BY", |d| d.decided_by.clone()),
+    ("AT", |d| d.decided_at.to_string()),
+    ("NOTE", |d| d.note.clone()),
+];
 
 pub async fn decision(c: DecisionCmd) -> anyhow::Result<i32> {
     match c {
@@ -243,33 +236,23 @@ pub async fn decision(c: DecisionCmd) -> anyhow::Result<i32> {
             note,
             remote,
         } => {
-            let v = client(&remote)?
-                .post(
-                    &format!("{}/decisions", incident_path(&r#ref)),
-                    &json!({ "name": name, "value": !no, "note": note }),
-                )
+            let body = RecordDecision {
+                name: name.clone(),
+                value: !no,
+                note,
+            };
+            let v: IncidentOut = client(&remote)?
+                .post(&format!("{}/decisions", incident_path(&r#ref)), &body)
                 .await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("{}: recorded {name} = {}", s(&v["codename"]), !no);
-            }
+            remote
+                .output()
+                .one(&v, |v| println!("{}: recorded {name} = {}", v.summary.codename, !no))?;
         }
         DecisionCmd::List { r#ref, remote } => {
-            let v = client(&remote)?
-                .get(&format!("{}/decisions", incident_path(&r#ref)))
+            let v: Vec<DecisionOut> = client(&remote)?
+                .list(&format!("{}/decisions", incident_path(&r#ref)))
                 .await?;
-            print_list(
-                &remote,
-                &v,
-                &[
-                    ("NAME", "name"),
-                    ("VALUE", "value"),
-                    ("BY", "decided_by"),
-                    ("AT", "decided_at"),
-                    ("NOTE", "note"),
-                ],
-            );
+            remote.output().list(&v, DECISION_COLUMNS)?;
         }
     }
     Ok(0)
@@ -310,6 +293,15 @@ pub struct AuditLogArgs {
     pub remote: Remote,
 }
 
+/// The audit log as `audit log` shows it.
+const AUDIT_COLUMNS: &[Column<AuditEntryOut>] = &[
+    ("SEQ", |e| e.seq.to_string()),
+    ("AT", |e| e.at.to_string()),
+    ("ACTOR", |e| e.actor.clone()),
+    ("ACTION", |e| e.action.clone()),
+    ("SUBJECT", |e| e.subject.clone()),
+];
+
 /// Reads the audit log one page at a time (or every page with `--all`); the cursor of the next
 /// page goes to standard error as the flag that reads it.
 pub async fn audit_log(a: AuditLogArgs) -> anyhow::Result<i32> {
@@ -317,66 +309,35 @@ pub async fn audit_log(a: AuditLogArgs) -> anyhow::Result<i32> {
     let subject = match (&a.subject, &a.incident) {
         (Some(subject), _) => Some(subject.clone()),
         (None, Some(r)) => {
-            let inc = cl.get(&incident_path(r)).await?;
-            Some(format!("incident:{}", s(&inc["id"])))
+            let inc: IncidentOut = cl.get(&incident_path(r)).await?;
+            Some(format!("incident:{}", inc.summary.id))
         }
         (None, None) => None,
     };
-    let mut query = vec![("after", a.after.to_string()), ("limit", a.limit.to_string())];
-    for (name, value) in [
-        ("actor", &a.actor),
-        ("action", &a.action),
-        ("subject", &subject),
-        ("since", &a.since),
-        ("until", &a.until),
-    ] {
-        if let Some(v) = value {
-            query.push((name, v.clone()));
-        }
-    }
-    let mut path = format!("/api/v1/audit?{}", query_string(&query));
-    let mut entries = Vec::new();
+    let query = AuditQuery {
+        after: a.after,
+        limit: Some(a.limit),
+        actor: a.actor,
+        action: a.action,
+        subject,
+        since: a.since,
+        until: a.until,
+    };
+    let mut path = with_query("/api/v1/audit", &query)?;
+    let mut entries: Vec<AuditEntryOut> = Vec::new();
     let next = loop {
-        let (page, next) = cl.get_page(&path).await?;
-        entries.extend(page.as_array().cloned().unwrap_or_default());
+        let (page, next) = cl.list_page(&path).await?;
+        entries.extend(page);
         match next {
             Some(n) if a.all => path = n,
             other => break other,
         }
     };
-    let v = Value::Array(entries);
-    if a.remote.json {
-        println!("{v}");
-    } else {
-        let rows = v
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| {
-                vec![
-                    s(&e["seq"]),
-                    s(&e["at"]),
-                    s(&e["actor"]),
-                    s(&e["action"]),
-                    s(&e["subject"]),
-                ]
-            })
-            .collect();
-        table(&["SEQ", "AT", "ACTOR", "ACTION", "SUBJECT"], rows);
-    }
+    a.remote.output().list(&entries, AUDIT_COLUMNS)?;
     if let Some(after) = next.as_deref().and_then(after_of) {
         eprintln!("more entries follow: add --after {after}");
     }
     Ok(0)
-}
-
-/// `a=1&b=x%20y` for the pairs.
-fn query_string(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", segment(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// The `after` cursor of a next-page link.
@@ -387,76 +348,73 @@ fn after_of(link: &str) -> Option<&str> {
 
 /// `cordon user show NAME`.
 pub async fn user_show(name: &str, remote: &Remote) -> anyhow::Result<i32> {
-    let v = client(remote)?.get(&format!("/api/v1/users/{}", segment(name))).await?;
-    if remote.json {
-        println!("{v}");
-        return Ok(0);
-    }
-    let groups: Vec<String> = v["groups"].as_array().into_iter().flatten().map(s).collect();
-    println!("{} ({})", s(&v["name"]), s(&v["id"]));
-    println!("  email:    {}", s(&v["email"]));
-    println!(
-        "  groups:   {}",
-        if groups.is_empty() {
-            "-".into()
-        } else {
-            groups.join(", ")
+    let v: UserOut = client(remote)?.get(&format!("/api/v1/users/{}", segment(name))).await?;
+    remote.output().one(&v, |v| {
+        println!("{} ({})", v.name, v.id);
+        println!("  email:    {}", v.email);
+        println!("  groups:   {}", joined_or_dash(&v.groups, ", "));
+        println!(
+            "  admin:    {}   pgp key: {}",
+            v.admin,
+            if v.has_pgp_key { "yes" } else { "no" }
+        );
+        println!("  created:  {}", v.created_at);
+        if v.disabled {
+            println!("  disabled: {}", or_dash(&v.disabled_at));
         }
-    );
-    println!(
-        "  admin:    {}   pgp key: {}",
-        s(&v["admin"]),
-        if v["has_pgp_key"] == json!(true) { "yes" } else { "no" }
-    );
-    println!("  created:  {}", s(&v["created_at"]));
-    if v["disabled"] == json!(true) {
-        println!("  disabled: {}", s(&v["disabled_at"]));
-    }
+    })?;
     Ok(0)
+}
+
+/// What `cordon oncall list` answers: every schedule with who is on call now, and every
+/// escalation policy.
+#[derive(Debug, Serialize)]
+struct OncallListing {
+    schedules: Vec<OnCallOut>,
+    policies: Vec<EscalationPolicySpec>,
+}
+
+/// A policy's levels in one cell: `1: schedule ic-primary after PT5M; 2: user carol after PT10M`.
+fn levels(p: &EscalationPolicySpec) -> String {
+    let level = |(i, l): (usize, &cordon_api::paging::LevelSpec)| {
+        let targets: Vec<String> = l
+            .targets
+            .iter()
+            .map(|t| match t {
+                Target::Schedule(s) => format!("schedule {s}"),
+                Target::User(u) => format!("user {u}"),
+            })
+            .collect();
+        format!("{}: {} after {}", i + 1, targets.join(" + "), l.after)
+    };
+    p.levels.iter().enumerate().map(level).collect::<Vec<_>>().join("; ")
 }
 
 /// `cordon oncall list`: every schedule with who is on call now, and every escalation policy.
 pub async fn oncall_list(remote: &Remote) -> anyhow::Result<i32> {
     let cl = client(remote)?;
-    let schedules = cl.get("/api/v1/oncall/schedules").await?;
-    let policies = cl.get("/api/v1/oncall/escalation-policies").await?;
-    if remote.json {
-        println!("{}", json!({ "schedules": schedules, "policies": policies }));
-        return Ok(0);
-    }
-    let rows = schedules
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|o| vec![s(&o["schedule"]), s(&o["user"])])
-        .collect();
-    table(&["SCHEDULE", "ON CALL NOW"], rows);
-    println!();
-    let rows = policies
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            let levels: Vec<String> = p["levels"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, l)| {
-                    let targets: Vec<String> = l["targets"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_object)
-                        .flat_map(|t| t.iter().map(|(k, v)| format!("{k} {}", s(v))))
-                        .collect();
-                    format!("{}: {} after {}", i + 1, targets.join(" + "), s(&l["after"]))
-                })
-                .collect();
-            vec![s(&p["name"]), s(&p["repeat"]), levels.join("; ")]
-        })
-        .collect();
-    table(&["POLICY", "REPEAT", "LEVELS"], rows);
+    let listing = OncallListing {
+        schedules: cl.list("/api/v1/oncall/schedules").await?,
+        policies: cl.list("/api/v1/oncall/escalation-policies").await?,
+    };
+    remote.output().one(&listing, |l| {
+        crate::cli_output::print_table(
+            &l.schedules,
+            &[
+                ("SCHEDULE", |o| o.schedule.clone()),
+                ("ON CALL NOW", |o| or_dash(&o.user)),
+            ],
+        );
+        println!();
+        crate::cli_output::print_table(
+            &l.policies,
+            &[
+                ("POLICY", |p| p.name.clone()),
+                ("REPEAT", |p| p.repeat.to_string()),
+                ("LEVELS", levels),
+            ],
+        );
+    })?;
     Ok(0)
 }
 

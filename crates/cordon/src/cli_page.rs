@@ -6,10 +6,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use serde_json::{Value, json};
+use cordon_api::paging::{
+    EscalationPolicySpec, OnCallOut, PageListQuery, PageOut, ReadinessOut, ScheduleSpec, TriggerPage,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use crate::cli::{Remote, client, s, table};
-use crate::client::segment;
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, or_dash, print_table};
+use crate::client::{segment, with_query};
 
 /// A page's status, for `--status`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -106,102 +111,66 @@ pub enum OncallCmd {
     },
 }
 
-fn print_page(v: &Value) {
+fn print_page(v: &PageOut) {
     println!(
         "page {} — {} (policy {}, level {}{})",
-        s(&v["id"]),
-        s(&v["status"]),
-        s(&v["policy"]),
-        s(&v["level"]),
-        v["incident"]
-            .as_str()
+        v.id,
+        v.status,
+        v.policy,
+        v.level,
+        v.incident
+            .as_deref()
             .map(|c| format!(", incident {c}"))
             .unwrap_or_default()
     );
-    let rows = v["notifications"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| {
-            vec![
-                s(&n["level"]),
-                s(&n["user"]),
-                s(&n["channel"]),
-                s(&n["status"]),
-                s(&n["attempts"]),
-                s(&n["error"]),
-            ]
-        })
-        .collect();
-    table(&["LEVEL", "USER", "CHANNEL", "STATUS", "ATTEMPTS", "ERROR"], rows);
-    if let Some(reason) = v["reason"].as_str() {
+    print_table(
+        &v.notifications,
+        &[
+            ("LEVEL", |n| n.level.to_string()),
+            ("USER", |n| n.user.clone()),
+            ("CHANNEL", |n| n.channel.clone()),
+            ("STATUS", |n| n.status.clone()),
+            ("ATTEMPTS", |n| n.attempts.to_string()),
+            ("ERROR", |n| or_dash(&n.error)),
+        ],
+    );
+    if let Some(reason) = &v.reason {
         println!("reason: {reason}");
     }
     print_reach(v);
 }
 
 /// Who was reached and who could not be: on standard error, loudly, when nobody was.
-fn print_reach(v: &Value) {
-    let summary = s(&v["summary"]);
-    if v["reached_nobody"] == true {
-        eprintln!("warning: {summary}");
+fn print_reach(v: &PageOut) {
+    if v.reached_nobody {
+        eprintln!("warning: {}", v.summary);
     } else {
-        println!("{summary}");
+        println!("{}", v.summary);
     }
 }
 
-fn print_page_list(v: &Value) {
-    let rows = v
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            let id = s(&p["id"]);
-            vec![
-                id.chars().take(8).collect(),
-                s(&p["incident"]),
-                s(&p["status"]),
-                s(&p["level"]),
-                s(&p["triggered_at"]),
-                s(&p["reason"]),
-                s(&p["summary"]),
-                id,
-            ]
-        })
-        .collect();
-    table(
-        &[
-            "SHORT",
-            "INCIDENT",
-            "STATUS",
-            "LEVEL",
-            "TRIGGERED",
-            "REASON",
-            "REACH",
-            "ID",
-        ],
-        rows,
-    );
-}
+/// The pages as `page list` shows them.
+const PAGE_COLUMNS: &[Column<PageOut>] = &[
+    ("SHORT", |p| p.id.to_string().chars().take(8).collect()),
+    ("INCIDENT", |p| or_dash(&p.incident)),
+    ("STATUS", |p| p.status.clone()),
+    ("LEVEL", |p| p.level.to_string()),
+    ("TRIGGERED", |p| p.triggered_at.to_string()),
+    ("REASON", |p| or_dash(&p.reason)),
+    ("REACH", |p| p.summary.clone()),
+    ("ID", |p| p.id.to_string()),
+];
 
 pub async fn run(cmd: PageCmd) -> anyhow::Result<i32> {
     let triggered = matches!(cmd, PageCmd::Trigger { .. });
-    let (v, json_out) = match cmd {
+    let (v, remote): (PageOut, Remote) = match cmd {
         PageCmd::List { r#ref, status, remote } => {
-            let mut query: Vec<String> = Vec::new();
-            if let Some(r) = r#ref {
-                query.push(format!("incident={}", segment(&r)));
-            }
-            if let Some(st) = status {
-                query.push(format!("status={}", st.as_str()));
-            }
-            let query = query.join("&");
-            let v = client(&remote)?.get(&format!("/api/v1/pages?{query}")).await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                print_page_list(&v);
-            }
+            let query = PageListQuery {
+                status: status.map(|s| s.as_str().to_owned()),
+                incident: r#ref,
+            };
+            let v: Vec<PageOut> = client(&remote)?.list(&with_query("/api/v1/pages", &query)?).await?;
+            remote.output().list(&v, PAGE_COLUMNS)?;
             return Ok(0);
         }
         PageCmd::Trigger {
@@ -211,95 +180,85 @@ pub async fn run(cmd: PageCmd) -> anyhow::Result<i32> {
             reason,
             remote,
         } => {
-            let body = json!({ "policy": policy, "user": user, "reason": reason });
-            (
-                client(&remote)?
-                    .post(&format!("/api/v1/incidents/{}/pages", segment(&r#ref)), &body)
-                    .await?,
-                remote.json,
-            )
+            let body = TriggerPage {
+                policy,
+                user,
+                role: None,
+                reason,
+            };
+            let v = client(&remote)?
+                .post(&format!("/api/v1/incidents/{}/pages", segment(&r#ref)), &body)
+                .await?;
+            (v, remote)
         }
         PageCmd::Show { id, remote } => (
             client(&remote)?.get(&format!("/api/v1/pages/{}", segment(&id))).await?,
-            remote.json,
+            remote,
         ),
         PageCmd::Ack { id, remote } => (
             client(&remote)?
-                .post(&format!("/api/v1/pages/{}/ack", segment(&id)), &json!({}))
+                .post_empty(&format!("/api/v1/pages/{}/ack", segment(&id)))
                 .await?,
-            remote.json,
+            remote,
         ),
         PageCmd::Resolve { id, remote } => (
             client(&remote)?
-                .post(&format!("/api/v1/pages/{}/resolve", segment(&id)), &json!({}))
+                .post_empty(&format!("/api/v1/pages/{}/resolve", segment(&id)))
                 .await?,
-            remote.json,
+            remote,
         ),
     };
-    if json_out {
-        println!("{v}")
-    } else {
-        print_page(&v)
-    }
+    remote.output().one(&v, print_page)?;
     // A page nobody received is not a success (and is said so on standard error).
-    Ok(if triggered && v["reached_nobody"] == true { 1 } else { 0 })
+    Ok(if triggered && v.reached_nobody { 1 } else { 0 })
 }
+
+/// Who is on call now, per schedule.
+const ON_CALL_COLUMNS: &[Column<OnCallOut>] =
+    &[("SCHEDULE", |o| o.schedule.clone()), ("ON CALL", |o| or_dash(&o.user))];
 
 pub async fn run_oncall(cmd: OncallCmd) -> anyhow::Result<i32> {
     match cmd {
-        OncallCmd::Schedule { file, remote } => post_file(&remote, "/api/v1/oncall/schedules", &file).await,
-        OncallCmd::Policy { file, remote } => post_file(&remote, "/api/v1/oncall/escalation-policies", &file).await,
+        OncallCmd::Schedule { file, remote } => {
+            let v: ScheduleSpec = post_file(&remote, "/api/v1/oncall/schedules", &file).await?;
+            remote.output().one(&v, |v| println!("saved {}", v.name))?;
+            Ok(0)
+        }
+        OncallCmd::Policy { file, remote } => {
+            let v: EscalationPolicySpec = post_file(&remote, "/api/v1/oncall/escalation-policies", &file).await?;
+            remote.output().one(&v, |v| println!("saved {}", v.name))?;
+            Ok(0)
+        }
         OncallCmd::List { remote } => crate::cli_lifecycle::oncall_list(&remote).await,
         OncallCmd::Who { remote } => {
-            let v = client(&remote)?.get("/api/v1/oncall/schedules").await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|o| vec![s(&o["schedule"]), s(&o["user"])])
-                    .collect();
-                table(&["SCHEDULE", "ON CALL"], rows);
-            }
+            let v: Vec<OnCallOut> = client(&remote)?.list("/api/v1/oncall/schedules").await?;
+            remote.output().list(&v, ON_CALL_COLUMNS)?;
             Ok(0)
         }
         OncallCmd::Check { remote } => {
-            let v = client(&remote)?.get("/api/v1/oncall/readiness").await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v["channels"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|c| {
-                        vec![
-                            s(&c["channel"]),
-                            if c["ready"] == true { "ready" } else { "off" }.to_owned(),
-                            s(&c["detail"]),
-                        ]
-                    })
-                    .collect();
-                table(&["CHANNEL", "STATE", "DETAIL"], rows);
-                for w in v["warnings"].as_array().into_iter().flatten() {
-                    eprintln!("warning: {}", s(w));
+            let v: ReadinessOut = client(&remote)?.get("/api/v1/oncall/readiness").await?;
+            remote.output().one(&v, |v| {
+                print_table(
+                    &v.channels,
+                    &[
+                        ("CHANNEL", |c| c.channel.clone()),
+                        ("STATE", |c| if c.ready { "ready" } else { "off" }.to_owned()),
+                        ("DETAIL", |c| c.detail.clone()),
+                    ],
+                );
+                for w in &v.warnings {
+                    eprintln!("warning: {w}");
                 }
-            }
-            Ok(if v["ok"] == true { 0 } else { 1 })
+            })?;
+            Ok(if v.ok { 0 } else { 1 })
         }
     }
 }
 
-async fn post_file(remote: &Remote, path: &str, file: &PathBuf) -> anyhow::Result<i32> {
+/// POSTs a spec written in a JSON file as it is: the server validates it, and its refusal
+/// names the field that is wrong.
+async fn post_file<T: DeserializeOwned>(remote: &Remote, path: &str, file: &PathBuf) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let body: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-    let v = client(remote)?.post(path, &body).await?;
-    if remote.json {
-        println!("{v}")
-    } else {
-        println!("saved {}", s(&v["name"]))
-    }
-    Ok(0)
+    client(remote)?.post(path, &body).await
 }

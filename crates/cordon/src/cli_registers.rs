@@ -7,35 +7,20 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
+use cordon_api::registers::{
+    AssetIn, AssetOut, AssetPatch, CredentialIn, CredentialOut, CredentialPatch, CredentialQuery, ExportQuery,
+    ExposureIn, ExposureOut, IocIn, IocOut, PromoteIn, RiskOut, SearchOut, SystemIn, SystemOut, WARNINGS_HEADER,
+};
 use reqwest::Method;
-use serde_json::{Value, json};
 
-use crate::cli::{Remote, client, s, table};
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, or_dash, print_table};
 use crate::cli_values::named;
-use crate::client::segment;
+use crate::client::{segment, with_query};
 use cordon_core::register::{AssetKind, AssetState, Classification, CredentialKind};
 
 fn path(r: &str, tail: &str) -> String {
     format!("/api/v1/incidents/{}/{tail}", segment(r))
-}
-
-fn list_of(v: &Value, key: &str) -> String {
-    v[key]
-        .as_array()
-        .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
-        .unwrap_or_default()
-}
-
-fn print(remote: &Remote, v: &Value, show: impl FnOnce(&Value)) {
-    if remote.json {
-        println!("{v}");
-    } else {
-        show(v);
-    }
-}
-
-fn rows(v: &Value, row: impl Fn(&Value) -> Vec<String>) -> Vec<Vec<String>> {
-    v.as_array().into_iter().flatten().map(row).collect()
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,25 +212,28 @@ pub enum IocCmd {
     },
 }
 
-fn show_assets(v: &Value) {
-    let rows = rows(v, |a| {
-        vec![
-            s(&a["id"]),
-            s(&a["name"]),
-            s(&a["kind"]),
-            s(&a["state"]),
-            s(&a["address"]),
-        ]
-    });
-    table(&["ID", "NAME", "KIND", "STATE", "ADDRESS"], rows);
-}
+/// The assets as `asset list` shows them.
+const ASSET_COLUMNS: &[Column<AssetOut>] = &[
+    ("ID", |a| a.id.to_string()),
+    ("NAME", |a| a.name.clone()),
+    ("KIND", |a| a.kind.clone()),
+    ("STATE", |a| a.state.clone()),
+    ("ADDRESS", |a| or_dash(&a.address)),
+];
 
-fn show_asset(a: &Value) {
-    println!("{} ({}) is {}", s(&a["name"]), s(&a["kind"]), s(&a["state"]));
-    let rows = rows(&a["history"], |m| {
-        vec![s(&m["at"]), s(&m["from"]), s(&m["to"]), s(&m["by"]), s(&m["note"])]
-    });
-    table(&["AT", "FROM", "TO", "BY", "NOTE"], rows);
+/// One asset and every state it entered.
+fn show_asset(a: &AssetOut) {
+    println!("{} ({}) is {}", a.name, a.kind, a.state);
+    print_table(
+        &a.history,
+        &[
+            ("AT", |m| m.at.to_string()),
+            ("FROM", |m| or_dash(&m.from)),
+            ("TO", |m| m.to.clone()),
+            ("BY", |m| m.by.clone()),
+            ("NOTE", |m| m.note.clone()),
+        ],
+    );
 }
 
 pub async fn run_asset(cmd: AssetCmd) -> anyhow::Result<()> {
@@ -259,13 +247,19 @@ pub async fn run_asset(cmd: AssetCmd) -> anyhow::Result<()> {
             note,
             remote,
         } => {
-            let body = json!({ "name": name, "kind": kind, "address": address, "state": state, "note": note });
-            let v = client(&remote)?.post(&path(&r#ref, "assets"), &body).await?;
-            print(&remote, &v, show_asset);
+            let body = AssetIn {
+                name,
+                kind,
+                address,
+                state,
+                note,
+            };
+            let v: AssetOut = client(&remote)?.post(&path(&r#ref, "assets"), &body).await?;
+            remote.output().one(&v, show_asset)?;
         }
         AssetCmd::List { r#ref, remote } => {
-            let v = client(&remote)?.get(&path(&r#ref, "assets")).await?;
-            print(&remote, &v, show_assets);
+            let v: Vec<AssetOut> = client(&remote)?.list(&path(&r#ref, "assets")).await?;
+            remote.output().list(&v, ASSET_COLUMNS)?;
         }
         AssetCmd::Move {
             r#ref,
@@ -274,36 +268,39 @@ pub async fn run_asset(cmd: AssetCmd) -> anyhow::Result<()> {
             note,
             remote,
         } => {
-            let body = json!({ "state": state, "note": note });
-            let v = client(&remote)?
+            let body = AssetPatch { state, note };
+            let v: AssetOut = client(&remote)?
                 .patch(&path(&r#ref, &format!("assets/{}", segment(&asset))), &body)
                 .await?;
-            print(&remote, &v, show_asset);
+            remote.output().one(&v, show_asset)?;
         }
         AssetCmd::Risk { r#ref, remote } => {
-            let v = client(&remote)?.get(&path(&r#ref, "risk")).await?;
-            print(&remote, &v, |v| {
-                println!("compromised assets: {}", list_of(v, "compromised_assets"));
-                let rows = rows(&v["systems_at_risk"], |x| {
-                    vec![
-                        s(&x["system"]),
-                        s(&x["owner"]),
-                        list_of(x, "via"),
-                        list_of(x, "assets_at_risk"),
-                    ]
-                });
-                table(&["SYSTEM AT RISK", "OWNER", "VIA", "ASSETS AT RISK"], rows);
-            });
+            let v: RiskOut = client(&remote)?.get(&path(&r#ref, "risk")).await?;
+            remote.output().one(&v, |v| {
+                println!("compromised assets: {}", v.compromised_assets.join(", "));
+                print_table(
+                    &v.systems_at_risk,
+                    &[
+                        ("SYSTEM AT RISK", |x| x.system.clone()),
+                        ("OWNER", |x| or_dash(&x.owner)),
+                        ("VIA", |x| x.via.join(", ")),
+                        ("ASSETS AT RISK", |x| x.assets_at_risk.join(", ")),
+                    ],
+                );
+            })?;
         }
     }
     Ok(())
 }
 
+/// The systems as `system list` shows them.
+const SYSTEM_COLUMNS: &[Column<SystemOut>] = &[
+    ("SYSTEM", |x| x.name.clone()),
+    ("OWNER", |x| or_dash(&x.owner)),
+    ("ASSETS", |x| x.assets.join(", ")),
+];
+
 pub async fn run_system(cmd: SystemCmd) -> anyhow::Result<()> {
-    let show = |v: &Value| {
-        let rows = rows(v, |x| vec![s(&x["name"]), s(&x["owner"]), list_of(x, "assets")]);
-        table(&["SYSTEM", "OWNER", "ASSETS"], rows);
-    };
     match cmd {
         SystemCmd::Add {
             r#ref,
@@ -312,49 +309,46 @@ pub async fn run_system(cmd: SystemCmd) -> anyhow::Result<()> {
             assets,
             remote,
         } => {
-            let body = json!({ "name": name, "owner": owner, "assets": assets });
-            let v = client(&remote)?.post(&path(&r#ref, "systems"), &body).await?;
-            print(&remote, &v, |v| show(&Value::Array(vec![v.clone()])));
+            let body = SystemIn { name, owner, assets };
+            let v: SystemOut = client(&remote)?.post(&path(&r#ref, "systems"), &body).await?;
+            remote
+                .output()
+                .one(&v, |v| print_table(std::slice::from_ref(v), SYSTEM_COLUMNS))?;
         }
         SystemCmd::List { r#ref, remote } => {
-            let v = client(&remote)?.get(&path(&r#ref, "systems")).await?;
-            print(&remote, &v, show);
+            let v: Vec<SystemOut> = client(&remote)?.list(&path(&r#ref, "systems")).await?;
+            remote.output().list(&v, SYSTEM_COLUMNS)?;
         }
     }
     Ok(())
 }
 
-fn show_credentials(v: &Value) {
-    let rows = rows(v, |c| {
-        let open = c["tasks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|t| t["status"] != "done" && t["status"] != "skipped")
-            .map(|t| {
-                t["assignee"]
-                    .as_str()
-                    .or(t["owner_role"].as_str())
-                    .unwrap_or("-")
-                    .to_owned()
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        vec![
-            s(&c["id"]),
-            s(&c["name"]),
-            s(&c["kind"]),
-            s(&c["state"]),
-            list_of(c, "stored_on"),
-            list_of(c, "grants"),
-            open,
-        ]
-    });
-    table(
-        &["ID", "NAME", "KIND", "STATE", "STORED ON", "GRANTS", "ROTATION BY"],
-        rows,
-    );
+/// Who is to rotate a credential: the assignee or owning role of each of its open tasks.
+fn rotation_by(c: &CredentialOut) -> String {
+    c.tasks
+        .iter()
+        .filter(|t| t.status != "done" && t.status != "skipped")
+        .map(|t| {
+            t.assignee
+                .as_deref()
+                .or(t.owner_role.as_deref())
+                .unwrap_or("-")
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
+
+/// The credentials as `credential list` shows them.
+const CREDENTIAL_COLUMNS: &[Column<CredentialOut>] = &[
+    ("ID", |c| c.id.to_string()),
+    ("NAME", |c| c.name.clone()),
+    ("KIND", |c| c.kind.clone()),
+    ("STATE", |c| c.state.clone()),
+    ("STORED ON", |c| c.stored_on.join(", ")),
+    ("GRANTS", |c| c.grants.join(", ")),
+    ("ROTATION BY", rotation_by),
+];
 
 pub async fn run_credential(cmd: CredentialCmd) -> anyhow::Result<()> {
     match cmd {
@@ -366,22 +360,29 @@ pub async fn run_credential(cmd: CredentialCmd) -> anyhow::Result<()> {
             grants,
             remote,
         } => {
-            let body = json!({ "name": name, "kind": kind, "stored_on": stored_on, "grants": grants });
-            let v = client(&remote)?.post(&path(&r#ref, "credentials"), &body).await?;
-            print(&remote, &v, |v| show_credentials(&Value::Array(vec![v.clone()])));
+            let body = CredentialIn {
+                name,
+                kind,
+                stored_on,
+                grants,
+            };
+            let v: CredentialOut = client(&remote)?.post(&path(&r#ref, "credentials"), &body).await?;
+            remote
+                .output()
+                .one(&v, |v| print_table(std::slice::from_ref(v), CREDENTIAL_COLUMNS))?;
         }
         CredentialCmd::List {
             r#ref,
             unrotated,
             remote,
         } => {
-            let q = if unrotated {
-                "credentials?state=unrotated"
-            } else {
-                "credentials"
+            let query = CredentialQuery {
+                state: unrotated.then(|| "unrotated".to_owned()),
             };
-            let v = client(&remote)?.get(&path(&r#ref, q)).await?;
-            print(&remote, &v, show_credentials);
+            let v: Vec<CredentialOut> = client(&remote)?
+                .list(&with_query(&path(&r#ref, "credentials"), &query)?)
+                .await?;
+            remote.output().list(&v, CREDENTIAL_COLUMNS)?;
         }
         CredentialCmd::Rotate {
             r#ref,
@@ -398,29 +399,27 @@ pub async fn run_credential(cmd: CredentialCmd) -> anyhow::Result<()> {
 }
 
 async fn set_state(r: &str, credential: &str, state: &str, remote: &Remote) -> anyhow::Result<()> {
-    let v = client(remote)?
-        .patch(
-            &path(r, &format!("credentials/{}", segment(credential))),
-            &json!({ "state": state }),
-        )
+    let body = CredentialPatch {
+        state: state.to_owned(),
+    };
+    let v: CredentialOut = client(remote)?
+        .patch(&path(r, &format!("credentials/{}", segment(credential))), &body)
         .await?;
-    print(remote, &v, |v| show_credentials(&Value::Array(vec![v.clone()])));
-    Ok(())
+    remote
+        .output()
+        .one(&v, |v| print_table(std::slice::from_ref(v), CREDENTIAL_COLUMNS))
 }
 
+/// The exposures as `exposure list` shows them.
+const EXPOSURE_COLUMNS: &[Column<ExposureOut>] = &[
+    ("ID", |e| e.id.to_string()),
+    ("DATA", |e| e.data.clone()),
+    ("CLASSIFICATION", |e| e.classification.clone()),
+    ("RECORDS", |e| or_dash(&e.records)),
+    ("CUSTOMERS", |e| e.customers.join(", ")),
+];
+
 pub async fn run_exposure(cmd: ExposureCmd) -> anyhow::Result<()> {
-    let show = |v: &Value| {
-        let rows = rows(v, |e| {
-            vec![
-                s(&e["id"]),
-                s(&e["data"]),
-                s(&e["classification"]),
-                s(&e["records"]),
-                list_of(e, "customers"),
-            ]
-        });
-        table(&["ID", "DATA", "CLASSIFICATION", "RECORDS", "CUSTOMERS"], rows);
-    };
     match cmd {
         ExposureCmd::Add {
             r#ref,
@@ -431,35 +430,46 @@ pub async fn run_exposure(cmd: ExposureCmd) -> anyhow::Result<()> {
             evidence,
             remote,
         } => {
-            let body = json!({ "data": data, "classification": classification, "records": records,
-                               "customers": customers, "evidence": evidence });
-            let v = client(&remote)?.post(&path(&r#ref, "exposures"), &body).await?;
-            print(&remote, &v, |v| show(&Value::Array(vec![v.clone()])));
+            let body = ExposureIn {
+                data,
+                classification,
+                records,
+                customers,
+                evidence,
+                events: Vec::new(),
+            };
+            let v: ExposureOut = client(&remote)?.post(&path(&r#ref, "exposures"), &body).await?;
+            remote
+                .output()
+                .one(&v, |v| print_table(std::slice::from_ref(v), EXPOSURE_COLUMNS))?;
         }
         ExposureCmd::List { r#ref, remote } => {
-            let v = client(&remote)?.get(&path(&r#ref, "exposures")).await?;
-            print(&remote, &v, show);
+            let v: Vec<ExposureOut> = client(&remote)?.list(&path(&r#ref, "exposures")).await?;
+            remote.output().list(&v, EXPOSURE_COLUMNS)?;
         }
     }
     Ok(())
 }
 
-fn show_iocs(v: &Value) {
-    let rows = rows(v, |i| {
-        vec![
-            s(&i["kind"]),
-            s(&i["value"]),
-            s(&i["first_seen"]),
-            s(&i["last_seen"]),
-            i["sightings"].as_array().map_or(0, Vec::len).to_string(),
-            s(&i["warning"]),
-        ]
-    });
-    table(
-        &["KIND", "VALUE", "FIRST SEEN", "LAST SEEN", "SIGHTINGS", "WARNING"],
-        rows,
-    );
-}
+/// The indicators as `ioc list` shows them.
+const IOC_COLUMNS: &[Column<IocOut>] = &[
+    ("KIND", |i| i.kind.clone()),
+    ("VALUE", |i| i.value.clone()),
+    ("FIRST SEEN", |i| or_dash(&i.first_seen)),
+    ("LAST SEEN", |i| or_dash(&i.last_seen)),
+    ("SIGHTINGS", |i| i.sightings.len().to_string()),
+    ("WARNING", |i| or_dash(&i.warning)),
+];
+
+/// What `ioc search` found, per indicator.
+const SEARCH_COLUMNS: &[Column<SearchOut>] = &[
+    ("KIND", |x| x.kind.clone()),
+    ("VALUE", |x| x.value.clone()),
+    ("EVENTS", |x| x.found.to_string()),
+    ("NEW SIGHTINGS", |x| x.new.to_string()),
+    ("FIRST SEEN", |x| or_dash(&x.first_seen)),
+    ("LAST SEEN", |x| or_dash(&x.last_seen)),
+];
 
 pub async fn run_ioc(cmd: IocCmd) -> anyhow::Result<()> {
     match cmd {
@@ -470,18 +480,18 @@ pub async fn run_ioc(cmd: IocCmd) -> anyhow::Result<()> {
             note,
             remote,
         } => {
-            let body = json!({ "kind": kind, "value": value, "note": note });
-            let v = client(&remote)?.post(&path(&r#ref, "iocs"), &body).await?;
-            print(&remote, &v, |v| {
-                show_iocs(&Value::Array(vec![v.clone()]));
-                if v["merged"] == true {
+            let body = IocIn { kind, value, note };
+            let v: IocOut = client(&remote)?.post(&path(&r#ref, "iocs"), &body).await?;
+            remote.output().one(&v, |v| {
+                print_table(std::slice::from_ref(v), IOC_COLUMNS);
+                if v.merged {
                     println!("(merged into the known indicator)");
                 }
-            });
+            })?;
         }
         IocCmd::List { r#ref, remote } => {
-            let v = client(&remote)?.get(&path(&r#ref, "iocs")).await?;
-            print(&remote, &v, show_iocs);
+            let v: Vec<IocOut> = client(&remote)?.list(&path(&r#ref, "iocs")).await?;
+            remote.output().list(&v, IOC_COLUMNS)?;
         }
         IocCmd::Promote {
             r#ref,
@@ -492,31 +502,22 @@ pub async fn run_ioc(cmd: IocCmd) -> anyhow::Result<()> {
             note,
             remote,
         } => {
-            let body = json!({ "source_id": source_id, "line": line, "value": value, "kind": kind, "note": note });
-            let v = client(&remote)?.post(&path(&r#ref, "iocs/promote"), &body).await?;
-            print(&remote, &v, |v| show_iocs(&Value::Array(vec![v.clone()])));
+            let body = PromoteIn {
+                source_id,
+                line,
+                value,
+                kind,
+                note,
+            };
+            let v: IocOut = client(&remote)?.post(&path(&r#ref, "iocs/promote"), &body).await?;
+            remote
+                .output()
+                .one(&v, |v| print_table(std::slice::from_ref(v), IOC_COLUMNS))?;
         }
         IocCmd::Search { r#ref, remote } => {
             // The search is paged by indicators: each next page searches the next ones.
-            let v = client(&remote)?
-                .post_all(&path(&r#ref, "iocs/search"), &json!({}))
-                .await?;
-            print(&remote, &v, |v| {
-                let rows = rows(v, |x| {
-                    vec![
-                        s(&x["kind"]),
-                        s(&x["value"]),
-                        s(&x["found"]),
-                        s(&x["new"]),
-                        s(&x["first_seen"]),
-                        s(&x["last_seen"]),
-                    ]
-                });
-                table(
-                    &["KIND", "VALUE", "EVENTS", "NEW SIGHTINGS", "FIRST SEEN", "LAST SEEN"],
-                    rows,
-                );
-            });
+            let v: Vec<SearchOut> = client(&remote)?.post_list(&path(&r#ref, "iocs/search")).await?;
+            remote.output().list(&v, SEARCH_COLUMNS)?;
         }
         IocCmd::Export {
             r#ref,
@@ -526,17 +527,16 @@ pub async fn run_ioc(cmd: IocCmd) -> anyhow::Result<()> {
             remote,
         } => {
             let c = client(&remote)?;
-            let url = format!(
-                "{}?format={}&include_private={}",
-                path(&r#ref, "iocs/export"),
-                segment(&format),
-                !exclude_private
-            );
+            let query = ExportQuery {
+                format,
+                include_private: Some(!exclude_private),
+            };
+            let url = with_query(&path(&r#ref, "iocs/export"), &query)?;
             let req = c.request(Method::GET, &url);
             let res = c.send(req).await?;
             let warnings = res
                 .headers()
-                .get("cordon-warnings")
+                .get(WARNINGS_HEADER)
                 .and_then(|h| h.to_str().ok())
                 .and_then(|h| h.parse::<u64>().ok())
                 .unwrap_or(0);

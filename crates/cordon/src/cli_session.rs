@@ -2,10 +2,22 @@
 //! one by its id or a unique prefix; it stops working at once, on every node.
 
 use clap::Subcommand;
-use reqwest::Method;
+use cordon_api::sessions::SessionOut;
 
-use crate::cli::{Remote, client, print_list, s};
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, or_dash};
 use crate::client::segment;
+
+/// Sessions as `session list` shows them.
+const SESSION_COLUMNS: &[Column<SessionOut>] = &[
+    ("ID", |s| s.id.to_string()),
+    ("USER", |s| s.user.clone()),
+    ("METHOD", |s| s.method.clone()),
+    ("SIGNED IN", |s| s.created_at.to_string()),
+    ("LAST SEEN", |s| s.last_seen_at.to_string()),
+    ("ENDS", |s| s.ends_at.to_string()),
+    ("ADDRESS", |s| or_dash(&s.address)),
+];
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCmd {
@@ -31,29 +43,15 @@ pub async fn run(c: SessionCmd) -> anyhow::Result<i32> {
                 Some(u) => format!("/api/v1/users/{}/sessions", segment(u)),
                 None => "/api/v1/sessions".to_owned(),
             };
-            let v = client(&remote)?.get(&path).await?;
-            print_list(
-                &remote,
-                &v,
-                &[
-                    ("ID", "id"),
-                    ("USER", "user"),
-                    ("METHOD", "method"),
-                    ("SIGNED IN", "created_at"),
-                    ("LAST SEEN", "last_seen_at"),
-                    ("ENDS", "ends_at"),
-                    ("ADDRESS", "address"),
-                ],
-            );
+            let v: Vec<SessionOut> = client(&remote)?.list(&path).await?;
+            remote.output().list(&v, SESSION_COLUMNS)?;
         }
         SessionCmd::Revoke { id, remote } => {
             let path = format!("/api/v1/sessions/{}", segment(&id));
-            let v = client(&remote)?.call(Method::DELETE, &path, None).await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                println!("ended session {} of {}", s(&v["id"]), s(&v["user"]));
-            }
+            let v: SessionOut = client(&remote)?.delete(&path).await?;
+            remote
+                .output()
+                .one(&v, |v| println!("ended session {} of {}", v.id, v.user))?;
         }
     }
     Ok(0)

@@ -10,11 +10,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use cordon_api::timeline::{
+    ExportQuery, FacetOut, FacetsOut, FacetsQuery, HistogramOut, HistogramQuery, IngestQuery, SourceOut,
+    TimelineEventOut, TimelineFilters, TimelinePageOut, TimelineQuery,
+};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 
-use crate::cli::{Remote, client, s, table};
-use crate::client::segment;
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, or_dash, print_table, table};
+use crate::client::{segment, with_query};
 
 #[derive(Debug, Subcommand)]
 pub enum TimelineCmd {
@@ -132,52 +138,30 @@ pub struct FilterArgs {
     pub source: Option<String>,
 }
 
-impl FilterArgs {
-    fn pairs(&self) -> Vec<(&'static str, Option<String>)> {
-        vec![
-            ("ip", self.ip.clone()),
-            ("user", self.user.clone()),
-            ("host", self.host.clone()),
-            ("kind", self.kind.clone()),
-            ("q", self.q.clone()),
-            ("from", self.from.clone()),
-            ("to", self.to.clone()),
-            ("source", self.source.clone()),
-        ]
+impl From<FilterArgs> for TimelineFilters {
+    fn from(f: FilterArgs) -> Self {
+        Self {
+            ip: f.ip,
+            user: f.user,
+            host: f.host,
+            kind: f.kind,
+            q: f.q,
+            from: f.from,
+            to: f.to,
+            source: f.source,
+        }
     }
 }
 
-/// GETs the incident's timeline view `tail` (`""`, `/histogram`, `/facets`) for the filter and
-/// the `extra` parameters.
-async fn timeline_get<const N: usize>(
-    remote: &Remote,
-    r: &str,
-    tail: &str,
-    filter: FilterArgs,
-    extra: [(&'static str, Option<String>); N],
-) -> anyhow::Result<serde_json::Value> {
-    let mut pairs = filter.pairs();
-    pairs.extend(extra);
-    client(remote)?
-        .get(&format!(
-            "/api/v1/incidents/{}/timeline{tail}{}",
-            segment(r),
-            query_string(&pairs)
-        ))
-        .await
+/// The path of the incident's timeline view `tail` (`""`, `/histogram`, `/facets`, `/export`,
+/// `/sources`).
+fn timeline_base(r: &str, tail: &str) -> String {
+    format!("/api/v1/incidents/{}/timeline{tail}", segment(r))
 }
 
-/// `?a=1&b=2` of the pairs that have a value, percent-encoded.
-fn query_string(pairs: &[(&str, Option<String>)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", segment(v))))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
+/// The path of a timeline view with `query`.
+fn timeline_path<Q: Serialize>(r: &str, tail: &str, query: &Q) -> anyhow::Result<String> {
+    with_query(&timeline_base(r, tail), query)
 }
 
 pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
@@ -199,16 +183,16 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| file.display().to_string());
-                let qs = query_string(&[
-                    ("format", Some(format.clone())),
-                    ("name", Some(name.clone())),
-                    ("host", host.clone()),
-                    ("year", year.map(|y| y.to_string())),
-                    ("tz", tz.clone()),
-                    ("again", again.then(|| "true".to_owned())),
-                ]);
-                let path = format!("/api/v1/incidents/{}/timeline/sources{qs}", segment(&r#ref));
-                match ingest_file(&cl, &path, &file, &name, remote.json).await {
+                let query = IngestQuery {
+                    format: Some(format.clone()),
+                    name: Some(name.clone()),
+                    host: host.clone(),
+                    year,
+                    tz: tz.clone(),
+                    again: again.then_some(true),
+                };
+                let path = timeline_path(&r#ref, "/sources", &query)?;
+                match ingest_file(&cl, &path, &file, &name, &remote).await {
                     Ok(()) => {}
                     Err(e) => {
                         failed += 1;
@@ -225,38 +209,18 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             cursor,
             remote,
         } => {
-            let extra = [("limit", Some(limit.to_string())), ("cursor", cursor)];
-            let v = timeline_get(&remote, &r#ref, "", filter, extra).await?;
-            if remote.json {
-                println!("{v}");
-                return Ok(0);
-            }
-            let rows = v["events"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    let msg = s(&e["message"]);
-                    let msg = if msg.chars().count() > 120 {
-                        format!("{}…", msg.chars().take(119).collect::<String>())
-                    } else {
-                        msg
-                    };
-                    vec![
-                        s(&e["ts"]),
-                        s(&e["host"]),
-                        s(&e["kind"]),
-                        s(&e["source"]),
-                        s(&e["src_ip"]),
-                        s(&e["user"]),
-                        msg.replace(['\n', '\r', '\t'], " "),
-                    ]
-                })
-                .collect();
-            table(&["TIME", "HOST", "KIND", "SOURCE", "SRC_IP", "USER", "MESSAGE"], rows);
-            if let Some(c) = v["next_cursor"].as_str() {
-                eprintln!("more events: --cursor {c}");
-            }
+            let query = TimelineQuery {
+                limit: Some(limit),
+                cursor,
+                ..TimelineQuery::of(filter.into())
+            };
+            let v: TimelinePageOut = client(&remote)?.get(&timeline_path(&r#ref, "", &query)?).await?;
+            remote.output().one(&v, |v| {
+                print_table(&v.events, EVENT_COLUMNS);
+                if let Some(c) = &v.next_cursor {
+                    eprintln!("more events: --cursor {c}");
+                }
+            })?;
             Ok(0)
         }
         TimelineCmd::Histogram {
@@ -265,24 +229,27 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             interval,
             remote,
         } => {
-            let v = timeline_get(&remote, &r#ref, "/histogram", filter, [("interval", interval)]).await?;
-            if remote.json {
-                println!("{v}");
-                return Ok(0);
-            }
-            let buckets = v["buckets"].as_array().cloned().unwrap_or_default();
-            let widest = buckets.iter().filter_map(|b| b["count"].as_u64()).max().unwrap_or(0);
-            let rows = buckets
-                .iter()
-                .filter(|b| b["count"].as_u64() != Some(0))
-                .map(|b| {
-                    let n = b["count"].as_u64().unwrap_or(0);
-                    let bar = (n * 40).div_ceil(widest.max(1));
-                    vec![s(&b["start"]), n.to_string(), "#".repeat(bar as usize)]
-                })
-                .collect();
-            table(&["FROM", "EVENTS", ""], rows);
-            println!("{} events, {} s a bucket", s(&v["total"]), s(&v["interval_seconds"]));
+            let query = HistogramQuery {
+                interval,
+                ..HistogramQuery::of(filter.into())
+            };
+            let v: HistogramOut = client(&remote)?
+                .get(&timeline_path(&r#ref, "/histogram", &query)?)
+                .await?;
+            remote.output().one(&v, |v| {
+                let widest = v.buckets.iter().map(|b| b.count).max().unwrap_or(0);
+                let rows = v
+                    .buckets
+                    .iter()
+                    .filter(|b| b.count != 0)
+                    .map(|b| {
+                        let bar = (b.count * 40).div_ceil(widest.max(1));
+                        vec![b.start.to_string(), b.count.to_string(), "#".repeat(bar as usize)]
+                    })
+                    .collect();
+                table(&["FROM", "EVENTS", ""], rows);
+                println!("{} events, {} s a bucket", v.total, v.interval_seconds);
+            })?;
             Ok(0)
         }
         TimelineCmd::Facets {
@@ -291,51 +258,33 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             top,
             remote,
         } => {
-            let v = timeline_get(&remote, &r#ref, "/facets", filter, [("top", Some(top.to_string()))]).await?;
-            if remote.json {
-                println!("{v}");
-                return Ok(0);
-            }
-            let mut rows = Vec::new();
-            for (facet, field) in [("ip", "ips"), ("user", "users"), ("host", "hosts"), ("kind", "kinds")] {
-                for f in v[field].as_array().into_iter().flatten() {
-                    rows.push(vec![facet.to_owned(), s(&f["value"]), s(&f["count"])]);
-                }
-            }
-            table(&["FACET", "VALUE", "EVENTS"], rows);
+            let query = FacetsQuery {
+                top: Some(top),
+                ..FacetsQuery::of(filter.into())
+            };
+            let v: FacetsOut = client(&remote)?.get(&timeline_path(&r#ref, "/facets", &query)?).await?;
+            remote.output().one(&v, |v| {
+                let facets: [(&str, &[FacetOut]); 4] = [
+                    ("ip", &v.ips),
+                    ("user", &v.users),
+                    ("host", &v.hosts),
+                    ("kind", &v.kinds),
+                ];
+                let rows = facets
+                    .iter()
+                    .flat_map(|(facet, values)| {
+                        values
+                            .iter()
+                            .map(|f| vec![(*facet).to_owned(), f.value.clone(), f.count.to_string()])
+                    })
+                    .collect();
+                table(&["FACET", "VALUE", "EVENTS"], rows);
+            })?;
             Ok(0)
         }
         TimelineCmd::Sources { r#ref, remote } => {
-            let v = client(&remote)?
-                .get(&format!("/api/v1/incidents/{}/timeline/sources", segment(&r#ref)))
-                .await?;
-            if remote.json {
-                println!("{v}");
-                return Ok(0);
-            }
-            let rows = v
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|src| {
-                    vec![
-                        s(&src["handle"]),
-                        s(&src["name"]),
-                        s(&src["format"]),
-                        s(&src["events"]),
-                        s(&src["skipped"]),
-                        s(&src["bytes"]),
-                        s(&src["created_at"]),
-                        s(&src["sha256"]),
-                    ]
-                })
-                .collect();
-            table(
-                &[
-                    "HANDLE", "NAME", "FORMAT", "EVENTS", "SKIPPED", "BYTES", "INGESTED", "SHA256",
-                ],
-                rows,
-            );
+            let v: Vec<SourceOut> = client(&remote)?.list(&timeline_base(&r#ref, "/sources")).await?;
+            remote.output().list(&v, SOURCE_COLUMNS)?;
             Ok(0)
         }
         TimelineCmd::Export {
@@ -345,17 +294,12 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
             output,
             remote,
         } => {
-            let mut pairs = filter.pairs();
-            pairs.push(("format", Some(format)));
+            let query = ExportQuery {
+                format: Some(format),
+                ..ExportQuery::of(filter.into())
+            };
             let cl = client(&remote)?;
-            let req = cl.request(
-                reqwest::Method::GET,
-                &format!(
-                    "/api/v1/incidents/{}/timeline/export{}",
-                    segment(&r#ref),
-                    query_string(&pairs)
-                ),
-            );
+            let req = cl.request(reqwest::Method::GET, &timeline_path(&r#ref, "/export", &query)?);
             let res = cl.send(req).await?;
             let mut out: Box<dyn Write> = match &output {
                 Some(p) => Box::new(std::io::BufWriter::new(
@@ -373,13 +317,44 @@ pub async fn run(cmd: TimelineCmd) -> anyhow::Result<i32> {
     }
 }
 
+/// The events as `timeline query` shows them: a message is cut at 120 characters and kept
+/// on one line.
+const EVENT_COLUMNS: &[Column<TimelineEventOut>] = &[
+    ("TIME", |e| e.ts.clone()),
+    ("HOST", |e| or_dash(&e.host)),
+    ("KIND", |e| e.kind.clone()),
+    ("SOURCE", |e| e.source.clone()),
+    ("SRC_IP", |e| or_dash(&e.src_ip)),
+    ("USER", |e| or_dash(&e.user)),
+    ("MESSAGE", |e| {
+        let msg = if e.message.chars().count() > 120 {
+            format!("{}…", e.message.chars().take(119).collect::<String>())
+        } else {
+            e.message.clone()
+        };
+        msg.replace(['\n', '\r', '\t'], " ")
+    }),
+];
+
+/// The sources as `timeline sources` shows them.
+const SOURCE_COLUMNS: &[Column<SourceOut>] = &[
+    ("HANDLE", |s| s.handle.clone()),
+    ("NAME", |s| s.name.clone()),
+    ("FORMAT", |s| s.format.clone()),
+    ("EVENTS", |s| s.events.to_string()),
+    ("SKIPPED", |s| s.skipped.to_string()),
+    ("BYTES", |s| s.bytes.to_string()),
+    ("INGESTED", |s| s.created_at.to_string()),
+    ("SHA256", |s| s.sha256.clone()),
+];
+
 /// Streams one file to the server, with progress, and prints what came of it.
 async fn ingest_file(
     cl: &crate::client::Client,
     path: &str,
     file: &std::path::Path,
     name: &str,
-    json: bool,
+    remote: &Remote,
 ) -> anyhow::Result<()> {
     let f = tokio::fs::File::open(file)
         .await
@@ -418,7 +393,7 @@ async fn ingest_file(
         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
         .body(reqwest::Body::wrap_stream(stream));
     let result = match cl.send(req).await {
-        Ok(res) => res.json::<serde_json::Value>().await.context("reading the answer"),
+        Ok(res) => res.json::<SourceOut>().await.context("reading the answer"),
         Err(e) => Err(e),
     };
     let secs = start.elapsed().as_secs_f64().max(1e-6);
@@ -426,35 +401,31 @@ async fn ingest_file(
         b.finish_and_clear();
     }
     let v = result?;
-    if json {
-        println!("{v}");
-        return Ok(());
-    }
-    let events = v["events"].as_u64().unwrap_or(0);
     let bytes = sent.load(Ordering::Relaxed);
-    println!(
-        "{name}: {events} events, {} skipped, {} diagnostics, format {} — {:.0} events/s, {:.1} MB/s, sha256 {}",
-        s(&v["skipped"]),
-        s(&v["diagnostics_total"]),
-        s(&v["format"]),
-        events as f64 / secs,
-        bytes as f64 / secs / 1e6,
-        s(&v["sha256"]),
-    );
-    println!(
-        "  source {}: query it with --source {}",
-        s(&v["source_id"]),
-        shell_word(&s(&v["handle"]))
-    );
-    for d in v["diagnostics"].as_array().into_iter().flatten().take(10) {
-        println!("  line {}: {}: {}", s(&d["line"]), s(&d["code"]), s(&d["message"]));
-    }
-    let shown = v["diagnostics"].as_array().map_or(0, Vec::len) as u64;
-    let total = v["diagnostics_total"].as_u64().unwrap_or(0);
-    if total > shown.min(10) {
-        println!("  … {} more diagnostics", total - shown.min(10));
-    }
-    Ok(())
+    remote.output().one(&v, |v| {
+        println!(
+            "{name}: {} events, {} skipped, {} diagnostics, format {} — {:.0} events/s, {:.1} MB/s, sha256 {}",
+            v.events,
+            v.skipped,
+            v.diagnostics_total,
+            v.format,
+            v.events as f64 / secs,
+            bytes as f64 / secs / 1e6,
+            v.sha256,
+        );
+        println!(
+            "  source {}: query it with --source {}",
+            v.source_id,
+            shell_word(&v.handle)
+        );
+        for d in v.diagnostics.iter().take(10) {
+            println!("  line {}: {}: {}", d.line, d.code, d.message);
+        }
+        let shown = v.diagnostics.len() as u64;
+        if v.diagnostics_total > shown.min(10) {
+            println!("  … {} more diagnostics", v.diagnostics_total - shown.min(10));
+        }
+    })
 }
 
 /// A word as typed in a POSIX shell: as it is when it holds only safe characters, else quoted.

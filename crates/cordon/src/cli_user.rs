@@ -6,10 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use reqwest::Method;
-use serde_json::{Value, json};
+use cordon_api::sessions::{PasswordSetOut, SetPassword, TotpOut};
+use cordon_api::users::{
+    ChatIdentityConflictOut, ChatIdentityOut, CreateToken, CreateUser, DisabledOut, LinkChatIdentity, LinkCodeOut,
+    RequestLinkCode, TokenInfoOut, TokenOut, UserOut,
+};
 
-use crate::cli::{Remote, client, print_list, s, table};
+use crate::cli::{Remote, client};
+use crate::cli_output::{Column, or_dash};
 use crate::client::segment;
 
 #[derive(Debug, Subcommand)]
@@ -167,12 +171,51 @@ fn read_new_password(name: &str) -> anyhow::Result<String> {
     Ok(first)
 }
 
-fn print_or(remote: &Remote, v: &Value, text: impl FnOnce(&Value) -> String) {
-    if remote.json {
-        println!("{v}");
-    } else {
-        println!("{}", text(v));
-    }
+/// The users as `user list` shows them.
+const USER_COLUMNS: &[Column<UserOut>] = &[
+    ("NAME", |u| u.name.clone()),
+    ("EMAIL", |u| u.email.clone()),
+    ("ADMIN", |u| if u.admin { "admin".into() } else { String::new() }),
+    ("DISABLED", |u| {
+        u.disabled_at.map_or_else(String::new, |at| format!("disabled {at}"))
+    }),
+];
+
+/// A user's tokens as `user tokens` shows them.
+const TOKEN_COLUMNS: &[Column<TokenInfoOut>] = &[
+    ("ID", |t| t.id.to_string()),
+    ("LABEL", |t| t.label.clone()),
+    ("STATE", |t| t.state.clone()),
+    ("CREATED", |t| t.created_at.to_string()),
+    ("LAST USED", |t| or_dash(&t.last_used_at)),
+    ("EXPIRES", |t| or_dash(&t.expires_at)),
+];
+
+/// A user's chat accounts as `user identities` shows them.
+const IDENTITY_COLUMNS: &[Column<ChatIdentityOut>] = &[
+    ("ID", |i| i.id.to_string()),
+    ("KIND", |i| i.kind.clone()),
+    ("ACCOUNT", |i| i.external_id.clone()),
+    ("LINKED", |i| i.linked_at.to_string()),
+    ("BY", |i| i.linked_by.clone()),
+    ("VIA", |i| i.via.clone()),
+];
+
+/// The accounts several users claimed.
+const CONFLICT_COLUMNS: &[Column<ChatIdentityConflictOut>] = &[
+    ("KIND", |c| c.kind.clone()),
+    ("ACCOUNT", |c| c.external_id.clone()),
+    ("CLAIMED BY", |c| {
+        c.claimed_by
+            .iter()
+            .map(|u| u.user.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }),
+];
+
+fn users(name: &str) -> String {
+    format!("/api/v1/users/{}", segment(name))
 }
 
 pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
@@ -188,37 +231,19 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
             let pgp_key = pgp_key_file
                 .map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())))
                 .transpose()?;
-            let body = json!({ "name": name, "email": email, "groups": groups, "admin": admin, "pgp_key": pgp_key });
-            let v = client(&remote)?.post("/api/v1/users", &body).await?;
-            print_or(&remote, &v, |v| format!("created user {}", s(&v["name"])));
+            let body = CreateUser {
+                name,
+                email,
+                pgp_key,
+                groups,
+                admin,
+            };
+            let v: UserOut = client(&remote)?.post("/api/v1/users", &body).await?;
+            remote.output().one(&v, |v| println!("created user {}", v.name))?;
         }
         UserCmd::List { remote } => {
-            let v = client(&remote)?.get("/api/v1/users").await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|u| {
-                        vec![
-                            s(&u["name"]),
-                            s(&u["email"]),
-                            if u["admin"] == true {
-                                "admin".into()
-                            } else {
-                                String::new()
-                            },
-                            match &u["disabled_at"] {
-                                Value::Null => String::new(),
-                                at => format!("disabled {}", s(at)),
-                            },
-                        ]
-                    })
-                    .collect();
-                table(&["NAME", "EMAIL", "ADMIN", "DISABLED"], rows);
-            }
+            let v: Vec<UserOut> = client(&remote)?.list("/api/v1/users").await?;
+            remote.output().list(&v, USER_COLUMNS)?;
         }
         UserCmd::Show { name, remote } => return crate::cli_lifecycle::user_show(&name, &remote).await,
         UserCmd::Contact(c) => return crate::cli_chat::contact_cmd(c).await,
@@ -228,69 +253,46 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
             expires_in,
             remote,
         } => {
-            let v = client(&remote)?
-                .post(
-                    &format!("/api/v1/users/{}/tokens", segment(&name)),
-                    &json!({ "label": label, "expires_in": expires_in }),
-                )
+            let body = CreateToken { label, expires_in };
+            let v: TokenOut = client(&remote)?
+                .post(&format!("{}/tokens", users(&name)), &body)
                 .await?;
-            print_or(&remote, &v, |v| s(&v["token"]));
+            remote.output().one(&v, |v| println!("{}", v.token))?;
         }
         UserCmd::Tokens { name, remote } => {
-            let v = client(&remote)?
-                .get(&format!("/api/v1/users/{}/tokens", segment(&name)))
-                .await?;
-            print_list(
-                &remote,
-                &v,
-                &[
-                    ("ID", "id"),
-                    ("LABEL", "label"),
-                    ("STATE", "state"),
-                    ("CREATED", "created_at"),
-                    ("LAST USED", "last_used_at"),
-                    ("EXPIRES", "expires_at"),
-                ],
-            );
+            let v: Vec<TokenInfoOut> = client(&remote)?.list(&format!("{}/tokens", users(&name))).await?;
+            remote.output().list(&v, TOKEN_COLUMNS)?;
         }
         UserCmd::RevokeToken { name, id, remote } => {
-            let path = format!("/api/v1/users/{}/tokens/{}", segment(&name), segment(&id));
-            let v = client(&remote)?.call(Method::DELETE, &path, None).await?;
-            print_or(&remote, &v, |v| {
-                format!("revoked token {} ({})", s(&v["id"]), s(&v["label"]))
-            });
+            let path = format!("{}/tokens/{}", users(&name), segment(&id));
+            let v: TokenInfoOut = client(&remote)?.delete(&path).await?;
+            remote
+                .output()
+                .one(&v, |v| println!("revoked token {} ({})", v.id, v.label))?;
         }
         UserCmd::Disable { name, remote } => {
-            let v = client(&remote)?
-                .post(&format!("/api/v1/users/{}/disable", segment(&name)), &json!({}))
+            let v: DisabledOut = client(&remote)?
+                .post_empty(&format!("{}/disable", users(&name)))
                 .await?;
-            print_or(&remote, &v, |v| {
-                format!(
+            remote.output().one(&v, |v| {
+                println!(
                     "disabled {}: {} tokens revoked, {} chat accounts unlinked, {} pending notifications cancelled, {} browser sessions ended",
-                    s(&v["user"]["name"]),
-                    s(&v["revoked_tokens"]),
-                    s(&v["unlinked_chat_identities"]),
-                    s(&v["cancelled_notifications"]),
-                    s(&v["ended_sessions"])
+                    v.user.name, v.revoked_tokens, v.unlinked_chat_identities, v.cancelled_notifications, v.ended_sessions
                 )
-            });
+            })?;
         }
         UserCmd::Enable { name, remote } => {
-            let v = client(&remote)?
-                .post(&format!("/api/v1/users/{}/enable", segment(&name)), &json!({}))
-                .await?;
-            print_or(&remote, &v, |v| {
-                format!(
-                    "enabled {}; issue new tokens and link chat accounts again",
-                    s(&v["name"])
-                )
-            });
+            let v: UserOut = client(&remote)?.post_empty(&format!("{}/enable", users(&name))).await?;
+            remote.output().one(&v, |v| {
+                println!("enabled {}; issue new tokens and link chat accounts again", v.name)
+            })?;
         }
         UserCmd::LinkCode { kind, account, remote } => {
-            let v = client(&remote)?
-                .post("/api/v1/me/chat-identities", &json!({ "kind": kind, "id": account }))
-                .await?;
-            print_or(&remote, &v, |v| format!("{}\n{}", s(&v["code"]), s(&v["instructions"])));
+            let body = RequestLinkCode { kind, id: account };
+            let v: LinkCodeOut = client(&remote)?.post("/api/v1/me/chat-identities", &body).await?;
+            remote
+                .output()
+                .one(&v, |v| println!("{}\n{}", v.code, v.instructions))?;
         }
         UserCmd::Link {
             name,
@@ -298,97 +300,50 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
             account,
             remote,
         } => {
-            let v = client(&remote)?
-                .post(
-                    &format!("/api/v1/users/{}/chat-identities", segment(&name)),
-                    &json!({ "kind": kind, "id": account }),
-                )
+            let body = LinkChatIdentity { kind, id: account };
+            let v: ChatIdentityOut = client(&remote)?
+                .post(&format!("{}/chat-identities", users(&name)), &body)
                 .await?;
-            print_or(&remote, &v, |v| {
-                format!(
-                    "linked {} account {} to {}",
-                    s(&v["kind"]),
-                    s(&v["external_id"]),
-                    s(&v["user"])
-                )
-            });
+            remote.output().one(&v, |v| {
+                println!("linked {} account {} to {}", v.kind, v.external_id, v.user)
+            })?;
         }
         UserCmd::Identities { name, remote } => {
-            let v = client(&remote)?
-                .get(&format!("/api/v1/users/{}/chat-identities", segment(&name)))
+            let v: Vec<ChatIdentityOut> = client(&remote)?
+                .list(&format!("{}/chat-identities", users(&name)))
                 .await?;
-            print_list(
-                &remote,
-                &v,
-                &[
-                    ("ID", "id"),
-                    ("KIND", "kind"),
-                    ("ACCOUNT", "external_id"),
-                    ("LINKED", "linked_at"),
-                    ("BY", "linked_by"),
-                    ("VIA", "via"),
-                ],
-            );
+            remote.output().list(&v, IDENTITY_COLUMNS)?;
         }
         UserCmd::Unlink { name, id, remote } => {
-            let path = format!("/api/v1/users/{}/chat-identities/{}", segment(&name), segment(&id));
-            let v = client(&remote)?.call(Method::DELETE, &path, None).await?;
-            print_or(&remote, &v, |v| {
-                format!(
-                    "unlinked {} account {} from {}",
-                    s(&v["kind"]),
-                    s(&v["external_id"]),
-                    s(&v["user"])
-                )
-            });
+            let path = format!("{}/chat-identities/{}", users(&name), segment(&id));
+            let v: ChatIdentityOut = client(&remote)?.delete(&path).await?;
+            remote.output().one(&v, |v| {
+                println!("unlinked {} account {} from {}", v.kind, v.external_id, v.user)
+            })?;
         }
         UserCmd::Password { name, remote } => {
             let password = read_new_password(&name)?;
-            let v = client(&remote)?
-                .call(
-                    Method::PUT,
-                    &format!("/api/v1/users/{}/password", segment(&name)),
-                    Some(&json!({ "password": password })),
-                )
+            let v: PasswordSetOut = client(&remote)?
+                .put(&format!("{}/password", users(&name)), &SetPassword { password })
                 .await?;
-            print_or(&remote, &v, |v| {
-                if v["totp_enrolled"] == true {
-                    format!("password set for {}", s(&v["user"]))
+            remote.output().one(&v, |v| {
+                if v.totp_enrolled {
+                    println!("password set for {}", v.user);
                 } else {
-                    format!(
+                    println!(
                         "password set for {0}; enrol TOTP too (cordon user totp {0}): the password alone signs nobody in",
-                        s(&v["user"])
-                    )
+                        v.user
+                    );
                 }
-            });
+            })?;
         }
         UserCmd::Totp { name, remote } => {
-            let v = client(&remote)?
-                .post(&format!("/api/v1/users/{}/totp", segment(&name)), &json!({}))
-                .await?;
-            print_or(&remote, &v, |v| s(&v["uri"]));
+            let v: TotpOut = client(&remote)?.post_empty(&format!("{}/totp", users(&name))).await?;
+            remote.output().one(&v, |v| println!("{}", v.uri))?;
         }
         UserCmd::Conflicts { remote } => {
-            let v = client(&remote)?.get("/api/v1/chat-identities/conflicts").await?;
-            if remote.json {
-                println!("{v}");
-            } else {
-                let rows = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|c| {
-                        let users: Vec<String> = c["claimed_by"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .map(|u| s(&u["user"]))
-                            .collect();
-                        vec![s(&c["kind"]), s(&c["external_id"]), users.join(", ")]
-                    })
-                    .collect();
-                table(&["KIND", "ACCOUNT", "CLAIMED BY"], rows);
-            }
+            let v: Vec<ChatIdentityConflictOut> = client(&remote)?.list("/api/v1/chat-identities/conflicts").await?;
+            remote.output().list(&v, CONFLICT_COLUMNS)?;
         }
     }
     Ok(0)

@@ -51,6 +51,12 @@ impl<T: Named> TypedValueParser for NamedParser<T> {
     }
 }
 
+/// An RFC 3339 instant a flag gives for the request field `field`, read as the server reads
+/// that field (a refusal names it, as the server's would).
+pub fn instant(field: &str, raw: &str) -> anyhow::Result<cordon_core::Timestamp> {
+    raw.parse().map_err(|e| anyhow::anyhow!("{field}: {e}"))
+}
+
 /// The parser of `timeline ingest --format`: `auto` or a log format by its name or an alias
 /// (`cordon_timeline::Format::from_name`); the names are listed.
 #[derive(Debug, Clone)]

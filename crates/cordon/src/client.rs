@@ -1,9 +1,12 @@
-//! A small HTTP client for the CLI's client subcommands: bearer auth, JSON in and out, and
-//! problem+json errors turned into readable messages.
+//! A small HTTP client for the CLI's client subcommands: bearer auth, typed JSON in and out
+//! (the bodies of `cordon_api`, the same types the server's routes use), lists followed page by
+//! page, and problem+json errors turned into readable messages.
 
 use anyhow::{Context, anyhow};
+use cordon_api::Problem;
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Where the server is and who is calling.
 #[derive(Debug, Clone)]
@@ -21,6 +24,18 @@ pub struct ApiError {
     pub detail: String,
 }
 
+impl ApiError {
+    /// The error a failed answer's body describes: its problem document, or, when the body is
+    /// not one, the status alone.
+    fn from_body(status: StatusCode, body: &[u8]) -> Self {
+        let (code, detail) = match serde_json::from_slice::<Problem>(body) {
+            Ok(p) => (p.code, p.detail),
+            Err(_) => ("unknown".to_owned(), "no detail".to_owned()),
+        };
+        Self { status, code, detail }
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({}, HTTP {})", self.detail, self.code, self.status.as_u16())
@@ -28,6 +43,22 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// An answer's body read as `T` (an empty body as JSON `null`).
+fn decode<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(if body.is_empty() { b"null" } else { body })
+}
+
+/// Whether a decoding error says the body is not JSON at all (rather than JSON of another shape).
+fn not_json(e: &serde_json::Error) -> bool {
+    e.is_syntax() || e.is_eof()
+}
+
+/// The error of a JSON answer that is not the body this client reads there: the server and
+/// this binary disagree about the wire.
+fn unexpected(e: serde_json::Error) -> anyhow::Error {
+    anyhow!("the server's answer is not what this cordon reads: {e}")
+}
 
 impl Client {
     pub fn new(base: &str, token: &str) -> anyhow::Result<Self> {
@@ -40,8 +71,57 @@ impl Client {
         })
     }
 
-    /// Sends a request and returns the JSON answer, or the server's problem as an error.
-    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+    /// GETs one answer.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        Ok(self.page::<(), T>(Method::GET, path, None).await?.0)
+    }
+
+    /// GETs a list answered in pages (`Link: <…>; rel="next"`), followed to its end and
+    /// returned whole.
+    pub async fn list<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Vec<T>> {
+        self.all::<(), T>(Method::GET, path, None).await
+    }
+
+    /// GETs one page of a list: its items and the path of the next page, if any.
+    pub async fn list_page<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<(Vec<T>, Option<String>)> {
+        self.page::<(), Vec<T>>(Method::GET, path, None).await
+    }
+
+    /// POSTs to `path` (an action without a body) and follows the answer's `next` links, each
+    /// POSTed in turn (a paged action, such as the indicator search, does the work of each
+    /// page), returning the pages joined into one list.
+    pub async fn post_list<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Vec<T>> {
+        self.all::<(), T>(Method::POST, path, None).await
+    }
+
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// POSTs an action that takes no body.
+    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        self.call::<(), T>(Method::POST, path, None).await
+    }
+
+    pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        self.call::<(), T>(Method::DELETE, path, None).await
+    }
+
+    /// Sends one request and reads its answer as `T`, or the server's problem as an error.
+    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> anyhow::Result<T> {
         let url = format!("{}{}", self.base, path);
         let mut req = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(b) = body {
@@ -50,64 +130,45 @@ impl Client {
         let res = req.send().await.with_context(|| format!("cannot reach {url}"))?;
         let status = res.status();
         let bytes = res.bytes().await.context("reading the answer")?;
-        let value: Value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|_| anyhow!("the server answered HTTP {status} with a non-JSON body"))?
-        };
-        if status.is_success() {
-            Ok(value)
-        } else {
-            Err(ApiError {
-                status,
-                code: value["code"].as_str().unwrap_or("unknown").to_owned(),
-                detail: value["detail"].as_str().unwrap_or("no detail").to_owned(),
-            }
-            .into())
+        // Whatever the status, a body that is not JSON at all says so first.
+        if decode::<serde::de::IgnoredAny>(&bytes).is_err() {
+            anyhow::bail!("the server answered HTTP {status} with a non-JSON body");
         }
-    }
-
-    /// GETs `path`. A list answered in pages (`Link: <…>; rel="next"`) is followed to its
-    /// end and returned whole.
-    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.all(Method::GET, path, None).await
-    }
-
-    /// POSTs `body` to `path` and follows the answer's `next` links (each POSTed the same
-    /// body: a paged action, such as the indicator search, does the work of each page in
-    /// turn), returning the pages joined into one list.
-    pub async fn post_all(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        self.all(Method::POST, path, Some(body)).await
+        if !status.is_success() {
+            return Err(ApiError::from_body(status, &bytes).into());
+        }
+        decode(&bytes).map_err(unexpected)
     }
 
     /// `method` on `path`, following the answer's `next` links to the end, the pages joined.
-    async fn all(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
-        let (mut value, mut next) = self.page(method.clone(), path, body).await?;
+    async fn all<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> anyhow::Result<Vec<T>> {
+        let (mut items, mut next) = self.page::<B, Vec<T>>(method.clone(), path, body).await?;
         let mut pages = 1;
         while let Some(path) = next {
             anyhow::ensure!(
                 pages < MAX_PAGES,
                 "the list has more than {MAX_PAGES} pages; narrow it down"
             );
-            let (more, after) = self.page(method.clone(), &path, body).await?;
-            match (value.as_array_mut(), more) {
-                (Some(items), Value::Array(more)) => items.extend(more),
-                _ => anyhow::bail!("the server paged an answer that is not a list"),
-            }
+            let (more, after) = self.page::<B, Vec<T>>(method.clone(), &path, body).await?;
+            items.extend(more);
             next = after;
             pages += 1;
         }
-        Ok(value)
+        Ok(items)
     }
 
-    /// One GET: the JSON answer and the path of the next page, if any.
-    pub async fn get_page(&self, path: &str) -> anyhow::Result<(Value, Option<String>)> {
-        self.page(Method::GET, path, None).await
-    }
-
-    /// One request of a paged list: the JSON answer and the path of the next page, if any.
-    async fn page(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<(Value, Option<String>)> {
+    /// One request of a paged list: the answer and the path of the next page, if any.
+    async fn page<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> anyhow::Result<(T, Option<String>)> {
         let mut req = self.request(method, path);
         if let Some(b) = body {
             req = req.json(b);
@@ -120,20 +181,14 @@ impl Client {
             .filter_map(|v| v.to_str().ok())
             .find_map(next_link);
         let bytes = res.bytes().await.context("reading the answer")?;
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).context("the server answered with a non-JSON body")?
-        };
+        let value = decode(&bytes).map_err(|e| {
+            if not_json(&e) {
+                anyhow::Error::new(e).context("the server answered with a non-JSON body")
+            } else {
+                unexpected(e)
+            }
+        })?;
         Ok((value, next))
-    }
-
-    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        self.call(Method::POST, path, Some(body)).await
-    }
-
-    pub async fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        self.call(Method::PATCH, path, Some(body)).await
     }
 
     /// A request with the bearer token, for bodies or answers that are not JSON (streamed
@@ -158,18 +213,24 @@ impl Client {
         if status.is_success() {
             return Ok(res);
         }
-        let value: Value = res.json().await.unwrap_or(Value::Null);
-        Err(ApiError {
-            status,
-            code: value["code"].as_str().unwrap_or("unknown").to_owned(),
-            detail: value["detail"].as_str().unwrap_or("no detail").to_owned(),
-        }
-        .into())
+        let body = res.bytes().await.unwrap_or_default();
+        Err(ApiError::from_body(status, &body).into())
     }
 }
 
-/// The most pages [`Client::get`] follows (at 1,000 items a page).
+/// The most pages [`Client::list`] follows (at 1,000 items a page).
 const MAX_PAGES: usize = 1000;
+
+/// `path?query`, the query's parameters form-encoded (absent ones left out); `path` alone when
+/// there are none.
+pub fn with_query<Q: Serialize + ?Sized>(path: &str, query: &Q) -> anyhow::Result<String> {
+    let query = serde_urlencoded::to_string(query).context("writing the query")?;
+    Ok(if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    })
+}
 
 /// The target of a `rel="next"` link in a `Link` header value, as a path on the server.
 fn next_link(header: &str) -> Option<String> {

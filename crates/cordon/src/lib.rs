@@ -7,6 +7,7 @@ pub mod cli_comms;
 pub mod cli_evidence;
 pub mod cli_help;
 pub mod cli_lifecycle;
+pub mod cli_output;
 pub mod cli_page;
 pub mod cli_registers;
 pub mod cli_session;

@@ -1,16 +1,13 @@
-//! Request and response bodies of users, API tokens and chat identities. Unknown fields are
-//! rejected. Nothing here ever carries a token's hash, and a secret (a token, a link code)
-//! only in the one response that creates it.
+//! Users, API tokens and chat identities. Requests refuse unknown fields. Nothing here ever
+//! carries a token's hash, and a secret (a token, a link code) only in the one response that
+//! creates it.
 
 use cordon_core::Timestamp;
-use cordon_core::user::User;
-use cordon_service::identity::{ChatIdentityConflict, IssuedLinkCode, LinkedChatIdentity};
-use cordon_service::{Disabled, IssuedToken, TokenInfo};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub name: String,
@@ -23,7 +20,7 @@ pub struct CreateUser {
     pub admin: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UserOut {
     pub id: Uuid,
     pub name: String,
@@ -39,23 +36,7 @@ pub struct UserOut {
     pub disabled_at: Option<Timestamp>,
 }
 
-impl From<User> for UserOut {
-    fn from(u: User) -> Self {
-        Self {
-            id: u.id,
-            name: u.name,
-            email: u.email,
-            groups: u.groups,
-            admin: u.is_admin,
-            has_pgp_key: u.pgp_key.is_some(),
-            created_at: u.created_at,
-            disabled: u.disabled_at.is_some(),
-            disabled_at: u.disabled_at,
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     pub label: Option<String>,
@@ -63,7 +44,7 @@ pub struct CreateToken {
     pub expires_in: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenOut {
     /// Shown once; only its hash is stored.
     pub token: String,
@@ -73,23 +54,13 @@ pub struct TokenOut {
     pub expires_at: Option<Timestamp>,
 }
 
-impl From<IssuedToken> for TokenOut {
-    fn from(t: IssuedToken) -> Self {
-        Self {
-            token: t.token,
-            id: t.id,
-            expires_at: t.expires_at,
-        }
-    }
-}
-
 /// A token as listed: never the secret, never its hash.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenInfoOut {
     pub id: Uuid,
     pub label: String,
     /// `active`, `expired` or `revoked`.
-    pub state: &'static str,
+    pub state: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Recorded at most once a minute.
@@ -101,29 +72,8 @@ pub struct TokenInfoOut {
     pub revoked_at: Option<Timestamp>,
 }
 
-impl TokenInfoOut {
-    pub fn new(t: TokenInfo, now: Timestamp) -> Self {
-        let state = if t.revoked_at.is_some() {
-            "revoked"
-        } else if t.is_live(now) {
-            "active"
-        } else {
-            "expired"
-        };
-        Self {
-            id: t.id,
-            label: t.label,
-            state,
-            created_at: t.created_at,
-            last_used_at: t.last_used_at,
-            expires_at: t.expires_at,
-            revoked_at: t.revoked_at,
-        }
-    }
-}
-
 /// A disabled user, and what disabling ended.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DisabledOut {
     pub user: UserOut,
     pub revoked_tokens: u64,
@@ -133,19 +83,7 @@ pub struct DisabledOut {
     pub ended_sessions: u64,
 }
 
-impl DisabledOut {
-    pub fn new(u: User, d: Disabled) -> Self {
-        Self {
-            user: u.into(),
-            revoked_tokens: d.tokens,
-            unlinked_chat_identities: d.chat_identities,
-            cancelled_notifications: d.notifications,
-            ended_sessions: d.sessions,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestLinkCode {
     /// `slack` or `matrix`.
@@ -156,7 +94,7 @@ pub struct RequestLinkCode {
     pub id: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LinkCodeOut {
     /// Shown once; send it from the chat account within ten minutes.
     pub code: String,
@@ -169,31 +107,7 @@ pub struct LinkCodeOut {
     pub instructions: String,
 }
 
-impl From<IssuedLinkCode> for LinkCodeOut {
-    fn from(c: IssuedLinkCode) -> Self {
-        let instructions = format!(
-            "From your {} account, send `!ic link {}` in a direct message to the Cordon bot{}; the code works once, \
-             until {}. Anyone who sees it can use it, so do not post it in a shared room.",
-            c.kind.title(),
-            c.code,
-            if c.kind == cordon_core::identity::ChatKind::Slack {
-                " (or type `/ic link CODE`)"
-            } else {
-                ""
-            },
-            c.expires_at
-        );
-        Self {
-            code: c.code,
-            kind: c.kind.as_str().to_owned(),
-            id: c.account,
-            expires_at: c.expires_at,
-            instructions,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkChatIdentity {
     /// `slack` or `matrix`.
@@ -203,7 +117,7 @@ pub struct LinkChatIdentity {
     pub id: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ChatIdentityOut {
     /// The link's id (for `DELETE`).
     pub id: Uuid,
@@ -220,21 +134,7 @@ pub struct ChatIdentityOut {
     pub via: String,
 }
 
-impl From<LinkedChatIdentity> for ChatIdentityOut {
-    fn from(l: LinkedChatIdentity) -> Self {
-        Self {
-            id: l.id,
-            kind: l.kind,
-            external_id: l.external_id,
-            user: l.user_name,
-            linked_at: l.linked_at,
-            linked_by: l.linked_by,
-            via: l.via,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClaimOut {
     pub user: String,
     #[schema(value_type = String, format = DateTime)]
@@ -243,23 +143,9 @@ pub struct ClaimOut {
 
 /// A chat account several users claimed before proof was needed: linked to nobody until an
 /// admin links it to its owner.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ChatIdentityConflictOut {
     pub kind: String,
     pub external_id: String,
     pub claimed_by: Vec<ClaimOut>,
-}
-
-impl From<ChatIdentityConflict> for ChatIdentityConflictOut {
-    fn from(c: ChatIdentityConflict) -> Self {
-        Self {
-            kind: c.kind,
-            external_id: c.external_id,
-            claimed_by: c
-                .claimed_by
-                .into_iter()
-                .map(|(user, claimed_at)| ClaimOut { user, claimed_at })
-                .collect(),
-        }
-    }
 }

@@ -1,15 +1,12 @@
-//! Request and response bodies of communications, the contact log, regulatory clocks and
-//! templates. Unknown fields are rejected.
+//! Communications (drafts, approval, sending), their templates, the contact log of outside
+//! parties and regulatory clocks. Requests refuse unknown fields.
 
 use cordon_core::Timestamp;
-use cordon_service::comms::{CommunicationView, FindingView, LintOverride};
-use cordon_service::regulatory::ClockView;
-use cordon_store::comms::{ContactRow, TemplateRow};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCommunication {
     /// `internal`, `external`, `customer_security`, `law_enforcement`, `regulator`, `insurer`, `vendor`.
@@ -27,7 +24,7 @@ pub struct CreateCommunication {
     pub third_parties_public: bool,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchCommunication {
     pub title: Option<String>,
@@ -37,7 +34,7 @@ pub struct PatchCommunication {
 }
 
 /// Approving or sending: the body may be left out.
-#[derive(Debug, Deserialize, ToSchema, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommunicationAction {
     /// The incident commander's reason to approve or send despite error findings (recorded on
@@ -46,7 +43,7 @@ pub struct CommunicationAction {
     pub override_reason: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FindingOut {
     pub rule: String,
     /// `error` or `warning`. An error holds the message back unless overridden.
@@ -56,21 +53,8 @@ pub struct FindingOut {
     pub overridden: bool,
 }
 
-impl FindingOut {
-    fn of(f: FindingView, o: Option<&LintOverride>) -> Self {
-        let overridden =
-            f.is_error() && o.is_some_and(|o| o.findings.iter().any(|x| x.rule == f.rule && x.message == f.message));
-        Self {
-            rule: f.rule,
-            severity: f.severity,
-            message: f.message,
-            overridden,
-        }
-    }
-}
-
 /// The incident commander's override of error findings.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LintOverrideOut {
     pub reason: String,
     /// The incident commander who gave it.
@@ -83,21 +67,7 @@ pub struct LintOverrideOut {
     pub rules: Vec<String>,
 }
 
-impl From<LintOverride> for LintOverrideOut {
-    fn from(o: LintOverride) -> Self {
-        let mut rules: Vec<String> = o.findings.into_iter().map(|f| f.rule).collect();
-        rules.dedup();
-        Self {
-            reason: o.reason,
-            by: o.by,
-            at: o.at,
-            during: o.during,
-            rules,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApprovalOut {
     pub role: String,
     pub user: String,
@@ -105,7 +75,7 @@ pub struct ApprovalOut {
     pub at: Timestamp,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CommunicationOut {
     pub id: Uuid,
     pub audience: String,
@@ -139,50 +109,7 @@ pub struct CommunicationOut {
     pub updated_at: Timestamp,
 }
 
-impl From<CommunicationView> for CommunicationOut {
-    fn from(v: CommunicationView) -> Self {
-        let r = v.row;
-        Self {
-            id: r.id,
-            audience: r.audience.as_str().to_owned(),
-            title: r.title,
-            body: r.body,
-            recipients: v.recipients,
-            third_parties_public: r.third_parties_public,
-            status: r.status.as_str().to_owned(),
-            findings: v
-                .findings
-                .into_iter()
-                .map(|f| FindingOut::of(f, v.lint_override.as_ref()))
-                .collect(),
-            blocking_findings: {
-                let mut rules: Vec<String> = v.blocking.into_iter().map(|f| f.rule).collect();
-                rules.dedup();
-                rules
-            },
-            lint_override: v.lint_override.map(Into::into),
-            approvals: r
-                .approvals
-                .into_iter()
-                .map(|a| ApprovalOut {
-                    role: a.role.as_str().to_owned(),
-                    user: a.user_name,
-                    at: a.at,
-                })
-                .collect(),
-            missing_approvals: v.missing_approvals.iter().map(|r| r.as_str().to_owned()).collect(),
-            blocked_by: v.blocked_by.into_iter().map(|g| g.name).collect(),
-            published: r.channel.as_deref() == Some("published"),
-            channel: r.channel,
-            sent_at: r.sent_at,
-            sent_by: r.sent_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutTemplate {
     pub audience: String,
@@ -195,7 +122,7 @@ pub struct PutTemplate {
     pub body: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TemplateOut {
     pub name: String,
     pub audience: String,
@@ -204,19 +131,7 @@ pub struct TemplateOut {
     pub updated_by: String,
 }
 
-impl From<TemplateRow> for TemplateOut {
-    fn from(t: TemplateRow) -> Self {
-        Self {
-            name: t.name,
-            audience: t.audience.as_str().to_owned(),
-            title: t.title,
-            body: t.body,
-            updated_by: t.updated_by,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddContactLog {
     /// `legal`, `law_enforcement`, `security_firm`, `insurer`, `operator`.
@@ -228,7 +143,7 @@ pub struct AddContactLog {
     pub outcome: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContactLogOut {
     pub id: Uuid,
     pub party: String,
@@ -242,22 +157,7 @@ pub struct ContactLogOut {
     pub task_id: Option<Uuid>,
 }
 
-impl From<ContactRow> for ContactLogOut {
-    fn from(c: ContactRow) -> Self {
-        Self {
-            id: c.id,
-            step: c.party.step(),
-            party: c.party.as_str().to_owned(),
-            name: c.name,
-            at: c.at,
-            reference: c.reference,
-            outcome: c.outcome,
-            task_id: c.task_id,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartClockBody {
     /// `gdpr`, `nis2`, `dora`, `sec-8k`, `hipaa`, `appi`.
@@ -272,7 +172,7 @@ pub struct StartClockBody {
     pub unlawful_purpose: bool,
 }
 
-#[derive(Debug, Deserialize, ToSchema, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeetMilestone {
     /// When the filing was made (default: now).
@@ -280,7 +180,7 @@ pub struct MeetMilestone {
     pub met_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MilestoneOut {
     pub name: String,
     pub description: String,
@@ -299,7 +199,7 @@ pub struct MilestoneOut {
     pub met_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClockOut {
     pub id: Uuid,
     /// What paths take in place of the id: the regime (`gdpr`) when the incident has one
@@ -314,38 +214,15 @@ pub struct ClockOut {
     pub milestones: Vec<MilestoneOut>,
 }
 
-impl From<ClockView> for ClockOut {
-    fn from(v: ClockView) -> Self {
-        use cordon_core::regulatory::MilestoneStatus;
-        let zone = v.clock.jurisdiction;
-        let local = v.clock.regime.counts_business_days();
-        Self {
-            id: v.clock.id,
-            handle: v.handle,
-            regime: v.clock.regime.as_str().to_owned(),
-            anchor: v.anchor.to_owned(),
-            started_at: v.clock.started_at,
-            jurisdiction: v.clock.jurisdiction.as_str().to_owned(),
-            milestones: v
-                .milestones
-                .into_iter()
-                .map(|m| MilestoneOut {
-                    status: m.status.as_str().to_owned(),
-                    met: m.status == MilestoneStatus::Met,
-                    missed: m.status == MilestoneStatus::Missed,
-                    name: m.name,
-                    description: m.description,
-                    // RFC 3339 offsets are whole minutes; a zone's local mean time of long ago
-                    // is not (`-00:01:15`), and then the instant is given in UTC.
-                    due: if local && zone.local(m.due).offset().seconds() % 60 == 0 {
-                        zone.local(m.due).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
-                    } else {
-                        m.due.to_string()
-                    },
-                    due_date: zone.local(m.due).date().to_string(),
-                    met_at: m.met_at,
-                })
-                .collect(),
-        }
-    }
+// ---------- query parameters ----------
+
+/// Query of a report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `md` (default), `html` or `pdf`.
+    pub format: Option<String>,
+    /// The time zone of the report's times: an IANA name such as `Europe/Berlin` (default `UTC`).
+    pub tz: Option<String>,
 }

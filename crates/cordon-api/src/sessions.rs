@@ -3,12 +3,11 @@
 //! response that enrols it; a session's token never in any body.
 
 use cordon_core::Timestamp;
-use cordon_service::{SessionInfo, TotpEnrolment, UserSettings};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
     /// At least 12 characters, at most 1024 bytes. Kept as an argon2id hash.
@@ -21,14 +20,14 @@ impl std::fmt::Debug for SetPassword {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PasswordSetOut {
     pub user: String,
     /// Break-glass sign-in also needs TOTP (`POST …/totp`).
     pub totp_enrolled: bool,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct TotpOut {
     pub user: String,
     /// `otpauth://totp/Cordon:NAME?secret=…`: give it to the authenticator app. Shown once.
@@ -45,17 +44,7 @@ impl std::fmt::Debug for TotpOut {
     }
 }
 
-impl TotpOut {
-    pub fn new(user: String, e: TotpEnrolment) -> Self {
-        Self {
-            user,
-            uri: e.uri,
-            secret: e.secret,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SessionOut {
     pub id: Uuid,
     pub user: String,
@@ -79,27 +68,7 @@ pub struct SessionOut {
     pub end_reason: Option<String>,
 }
 
-impl SessionOut {
-    pub fn new(s: SessionInfo, current: Option<Uuid>) -> Self {
-        let r = s.record;
-        Self {
-            current: current == Some(r.id),
-            id: r.id,
-            user: s.user,
-            method: r.method,
-            created_at: r.created_at,
-            last_seen_at: r.last_seen_at,
-            ends_at: s.ends_at,
-            expires_at: r.expires_at,
-            address: r.address,
-            user_agent: r.user_agent,
-            ended_at: r.ended_at,
-            end_reason: r.end_reason,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMe {
     /// `en` or `ja`; empty: as the browser prefers.
@@ -108,17 +77,8 @@ pub struct PatchMe {
     pub time_zone: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SettingsOut {
     pub locale: Option<String>,
     pub time_zone: Option<String>,
-}
-
-impl From<UserSettings> for SettingsOut {
-    fn from(s: UserSettings) -> Self {
-        Self {
-            locale: s.locale,
-            time_zone: s.time_zone,
-        }
-    }
 }
