@@ -20,10 +20,12 @@ use uuid::Uuid;
 
 mod comms;
 mod evidence;
+mod feed;
 mod handles;
 mod identity;
 mod paging;
 mod registers;
+mod room;
 mod seen;
 mod timeline;
 
