@@ -14,6 +14,7 @@ pub mod comms;
 mod contacts;
 mod error;
 pub mod evidence;
+pub mod feed;
 mod gate;
 pub mod handles;
 pub mod identity;
@@ -24,6 +25,7 @@ mod random;
 pub mod registers;
 pub mod regulatory;
 pub mod report;
+pub mod room;
 pub mod secrets;
 mod seen;
 mod tasks;
@@ -62,6 +64,7 @@ pub struct Cordon {
     engine_wakeup: Arc<tokio::sync::Notify>,
     comms: Arc<comms::CommsSettings>,
     reports: Arc<report::ReportSettings>,
+    feed: Arc<feed::Feed>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -86,6 +89,7 @@ impl Cordon {
             engine_wakeup: Arc::default(),
             comms: Arc::default(),
             reports: Arc::default(),
+            feed: Arc::default(),
         }
     }
 
