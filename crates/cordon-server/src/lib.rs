@@ -8,6 +8,7 @@
 mod auth;
 mod dto;
 mod dto_comms;
+mod dto_room;
 mod dto_users;
 mod edge;
 mod listener;
@@ -19,6 +20,7 @@ mod routes_comms;
 mod routes_evidence;
 mod routes_paging;
 mod routes_registers;
+mod routes_room;
 mod routes_slack;
 mod routes_timeline;
 mod routes_users;
