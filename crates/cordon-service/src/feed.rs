@@ -101,6 +101,7 @@ pub fn kind_of(action: &str) -> Option<&'static str> {
 }
 
 /// The feed's state on this node.
+#[derive(Debug)]
 pub(crate) struct Feed {
     /// `None` once closed (the server is stopping): subscribers' streams end.
     sender: Mutex<Option<broadcast::Sender<Change>>>,

@@ -77,7 +77,13 @@ async fn open(app: &TestApp, path: &str, token: &str, last_event_id: Option<&str
         use futures::StreamExt;
         let mut buf = String::new();
         let (mut event, mut data, mut id) = (String::new(), Vec::<String>::new(), None);
-        while let Some(Ok(chunk)) = body.next().await {
+        loop {
+            // A test that dropped the stream closes the connection, as a closed tab does.
+            let chunk = tokio::select! {
+                c = body.next() => c,
+                () = tx.closed() => return,
+            };
+            let Some(Ok(chunk)) = chunk else { break };
             buf.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(nl) = buf.find('\n') {
                 let line = buf[..nl].trim_end_matches('\r').to_owned();
@@ -152,6 +158,33 @@ impl Stream {
         v
     }
 
+    /// The next `change` event after the audit entry `after` (earlier ones — the test's own
+    /// set-up, which the feed may read after the stream opened — are passed over), and every
+    /// change passed over.
+    async fn change_after(&mut self, after: i64, limit: Duration) -> (Value, Vec<Value>) {
+        let deadline = Instant::now() + limit;
+        let mut passed = Vec::new();
+        loop {
+            let c = self.change(deadline.saturating_duration_since(Instant::now())).await;
+            if c["seq"].as_i64().unwrap() > after {
+                return (c, passed);
+            }
+            passed.push(c);
+        }
+    }
+
+    /// The next `change` of `kind` within `limit`, passing over others (a page's deliveries
+    /// are changes of the page too).
+    async fn change_of(&mut self, kind: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let c = self.change(deadline.saturating_duration_since(Instant::now())).await;
+            if c["kind"] == kind {
+                return c;
+            }
+        }
+    }
+
     /// Whether the stream ends within `limit`.
     async fn ends_within(&mut self, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
@@ -173,6 +206,16 @@ async fn post_message(app: &TestApp, token: &str, r: &str, body: &str) -> (Statu
         json!({ "body": body }),
     )
     .await
+}
+
+/// A mark in the audit log: the seq of a message the admin posts in an incident of their own
+/// (sealed: no one else hears of it). Changes up to it are the test's set-up.
+async fn mark(app: &TestApp) -> i64 {
+    let inc = app.declare(&app.admin, "marker", "security").await;
+    let r = inc["id"].as_str().unwrap();
+    let (st, v) = post_message(app, &app.admin, r, "mark").await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["message"]["seq"].as_i64().unwrap()
 }
 
 async fn add_member(app: &TestApp, r: &str, user: &str, role: &str) {
@@ -374,6 +417,7 @@ async fn a_stream_hears_every_change_within_a_second_from_any_front_end() {
     assert_eq!(o.headers["x-accel-buffering"], "no");
     let mut stream = o.stream.unwrap();
     let opened_at = stream.ready().await;
+    let set_up = mark(&app).await;
 
     // Another user moves a task.
     let t = Instant::now();
@@ -386,7 +430,7 @@ async fn a_stream_hears_every_change_within_a_second_from_any_front_end() {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let c = stream.change(WITHIN).await;
+    let (c, _) = stream.change_after(set_up, WITHIN).await;
     assert_eq!(
         (c["incident"].as_str().unwrap(), c["kind"].as_str().unwrap()),
         (id.as_str(), "task")
@@ -428,8 +472,8 @@ async fn a_stream_hears_every_change_within_a_second_from_any_front_end() {
 
     // An `!ic` command in the war room: the command, then Cordon's reply.
     post_message(&app, &carol, &r, "!status").await;
-    assert_eq!(stream.change(WITHIN).await["kind"], "message");
-    assert_eq!(stream.change(WITHIN).await["kind"], "message");
+    stream.change_of("message", WITHIN).await;
+    stream.change_of("message", WITHIN).await;
 
     // The incident itself.
     let (st, _) = app
@@ -440,19 +484,19 @@ async fn a_stream_hears_every_change_within_a_second_from_any_front_end() {
         )
         .await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!(stream.change(WITHIN).await["kind"], "incident");
+    stream.change_of("incident", WITHIN).await;
 
     // A refused change is not a change: nothing arrives for it; the next real one does.
     let (st, _) = app
         .post(
             &format!("/api/v1/incidents/{r}/members"),
             &alice,
-            json!({ "user": "dave", "role": "deputy_incident_commander" }),
+            json!({ "user": "dave", "role": "subject_matter_expert" }),
         )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (_, last) = post_message(&app, &alice, &r, "ok").await;
-    let c = stream.change(WITHIN).await;
+    let c = stream.change_of("message", WITHIN).await;
     assert_eq!(c["seq"], last["message"]["seq"], "the refusal sent nothing: {c}");
 }
 
@@ -480,19 +524,26 @@ async fn the_all_incidents_stream_keeps_sealed_changes_to_those_who_may_see_them
     let dave_one = open(&app, &format!("/api/v1/incidents/{sr}/events"), &dave, None).await;
     let mut dave_one = dave_one.stream.unwrap();
     dave_one.ready().await;
+    let set_up = mark(&app).await;
 
     // A sealed change, then an open one: the outsider hears only the open one; the member both.
     post_message(&app, &alice, &sr, "HR share accessed from a contractor laptop").await;
     post_message(&app, &alice, &or, "p99 back under 300 ms").await;
-    let c = bob_stream.change(WITHIN).await;
+    let (c, passed) = bob_stream.change_after(set_up, WITHIN).await;
     assert_eq!(
         c["incident"],
         open_id.as_str(),
         "the outsider never hears of the sealed one: {c}"
     );
-    assert_eq!(dave_all.change(WITHIN).await["incident"], sealed_id.as_str());
+    assert!(
+        passed.iter().all(|c| c["incident"] == open_id.as_str()),
+        "not during the set-up either: {passed:?}"
+    );
+    let (c, _) = dave_all.change_after(set_up, WITHIN).await;
+    assert_eq!(c["incident"], sealed_id.as_str());
     assert_eq!(dave_all.change(WITHIN).await["incident"], open_id.as_str());
-    assert_eq!(dave_one.change(WITHIN).await["incident"], sealed_id.as_str());
+    let (c, _) = dave_one.change_after(set_up, WITHIN).await;
+    assert_eq!(c["incident"], sealed_id.as_str());
 
     // Dave is removed: his one-incident stream ends at once, and the all-incidents stream
     // carries the sealed incident's changes no more (not even his own removal).
@@ -530,19 +581,14 @@ async fn a_stream_resumes_after_its_last_event_and_streams_per_user_are_bounded(
     let s = open(&app, &format!("/api/v1/incidents/{r}/events"), &alice, None).await;
     let mut s = s.stream.unwrap();
     s.ready().await;
+    let set_up = mark(&app).await;
     post_message(&app, &alice, &r, "one").await;
-    let first = s.change(WITHIN).await["seq"].as_i64().unwrap();
+    let first = s.change_after(set_up, WITHIN).await.0["seq"].as_i64().unwrap();
     drop(s);
     // Missed while away: two messages.
     let (_, two) = post_message(&app, &alice, &r, "two").await;
     let (_, three) = post_message(&app, &alice, &r, "three").await;
-    // Wait until the feed has read them (a fresh stream's `ready` says where it stands).
-    loop {
-        let s = open(&app, "/api/v1/events", &alice, None).await;
-        if s.stream.unwrap().ready().await >= three["message"]["seq"].as_i64().unwrap() {
-            break;
-        }
-    }
+    // Resumed: what was missed first (from the audit log), then on live.
     let s = open(
         &app,
         &format!("/api/v1/incidents/{r}/events"),
@@ -561,15 +607,16 @@ async fn a_stream_resumes_after_its_last_event_and_streams_per_user_are_bounded(
     assert_eq!(o.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // At most 8 streams per user at once; closing one frees its slot.
+    let carol = app.user("carol", &[]).await;
     let mut held = Vec::new();
     for _ in 0..8 {
-        let o = open(&app, "/api/v1/events", &alice, None).await;
+        let o = open(&app, "/api/v1/events", &carol, None).await;
         assert_eq!(o.status, StatusCode::OK);
         let mut s = o.stream.unwrap();
         s.ready().await;
         held.push(s);
     }
-    let o = open(&app, "/api/v1/events", &alice, None).await;
+    let o = open(&app, "/api/v1/events", &carol, None).await;
     assert_eq!(o.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(o.problem["code"], "too_many_streams");
     let bob = app.user("bob", &[]).await;
@@ -578,7 +625,7 @@ async fn a_stream_resumes_after_its_last_event_and_streams_per_user_are_bounded(
     held.pop();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let o = open(&app, "/api/v1/events", &alice, None).await;
+        let o = open(&app, "/api/v1/events", &carol, None).await;
         if o.status == StatusCode::OK {
             break;
         }
