@@ -22,6 +22,7 @@ pub mod incidents;
 pub mod paging;
 pub mod problem;
 pub mod registers;
+pub mod room;
 pub mod sessions;
 pub mod timeline;
 pub mod users;

@@ -18,6 +18,7 @@ mod routes_comms;
 mod routes_evidence;
 mod routes_paging;
 mod routes_registers;
+mod routes_room;
 mod routes_sessions;
 mod routes_slack;
 mod routes_timeline;
@@ -26,6 +27,7 @@ mod slack_guard;
 pub mod web;
 mod wire;
 mod wire_comms;
+mod wire_room;
 mod wire_sessions;
 mod wire_users;
 

@@ -1,9 +1,11 @@
 //! Chat from the command line, and how the chat and paging channels reach people: a chat
 //! command sent as from a room (the generic adapter Slack and Matrix share), a room marked
-//! team-only, and a user's contact methods (add, list, test, rotate a webhook's secret).
+//! team-only, the war-room conversation in Cordon itself (`cordon room say|log`), and a user's
+//! contact methods (add, list, test, rotate a webhook's secret).
 
 use clap::{Args, Subcommand};
 use cordon_api::paging::{AddContact, ChatCommandIn, ChatCommandOut, ChatRoom, ContactOut, Delivered, RotateSecret};
+use cordon_api::room::{MessageOut, PostMessage, PostedOut};
 
 use crate::cli::{Remote, client};
 use crate::client::segment;
@@ -31,6 +33,77 @@ pub enum ChatCmd {
         #[command(flatten)]
         remote: Remote,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoomCmd {
+    /// Say something in an incident's war room in Cordon. A message starting with `!ic`,
+    /// `!ack`, `!status` or `!help` is a chat command, run as you; Cordon's reply is printed and
+    /// kept in the conversation.
+    Say {
+        /// The incident: id or codename.
+        r#ref: String,
+        /// The message (quote it), at most 4096 bytes.
+        text: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The war-room conversation of an incident, oldest first.
+    Log {
+        /// The incident: id or codename.
+        r#ref: String,
+        /// Only the newest N messages.
+        #[arg(long)]
+        last: Option<u32>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// One message as a line (continuation lines indented): `TIME  WHO: TEXT`.
+fn message_line(m: &MessageOut) -> String {
+    let who = if m.from_cordon {
+        "cordon"
+    } else {
+        m.author.as_deref().unwrap_or("-")
+    };
+    let body = m.body.replace('\n', "\n    ");
+    format!("{}  {who}: {body}", m.created_at)
+}
+
+pub async fn room_cmd(c: RoomCmd) -> anyhow::Result<i32> {
+    match c {
+        RoomCmd::Say { r#ref, text, remote } => {
+            let path = format!("/api/v1/incidents/{}/messages", segment(&r#ref));
+            let v: PostedOut = client(&remote)?.post(&path, &PostMessage { body: text }).await?;
+            remote.output().one(&v, |v| {
+                println!("{}", message_line(&v.message));
+                if let Some(reply) = &v.reply {
+                    println!("{}", message_line(reply));
+                }
+            })?;
+        }
+        RoomCmd::Log { r#ref, last, remote } => {
+            let path = format!("/api/v1/incidents/{}/messages", segment(&r#ref));
+            let cl = client(&remote)?;
+            let mut messages: Vec<MessageOut> = match last {
+                Some(n) => cl.list_page(&format!("{path}?limit={}", n.clamp(1, 1000))).await?.0,
+                None => cl.list(&path).await?,
+            };
+            // Answered newest first; read oldest first.
+            messages.reverse();
+            if remote.json {
+                remote.output().one(&messages, |_| {})?;
+            } else if messages.is_empty() {
+                println!("nothing was said in this war room yet");
+            } else {
+                for m in &messages {
+                    println!("{}", message_line(m));
+                }
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// A user and one of their contact methods.
