@@ -37,6 +37,9 @@ pub enum Command {
     /// Users, tokens and chat accounts.
     #[command(subcommand)]
     User(crate::cli_user::UserCmd),
+    /// Browser sessions: list and revoke.
+    #[command(subcommand)]
+    Session(crate::cli_session::SessionCmd),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -270,6 +273,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Incident(c) => incident_cmd(c).await,
         Command::Task(c) => task_cmd(c).await,
         Command::User(c) => crate::cli_user::user_cmd(c).await,
+        Command::Session(c) => crate::cli_session::run(c).await,
         Command::Audit(AuditCmd::Verify { remote }) => {
             let v = client(&remote)?.get("/api/v1/audit/verify").await?;
             if remote.json {

@@ -101,6 +101,10 @@ pub struct Config {
     /// Disk one incident's timeline may take (index and events, `20GiB`); 0: no quota.
     #[serde(deserialize_with = "byte_size")]
     pub timeline_disk_quota: u64,
+    /// A browser session without a request for this long ends (`30m`).
+    pub session_idle: jiff::SignedDuration,
+    /// A browser session ends this long after sign-in, whatever its activity (`12h`).
+    pub session_max: jiff::SignedDuration,
 }
 
 fn default_slack_refusals() -> usize {
@@ -196,6 +200,8 @@ impl Default for Config {
             timeline_ingests_at_once: 2,
             timeline_gzip_max_ratio: cordon_timeline::DEFAULT_MAX_GZIP_RATIO,
             timeline_disk_quota: cordon_timeline::DEFAULT_DISK_QUOTA,
+            session_idle: jiff::SignedDuration::from_mins(30),
+            session_max: jiff::SignedDuration::from_hours(12),
         }
     }
 }
@@ -240,6 +246,8 @@ impl fmt::Debug for Config {
             .field("timeline_ingests_at_once", &self.timeline_ingests_at_once)
             .field("timeline_gzip_max_ratio", &self.timeline_gzip_max_ratio)
             .field("timeline_disk_quota", &self.timeline_disk_quota)
+            .field("session_idle", &self.session_idle)
+            .field("session_max", &self.session_max)
             .finish()
     }
 }
@@ -444,6 +452,18 @@ impl Config {
                 per_source: u32::try_from(self.slack_refusals_per_source).unwrap_or(u32::MAX),
             },
         })
+    }
+
+    /// How long browser sessions live (`session_idle`, `session_max`).
+    pub fn session_settings(&self) -> anyhow::Result<cordon_service::SessionSettings> {
+        let idle = self.session_idle;
+        let max = self.session_max;
+        anyhow::ensure!(
+            idle >= jiff::SignedDuration::from_mins(1),
+            "session_idle must be at least a minute"
+        );
+        anyhow::ensure!(max >= idle, "session_max must be at least session_idle");
+        Ok(cordon_service::SessionSettings { idle, max })
     }
 
     /// What timeline ingests may take (`timeline_*`).
