@@ -3,12 +3,10 @@
 //! own, acknowledged with its button, with no serious or critical accessibility violation;
 //! and axe-core shown to find violations where there are some.
 
-mod common;
-
 use std::time::Duration;
 
-use common::browser::{self, LIVE};
-use common::{ADMIN_TOKEN, TestApp, spawn_app_with};
+use crate::common::browser::{self, LIVE};
+use crate::common::{ADMIN_TOKEN, TestApp, spawn_app_with};
 use cordon_mail::testing::SmtpSink;
 use reqwest::StatusCode;
 use serde_json::json;
