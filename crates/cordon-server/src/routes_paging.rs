@@ -444,7 +444,7 @@ async fn ack_link(State(s): State<AppState>, ApiPath(token): ApiPath<String>) ->
 
 fn page_html(body: &str) -> Response {
     let mut res = Html(format!(
-        "<!doctype html><meta charset=utf-8><meta name=referrer content=no-referrer><title>Cordon</title>{body}"
+        "<!doctype html><html lang=en><meta charset=utf-8><meta name=referrer content=no-referrer><title>Cordon</title>{body}"
     ))
     .into_response();
     let h = res.headers_mut();

@@ -1,0 +1,9 @@
+//! The browser tests: one test binary, so one headless Chromium (`common::browser`) serves
+//! them all and they run side by side in browser contexts of their own, with one link step
+//! for the whole set. A page family's tests are a module here.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod login;
+mod smoke;
