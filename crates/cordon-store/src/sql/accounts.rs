@@ -33,37 +33,35 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     }
 
     async fn set_password_hash(&self, user: Uuid, hash: &str, at: Timestamp, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sql(
-            "INSERT INTO local_credentials (user_id, password_hash, password_set_at) VALUES ($1, $2, $3)
+        self.write_audited(
+            sql(
+                "INSERT INTO local_credentials (user_id, password_hash, password_set_at) VALUES ($1, $2, $3)
              ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash,
                                                  password_set_at = excluded.password_set_at",
+            )
+            .bind(user)
+            .bind(hash)
+            .bind(to_micros(at)),
+            &audit,
         )
-        .bind(user)
-        .bind(hash)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
         .await?;
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 
     async fn set_totp(&self, user: Uuid, sealed: &[u8], at: Timestamp, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sql(
-            "INSERT INTO local_credentials (user_id, totp_sealed, totp_set_at) VALUES ($1, $2, $3)
+        self.write_audited(
+            sql(
+                "INSERT INTO local_credentials (user_id, totp_sealed, totp_set_at) VALUES ($1, $2, $3)
              ON CONFLICT (user_id) DO UPDATE SET totp_sealed = excluded.totp_sealed,
                                                  totp_set_at = excluded.totp_set_at,
                                                  totp_last_step = NULL",
+            )
+            .bind(user)
+            .bind(sealed)
+            .bind(to_micros(at)),
+            &audit,
         )
-        .bind(user)
-        .bind(sealed)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
         .await?;
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -132,18 +130,17 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     }
 
     async fn set_user_settings(&self, user: Uuid, settings: &UserSettings, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sql(
-            "INSERT INTO user_settings (user_id, locale, time_zone) VALUES ($1, $2, $3)
+        self.write_audited(
+            sql(
+                "INSERT INTO user_settings (user_id, locale, time_zone) VALUES ($1, $2, $3)
              ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale, time_zone = excluded.time_zone",
+            )
+            .bind(user)
+            .bind(&settings.locale)
+            .bind(&settings.time_zone),
+            &audit,
         )
-        .bind(user)
-        .bind(&settings.locale)
-        .bind(&settings.time_zone)
-        .execute(&mut *tx)
         .await?;
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 }

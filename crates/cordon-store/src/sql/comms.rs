@@ -203,41 +203,31 @@ impl<B: Backend> CommsStore for SqlStore<B> {
         by: &str,
         audit: AuditDraft,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = sql(
-            "UPDATE communications SET status = 'sent', channel = $2, sent_at = $3, sent_by = $4, updated_at = $3
+        self.change_audited(
+            sql(
+                "UPDATE communications SET status = 'sent', channel = $2, sent_at = $3, sent_by = $4, updated_at = $3
              WHERE id = $1 AND status = 'approved'",
+            )
+            .bind(communication)
+            .bind(channel)
+            .bind(to_micros(at))
+            .bind(by),
+            &audit,
         )
-        .bind(communication)
-        .bind(channel)
-        .bind(to_micros(at))
-        .bind(by)
-        .execute(&mut *tx)
-        .await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await
     }
 
     async fn unmark_sent(&self, communication: Uuid, channel: &str, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = sql(
-            "UPDATE communications SET status = 'approved', channel = NULL, sent_at = NULL, sent_by = NULL
+        self.change_audited(
+            sql(
+                "UPDATE communications SET status = 'approved', channel = NULL, sent_at = NULL, sent_by = NULL
              WHERE id = $1 AND status = 'sent' AND channel = $2",
+            )
+            .bind(communication)
+            .bind(channel),
+            &audit,
         )
-        .bind(communication)
-        .bind(channel)
-        .execute(&mut *tx)
-        .await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await
     }
 
     async fn communication(&self, incident: Uuid, id: Uuid) -> Result<Option<CommunicationRow>> {
@@ -256,23 +246,22 @@ impl<B: Backend> CommsStore for SqlStore<B> {
     }
 
     async fn put_template(&self, t: &TemplateRow, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sql(
-            "INSERT INTO communication_templates (name, audience, title, body, updated_by, updated_at)
+        self.write_audited(
+            sql(
+                "INSERT INTO communication_templates (name, audience, title, body, updated_by, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (name) DO UPDATE SET audience = excluded.audience, title = excluded.title,
                 body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(&t.name)
+            .bind(t.audience.as_str())
+            .bind(&t.title)
+            .bind(&t.body)
+            .bind(&t.updated_by)
+            .bind(to_micros(t.updated_at)),
+            &audit,
         )
-        .bind(&t.name)
-        .bind(t.audience.as_str())
-        .bind(&t.title)
-        .bind(&t.body)
-        .bind(&t.updated_by)
-        .bind(to_micros(t.updated_at))
-        .execute(&mut *tx)
         .await?;
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -451,17 +440,12 @@ impl<B: Backend> CommsStore for SqlStore<B> {
     }
 
     async fn claim_reminder(&self, id: Uuid, at: Timestamp, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = sql("UPDATE clock_reminders SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
-            .bind(id)
-            .bind(to_micros(at))
-            .execute(&mut *tx)
-            .await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.change_audited(
+            sql("UPDATE clock_reminders SET done_at = $2 WHERE id = $1 AND done_at IS NULL")
+                .bind(id)
+                .bind(to_micros(at)),
+            &audit,
+        )
+        .await
     }
 }

@@ -65,19 +65,14 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     }
 
     async fn revoke_token(&self, user: Uuid, id: Uuid, at: Timestamp, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let r = sql("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(user)
-            .bind(to_micros(at))
-            .execute(&mut *tx)
-            .await?;
-        if r == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.change_audited(
+            sql("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(user)
+                .bind(to_micros(at)),
+            &audit,
+        )
+        .await
     }
 
     async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<()> {
@@ -143,17 +138,11 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     }
 
     async fn enable_user(&self, user: Uuid, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let r = sql("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-        if r == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.change_audited(
+            sql("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL").bind(user),
+            &audit,
+        )
+        .await
     }
 
     async fn link_chat_identity(&self, link: &ChatLink, audit: AuditDraft) -> Result<()> {
@@ -189,18 +178,13 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     }
 
     async fn unlink_chat_identity(&self, user: Uuid, id: Uuid, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let r = sql("DELETE FROM chat_identities WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-        if r == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.change_audited(
+            sql("DELETE FROM chat_identities WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(user),
+            &audit,
+        )
+        .await
     }
 
     async fn chat_claims(&self) -> Result<Vec<ChatClaim>> {

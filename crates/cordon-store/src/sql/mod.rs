@@ -31,7 +31,7 @@ mod seen;
 mod sessions;
 mod timeline;
 
-use crate::dialect::{Backend, Cols, Conn, sql, sql_built};
+use crate::dialect::{Backend, Cols, Conn, Sql, sql, sql_built};
 use crate::error::conflict_on_unique;
 use crate::rows;
 use crate::{
@@ -69,6 +69,27 @@ impl<B: Backend> SqlStore<B> {
 
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, B>> {
         Ok(self.writer.begin().await?)
+    }
+
+    /// Runs one statement and appends its audit entry, in one transaction.
+    pub(crate) async fn write_audited(&self, q: Sql<'_>, audit: &AuditDraft) -> Result<()> {
+        let mut tx = self.begin().await?;
+        q.execute(&mut *tx).await?;
+        append_in(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Runs one statement and, when it changed a row, appends its audit entry, in one
+    /// transaction; whether it changed one (when not, nothing is recorded).
+    pub(crate) async fn change_audited(&self, q: Sql<'_>, audit: &AuditDraft) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        if q.execute(&mut *tx).await? == 0 {
+            return Ok(false);
+        }
+        append_in(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// A connection for reads.
@@ -519,21 +540,16 @@ impl<B: Backend> Store for SqlStore<B> {
         at: Timestamp,
         audit: AuditDraft,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = sql("UPDATE memberships SET ended_at = $4
+        self.change_audited(
+            sql("UPDATE memberships SET ended_at = $4
              WHERE incident_id = $1 AND user_id = $2 AND role = $3 AND ended_at IS NULL")
-        .bind(incident)
-        .bind(user)
-        .bind(role.as_str())
-        .bind(to_micros(at))
-        .execute(&mut *tx)
-        .await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+            .bind(incident)
+            .bind(user)
+            .bind(role.as_str())
+            .bind(to_micros(at)),
+            &audit,
+        )
+        .await
     }
 
     async fn tasks(&self, incident: Uuid) -> Result<Vec<Task>> {
@@ -560,24 +576,24 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn update_task(&self, t: &Task, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let n = sql(
-            "UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
+        if !self
+            .change_audited(
+                sql(
+                    "UPDATE tasks SET status = $3, assignee = $4, override_reason = $5, updated_at = $6
              WHERE id = $1 AND incident_id = $2",
-        )
-        .bind(t.id)
-        .bind(t.incident_id)
-        .bind(t.status.as_str())
-        .bind(t.assignee)
-        .bind(&t.override_reason)
-        .bind(to_micros(t.updated_at))
-        .execute(&mut *tx)
-        .await?;
-        if n == 0 {
+                )
+                .bind(t.id)
+                .bind(t.incident_id)
+                .bind(t.status.as_str())
+                .bind(t.assignee)
+                .bind(&t.override_reason)
+                .bind(to_micros(t.updated_at)),
+                &audit,
+            )
+            .await?
+        {
             return Err(StoreError::NotFound("task"));
         }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -593,24 +609,23 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn record_decision(&self, incident: Uuid, d: &Decision, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sql(
-            "INSERT INTO decisions (incident_id, name, value, note, decided_by, decided_at)
+        self.write_audited(
+            sql(
+                "INSERT INTO decisions (incident_id, name, value, note, decided_by, decided_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (incident_id, name) DO UPDATE
              SET value = excluded.value, note = excluded.note, decided_by = excluded.decided_by,
                  decided_at = excluded.decided_at",
+            )
+            .bind(incident)
+            .bind(&d.name)
+            .bind(d.value)
+            .bind(&d.note)
+            .bind(d.decided_by)
+            .bind(to_micros(d.decided_at)),
+            &audit,
         )
-        .bind(incident)
-        .bind(&d.name)
-        .bind(d.value)
-        .bind(&d.note)
-        .bind(d.decided_by)
-        .bind(to_micros(d.decided_at))
-        .execute(&mut *tx)
         .await?;
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -129,15 +129,9 @@ async fn upsert_spec<B: Backend>(
     at: Timestamp,
     audit: AuditDraft,
 ) -> Result<()> {
-    let mut tx = store.begin().await?;
-    sql(q)
-        .bind(name)
-        .bind(spec)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
+    store
+        .write_audited(sql(q).bind(name).bind(spec).bind(to_micros(at)), &audit)
         .await?;
-    append_in(&mut *tx, &audit).await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -211,18 +205,13 @@ impl<B: Backend> PagingStore for SqlStore<B> {
     }
 
     async fn set_contact_secret(&self, id: Uuid, sealed_secret: &[u8], audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let changed = sql("UPDATE contact_methods SET secret_sealed = $1 WHERE id = $2")
-            .bind(sealed_secret)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if changed == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.change_audited(
+            sql("UPDATE contact_methods SET secret_sealed = $1 WHERE id = $2")
+                .bind(sealed_secret)
+                .bind(id),
+            &audit,
+        )
+        .await
     }
 
     async fn contact_secret(&self, user: Uuid, kind: &str, address: &str) -> Result<Option<(Uuid, Option<Vec<u8>>)>> {
@@ -513,20 +502,19 @@ impl<B: Backend> PagingStore for SqlStore<B> {
     }
 
     async fn set_room_team_only(&self, room: &str, team_only: bool, at: Timestamp, audit: AuditDraft) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sql(
-            "INSERT INTO chat_rooms (room, team_only, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+        self.write_audited(
+            sql(
+                "INSERT INTO chat_rooms (room, team_only, updated_by, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (room) DO UPDATE SET team_only = excluded.team_only,
                  updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(room)
+            .bind(team_only)
+            .bind(&audit.actor)
+            .bind(to_micros(at)),
+            &audit,
         )
-        .bind(room)
-        .bind(team_only)
-        .bind(&audit.actor)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
         .await?;
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -113,18 +113,13 @@ impl<B: Backend> SessionStore for SqlStore<B> {
     }
 
     async fn end_session(&self, id: Uuid, at: Timestamp, reason: &str, audit: AuditDraft) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = sql("UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL")
-            .bind(id)
-            .bind(to_micros(at))
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append_in(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.change_audited(
+            sql("UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL")
+                .bind(id)
+                .bind(to_micros(at))
+                .bind(reason),
+            &audit,
+        )
+        .await
     }
 }
