@@ -18,6 +18,7 @@ mod error;
 pub mod evidence;
 pub mod handles;
 pub mod identity;
+pub mod oidc;
 pub mod paging;
 pub mod registers;
 mod rows;
@@ -43,6 +44,7 @@ pub use error::StoreError;
 pub use evidence::EvidenceStore;
 pub use handles::HandleStore;
 pub use identity::IdentityStore;
+pub use oidc::OidcStore;
 pub use paging::PagingStore;
 pub use registers::RegisterStore;
 pub use seen::SeenStore;
@@ -117,7 +119,7 @@ pub struct Viewer {
 
 /// The one storage trait. Domain areas with many methods live in their own traits
 /// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`], [`CommsStore`],
-/// [`IdentityStore`]) that every backend implements too.
+/// [`IdentityStore`], [`OidcStore`]) that every backend implements too.
 #[async_trait]
 pub trait Store:
     EvidenceStore
@@ -126,6 +128,7 @@ pub trait Store:
     + RegisterStore
     + CommsStore
     + IdentityStore
+    + OidcStore
     + SeenStore
     + HandleStore
     + Send
