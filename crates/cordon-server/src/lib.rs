@@ -8,6 +8,7 @@
 mod auth;
 mod dto;
 mod dto_comms;
+mod dto_oidc;
 mod dto_users;
 mod edge;
 mod listener;
@@ -17,12 +18,14 @@ mod problem;
 mod routes;
 mod routes_comms;
 mod routes_evidence;
+mod routes_oidc;
 mod routes_paging;
 mod routes_registers;
 mod routes_slack;
 mod routes_timeline;
 mod routes_users;
 mod slack_guard;
+mod web;
 
 use std::sync::Arc;
 

@@ -110,6 +110,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_audit))
         .routes(routes!(audit_log))
         .merge(crate::routes_users::routes())
+        .merge(crate::routes_oidc::routes())
         .merge(crate::routes_timeline::routes())
         .merge(crate::routes_evidence::routes())
         .merge(crate::routes_comms::routes())
@@ -136,6 +137,7 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .merge(api)
+        .merge(crate::web::oidc::routes())
         .fallback(|| async { Problem::not_found() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -18,6 +18,7 @@ mod gate;
 pub mod handles;
 pub mod identity;
 mod incidents;
+pub mod oidc;
 pub mod paging;
 pub mod playbooks;
 mod random;
@@ -62,6 +63,7 @@ pub struct Cordon {
     engine_wakeup: Arc<tokio::sync::Notify>,
     comms: Arc<comms::CommsSettings>,
     reports: Arc<report::ReportSettings>,
+    oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -86,6 +88,7 @@ impl Cordon {
             engine_wakeup: Arc::default(),
             comms: Arc::default(),
             reports: Arc::default(),
+            oidc: None,
         }
     }
 

@@ -1,0 +1,3 @@
+//! The browser's side of Cordon: pages and the sign-in flows.
+
+pub(crate) mod oidc;
