@@ -129,6 +129,8 @@ pub struct DisabledOut {
     pub revoked_tokens: u64,
     pub unlinked_chat_identities: u64,
     pub cancelled_notifications: u64,
+    /// Browser sessions ended.
+    pub ended_sessions: u64,
 }
 
 impl DisabledOut {
@@ -138,6 +140,7 @@ impl DisabledOut {
             revoked_tokens: d.tokens,
             unlinked_chat_identities: d.chat_identities,
             cancelled_notifications: d.notifications,
+            ended_sessions: d.sessions,
         }
     }
 }

@@ -132,12 +132,20 @@ fn is_problem(res: &Response) -> bool {
         .is_some_and(|ct| ct.starts_with("application/problem+json"))
 }
 
+/// A page of the web UI (its own not-found, refusal and sign-in pages) stays a page.
+fn is_html(res: &Response) -> bool {
+    res.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"))
+}
+
 /// Error responses that are not problem documents yet become one; their other headers
 /// (`Allow`, `Retry-After`, …) stay.
 async fn problem_bodies(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_problem(&res) {
+    if !(status.is_client_error() || status.is_server_error()) || is_problem(&res) || is_html(&res) {
         return res;
     }
     let (mut parts, body) = res.into_parts();

@@ -3,12 +3,15 @@
 //!
 //! Handlers are thin: they parse the request into service arguments, call one
 //! [`cordon_service::Cordon`] function and shape the answer. Every `/api/v1` route requires a
-//! bearer token; only `/healthz` and `/openapi.json` are public.
+//! bearer token or a browser session (cookie, with a CSRF token on changes); only `/healthz`,
+//! `/openapi.json`, `/login` and `/assets/…` are public. The HTML side (sign-in, the layout
+//! every page shares) is in [`web`].
 
 mod auth;
 mod dto;
 mod dto_comms;
 mod dto_oidc;
+mod dto_sessions;
 mod dto_users;
 mod edge;
 mod listener;
@@ -21,11 +24,12 @@ mod routes_evidence;
 mod routes_oidc;
 mod routes_paging;
 mod routes_registers;
+mod routes_sessions;
 mod routes_slack;
 mod routes_timeline;
 mod routes_users;
 mod slack_guard;
-mod web;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -38,6 +42,7 @@ pub use problem::Problem;
 pub use routes::openapi;
 pub use routes_slack::SlackSettings;
 pub use slack_guard::SlackRefusalLimits;
+pub use web::WebSettings;
 
 /// The largest JSON body accepted (1 MiB). Streaming uploads get their own limits.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -49,6 +54,8 @@ pub struct AppState {
     pub slack: Option<Arc<SlackSettings>>,
     /// Replays and refused requests on the Slack routes (`slack_guard`).
     pub(crate) slack_guard: Arc<slack_guard::SlackGuard>,
+    /// The browser side: public URL (cookie name, Secure, origin checks), OIDC button.
+    pub web: Arc<WebSettings>,
 }
 
 /// The whole application as a router.
@@ -63,11 +70,17 @@ pub fn app_with(cordon: Cordon, slack: Option<SlackSettings>) -> Router {
 
 /// The application with its request limits.
 pub fn app_with_limits(cordon: Cordon, slack: Option<SlackSettings>, limits: RequestLimits) -> Router {
+    app_with_web(cordon, slack, limits, WebSettings::default())
+}
+
+/// The application with its request limits and the browser side's settings.
+pub fn app_with_web(cordon: Cordon, slack: Option<SlackSettings>, limits: RequestLimits, web: WebSettings) -> Router {
     routes::router(
         AppState {
             cordon,
             slack: slack.map(Arc::new),
             slack_guard: Arc::new(slack_guard::SlackGuard::new(limits.slack)),
+            web: Arc::new(web),
         },
         limits,
     )

@@ -172,6 +172,10 @@ impl From<ServiceError> for Problem {
         let code = e.code();
         match &e {
             ServiceError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, code, e.to_string()),
+            ServiceError::SignInRefused(cordon_service::SignInRefusal::RateLimited) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, code, e.to_string())
+            }
+            ServiceError::SignInRefused(_) => Problem::new(StatusCode::UNAUTHORIZED, code, e.to_string()),
             ServiceError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, code, format!("{what} not found")),
             ServiceError::Forbidden(_) => Problem::new(StatusCode::FORBIDDEN, code, e.to_string()),
             ServiceError::Invalid { field, .. } => {

@@ -111,6 +111,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
         .merge(crate::routes_users::routes())
         .merge(crate::routes_oidc::routes())
+        .merge(crate::routes_sessions::routes())
         .merge(crate::routes_timeline::routes())
         .merge(crate::routes_evidence::routes())
         .merge(crate::routes_comms::routes())
@@ -138,13 +139,16 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
         .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .merge(api)
         .merge(crate::web::oidc::routes())
-        .fallback(|| async { Problem::not_found() })
+        .merge(crate::web::router())
+        .fallback(crate::web::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::slack_guard::gate,
         ))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
-    crate::edge::layer(router, limits).with_state(state)
+    crate::edge::layer(router, limits)
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .with_state(state)
 }
 
 async fn healthz() -> Json<Health> {

@@ -15,6 +15,10 @@ pub struct UnmetGate {
 pub enum ServiceError {
     #[error("a valid API token is required")]
     Unauthenticated,
+    /// A sign-in was refused. The reason is audited; the person signing in learns only
+    /// whether to wait ([`crate::SignInRefusal::RateLimited`]) or that what they gave was wrong.
+    #[error("{}", signin_message(*.0))]
+    SignInRefused(crate::SignInRefusal),
     /// The thing does not exist, or the caller may not know that it does.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -130,6 +134,13 @@ fn lint_message(findings: &[crate::comms::FindingView]) -> String {
     )
 }
 
+fn signin_message(r: crate::SignInRefusal) -> &'static str {
+    match r {
+        crate::SignInRefusal::RateLimited => "too many failed sign-ins; try again later",
+        _ => "the user name, password or code is wrong",
+    }
+}
+
 fn gate_message(gates: &[UnmetGate]) -> String {
     let names: Vec<_> = gates.iter().map(|g| g.name.as_str()).collect();
     format!("unmet gate: {}", names.join(", "))
@@ -147,6 +158,8 @@ impl ServiceError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated => "unauthenticated",
+            Self::SignInRefused(crate::SignInRefusal::RateLimited) => "signin_rate_limited",
+            Self::SignInRefused(_) => "signin_refused",
             Self::NotFound(_) => "not_found",
             Self::Forbidden(_) => "forbidden",
             Self::Invalid { .. } => "invalid_field",

@@ -7,6 +7,7 @@
 //! Need-to-know is enforced here: an incident the caller may not see is reported as
 //! [`ServiceError::NotFound`], exactly like one that does not exist.
 
+mod accounts;
 mod assigned;
 mod audit;
 pub mod chat;
@@ -27,8 +28,10 @@ pub mod regulatory;
 pub mod report;
 pub mod secrets;
 mod seen;
+pub mod sessions;
 mod tasks;
 pub mod timeline;
+pub mod totp;
 mod users;
 pub mod webhooks;
 
@@ -37,13 +40,18 @@ use std::sync::Arc;
 use cordon_core::clock::Clock;
 use cordon_store::Store;
 
+pub use accounts::{LOCALES, TotpEnrolment};
 pub use assigned::{HeldTask, TaskList};
 pub use audit::{AuditFilter, AuditPage};
 pub use cordon_core::access::Principal;
 pub use cordon_store::AuditEntry;
+pub use cordon_store::accounts::UserSettings;
 pub use error::{Limit, ServiceError, UnmetGate};
 pub use incidents::{Declare, IncidentDetails, IncidentPatch};
 pub use playbooks::Playbooks;
+pub use sessions::{
+    ClientInfo, OpenedSession, SessionCaller, SessionInfo, SessionSettings, SignInMethod, SignInRefusal,
+};
 pub use tasks::{TaskChange, TaskPatch, TaskView};
 pub use users::{Bootstrap, Disabled, IssuedToken, NewUser, TokenInfo};
 
@@ -64,6 +72,7 @@ pub struct Cordon {
     comms: Arc<comms::CommsSettings>,
     reports: Arc<report::ReportSettings>,
     oidc: Option<Arc<oidc::Oidc>>,
+    sessions: Arc<sessions::SessionSettings>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -89,6 +98,7 @@ impl Cordon {
             comms: Arc::default(),
             reports: Arc::default(),
             oidc: None,
+            sessions: Arc::default(),
         }
     }
 

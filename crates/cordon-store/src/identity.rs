@@ -76,13 +76,15 @@ pub struct LinkCodeRow {
     pub expires_at: Timestamp,
 }
 
-/// What disabling a user ended, counted. Sessions (the web UI) will join these.
+/// What disabling a user ended, counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Disabled {
     pub tokens: u64,
     pub chat_identities: u64,
     pub link_codes: u64,
     pub notifications: u64,
+    /// Browser sessions ended (issue 15).
+    pub sessions: u64,
 }
 
 impl Disabled {
@@ -95,6 +97,7 @@ impl Disabled {
             m.insert("unlinked_chat_identities".into(), self.chat_identities.into());
             m.insert("dropped_link_codes".into(), self.link_codes.into());
             m.insert("cancelled_notifications".into(), self.notifications.into());
+            m.insert("ended_sessions".into(), self.sessions.into());
         }
         draft.payload = v.to_string();
         draft
@@ -121,7 +124,8 @@ pub trait IdentityStore: Send + Sync {
     // users
     /// Disables a user and, in the same transaction, ends everything that lets them act or be
     /// reached: every token is revoked, every chat identity unlinked, every pending link code
-    /// dropped, every pending notification cancelled (status [`CANCELLED`]). The counts are
+    /// dropped, every pending notification cancelled (status [`CANCELLED`]), every browser
+    /// session ended. The counts are
     /// added to `audit`'s payload. `None` (nothing written) when the user is disabled already
     /// or does not exist.
     async fn disable_user(&self, user: Uuid, at: Timestamp, audit: AuditDraft) -> Result<Option<Disabled>>;

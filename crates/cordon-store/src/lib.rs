@@ -12,6 +12,7 @@
 //! Backends: [`SqliteStore`] (embedded, one node) and [`PostgresStore`] (several nodes on one
 //! database), both a [`SqlStore`]. With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
 
+pub mod accounts;
 pub mod comms;
 pub mod dialect;
 mod error;
@@ -23,6 +24,7 @@ pub mod paging;
 pub mod registers;
 mod rows;
 pub mod seen;
+pub mod sessions;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -37,6 +39,7 @@ use cordon_core::task::Task;
 use cordon_core::user::User;
 use uuid::Uuid;
 
+pub use accounts::AccountStore;
 pub use comms::CommsStore;
 pub use dialect::postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
 pub use dialect::sqlite::SqliteStore;
@@ -48,6 +51,7 @@ pub use oidc::OidcStore;
 pub use paging::PagingStore;
 pub use registers::RegisterStore;
 pub use seen::SeenStore;
+pub use sessions::SessionStore;
 pub use sql::SqlStore;
 pub use timeline::TimelineStore;
 
@@ -131,6 +135,8 @@ pub trait Store:
     + OidcStore
     + SeenStore
     + HandleStore
+    + SessionStore
+    + AccountStore
     + Send
     + Sync
     + 'static

@@ -456,7 +456,8 @@ pub async fn story(store: &dyn Store) {
             tokens: 1,
             chat_identities: 1,
             link_codes: 1,
-            notifications: 1
+            notifications: 1,
+            sessions: 0,
         })
     );
     let (action, payload) = last_audit(store).await;

@@ -40,6 +40,9 @@ pub enum Command {
     /// How people sign in: turn OIDC sign-in off (and on) for every node at once.
     #[command(subcommand)]
     Auth(crate::cli_auth::AuthCmd),
+    /// Browser sessions: list and revoke.
+    #[command(subcommand)]
+    Session(crate::cli_session::SessionCmd),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -274,6 +277,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Task(c) => task_cmd(c).await,
         Command::User(c) => crate::cli_user::user_cmd(c).await,
         Command::Auth(c) => crate::cli_auth::auth_cmd(c).await,
+        Command::Session(c) => crate::cli_session::run(c).await,
         Command::Audit(AuditCmd::Verify { remote }) => {
             let v = client(&remote)?.get("/api/v1/audit/verify").await?;
             if remote.json {

@@ -118,6 +118,53 @@ pub enum UserCmd {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Set a break-glass password (admins): read from standard input when it is not a
+    /// terminal (one line), else asked for twice without echo. Signing in also needs TOTP.
+    Password {
+        name: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Enrol TOTP for a break-glass account (admins): prints the otpauth:// URI, secret
+    /// included, once. Any earlier enrolment stops working.
+    Totp {
+        name: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// The new password: one line of standard input, or asked for twice on the terminal without
+/// echo.
+fn read_new_password(name: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        anyhow::ensure!(!line.is_empty(), "no password on standard input");
+        return Ok(line);
+    }
+    let ask = |prompt: &str| -> anyhow::Result<String> {
+        eprint!("{prompt}");
+        std::io::stderr().flush()?;
+        let fd = std::io::stdin();
+        let saved = rustix::termios::tcgetattr(&fd)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(rustix::termios::LocalModes::ECHO);
+        rustix::termios::tcsetattr(&fd, rustix::termios::OptionalActions::Now, &quiet)?;
+        let mut line = String::new();
+        let read = fd.lock().read_line(&mut line);
+        rustix::termios::tcsetattr(&fd, rustix::termios::OptionalActions::Now, &saved)?;
+        eprintln!();
+        read?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    };
+    let first = ask(&format!("New password for {name}: "))?;
+    let second = ask("Again: ")?;
+    anyhow::ensure!(first == second, "the two passwords differ; nothing was changed");
+    Ok(first)
 }
 
 fn print_or(remote: &Remote, v: &Value, text: impl FnOnce(&Value) -> String) {
@@ -293,6 +340,32 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
                     s(&v["user"])
                 )
             });
+        }
+        UserCmd::Password { name, remote } => {
+            let password = read_new_password(&name)?;
+            let v = client(&remote)?
+                .call(
+                    Method::PUT,
+                    &format!("/api/v1/users/{}/password", segment(&name)),
+                    Some(&json!({ "password": password })),
+                )
+                .await?;
+            print_or(&remote, &v, |v| {
+                if v["totp_enrolled"] == true {
+                    format!("password set for {}", s(&v["user"]))
+                } else {
+                    format!(
+                        "password set for {0}; enrol TOTP too (cordon user totp {0}): the password alone signs nobody in",
+                        s(&v["user"])
+                    )
+                }
+            });
+        }
+        UserCmd::Totp { name, remote } => {
+            let v = client(&remote)?
+                .post(&format!("/api/v1/users/{}/totp", segment(&name)), &json!({}))
+                .await?;
+            print_or(&remote, &v, |v| s(&v["uri"]));
         }
         UserCmd::Conflicts { remote } => {
             let v = client(&remote)?.get("/api/v1/chat-identities/conflicts").await?;

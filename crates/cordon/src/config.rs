@@ -113,6 +113,10 @@ pub struct Config {
     /// `false` turns OIDC sign-in off whatever the admin switch (`cordon auth oidc`) says.
     #[serde(deserialize_with = "flag")]
     pub oidc_enabled: bool,
+    /// A browser session without a request for this long ends (`30m`).
+    pub session_idle: jiff::SignedDuration,
+    /// A browser session ends this long after sign-in, whatever its activity (`12h`).
+    pub session_max: jiff::SignedDuration,
 }
 
 fn default_slack_refusals() -> usize {
@@ -213,6 +217,8 @@ impl Default for Config {
             oidc_client_secret: None,
             oidc_groups_claim: "groups".into(),
             oidc_enabled: true,
+            session_idle: jiff::SignedDuration::from_mins(30),
+            session_max: jiff::SignedDuration::from_hours(12),
         }
     }
 }
@@ -262,6 +268,8 @@ impl fmt::Debug for Config {
             .field("oidc_client_secret", &redact(&self.oidc_client_secret))
             .field("oidc_groups_claim", &self.oidc_groups_claim)
             .field("oidc_enabled", &self.oidc_enabled)
+            .field("session_idle", &self.session_idle)
+            .field("session_max", &self.session_max)
             .finish()
     }
 }
@@ -490,6 +498,18 @@ impl Config {
                 per_source: u32::try_from(self.slack_refusals_per_source).unwrap_or(u32::MAX),
             },
         })
+    }
+
+    /// How long browser sessions live (`session_idle`, `session_max`).
+    pub fn session_settings(&self) -> anyhow::Result<cordon_service::SessionSettings> {
+        let idle = self.session_idle;
+        let max = self.session_max;
+        anyhow::ensure!(
+            idle >= jiff::SignedDuration::from_mins(1),
+            "session_idle must be at least a minute"
+        );
+        anyhow::ensure!(max >= idle, "session_max must be at least session_idle");
+        Ok(cordon_service::SessionSettings { idle, max })
     }
 
     /// What timeline ingests may take (`timeline_*`).

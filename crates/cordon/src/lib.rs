@@ -10,6 +10,7 @@ pub mod cli_help;
 pub mod cli_lifecycle;
 pub mod cli_page;
 pub mod cli_registers;
+pub mod cli_session;
 pub mod cli_timeline;
 pub mod cli_user;
 pub mod cli_values;

@@ -180,6 +180,7 @@ async fn locker(config: &Config) -> anyhow::Result<evidence::Locker> {
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     let serve_limits = config.serve_limits()?;
     let request_limits = config.request_limits()?;
+    let session_settings = config.session_settings()?;
     create_private_dir(&config.data_dir)?;
     let store = open_store(config).await?;
     let listener = TcpListener::bind(&config.listen)
@@ -192,6 +193,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         None => (None, None),
     };
     let cordon = Cordon::new(store, clock, Playbooks::builtin())
+        .with_sessions(session_settings)
         .with_paging(wiring::paging_settings(config, &public_url, matrix_sender)?)
         .with_comms(cordon_service::comms::CommsSettings {
             policy: config.communications.policy()?,
@@ -228,7 +230,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     // No channel that can deliver, no commander policy, on-call people nobody can reach.
     cordon.warn_paging_readiness().await?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = cordon_server::app_with_limits(cordon.clone(), wiring::slack_settings(config)?, request_limits);
+    let web = cordon_server::WebSettings::new(&public_url);
+    let app = cordon_server::app_with_web(cordon.clone(), wiring::slack_settings(config)?, request_limits, web);
     let mut background = vec![wiring::spawn_engine(cordon.clone())];
     background.push(tokio::spawn(
         cordon

@@ -76,12 +76,21 @@ async fn user_count(app: &TestApp) -> usize {
     v.as_array().unwrap().len()
 }
 
-/// Whether the browser ended signed in: the sign-in was audited for `name` and the browser
-/// was sent on (nothing refused it).
-fn assert_signed_in(page: &common::oidc::Loaded) {
-    assert_ne!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
-    assert_ne!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
-    assert_ne!(page.status, StatusCode::BAD_GATEWAY, "{}", page.body);
+/// The browser ended signed in, on `path` (the sign-in's `next`), with a session cookie.
+fn assert_signed_in(page: &common::oidc::Loaded, path: &str) {
+    assert_eq!(page.status, StatusCode::OK, "{}: {}", page.url, page.body);
+    assert_eq!(page.url.path(), path, "sent on to next: {}", page.url);
+}
+
+/// The session's CSRF token, from the meta tag every page carries.
+async fn csrf(app: &TestApp, browser: &Browser) -> String {
+    let page = browser.open(&format!("{}/", app.base)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let (_, rest) = page
+        .body
+        .split_once("name=\"csrf-token\" content=\"")
+        .expect("the csrf meta tag");
+    rest.split('"').next().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -94,8 +103,9 @@ async fn first_sign_in_provisions_the_user_and_the_next_keeps_groups_in_step() {
     let before = user_count(&app).await;
 
     let browser = Browser::new();
-    let page = browser.sign_in(&app.base, "alice-sub", "/incidents?status=open").await;
-    assert_signed_in(&page);
+    let page = browser.sign_in(&app.base, "alice-sub", "/settings?from=oidc").await;
+    assert_signed_in(&page, "/settings");
+    assert_eq!(page.url.query(), Some("from=oidc"));
     assert_eq!(user_count(&app).await, before + 1);
     let alice2 = user(&app, "alice-2").await;
     assert_eq!(alice2["groups"], json!(["ir-lead", "security"]));
@@ -120,7 +130,7 @@ async fn first_sign_in_provisions_the_user_and_the_next_keeps_groups_in_step() {
     // The provider moves her to other groups: the next sign-in brings them in step, audited.
     idp.set_user("alice-sub", &alice_claims(&["legal", "ir-lead"])).await;
     let page = browser.sign_in(&app.base, "alice-sub", "/").await;
-    assert_signed_in(&page);
+    assert_signed_in(&page, "/");
     assert_eq!(
         user_count(&app).await,
         before + 1,
@@ -138,8 +148,10 @@ async fn first_sign_in_provisions_the_user_and_the_next_keeps_groups_in_step() {
 
     // A subject without a usable name or e-mail is named after its subject.
     idp.set_user("Bob Smith", &json!({ "groups": [] })).await;
-    let page = browser.sign_in(&app.base, "Bob Smith", "/").await;
-    assert_signed_in(&page);
+    let page = Browser::new()
+        .sign_in(&app.base, "Bob Smith", "https://evil.example/")
+        .await;
+    assert_signed_in(&page, "/");
     assert_eq!(user(&app, "bob-smith").await["email"], "bob-smith@oidc.invalid");
     assert_eq!(app.audit_verify().await["ok"], true);
 }
@@ -189,7 +201,7 @@ async fn a_tampered_state_and_a_replayed_callback_are_refused() {
     // The genuine callback works once; the same callback again (with the state's cookie, as a
     // replaying attacker would bring it) finds no sign-in under way.
     let page = browser.open(callback.as_str()).await;
-    assert_signed_in(&page);
+    assert_signed_in(&page, "/");
     assert_eq!(audited(&app, "auth.oidc.sign_in").await.len(), 1);
     let state = callback
         .query_pairs()
@@ -325,7 +337,7 @@ async fn a_disabled_user_cannot_sign_in_whatever_the_provider_says() {
     let idp = OidcProvider::start(&[alice_claims(&["ir"])]).await;
     let app = app_for(&idp.issuer, |_| {}).await;
     let browser = Browser::new();
-    assert_signed_in(&browser.sign_in(&app.base, "alice-sub", "/").await);
+    assert_signed_in(&browser.sign_in(&app.base, "alice-sub", "/").await, "/");
     let (st, v) = app.post("/api/v1/users/alice/disable", &app.admin, json!({})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     idp.set_user("alice-sub", &alice_claims(&["security"])).await;
@@ -351,6 +363,13 @@ async fn the_admin_switch_and_the_configuration_turn_sign_in_off() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["enabled"], true);
     assert_eq!(v["issuer"], idp.issuer);
+
+    let login = Browser::new().open(&format!("{}/login?next=/settings", app.base)).await;
+    assert!(
+        login.body.contains("href=\"/auth/oidc/start?next=/settings\""),
+        "{}",
+        login.body
+    );
 
     // A sign-in under way when the switch goes off is not finished either.
     let authorize = browser.start(&app.base, "/").await;
@@ -387,7 +406,7 @@ async fn the_admin_switch_and_the_configuration_turn_sign_in_off() {
     let (st, v) = app.post("/api/v1/auth/oidc/enable", &app.admin, json!({})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["enabled"], true);
-    assert_signed_in(&browser.sign_in(&app.base, "alice-sub", "/").await);
+    assert_signed_in(&browser.sign_in(&app.base, "alice-sub", "/").await, "/");
     let out = run_cli(&app.base, &app.admin, &["auth", "oidc", "status"]).await;
     assert!(out.stdout.contains("OIDC sign-in: on"), "{}", out.stdout);
 
@@ -425,11 +444,62 @@ async fn nodes_on_one_database_share_sign_ins_and_the_switch() {
         "{callback}"
     );
     let on_b = callback.as_str().replace("http://cordon.test", &b.base);
-    assert_signed_in(&browser.open(&on_b).await);
+    assert_signed_in(&browser.open(&on_b).await, "/");
     assert_eq!(user(&a, "alice").await["groups"], json!(["ir"]));
     // Off on A: B refuses at once.
     let (st, _) = a.post("/api/v1/auth/oidc/disable", &a.admin, json!({})).await;
     assert_eq!(st, StatusCode::OK);
     let page = browser.open(&format!("{}/auth/oidc/start", b.base)).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_session_of_an_oidc_sign_in_works_for_the_api_with_csrf() {
+    let idp = OidcProvider::start(&[alice_claims(&["security"])]).await;
+    let app = app_for(&idp.issuer, |_| {}).await;
+    let browser = Browser::new();
+    let page = browser.sign_in(&app.base, "alice-sub", "/api/v1/me").await;
+    assert_signed_in(&page, "/api/v1/me");
+    let me: Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(me["name"], "alice");
+    assert_eq!(me["groups"], json!(["security"]));
+    let sessions = audited(&app, "auth.signin").await;
+    assert_eq!(sessions.len(), 1, "one session opened");
+    assert_eq!(sessions[0]["method"], "oidc");
+
+    let url = format!("{}/api/v1/incidents", app.base);
+    let body = json!({ "title": "Phishing wave", "kind": "security", "severity": "SEV-3" });
+    let r = browser.follow.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a change without the CSRF token");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "csrf_refused");
+    let token = csrf(&app, &browser).await;
+    let r = browser
+        .follow
+        .post(&url)
+        .header("x-csrf-token", &token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let incident: Value = r.json().await.unwrap();
+    assert!(
+        incident["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user"] == "alice"),
+        "declared as alice: {incident}"
+    );
+    // Disabling the user ends the session.
+    let (st, _) = app.post("/api/v1/users/alice/disable", &app.admin, json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let r = browser
+        .follow
+        .get(format!("{}/api/v1/me", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }

@@ -10,10 +10,12 @@
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, REFERRER_POLICY, SET_COOKIE};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cordon_service::oidc::{BindingCookie, CALLBACK_PATH, OidcCallback, OidcError, OidcSignedIn, START_PATH};
+use cordon_service::{ServiceError, SignInMethod};
 
 use crate::AppState;
 
@@ -79,18 +81,19 @@ async fn start(State(s): State<AppState>, RawQuery(q): RawQuery) -> Response {
     }
 }
 
-async fn callback(State(s): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
-    let pairs = query_pairs(q.as_deref());
+async fn callback(State(s): State<AppState>, parts: Parts) -> Response {
+    let pairs = query_pairs(parts.uri.query());
+    let headers = &parts.headers;
     let binding = s.cordon.oidc_cookie();
     let cb = OidcCallback {
         state: param(&pairs, "state"),
         code: param(&pairs, "code"),
         error: param(&pairs, "error"),
-        browser_state: cookie(&headers, binding.name),
+        browser_state: cookie(headers, binding.name),
     };
     let clear = binding_cookie(binding, None);
     let mut response = match s.cordon.oidc_callback(cb).await {
-        Ok(done) => match open_session(&s, &done, &headers).await {
+        Ok(done) => match open_session(&s, &done, &parts).await {
             Ok(session_cookie) => {
                 let location = HeaderValue::from_str(&done.next).unwrap_or_else(|_| HeaderValue::from_static("/"));
                 let mut r = (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response();
@@ -109,16 +112,23 @@ async fn callback(State(s): State<AppState>, RawQuery(q): RawQuery, headers: Hea
     response
 }
 
-/// Opens the session of a finished sign-in exactly as password sign-in does — the sessions of
-/// the web-auth work (`Cordon::open_session(user, SignInMethod::Oidc, &ClientInfo, now)`) — and
-/// gives the session cookie's `Set-Cookie`. Until that work is merged there are no sessions to
-/// open: the sign-in is checked and audited, and the browser is told so.
-async fn open_session(_s: &AppState, _done: &OidcSignedIn, _headers: &HeaderMap) -> Result<HeaderValue, Response> {
-    Err(page(
-        StatusCode::NOT_IMPLEMENTED,
-        "Signed in, but no session",
-        "This build of Cordon cannot open browser sessions yet.",
-    ))
+/// Opens the session of a finished sign-in exactly as password sign-in does
+/// (`Cordon::open_session` with [`SignInMethod::Oidc`]): the session cookie's `Set-Cookie`.
+async fn open_session(s: &AppState, done: &OidcSignedIn, parts: &Parts) -> Result<HeaderValue, Response> {
+    let client = super::client_info(parts);
+    match s
+        .cordon
+        .open_session(done.user.id, SignInMethod::Oidc, &client, done.now)
+        .await
+    {
+        Ok(opened) => Ok(s.web.session_cookie(&opened.token, opened.expires_at, done.now)),
+        // Disabled between the checks and now: refused like any disabled user.
+        Err(ServiceError::SignInRefused(_)) => Err(refusal(&OidcError::Refused {
+            reason: "user_disabled",
+            detail: String::new(),
+        })),
+        Err(e) => Err(refusal(&OidcError::Service(e))),
+    }
 }
 
 fn no_store() -> HeaderValue {

@@ -113,6 +113,13 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
             .bind(user)
             .execute(&mut *tx)
             .await?;
+        let sessions = sql(
+            "UPDATE sessions SET ended_at = $2, end_reason = 'user disabled' WHERE user_id = $1 AND ended_at IS NULL",
+        )
+        .bind(user)
+        .bind(at_us)
+        .execute(&mut *tx)
+        .await?;
         let notifications = sql(
             "UPDATE notifications SET status = $3, next_attempt_at = NULL, error = 'the user was disabled',
                                       updated_at = $2
@@ -128,6 +135,7 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
             chat_identities,
             link_codes,
             notifications,
+            sessions,
         };
         append_in(&mut *tx, &done.into_audit(audit)).await?;
         tx.commit().await?;

@@ -18,6 +18,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 use uuid::Uuid;
 
+mod accounts;
 mod comms;
 mod evidence;
 mod handles;
@@ -26,6 +27,7 @@ mod oidc;
 mod paging;
 mod registers;
 mod seen;
+mod sessions;
 mod timeline;
 
 use crate::dialect::{Backend, Cols, Conn, sql, sql_built};
