@@ -83,17 +83,61 @@ schemathesis() {
     venv_install schemathesis 4.32.5
 }
 
+# Where the OIDC provider lives: its own venv, since oidc-provider-mock 0.4.8 needs Python 3.12+.
+CORDON_OIDC_VENV="${CORDON_OIDC_VENV:-/var/tmp/cordon-it/oidc-venv}"
+
+# The first Python 3.12 or newer on the machine (PATH, then pyenv's versions), or nothing.
+python_312() {
+    local candidate
+    for candidate in python3.14 python3.13 python3.12 \
+        "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# OIDC identity provider: PyPI's oidc-provider-mock (discovery, JWKS, an authorize form, PUT
+# /users/<sub> for claims), started per test by crates/cordon/tests/common/oidc.rs. 0.4.8 needs
+# Python 3.12+; where the machine has none, 0.3.4 (the last for 3.11, same flags and routes).
+oidc_provider() {
+    local python version
+    if python="$(python_312)"; then
+        version=0.4.8
+    else
+        python="$(command -v python3)"
+        version=0.3.4
+    fi
+    if [[ -x "$CORDON_OIDC_VENV/bin/python" ]] &&
+        "$CORDON_OIDC_VENV/bin/python" - oidc-provider-mock "$version" <<'PY' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+sys.exit(0 if version(sys.argv[1]) == sys.argv[2] else 1)
+PY
+        return 0
+    fi
+    log "installing oidc-provider-mock==$version with $python"
+    rm -rf "$CORDON_OIDC_VENV"
+    mkdir -p "$(dirname "$CORDON_OIDC_VENV")"
+    "$python" -m venv "$CORDON_OIDC_VENV"
+    "$CORDON_OIDC_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --no-input "oidc-provider-mock==$version"
+}
+
 main() {
     local services=("$@")
     if [[ ${#services[@]} -eq 0 ]]; then
-        services=(smtp_sink gnupg poppler s3_server schemathesis)
+        services=(smtp_sink gnupg poppler s3_server schemathesis oidc_provider)
     fi
     local service
     for service in "${services[@]}"; do
         case "$service" in
-            smtp_sink | gnupg | poppler | s3_server | schemathesis) "$service" ;;
+            smtp_sink | gnupg | poppler | s3_server | schemathesis | oidc_provider) "$service" ;;
             *)
-                log "unknown service '$service' (known: smtp_sink gnupg poppler s3_server schemathesis)"
+                log "unknown service '$service' (known: smtp_sink gnupg poppler s3_server schemathesis oidc_provider)"
                 exit 2
                 ;;
         esac
@@ -101,6 +145,9 @@ main() {
     printf 'export CORDON_IT_VENV=%q\n' "$CORDON_IT_VENV"
     if [[ -x "$CORDON_IT_VENV/bin/st" ]]; then
         printf 'export CORDON_SCHEMATHESIS_BIN=%q\n' "$CORDON_IT_VENV/bin/st"
+    fi
+    if [[ -x "$CORDON_OIDC_VENV/bin/oidc-provider-mock" ]]; then
+        printf 'export CORDON_OIDC_PROVIDER_BIN=%q\n' "$CORDON_OIDC_VENV/bin/oidc-provider-mock"
     fi
     if [[ -x "$CORDON_IT_VENV/bin/weed" ]]; then
         printf 'export CORDON_WEED_BIN=%q\n' "$CORDON_IT_VENV/bin/weed"

@@ -19,6 +19,7 @@ pub mod comms;
 pub mod evidence;
 pub mod fields;
 pub mod incidents;
+pub mod oidc;
 pub mod paging;
 pub mod problem;
 pub mod registers;

@@ -115,6 +115,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_audit))
         .routes(routes!(audit_log))
         .merge(crate::routes_users::routes())
+        .merge(crate::routes_oidc::routes())
         .merge(crate::routes_sessions::routes())
         .merge(crate::routes_timeline::routes())
         .merge(crate::routes_evidence::routes())
@@ -143,6 +144,7 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(move || async move { Json(spec.as_ref().clone()) }))
         .merge(api)
+        .merge(crate::web::oidc::routes())
         .merge(crate::web::router())
         .fallback(crate::web::fallback)
         .layer(axum::middleware::from_fn_with_state(

@@ -20,6 +20,7 @@ mod gate;
 pub mod handles;
 pub mod identity;
 mod incidents;
+pub mod oidc;
 pub mod paging;
 pub mod playbooks;
 mod random;
@@ -72,6 +73,7 @@ pub struct Cordon {
     engine_wakeup: Arc<tokio::sync::Notify>,
     comms: Arc<comms::CommsSettings>,
     reports: Arc<report::ReportSettings>,
+    oidc: Option<Arc<oidc::Oidc>>,
     sessions: Arc<sessions::SessionSettings>,
     feed: Arc<feed::Feed>,
 }
@@ -98,6 +100,7 @@ impl Cordon {
             engine_wakeup: Arc::default(),
             comms: Arc::default(),
             reports: Arc::default(),
+            oidc: None,
             sessions: Arc::default(),
             feed: Arc::default(),
         }

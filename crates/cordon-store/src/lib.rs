@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod feed;
 pub mod handles;
 pub mod identity;
+pub mod oidc;
 pub mod paging;
 pub mod registers;
 pub mod room;
@@ -49,6 +50,7 @@ pub use evidence::EvidenceStore;
 pub use feed::FeedStore;
 pub use handles::HandleStore;
 pub use identity::IdentityStore;
+pub use oidc::OidcStore;
 pub use paging::PagingStore;
 pub use registers::RegisterStore;
 pub use room::RoomStore;
@@ -125,7 +127,7 @@ pub struct Viewer {
 
 /// The one storage trait. Domain areas with many methods live in their own traits
 /// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`], [`CommsStore`],
-/// [`IdentityStore`], [`RoomStore`], [`FeedStore`]) that every backend implements too.
+/// [`IdentityStore`], [`RoomStore`], [`FeedStore`], [`OidcStore`]) that every backend implements too.
 #[async_trait]
 pub trait Store:
     EvidenceStore
@@ -134,6 +136,7 @@ pub trait Store:
     + RegisterStore
     + CommsStore
     + IdentityStore
+    + OidcStore
     + SeenStore
     + HandleStore
     + SessionStore

@@ -40,6 +40,9 @@ pub enum Command {
     /// Users, tokens and chat accounts.
     #[command(subcommand)]
     User(crate::cli_user::UserCmd),
+    /// How people sign in: turn OIDC sign-in off (and on) for every node at once.
+    #[command(subcommand)]
+    Auth(crate::cli_auth::AuthCmd),
     /// Browser sessions: list and revoke.
     #[command(subcommand)]
     Session(crate::cli_session::SessionCmd),
@@ -275,6 +278,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Incident(c) => incident_cmd(c).await,
         Command::Task(c) => task_cmd(c).await,
         Command::User(c) => crate::cli_user::user_cmd(c).await,
+        Command::Auth(c) => crate::cli_auth::auth_cmd(c).await,
         Command::Session(c) => crate::cli_session::run(c).await,
         Command::Audit(AuditCmd::Verify { remote }) => {
             let v: AuditVerifyOut = client(&remote)?.get("/api/v1/audit/verify").await?;

@@ -78,6 +78,12 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("user disable", "cordon user disable olga"),
     ("user enable", "cordon user enable olga"),
     (
+        "auth oidc status",
+        "cordon auth oidc status\ncordon auth oidc status --json",
+    ),
+    ("auth oidc disable", "cordon auth oidc disable"),
+    ("auth oidc enable", "cordon auth oidc enable"),
+    (
         "user link-code",
         "cordon user link-code matrix --account @olga:example.org",
     ),

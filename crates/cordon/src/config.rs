@@ -101,6 +101,18 @@ pub struct Config {
     /// Disk one incident's timeline may take (index and events, `20GiB`); 0: no quota.
     #[serde(deserialize_with = "byte_size")]
     pub timeline_disk_quota: u64,
+    /// OIDC sign-in: the identity provider's issuer URL (discovery is read from
+    /// `<issuer>/.well-known/openid-configuration`). Unset: local accounts only.
+    pub oidc_issuer: Option<String>,
+    /// The client id registered with the provider (redirect URI: `<public_url>/auth/oidc/callback`).
+    pub oidc_client_id: Option<String>,
+    /// The client's secret; unset for a public client (PKCE only).
+    pub oidc_client_secret: Option<String>,
+    /// The ID token claim that lists a user's groups; they follow it on every sign-in.
+    pub oidc_groups_claim: String,
+    /// `false` turns OIDC sign-in off whatever the admin switch (`cordon auth oidc`) says.
+    #[serde(deserialize_with = "flag")]
+    pub oidc_enabled: bool,
     /// A browser session without a request for this long ends (`30m`).
     pub session_idle: jiff::SignedDuration,
     /// A browser session ends this long after sign-in, whatever its activity (`12h`).
@@ -200,6 +212,11 @@ impl Default for Config {
             timeline_ingests_at_once: 2,
             timeline_gzip_max_ratio: cordon_timeline::DEFAULT_MAX_GZIP_RATIO,
             timeline_disk_quota: cordon_timeline::DEFAULT_DISK_QUOTA,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_groups_claim: "groups".into(),
+            oidc_enabled: true,
             session_idle: jiff::SignedDuration::from_mins(30),
             session_max: jiff::SignedDuration::from_hours(12),
         }
@@ -246,6 +263,11 @@ impl fmt::Debug for Config {
             .field("timeline_ingests_at_once", &self.timeline_ingests_at_once)
             .field("timeline_gzip_max_ratio", &self.timeline_gzip_max_ratio)
             .field("timeline_disk_quota", &self.timeline_disk_quota)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &redact(&self.oidc_client_secret))
+            .field("oidc_groups_claim", &self.oidc_groups_claim)
+            .field("oidc_enabled", &self.oidc_enabled)
             .field("session_idle", &self.session_idle)
             .field("session_max", &self.session_max)
             .finish()
@@ -308,6 +330,25 @@ fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error>
 /// A count that must be there (see [`number`]).
 fn count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     opt_count(d)?.ok_or_else(|| serde::de::Error::custom("a count is required"))
+}
+
+/// A yes/no setting: a boolean in the file, or `true`/`false` (`1`/`0`, `yes`/`no`, `on`/`off`)
+/// in the environment.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum FlagOrText {
+        Flag(bool),
+        Text(String),
+    }
+    match FlagOrText::deserialize(d)? {
+        FlagOrText::Flag(b) => Ok(b),
+        FlagOrText::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(serde::de::Error::custom(format!("`{t}` is not true or false"))),
+        },
+    }
 }
 
 /// A size: bytes as a number, or a number with a unit: `B`, `KiB`, `MiB`, `GiB`, `TiB` (or the
@@ -393,6 +434,11 @@ const ENV_KEYS: &[&str] = &[
     "timeline_ingests_at_once",
     "timeline_gzip_max_ratio",
     "timeline_disk_quota",
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_groups_claim",
+    "oidc_enabled",
 ];
 
 /// Loads the configuration. `file`: an explicit `--config` (must exist); otherwise
@@ -485,6 +531,28 @@ impl Config {
             ingests_at_once: self.timeline_ingests_at_once as usize,
             max_gzip_ratio: (self.timeline_gzip_max_ratio > 0).then_some(self.timeline_gzip_max_ratio),
         })
+    }
+
+    /// OIDC sign-in's settings, when an issuer is configured; `public_url` is where the
+    /// provider sends browsers back to.
+    pub fn oidc_settings(&self, public_url: &str) -> anyhow::Result<Option<cordon_service::oidc::OidcSettings>> {
+        let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let Some(issuer) = nonempty(&self.oidc_issuer) else {
+            anyhow::ensure!(
+                nonempty(&self.oidc_client_id).is_none(),
+                "oidc_client_id is set but oidc_issuer is not"
+            );
+            return Ok(None);
+        };
+        let client_id = nonempty(&self.oidc_client_id).context("oidc_issuer is set but oidc_client_id is not")?;
+        Ok(Some(cordon_service::oidc::OidcSettings {
+            issuer,
+            client_id,
+            client_secret: nonempty(&self.oidc_client_secret),
+            groups_claim: self.oidc_groups_claim.trim().to_owned(),
+            enabled: self.oidc_enabled,
+            public_url: public_url.to_owned(),
+        }))
     }
 
     /// The URL people open: `public_url`, else `http://<listen>`.
@@ -691,6 +759,55 @@ mod tests {
         };
         assert!(!format!("{c:?}").contains("supersecret"));
         assert!(!format!("{c:?}").contains("abab"));
+    }
+
+    #[test]
+    fn oidc_from_file_and_env() {
+        let none = load(None, env(&[]), &FlagOverrides::default()).unwrap();
+        assert!(none.oidc_settings("http://x").unwrap().is_none());
+        assert!(none.oidc_enabled, "on unless turned off");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "oidc_issuer = \"https://idp.example\"\noidc_client_id = \"cordon\"\noidc_enabled = true\n",
+        )
+        .unwrap();
+        let e = env(&[
+            ("CORDON_OIDC_CLIENT_SECRET", "s3cret-value"),
+            ("CORDON_OIDC_GROUPS_CLAIM", "roles"),
+            ("CORDON_OIDC_ENABLED", "false"),
+        ]);
+        let c = load(Some(&file), e, &FlagOverrides::default()).unwrap();
+        let o = c.oidc_settings("https://cordon.example").unwrap().unwrap();
+        assert_eq!(o.issuer, "https://idp.example");
+        assert_eq!(o.client_id, "cordon");
+        assert_eq!(o.client_secret.as_deref(), Some("s3cret-value"));
+        assert_eq!(o.groups_claim, "roles");
+        assert!(!o.enabled, "env beats file");
+        assert_eq!(c.oidc_settings("x").unwrap().unwrap().groups_claim, "roles");
+        assert!(!format!("{c:?}").contains("s3cret"), "the secret is redacted");
+        assert_eq!(
+            load(None, env(&[]), &FlagOverrides::default())
+                .unwrap()
+                .oidc_groups_claim,
+            "groups"
+        );
+        let half = load(
+            None,
+            env(&[("CORDON_OIDC_ISSUER", "https://idp.example")]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(format!("{:#}", half.oidc_settings("x").unwrap_err()).contains("oidc_client_id"));
+        assert!(
+            load(
+                None,
+                env(&[("CORDON_OIDC_ENABLED", "maybe")]),
+                &FlagOverrides::default()
+            )
+            .is_err()
+        );
     }
 
     #[test]

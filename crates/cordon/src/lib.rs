@@ -2,6 +2,7 @@
 //! can start the real server in-process on port 0.
 
 pub mod cli;
+pub mod cli_auth;
 pub mod cli_chat;
 pub mod cli_comms;
 pub mod cli_evidence;

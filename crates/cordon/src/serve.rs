@@ -214,6 +214,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         .with_timeline(
             timeline::Timelines::open_with(&config.data_dir.join("timeline"), config.timeline_settings()?).await?,
         );
+    let cordon = match config.oidc_settings(&public_url)? {
+        Some(settings) => cordon.with_oidc(cordon_service::oidc::Oidc::new(settings).map_err(anyhow::Error::msg)?),
+        None => cordon,
+    };
     let admin = match cordon.bootstrap_admin(config.admin_token.clone()).await? {
         None => AdminBootstrap::Existing,
         Some(b) if !b.generated => AdminBootstrap::FromConfig,

@@ -66,7 +66,7 @@ pub(crate) async fn show(State(state): State<AppState>, parts: Parts) -> Respons
         username: String::new(),
         error: None,
         notice,
-        oidc_enabled: state.web.oidc_enabled,
+        oidc_enabled: state.cordon.oidc_offered().await.unwrap_or(false),
     };
     page(StatusCode::OK, &login)
 }
@@ -124,7 +124,7 @@ pub(crate) async fn submit(State(state): State<AppState>, req: Request) -> Respo
                 username: form.username.chars().take(64).collect(),
                 error: Some(key),
                 notice: None,
-                oidc_enabled: state.web.oidc_enabled,
+                oidc_enabled: state.cordon.oidc_offered().await.unwrap_or(false),
             };
             page(status, &login)
         }

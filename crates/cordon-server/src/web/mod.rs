@@ -19,6 +19,7 @@
 pub mod assets;
 pub mod i18n;
 mod login;
+pub(crate) mod oidc;
 mod shell;
 
 use std::net::SocketAddr;
@@ -54,10 +55,6 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 pub struct WebSettings {
     /// The URL people open (`CORDON_PUBLIC_URL`), without a trailing slash.
     pub public_url: String,
-    /// Whether the sign-in page shows the button to the OIDC provider (`/auth/oidc/start`).
-    /// The OIDC side sets it when `CORDON_OIDC_ISSUER` is configured and sign-in through it
-    /// is switched on.
-    pub oidc_enabled: bool,
 }
 
 impl Default for WebSettings {
@@ -70,7 +67,6 @@ impl WebSettings {
     pub fn new(public_url: &str) -> Self {
         Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
-            oidc_enabled: false,
         }
     }
 

@@ -24,6 +24,7 @@ mod evidence;
 mod feed;
 mod handles;
 mod identity;
+mod oidc;
 mod paging;
 mod registers;
 mod room;
@@ -205,6 +206,28 @@ fn incident_lookup_query<'a>(by: IncidentLookup<'a>, viewer: Uuid, columns: &str
     .bind(viewer)
 }
 
+/// Inserts a user and its groups; [`StoreError::Conflict`] `user` when the name is taken.
+pub(crate) async fn insert_user<C: Conn>(conn: &mut C, user: &User) -> Result<()> {
+    sql("INSERT INTO users (id, name, email, pgp_key, is_admin, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(user.id)
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(&user.pgp_key)
+        .bind(user.is_admin)
+        .bind(to_micros(user.created_at))
+        .execute(&mut *conn)
+        .await
+        .map_err(conflict_on_unique("user"))?;
+    for g in &user.groups {
+        sql("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
+            .bind(user.id)
+            .bind(g)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 fn user_from_row(r: &impl Cols) -> Result<User> {
     let mut groups: Vec<String> = r.json("groups")?;
     groups.sort();
@@ -265,23 +288,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn create_user(&self, user: &User, audit: AuditDraft) -> Result<()> {
         let mut tx = self.begin().await?;
-        sql("INSERT INTO users (id, name, email, pgp_key, is_admin, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(user.id)
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(&user.pgp_key)
-            .bind(user.is_admin)
-            .bind(to_micros(user.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict_on_unique("user"))?;
-        for g in &user.groups {
-            sql("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
-                .bind(user.id)
-                .bind(g)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_user(&mut *tx, user).await?;
         append_in(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(())
