@@ -11,6 +11,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
     /// At least 12 characters, at most 1024 bytes. Kept as an argon2id hash.
+    #[schema(min_length = 12)]
     pub password: String,
 }
 

@@ -26,6 +26,16 @@ const RUN_LIMIT: Duration = Duration::from_secs(240);
 /// schema-valid must be accepted (2xx, or 401/403/404/409 as usual).
 const DATA_RULES: &[(&str, &str, &str)] = &[
     (
+        "PATCH /api/v1/me",
+        "422",
+        "a time zone must be one the IANA database knows (Asia/Tokyo), which no pattern can say",
+    ),
+    (
+        "PUT /api/v1/users/{name}/password",
+        "422",
+        "a password is 12 characters or more and at most 1024 bytes (not characters)",
+    ),
+    (
         "POST /api/v1/incidents/{ref}/messages",
         "422",
         "a message is 1 to 4096 bytes (not characters) of text, not blank, without control or invisible formatting characters",
