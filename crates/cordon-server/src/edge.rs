@@ -44,12 +44,17 @@ impl Default for RequestLimits {
 
 /// Routes whose time grows with the data they carry or read (streamed uploads of any size,
 /// re-reading stored evidence): no total time limit. Their bodies are bounded by the body idle
-/// timeout instead (`ServeLimits::body_idle_timeout`), so a stalled upload still ends.
+/// timeout instead (`ServeLimits::body_idle_timeout`), so a stalled upload still ends. The
+/// change streams (server-sent events) are here too: their handlers answer at once and the
+/// stream runs for as long as the page is open — a heartbeat every 15 s keeps it from being
+/// idle, and it ends when the caller's credentials or access end, or the server stops.
 pub const UNTIMED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/incidents/{ref}/evidence"),
     ("POST", "/api/v1/incidents/{ref}/timeline/sources"),
     ("GET", "/api/v1/incidents/{ref}/evidence/{id}/verify"),
     ("POST", "/api/v1/incidents/{ref}/evidence/verify"),
+    ("GET", "/api/v1/incidents/{ref}/events"),
+    ("GET", "/api/v1/events"),
 ];
 
 /// Wraps every route and the fallback in the edge layers.

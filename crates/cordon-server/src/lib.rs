@@ -10,6 +10,7 @@
 mod auth;
 mod dto;
 mod dto_comms;
+mod dto_room;
 mod dto_sessions;
 mod dto_users;
 mod edge;
@@ -22,6 +23,7 @@ mod routes_comms;
 mod routes_evidence;
 mod routes_paging;
 mod routes_registers;
+mod routes_room;
 mod routes_sessions;
 mod routes_slack;
 mod routes_timeline;

@@ -93,6 +93,7 @@ impl Modify for BearerAuth {
         (name = "tasks", description = "The gated checklist"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "registers", description = "Containment and impact: assets, indicators and blocklists, credentials, exposures, risk"),
+        (name = "live", description = "The war-room conversation and the live change streams (server-sent events)"),
     )
 )]
 struct ApiDoc;
@@ -116,6 +117,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::routes_comms::routes())
         .merge(crate::routes_paging::routes())
         .merge(crate::routes_registers::routes())
+        .merge(crate::routes_room::routes())
         .merge(crate::routes_slack::routes())
 }
 

@@ -79,6 +79,19 @@ impl Cordon {
     pub async fn run_command(&self, p: &Principal, room: &str, cmd: Command) -> Result<ChatReply> {
         let room = room_name(room)?;
         let here = self.gate_room(p, room).await?;
+        self.dispatch(p, room, here, cmd).await
+    }
+
+    /// The dispatcher: runs `cmd` typed by `p` in `room`, whose incident (as `p` sees it) is
+    /// `here`. Chat rooms reach it through [`Cordon::run_command`]; the war room in Cordon
+    /// (`crate::room`) with the incident it passed the gate for.
+    pub(crate) async fn dispatch(
+        &self,
+        p: &Principal,
+        room: &str,
+        here: Option<Access<See>>,
+        cmd: Command,
+    ) -> Result<ChatReply> {
         match cmd {
             Command::Help | Command::Unknown { .. } => Ok(reply(cmd.reply_text().unwrap_or_default())),
             Command::Link { .. } => Ok(reply(crate::identity::LINK_FROM_CHAT_ONLY)),

@@ -147,6 +147,15 @@ impl<L> Access<L> {
         }
     }
 
+    /// The same access, proving no more than that the actor may see the incident (for code
+    /// that takes an `Access<See>`, such as the chat dispatcher).
+    pub(crate) fn into_see(self) -> Access<See>
+    where
+        L: Grants<See>,
+    {
+        grant(self.incident, self.standing, self.actor)
+    }
+
     /// The incident, with the incident's own fields changed by the caller (status, title…):
     /// the proof follows the incident it was given for.
     pub(crate) fn incident_mut(&mut self) -> &mut Incident

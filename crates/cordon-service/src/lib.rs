@@ -15,6 +15,7 @@ pub mod comms;
 mod contacts;
 mod error;
 pub mod evidence;
+pub mod feed;
 mod gate;
 pub mod handles;
 pub mod identity;
@@ -25,6 +26,7 @@ mod random;
 pub mod registers;
 pub mod regulatory;
 pub mod report;
+pub mod room;
 pub mod secrets;
 mod seen;
 pub mod sessions;
@@ -71,6 +73,7 @@ pub struct Cordon {
     comms: Arc<comms::CommsSettings>,
     reports: Arc<report::ReportSettings>,
     sessions: Arc<sessions::SessionSettings>,
+    feed: Arc<feed::Feed>,
 }
 
 impl std::fmt::Debug for Cordon {
@@ -96,6 +99,7 @@ impl Cordon {
             comms: Arc::default(),
             reports: Arc::default(),
             sessions: Arc::default(),
+            feed: Arc::default(),
         }
     }
 

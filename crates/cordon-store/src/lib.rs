@@ -17,10 +17,12 @@ pub mod comms;
 pub mod dialect;
 mod error;
 pub mod evidence;
+pub mod feed;
 pub mod handles;
 pub mod identity;
 pub mod paging;
 pub mod registers;
+pub mod room;
 mod rows;
 pub mod seen;
 pub mod sessions;
@@ -44,10 +46,12 @@ pub use dialect::postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
 pub use dialect::sqlite::SqliteStore;
 pub use error::StoreError;
 pub use evidence::EvidenceStore;
+pub use feed::FeedStore;
 pub use handles::HandleStore;
 pub use identity::IdentityStore;
 pub use paging::PagingStore;
 pub use registers::RegisterStore;
+pub use room::RoomStore;
 pub use seen::SeenStore;
 pub use sessions::SessionStore;
 pub use sql::SqlStore;
@@ -121,7 +125,7 @@ pub struct Viewer {
 
 /// The one storage trait. Domain areas with many methods live in their own traits
 /// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`], [`CommsStore`],
-/// [`IdentityStore`]) that every backend implements too.
+/// [`IdentityStore`], [`RoomStore`], [`FeedStore`]) that every backend implements too.
 #[async_trait]
 pub trait Store:
     EvidenceStore
@@ -134,6 +138,8 @@ pub trait Store:
     + HandleStore
     + SessionStore
     + AccountStore
+    + RoomStore
+    + FeedStore
     + Send
     + Sync
     + 'static

@@ -70,6 +70,9 @@ pub enum Command {
     /// Chat commands from the command line, and how rooms hear about incidents.
     #[command(subcommand)]
     Chat(crate::cli_chat::ChatCmd),
+    /// The war-room conversation in Cordon: say something (or a chat command), read the log.
+    #[command(subcommand)]
+    Room(crate::cli_chat::RoomCmd),
     /// The incident report as Markdown, HTML or PDF.
     Report {
         r#ref: String,
@@ -297,6 +300,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Evidence(c) => crate::cli_evidence::run(c).await,
         Command::Comms(c) => crate::cli_comms::run_comms(c).await,
         Command::Chat(c) => crate::cli_chat::chat_cmd(c).await,
+        Command::Room(c) => crate::cli_chat::room_cmd(c).await,
         Command::Clock(c) => crate::cli_comms::run_clock(c).await,
         Command::Contact(c) => crate::cli_comms::run_contact(c).await,
         Command::Report {

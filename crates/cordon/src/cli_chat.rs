@@ -1,6 +1,7 @@
 //! Chat from the command line, and how the chat and paging channels reach people: a chat
 //! command sent as from a room (the generic adapter Slack and Matrix share), a room marked
-//! team-only, and a user's contact methods (add, list, test, rotate a webhook's secret).
+//! team-only, the war-room conversation in Cordon itself (`cordon room say|log`), and a user's
+//! contact methods (add, list, test, rotate a webhook's secret).
 
 use clap::{Args, Subcommand};
 use reqwest::Method;
@@ -32,6 +33,81 @@ pub enum ChatCmd {
         #[command(flatten)]
         remote: Remote,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoomCmd {
+    /// Say something in an incident's war room in Cordon. A message starting with `!ic`,
+    /// `!ack`, `!status` or `!help` is a chat command, run as you; Cordon's reply is printed and
+    /// kept in the conversation.
+    Say {
+        /// The incident: id or codename.
+        r#ref: String,
+        /// The message (quote it), at most 4096 bytes.
+        text: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The war-room conversation of an incident, oldest first.
+    Log {
+        /// The incident: id or codename.
+        r#ref: String,
+        /// Only the newest N messages.
+        #[arg(long)]
+        last: Option<u32>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// One message as a line (continuation lines indented): `TIME  WHO: TEXT`.
+fn message_line(m: &serde_json::Value) -> String {
+    let who = if m["from_cordon"] == json!(true) {
+        "cordon".to_owned()
+    } else {
+        s(&m["author"])
+    };
+    let at = s(&m["created_at"]);
+    let body = s(&m["body"]).replace('\n', "\n    ");
+    format!("{at}  {who}: {body}")
+}
+
+pub async fn room_cmd(c: RoomCmd) -> anyhow::Result<i32> {
+    match c {
+        RoomCmd::Say { r#ref, text, remote } => {
+            let path = format!("/api/v1/incidents/{}/messages", segment(&r#ref));
+            let v = client(&remote)?.post(&path, &json!({ "body": text })).await?;
+            if remote.json {
+                println!("{v}");
+            } else {
+                println!("{}", message_line(&v["message"]));
+                if !v["reply"].is_null() {
+                    println!("{}", message_line(&v["reply"]));
+                }
+            }
+        }
+        RoomCmd::Log { r#ref, last, remote } => {
+            let path = format!("/api/v1/incidents/{}/messages", segment(&r#ref));
+            let cl = client(&remote)?;
+            let v = match last {
+                Some(n) => cl.get_page(&format!("{path}?limit={}", n.clamp(1, 1000))).await?.0,
+                None => cl.get(&path).await?,
+            };
+            let mut messages = v.as_array().cloned().unwrap_or_default();
+            // Answered newest first; read oldest first.
+            messages.reverse();
+            if remote.json {
+                println!("{}", serde_json::Value::Array(messages));
+            } else if messages.is_empty() {
+                println!("nothing was said in this war room yet");
+            } else {
+                for m in &messages {
+                    println!("{}", message_line(m));
+                }
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// A user and one of their contact methods.

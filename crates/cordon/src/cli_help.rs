@@ -173,6 +173,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "cordon chat say --room '#sec-war-room' '!status'\ncordon chat say --room '#sec-war-room' '!ic page'",
     ),
     (
+        "room say",
+        "cordon room say sapphire-unicorn 'web1 is isolated; imaging it now'\ncordon room say sapphire-unicorn '!status'",
+    ),
+    (
+        "room log",
+        "cordon room log sapphire-unicorn\ncordon room log sapphire-unicorn --last 20",
+    ),
+    (
         "chat room",
         "cordon chat room '!abc:corp.example'\ncordon chat room '!abc:corp.example' --team-only true",
     ),

@@ -50,6 +50,8 @@ impl Running {
         for b in &self.background {
             b.abort();
         }
+        // Open change streams end now rather than hold the shutdown for its grace period.
+        self.cordon.close_changes();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -228,7 +230,12 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let (tx, rx) = oneshot::channel::<()>();
     let web = cordon_server::WebSettings::new(&public_url);
     let app = cordon_server::app_with_web(cordon.clone(), wiring::slack_settings(config)?, request_limits, web);
-    let mut background = vec![wiring::spawn_engine(cordon.clone())];
+    // The change feed starts at the end of the audit log, before the first request.
+    cordon.start_changes().await?;
+    let mut background = vec![
+        wiring::spawn_engine(cordon.clone()),
+        wiring::spawn_change_feed(cordon.clone()),
+    ];
     background.push(tokio::spawn(
         cordon
             .clone()

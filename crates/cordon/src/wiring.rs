@@ -151,6 +151,22 @@ pub fn spawn_engine(cordon: Cordon) -> JoinHandle<()> {
     })
 }
 
+/// The change feed's loop (`cordon_service::feed`): reads the audit log — shared by every
+/// node — every `POLL_INTERVAL` (at once again after a full batch) and broadcasts what changed
+/// to this node's open streams.
+pub fn spawn_change_feed(cordon: Cordon) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match cordon.poll_changes().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "change feed: reading the audit log failed"),
+            }
+            tokio::time::sleep(cordon_service::feed::POLL_INTERVAL).await;
+        }
+    })
+}
+
 struct AbortOnDrop(JoinHandle<()>);
 
 impl Drop for AbortOnDrop {

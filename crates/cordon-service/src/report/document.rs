@@ -1,7 +1,7 @@
 //! What the incident report says, for people: a one-page executive summary in sentences
 //! (what happened, when, how bad, where it stands, what is compromised, what was done, what
 //! remains, the deadlines), then the team, the compromised assets, the credentials (rotated
-//! and not), the systems at risk, and the registers as tables. Internal names
+//! and not), the systems at risk, the registers and the war-room conversation as tables. Internal names
 //! (`insider_threat_ruled_out`, `in_progress`) are written as words; counts agree with their
 //! nouns; every time is in the reader's zone.
 
@@ -14,6 +14,7 @@ use cordon_core::regulatory::{Jurisdiction, MilestoneStatus, postmortem_meeting_
 use cordon_core::role::Role;
 use cordon_core::task::TaskStatus;
 use cordon_report::{Report, Section, Table, and_list, count};
+use cordon_store::room::MessageKind;
 use uuid::Uuid;
 
 use super::ReportZone;
@@ -108,6 +109,7 @@ impl Cordon {
         let credentials = self.store.credentials(id).await?;
         let systems = self.store.systems(id).await?;
         let follow_ups = self.store.follow_up_tasks(id).await?;
+        let conversation = self.store.room_log(id).await?;
         let risk = risk_view(&assets, &credentials, &systems);
         let mut names = BTreeMap::new();
 
@@ -759,6 +761,25 @@ impl Cordon {
                         .collect(),
                 )),
                 empty: "No regulatory clocks started.".into(),
+                ..Section::default()
+            },
+            Section {
+                heading: "War-room conversation".into(),
+                table: Some(Table::new(
+                    &["When", "Who", "Message"],
+                    conversation
+                        .iter()
+                        .map(|m| {
+                            let who = match (&m.author_name, m.kind) {
+                                (Some(name), MessageKind::Command) => format!("{name} (command)"),
+                                (Some(name), _) => name.clone(),
+                                (None, _) => "Cordon (reply)".into(),
+                            };
+                            vec![zone.minute(m.created_at), who, m.body.clone()]
+                        })
+                        .collect(),
+                )),
+                empty: "Nothing was said in the war room.".into(),
                 ..Section::default()
             },
             Section {
