@@ -116,6 +116,12 @@ impl Lang {
             })
     }
 
+    /// The message `key` in this language, else in English, else `None` (for texts that may
+    /// come from elsewhere, such as a custom playbook's step titles).
+    pub fn lookup(self, key: &str) -> Option<&'static str> {
+        self.catalogue().get(key).or_else(|| EN.get(key)).map(String::as_str)
+    }
+
     /// The message `key` with its `{name}` placeholders filled from `args`.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.t(key).to_owned();
