@@ -418,8 +418,8 @@ impl Cordon {
     }
 
     /// Disables a user (admins): in one transaction with its audit entry, every token is
-    /// revoked, every chat identity unlinked, every pending link code dropped and every
-    /// pending notification cancelled. Nothing authenticates as them any more and nothing
+    /// revoked, every chat identity unlinked, every pending link code dropped, every pending
+    /// notification cancelled and every browser session ended. Nothing authenticates as them any more and nothing
     /// pages them. Disabling a disabled user changes nothing.
     pub async fn disable_user(&self, p: &Principal, name: &str) -> Result<(User, Disabled)> {
         let subject = format!("user:{name}");

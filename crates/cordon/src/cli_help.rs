@@ -88,11 +88,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "cordon user unlink olga 0192f7a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b",
     ),
     ("user conflicts", "cordon user conflicts"),
-    (
-        "user password",
-        "cordon user password olga\n\
-         printf '%s\\n' \"$PASSWORD\" | cordon user password olga",
-    ),
+    ("user password", "cordon user password olga"),
     ("user totp", "cordon user totp olga"),
     ("session list", "cordon session list\ncordon session list --user olga"),
     ("session revoke", "cordon session revoke 0192f7a4"),

@@ -266,11 +266,12 @@ pub async fn user_cmd(c: UserCmd) -> anyhow::Result<i32> {
                 .await?;
             print_or(&remote, &v, |v| {
                 format!(
-                    "disabled {}: {} tokens revoked, {} chat accounts unlinked, {} pending notifications cancelled",
+                    "disabled {}: {} tokens revoked, {} chat accounts unlinked, {} pending notifications cancelled, {} browser sessions ended",
                     s(&v["user"]["name"]),
                     s(&v["revoked_tokens"]),
                     s(&v["unlinked_chat_identities"]),
-                    s(&v["cancelled_notifications"])
+                    s(&v["cancelled_notifications"]),
+                    s(&v["ended_sessions"])
                 )
             });
         }

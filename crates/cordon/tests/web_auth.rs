@@ -128,11 +128,12 @@ async fn get_page(app: &TestApp, b: &Client, path: &str) -> (StatusCode, HeaderM
 async fn csrf(app: &TestApp, b: &Client) -> String {
     let (st, _, html) = get_page(app, b, "/").await;
     assert_eq!(st, StatusCode::OK, "{html}");
-    let at = html
-        .find(r#"<meta name="csrf-token" content=""#)
-        .expect("the csrf meta tag")
-        + 34;
-    html[at..at + 64].to_owned()
+    let (_, rest) = html
+        .split_once("name=\"csrf-token\" content=\"")
+        .expect("the csrf meta tag");
+    let token = rest.split('"').next().unwrap().to_owned();
+    assert_eq!(token.len(), 64, "{token}");
+    token
 }
 
 /// The audit entries with `action`, oldest first.
@@ -486,7 +487,12 @@ async fn signing_out_ends_the_session_and_needs_the_csrf_token() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{token} {}",
+        res.text().await.unwrap()
+    );
     assert_eq!(res.headers()["location"], "/login?signed_out=1");
     assert!(res.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     // Ended on the server: the old cookie no longer works even if a browser kept it.
