@@ -13,7 +13,6 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Someone with an API token and a signed-in browser page in `lang`.
 pub struct Person {
-    pub name: String,
     pub token: String,
     pub page: Page,
 }
@@ -66,9 +65,5 @@ pub async fn sign_in(browser: &'static Browser, app: &TestApp, name: &str, group
     page.click("form[action='/login'] button[type=submit]").await;
     page.wait_for_text("header", name, LIVE).await;
     assert_eq!(page.path().await, "/");
-    Person {
-        name: name.to_owned(),
-        token,
-        page,
-    }
+    Person { token, page }
 }
