@@ -69,7 +69,7 @@ pub struct MessagePageParams {
 pub struct ResumeHeader {
     /// The id of the last event received (a browser's `EventSource` sends it when it
     /// reconnects): the changes after it are sent first.
-    #[param(rename = "Last-Event-ID", pattern = "^[0-9]{1,18}$")]
+    #[param(rename = "Last-Event-ID", pattern = "^[0-9]{1,18}$", nullable = false)]
     last_event_id: Option<String>,
 }
 
@@ -119,6 +119,7 @@ async fn list_messages(
     responses(
         (status = 200, description = "server-sent events: `ready`, then a `change` for each change of the incident, a `: heartbeat` comment every 15 s; the stream ends when the caller may no longer see the incident", content_type = "text/event-stream", body = StreamEvent),
         (status = 404, body = Problem),
+        (status = 422, description = "`invalid_field` `Last-Event-ID`: not an event id this stream sent", body = Problem),
         (status = 429, description = "`too_many_streams`: the caller holds as many streams as one user may", body = Problem),
     ),
     security(("bearer" = [])))]
@@ -136,6 +137,7 @@ async fn incident_events(
 #[utoipa::path(get, path = "/api/v1/events", tag = "live", params(ResumeHeader),
     responses(
         (status = 200, description = "server-sent events: `ready`, then a `change` for each change of every incident the caller may see at that moment, a `: heartbeat` comment every 15 s", content_type = "text/event-stream", body = StreamEvent),
+        (status = 422, description = "`invalid_field` `Last-Event-ID`: not an event id this stream sent", body = Problem),
         (status = 429, description = "`too_many_streams`: the caller holds as many streams as one user may", body = Problem),
     ),
     security(("bearer" = [])))]
@@ -148,10 +150,8 @@ fn last_event_id(parts: &Parts) -> Result<Option<i64>, Problem> {
     let Some(v) = parts.headers.get("last-event-id") else {
         return Ok(None);
     };
+    // A browser sends the header only with an id it was given; an empty one is not one.
     let text = v.to_str().unwrap_or("\u{0}").trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
     text.parse::<i64>()
         .ok()
         .filter(|n| *n >= 0 && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()))
