@@ -105,12 +105,12 @@ async fn main() -> anyhow::Result<()> {
     let code = cordon_service::totp::code(&secret, cordon_service::totp::step_at(now));
     let res = http
         .post(format!("{base}/login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", PASSWORD),
-            ("totp", code.as_str()),
-            ("next", "/"),
-        ])
+        .header("content-type", "application/x-www-form-urlencoded")
+        // The password holds only letters and spaces: `+` is a space in a form.
+        .body(format!(
+            "username=alice&password={}&totp={code}&next=%2F",
+            PASSWORD.replace(' ', "+")
+        ))
         .send()
         .await?;
     let cookie = res
