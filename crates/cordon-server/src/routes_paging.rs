@@ -4,8 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::Response;
 use cordon_api::paging::{
     AddContact, ChannelOut, ChatCommandIn, ChatCommandOut, ChatRoom, ContactOut, Delivered, EscalationPolicySpec,
     NotificationOut, OnCallOut, PageListQuery, PageOut, ReachOut, ReadinessOut, RotateSecret, ScheduleSpec,
@@ -123,7 +122,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve_page))
         .routes(routes!(chat_command))
         .routes(routes!(put_chat_room, get_chat_room))
-        .route("/ack/{token}", get(ack_link_form).post(ack_link))
 }
 
 fn spec_value<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, Problem> {
@@ -417,51 +415,4 @@ async fn get_chat_room(
     Ok(Json(ChatRoom {
         team_only: s.cordon.room_team_only(&p, &room).await?,
     }))
-}
-
-/// The link in a page: shows what it is for and a button; only the POST acknowledges, so
-/// mail scanners and link previews following links never acknowledge on anyone's behalf.
-async fn ack_link_form(State(s): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Response, Problem> {
-    let info = s.cordon.ack_link_info(&token).await?;
-    let what = info
-        .codename
-        .map(|c| format!("Acknowledge the page for {}", html_escape(&c)))
-        .unwrap_or_else(|| "Acknowledge the page".into());
-    let body = if info.usable {
-        // The token is 64 hex characters (checked by the service), so it is safe in the URL.
-        format!("<form method=post action=\"/ack/{token}\"><button>{what}</button></form>")
-    } else {
-        "<p>This link was used already or has expired. Acknowledge in Cordon or with <code>!ack</code>.</p>".into()
-    };
-    Ok(page_html(&body))
-}
-
-async fn ack_link(State(s): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Response, Problem> {
-    let v = s.cordon.ack_by_link(&token).await?;
-    let codename = v.incident.map(|(_, c)| c).unwrap_or_default();
-    Ok(page_html(&format!("<p>Acknowledged {}.</p>", html_escape(&codename))))
-}
-
-fn page_html(body: &str) -> Response {
-    let mut res = Html(format!(
-        "<!doctype html><html lang=en><meta charset=utf-8><meta name=referrer content=no-referrer><title>Cordon</title>{body}"
-    ))
-    .into_response();
-    let h = res.headers_mut();
-    h.insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    h.insert(
-        axum::http::header::REFERRER_POLICY,
-        axum::http::HeaderValue::from_static("no-referrer"),
-    );
-    res
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -28,3 +28,120 @@
     s.addEventListener("change", function () { s.form.requestSubmit(); });
   });
 })();
+
+// The war room live (issue 15): the page subscribes to its incident's change stream and, for
+// each change, re-fetches the parts of the page that change concerns (server-rendered, the
+// same templates as the page) and swaps them in. Form fields someone is editing keep their
+// value and focus across the swap.
+(function () {
+  "use strict";
+  const room = document.getElementById("war-room");
+  if (!room || typeof EventSource === "undefined") return;
+  const partsUrl = room.getAttribute("data-parts");
+  // Which parts a kind of change concerns (cordon_service::feed::KINDS).
+  const PARTS = {
+    incident: ["summary", "board", "activity"],
+    member: ["summary", "board", "team", "activity"],
+    task: ["board", "activity"],
+    decision: ["board", "activity"],
+    message: ["conversation"],
+    page: ["team", "activity"],
+    clock: ["summary", "activity"],
+  };
+  const pending = new Set();
+  let timer = null;
+
+  function edited(part) {
+    // Controls whose value differs from what the server rendered, by id.
+    const out = {};
+    part.querySelectorAll("input[id], select[id], textarea[id]").forEach(function (el) {
+      if (el.type === "hidden") return;
+      const changed = el.tagName === "SELECT"
+        ? Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; })
+        : el.value !== el.defaultValue;
+      if (changed) out[el.id] = el.value;
+    });
+    return out;
+  }
+
+  async function refresh(name) {
+    const part = room.querySelector('[data-part="' + name + '"]');
+    if (!part) return;
+    const res = await fetch(partsUrl + name, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+    if (res.status === 404) { window.location.reload(); return; }
+    if (!res.ok) return;
+    const html = await res.text();
+    const keep = edited(part);
+    const focused = document.activeElement && part.contains(document.activeElement) ? document.activeElement.id : null;
+    const scroller = part.querySelector(".messages");
+    const atBottom = scroller ? scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4 : true;
+    part.innerHTML = html;
+    Object.keys(keep).forEach(function (id) {
+      const el = document.getElementById(id);
+      if (el) el.value = keep[id];
+    });
+    if (focused) {
+      const el = document.getElementById(focused);
+      if (el) el.focus();
+    }
+    const newScroller = part.querySelector(".messages");
+    if (newScroller && atBottom) newScroller.scrollTop = newScroller.scrollHeight;
+    enhance(part);
+  }
+
+  function schedule(kind) {
+    (PARTS[kind] || ["activity"]).forEach(function (p) { pending.add(p); });
+    if (timer) return;
+    timer = setTimeout(function () {
+      timer = null;
+      const names = Array.from(pending);
+      pending.clear();
+      names.forEach(function (n) { refresh(n); });
+    }, 30);
+  }
+
+  const events = new EventSource(room.getAttribute("data-events"));
+  events.addEventListener("change", function (e) {
+    try { schedule(JSON.parse(e.data).kind); } catch (_) { schedule("incident"); }
+  });
+  events.addEventListener("resync", function () {
+    Object.keys(PARTS).forEach(schedule);
+  });
+
+  // The conversation's form posts to the JSON API without leaving the page; the change stream
+  // then brings the message (and Cordon's reply to a command) into the list.
+  function enhance(scope) {
+    scope.querySelectorAll("form.message-form").forEach(function (form) {
+      form.addEventListener("submit", async function (e) {
+        e.preventDefault();
+        const field = form.querySelector("textarea");
+        const body = field.value;
+        if (!body.trim()) return;
+        try {
+          await window.Cordon.api("POST", form.getAttribute("data-api"), { body: body });
+          field.value = "";
+          field.defaultValue = "";
+          refresh("conversation");
+        } catch (_) {
+          form.submit();
+        }
+      });
+    });
+    const scroller = scope.querySelector(".messages");
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+  }
+  enhance(room);
+
+  // Regulatory deadlines count down every second.
+  function tick() {
+    const now = Date.now() / 1000;
+    room.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      const left = Number(el.getAttribute("data-due")) - now;
+      const s = Math.floor(Math.abs(left));
+      const text = Math.floor(s / 3600) + ":" + String(Math.floor(s / 60) % 60).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
+      el.textContent = text + " " + el.getAttribute(left >= 0 ? "data-left" : "data-over");
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+})();

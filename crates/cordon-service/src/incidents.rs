@@ -176,6 +176,28 @@ impl Cordon {
             .await?)
     }
 
+    /// The incidents the caller may see, newest first (as [`Cordon::list_incidents`]), each
+    /// with its incident commander's name when it has one: the web's incidents page.
+    pub async fn incidents_with_commanders(
+        &self,
+        p: &Principal,
+        limit: u32,
+    ) -> Result<Vec<(Incident, Option<String>)>> {
+        let incidents = self.list_incidents(p, limit, None).await?;
+        let mut out = Vec::with_capacity(incidents.len());
+        for i in incidents {
+            let commander = self
+                .store
+                .memberships(i.id)
+                .await?
+                .into_iter()
+                .find(|m| m.role == Role::IncidentCommander && m.ended_at.is_none())
+                .map(|m| m.user_name);
+            out.push((i, commander));
+        }
+        Ok(out)
+    }
+
     /// One incident with its team.
     pub async fn incident(&self, p: &Principal, raw_ref: &str) -> Result<IncidentDetails> {
         // The hot path: one round trip for the incident, the caller's roles, team and decisions.

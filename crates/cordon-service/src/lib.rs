@@ -8,6 +8,7 @@
 //! [`ServiceError::NotFound`], exactly like one that does not exist.
 
 mod accounts;
+pub mod activity;
 mod assigned;
 mod audit;
 pub mod chat;

@@ -13,6 +13,7 @@
 //! database), both a [`SqlStore`]. With the `testing` feature, [`testing`] creates throw-away PostgreSQL databases.
 
 pub mod accounts;
+pub mod activity;
 pub mod comms;
 pub mod dialect;
 mod error;
@@ -42,6 +43,7 @@ use cordon_core::user::User;
 use uuid::Uuid;
 
 pub use accounts::AccountStore;
+pub use activity::ActivityStore;
 pub use comms::CommsStore;
 pub use dialect::postgres::{AUDIT_CHAIN_LOCK, PostgresStore};
 pub use dialect::sqlite::SqliteStore;
@@ -143,6 +145,7 @@ pub trait Store:
     + AccountStore
     + RoomStore
     + FeedStore
+    + ActivityStore
     + Send
     + Sync
     + 'static

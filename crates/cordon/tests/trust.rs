@@ -347,7 +347,10 @@ async fn ack_links_are_opaque_expire_work_once_and_act_as_their_recipient() {
     let res = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains("<form method=post") && !html.contains(TITLE), "{html}");
+    assert!(
+        html.contains("<form method=\"post\"") && !html.contains(TITLE),
+        "{html}"
+    );
     let (_, v) = app.get(&format!("/api/v1/pages/{page_id}"), &rita).await;
     assert_eq!(v["status"], "triggered");
 

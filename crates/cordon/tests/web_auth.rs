@@ -771,8 +771,16 @@ async fn the_sign_in_page_speaks_english_and_japanese_and_unknown_pages_are_not_
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_security_headers(&h);
     assert!(a.contains("ページが見つかりません"));
-    let (_, _, b) = get(Some("ja"), "/incidents/never-existed").await;
+    let (_, _, b) = get(Some("ja"), "/nothing/here/either").await;
     assert_eq!(a, b, "one body for every address");
+    // An incident's address sends a signed-out browser to sign in first, whatever the
+    // incident (the war room answers not-found to those signed in who may not see it).
+    let (st, _, login) = get(Some("ja"), "/incidents/never-existed").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        login.contains("name=\"totp\"") && login.contains("/incidents/never-existed"),
+        "{login}"
+    );
     let (st, h, body) = get(None, "/api/v1/no-such-thing").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(h["content-type"], "application/problem+json", "{body}");

@@ -116,6 +116,12 @@ impl Lang {
             })
     }
 
+    /// The message `key` in this language, else in English, else `None` (for texts that may
+    /// come from elsewhere, such as a custom playbook's step titles).
+    pub fn lookup(self, key: &str) -> Option<&'static str> {
+        self.catalogue().get(key).or_else(|| EN.get(key)).map(String::as_str)
+    }
+
     /// The message `key` with its `{name}` placeholders filled from `args`.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.t(key).to_owned();
@@ -184,15 +190,19 @@ mod tests {
 
     #[test]
     fn every_key_the_templates_and_code_name_is_in_the_catalogue() {
-        let re = regex::Regex::new(r#"\bt[f]?\("([a-z0-9_.]+)""#).unwrap();
-        let dirs = [
-            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"),
+        let re = regex::Regex::new(r#"\bt[fn]?\("([a-z0-9_.]+)""#).unwrap();
+        let mut dirs = vec![
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web")),
         ];
         let mut missing = Vec::new();
-        for dir in dirs {
+        while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
                 let text = std::fs::read_to_string(&path).unwrap();
                 for c in re.captures_iter(&text) {
                     if !EN.contains_key(&c[1]) {

@@ -16,11 +16,16 @@
 //! Text comes from the catalogues by key (`base.t("home.title")`, `i18n.rs`); dates through
 //! `base.datetime(at)` in the user's zone.
 
+mod ack;
+mod activity;
 pub mod assets;
 pub mod i18n;
+mod incidents;
 mod login;
 pub(crate) mod oidc;
+mod oncall;
 mod shell;
+mod war_room;
 
 use std::net::SocketAddr;
 
@@ -123,7 +128,16 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
-        .route("/", get(shell::home))
+        .route("/", get(incidents::list))
+        .route("/incidents", post(incidents::declare))
+        .route("/incidents/{ref}", get(war_room::show))
+        .route("/incidents/{ref}/parts/{part}", get(war_room::part))
+        .route("/incidents/{ref}/tasks/{step}", post(war_room::update_task))
+        .route("/incidents/{ref}/members", post(war_room::add_member))
+        .route("/incidents/{ref}/pages", post(war_room::page_someone))
+        .route("/incidents/{ref}/messages", post(war_room::post_message))
+        .route("/oncall", get(oncall::show))
+        .route("/ack/{token}", get(ack::show).post(ack::acknowledge))
         .route("/settings", get(shell::settings).post(shell::save_settings))
         .route("/assets/{file}", get(assets::serve))
 }
@@ -223,6 +237,28 @@ impl Base {
     /// The current address of an embedded asset (`app.css`).
     pub fn asset(&self, name: &str) -> String {
         assets::url(name)
+    }
+
+    /// The message `key` if a catalogue has it, else `fallback` (a playbook's own text).
+    pub fn t_or(&self, key: &str, fallback: &str) -> String {
+        self.lang.lookup(key).unwrap_or(fallback).to_owned()
+    }
+
+    /// The message `key` with several placeholders filled.
+    pub fn tn(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.lang.tf(key, args)
+    }
+
+    /// How long ago `at` was, as this language says it briefly (`5 min`, `3 時間`).
+    pub fn age(&self, at: &Timestamp, now: &Timestamp) -> String {
+        let secs = now.duration_since(*at).as_secs().max(0);
+        let (key, n) = match secs {
+            s if s < 60 => return self.t("age.now").to_owned(),
+            s if s < 3600 => ("age.minutes", s / 60),
+            s if s < 86_400 => ("age.hours", s / 3600),
+            s => ("age.days", s / 86_400),
+        };
+        self.tf(key, "n", &n.to_string())
     }
 
     /// Whether `code` (`en`, `ja`) is the page's language.

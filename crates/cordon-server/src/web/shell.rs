@@ -1,12 +1,10 @@
-//! The pages of the shell itself: `/` (the incidents the user may see — a plain list until
-//! the incidents page replaces it), `/settings` (language and time zone), the not-found page
+//! The pages of the shell itself: `/settings` (language and time zone), the not-found page
 //! and the refusal of a request whose CSRF token did not check out.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use cordon_core::Timestamp;
 use serde::Deserialize;
 
 use super::{Base, WebCaller, WebForm, page, see_other};
@@ -30,47 +28,6 @@ struct ForbiddenPage {
 
 pub(crate) fn forbidden(base: Base) -> Response {
     page(StatusCode::FORBIDDEN, &ForbiddenPage { base })
-}
-
-/// One incident as the placeholder list shows it: never its title (titles stay out of lists
-/// and tabs; the codename names it).
-pub(crate) struct IncidentRow {
-    pub codename: String,
-    pub severity: String,
-    pub status_key: String,
-    pub declared: Timestamp,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    base: Base,
-    incidents: Vec<IncidentRow>,
-}
-
-/// `GET /`: the incidents the user may see, newest first (through the service's list, which
-/// applies need-to-know).
-pub(crate) async fn home(State(state): State<AppState>, caller: WebCaller) -> Response {
-    let incidents = match state.cordon.list_incidents(&caller.principal, 100, None).await {
-        Ok(list) => list,
-        Err(e) => return axum::response::IntoResponse::into_response(crate::problem::Problem::from(e)),
-    };
-    let incidents = incidents
-        .into_iter()
-        .map(|i| IncidentRow {
-            codename: i.codename.to_string(),
-            severity: i.severity.to_string(),
-            status_key: format!("status.{}", i.status.as_str()),
-            declared: i.created_at,
-        })
-        .collect();
-    page(
-        StatusCode::OK,
-        &HomePage {
-            base: caller.base,
-            incidents,
-        },
-    )
 }
 
 #[derive(Template)]

@@ -26,6 +26,8 @@ pub const ACK_LINK_TTL: SignedDuration = SignedDuration::from_hours(24);
 pub struct AckLinkInfo {
     /// The incident's codename, as the notice carrying the link said.
     pub codename: Option<String>,
+    /// The incident's severity, which the notice said too.
+    pub severity: Option<cordon_core::incident::Severity>,
     /// Whether a POST would acknowledge: not used, not expired.
     pub usable: bool,
     pub expires_at: Timestamp,
@@ -65,12 +67,13 @@ impl Cordon {
     pub async fn ack_link_info(&self, token: &str) -> Result<AckLinkInfo> {
         let link = self.ack_link_of(token).await?;
         let now = self.clock.now();
-        let codename = match self.store.page(link.page_id).await?.and_then(|p| p.incident_id) {
-            Some(iid) => self.notice_facts(iid).await?.map(|f| f.codename.to_string()),
+        let facts = match self.store.page(link.page_id).await?.and_then(|p| p.incident_id) {
+            Some(iid) => self.notice_facts(iid).await?,
             None => None,
         };
         Ok(AckLinkInfo {
-            codename,
+            codename: facts.as_ref().map(|f| f.codename.to_string()),
+            severity: facts.map(|f| f.severity),
             usable: link.used_at.is_none() && link.expires_at > now,
             expires_at: link.expires_at,
         })

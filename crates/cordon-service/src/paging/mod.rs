@@ -151,6 +151,21 @@ impl PageView {
     }
 }
 
+/// Who is on call on one schedule at the moment asked.
+#[derive(Debug, Clone)]
+pub struct OnCallShift {
+    pub schedule: String,
+    /// `None`: nobody (a gap in the rotation).
+    pub on_call: Option<cordon_notify::schedule::OnCall>,
+}
+
+/// The on-call picture now: every schedule, every escalation policy.
+#[derive(Debug, Clone)]
+pub struct OnCallNow {
+    pub schedules: Vec<OnCallShift>,
+    pub policies: Vec<EscalationPolicy>,
+}
+
 /// What one engine run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngineReport {
@@ -282,6 +297,36 @@ impl Cordon {
             .into_iter()
             .map(|(_, spec)| serde_json::from_str(&spec).map_err(|e| ServiceError::invalid("policy", e.to_string())))
             .collect()
+    }
+
+    /// Who is on call now on every schedule (by name), and the escalation policies: what the
+    /// on-call page and the war room show. Everyone signed in may see it, as the API's lists.
+    pub async fn on_call_now(&self) -> Result<OnCallNow> {
+        let now = self.clock.now();
+        let schedules = self
+            .schedules()
+            .await?
+            .iter()
+            .map(|s| OnCallShift {
+                schedule: s.name().to_owned(),
+                on_call: s.on_call_at(now),
+            })
+            .collect();
+        let policies = self
+            .store
+            .policies()
+            .await?
+            .into_iter()
+            .filter_map(|(name, spec)| {
+                let spec: EscalationPolicySpec = serde_json::from_str(&spec).ok()?;
+                EscalationPolicy::parse(&spec)
+                    .inspect_err(
+                        |e| tracing::warn!(policy = %name, error = %e, "a stored escalation policy does not parse"),
+                    )
+                    .ok()
+            })
+            .collect();
+        Ok(OnCallNow { schedules, policies })
     }
 
     /// Who is on call for a schedule at `now`.

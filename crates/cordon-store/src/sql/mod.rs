@@ -19,6 +19,7 @@ use sqlx::{Pool, Transaction};
 use uuid::Uuid;
 
 mod accounts;
+mod activity;
 mod comms;
 mod evidence;
 mod feed;

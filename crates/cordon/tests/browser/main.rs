@@ -6,4 +6,6 @@
 mod common;
 
 mod login;
+mod people;
 mod smoke;
+mod war_room;

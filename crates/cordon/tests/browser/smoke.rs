@@ -127,7 +127,7 @@ async fn two_people_acknowledge_their_pages_from_the_mail_link_in_two_browsers_a
             let page = browser.page().await;
             assert_eq!(page.goto(&url).await, Some(200));
             // The tab names no incident, the page names it by codename only.
-            assert_eq!(page.title().await, "Cordon");
+            assert_eq!(page.title().await, "Acknowledge a page · Cordon");
             assert!(!page.html().await.contains(TITLE));
             page.assert_accessible().await;
             page.click_button(&button).await;

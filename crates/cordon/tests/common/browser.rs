@@ -389,6 +389,12 @@ impl Page {
         self.call("fill", json!({ "name": name, "value": value })).await;
     }
 
+    /// Chooses the option whose text is exactly `option` in the select whose label is exactly
+    /// `label`.
+    pub async fn select_label(&self, label: &str, option: &str) {
+        self.call("select", json!({ "label": label, "option": option })).await;
+    }
+
     /// Clicks the button whose accessible name is exactly `name`.
     pub async fn click_button(&self, name: &str) {
         self.call("click", json!({ "role": "button", "name": name })).await;

@@ -100,6 +100,12 @@ const ops = {
     return {};
   },
 
+  async select({ ctx, label, option }) {
+    const { page } = entry(ctx);
+    await page.getByLabel(label, { exact: true }).selectOption({ label: option });
+    return {};
+  },
+
   async click({ ctx, role, name, selector }) {
     const { page } = entry(ctx);
     const target = selector !== undefined

@@ -1,0 +1,576 @@
+//! `/incidents/{ref}`: the war room. Codename, severity, status, sealing, commander, time since
+//! declared and the running regulatory clocks; the checklist as a board with a lane per owner
+//! role (steps without an unmet gate can all run now, side by side; gated steps show locked
+//! with the reason); the team, paging and who is on call; the activity; the conversation.
+//!
+//! The page is built from parts (`summary`, `board`, `team`, `activity`, `conversation`), each
+//! also served alone at `/incidents/{ref}/parts/{part}`: `static/app.js` subscribes to the
+//! incident's change stream (`/api/v1/incidents/{ref}/events`) and re-fetches the parts a
+//! change concerns, so what anyone changes elsewhere shows within a second. Every form posts
+//! with `_csrf` and works without script; a refusal (a locked gate, a missing right) renders the
+//! page again with the reason, in the reader's language. An incident the caller may not see is
+//! the not-found page, and no title carries the incident's title.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cordon_core::Timestamp;
+use cordon_core::regulatory::MilestoneStatus;
+use cordon_core::role::Role;
+use cordon_core::task::TaskStatus;
+use cordon_service::paging::{IC_POLICY, PageRequest, PageTarget};
+use cordon_service::{ServiceError, TaskPatch, UnmetGate};
+use serde::Deserialize;
+
+use super::activity::{ActivityLine, Steps};
+use super::{Base, WebCaller, WebForm, not_found, page, see_other};
+use crate::AppState;
+use crate::problem::Problem;
+
+/// How many messages of the conversation the page shows (the newest).
+const MESSAGES_SHOWN: u32 = 100;
+/// How many activity entries the page shows (the newest).
+const ACTIVITY_SHOWN: u32 = 500;
+
+/// A regulatory deadline still to meet.
+pub(crate) struct ClockLine {
+    pub label: String,
+    pub due: Timestamp,
+    pub overdue: bool,
+}
+
+/// An unmet gate, named and explained in the reader's language.
+pub(crate) struct GateLine {
+    pub name: String,
+    pub reason: String,
+}
+
+/// A checklist step on the board.
+pub(crate) struct Card {
+    pub step: u32,
+    pub title: String,
+    pub description: String,
+    pub status: &'static str,
+    pub assignee: Option<String>,
+    pub gates: Vec<GateLine>,
+    pub override_reason: Option<String>,
+}
+
+impl Card {
+    pub fn locked(&self) -> bool {
+        !self.gates.is_empty()
+    }
+}
+
+/// The steps one owner role leads.
+pub(crate) struct Lane {
+    pub role: &'static str,
+    pub cards: Vec<Card>,
+}
+
+pub(crate) struct MemberLine {
+    pub name: String,
+    pub role: &'static str,
+}
+
+pub(crate) struct MessageLine {
+    pub author: Option<String>,
+    pub command: bool,
+    pub body: String,
+    pub at: Timestamp,
+}
+
+pub(crate) struct OnCallLine {
+    pub schedule: String,
+    pub user: Option<String>,
+    pub until: Option<Timestamp>,
+}
+
+/// A message shown above the board after a form: an error (`role=alert`) or a confirmation.
+pub(crate) struct Notice {
+    pub error: bool,
+    pub text: String,
+}
+
+/// Everything the war room shows, as its reader may see it.
+pub(crate) struct Room {
+    pub key: String,
+    pub codename: String,
+    pub title: String,
+    pub severity: String,
+    pub status: &'static str,
+    pub sealed: bool,
+    pub commander: Option<String>,
+    pub declared: Timestamp,
+    pub now: Timestamp,
+    pub clocks: Vec<ClockLine>,
+    pub lanes: Vec<Lane>,
+    pub team: Vec<MemberLine>,
+    pub groups: Vec<String>,
+    pub on_call: Vec<OnCallLine>,
+    pub activity: Vec<ActivityLine>,
+    pub messages: Vec<MessageLine>,
+    /// The reader may work on the checklist (member, security group, admin).
+    pub may_work: bool,
+    /// The reader is the incident commander (sees the gate override).
+    pub commands: bool,
+    pub people: Vec<String>,
+    pub notice: Option<Notice>,
+}
+
+impl Room {
+    pub fn task_statuses(&self) -> [&'static str; 4] {
+        TaskStatus::ALL.map(TaskStatus::as_str)
+    }
+
+    pub fn roles(&self) -> Vec<&'static str> {
+        Role::ALL
+            .iter()
+            .filter(|r| **r != Role::Reporter)
+            .map(|r| r.as_str())
+            .collect()
+    }
+
+    /// A catalogue key for a closed-list value: `k("role", "legal")` is `role.legal`.
+    pub fn k(&self, prefix: &str, value: &str) -> String {
+        format!("{prefix}.{value}")
+    }
+
+    /// How long until `due` (or since, when past) as `H:MM:SS` (the template says which); the page's script keeps it
+    /// counting.
+    pub fn countdown(&self, due: &Timestamp) -> String {
+        let secs = due.duration_since(self.now).as_secs();
+        let s = secs.unsigned_abs();
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    }
+
+    /// Whether two closed-list names are the same (templates compare through it).
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+
+    pub fn messages_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
+macro_rules! room_template {
+    ($name:ident, $path:literal) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name {
+            base: Base,
+            room: Room,
+        }
+    };
+}
+
+room_template!(WarRoomPage, "war_room.html");
+room_template!(SummaryPart, "war_room/summary.html");
+room_template!(BoardPart, "war_room/board.html");
+room_template!(TeamPart, "war_room/team.html");
+room_template!(ActivityPart, "war_room/activity.html");
+room_template!(ConversationPart, "war_room/conversation.html");
+
+/// Reads everything the room shows through the service (the gate decides; `NotFound` for an
+/// incident the caller may not see).
+async fn load(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, ServiceError> {
+    let c = &state.cordon;
+    let p = &caller.principal;
+    let base = &caller.base;
+    let details = c.incident(p, r).await?;
+    let tasks = c.tasks(p, r).await?.checklist;
+    let activity = c.activity(p, r, None, ACTIVITY_SHOWN).await?;
+    let clocks = c.clocks(p, r).await?;
+    let messages = c.messages(p, r, None, MESSAGES_SHOWN).await?;
+    let on_call = c.on_call_now().await?;
+    let now = c.clock().now();
+
+    let incident = &details.incident;
+    let playbook = incident.playbook.clone();
+    let active: Vec<_> = details.members.iter().filter(|m| m.ended_at.is_none()).collect();
+    let commander = active
+        .iter()
+        .find(|m| m.role == Role::IncidentCommander)
+        .map(|m| m.user_name.clone());
+    let member = active.iter().any(|m| m.user_id == p.user_id);
+    let commands = active
+        .iter()
+        .any(|m| m.user_id == p.user_id && m.role == Role::IncidentCommander);
+    let mut people: Vec<String> = active.iter().map(|m| m.user_name.clone()).collect();
+    people.sort();
+    people.dedup();
+
+    let steps = Steps {
+        playbook: &playbook,
+        steps: tasks
+            .iter()
+            .map(|t| (t.task.step, t.task.key.clone(), t.task.title.clone()))
+            .collect(),
+    };
+    let activity = activity
+        .iter()
+        .filter_map(|e| super::activity::line(base, &steps, e))
+        .collect();
+
+    let mut lanes: Vec<Lane> = Vec::new();
+    for t in &tasks {
+        let key = &t.task.key;
+        let card = Card {
+            step: t.task.step,
+            title: base.t_or(&format!("playbook.{playbook}.{key}.title"), &t.task.title),
+            description: base.t_or(&format!("playbook.{playbook}.{key}.description"), &t.description),
+            status: t.task.status.as_str(),
+            assignee: t.assignee_name.clone(),
+            gates: gate_lines(base, &t.blocked_by),
+            override_reason: t.task.override_reason.clone(),
+        };
+        let role = t.task.owner_role.as_str();
+        match lanes.iter_mut().find(|l| l.role == role) {
+            Some(lane) => lane.cards.push(card),
+            None => lanes.push(Lane {
+                role,
+                cards: vec![card],
+            }),
+        }
+    }
+
+    let clocks = clocks
+        .iter()
+        .flat_map(|cv| {
+            let regime = cv.clock.regime.as_str();
+            cv.milestones
+                .iter()
+                .filter(|m| m.status != MilestoneStatus::Met)
+                .map(move |m| (regime, m))
+        })
+        .map(|(regime, m)| ClockLine {
+            label: format!(
+                "{} — {}",
+                regime.to_ascii_uppercase(),
+                base.t_or(&format!("milestone.{regime}.{}", m.name), &m.description)
+            ),
+            due: m.due,
+            overdue: m.due <= now,
+        })
+        .collect();
+
+    let mut messages: Vec<MessageLine> = messages
+        .into_iter()
+        .map(|m| MessageLine {
+            command: m.kind == cordon_store::room::MessageKind::Command,
+            author: m.author,
+            body: m.body,
+            at: m.created_at,
+        })
+        .collect();
+    messages.reverse();
+
+    Ok(Room {
+        key: incident.codename.key(),
+        codename: incident.codename.to_string(),
+        title: incident.title.clone(),
+        severity: incident.severity.to_string(),
+        status: incident.status.as_str(),
+        sealed: incident.sealed,
+        commander,
+        declared: incident.created_at,
+        now,
+        clocks,
+        lanes,
+        team: active
+            .iter()
+            .map(|m| MemberLine {
+                name: m.user_name.clone(),
+                role: m.role.as_str(),
+            })
+            .collect(),
+        groups: details.teams.clone(),
+        on_call: on_call
+            .schedules
+            .into_iter()
+            .map(|s| OnCallLine {
+                schedule: s.schedule,
+                until: s.on_call.as_ref().map(|o| o.shift_end),
+                user: s.on_call.map(|o| o.user),
+            })
+            .collect(),
+        activity,
+        messages,
+        may_work: member || p.sees_all_incidents(),
+        commands,
+        people,
+        notice: None,
+    })
+}
+
+fn gate_lines(base: &Base, gates: &[UnmetGate]) -> Vec<GateLine> {
+    gates
+        .iter()
+        .map(|g| GateLine {
+            name: base.t_or(&format!("gate.{}.name", g.name), &g.name),
+            reason: base.t_or(&format!("gate.{}.description", g.name), &g.description),
+        })
+        .collect()
+}
+
+/// The room, or the answer for why not: the not-found page, or a problem.
+async fn room_or_answer(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, Response> {
+    match load(state, caller, r).await {
+        Ok(room) => Ok(room),
+        Err(ServiceError::NotFound(_)) => Err(not_found(caller.base.clone())),
+        Err(e) => Err(Problem::from(e).into_response()),
+    }
+}
+
+/// `GET /incidents/{ref}`.
+pub(crate) async fn show(State(state): State<AppState>, caller: WebCaller, Path(r): Path<String>) -> Response {
+    match room_or_answer(&state, &caller, &r).await {
+        Ok(room) => page(
+            StatusCode::OK,
+            &WarRoomPage {
+                base: caller.base,
+                room,
+            },
+        ),
+        Err(answer) => answer,
+    }
+}
+
+/// `GET /incidents/{ref}/parts/{part}`: one part of the room, for the page's script to swap in
+/// after a change.
+pub(crate) async fn part(
+    State(state): State<AppState>,
+    caller: WebCaller,
+    Path((r, part)): Path<(String, String)>,
+) -> Response {
+    if !["summary", "board", "team", "activity", "conversation"].contains(&part.as_str()) {
+        return not_found(caller.base);
+    }
+    let room = match room_or_answer(&state, &caller, &r).await {
+        Ok(room) => room,
+        Err(answer) => return answer,
+    };
+    let base = caller.base;
+    match part.as_str() {
+        "summary" => page(StatusCode::OK, &SummaryPart { base, room }),
+        "board" => page(StatusCode::OK, &BoardPart { base, room }),
+        "team" => page(StatusCode::OK, &TeamPart { base, room }),
+        "activity" => page(StatusCode::OK, &ActivityPart { base, room }),
+        _ => page(StatusCode::OK, &ConversationPart { base, room }),
+    }
+}
+
+/// After a form: back to the room (303) on success, or the room again with the refusal in
+/// the reader's words.
+async fn answer(
+    state: &AppState,
+    caller: WebCaller,
+    r: &str,
+    outcome: Result<(), ServiceError>,
+    anchor: &str,
+) -> Response {
+    let (status, text) = match outcome {
+        Ok(()) => {
+            let key = match state.cordon.incident(&caller.principal, r).await {
+                Ok(d) => d.incident.codename.key(),
+                Err(_) => r.to_owned(),
+            };
+            return see_other(&format!("/incidents/{key}{anchor}"));
+        }
+        Err(ServiceError::NotFound("incident")) => return not_found(caller.base),
+        Err(e) => match refusal(&caller.base, &e) {
+            Some(r) => r,
+            None => return Problem::from(e).into_response(),
+        },
+    };
+    let mut room = match room_or_answer(state, &caller, r).await {
+        Ok(room) => room,
+        Err(answer) => return answer,
+    };
+    room.notice = Some(Notice { error: true, text });
+    page(
+        status,
+        &WarRoomPage {
+            base: caller.base,
+            room,
+        },
+    )
+}
+
+/// A refusal in the reader's words, with its status; `None` for failures that are not the
+/// reader's to fix.
+fn refusal(base: &Base, e: &ServiceError) -> Option<(StatusCode, String)> {
+    Some(match e {
+        ServiceError::GateUnmet { gates } => {
+            let names: Vec<String> = gate_lines(base, gates)
+                .into_iter()
+                .map(|g| format!("{} ({})", g.name, g.reason))
+                .collect();
+            (
+                StatusCode::CONFLICT,
+                base.tf("room.gate_refused", "gates", &names.join(base.t("room.list_separator"))),
+            )
+        }
+        ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, base.t("room.forbidden").to_owned()),
+        ServiceError::Invalid { field, message } if message.starts_with("no user named") => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            base.tf("room.no_such_user", "field", field),
+        ),
+        ServiceError::Invalid { field, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            base.tf("room.invalid", "field", field),
+        ),
+        ServiceError::Conflict(_) | ServiceError::IllegalTransition { .. } | ServiceError::IllegalMove { .. } => {
+            (StatusCode::CONFLICT, base.t("room.conflict").to_owned())
+        }
+        ServiceError::LimitExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, base.t("room.conflict").to_owned()),
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TaskForm {
+    status: Option<String>,
+    assignee: Option<String>,
+    /// Present on the commander's override form, whose reason is mandatory.
+    #[serde(rename = "override")]
+    overriding: Option<String>,
+    override_reason: Option<String>,
+}
+
+/// `POST /incidents/{ref}/tasks/{step}`: a step's status and assignee; with `override` the
+/// commander moves it past its gate, giving the reason.
+pub(crate) async fn update_task(
+    State(state): State<AppState>,
+    Path((r, step)): Path<(String, u32)>,
+    form: WebForm<TaskForm>,
+) -> Response {
+    let WebForm { caller, form } = form;
+    let anchor = format!("#step-{step}");
+    let reason = form.override_reason.as_deref().map(str::trim).unwrap_or("");
+    if form.overriding.is_some() && reason.is_empty() {
+        let outcome = Err(ServiceError::invalid("override_reason", "a reason is required"));
+        let mut res = answer(&state, caller.clone(), &r, outcome, &anchor).await;
+        if res.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            // Say what is missing rather than which field.
+            res = reason_required(&state, caller, &r).await;
+        }
+        return res;
+    }
+    let status = match form.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => match s.parse::<TaskStatus>() {
+            Ok(s) => Some(s),
+            Err(e) => return answer(&state, caller, &r, Err(e.into()), &anchor).await,
+        },
+        None => None,
+    };
+    let assignee = form
+        .assignee
+        .map(|a| Some(a.trim().to_owned()).filter(|a| !a.is_empty()));
+    let patch = TaskPatch {
+        status,
+        assignee,
+        override_reason: form.overriding.is_some().then(|| reason.to_owned()),
+    };
+    let outcome = state
+        .cordon
+        .update_task(&caller.principal, &r, &step.to_string(), patch)
+        .await
+        .map(drop);
+    answer(&state, caller, &r, outcome, &anchor).await
+}
+
+async fn reason_required(state: &AppState, caller: WebCaller, r: &str) -> Response {
+    let mut room = match room_or_answer(state, &caller, r).await {
+        Ok(room) => room,
+        Err(answer) => return answer,
+    };
+    room.notice = Some(Notice {
+        error: true,
+        text: caller.base.t("room.reason_required").to_owned(),
+    });
+    page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &WarRoomPage {
+            base: caller.base,
+            room,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MemberForm {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /incidents/{ref}/members`: adds someone to the team in a role.
+pub(crate) async fn add_member(
+    State(state): State<AppState>,
+    Path(r): Path<String>,
+    form: WebForm<MemberForm>,
+) -> Response {
+    let WebForm { caller, form } = form;
+    let outcome = match form.role.parse::<Role>() {
+        Ok(role) => state
+            .cordon
+            .add_member(&caller.principal, &r, form.user.trim(), role)
+            .await
+            .map(drop),
+        Err(e) => Err(e.into()),
+    };
+    answer(&state, caller, &r, outcome, "#team").await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageForm {
+    /// A person to page; absent: the incident-commander policy.
+    user: Option<String>,
+    reason: Option<String>,
+}
+
+/// `POST /incidents/{ref}/pages`: pages a person, or the incident-commander policy.
+pub(crate) async fn page_someone(
+    State(state): State<AppState>,
+    Path(r): Path<String>,
+    form: WebForm<PageForm>,
+) -> Response {
+    let WebForm { caller, form } = form;
+    let target = match form.user.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) {
+        Some(user) => PageTarget::User(user),
+        None => PageTarget::Policy(IC_POLICY.into()),
+    };
+    let req = PageRequest {
+        target,
+        role: None,
+        reason: form.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
+    };
+    let outcome = state.cordon.trigger_page(&caller.principal, &r, req).await.map(drop);
+    answer(&state, caller, &r, outcome, "#team").await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MessageForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /incidents/{ref}/messages`: a message or `!ic` command in the conversation, for
+/// browsers without script (the script posts to the JSON API).
+pub(crate) async fn post_message(
+    State(state): State<AppState>,
+    Path(r): Path<String>,
+    form: WebForm<MessageForm>,
+) -> Response {
+    let WebForm { caller, form } = form;
+    let outcome = state
+        .cordon
+        .post_message(&caller.principal, &r, &form.body)
+        .await
+        .map(drop);
+    answer(&state, caller, &r, outcome, "#conversation").await
+}
