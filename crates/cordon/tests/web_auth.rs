@@ -32,24 +32,6 @@ fn browser() -> Client {
         .unwrap()
 }
 
-fn base32_decode(s: &str) -> Vec<u8> {
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => panic!("not base32: {c}"),
-        };
-        buffer = (buffer << 5) | u32::from(v);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 /// A break-glass account: a user with a password and TOTP; returns the TOTP secret.
 async fn account(app: &TestApp, name: &str, groups: &[&str]) -> Vec<u8> {
     app.user(name, groups).await;
@@ -72,7 +54,7 @@ async fn account(app: &TestApp, name: &str, groups: &[&str]) -> Vec<u8> {
         uri.starts_with(&format!("otpauth://totp/Cordon:{name}?secret=")),
         "{uri}"
     );
-    base32_decode(v["secret"].as_str().unwrap())
+    common::base32_decode(v["secret"].as_str().unwrap())
 }
 
 /// The code for the app's clock now.
@@ -217,7 +199,7 @@ async fn break_glass_sign_in_needs_password_and_totp_and_opens_a_session() {
 
     // With TOTP enrolled: the sign-in page, then a session.
     let (_, v) = app.post("/api/v1/users/olga/totp", &app.admin, json!({})).await;
-    let secret = base32_decode(v["secret"].as_str().unwrap());
+    let secret = common::base32_decode(v["secret"].as_str().unwrap());
     let (st, h, html) = get_page(&app, &b, "/login").await;
     assert_eq!(st, StatusCode::OK);
     assert_security_headers(&h);
@@ -823,7 +805,7 @@ async fn passwords_and_totp_are_set_from_the_command_line() {
     let uri = out.stdout.trim();
     assert!(uri.starts_with("otpauth://totp/Cordon:olga?secret="), "{uri}");
     let secret = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap();
-    let secret = base32_decode(secret);
+    let secret = common::base32_decode(secret);
     // The password from standard input and the enrolled secret sign in.
     sign_in(&app, &browser(), "olga", &secret).await;
     let acts = app.audit_actions().await;

@@ -65,25 +65,7 @@ async fn account(app: &TestApp, name: &str) -> Vec<u8> {
         .post(&format!("/api/v1/users/{name}/totp"), &app.admin, json!({}))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    base32_decode(v["secret"].as_str().unwrap())
-}
-
-fn base32_decode(s: &str) -> Vec<u8> {
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => panic!("not base32: {c}"),
-        };
-        buffer = (buffer << 5) | u32::from(v);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((buffer >> bits) & 0xff).unwrap());
-        }
-    }
-    out
+    crate::common::base32_decode(v["secret"].as_str().unwrap())
 }
 
 /// The code an authenticator app shows at the server's time.

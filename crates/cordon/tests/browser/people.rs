@@ -17,24 +17,6 @@ pub struct Person {
     pub page: Page,
 }
 
-fn base32_decode(s: &str) -> Vec<u8> {
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => panic!("not base32: {c}"),
-        };
-        buffer = (buffer << 5) | u32::from(v);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((buffer >> bits) & 0xff).unwrap());
-        }
-    }
-    out
-}
-
 /// Makes the user `name` (in `groups`), gives them a password and TOTP, and signs them in
 /// in a browser page in `lang`; they land on `/`.
 pub async fn sign_in(browser: &'static Browser, app: &TestApp, name: &str, groups: &[&str], lang: &str) -> Person {
@@ -52,7 +34,7 @@ pub async fn sign_in(browser: &'static Browser, app: &TestApp, name: &str, group
         .post(&format!("/api/v1/users/{name}/totp"), &app.admin, json!({}))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    let secret = base32_decode(v["secret"].as_str().unwrap());
+    let secret = crate::common::base32_decode(v["secret"].as_str().unwrap());
     let code = {
         use cordon_core::clock::Clock;
         totp::code(&secret, totp::step_at(app.clock.now().as_second()))

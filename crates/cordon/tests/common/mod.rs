@@ -243,3 +243,22 @@ impl TestApp {
         self.data_dir.join(serve::SQLITE_FILE)
     }
 }
+
+/// The bytes of a base32 secret (RFC 4648, as `otpauth://` URIs and TOTP enrolments carry it).
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {c}"),
+        };
+        buffer = (buffer << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
