@@ -3,89 +3,42 @@
 //! transaction as each change. Run against SQLite and
 //! PostgreSQL (a throw-away database each run, see `cordon_store::testing`).
 
+mod common;
+
+use common::{audit, chain_ok, next_id, on_postgres, on_sqlite, t, task, user_in};
 use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
+use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Status};
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
 use cordon_core::user::User;
-use cordon_store::testing::TestDatabase;
-use cordon_store::{
-    AuditDraft, IncidentLookup, NewIncident, NewToken, PostgresStore, SqliteStore, Store, StoreError, Viewer,
-};
+use cordon_store::{IncidentLookup, NewIncident, NewToken, Store, StoreError, Viewer};
 use uuid::Uuid;
 
-/// Distinct ids without randomness.
-fn next_id() -> Uuid {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(1);
-    Uuid::from_u128(u128::from(N.fetch_add(1, Ordering::Relaxed)))
-}
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject: "x".into(),
-        payload: "{}".into(),
-    }
-}
-
 fn user(name: &str, groups: &[&str]) -> User {
-    User {
-        id: next_id(),
-        name: name.into(),
-        email: format!("{name}@example.com"),
-        pgp_key: None,
-        groups: groups.iter().map(|g| g.to_string()).collect(),
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    }
+    user_in(next_id(), name, groups)
 }
 
+/// An incident numbered by `next_id`, of the security team when `sealed` (operations
+/// otherwise), in `room`, with a checklist of three steps of two items each and `by` as its
+/// reporter.
 fn incident(key: &str, by: Uuid, sealed: bool, room: Option<&str>) -> NewIncident {
-    let id = next_id();
-    let at = t("2026-11-27T10:00:00Z");
+    let new = common::incident(next_id(), key, by);
+    let (id, at) = (new.incident.id, new.incident.created_at);
     NewIncident {
         incident: Incident {
-            id,
-            codename: Codename::from_key(key).unwrap(),
             kind: if sealed {
                 IncidentKind::Security
             } else {
                 IncidentKind::Operational
             },
-            severity: Severity::new(2).unwrap(),
-            status: Status::Triage,
             sealed,
-            title: format!("title of {key}"),
-            description: String::new(),
             room: room.map(str::to_owned),
-            playbook: "security".into(),
-            created_by: by,
-            created_at: at,
-            updated_at: at,
+            ..new.incident
         },
         tasks: (1..=3)
             .map(|step| Task {
-                id: next_id(),
-                incident_id: id,
-                step,
-                key: format!("s{step}"),
-                title: format!("Step {step}"),
-                status: TaskStatus::Todo,
-                owner_role: Role::IncidentCommander,
-                assignee: None,
                 check_items: vec!["a".into(), "b".into()],
-                override_reason: None,
-                updated_at: at,
+                ..task(next_id(), id, step, &format!("s{step}"))
             })
             .collect(),
         members: vec![Membership {
@@ -98,15 +51,6 @@ fn incident(key: &str, by: Uuid, sealed: bool, room: Option<&str>) -> NewInciden
             ended_at: None,
         }],
     }
-}
-
-async fn verify(store: &dyn Store) -> (u64, Option<i64>) {
-    let mut v = ChainVerifier::default();
-    for e in store.audit_page(0, 100_000).await.unwrap() {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    let out = v.finish();
-    (out.entries, out.first_bad_entry)
 }
 
 /// The story. Each new store method gets a step here.
@@ -432,8 +376,7 @@ pub async fn story(store: &dyn Store) {
 
     // the audit chain: one entry per successful change, none for refused ones, all linked
     let seq = store.append_audit(audit("something.refused")).await.unwrap();
-    let (entries, bad) = verify(store).await;
-    assert_eq!(bad, None);
+    let entries = chain_ok(store).await;
     assert_eq!(entries as i64, seq);
     assert_eq!(
         entries, 17,
@@ -445,17 +388,10 @@ pub async fn story(store: &dyn Store) {
 
 #[tokio::test]
 async fn sqlite_passes_the_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    story(&store).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    story(&store).await;
-    store.close().await;
+    on_postgres(story).await;
 }

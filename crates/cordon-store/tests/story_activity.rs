@@ -3,107 +3,44 @@
 //! paged by sequence number, never another incident's nor entries about no incident. Run
 //! against SQLite and PostgreSQL.
 
-use cordon_core::Timestamp;
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
-use cordon_core::role::Role;
-use cordon_core::task::{Task, TaskStatus};
-use cordon_core::user::User;
-use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, NewIncident, PostgresStore, SqliteStore, Store};
+mod common;
+
+use common::{audit_on, incident_with_task, on_postgres, on_sqlite, user};
+use cordon_store::Store;
 use uuid::Uuid;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str, subject: String) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject,
-        payload: "{}".into(),
-    }
-}
-
-fn incident(id: u128, key: &str, by: Uuid) -> NewIncident {
-    let at = t("2026-11-27T10:00:00Z");
-    let id = Uuid::from_u128(id);
-    NewIncident {
-        incident: Incident {
-            id,
-            codename: Codename::from_key(key).unwrap(),
-            kind: IncidentKind::Security,
-            severity: Severity::new(2).unwrap(),
-            status: Status::Triage,
-            sealed: true,
-            title: format!("title of {key}"),
-            description: String::new(),
-            room: None,
-            playbook: "security".into(),
-            created_by: by,
-            created_at: at,
-            updated_at: at,
-        },
-        tasks: vec![Task {
-            id: Uuid::from_u128(id.as_u128() + 0x100),
-            incident_id: id,
-            step: 1,
-            key: "stop_attack".into(),
-            title: "Stop the attack in progress".into(),
-            status: TaskStatus::Todo,
-            owner_role: Role::IncidentCommander,
-            assignee: None,
-            check_items: Vec::new(),
-            override_reason: None,
-            updated_at: at,
-        }],
-        members: Vec::new(),
-    }
-}
 
 /// The story.
 pub async fn story(store: &dyn Store) {
-    let alice = User {
-        id: Uuid::from_u128(0xa11ce),
-        name: "alice".into(),
-        email: "alice@example.com".into(),
-        pgp_key: None,
-        groups: vec![],
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    };
+    let alice = user(Uuid::from_u128(0xa11ce), "alice");
     store
-        .create_user(&alice, audit("user.create", "user:alice".into()))
+        .create_user(&alice, audit_on("user.create", "user:alice"))
         .await
         .unwrap();
-    let a = incident(0x1, "amber-falcon", alice.id);
-    let b = incident(0x2, "brave-otter", alice.id);
+    let a = incident_with_task(0x1, "amber-falcon", alice.id);
+    let b = incident_with_task(0x2, "brave-otter", alice.id);
     for i in [&a, &b] {
         let subject = format!("incident:{}", i.incident.id);
         store
-            .create_incident(i, audit("incident.declare", subject))
+            .create_incident(i, audit_on("incident.declare", subject))
             .await
             .unwrap();
     }
     let (ia, ib) = (a.incident.id, b.incident.id);
     let task_a = a.tasks[0].id;
     let moved = store
-        .append_audit(audit("task.update", format!("task:{task_a}")))
+        .append_audit(audit_on("task.update", format!("task:{task_a}")))
         .await
         .unwrap();
     store
-        .append_audit(audit("task.update", format!("task:{}", b.tasks[0].id)))
+        .append_audit(audit_on("task.update", format!("task:{}", b.tasks[0].id)))
         .await
         .unwrap();
     store
-        .append_audit(audit("schedule.put", "schedule:primary".into()))
+        .append_audit(audit_on("schedule.put", "schedule:primary"))
         .await
         .unwrap();
     let updated = store
-        .append_audit(audit("incident.update", format!("incident:{ia}")))
+        .append_audit(audit_on("incident.update", format!("incident:{ia}")))
         .await
         .unwrap();
 
@@ -148,17 +85,10 @@ pub async fn story(store: &dyn Store) {
 
 #[tokio::test]
 async fn sqlite_passes_the_activity_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    story(&store).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_activity_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    story(&store).await;
-    store.close().await;
+    on_postgres(story).await;
 }

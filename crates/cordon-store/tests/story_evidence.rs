@@ -4,83 +4,15 @@
 //! the verification schedule finds the items not verified recently. Run against SQLite
 //! and PostgreSQL (a throw-away database each run, see `cordon_store::testing`).
 
+mod common;
+
+use common::{
+    TempSqlite, audit_log, audit_on, chain_ok, create_user, declare, next_id, on_postgres_db, refused_as_write_once, t,
+};
 use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
-use cordon_core::user::User;
 use cordon_store::evidence::{CustodyKind, EvidenceItem, NewCustody};
-use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, NewIncident, SqliteStore, Store, StoreError};
+use cordon_store::{AuditDraft, Store, StoreError};
 use uuid::Uuid;
-
-/// Distinct ids without randomness, increasing.
-fn next_id() -> Uuid {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(1);
-    Uuid::from_u128(u128::from(N.fetch_add(1, Ordering::Relaxed)))
-}
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str, at: Timestamp, subject: String) -> AuditDraft {
-    AuditDraft {
-        at,
-        actor: "alice".into(),
-        action: action.into(),
-        subject,
-        payload: "{}".into(),
-    }
-}
-
-async fn user(store: &dyn Store, name: &str) -> User {
-    let u = User {
-        id: next_id(),
-        name: name.into(),
-        email: format!("{name}@example.com"),
-        pgp_key: None,
-        groups: vec![],
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    };
-    store
-        .create_user(&u, audit("user.create", u.created_at, format!("user:{name}")))
-        .await
-        .unwrap();
-    u
-}
-
-async fn incident(store: &dyn Store, key: &str, by: Uuid) -> Uuid {
-    let id = next_id();
-    let at = t("2026-11-27T10:00:00Z");
-    let new = NewIncident {
-        incident: Incident {
-            id,
-            codename: Codename::from_key(key).unwrap(),
-            kind: IncidentKind::Security,
-            severity: Severity::new(2).unwrap(),
-            status: Status::Triage,
-            sealed: true,
-            title: format!("title of {key}"),
-            description: String::new(),
-            room: None,
-            playbook: "security".into(),
-            created_by: by,
-            created_at: at,
-            updated_at: at,
-        },
-        tasks: vec![],
-        members: vec![],
-    };
-    store
-        .create_incident(&new, audit("incident.declare", at, format!("incident:{id}")))
-        .await
-        .unwrap();
-    id
-}
 
 fn item(incident: Uuid, by: Uuid, name: &str, hex: char, at: Timestamp) -> EvidenceItem {
     let sha256: String = std::iter::repeat_n(hex, 64).collect();
@@ -112,25 +44,18 @@ fn custody(item: Uuid, kind: CustodyKind, at: Timestamp, details: &str) -> NewCu
         actor: "alice".into(),
         at,
         details: details.into(),
-        audit: audit(&format!("evidence.{kind}"), at, format!("evidence:{item}")),
+        audit: AuditDraft {
+            at,
+            ..audit_on(&format!("evidence.{kind}"), format!("evidence:{item}"))
+        },
     }
-}
-
-async fn chain_ok(store: &dyn Store) -> u64 {
-    let mut v = ChainVerifier::default();
-    for e in store.audit_page(0, 100_000).await.unwrap() {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    let out = v.finish();
-    assert_eq!(out.first_bad_entry, None);
-    out.entries
 }
 
 /// The story. Each new evidence store method gets a step here.
 pub async fn story(store: &dyn Store) {
-    let alice = user(store, "alice").await;
-    let inc = incident(store, "amber-falcon", alice.id).await;
-    let other = incident(store, "brave-otter", alice.id).await;
+    let alice = create_user(store, "alice").await;
+    let inc = declare(store, "amber-falcon", alice.id).await;
+    let other = declare(store, "brave-otter", alice.id).await;
     let received = t("2026-11-27T11:00:00Z");
 
     // An item with its acquisition and receipt, each an audit entry of the same transaction.
@@ -148,7 +73,7 @@ pub async fn story(store: &dyn Store) {
         .unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(chain_ok(store).await, entries_before + 2);
-    let audit = store.audit_page(0, 100_000).await.unwrap();
+    let audit = audit_log(store).await;
     for e in &events {
         let entry = audit
             .iter()
@@ -283,53 +208,52 @@ pub async fn story(store: &dyn Store) {
 
 #[tokio::test]
 async fn sqlite_passes_the_evidence_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("cordon.db")).await.unwrap();
+    let db = TempSqlite::new();
+    let store = db.open().await;
     story(&store).await;
 
     // SQLite-specific guard: the records are write-once even for raw SQL.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("cordon.db").display()))
-        .await
-        .unwrap();
-    for sql in [
-        "UPDATE evidence_items SET sha256 = 'x'",
-        "DELETE FROM evidence_items",
-        "UPDATE custody_events SET actor = 'mallory'",
-        "DELETE FROM custody_events",
-    ] {
-        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
-        assert!(err.to_string().contains("write-once"), "{sql}: {err}");
-    }
+    refused_as_write_once(
+        &db.raw_pool().await,
+        &[
+            "UPDATE evidence_items SET sha256 = 'x'",
+            "DELETE FROM evidence_items",
+            "UPDATE custody_events SET actor = 'mallory'",
+            "DELETE FROM custody_events",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_evidence_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store = db.open().await.unwrap();
-    story(&store).await;
+    on_postgres_db(async |db| {
+        let store = db.open().await.unwrap();
+        story(&store).await;
 
-    // PostgreSQL-specific guard: the plpgsql triggers refuse changes even to raw SQL.
-    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-    for sql in [
-        "UPDATE evidence_items SET sha256 = 'x'",
-        "DELETE FROM evidence_items",
-        "TRUNCATE evidence_items CASCADE",
-        "UPDATE custody_events SET actor = 'mallory'",
-        "DELETE FROM custody_events",
-        "TRUNCATE custody_events",
-    ] {
-        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
-        assert!(err.to_string().contains("write-once"), "{sql}: {err}");
-    }
-    assert_eq!(
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM custody_events")
-            .fetch_one(&pool)
-            .await
-            .unwrap(),
-        6
-    );
-    pool.close().await;
-    store.close().await;
+        // PostgreSQL-specific guard: the plpgsql triggers refuse changes even to raw SQL.
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        refused_as_write_once(
+            &pool,
+            &[
+                "UPDATE evidence_items SET sha256 = 'x'",
+                "DELETE FROM evidence_items",
+                "TRUNCATE evidence_items CASCADE",
+                "UPDATE custody_events SET actor = 'mallory'",
+                "DELETE FROM custody_events",
+                "TRUNCATE custody_events",
+            ],
+        )
+        .await;
+        assert_eq!(
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM custody_events")
+                .fetch_one(&pool)
+                .await
+                .unwrap(),
+            6
+        );
+        pool.close().await;
+        store.close().await;
+    })
+    .await;
 }

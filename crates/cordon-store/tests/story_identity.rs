@@ -5,41 +5,16 @@
 //! account several users claimed is linked to nobody. Every backend runs each story; on
 //! PostgreSQL two pools (two nodes) also race to link one account and to use one code.
 
-use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::user::User;
+mod common;
+
+use common::{
+    TempSqlite, audit, audit_log, chain_ok, notification, on_postgres, on_postgres_db, on_sqlite, on_two_pools, page,
+    t, user,
+};
 use cordon_store::identity::{CANCELLED, ChatClaim, ChatLink, Disabled, LinkCodeRow};
-use cordon_store::paging::{NotificationRow, PageRow};
-use cordon_store::testing::{TestDatabase, sqlite_before};
-use cordon_store::{AuditDraft, IdentityStore, NewToken, PostgresStore, SqliteStore, Store, StoreError};
+use cordon_store::testing::sqlite_before;
+use cordon_store::{AuditDraft, IdentityStore, NewToken, Store, StoreError};
 use uuid::Uuid;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject: "x".into(),
-        payload: "{\"by\":\"tester\"}".into(),
-    }
-}
-
-fn user(n: u128, name: &str) -> User {
-    User {
-        id: Uuid::from_u128(n),
-        name: name.into(),
-        email: format!("{name}@corp.example"),
-        pgp_key: None,
-        groups: vec!["ops".into()],
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    }
-}
 
 fn token(n: u128, user: Uuid, at: &str, expires: Option<&str>) -> NewToken {
     NewToken {
@@ -76,26 +51,16 @@ fn code(n: u8, user: Uuid, kind: &str, external_id: Option<&str>, at: &str, expi
     }
 }
 
-async fn chain_ok(store: &dyn Store) -> u64 {
-    let mut v = ChainVerifier::default();
-    for e in store.audit_page(0, 100_000).await.unwrap() {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    let out = v.finish();
-    assert_eq!(out.first_bad_entry, None);
-    out.entries
-}
-
 async fn last_audit(store: &dyn Store) -> (String, serde_json::Value) {
-    let all = store.audit_page(0, 100_000).await.unwrap();
+    let all = audit_log(store).await;
     let e = &all.last().unwrap().record;
     (e.action.clone(), serde_json::from_str(&e.payload).unwrap())
 }
 
 pub async fn story(store: &dyn Store) {
-    let alice = user(1, "alice");
-    let bob = user(2, "bob");
-    let mallory = user(3, "mallory");
+    let alice = user(Uuid::from_u128(1), "alice");
+    let bob = user(Uuid::from_u128(2), "bob");
+    let mallory = user(Uuid::from_u128(3), "mallory");
     for u in [&alice, &bob, &mallory] {
         store.create_user(u, audit("user.create")).await.unwrap();
     }
@@ -414,31 +379,8 @@ pub async fn story(store: &dyn Store) {
         )
         .await
         .unwrap();
-    let page = PageRow {
-        id: Uuid::from_u128(40),
-        incident_id: None,
-        status: "triggered".into(),
-        state: "{}".into(),
-        created_by: Some(alice.id),
-        role: None,
-        created_at: t("2026-11-27T10:20:00Z"),
-        updated_at: t("2026-11-27T10:20:00Z"),
-    };
-    let note = |n: u128, user: &str| NotificationRow {
-        id: Uuid::from_u128(n),
-        page_id: page.id,
-        step: 0,
-        level: 1,
-        user_name: user.into(),
-        channel: "email".into(),
-        address: format!("{user}@corp.example"),
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_at: Some(t("2026-11-27T10:20:00Z")),
-        error: None,
-        created_at: t("2026-11-27T10:20:00Z"),
-        updated_at: t("2026-11-27T10:20:00Z"),
-    };
+    let page = page(Uuid::from_u128(40), Some(alice.id), t("2026-11-27T10:20:00Z"));
+    let note = |n: u128, user: &str| notification(Uuid::from_u128(n), page.id, 0, user, page.created_at);
     store
         .create_page(
             &page,
@@ -449,7 +391,12 @@ pub async fn story(store: &dyn Store) {
         .await
         .unwrap();
     let at = t("2026-11-27T10:25:00Z");
-    let done = store.disable_user(bob.id, at, audit("user.disable")).await.unwrap();
+    // the service's own payload, which the store adds what disabling ended to
+    let from_the_service = AuditDraft {
+        payload: r#"{"by":"tester"}"#.into(),
+        ..audit("user.disable")
+    };
+    let done = store.disable_user(bob.id, at, from_the_service).await.unwrap();
     assert_eq!(
         done,
         Some(Disabled {
@@ -619,107 +566,95 @@ async fn migrated_story(store: &dyn Store) {
 
 #[tokio::test]
 async fn sqlite_passes_the_identity_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    story(&store).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_identity_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    story(&store).await;
-    store.close().await;
+    on_postgres(story).await;
 }
 
 #[tokio::test]
 async fn sqlite_migrates_old_chat_contacts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
-    let pool = sqlite_before(&path, 9).await.unwrap();
+    let db = TempSqlite::new();
+    let pool = sqlite_before(&db.path(), 9).await.unwrap();
     for q in OLD_ROWS {
         let q = q.replace("$HASH", &format!("X'{}'", "ab".repeat(32)));
         sqlx::query(sqlx::AssertSqlSafe(q)).execute(&pool).await.unwrap();
     }
     pool.close().await;
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = db.open().await;
     migrated_story(&store).await;
 }
 
 #[tokio::test]
 async fn postgres_migrates_old_chat_contacts() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let pool = db.migrate_before(9).await.unwrap();
-    for q in OLD_ROWS {
-        let q = q.replace("$HASH", &format!("'\\x{}'::bytea", "ab".repeat(32)));
-        sqlx::query(sqlx::AssertSqlSafe(q)).execute(&pool).await.unwrap();
-    }
-    pool.close().await;
-    let store = db.open().await.unwrap();
-    migrated_story(&store).await;
-    store.close().await;
+    on_postgres_db(async |db| {
+        let pool = db.migrate_before(9).await.unwrap();
+        for q in OLD_ROWS {
+            let q = q.replace("$HASH", &format!("'\\x{}'::bytea", "ab".repeat(32)));
+            sqlx::query(sqlx::AssertSqlSafe(q)).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+        let store = db.open().await.unwrap();
+        migrated_story(&store).await;
+        store.close().await;
+    })
+    .await;
 }
 
 /// Two nodes link one account, and use one code, at the same instant: one wins, the other is
 /// refused by the database, and the chain stays one chain.
 #[tokio::test]
 async fn postgres_nodes_race_for_one_account() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let a = db.open().await.unwrap();
-    let b = db.open().await.unwrap();
-    let alice = user(1, "alice");
-    let mallory = user(3, "mallory");
-    a.create_user(&alice, audit("user.create")).await.unwrap();
-    a.create_user(&mallory, audit("user.create")).await.unwrap();
-    for round in 0..20u128 {
-        let account = format!("U{round}");
-        let la = link(100 + 2 * round, "slack", &account, alice.id, "admin");
-        let lb = link(101 + 2 * round, "slack", &account, mallory.id, "admin");
-        let (ra, rb) = tokio::join!(
-            a.link_chat_identity(&la, audit("identity.link")),
-            b.link_chat_identity(&lb, audit("identity.link"))
-        );
-        let ok = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
-        assert_eq!(ok, 1, "round {round}: {ra:?} {rb:?}");
-        assert!(
-            [ra, rb]
-                .into_iter()
-                .any(|r| matches!(r, Err(StoreError::Conflict("chat identity"))))
-        );
-        // one code, two nodes, two accounts: the code links one of them
-        let c = code(
-            round as u8 + 1,
-            alice.id,
-            "matrix",
-            None,
-            "2026-11-27T10:00:00Z",
-            "2026-11-27T10:10:00Z",
-        );
-        a.put_link_code(&c, audit("identity.code")).await.unwrap();
-        let ma = link(500 + 2 * round, "matrix", &format!("@a{round}:x"), alice.id, "code");
-        let mb = link(501 + 2 * round, "matrix", &format!("@b{round}:x"), alice.id, "code");
-        let now = t("2026-11-27T10:01:00Z");
-        let (ra, rb) = tokio::join!(
-            a.redeem_link_code(&c.hash, &ma, now, audit("identity.link")),
-            b.redeem_link_code(&c.hash, &mb, now, audit("identity.link"))
-        );
+    on_two_pools(async |a, b| {
+        let alice = user(Uuid::from_u128(1), "alice");
+        let mallory = user(Uuid::from_u128(3), "mallory");
+        a.create_user(&alice, audit("user.create")).await.unwrap();
+        a.create_user(&mallory, audit("user.create")).await.unwrap();
+        for round in 0..20u128 {
+            let account = format!("U{round}");
+            let la = link(100 + 2 * round, "slack", &account, alice.id, "admin");
+            let lb = link(101 + 2 * round, "slack", &account, mallory.id, "admin");
+            let (ra, rb) = tokio::join!(
+                a.link_chat_identity(&la, audit("identity.link")),
+                b.link_chat_identity(&lb, audit("identity.link"))
+            );
+            let ok = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
+            assert_eq!(ok, 1, "round {round}: {ra:?} {rb:?}");
+            assert!(
+                [ra, rb]
+                    .into_iter()
+                    .any(|r| matches!(r, Err(StoreError::Conflict("chat identity"))))
+            );
+            // one code, two nodes, two accounts: the code links one of them
+            let c = code(
+                round as u8 + 1,
+                alice.id,
+                "matrix",
+                None,
+                "2026-11-27T10:00:00Z",
+                "2026-11-27T10:10:00Z",
+            );
+            a.put_link_code(&c, audit("identity.code")).await.unwrap();
+            let ma = link(500 + 2 * round, "matrix", &format!("@a{round}:x"), alice.id, "code");
+            let mb = link(501 + 2 * round, "matrix", &format!("@b{round}:x"), alice.id, "code");
+            let now = t("2026-11-27T10:01:00Z");
+            let (ra, rb) = tokio::join!(
+                a.redeem_link_code(&c.hash, &ma, now, audit("identity.link")),
+                b.redeem_link_code(&c.hash, &mb, now, audit("identity.link"))
+            );
+            assert_eq!(
+                [ra.unwrap(), rb.unwrap()].iter().filter(|used| **used).count(),
+                1,
+                "round {round}: the code was used once"
+            );
+        }
         assert_eq!(
-            [ra.unwrap(), rb.unwrap()].iter().filter(|used| **used).count(),
-            1,
-            "round {round}: the code was used once"
+            a.chat_identities(alice.id).await.unwrap().len() + a.chat_identities(mallory.id).await.unwrap().len(),
+            40
         );
-    }
-    assert_eq!(
-        a.chat_identities(alice.id).await.unwrap().len() + a.chat_identities(mallory.id).await.unwrap().len(),
-        40
-    );
-    chain_ok(&a).await;
-    a.close().await;
-    b.close().await;
+        chain_ok(a).await;
+    })
+    .await;
 }

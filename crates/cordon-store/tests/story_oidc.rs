@@ -4,42 +4,16 @@
 //! with its audit entry only when it changes. Every backend runs `story`; on PostgreSQL two
 //! pools (two nodes) race to take one pending sign-in and to link one subject.
 
+mod common;
+
 use std::sync::Arc;
 
-use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::user::User;
+use common::{
+    at_once, audit, chain_ok, story_and_race_on_sqlite, story_and_race_on_two_pools, t, user, user_in, winners,
+};
 use cordon_store::oidc::{OidcLink, OidcPending, SignInSwitch};
-use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, PostgresStore, SqliteStore, Store, StoreError};
+use cordon_store::{Store, StoreError};
 use uuid::Uuid;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject: "x".into(),
-        payload: "{}".into(),
-    }
-}
-
-fn user(n: u128, name: &str, groups: &[&str]) -> User {
-    User {
-        id: Uuid::from_u128(n),
-        name: name.into(),
-        email: format!("{name}@corp.example"),
-        pgp_key: None,
-        groups: groups.iter().map(|g| g.to_string()).collect(),
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    }
-}
 
 fn link(issuer: &str, subject: &str, user: Uuid) -> OidcLink {
     OidcLink {
@@ -62,29 +36,19 @@ fn pending(n: u8, created: &str, expires: &str) -> OidcPending {
     }
 }
 
-async fn audit_count(store: &dyn Store) -> usize {
-    let entries = store.audit_page(0, 100_000).await.unwrap();
-    let mut v = ChainVerifier::default();
-    for e in &entries {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    assert_eq!(v.finish().first_bad_entry, None);
-    entries.len()
-}
-
 pub async fn story(store: &dyn Store) {
     const IDP: &str = "https://idp.example";
     // ---- a first sign-in creates the user and links the subject, in one transaction
     store
-        .create_user(&user(1, "alice", &[]), audit("user.create"))
+        .create_user(&user(Uuid::from_u128(1), "alice"), audit("user.create"))
         .await
         .unwrap();
     assert!(store.oidc_link(IDP, "sub-a").await.unwrap().is_none());
-    let before = audit_count(store).await;
+    let before = chain_ok(store).await;
     // The name is taken: nothing is created, nothing linked.
     let err = store
         .create_oidc_user(
-            &user(2, "alice", &["ir"]),
+            &user_in(Uuid::from_u128(2), "alice", &["ir"]),
             &link(IDP, "sub-a", Uuid::from_u128(2)),
             audit("user.create"),
         )
@@ -93,11 +57,11 @@ pub async fn story(store: &dyn Store) {
     assert!(matches!(err, StoreError::Conflict("user")), "{err:?}");
     assert!(store.oidc_link(IDP, "sub-a").await.unwrap().is_none());
     assert!(store.user_by_id(Uuid::from_u128(2)).await.unwrap().is_none());
-    assert_eq!(audit_count(store).await, before);
+    assert_eq!(chain_ok(store).await, before);
 
     store
         .create_oidc_user(
-            &user(2, "alice-2", &["ir", "legal"]),
+            &user_in(Uuid::from_u128(2), "alice-2", &["ir", "legal"]),
             &link(IDP, "sub-a", Uuid::from_u128(2)),
             audit("user.create"),
         )
@@ -107,7 +71,7 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(l, link(IDP, "sub-a", Uuid::from_u128(2)));
     let u = store.user_by_name("alice-2").await.unwrap().unwrap();
     assert_eq!(u.groups, ["ir", "legal"]);
-    assert_eq!(audit_count(store).await, before + 1);
+    assert_eq!(chain_ok(store).await, before + 1);
     // The same subject of another issuer is another identity.
     assert!(
         store
@@ -119,7 +83,7 @@ pub async fn story(store: &dyn Store) {
     // A second link of the subject is refused, and the user of that attempt is not created.
     let err = store
         .create_oidc_user(
-            &user(3, "alice-3", &[]),
+            &user(Uuid::from_u128(3), "alice-3"),
             &link(IDP, "sub-a", Uuid::from_u128(3)),
             audit("user.create"),
         )
@@ -129,7 +93,7 @@ pub async fn story(store: &dyn Store) {
     assert!(store.user_by_name("alice-3").await.unwrap().is_none());
 
     // ---- later sign-ins: the time recorded; groups replaced only when given, audited with them
-    let n = audit_count(store).await;
+    let n = chain_ok(store).await;
     store
         .record_oidc_sign_in(IDP, "sub-a", t("2026-11-28T08:00:00Z"), None, None)
         .await
@@ -138,7 +102,7 @@ pub async fn story(store: &dyn Store) {
         store.oidc_link(IDP, "sub-a").await.unwrap().unwrap().last_sign_in_at,
         t("2026-11-28T08:00:00Z")
     );
-    assert_eq!(audit_count(store).await, n);
+    assert_eq!(chain_ok(store).await, n);
     let groups = vec!["security".to_string(), "ir".to_string(), "ir".to_string()];
     store
         .record_oidc_sign_in(
@@ -154,7 +118,7 @@ pub async fn story(store: &dyn Store) {
         store.user_by_name("alice-2").await.unwrap().unwrap().groups,
         ["ir", "security"]
     );
-    assert_eq!(audit_count(store).await, n + 1);
+    assert_eq!(chain_ok(store).await, n + 1);
     store
         .record_oidc_sign_in(
             IDP,
@@ -230,7 +194,7 @@ pub async fn story(store: &dyn Store) {
         changed_at: t("2026-11-27T11:00:00Z"),
         changed_by: "admin".into(),
     };
-    let n = audit_count(store).await;
+    let n = chain_ok(store).await;
     assert!(
         store
             .set_sign_in_switch(&off, audit("auth.oidc.disable"))
@@ -250,7 +214,7 @@ pub async fn story(store: &dyn Store) {
             .unwrap()
     );
     assert_eq!(store.sign_in_switch("oidc").await.unwrap(), Some(off.clone()));
-    assert_eq!(audit_count(store).await, n + 1);
+    assert_eq!(chain_ok(store).await, n + 1);
     let on = SignInSwitch {
         enabled: true,
         changed_at: t("2026-11-27T13:00:00Z"),
@@ -258,7 +222,7 @@ pub async fn story(store: &dyn Store) {
     };
     assert!(store.set_sign_in_switch(&on, audit("auth.oidc.enable")).await.unwrap());
     assert_eq!(store.sign_in_switch("oidc").await.unwrap(), Some(on));
-    assert_eq!(audit_count(store).await, n + 2);
+    assert_eq!(chain_ok(store).await, n + 2);
 }
 
 /// Two nodes take one pending sign-in, and link one subject, at once: one of each wins.
@@ -268,36 +232,26 @@ pub async fn race(stores: Vec<Arc<dyn Store>>) {
         .put_oidc_pending(&pending(7, "2026-11-29T10:00:00Z", "2026-11-29T10:10:00Z"), now)
         .await
         .unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..10 {
-        let store = stores[i % stores.len()].clone();
-        tasks.push(tokio::spawn(async move {
-            store.take_oidc_pending(&[7; 32], now).await.unwrap().is_some()
-        }));
-    }
-    let mut won = 0;
-    for task in tasks {
-        won += usize::from(task.await.unwrap());
-    }
+    let won = winners(&stores, 10, move |_, store| async move {
+        store.take_oidc_pending(&[7; 32], now).await.unwrap().is_some()
+    })
+    .await;
     assert_eq!(won, 1, "one node takes the sign-in");
 
-    let mut tasks = Vec::new();
-    for i in 0..6u128 {
-        let store = stores[i as usize % stores.len()].clone();
-        tasks.push(tokio::spawn(async move {
-            let id = Uuid::from_u128(100 + i);
-            store
-                .create_oidc_user(
-                    &user(100 + i, &format!("racer-{i}"), &[]),
-                    &link("https://idp.example", "sub-race", id),
-                    audit("user.create"),
-                )
-                .await
-        }));
-    }
+    let results = at_once(&stores, 6, |i, store| async move {
+        let id = Uuid::from_u128(100 + i as u128);
+        store
+            .create_oidc_user(
+                &user(id, &format!("racer-{i}")),
+                &link("https://idp.example", "sub-race", id),
+                audit("user.create"),
+            )
+            .await
+    })
+    .await;
     let mut linked = 0;
-    for task in tasks {
-        match task.await.unwrap() {
+    for result in results {
+        match result {
             Ok(()) => linked += 1,
             Err(StoreError::Conflict("oidc subject")) => {}
             Err(e) => panic!("{e:?}"),
@@ -308,22 +262,10 @@ pub async fn race(stores: Vec<Arc<dyn Store>>) {
 
 #[tokio::test]
 async fn sqlite_passes_the_oidc_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("story.db")).await.unwrap());
-    story(store.as_ref()).await;
-    race(vec![store]).await;
+    story_and_race_on_sqlite(story, race).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_passes_the_oidc_story_on_two_pools() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let a: PostgresStore = db.open().await.unwrap();
-    let b: PostgresStore = db.open().await.unwrap();
-    story(&a).await;
-    let (a, b) = (Arc::new(a), Arc::new(b));
-    race(vec![a.clone(), b.clone()]).await;
-    a.close().await;
-    b.close().await;
+    story_and_race_on_two_pools(story, race).await;
 }

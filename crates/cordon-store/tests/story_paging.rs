@@ -2,44 +2,13 @@
 //! durable deadlines that escalate exactly once, claimed notifications, secrets and one-time
 //! links. Every backend runs `story`.
 
+mod common;
+
+use common::{audit, chain_ok, notification, on_postgres, on_sqlite, page, t, user};
 use cordon_core::Timestamp;
-use cordon_core::user::User;
-use cordon_store::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, NotificationRow, PageQuery, PageRow};
-use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, PostgresStore, SqliteStore, Store, StoreError};
+use cordon_store::paging::{AckLinkRow, Attempt, ContactMethod, DeadlineRow, PageQuery, PageRow};
+use cordon_store::{Store, StoreError};
 use uuid::Uuid;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject: "x".into(),
-        payload: "{}".into(),
-    }
-}
-
-fn notification(page: Uuid, step: i64, user: &str, n: u128, at: Timestamp) -> NotificationRow {
-    NotificationRow {
-        id: Uuid::from_u128(1000 + n),
-        page_id: page,
-        step,
-        level: step + 1,
-        user_name: user.into(),
-        channel: "email".into(),
-        address: format!("{user}@corp.example"),
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_at: Some(at),
-        error: None,
-        created_at: at,
-        updated_at: at,
-    }
-}
 
 pub async fn story(store: &dyn Store) {
     let at = t("2026-11-27T10:00:00Z");
@@ -67,16 +36,7 @@ pub async fn story(store: &dyn Store) {
     assert!(store.policy("nope").await.unwrap().is_none());
     assert_eq!(store.policies().await.unwrap().len(), 1);
 
-    let alice = User {
-        id: Uuid::from_u128(1),
-        name: "alice".into(),
-        email: "alice@corp.example".into(),
-        pgp_key: None,
-        groups: vec![],
-        is_admin: false,
-        created_at: at,
-        disabled_at: None,
-    };
+    let alice = user(Uuid::from_u128(1), "alice");
     store.create_user(&alice, audit("user.create")).await.unwrap();
     let c = ContactMethod {
         id: Uuid::from_u128(2),
@@ -99,14 +59,9 @@ pub async fn story(store: &dyn Store) {
     // a page with its first deadline and notifications
     let page_id = Uuid::from_u128(10);
     let page = PageRow {
-        id: page_id,
-        incident_id: None,
-        status: "triggered".into(),
         state: "{\"level\":1}".into(),
-        created_by: Some(alice.id),
         role: Some("incident_commander".into()),
-        created_at: at,
-        updated_at: at,
+        ..page(page_id, Some(alice.id), at)
     };
     let due = t("2026-11-27T10:00:05Z");
     let first = DeadlineRow {
@@ -118,7 +73,7 @@ pub async fn story(store: &dyn Store) {
         .create_page(
             &page,
             Some(first),
-            &[notification(page_id, 0, "alice", 1, at)],
+            &[notification(Uuid::from_u128(1001), page_id, 0, "alice", at)],
             audit("page.trigger"),
         )
         .await
@@ -173,7 +128,7 @@ pub async fn story(store: &dyn Store) {
         step: 2,
         due_at: t("2026-11-27T10:00:10Z"),
     };
-    let ns = [notification(page_id, 1, "bob", 2, due)];
+    let ns = [notification(Uuid::from_u128(1002), page_id, 1, "bob", due)];
     assert!(
         store
             .escalate(first, &escalated, Some(second), &ns, audit("page.escalate"))
@@ -281,28 +236,17 @@ pub async fn story(store: &dyn Store) {
         .unwrap();
     assert!(!store.room_team_only("!war:example.org").await.unwrap());
 
-    let mut v = cordon_core::audit::ChainVerifier::default();
-    for e in store.audit_page(0, 10_000).await.unwrap() {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    assert!(v.finish().ok());
+    chain_ok(store).await;
 }
 
 #[tokio::test]
 async fn sqlite_passes_the_paging_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    story(&store).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_paging_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    story(&store).await;
-    store.close().await;
+    on_postgres(story).await;
 }
 
 /// Contact methods with a sealed secret (issue 12: a webhook's own signing secret): stored
@@ -310,21 +254,8 @@ async fn postgres_passes_the_paging_story() {
 /// place, and absent for contacts added without one.
 pub async fn contact_secrets_story(store: &dyn Store) {
     let at = t("2026-11-27T10:00:00Z");
-    let bob = User {
-        id: Uuid::from_u128(501),
-        name: "bob".into(),
-        email: "bob@corp.example".into(),
-        pgp_key: None,
-        groups: vec![],
-        is_admin: false,
-        created_at: at,
-        disabled_at: None,
-    };
-    let carol = User {
-        id: Uuid::from_u128(502),
-        name: "carol".into(),
-        ..bob.clone()
-    };
+    let bob = user(Uuid::from_u128(501), "bob");
+    let carol = user(Uuid::from_u128(502), "carol");
     store.create_user(&bob, audit("user.create")).await.unwrap();
     store.create_user(&carol, audit("user.create")).await.unwrap();
     let hook = ContactMethod {
@@ -380,7 +311,7 @@ pub async fn contact_secrets_story(store: &dyn Store) {
     );
 
     // Rotation replaces the secret in place and is audited; an unknown id changes nothing.
-    let head = store.audit_page(0, 10_000).await.unwrap().len();
+    let head = chain_ok(store).await;
     assert!(
         store
             .set_contact_secret(legacy.id, b"rotated", audit("contact.rotate_secret"))
@@ -400,30 +331,17 @@ pub async fn contact_secrets_story(store: &dyn Store) {
             .await
             .unwrap()
     );
-    let entries = store.audit_page(0, 10_000).await.unwrap();
-    assert_eq!(entries.len(), head + 1, "one entry for the one rotation");
-    let mut v = cordon_core::audit::ChainVerifier::default();
-    for e in &entries {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    assert!(v.finish().ok());
+    assert_eq!(chain_ok(store).await, head + 1, "one entry for the one rotation");
 }
 
 #[tokio::test]
 async fn sqlite_passes_the_contact_secrets_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    contact_secrets_story(&store).await;
+    on_sqlite(contact_secrets_story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_contact_secrets_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    contact_secrets_story(&store).await;
-    store.close().await;
+    on_postgres(contact_secrets_story).await;
 }
 
 /// The page list (issue 13): newest first by `(created_at, id)`, a keyset position that
@@ -432,22 +350,16 @@ async fn postgres_passes_the_contact_secrets_story() {
 pub async fn page_list_story(store: &dyn Store) {
     let at = t("2026-11-27T10:00:00Z");
     let later = t("2026-11-27T11:00:00Z");
-    let page = |n: u128, status: &str, created_at: Timestamp| PageRow {
-        id: Uuid::from_u128(n),
-        incident_id: None,
+    let listed = |n: u128, status: &str, created_at: Timestamp| PageRow {
         status: status.into(),
-        state: "{}".into(),
-        created_by: None,
-        role: None,
-        created_at,
-        updated_at: created_at,
+        ..page(Uuid::from_u128(n), None, created_at)
     };
     // Two pages at the same instant, one earlier, one later.
     let pages = [
-        page(0x20, "triggered", at),
-        page(0x21, "resolved", at),
-        page(0x22, "triggered", t("2026-11-27T09:00:00Z")),
-        page(0x23, "acknowledged", later),
+        listed(0x20, "triggered", at),
+        listed(0x21, "resolved", at),
+        listed(0x22, "triggered", t("2026-11-27T09:00:00Z")),
+        listed(0x23, "acknowledged", later),
     ];
     for p in &pages {
         store.create_page(p, None, &[], audit("page.trigger")).await.unwrap();
@@ -501,17 +413,10 @@ pub async fn page_list_story(store: &dyn Store) {
 
 #[tokio::test]
 async fn sqlite_passes_the_page_list_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    page_list_story(&store).await;
+    on_sqlite(page_list_story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_page_list_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    page_list_story(&store).await;
-    store.close().await;
+    on_postgres(page_list_story).await;
 }

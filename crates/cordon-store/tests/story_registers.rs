@@ -6,97 +6,19 @@
 //! SQLite and PostgreSQL (a throw-away database each run); on PostgreSQL two nodes then race to
 //! move one asset.
 
-use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
+mod common;
+
+use common::{
+    TempSqlite, audit_on, chain_ok, create_user, declare, next_id, on_postgres_db, refused_as_write_once, t, winners,
+};
 use cordon_core::register::{AssetKind, AssetState, Classification, CredentialKind, CredentialState};
 use cordon_core::role::Role;
 use cordon_core::task::TaskStatus;
-use cordon_core::user::User;
 use cordon_store::registers::{
     Asset, AssetMove, Credential, Effects, EventRef, Exposure, FollowUpTask, Indicator, Sighting, System,
 };
-use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, NewIncident, PostgresStore, RegisterStore, SqliteStore, Store, StoreError, Viewer};
+use cordon_store::{PostgresStore, RegisterStore, Store, StoreError, Viewer};
 use uuid::Uuid;
-
-/// Distinct ids without randomness, increasing.
-fn next_id() -> Uuid {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(1);
-    Uuid::from_u128(u128::from(N.fetch_add(1, Ordering::Relaxed)))
-}
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str, subject: String) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "alice".into(),
-        action: action.into(),
-        subject,
-        payload: "{}".into(),
-    }
-}
-
-async fn user(store: &dyn Store, name: &str) -> User {
-    let u = User {
-        id: next_id(),
-        name: name.into(),
-        email: format!("{name}@example.com"),
-        pgp_key: None,
-        groups: vec![],
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    };
-    store
-        .create_user(&u, audit("user.create", format!("user:{name}")))
-        .await
-        .unwrap();
-    u
-}
-
-async fn incident(store: &dyn Store, key: &str, by: Uuid) -> Uuid {
-    let id = next_id();
-    let at = t("2026-11-27T10:00:00Z");
-    let new = NewIncident {
-        incident: Incident {
-            id,
-            codename: Codename::from_key(key).unwrap(),
-            kind: IncidentKind::Security,
-            severity: Severity::new(2).unwrap(),
-            status: Status::Triage,
-            sealed: true,
-            title: format!("title of {key}"),
-            description: String::new(),
-            room: None,
-            playbook: "security".into(),
-            created_by: by,
-            created_at: at,
-            updated_at: at,
-        },
-        tasks: vec![],
-        members: vec![],
-    };
-    store
-        .create_incident(&new, audit("incident.declare", format!("incident:{id}")))
-        .await
-        .unwrap();
-    id
-}
-
-async fn verify(store: &dyn Store) -> (u64, Option<i64>) {
-    let mut v = ChainVerifier::default();
-    for e in store.audit_page(0, 100_000).await.unwrap() {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    let out = v.finish();
-    (out.entries, out.first_bad_entry)
-}
 
 fn asset(incident: Uuid, by: Uuid, name: &str, state: AssetState) -> (Asset, AssetMove) {
     let at = t("2026-11-27T11:00:00Z");
@@ -158,10 +80,10 @@ fn rotation(incident: Uuid, cred: Uuid, owner: Option<Uuid>) -> FollowUpTask {
 
 /// The story. Each new register method gets a step here.
 pub async fn story(store: &dyn Store) {
-    let alice = user(store, "alice").await;
-    let bob = user(store, "bob").await;
-    let inc = incident(store, "amber-falcon", alice.id).await;
-    let other = incident(store, "quiet-otter", alice.id).await;
+    let alice = create_user(store, "alice").await;
+    let bob = create_user(store, "bob").await;
+    let inc = declare(store, "amber-falcon", alice.id).await;
+    let other = declare(store, "quiet-otter", alice.id).await;
 
     // assets: created with their first move; names unique per incident
     let (web1, first) = asset(inc, alice.id, "web1", AssetState::Suspected);
@@ -170,7 +92,7 @@ pub async fn story(store: &dyn Store) {
             &web1,
             &first,
             &Effects::default(),
-            audit("asset.create", "asset:web1".into()),
+            audit_on("asset.create", "asset:web1"),
         )
         .await
         .unwrap();
@@ -180,7 +102,7 @@ pub async fn story(store: &dyn Store) {
             &dup,
             &dup_first,
             &Effects::default(),
-            audit("asset.create", "asset:web1".into()),
+            audit_on("asset.create", "asset:web1"),
         )
         .await
         .unwrap_err();
@@ -191,7 +113,7 @@ pub async fn story(store: &dyn Store) {
             &elsewhere,
             &elsewhere_first,
             &Effects::default(),
-            audit("asset.create", "asset:web1".into()),
+            audit_on("asset.create", "asset:web1"),
         )
         .await
         .unwrap();
@@ -202,7 +124,7 @@ pub async fn story(store: &dyn Store) {
         .put_credential(
             &key,
             &Effects::default(),
-            audit("credential.create", "credential:deploy-key".into()),
+            audit_on("credential.create", "credential:deploy-key"),
         )
         .await
         .unwrap();
@@ -217,7 +139,7 @@ pub async fn story(store: &dyn Store) {
         updated_at: t("2026-11-27T11:00:00Z"),
     };
     store
-        .put_system(&billing, audit("system.put", "system:billing".into()))
+        .put_system(&billing, audit_on("system.put", "system:billing"))
         .await
         .unwrap();
     let again = System {
@@ -226,7 +148,7 @@ pub async fn story(store: &dyn Store) {
         ..billing.clone()
     };
     store
-        .put_system(&again, audit("system.put", "system:billing".into()))
+        .put_system(&again, audit_on("system.put", "system:billing"))
         .await
         .unwrap();
     let systems = store.systems(inc).await.unwrap();
@@ -248,7 +170,7 @@ pub async fn story(store: &dyn Store) {
         note: String::new(),
     };
     let err = store
-        .move_asset(&blind, &Effects::default(), audit("asset.move", "asset:web1".into()))
+        .move_asset(&blind, &Effects::default(), audit_on("asset.move", "asset:web1"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("credential")), "{err:?}");
@@ -276,12 +198,12 @@ pub async fn story(store: &dyn Store) {
         credentials: vec![fallen.clone()],
         tasks: vec![task.clone()],
         audit: vec![
-            audit("credential.compromised", "credential:deploy-key".into()),
-            audit("task.create", format!("task:{}", task.id)),
+            audit_on("credential.compromised", "credential:deploy-key"),
+            audit_on("task.create", format!("task:{}", task.id)),
         ],
     };
     store
-        .move_asset(&mv, &effects, audit("asset.move", "asset:web1".into()))
+        .move_asset(&mv, &effects, audit_on("asset.move", "asset:web1"))
         .await
         .unwrap();
     assert_eq!(store.assets(inc).await.unwrap()[0].state, AssetState::Compromised);
@@ -303,7 +225,7 @@ pub async fn story(store: &dyn Store) {
         .put_credential(
             &late,
             &Effects::default(),
-            audit("credential.create", "credential:late-key".into()),
+            audit_on("credential.create", "credential:late-key"),
         )
         .await
         .unwrap_err();
@@ -317,7 +239,7 @@ pub async fn story(store: &dyn Store) {
         ..mv.clone()
     };
     let err = store
-        .move_asset(&stale, &Effects::default(), audit("asset.move", "asset:web1".into()))
+        .move_asset(&stale, &Effects::default(), audit_on("asset.move", "asset:web1"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("asset state")), "{err:?}");
@@ -329,14 +251,14 @@ pub async fn story(store: &dyn Store) {
         tasks: vec![rotation(inc, key.id, None)], // same key `rotate:<id>` as the existing task
         ..Effects::default()
     };
-    let before = store.audit_page(0, 100_000).await.unwrap().len();
+    let before = chain_ok(store).await;
     let err = store
-        .create_asset(&web2, &web2_first, &clash, audit("asset.create", "asset:web2".into()))
+        .create_asset(&web2, &web2_first, &clash, audit_on("asset.create", "asset:web2"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     assert_eq!(store.assets(inc).await.unwrap().len(), 1);
-    assert_eq!(store.audit_page(0, 100_000).await.unwrap().len(), before);
+    assert_eq!(chain_ok(store).await, before);
 
     // rotation: the credential and its task move together
     let rotated = Credential {
@@ -357,7 +279,7 @@ pub async fn story(store: &dyn Store) {
         .put_credential(
             &rotated,
             &effects,
-            audit("credential.rotated", "credential:deploy-key".into()),
+            audit_on("credential.rotated", "credential:deploy-key"),
         )
         .await
         .unwrap();
@@ -369,7 +291,7 @@ pub async fn story(store: &dyn Store) {
         ..done
     };
     store
-        .update_follow_up_task(&reopened, audit("task.update", "task".into()))
+        .update_follow_up_task(&reopened, audit_on("task.update", "task"))
         .await
         .unwrap();
     assert_eq!(
@@ -395,16 +317,13 @@ pub async fn story(store: &dyn Store) {
         created_at: at,
         updated_at: at,
     };
-    store
-        .put_indicator(&ip, &[], audit("ioc.add", "ioc".into()))
-        .await
-        .unwrap();
+    store.put_indicator(&ip, &[], audit_on("ioc.add", "ioc")).await.unwrap();
     let twin = Indicator {
         id: next_id(),
         ..ip.clone()
     };
     let err = store
-        .put_indicator(&twin, &[], audit("ioc.add", "ioc".into()))
+        .put_indicator(&twin, &[], audit_on("ioc.add", "ioc"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("indicator")), "{err:?}");
@@ -426,14 +345,14 @@ pub async fn story(store: &dyn Store) {
     ip.last_seen = Some(t("2026-11-21T01:00:00Z"));
     let seen = [sighting(7, "2026-11-21T01:00:00Z"), sighting(3, "2026-11-20T01:00:00Z")];
     store
-        .put_indicator(&ip, &seen, audit("ioc.sightings", "ioc".into()))
+        .put_indicator(&ip, &seen, audit_on("ioc.sightings", "ioc"))
         .await
         .unwrap();
     store
         .put_indicator(
             &ip,
             &[sighting(7, "2026-11-21T01:00:00Z")],
-            audit("ioc.sightings", "ioc".into()),
+            audit_on("ioc.sightings", "ioc"),
         )
         .await
         .unwrap();
@@ -463,14 +382,13 @@ pub async fn story(store: &dyn Store) {
         created_at: at,
     };
     store
-        .create_exposure(&exposure, audit("exposure.create", "exposure".into()))
+        .create_exposure(&exposure, audit_on("exposure.create", "exposure"))
         .await
         .unwrap();
     assert_eq!(store.exposures(inc).await.unwrap(), [exposure]);
     assert!(store.exposures(other).await.unwrap().is_empty());
 
-    let (entries, bad) = verify(store).await;
-    assert_eq!(bad, None);
+    let entries = chain_ok(store).await;
     // 16 writes succeeded (the move with its two effects counts three): 18 entries; the refused
     // writes left nothing
     assert_eq!(entries, 18);
@@ -478,54 +396,55 @@ pub async fn story(store: &dyn Store) {
 
 #[tokio::test]
 async fn sqlite_passes_the_registers_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("cordon.db")).await.unwrap();
+    let db = TempSqlite::new();
+    let store = db.open().await;
     story(&store).await;
 
     // SQLite-specific guard: asset moves are write-once even for raw SQL.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("cordon.db").display()))
-        .await
-        .unwrap();
-    for sql in ["UPDATE asset_moves SET note = 'x'", "DELETE FROM asset_moves"] {
-        assert!(sqlx::query(sql).execute(&pool).await.is_err(), "{sql} must fail");
-    }
+    refused_as_write_once(
+        &db.raw_pool().await,
+        &["UPDATE asset_moves SET note = 'x'", "DELETE FROM asset_moves"],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_registers_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    story(&store).await;
-    one_move_wins_across_nodes(&db, &store).await;
+    on_postgres_db(async |db| {
+        let a: PostgresStore = db.open().await.unwrap();
+        let b: PostgresStore = db.open().await.unwrap();
+        story(&a).await;
+        one_move_wins_across_nodes(&a, &b).await;
 
-    // PostgreSQL-specific guard: the plpgsql trigger keeps asset moves write-once for raw SQL.
-    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-    for sql in [
-        "UPDATE asset_moves SET note = 'x'",
-        "DELETE FROM asset_moves",
-        "TRUNCATE asset_moves",
-    ] {
-        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
-        assert!(err.to_string().contains("write-once"), "{sql}: {err}");
-    }
-    assert_eq!(
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM asset_moves")
-            .fetch_one(&pool)
-            .await
-            .unwrap(),
-        4
-    );
-    pool.close().await;
-    store.close().await;
+        // PostgreSQL-specific guard: the plpgsql trigger keeps asset moves write-once for raw SQL.
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        refused_as_write_once(
+            &pool,
+            &[
+                "UPDATE asset_moves SET note = 'x'",
+                "DELETE FROM asset_moves",
+                "TRUNCATE asset_moves",
+            ],
+        )
+        .await;
+        assert_eq!(
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM asset_moves")
+                .fetch_one(&pool)
+                .await
+                .unwrap(),
+            4
+        );
+        pool.close().await;
+        a.close().await;
+        b.close().await;
+    })
+    .await;
 }
 
 /// PostgreSQL-specific: two pools on one database (what two processes look like to the server)
 /// move the same asset out of the same state at once; one move wins, every other is the
 /// `asset state` conflict, and only the winner is recorded and audited.
-async fn one_move_wins_across_nodes(db: &TestDatabase, a: &PostgresStore) {
-    let b = db.open().await.unwrap();
+async fn one_move_wins_across_nodes(a: &PostgresStore, b: &PostgresStore) {
     let viewer = Viewer {
         user_id: Uuid::nil(),
         sees_all: true,
@@ -534,37 +453,35 @@ async fn one_move_wins_across_nodes(db: &TestDatabase, a: &PostgresStore) {
     let other = incidents.iter().find(|i| i.codename.key() == "quiet-otter").unwrap();
     let asset = a.assets(other.id).await.unwrap().remove(0);
     assert_eq!(asset.state, AssetState::Suspected);
-    let (before, _) = verify(a).await;
+    let before = chain_ok(a).await;
 
-    let moves = (0..8).map(|i| {
-        let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+    let (asset, incident, by) = (asset.id, other.id, other.created_by);
+    let won = winners(&[a.clone(), b.clone()], 8, move |i, node| async move {
         let mv = AssetMove {
             id: next_id(),
-            asset_id: asset.id,
-            incident_id: other.id,
+            asset_id: asset,
+            incident_id: incident,
             from: Some(AssetState::Suspected),
             to: AssetState::Compromised,
-            by: other.created_by,
+            by,
             by_name: String::new(),
             at: t("2026-11-28T10:00:00Z"),
             note: format!("move {i}"),
         };
-        tokio::spawn(async move {
-            node.move_asset(&mv, &Effects::default(), audit("asset.move", "asset:web1".into()))
-                .await
-        })
-    });
-    let mut won = 0;
-    for r in futures::future::join_all(moves).await {
-        match r.unwrap() {
-            Ok(()) => won += 1,
-            Err(e) => assert!(matches!(e, StoreError::Conflict("asset state")), "{e:?}"),
+        match node
+            .move_asset(&mv, &Effects::default(), audit_on("asset.move", "asset:web1"))
+            .await
+        {
+            Ok(()) => true,
+            Err(e) => {
+                assert!(matches!(e, StoreError::Conflict("asset state")), "{e:?}");
+                false
+            }
         }
-    }
+    })
+    .await;
     assert_eq!(won, 1);
     assert_eq!(b.asset_moves(other.id).await.unwrap().len(), 2);
     assert_eq!(b.assets(other.id).await.unwrap()[0].state, AssetState::Compromised);
-    let (after, bad) = verify(&b).await;
-    assert_eq!((after, bad), (before + 1, None));
-    b.close().await;
+    assert_eq!(chain_ok(b).await, before + 1);
 }

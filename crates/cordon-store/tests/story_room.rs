@@ -5,68 +5,13 @@
 //! and the incident an audit subject's item belongs to (every kind's query runs on both
 //! databases). Run against SQLite and PostgreSQL.
 
-use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
-use cordon_core::role::Role;
-use cordon_core::task::{Task, TaskStatus};
-use cordon_core::user::User;
+mod common;
+
+use common::{audit, chain_ok, incident_with_task, on_postgres, on_sqlite, t, user};
 use cordon_store::feed::IncidentItem;
 use cordon_store::room::{MessageKind, NewRoomMessage};
-use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, NewIncident, PostgresStore, SqliteStore, Store, StoreError};
+use cordon_store::{Store, StoreError};
 use uuid::Uuid;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject: "x".into(),
-        payload: "{}".into(),
-    }
-}
-
-fn incident(id: u128, key: &str, by: Uuid) -> NewIncident {
-    let at = t("2026-11-27T10:00:00Z");
-    let id = Uuid::from_u128(id);
-    NewIncident {
-        incident: Incident {
-            id,
-            codename: Codename::from_key(key).unwrap(),
-            kind: IncidentKind::Security,
-            severity: Severity::new(2).unwrap(),
-            status: Status::Triage,
-            sealed: true,
-            title: format!("title of {key}"),
-            description: String::new(),
-            room: None,
-            playbook: "security".into(),
-            created_by: by,
-            created_at: at,
-            updated_at: at,
-        },
-        tasks: vec![Task {
-            id: Uuid::from_u128(id.as_u128() + 0x100),
-            incident_id: id,
-            step: 1,
-            key: "detect".into(),
-            title: "Detect".into(),
-            status: TaskStatus::Todo,
-            owner_role: Role::IncidentCommander,
-            assignee: None,
-            check_items: Vec::new(),
-            override_reason: None,
-            updated_at: at,
-        }],
-        members: Vec::new(),
-    }
-}
 
 fn message(id: u128, incident: Uuid, author: Option<Uuid>, kind: MessageKind, body: &str) -> NewRoomMessage {
     NewRoomMessage {
@@ -83,19 +28,10 @@ fn message(id: u128, incident: Uuid, author: Option<Uuid>, kind: MessageKind, bo
 /// The story.
 pub async fn story(store: &dyn Store) {
     assert_eq!(store.audit_head().await.unwrap(), 0, "an empty log's head");
-    let alice = User {
-        id: Uuid::from_u128(0xa11ce),
-        name: "alice".into(),
-        email: "alice@example.com".into(),
-        pgp_key: None,
-        groups: vec![],
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    };
+    let alice = user(Uuid::from_u128(0xa11ce), "alice");
     store.create_user(&alice, audit("user.create")).await.unwrap();
-    let a = incident(0x1, "amber-falcon", alice.id);
-    let b = incident(0x2, "brave-otter", alice.id);
+    let a = incident_with_task(0x1, "amber-falcon", alice.id);
+    let b = incident_with_task(0x2, "brave-otter", alice.id);
     for i in [&a, &b] {
         store.create_incident(i, audit("incident.declare")).await.unwrap();
     }
@@ -199,29 +135,15 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(IncidentItem::from_subject_prefix("user"), None);
 
     // Every message has its entry, and the chain holds.
-    let mut v = ChainVerifier::default();
-    let entries = store.audit_page(0, 10_000).await.unwrap();
-    for e in &entries {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    let out = v.finish();
-    assert_eq!(out.first_bad_entry, None);
-    assert_eq!(out.entries, 7, "1 user, 2 incidents, 4 messages");
+    assert_eq!(chain_ok(store).await, 7, "1 user, 2 incidents, 4 messages");
 }
 
 #[tokio::test]
 async fn sqlite_passes_the_room_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    story(&store).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_room_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    story(&store).await;
-    store.close().await;
+    on_postgres(story).await;
 }

@@ -2,17 +2,14 @@
 //! after it expired, and exactly once when several callers (two PostgreSQL pools, as two nodes
 //! would) race for it. Every backend runs `story` and `race`.
 
+mod common;
+
 use std::sync::Arc;
 
-use cordon_core::Timestamp;
-use cordon_store::testing::TestDatabase;
-use cordon_store::{PostgresStore, SeenStore, SqliteStore};
+use common::{story_and_race_on_sqlite, story_and_race_on_two_pools, t, winners};
+use cordon_store::Store;
 
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-pub async fn story(store: &dyn SeenStore) {
+pub async fn story(store: &dyn Store) {
     let now = t("2026-11-27T10:00:00Z");
     let until = t("2026-11-27T10:05:00Z");
     assert!(store.see_once("slack.request", "sig-1", until, now).await.unwrap());
@@ -56,41 +53,22 @@ pub async fn story(store: &dyn SeenStore) {
 }
 
 /// Twenty callers on `stores` (round robin) take one key: exactly one wins.
-pub async fn race(stores: Vec<Arc<dyn SeenStore>>) {
+pub async fn race(stores: Vec<Arc<dyn Store>>) {
     let now = t("2026-11-27T11:00:00Z");
     let until = t("2026-11-27T11:05:00Z");
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let store = stores[i % stores.len()].clone();
-        tasks.push(tokio::spawn(async move {
-            store.see_once("slack.event", "Ev01", until, now).await.unwrap()
-        }));
-    }
-    let mut won = 0;
-    for task in tasks {
-        won += usize::from(task.await.unwrap());
-    }
+    let won = winners(&stores, 20, move |_, store| async move {
+        store.see_once("slack.event", "Ev01", until, now).await.unwrap()
+    })
+    .await;
     assert_eq!(won, 1, "one caller takes the key");
 }
 
 #[tokio::test]
 async fn sqlite_passes_the_seen_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("story.db")).await.unwrap());
-    story(store.as_ref()).await;
-    race(vec![store]).await;
+    story_and_race_on_sqlite(story, race).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_passes_the_seen_story_on_two_pools() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let a: PostgresStore = db.open().await.unwrap();
-    let b: PostgresStore = db.open().await.unwrap();
-    story(&a).await;
-    let (a, b) = (Arc::new(a), Arc::new(b));
-    race(vec![a.clone(), b.clone()]).await;
-    a.close().await;
-    b.close().await;
+    story_and_race_on_two_pools(story, race).await;
 }

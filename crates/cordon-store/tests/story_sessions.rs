@@ -5,43 +5,15 @@
 //! of many racers); failed sign-ins counted per key and forgotten; settings kept. Every
 //! backend runs each step.
 
+mod common;
+
 use std::sync::Arc;
 
-use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::user::User;
+use common::{audit, audit_actions, chain_ok, story_and_race_on_sqlite, story_and_race_on_two_pools, t, user, winners};
+use cordon_store::Store;
 use cordon_store::accounts::UserSettings;
 use cordon_store::sessions::NewSession;
-use cordon_store::testing::TestDatabase;
-use cordon_store::{AuditDraft, PostgresStore, SqliteStore, Store};
 use uuid::Uuid;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject: "x".into(),
-        payload: "{}".into(),
-    }
-}
-
-fn user(n: u128, name: &str) -> User {
-    User {
-        id: Uuid::from_u128(n),
-        name: name.into(),
-        email: format!("{name}@corp.example"),
-        pgp_key: None,
-        groups: Vec::new(),
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    }
-}
 
 fn session(n: u128, user: Uuid, at: &str, expires: &str) -> NewSession {
     NewSession {
@@ -56,19 +28,9 @@ fn session(n: u128, user: Uuid, at: &str, expires: &str) -> NewSession {
     }
 }
 
-async fn actions(store: &dyn Store) -> Vec<String> {
-    let entries = store.audit_page(0, 10_000).await.unwrap();
-    let mut v = ChainVerifier::default();
-    for e in &entries {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    assert_eq!(v.finish().first_bad_entry, None, "the chain holds");
-    entries.into_iter().map(|e| e.record.action).collect()
-}
-
 pub async fn story(store: &dyn Store) {
-    let olga = user(1, "olga");
-    let ivan = user(2, "ivan");
+    let olga = user(Uuid::from_u128(1), "olga");
+    let ivan = user(Uuid::from_u128(2), "ivan");
     store.create_user(&olga, audit("user.create")).await.unwrap();
     store.create_user(&ivan, audit("user.create")).await.unwrap();
     let forget = t("2026-01-01T00:00:00Z");
@@ -324,7 +286,8 @@ pub async fn story(store: &dyn Store) {
     assert_eq!(store.user_settings(ivan.id).await.unwrap(), en);
 
     // Every change came with its entry, on one unbroken chain.
-    let acts = actions(store).await;
+    chain_ok(store).await;
+    let acts = audit_actions(store).await;
     for a in [
         "auth.signin",
         "session.end",
@@ -345,44 +308,25 @@ pub async fn story(store: &dyn Store) {
 
 /// Twenty callers on `stores` take one TOTP step: exactly one wins.
 pub async fn race(stores: Vec<Arc<dyn Store>>) {
-    let racer = user(7, "racer");
+    let racer = user(Uuid::from_u128(7), "racer");
     stores[0].create_user(&racer, audit("user.create")).await.unwrap();
     stores[0]
         .set_totp(racer.id, b"sealed", t("2026-11-27T10:00:00Z"), audit("user.totp"))
         .await
         .unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let store = stores[i % stores.len()].clone();
-        tasks.push(tokio::spawn(async move {
-            store.take_totp_step(racer.id, 1000).await.unwrap()
-        }));
-    }
-    let mut won = 0;
-    for task in tasks {
-        won += usize::from(task.await.unwrap());
-    }
+    let won = winners(&stores, 20, move |_, store| async move {
+        store.take_totp_step(racer.id, 1000).await.unwrap()
+    })
+    .await;
     assert_eq!(won, 1, "one code is accepted once");
 }
 
 #[tokio::test]
 async fn sqlite_passes_the_sessions_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("story.db")).await.unwrap());
-    story(store.as_ref()).await;
-    race(vec![store]).await;
+    story_and_race_on_sqlite(story, race).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_passes_the_sessions_story_on_two_pools() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let a: PostgresStore = db.open().await.unwrap();
-    let b: PostgresStore = db.open().await.unwrap();
-    story(&a).await;
-    let (a, b) = (Arc::new(a), Arc::new(b));
-    race(vec![a.clone(), b.clone()]).await;
-    a.close().await;
-    b.close().await;
+    story_and_race_on_two_pools(story, race).await;
 }

@@ -3,52 +3,12 @@
 //! read back field for field, and a duplicate id is a conflict that leaves no audit entry.
 //! Run against SQLite and PostgreSQL (a throw-away database each run).
 
-use cordon_core::Timestamp;
-use cordon_core::audit::ChainVerifier;
-use cordon_core::codename::Codename;
-use cordon_core::incident::{Incident, IncidentKind, Severity, Status};
-use cordon_core::user::User;
-use cordon_store::testing::TestDatabase;
+mod common;
+
+use common::{audit, audit_actions, audit_log, chain_ok, incident, on_postgres, on_sqlite, t, user_in};
 use cordon_store::timeline::{SourceState, TimelineSource};
-use cordon_store::{AuditDraft, NewIncident, PostgresStore, SqliteStore, Store, StoreError};
+use cordon_store::{Store, StoreError};
 use uuid::Uuid;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn audit(action: &str) -> AuditDraft {
-    AuditDraft {
-        at: t("2026-11-27T10:00:00Z"),
-        actor: "tester".into(),
-        action: action.into(),
-        subject: "x".into(),
-        payload: "{}".into(),
-    }
-}
-
-fn incident(id: u128, key: &str, by: Uuid) -> NewIncident {
-    let at = t("2026-11-27T10:00:00Z");
-    NewIncident {
-        incident: Incident {
-            id: Uuid::from_u128(id),
-            codename: Codename::from_key(key).unwrap(),
-            kind: IncidentKind::Security,
-            severity: Severity::new(2).unwrap(),
-            status: Status::Triage,
-            sealed: true,
-            title: format!("title of {key}"),
-            description: String::new(),
-            room: None,
-            playbook: "security".into(),
-            created_by: by,
-            created_at: at,
-            updated_at: at,
-        },
-        tasks: Vec::new(),
-        members: Vec::new(),
-    }
-}
 
 fn source(id: u128, incident: Uuid, by: Uuid, name: &str, at: &str) -> TimelineSource {
     TimelineSource {
@@ -73,19 +33,10 @@ fn source(id: u128, incident: Uuid, by: Uuid, name: &str, at: &str) -> TimelineS
 
 /// The story.
 pub async fn story(store: &dyn Store) {
-    let alice = User {
-        id: Uuid::from_u128(0xa11ce),
-        name: "alice".into(),
-        email: "alice@example.com".into(),
-        pgp_key: None,
-        groups: vec!["security".into()],
-        is_admin: false,
-        created_at: t("2026-11-27T09:00:00Z"),
-        disabled_at: None,
-    };
+    let alice = user_in(Uuid::from_u128(0xa11ce), "alice", &["security"]);
     store.create_user(&alice, audit("user.create")).await.unwrap();
-    let a = incident(0x1, "amber-falcon", alice.id);
-    let b = incident(0x2, "brave-otter", alice.id);
+    let a = incident(Uuid::from_u128(0x1), "amber-falcon", alice.id);
+    let b = incident(Uuid::from_u128(0x2), "brave-otter", alice.id);
     for i in [&a, &b] {
         store.create_incident(i, audit("incident.declare")).await.unwrap();
     }
@@ -113,41 +64,25 @@ pub async fn story(store: &dyn Store) {
     assert!(store.timeline_sources(Uuid::from_u128(0x99)).await.unwrap().is_empty());
 
     // A duplicate id is a conflict and appends nothing.
-    let before = store.audit_page(0, 10_000).await.unwrap().len();
+    let before = audit_log(store).await.len();
     assert!(matches!(
         store.add_timeline_source(&first, audit("timeline.ingest")).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(store.audit_page(0, 10_000).await.unwrap().len(), before);
+    assert_eq!(audit_log(store).await.len(), before);
 
     // Every change has its entry, and the chain holds.
-    let mut v = ChainVerifier::default();
-    let entries = store.audit_page(0, 10_000).await.unwrap();
-    for e in &entries {
-        v.push(&e.record, &e.prev_hash, &e.hash);
-    }
-    let out = v.finish();
-    assert_eq!(out.first_bad_entry, None);
-    assert_eq!(out.entries, 6, "1 user, 2 incidents, 3 sources");
-    assert_eq!(
-        entries.iter().filter(|e| e.record.action == "timeline.ingest").count(),
-        3
-    );
+    assert_eq!(chain_ok(store).await, 6, "1 user, 2 incidents, 3 sources");
+    let actions = audit_actions(store).await;
+    assert_eq!(actions.iter().filter(|a| *a == "timeline.ingest").count(), 3);
 }
 
 #[tokio::test]
 async fn sqlite_passes_the_timeline_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("story.db")).await.unwrap();
-    story(&store).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn postgres_passes_the_timeline_story() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    let store: PostgresStore = db.open().await.unwrap();
-    story(&store).await;
-    store.close().await;
+    on_postgres(story).await;
 }

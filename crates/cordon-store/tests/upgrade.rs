@@ -1,27 +1,16 @@
 //! Upgrading a database that holds data: the schema of an earlier release is built by running
-//! the migrations up to it from the migration files, rows are written with that schema's SQL,
+//! the migrations up to it (`cordon_store::testing`), rows are written with that schema's SQL,
 //! and opening the store applies the rest. Each backend keeps every row and reads it back.
 
-use std::path::Path;
+mod common;
 
-use cordon_store::testing::TestDatabase;
-use cordon_store::{PostgresStore, SqliteStore, Store};
-use sqlx::migrate::Migrator;
+use common::{TempSqlite, on_postgres_db};
+use cordon_store::Store;
+use cordon_store::testing::sqlite_before;
 use uuid::Uuid;
 
-/// The migrations of `backend` up to and including `version`.
-async fn migrator_up_to(backend: &str, version: i64) -> Migrator {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
-    let mut m = Migrator::new(dir).await.unwrap();
-    m.migrations = m
-        .migrations
-        .iter()
-        .filter(|x| x.version <= version)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    m
-}
+/// The first migration after the rows' schema: 0008, the gate.
+const GATE: i64 = 8;
 
 const USER: &str = "00000000-0000-0000-0000-000000000001";
 const INCIDENT: &str = "00000000-0000-0000-0000-000000000002";
@@ -73,32 +62,20 @@ async fn check_upgraded(store: &dyn Store) {
 
 #[tokio::test]
 async fn sqlite_keeps_pages_across_the_gate_migration() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cordon.db");
-    {
-        let opts = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
-        migrator_up_to("sqlite", 7).await.run(&pool).await.unwrap();
-        for stmt in ROWS_0007 {
-            sqlx::query(sqlx::AssertSqlSafe(sql(stmt, "")))
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-        pool.close().await;
+    let db = TempSqlite::new();
+    let pool = sqlite_before(&db.path(), GATE).await.unwrap();
+    for stmt in ROWS_0007 {
+        sqlx::query(sqlx::AssertSqlSafe(sql(stmt, "")))
+            .execute(&pool)
+            .await
+            .unwrap();
     }
-    let store = SqliteStore::open(&path).await.unwrap();
+    pool.close().await;
+    let store = db.open().await;
     check_upgraded(&store).await;
     // The rebuilt table keeps its foreign keys: a page of a missing incident is refused.
     let fk: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_list('pages')")
-        .fetch_one(
-            &sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .unwrap(),
-        )
+        .fetch_one(&db.raw_pool().await)
         .await
         .unwrap();
     assert_eq!(fk, 2, "pages references incidents and users");
@@ -106,12 +83,8 @@ async fn sqlite_keeps_pages_across_the_gate_migration() {
 
 #[tokio::test]
 async fn postgres_keeps_pages_across_the_gate_migration() {
-    let Some(db) = TestDatabase::create().await else {
-        return;
-    };
-    {
-        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-        migrator_up_to("postgres", 7).await.run(&pool).await.unwrap();
+    on_postgres_db(async |db| {
+        let pool = db.migrate_before(GATE).await.unwrap();
         for stmt in ROWS_0007 {
             sqlx::query(sqlx::AssertSqlSafe(sql(stmt, "::uuid")))
                 .execute(&pool)
@@ -119,7 +92,9 @@ async fn postgres_keeps_pages_across_the_gate_migration() {
                 .unwrap();
         }
         pool.close().await;
-    }
-    let store: PostgresStore = db.open().await.unwrap();
-    check_upgraded(&store).await;
+        let store = db.open().await.unwrap();
+        check_upgraded(&store).await;
+        store.close().await;
+    })
+    .await;
 }
