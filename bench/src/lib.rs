@@ -1,6 +1,8 @@
 //! Shared helpers for the benchmark programs: start a release `cordon serve` as a child
 //! process, drive load with a fixed number of concurrent keep-alive connections, and print
-//! figures as a table.
+//! figures as a table; [`browser`] signs in as a browser for the web benchmarks.
+
+pub mod browser;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -12,35 +12,12 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use cordon_bench::Server;
+use cordon_bench::browser::{Api, percentile};
 use serde_json::{Value, json};
 
 const TARGET_P99_MS: f64 = 20.0;
 const TARGET_FIRST_PAGE_KB: f64 = 200.0;
 const ACTIVITY_ENTRIES: usize = 500;
-const PASSWORD: &str = "bench horse battery staple";
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
-
-fn base32_decode(s: &str) -> Vec<u8> {
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => continue,
-        };
-        buffer = (buffer << 5) | u32::from(v);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((buffer >> bits) & 0xff) as u8);
-        }
-    }
-    out
-}
-
 /// The addresses of the page's own style sheets and scripts.
 fn assets_of(html: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -60,68 +37,14 @@ fn assets_of(html: &str) -> Vec<String> {
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let server = Server::start()?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let (base, admin) = (server.url.clone(), server.token.clone());
-    let call = async |method: reqwest::Method, path: &str, token: &str, body: Value| -> anyhow::Result<Value> {
-        let r = http
-            .request(method, format!("{base}{path}"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await?;
-        let status = r.status();
-        let text = r.text().await?;
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "{path}: {status} {text}");
-        Ok(v)
-    };
+    let api = Api::new(&server.url)?;
+    let admin = server.token.clone();
 
     // alice, a break-glass account in the security group, signs in as a browser does.
-    call(
-        reqwest::Method::POST,
-        "/api/v1/users",
-        &admin,
-        json!({ "name": "alice", "email": "alice@corp.example", "groups": ["security"] }),
-    )
-    .await?;
-    let token = call(reqwest::Method::POST, "/api/v1/users/alice/tokens", &admin, json!({})).await?["token"]
-        .as_str()
-        .context("token")?
-        .to_owned();
-    call(
-        reqwest::Method::PUT,
-        "/api/v1/users/alice/password",
-        &admin,
-        json!({ "password": PASSWORD }),
-    )
-    .await?;
-    let totp = call(reqwest::Method::POST, "/api/v1/users/alice/totp", &admin, json!({})).await?;
-    let secret = base32_decode(totp["secret"].as_str().context("secret")?);
-    // The authenticator app's side of TOTP reads the wall clock, as the server does.
-    #[allow(clippy::disallowed_methods)]
-    let now = jiff::Timestamp::now().as_second();
-    let code = cordon_service::totp::code(&secret, cordon_service::totp::step_at(now));
-    let res = http
-        .post(format!("{base}/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        // The password holds only letters and spaces: `+` is a space in a form.
-        .body(format!(
-            "username=alice&password={}&totp={code}&next=%2F",
-            PASSWORD.replace(' ', "+")
-        ))
-        .send()
-        .await?;
-    let cookie = res
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("cordon_session="))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned)
-        .with_context(|| format!("sign-in gave no session ({})", res.status()))?;
+    let token = api.user(&admin, "alice", &["security"]).await?;
+    let cookie = api.browser_session(&admin, "alice").await?;
+    let call =
+        async |method: reqwest::Method, path: &str, token: &str, body: Value| api.call(method, path, token, body).await;
 
     // An incident with its 14 steps and 500 entries of activity (checklist moves).
     let inc = call(
@@ -153,16 +76,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     }
 
-    let get = async |path: &str| -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
-        let r = http
-            .get(format!("{base}{path}"))
-            .header("cookie", &cookie)
-            .header("accept", "text/html")
-            .send()
-            .await?;
-        let status = r.status();
-        Ok((status, r.bytes().await?.to_vec()))
-    };
+    let get = async |path: &str| api.page(&cookie, path).await;
     let room = format!("/incidents/{slug}");
     let (status, html) = get(&room).await?;
     if !status.is_success() {
