@@ -811,3 +811,39 @@ async fn passwords_and_totp_are_set_from_the_command_line() {
     let acts = app.audit_actions().await;
     assert!(acts.contains(&"user.password".to_owned()) && acts.contains(&"user.totp".to_owned()));
 }
+
+#[tokio::test]
+async fn the_sign_in_pages_language_links_keep_next() {
+    let app = spawn_app().await;
+    let secret = account(&app, "olga", &[]).await;
+    let b = browser();
+    let (st, _, html) = get_page(&app, &b, "/login?next=%2Fincidents%2Fx%3Ftab%3Dboard").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains(r#"<a lang="ja" href="/login?next=/incidents/x%3Ftab%3Dboard&#38;lang=ja">"#),
+        "{html}"
+    );
+    // Following it: the page in Japanese, still going to `next`.
+    let (_, _, ja) = get_page(&app, &b, "/login?next=/incidents/x%3Ftab%3Dboard&lang=ja").await;
+    assert!(ja.contains(r#"<html lang="ja">"#), "{ja}");
+    assert!(
+        ja.contains(r#"<input type="hidden" name="next" value="/incidents/x?tab=board">"#),
+        "{ja}"
+    );
+    assert!(
+        ja.contains(r#"<a lang="en" href="/login?next=/incidents/x%3Ftab%3Dboard&#38;lang=en">"#),
+        "{ja}"
+    );
+    next_step(&app);
+    let res = sign_in_with(
+        &app,
+        &b,
+        "olga",
+        PASSWORD,
+        &code_now(&app, &secret),
+        Some("/incidents/x?tab=board"),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/incidents/x?tab=board");
+}

@@ -16,7 +16,12 @@ struct NotFoundPage {
     base: Base,
 }
 
-pub(crate) fn not_found(base: Base) -> Response {
+pub(crate) fn not_found(mut base: Base) -> Response {
+    // One body for every address: a signed-out browser's language links stay on the address
+    // without naming it.
+    if base.user.is_none() {
+        base.here.clear();
+    }
     page(StatusCode::NOT_FOUND, &NotFoundPage { base })
 }
 
