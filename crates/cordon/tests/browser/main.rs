@@ -6,6 +6,7 @@
 mod common;
 
 mod login;
+mod oidc;
 mod people;
 mod smoke;
 mod war_room;
