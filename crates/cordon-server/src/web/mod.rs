@@ -139,6 +139,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/oncall", get(oncall::show))
         .route("/ack/{token}", get(ack::show).post(ack::acknowledge))
         .route("/settings", get(shell::settings).post(shell::save_settings))
+        .route("/settings/sessions", get(shell::sessions))
+        .route("/settings/sessions/end", post(shell::end_session))
         .route("/assets/{file}", get(assets::serve))
 }
 

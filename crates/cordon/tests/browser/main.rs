@@ -8,5 +8,6 @@ mod common;
 mod login;
 mod oidc;
 mod people;
+mod sessions;
 mod smoke;
 mod war_room;
