@@ -922,3 +922,32 @@ async fn the_sign_in_pages_language_links_keep_next() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/incidents/x?tab=board");
 }
+
+#[tokio::test]
+async fn the_incidents_lists_fragment_shows_only_what_the_user_may_see() {
+    let app = spawn_app().await;
+    let secret = account(&app, "mallory", &[]).await;
+    let sealed = app.declare(&app.admin, "Payroll export copied", "security").await;
+    let open = app.declare(&app.admin, "Disk full", "operational").await;
+    let b = browser();
+    sign_in(&app, &b, "mallory", &secret).await;
+    let (st, h, html) = get_page(&app, &b, "/parts/incidents").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(html.contains(open["codename"].as_str().unwrap()), "{html}");
+    assert!(!html.contains(sealed["codename"].as_str().unwrap()), "{html}");
+    assert!(!html.contains("<header"), "the list alone: {html}");
+    let (_, _, closed) = get_page(&app, &b, "/parts/incidents?status=closed").await;
+    assert!(!closed.contains(open["codename"].as_str().unwrap()), "{closed}");
+    // The page names the fragment with its filters and the user's change stream.
+    let (_, _, page) = get_page(&app, &b, "/?status=triage&severity=SEV-2").await;
+    assert!(
+        page.contains(r#"data-parts="/parts/incidents?status=triage&#38;severity=SEV-2""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-events="/api/v1/events""#), "{page}");
+    // Signed out: sent to sign in.
+    let (st, h, _) = get_page(&app, &browser(), "/parts/incidents").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/login?next=/parts/incidents");
+}

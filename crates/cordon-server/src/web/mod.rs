@@ -130,6 +130,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/", get(incidents::list))
         .route("/incidents", post(incidents::declare))
+        .route("/parts/incidents", get(incidents::part))
         .route("/incidents/{ref}", get(war_room::show))
         .route("/incidents/{ref}/parts/{part}", get(war_room::part))
         .route("/incidents/{ref}/tasks/{step}", post(war_room::update_task))
