@@ -145,3 +145,52 @@
   tick();
   setInterval(tick, 1000);
 })();
+
+// The incidents list live (issue 15): `/` subscribes to the user's change stream
+// (/api/v1/events, which carries only changes of incidents the user may see, checked for each
+// change) and, when an incident is declared or changes (status, severity, its team and so its
+// commander), re-fetches the list — the server-rendered fragment with the page's filters,
+// data-parts — and swaps it in. It re-fetches on every (re)connection too, so nothing that
+// changed while the stream was not yet (or no longer) open is missed, and once a minute, so
+// the ages move on. A session that has ended sends the browser to sign in.
+(function () {
+  "use strict";
+  const list = document.querySelector("[data-live-list][data-parts]");
+  if (!list || typeof EventSource === "undefined") return;
+  const partsUrl = list.getAttribute("data-parts");
+  // The kinds of change the list shows (cordon_service::feed::KINDS).
+  const KINDS = ["incident", "member"];
+  let timer = null;
+  let busy = false;
+  let again = false;
+
+  async function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      const res = await fetch(partsUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+      if (res.redirected) { window.location.reload(); return; }
+      if (res.ok) list.innerHTML = await res.text();
+    } catch (_) {
+      // The next change, reconnection or minute tries again.
+    } finally {
+      busy = false;
+      if (again) { again = false; schedule(); }
+    }
+  }
+
+  function schedule() {
+    if (timer) return;
+    timer = setTimeout(function () { timer = null; refresh(); }, 30);
+  }
+
+  const events = new EventSource(list.getAttribute("data-events"));
+  events.addEventListener("ready", schedule);
+  events.addEventListener("resync", schedule);
+  events.addEventListener("change", function (e) {
+    let kind = "incident";
+    try { kind = JSON.parse(e.data).kind; } catch (_) { /* refetch */ }
+    if (KINDS.indexOf(kind) >= 0) schedule();
+  });
+  setInterval(schedule, 60000);
+})();

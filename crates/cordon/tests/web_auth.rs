@@ -811,3 +811,143 @@ async fn passwords_and_totp_are_set_from_the_command_line() {
     let acts = app.audit_actions().await;
     assert!(acts.contains(&"user.password".to_owned()) && acts.contains(&"user.totp".to_owned()));
 }
+
+#[tokio::test]
+async fn the_sessions_page_lists_ones_own_sessions_and_ends_them_with_the_csrf_token() {
+    let app = spawn_app().await;
+    let secret = account(&app, "olga", &[]).await;
+    let ivan_secret = account(&app, "ivan", &[]).await;
+    let (laptop, phone) = (browser(), browser());
+    sign_in(&app, &laptop, "olga", &secret).await;
+    sign_in(&app, &phone, "olga", &secret).await;
+    let (_, list) = app.get("/api/v1/users/olga/sessions", &app.admin).await;
+    let ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // Newest first: the phone's, then the laptop's.
+    let (phone_id, laptop_id) = (ids[0].clone(), ids[1].clone());
+
+    let (st, h, html) = get_page(&app, &laptop, "/settings/sessions").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert_security_headers(&h);
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(html.contains(&phone_id) && html.contains(&laptop_id), "{html}");
+    assert_eq!(html.matches("This browser").count(), 1, "{html}");
+    assert_eq!(html.matches("Break-glass account").count(), 2, "{html}");
+    assert!(!html.contains("cordon_session"), "never a token");
+    let (_, _, settings) = get_page(&app, &laptop, "/settings").await;
+    assert!(settings.contains("href=\"/settings/sessions\""), "{settings}");
+
+    // Without the token: refused, nothing ended.
+    let end = |b: &Client, form: Vec<(&'static str, String)>| {
+        let url = format!("{}/settings/sessions/end", app.base);
+        let req = b.post(url).form(&form);
+        async move { req.send().await.unwrap() }
+    };
+    let res = end(&laptop, vec![("session", phone_id.clone())]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(get_page(&app, &phone, "/").await.0, StatusCode::OK);
+
+    // Someone else cannot end olga's session through the page: not found for ivan.
+    let other = browser();
+    sign_in(&app, &other, "ivan", &ivan_secret).await;
+    let token = csrf(&app, &other).await;
+    let res = end(&other, vec![("_csrf", token), ("session", phone_id.clone())]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("That session has ended already."), "{body}");
+    assert!(!body.contains(&phone_id), "ivan's own list only: {body}");
+    assert_eq!(get_page(&app, &phone, "/").await.0, StatusCode::OK);
+
+    // With it: the phone's session ends; the phone is sent to sign in.
+    let token = csrf(&app, &laptop).await;
+    let res = end(&laptop, vec![("_csrf", token.clone()), ("session", phone_id.clone())]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/settings/sessions?ended=1");
+    let (st, h, _) = get_page(&app, &phone, "/").await;
+    assert_eq!((st, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/login"));
+    let (_, _, html) = get_page(&app, &laptop, "/settings/sessions?ended=1").await;
+    assert!(html.contains("The session is ended"), "{html}");
+    assert!(!html.contains(&phone_id), "{html}");
+    let revoked = audited(&app, "session.revoke").await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0]["payload"]["reason"], "revoked by its owner");
+
+    // Ending the laptop's own session signs it out.
+    let res = end(&laptop, vec![("_csrf", token), ("session", laptop_id)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/login?signed_out=1");
+    assert!(res.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    let (st, h, _) = get_page(&app, &laptop, "/settings/sessions").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/login?next=/settings/sessions");
+}
+
+#[tokio::test]
+async fn the_sign_in_pages_language_links_keep_next() {
+    let app = spawn_app().await;
+    let secret = account(&app, "olga", &[]).await;
+    let b = browser();
+    let (st, _, html) = get_page(&app, &b, "/login?next=%2Fincidents%2Fx%3Ftab%3Dboard").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains(r#"<a lang="ja" href="/login?next=/incidents/x%3Ftab%3Dboard&#38;lang=ja">"#),
+        "{html}"
+    );
+    // Following it: the page in Japanese, still going to `next`.
+    let (_, _, ja) = get_page(&app, &b, "/login?next=/incidents/x%3Ftab%3Dboard&lang=ja").await;
+    assert!(ja.contains(r#"<html lang="ja">"#), "{ja}");
+    assert!(
+        ja.contains(r#"<input type="hidden" name="next" value="/incidents/x?tab=board">"#),
+        "{ja}"
+    );
+    assert!(
+        ja.contains(r#"<a lang="en" href="/login?next=/incidents/x%3Ftab%3Dboard&#38;lang=en">"#),
+        "{ja}"
+    );
+    next_step(&app);
+    let res = sign_in_with(
+        &app,
+        &b,
+        "olga",
+        PASSWORD,
+        &code_now(&app, &secret),
+        Some("/incidents/x?tab=board"),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/incidents/x?tab=board");
+}
+
+#[tokio::test]
+async fn the_incidents_lists_fragment_shows_only_what_the_user_may_see() {
+    let app = spawn_app().await;
+    let secret = account(&app, "mallory", &[]).await;
+    let sealed = app.declare(&app.admin, "Payroll export copied", "security").await;
+    let open = app.declare(&app.admin, "Disk full", "operational").await;
+    let b = browser();
+    sign_in(&app, &b, "mallory", &secret).await;
+    let (st, h, html) = get_page(&app, &b, "/parts/incidents").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(html.contains(open["codename"].as_str().unwrap()), "{html}");
+    assert!(!html.contains(sealed["codename"].as_str().unwrap()), "{html}");
+    assert!(!html.contains("<header"), "the list alone: {html}");
+    let (_, _, closed) = get_page(&app, &b, "/parts/incidents?status=closed").await;
+    assert!(!closed.contains(open["codename"].as_str().unwrap()), "{closed}");
+    // The page names the fragment with its filters and the user's change stream.
+    let (_, _, page) = get_page(&app, &b, "/?status=triage&severity=SEV-2").await;
+    assert!(
+        page.contains(r#"data-parts="/parts/incidents?status=triage&#38;severity=SEV-2""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-events="/api/v1/events""#), "{page}");
+    // Signed out: sent to sign in.
+    let (st, h, _) = get_page(&app, &browser(), "/parts/incidents").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/login?next=/parts/incidents");
+}

@@ -503,3 +503,79 @@ async fn the_session_of_an_oidc_sign_in_works_for_the_api_with_csrf() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn refusal_pages_speak_the_browsers_language_and_never_echo_the_provider() {
+    let idp = OidcProvider::start(&[alice_claims(&["ir"])]).await;
+    let app = app_for(&idp.issuer, |_| {}).await;
+    let browser = Browser::new();
+    // The person presses "Deny" at the provider; on the way back someone puts markup into the
+    // provider's error.
+    let authorize = browser.start(&app.base, "/").await;
+    let r = browser
+        .manual
+        .post(authorize.clone())
+        .form(&[("action", "deny")])
+        .send()
+        .await
+        .unwrap();
+    let mut back = authorize.join(r.headers()["location"].to_str().unwrap()).unwrap();
+    let pairs: Vec<(String, String)> = back
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "error" {
+                "<img src=x onerror=alert(1)>".to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    assert!(pairs.iter().any(|(k, _)| k == "error"), "{back}");
+    back.query_pairs_mut().clear().extend_pairs(pairs);
+    let r = browser
+        .manual
+        .get(back.as_str())
+        .header("accept-language", "ja,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The callback's address carries the code: it is sent to no one else.
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let body = r.text().await.unwrap();
+    assert!(body.contains("<html lang=\"ja\">"), "{body}");
+    assert!(body.contains("<h1>ログインできませんでした</h1>"), "{body}");
+    assert!(body.contains("provider_error"), "the reason code: {body}");
+    assert!(!body.contains("<img") && !body.contains("onerror"), "{body}");
+    assert!(body.contains("href=\"/login\""), "a way back: {body}");
+    assert!(
+        body.contains("<a lang=\"en\" href=\"/login?lang=en\">"),
+        "the language link leads to sign in, not to the used callback: {body}"
+    );
+    assert_eq!(
+        audited(&app, "auth.oidc.sign_in.refused").await.last().unwrap()["reason"],
+        "provider_error"
+    );
+
+    // Sign-in turned off, in English and in Japanese: the page on the layout, 403.
+    let (st, _) = app.post("/api/v1/auth/oidc/disable", &app.admin, json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    for (lang, title) in [
+        ("en", "Sign-in with the identity provider is turned off"),
+        ("ja", "SSO によるログインは停止されています"),
+    ] {
+        let r = reqwest::Client::new()
+            .get(format!("{}/auth/oidc/start", app.base))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&format!("<html lang=\"{lang}\">")), "{body}");
+        assert!(body.contains(&format!("<h1>{title}</h1>")), "{body}");
+        assert!(body.contains(&format!("<title>{title} · Cordon</title>")), "{body}");
+    }
+}

@@ -1,6 +1,11 @@
 //! `/`: the incidents the user may see, newest first, filtered by status and severity, and the
 //! prominent Declare ("not sure? declare anyway": one click, at most a title), which redirects
 //! to the new incident's war room.
+//!
+//! The list is live: it is also served alone, with the same filters, at `/parts/incidents`
+//! (`templates/incidents_list.html`, which the page includes), and `static/app.js` re-fetches
+//! it whenever the user's change stream (`/api/v1/events`, which carries only changes of
+//! incidents the user may see) says an incident was declared or changed.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -11,7 +16,7 @@ use cordon_core::incident::{IncidentKind, Severity, Status};
 use cordon_service::Declare;
 use serde::Deserialize;
 
-use super::{Base, WebCaller, WebForm, page, see_other};
+use super::{Base, WebCaller, WebForm, encode_query, page, see_other};
 use crate::AppState;
 use crate::problem::Problem;
 
@@ -29,6 +34,13 @@ pub(crate) struct IncidentRow {
     pub declared: Timestamp,
 }
 
+impl IncidentRow {
+    /// The catalogue key of its status.
+    pub fn status_key(&self) -> String {
+        format!("status.{}", self.status)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "incidents.html")]
 struct IncidentsPage {
@@ -40,6 +52,15 @@ struct IncidentsPage {
     statuses: [&'static str; 6],
     severities: Vec<String>,
     error: Option<&'static str>,
+}
+
+/// The list alone (`/parts/incidents`), for the page's script to swap in.
+#[derive(Template)]
+#[template(path = "incidents_list.html")]
+struct IncidentsPart {
+    base: Base,
+    incidents: Vec<IncidentRow>,
+    now: Timestamp,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,20 +76,42 @@ pub(crate) async fn list(State(state): State<AppState>, caller: WebCaller, Query
     render(&state, caller, filter, None, StatusCode::OK).await
 }
 
-async fn render(
+/// `GET /parts/incidents?status=…&severity=…`: the list alone, as the page shows it with those
+/// filters.
+pub(crate) async fn part(State(state): State<AppState>, caller: WebCaller, Query(filter): Query<Filter>) -> Response {
+    let (want_status, want_severity) = filter.parse();
+    match rows(&state, &caller, want_status, want_severity).await {
+        Ok(incidents) => page(
+            StatusCode::OK,
+            &IncidentsPart {
+                base: caller.base,
+                incidents,
+                now: state.cordon.clock().now(),
+            },
+        ),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+impl Filter {
+    /// The filters that name a status and a severity (anything else: no filter).
+    fn parse(&self) -> (Option<Status>, Option<Severity>) {
+        (self.status.parse().ok(), self.severity.parse().ok())
+    }
+}
+
+/// The incidents the caller may see (the service's need-to-know list), filtered.
+async fn rows(
     state: &AppState,
-    caller: WebCaller,
-    filter: Filter,
-    error: Option<&'static str>,
-    status: StatusCode,
-) -> Response {
-    let list = match state.cordon.incidents_with_commanders(&caller.principal, LISTED).await {
-        Ok(list) => list,
-        Err(e) => return Problem::from(e).into_response(),
-    };
-    let want_status = filter.status.parse::<Status>().ok();
-    let want_severity = filter.severity.parse::<Severity>().ok();
-    let incidents = list
+    caller: &WebCaller,
+    want_status: Option<Status>,
+    want_severity: Option<Severity>,
+) -> Result<Vec<IncidentRow>, cordon_service::ServiceError> {
+    let list = state
+        .cordon
+        .incidents_with_commanders(&caller.principal, LISTED)
+        .await?;
+    Ok(list
         .into_iter()
         .filter(|(i, _)| want_status.is_none_or(|s| i.status == s))
         .filter(|(i, _)| want_severity.is_none_or(|s| i.severity == s))
@@ -80,7 +123,21 @@ async fn render(
             commander,
             declared: i.created_at,
         })
-        .collect();
+        .collect())
+}
+
+async fn render(
+    state: &AppState,
+    caller: WebCaller,
+    filter: Filter,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let (want_status, want_severity) = filter.parse();
+    let incidents = match rows(state, &caller, want_status, want_severity).await {
+        Ok(rows) => rows,
+        Err(e) => return Problem::from(e).into_response(),
+    };
     page(
         status,
         &IncidentsPage {
@@ -136,5 +193,21 @@ pub(crate) async fn declare(State(state): State<AppState>, form: WebForm<Declare
 impl IncidentsPage {
     fn status_key(&self, status: &str) -> String {
         format!("status.{status}")
+    }
+
+    /// Where the page's script re-fetches the list: the fragment with the page's filters.
+    fn parts_url(&self) -> String {
+        let mut query = Vec::new();
+        if !self.status.is_empty() {
+            query.push(format!("status={}", encode_query(&self.status)));
+        }
+        if !self.severity.is_empty() {
+            query.push(format!("severity={}", encode_query(&self.severity)));
+        }
+        if query.is_empty() {
+            "/parts/incidents".to_owned()
+        } else {
+            format!("/parts/incidents?{}", query.join("&"))
+        }
     }
 }

@@ -130,6 +130,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/", get(incidents::list))
         .route("/incidents", post(incidents::declare))
+        .route("/parts/incidents", get(incidents::part))
         .route("/incidents/{ref}", get(war_room::show))
         .route("/incidents/{ref}/parts/{part}", get(war_room::part))
         .route("/incidents/{ref}/tasks/{step}", post(war_room::update_task))
@@ -139,6 +140,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/oncall", get(oncall::show))
         .route("/ack/{token}", get(ack::show).post(ack::acknowledge))
         .route("/settings", get(shell::settings).post(shell::save_settings))
+        .route("/settings/sessions", get(shell::sessions))
+        .route("/settings/sessions/end", post(shell::end_session))
         .route("/assets/{file}", get(assets::serve))
 }
 
@@ -268,6 +271,31 @@ impl Base {
 
     pub fn langs(&self) -> [Lang; 2] {
         Lang::ALL
+    }
+
+    /// This page in language `code`, for the signed-out language links: its path with the query
+    /// re-encoded, `lang` replaced and every other parameter kept (`next` among them):
+    /// `/login?next=/incidents/x&lang=ja`. A path that is not one of this site's (`//host/…`)
+    /// becomes `/`; an empty `here` gives a query-only link (`?lang=ja`), which stays on the
+    /// page's address without naming it (the not-found page: one body for every address).
+    pub fn lang_href(&self, code: &str) -> String {
+        let (path, query) = self.here.split_once('?').unwrap_or((&self.here, ""));
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        let mut out = if path.is_empty() {
+            String::new()
+        } else {
+            safe_next(Some(path))
+        };
+        out.push('?');
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "lang") {
+            out.push_str(&encode_query(k));
+            out.push('=');
+            out.push_str(&encode_query(v));
+            out.push('&');
+        }
+        out.push_str("lang=");
+        out.push_str(&encode_query(code));
+        out
     }
 }
 
@@ -507,13 +535,16 @@ pub(crate) async fn fallback(axum::extract::State(state): axum::extract::State<A
 }
 
 /// Adds the security headers to every answer: the CSP, `nosniff`, `Referrer-Policy:
-/// same-origin`, `X-Frame-Options: DENY` (for browsers older than `frame-ancestors`).
+/// same-origin` (unless the answer chose a stricter one: the ack landing and the OIDC callback
+/// send `no-referrer`, as their addresses carry credentials), `X-Frame-Options: DENY` (for
+/// browsers older than `frame-ancestors`).
 pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.entry(REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("same-origin"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
@@ -537,6 +568,43 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    fn base_at(here: &str) -> Base {
+        Base {
+            lang: Lang::En,
+            user: None,
+            csrf: String::new(),
+            tz: TimeZone::UTC,
+            here: here.to_owned(),
+        }
+    }
+
+    #[test]
+    fn language_links_keep_the_rest_of_the_query() {
+        assert_eq!(base_at("/login").lang_href("ja"), "/login?lang=ja");
+        assert_eq!(base_at("/login?lang=en").lang_href("ja"), "/login?lang=ja");
+        assert_eq!(
+            base_at("/login?next=%2Fincidents%2Fx").lang_href("ja"),
+            "/login?next=/incidents/x&lang=ja"
+        );
+        assert_eq!(base_at("/ack/ab12").lang_href("en"), "/ack/ab12?lang=en");
+        assert_eq!(base_at("").lang_href("ja"), "?lang=ja");
+        // `next` with a query of its own stays one value; `lang` is replaced wherever it is.
+        assert_eq!(
+            base_at("/login?lang=ja&next=%2Fincidents%2Fx%3Fa%3D1%26lang%3Den&signed_out=1").lang_href("en"),
+            "/login?next=/incidents/x%3Fa%3D1%26lang%3Den&signed_out=1&lang=en"
+        );
+        // Spaces (`+` or `%20`), non-ASCII and markup come back percent-encoded.
+        assert_eq!(
+            base_at("/x?q=a+b%20c&n=%E6%97%A5&h=%22%3E%3Cs%3E").lang_href("en"),
+            "/x?q=a%20b%20c&n=%E6%97%A5&h=%22%3E%3Cs%3E&lang=en"
+        );
+        // A path that would name another site is not linked to.
+        assert_eq!(
+            base_at("//evil.example/login?next=%2F").lang_href("ja"),
+            "/?next=/&lang=ja"
+        );
     }
 
     #[test]

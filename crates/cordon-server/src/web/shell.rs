@@ -1,14 +1,19 @@
-//! The pages of the shell itself: `/settings` (language and time zone), the not-found page
-//! and the refusal of a request whose CSRF token did not check out.
+//! The pages of the shell itself: `/settings` (language and time zone), `/settings/sessions`
+//! (the user's own sessions, each of which they may end), the not-found page and the refusal
+//! of a request whose CSRF token did not check out.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::header::SET_COOKIE;
+use axum::response::{IntoResponse, Response};
+use cordon_core::Timestamp;
+use cordon_service::{ServiceError, SessionInfo};
 use serde::Deserialize;
 
 use super::{Base, WebCaller, WebForm, page, see_other};
 use crate::AppState;
+use crate::problem::Problem;
 
 #[derive(Template)]
 #[template(path = "not_found.html")]
@@ -16,7 +21,12 @@ struct NotFoundPage {
     base: Base,
 }
 
-pub(crate) fn not_found(base: Base) -> Response {
+pub(crate) fn not_found(mut base: Base) -> Response {
+    // One body for every address: a signed-out browser's language links stay on the address
+    // without naming it.
+    if base.user.is_none() {
+        base.here.clear();
+    }
     page(StatusCode::NOT_FOUND, &NotFoundPage { base })
 }
 
@@ -91,5 +101,108 @@ pub(crate) async fn save_settings(State(state): State<AppState>, form: WebForm<S
             },
         ),
         Err(e) => axum::response::IntoResponse::into_response(crate::problem::Problem::from(e)),
+    }
+}
+
+/// One of the user's sessions as the page lists it (never its token).
+struct SessionRow {
+    /// Its place in the list (`#2`), which names its button too.
+    n: String,
+    id: String,
+    /// The catalogue key of how it signed in.
+    method: &'static str,
+    address: Option<String>,
+    user_agent: Option<String>,
+    started: Timestamp,
+    last_seen: Timestamp,
+    /// When it ends unless used before (idle or absolute end, the earlier).
+    ends: Timestamp,
+    /// This browser's session.
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    base: Base,
+    sessions: Vec<SessionRow>,
+    ended: bool,
+    gone: bool,
+}
+
+fn session_rows(list: Vec<SessionInfo>, current: uuid::Uuid) -> Vec<SessionRow> {
+    list.into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let r = s.record;
+            SessionRow {
+                n: (i + 1).to_string(),
+                id: r.id.to_string(),
+                method: if r.method == "oidc" {
+                    "sessions.method_oidc"
+                } else {
+                    "sessions.method_password"
+                },
+                address: r.address,
+                user_agent: r.user_agent,
+                started: r.created_at,
+                last_seen: r.last_seen_at,
+                ends: s.ends_at,
+                current: r.id == current,
+            }
+        })
+        .collect()
+}
+
+/// The sessions page: the caller's own live sessions, through `Cordon::sessions` (which lets
+/// a user list only their own, an admin anyone's).
+async fn render_sessions(state: &AppState, caller: WebCaller, status: StatusCode, ended: bool, gone: bool) -> Response {
+    let name = caller.principal.name.clone();
+    match state.cordon.sessions(&caller.principal, &name).await {
+        Ok(list) => page(
+            status,
+            &SessionsPage {
+                sessions: session_rows(list, caller.session_id),
+                base: caller.base,
+                ended,
+                gone,
+            },
+        ),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `GET /settings/sessions`: where the user is signed in.
+pub(crate) async fn sessions(State(state): State<AppState>, caller: WebCaller) -> Response {
+    let ended = caller.base.here.contains("ended=1");
+    render_sessions(&state, caller, StatusCode::OK, ended, false).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EndSessionForm {
+    #[serde(default)]
+    session: String,
+}
+
+/// `POST /settings/sessions/end`: ends one session through `Cordon::revoke_session` (one's
+/// own, or anyone's for an admin; audited). Ending this browser's own session signs it out:
+/// the cookie goes and the browser is sent to the sign-in page.
+pub(crate) async fn end_session(State(state): State<AppState>, form: WebForm<EndSessionForm>) -> Response {
+    let WebForm { caller, form } = form;
+    match state
+        .cordon
+        .revoke_session(&caller.principal, form.session.trim())
+        .await
+    {
+        Ok(info) if info.record.id == caller.session_id => {
+            let mut res = see_other("/login?signed_out=1");
+            res.headers_mut().insert(SET_COOKIE, state.web.clear_cookie());
+            res
+        }
+        Ok(_) => see_other("/settings/sessions?ended=1"),
+        Err(ServiceError::NotFound(_) | ServiceError::Invalid { .. }) => {
+            render_sessions(&state, caller, StatusCode::NOT_FOUND, false, true).await
+        }
+        Err(e) => Problem::from(e).into_response(),
     }
 }

@@ -5,7 +5,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod home;
 mod login;
+mod oidc;
 mod people;
+mod sessions;
 mod smoke;
 mod war_room;

@@ -1,0 +1,203 @@
+//! Sessions in real Chromium (issue 15): one user signed in in two browser contexts sees both
+//! sessions on `/settings/sessions` (how each signed in, from where, with which browser, when it
+//! started and was last active, which one is this browser), ends the other one from the first
+//! — the other browser is sent to `/login` on its next navigation — and then ends its own,
+//! which signs it out. And the sign-in page's language link keeps where the browser was going:
+//! switching `/login?next=/incidents/x` to Japanese and signing in lands at `/incidents/x`.
+//! axe-core on the pages in English and Japanese.
+
+use cordon_service::totp;
+use jiff::SignedDuration;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::browser::{self, LIVE, Page};
+use crate::common::{TestApp, base32_decode};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A break-glass account `name` (in `groups`) made through the admin API: its TOTP secret.
+async fn account(app: &TestApp, name: &str, groups: &[&str]) -> Vec<u8> {
+    app.user(name, groups).await;
+    let (st, v) = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/users/{name}/password"),
+            Some(&app.admin),
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = app
+        .post(&format!("/api/v1/users/{name}/totp"), &app.admin, json!({}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    base32_decode(v["secret"].as_str().unwrap())
+}
+
+/// A fresh one-time code: the clock moves to the next 30-second step first, as a code's step
+/// can be used once.
+fn next_code(app: &TestApp, secret: &[u8]) -> String {
+    use cordon_core::clock::Clock;
+    app.clock.advance(SignedDuration::from_secs(30));
+    totp::code(secret, totp::step_at(app.clock.now().as_second()))
+}
+
+/// Fills the sign-in form on the page as it is (fields by the names the form posts, so in
+/// either language) and submits it.
+async fn submit_sign_in(page: &Page, name: &str, code: &str) {
+    page.fill_name("username", name).await;
+    page.fill_name("password", PASSWORD).await;
+    page.fill_name("totp", code).await;
+    page.click("form[action='/login'] button[type=submit]").await;
+}
+
+/// Signs `name` in at `/login` on `page`; lands on `/`.
+async fn sign_in(page: &Page, app: &TestApp, name: &str, secret: &[u8]) {
+    assert_eq!(page.goto(&format!("{}/login", app.base)).await, Some(200));
+    submit_sign_in(page, name, &next_code(app, secret)).await;
+    page.wait_for_text("header", name, LIVE).await;
+    assert_eq!(page.path().await, "/");
+}
+
+#[tokio::test]
+async fn ending_a_session_from_another_browser_sends_it_to_sign_in() {
+    let Some(browser) = browser::shared() else { return };
+    let app = crate::common::spawn_app().await;
+    let secret = account(&app, "alice", &["security"]).await;
+    let (laptop, phone) = (browser.page().await, browser.page_in("ja").await);
+    sign_in(&laptop, &app, "alice", &secret).await;
+    sign_in(&phone, &app, "alice", &secret).await;
+
+    // The Japanese browser's view of the same list.
+    assert_eq!(phone.goto(&format!("{}/settings/sessions", app.base)).await, Some(200));
+    assert_eq!(phone.text("h1").await, "ログイン中のセッション");
+    assert_eq!(phone.count("tbody tr").await, 2);
+    phone.wait_for_text("tr.current", "このブラウザー", LIVE).await;
+    phone
+        .wait_for_text("tr.current", "緊急用ローカルアカウント", LIVE)
+        .await;
+    phone.assert_accessible().await;
+
+    // From settings, the laptop finds both sessions, its own marked.
+    assert_eq!(laptop.goto(&format!("{}/settings", app.base)).await, Some(200));
+    laptop.click_link("See where you are signed in, and end sessions").await;
+    laptop.wait_for_text("h1", "Your sessions", LIVE).await;
+    assert_eq!(laptop.path().await, "/settings/sessions");
+    assert_eq!(laptop.count("tbody tr").await, 2);
+    assert_eq!(laptop.count("tr.current").await, 1);
+    let mine = laptop.text("tr.current").await;
+    assert!(mine.contains("This browser"), "{mine}");
+    let other = laptop.text("tr.other").await;
+    for expected in ["Break-glass account", "127.0.0.1", "Chrome"] {
+        assert!(other.contains(expected), "{expected} in {other}");
+    }
+    assert!(!other.contains("This browser"), "{other}");
+    laptop.assert_accessible().await;
+
+    // End the other one: its browser is signed out on its next navigation.
+    let row = laptop.attribute("tr.other", "id").await.expect("the row's id");
+    let n = row.trim_start_matches("session-");
+    laptop.click_button(&format!("End session (session {n})")).await;
+    laptop
+        .wait_for_text("[role=status]", "The session is ended", LIVE)
+        .await;
+    assert_eq!(laptop.count("tbody tr").await, 1);
+    assert_eq!(laptop.count("tr.current").await, 1);
+    laptop.assert_accessible().await;
+    phone.goto(&format!("{}/", app.base)).await;
+    assert_eq!(phone.path().await, "/login");
+    assert_eq!(phone.text("h1").await, "ログイン");
+    // The laptop is still signed in.
+    laptop.goto(&format!("{}/", app.base)).await;
+    laptop.wait_for_text("header", "Signed in as alice", LIVE).await;
+    let revoked = app.audit_actions().await;
+    assert_eq!(revoked.iter().filter(|a| *a == "session.revoke").count(), 1);
+
+    // Ending its own session signs the laptop out.
+    laptop.goto(&format!("{}/settings/sessions", app.base)).await;
+    laptop.click_button("Sign out here (session 1)").await;
+    laptop.wait_for_text("[role=status]", "You are signed out.", LIVE).await;
+    assert_eq!(laptop.path().await, "/login?signed_out=1");
+    assert!(laptop.cookie("cordon_session").await.is_none());
+    laptop.goto(&format!("{}/settings/sessions", app.base)).await;
+    assert!(
+        laptop.path().await.starts_with("/login?next="),
+        "{}",
+        laptop.url().await
+    );
+    let (_, left) = app.get("/api/v1/users/alice/sessions", &app.admin).await;
+    assert_eq!(left.as_array().unwrap().len(), 0, "{left}");
+    for page in [&laptop, &phone] {
+        let errors = page.console_errors().await;
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_form_without_the_csrf_token_is_refused() {
+    let Some(browser) = browser::shared() else { return };
+    let app = crate::common::spawn_app().await;
+    let secret = account(&app, "alice", &[]).await;
+    let page = browser.page().await;
+    sign_in(&page, &app, "alice", &secret).await;
+    let cookie = page.cookie("cordon_session").await.expect("a session cookie");
+    let (_, list) = app.get("/api/v1/users/alice/sessions", &app.admin).await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/settings/sessions/end", app.base))
+        .header("Cookie", format!("cordon_session={}", cookie.value))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("session={id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    page.goto(&format!("{}/settings/sessions", app.base)).await;
+    assert_eq!(page.path().await, "/settings/sessions", "still signed in");
+}
+
+#[tokio::test]
+async fn the_language_link_on_the_sign_in_page_keeps_where_the_browser_was_going() {
+    let Some(browser) = browser::shared() else { return };
+    let app = crate::common::spawn_app().await;
+    let secret = account(&app, "alice", &["security"]).await;
+    let incident = app
+        .declare(&app.admin, "Payroll export copied to an unknown host", "security")
+        .await;
+    let key = incident["slug"].as_str().unwrap().to_owned();
+    let next = format!("/incidents/{key}");
+
+    let page = browser.page().await;
+    // Signed out at a war room's address: sent to sign in, with where it was going.
+    assert_eq!(page.goto(&format!("{}{next}", app.base)).await, Some(200));
+    assert_eq!(page.text("h1").await, "Sign in");
+    page.click_link("日本語").await;
+    page.wait_for_text("h1", "ログイン", LIVE).await;
+    assert_eq!(page.attribute("html", "lang").await.as_deref(), Some("ja"));
+    let at = page.path().await;
+    assert!(at.starts_with("/login?"), "{at}");
+    assert!(at.contains("lang=ja"), "{at}");
+    assert_eq!(
+        page.attribute("input[name=next]", "value").await.as_deref(),
+        Some(next.as_str()),
+        "{at}"
+    );
+    page.assert_accessible().await;
+    // And back to English keeps it too, with one `lang`.
+    page.click_link("English").await;
+    page.wait_for_text("h1", "Sign in", LIVE).await;
+    let at = page.path().await;
+    assert_eq!(at.matches("lang=").count(), 1, "{at}");
+    page.click_link("日本語").await;
+    page.wait_for_text("h1", "ログイン", LIVE).await;
+
+    submit_sign_in(&page, "alice", &next_code(&app, &secret)).await;
+    page.wait_for_text("h1", incident["codename"].as_str().unwrap(), LIVE)
+        .await;
+    assert_eq!(page.path().await, next);
+}
