@@ -7,5 +7,6 @@ mod common;
 
 mod login;
 mod people;
+mod room_controls;
 mod smoke;
 mod war_room;
