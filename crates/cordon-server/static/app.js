@@ -32,7 +32,10 @@
 // The war room live (issue 15): the page subscribes to its incident's change stream and, for
 // each change, re-fetches the parts of the page that change concerns (server-rendered, the
 // same templates as the page) and swaps them in. Form fields someone is editing keep their
-// value and focus across the swap.
+// value and focus across the swap. The room's forms (marked data-live with the kind of change
+// they make) post in the background: the server answers 204, or a refusal in the reader's
+// words shown next to the form (role="alert"); the parts then refresh as for any change.
+// Without script the same forms post and reload as before.
 (function () {
   "use strict";
   const room = document.getElementById("war-room");
@@ -72,7 +75,10 @@
     if (!res.ok) return;
     const html = await res.text();
     const keep = edited(part);
-    const focused = document.activeElement && part.contains(document.activeElement) ? document.activeElement.id : null;
+    const active = document.activeElement && part.contains(document.activeElement) ? document.activeElement : null;
+    const focused = active ? active.id : null;
+    // A heading the script made focusable (below) stays so in the new copy.
+    const tabindex = active ? active.getAttribute("tabindex") : null;
     const scroller = part.querySelector(".messages");
     const atBottom = scroller ? scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4 : true;
     part.innerHTML = html;
@@ -82,7 +88,17 @@
     });
     if (focused) {
       const el = document.getElementById(focused);
-      if (el) el.focus();
+      if (el) {
+        if (tabindex !== null && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", tabindex);
+        el.focus();
+      } else {
+        // The control is gone (a removed member's button): keep the keyboard in this part.
+        const heading = part.querySelector("h1, h2");
+        if (heading) {
+          heading.setAttribute("tabindex", "-1");
+          heading.focus();
+        }
+      }
     }
     const newScroller = part.querySelector(".messages");
     if (newScroller && atBottom) newScroller.scrollTop = newScroller.scrollHeight;
@@ -107,10 +123,94 @@
   events.addEventListener("resync", function () {
     Object.keys(PARTS).forEach(schedule);
   });
+  // The stream ends when the reader may no longer see the incident (removed from a sealed
+  // one's team) and its reconnection is refused: the page asks again, and a 404 reloads it
+  // into the not-found page.
+  events.addEventListener("error", function () {
+    if (events.readyState === EventSource.CLOSED) refresh("summary");
+  });
+
+  // A form's refusal, in the words the server chose, next to the form.
+  function clearRefusal(form) {
+    form.querySelectorAll(".form-error").forEach(function (el) { el.remove(); });
+  }
+  function showRefusal(form, text) {
+    clearRefusal(form);
+    const p = document.createElement("p");
+    p.className = "error form-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    form.appendChild(p);
+  }
+
+  // After a form went through, what it holds is what the page shows: not "being edited" any
+  // more (so the refreshed part shows the server's values); forms marked data-clear empty
+  // their text fields for the next entry.
+  function settle(form) {
+    form.querySelectorAll("select").forEach(function (sel) {
+      Array.prototype.forEach.call(sel.options, function (o) { o.defaultSelected = o.selected; });
+    });
+    form.querySelectorAll("input:not([type=hidden]), textarea").forEach(function (el) {
+      if (form.hasAttribute("data-clear")) el.value = "";
+      el.defaultValue = el.value;
+    });
+  }
+
+  // Posts a data-live form in the background, with the session's CSRF token, asking for JSON.
+  async function postForm(form) {
+    if (form.getAttribute("data-busy")) return;
+    form.setAttribute("data-busy", "1");
+    let res;
+    try {
+      res = await fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Accept": "application/json",
+          "Content-Type": "application/x-www-form-urlencoded",
+          "X-CSRF-Token": window.Cordon.csrf,
+        },
+        body: new URLSearchParams(new FormData(form)),
+      });
+    } catch (_) {
+      form.removeAttribute("data-busy");
+      form.submit();
+      return;
+    }
+    form.removeAttribute("data-busy");
+    if (res.status === 204) {
+      clearRefusal(form);
+      settle(form);
+      schedule(form.getAttribute("data-live"));
+      return;
+    }
+    // The incident is gone from this reader's view: the page says so.
+    if (res.status === 404) {
+      window.location.reload();
+      return;
+    }
+    if (res.status < 500 && (res.headers.get("Content-Type") || "").includes("json")) {
+      let problem = null;
+      try { problem = await res.json(); } catch (_) { problem = null; }
+      if (problem && problem.detail) {
+        showRefusal(form, problem.detail);
+        return;
+      }
+    }
+    // Anything else (signed out, a stale token, a server error): post it the plain way and
+    // let the server's page say what happened.
+    form.submit();
+  }
 
   // The conversation's form posts to the JSON API without leaving the page; the change stream
   // then brings the message (and Cordon's reply to a command) into the list.
   function enhance(scope) {
+    scope.querySelectorAll("form[data-live]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        postForm(form);
+      });
+    });
     scope.querySelectorAll("form.message-form").forEach(function (form) {
       form.addEventListener("submit", async function (e) {
         e.preventDefault();
@@ -139,7 +239,7 @@
       const left = Number(el.getAttribute("data-due")) - now;
       const s = Math.floor(Math.abs(left));
       const text = Math.floor(s / 3600) + ":" + String(Math.floor(s / 60) % 60).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
-      el.textContent = text + " " + el.getAttribute(left >= 0 ? "data-left" : "data-over");
+      el.textContent = el.getAttribute(left >= 0 ? "data-left" : "data-over").replace("{time}", text);
     });
   }
   tick();

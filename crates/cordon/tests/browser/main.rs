@@ -9,6 +9,7 @@ mod home;
 mod login;
 mod oidc;
 mod people;
+mod room_controls;
 mod sessions;
 mod smoke;
 mod war_room;

@@ -112,7 +112,7 @@ async fn declare_work_the_board_and_override_a_gate_with_a_reason() {
     // Step 10 is gated: refused with the gate named, in words.
     page.select_label("Status (step 10)", "Done").await;
     page.click_button("Save (step 10)").await;
-    page.wait_for_text("#notice", "This step is locked: Systems secured", LIVE)
+    page.wait_for_text("#step-10 [role=alert]", "This step is locked: Systems secured", LIVE)
         .await;
     page.assert_accessible().await;
 
