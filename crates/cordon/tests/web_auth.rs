@@ -10,6 +10,7 @@ mod common;
 
 use std::process::Stdio;
 
+use common::BREAK_GLASS_PASSWORD as PASSWORD;
 use common::{TestApp, spawn_app, spawn_app_with};
 use cordon_service::totp;
 use jiff::SignedDuration;
@@ -17,8 +18,6 @@ use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Client, StatusCode, redirect};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser: keeps cookies, does not follow redirects (the tests look at them).
 fn browser() -> Client {
@@ -35,26 +34,7 @@ fn browser() -> Client {
 /// A break-glass account: a user with a password and TOTP; returns the TOTP secret.
 async fn account(app: &TestApp, name: &str, groups: &[&str]) -> Vec<u8> {
     app.user(name, groups).await;
-    let (st, v) = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("/api/v1/users/{name}/password"),
-            Some(&app.admin),
-            Some(json!({ "password": PASSWORD })),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(v["totp_enrolled"], false);
-    let (st, v) = app
-        .post(&format!("/api/v1/users/{name}/totp"), &app.admin, json!({}))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    let uri = v["uri"].as_str().unwrap();
-    assert!(
-        uri.starts_with(&format!("otpauth://totp/Cordon:{name}?secret=")),
-        "{uri}"
-    );
-    common::base32_decode(v["secret"].as_str().unwrap())
+    app.break_glass(name).await
 }
 
 /// The code for the app's clock now.

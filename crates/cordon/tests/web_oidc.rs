@@ -12,39 +12,10 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use common::oidc::{Browser, OidcProvider};
-use common::{TestApp, run_cli, spawn_app_with};
+use common::oidc::{Browser, OidcProvider, alice_claims, app_for, with_param};
+use common::{TestApp, run_cli};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn alice_claims(groups: &[&str]) -> Value {
-    json!({
-        "sub": "alice-sub",
-        "preferred_username": "alice",
-        "email": "alice@example.com",
-        "groups": groups,
-    })
-}
-
-/// The provider signs with the wall clock: the server's manual clock is set to it, so the ID
-/// token's expiry is checked at the same time the provider issued it.
-#[allow(clippy::disallowed_methods)]
-fn wall_clock() -> jiff::Timestamp {
-    jiff::Timestamp::now()
-}
-
-async fn app_for(issuer: &str, configure: impl FnOnce(&mut cordon::config::Config)) -> TestApp {
-    let issuer = issuer.to_owned();
-    let app = spawn_app_with(move |c| {
-        c.oidc_issuer = Some(issuer);
-        c.oidc_client_id = Some("cordon".into());
-        c.oidc_client_secret = Some("cordon-client-secret".into());
-        configure(c);
-    })
-    .await;
-    app.clock.set(wall_clock());
-    app
-}
 
 /// The payloads of the audit entries with `action`, oldest first.
 async fn audited(app: &TestApp, action: &str) -> Vec<Value> {
@@ -170,16 +141,8 @@ async fn a_tampered_state_and_a_replayed_callback_are_refused() {
         .find(|(k, _)| k == "state")
         .map(|(_, v)| v.into_owned())
         .unwrap();
-    let mut tampered = callback.clone();
     let forged = format!("{}0", &state[..state.len() - 1]);
-    let pairs: Vec<(String, String)> = callback
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if k == "state" { forged.clone() } else { v.into_owned() };
-            (k.into_owned(), v)
-        })
-        .collect();
-    tampered.query_pairs_mut().clear().extend_pairs(pairs);
+    let tampered = with_param(&callback, "state", &forged);
     let page = browser.open(tampered.as_str()).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
     assert!(page.body.contains("Sign-in refused"), "{}", page.body);
@@ -250,19 +213,7 @@ async fn an_id_token_for_another_nonce_is_refused() {
     // Someone swaps the nonce in the authorization request: the provider signs a token for
     // that nonce, which is not the one this sign-in expects.
     let authorize = browser.start(&app.base, "/").await;
-    let mut swapped = authorize.clone();
-    let pairs: Vec<(String, String)> = authorize
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if k == "nonce" {
-                "a-nonce-of-the-attacker".to_owned()
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    swapped.query_pairs_mut().clear().extend_pairs(pairs);
+    let swapped = with_param(&authorize, "nonce", "a-nonce-of-the-attacker");
     let callback = browser.authorize(&swapped, "alice-sub").await;
     let page = browser.open(callback.as_str()).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
@@ -519,20 +470,9 @@ async fn refusal_pages_speak_the_browsers_language_and_never_echo_the_provider()
         .send()
         .await
         .unwrap();
-    let mut back = authorize.join(r.headers()["location"].to_str().unwrap()).unwrap();
-    let pairs: Vec<(String, String)> = back
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if k == "error" {
-                "<img src=x onerror=alert(1)>".to_owned()
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    assert!(pairs.iter().any(|(k, _)| k == "error"), "{back}");
-    back.query_pairs_mut().clear().extend_pairs(pairs);
+    let back = authorize.join(r.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(back.query_pairs().any(|(k, _)| k == "error"), "{back}");
+    let back = with_param(&back, "error", "<img src=x onerror=alert(1)>");
     let r = browser
         .manual
         .get(back.as_str())

@@ -688,16 +688,7 @@ pub(crate) async fn add_member(
     reply: Reply,
     form: WebForm<MemberForm>,
 ) -> Response {
-    let WebForm { caller, form } = form;
-    let outcome = match form.role.parse::<Role>() {
-        Ok(role) => state
-            .cordon
-            .add_member(&caller.principal, &r, form.user.trim(), role)
-            .await
-            .map(drop),
-        Err(e) => Err(e.into()),
-    };
-    answer(&state, caller, reply, &r, outcome, Attempt::Team, "#team").await
+    change_team(&state, &r, reply, form, TeamChange::Add).await
 }
 
 /// `POST /incidents/{ref}/members/remove`: takes someone's role on the team from them (the
@@ -709,16 +700,31 @@ pub(crate) async fn remove_member(
     reply: Reply,
     form: WebForm<MemberForm>,
 ) -> Response {
+    change_team(&state, &r, reply, form, TeamChange::Remove).await
+}
+
+enum TeamChange {
+    Add,
+    Remove,
+}
+
+async fn change_team(
+    state: &AppState,
+    r: &str,
+    reply: Reply,
+    form: WebForm<MemberForm>,
+    change: TeamChange,
+) -> Response {
     let WebForm { caller, form } = form;
+    let (c, p, user) = (&state.cordon, &caller.principal, form.user.trim());
     let outcome = match form.role.parse::<Role>() {
-        Ok(role) => state
-            .cordon
-            .remove_member(&caller.principal, &r, form.user.trim(), role)
-            .await
-            .map(drop),
+        Ok(role) => match change {
+            TeamChange::Add => c.add_member(p, r, user, role).await.map(drop),
+            TeamChange::Remove => c.remove_member(p, r, user, role).await.map(drop),
+        },
         Err(e) => Err(e.into()),
     };
-    answer(&state, caller, reply, &r, outcome, Attempt::Team, "#team").await
+    answer(state, caller, reply, r, outcome, Attempt::Team, "#team").await
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,14 +3,11 @@
 //! `/login` and the page after it without serious or critical accessibility violations in
 //! either language; a wrong one-time code refused on the page, in the page's language.
 
+use crate::common::BREAK_GLASS_PASSWORD as PASSWORD;
 use crate::common::browser::{self, LIVE, Page};
 use crate::common::{TestApp, spawn_app};
 use cordon_service::totp;
 use jiff::SignedDuration;
-use reqwest::{Method, StatusCode};
-use serde_json::json;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 /// What a person reads on the pages, in one language.
 struct Words {
@@ -52,20 +49,7 @@ const JAPANESE: Words = Words {
 /// A break-glass account made through the admin API; returns its TOTP secret.
 async fn account(app: &TestApp, name: &str) -> Vec<u8> {
     app.user(name, &["security"]).await;
-    let (st, v) = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/users/{name}/password"),
-            Some(&app.admin),
-            Some(json!({ "password": PASSWORD })),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, v) = app
-        .post(&format!("/api/v1/users/{name}/totp"), &app.admin, json!({}))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    crate::common::base32_decode(v["secret"].as_str().unwrap())
+    app.break_glass(name).await
 }
 
 /// The code an authenticator app shows at the server's time.

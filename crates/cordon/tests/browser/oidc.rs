@@ -11,42 +11,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::browser::{self, LIVE, Page};
-use crate::common::oidc::{Browser as HttpBrowser, OidcProvider};
-use crate::common::{TestApp, spawn_app_with};
+use crate::common::oidc::{Browser as HttpBrowser, OidcProvider, alice_claims, app_for};
 
 const TITLE: &str = "Payroll export copied to an unknown host";
 /// The SSO button on `/login`, in each language.
 const SSO_EN: &str = "Sign in with your organisation's identity provider";
 const SSO_JA: &str = "組織のシングルサインオン（SSO）でログイン";
-
-fn alice_claims(groups: &[&str]) -> Value {
-    json!({
-        "sub": "alice-sub",
-        "preferred_username": "alice",
-        "email": "alice@example.com",
-        "groups": groups,
-    })
-}
-
-/// The provider signs ID tokens with the wall clock: the server's manual clock is set to it, so
-/// a token's expiry is checked at the time it was issued (as in `tests/web_oidc.rs`).
-#[allow(clippy::disallowed_methods)]
-fn wall_clock() -> jiff::Timestamp {
-    jiff::Timestamp::now()
-}
-
-/// Cordon configured for `idp`, its clock at the wall clock.
-async fn app_for(idp: &OidcProvider) -> TestApp {
-    let issuer = idp.issuer.clone();
-    let app = spawn_app_with(move |c| {
-        c.oidc_issuer = Some(issuer);
-        c.oidc_client_id = Some("cordon".into());
-        c.oidc_client_secret = Some("cordon-client-secret".into());
-    })
-    .await;
-    app.clock.set(wall_clock());
-    app
-}
 
 /// Console errors less failed resource loads: the provider's page asks a CDN for its style
 /// sheet (there is no network here), and a refusal answers 4xx on purpose. A CSP violation or
@@ -73,7 +43,7 @@ async fn authorize_at_provider(page: &Page, idp: &OidcProvider, sub: &str) {
 async fn sso_sign_in_lands_at_next_in_the_war_room_with_the_providers_groups() {
     let Some(browser) = browser::shared() else { return };
     let idp = OidcProvider::start(&[alice_claims(&["security", "Not A Group!"])]).await;
-    let app = app_for(&idp).await;
+    let app = app_for(&idp.issuer, |_| {}).await;
     let incident = app.declare(&app.admin, TITLE, "security").await;
     let key = incident["slug"].as_str().unwrap().to_owned();
     let codename = incident["codename"].as_str().unwrap().to_owned();
@@ -115,7 +85,7 @@ async fn sso_sign_in_lands_at_next_in_the_war_room_with_the_providers_groups() {
 async fn a_user_disabled_in_cordon_is_refused_in_the_browsers_language() {
     let Some(browser) = browser::shared() else { return };
     let idp = OidcProvider::start(&[alice_claims(&["security"])]).await;
-    let app = app_for(&idp).await;
+    let app = app_for(&idp.issuer, |_| {}).await;
     // Alice signed in once (provisioned), then an admin disabled her in Cordon.
     let first = HttpBrowser::new().sign_in(&app.base, "alice-sub", "/").await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
@@ -163,7 +133,7 @@ async fn a_user_disabled_in_cordon_is_refused_in_the_browsers_language() {
 async fn when_an_admin_turns_oidc_off_the_sign_in_page_no_longer_offers_it() {
     let Some(browser) = browser::shared() else { return };
     let idp = OidcProvider::start(&[alice_claims(&["security"])]).await;
-    let app = app_for(&idp).await;
+    let app = app_for(&idp.issuer, |_| {}).await;
     let (en, ja) = (browser.page().await, browser.page_in("ja").await);
     for page in [&en, &ja] {
         assert_eq!(page.goto(&format!("{}/login", app.base)).await, Some(200));

@@ -2,14 +2,9 @@
 //! break-glass password and TOTP, signed in at `/login` the way a person does (fields by the
 //! names the form posts, so it works in either language).
 
-use cordon_service::totp;
-use reqwest::{Method, StatusCode};
-use serde_json::json;
-
-use crate::common::TestApp;
 use crate::common::browser::{Browser, LIVE, Page};
-
-pub const PASSWORD: &str = "correct horse battery staple";
+use crate::common::{BREAK_GLASS_PASSWORD as PASSWORD, TestApp};
+use cordon_service::totp;
 
 /// Someone with an API token and a signed-in browser page in `lang`.
 pub struct Person {
@@ -21,20 +16,7 @@ pub struct Person {
 /// in a browser page in `lang`; they land on `/`.
 pub async fn sign_in(browser: &'static Browser, app: &TestApp, name: &str, groups: &[&str], lang: &str) -> Person {
     let token = app.user(name, groups).await;
-    let (st, v) = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/users/{name}/password"),
-            Some(&app.admin),
-            Some(json!({ "password": PASSWORD })),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, v) = app
-        .post(&format!("/api/v1/users/{name}/totp"), &app.admin, json!({}))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    let secret = crate::common::base32_decode(v["secret"].as_str().unwrap());
+    let secret = app.break_glass(name).await;
     let code = {
         use cordon_core::clock::Clock;
         totp::code(&secret, totp::step_at(app.clock.now().as_second()))

@@ -8,31 +8,16 @@
 
 use cordon_service::totp;
 use jiff::SignedDuration;
-use reqwest::{Method, StatusCode};
-use serde_json::json;
+use reqwest::StatusCode;
 
+use crate::common::BREAK_GLASS_PASSWORD as PASSWORD;
+use crate::common::TestApp;
 use crate::common::browser::{self, LIVE, Page};
-use crate::common::{TestApp, base32_decode};
-
-const PASSWORD: &str = "correct horse battery staple";
 
 /// A break-glass account `name` (in `groups`) made through the admin API: its TOTP secret.
 async fn account(app: &TestApp, name: &str, groups: &[&str]) -> Vec<u8> {
     app.user(name, groups).await;
-    let (st, v) = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/users/{name}/password"),
-            Some(&app.admin),
-            Some(json!({ "password": PASSWORD })),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, v) = app
-        .post(&format!("/api/v1/users/{name}/totp"), &app.admin, json!({}))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    base32_decode(v["secret"].as_str().unwrap())
+    app.break_glass(name).await
 }
 
 /// A fresh one-time code: the clock moves to the next 30-second step first, as a code's step

@@ -177,6 +177,31 @@ impl TestApp {
         v["token"].as_str().unwrap().to_owned()
     }
 
+    /// Gives the existing user `name` a break-glass sign-in through the admin API: the
+    /// password [`BREAK_GLASS_PASSWORD`] and a TOTP secret, which it returns (decoded).
+    pub async fn break_glass(&self, name: &str) -> Vec<u8> {
+        let (st, v) = self
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/users/{name}/password"),
+                Some(&self.admin),
+                Some(json!({ "password": BREAK_GLASS_PASSWORD })),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["totp_enrolled"], false, "{v}");
+        let (st, v) = self
+            .post(&format!("/api/v1/users/{name}/totp"), &self.admin, json!({}))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let uri = v["uri"].as_str().unwrap();
+        assert!(
+            uri.starts_with(&format!("otpauth://totp/Cordon:{name}?secret=")),
+            "{uri}"
+        );
+        base32_decode(v["secret"].as_str().unwrap())
+    }
+
     pub async fn declare(&self, token: &str, title: &str, kind: &str) -> Value {
         let (st, v) = self
             .post(
@@ -243,6 +268,9 @@ impl TestApp {
         self.data_dir.join(serve::SQLITE_FILE)
     }
 }
+
+/// The password [`TestApp::break_glass`] gives.
+pub const BREAK_GLASS_PASSWORD: &str = "correct horse battery staple";
 
 /// The bytes of a base32 secret (RFC 4648, as `otpauth://` URIs and TOTP enrolments carry it).
 pub fn base32_decode(s: &str) -> Vec<u8> {

@@ -194,3 +194,50 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Claims for alice (subject `alice-sub`) in `groups`, as the tests' provider knows her.
+pub fn alice_claims(groups: &[&str]) -> Value {
+    serde_json::json!({
+        "sub": "alice-sub",
+        "preferred_username": "alice",
+        "email": "alice@example.com",
+        "groups": groups,
+    })
+}
+
+/// The provider signs ID tokens with the wall clock: the server's manual clock is set to it, so
+/// a token's expiry is checked at the time it was issued.
+#[allow(clippy::disallowed_methods)]
+fn wall_clock() -> jiff::Timestamp {
+    jiff::Timestamp::now()
+}
+
+/// Cordon configured for the provider at `issuer` (client `cordon`), then `configure`d, its
+/// clock at the wall clock.
+pub async fn app_for(issuer: &str, configure: impl FnOnce(&mut cordon::config::Config)) -> super::TestApp {
+    let issuer = issuer.to_owned();
+    let app = super::spawn_app_with(move |c| {
+        c.oidc_issuer = Some(issuer);
+        c.oidc_client_id = Some("cordon".into());
+        c.oidc_client_secret = Some("cordon-client-secret".into());
+        configure(c);
+    })
+    .await;
+    app.clock.set(wall_clock());
+    app
+}
+
+/// `url` with the query parameter `name` set to `value` (the others kept, in order): a
+/// tampered state, a swapped nonce, a forged error.
+pub fn with_param(url: &Url, name: &str, value: &str) -> Url {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == name { value.to_owned() } else { v.into_owned() };
+            (k.into_owned(), v)
+        })
+        .collect();
+    let mut out = url.clone();
+    out.query_pairs_mut().clear().extend_pairs(pairs);
+    out
+}
