@@ -71,7 +71,8 @@
     const part = room.querySelector('[data-part="' + name + '"]');
     if (!part) return;
     const res = await fetch(partsUrl + name, { credentials: "same-origin", headers: { "Accept": "text/html" } });
-    if (res.status === 404) { window.location.reload(); return; }
+    // Lost sight of the incident (404) or signed out (sent to sign in): the whole page answers.
+    if (res.status === 404 || res.redirected) { window.location.reload(); return; }
     if (!res.ok) return;
     const html = await res.text();
     const keep = edited(part);

@@ -186,3 +186,63 @@ async fn the_language_link_on_the_sign_in_page_keeps_where_the_browser_was_going
         .await;
     assert_eq!(page.path().await, next);
 }
+
+#[tokio::test]
+async fn an_open_war_room_whose_session_is_ended_goes_to_sign_in_at_the_next_change() {
+    let Some(browser) = browser::shared() else { return };
+    let app = crate::common::spawn_app().await;
+    let token = app.user("alice", &["security"]).await;
+    let secret = app.break_glass("alice").await;
+    let (laptop, phone) = (browser.page().await, browser.page().await);
+    sign_in(&laptop, &app, "alice", &secret).await;
+    sign_in(&phone, &app, "alice", &secret).await;
+    let key = app.declare(&token, "Odd sudo activity", "security").await["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let room = format!("/incidents/{key}");
+    assert_eq!(phone.goto(&format!("{}{room}", app.base)).await, Some(200));
+    // The room is live before the session ends.
+    let (st, v) = app
+        .patch(
+            &format!("/api/v1/incidents/{key}/tasks/1"),
+            &token,
+            serde_json::json!({ "status": "in_progress" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    phone.wait_for_text("#step-1 .badge", "In progress", LIVE).await;
+
+    // The laptop ends the phone's session; the next change reaches nobody on the phone: its
+    // stream ends, and the page goes to sign in (coming back to the room), rather than showing
+    // the sign-in form inside the board.
+    assert_eq!(laptop.goto(&format!("{}/settings/sessions", app.base)).await, Some(200));
+    let row = laptop.attribute("tr.other", "id").await.expect("the row's id");
+    let n = row.trim_start_matches("session-");
+    laptop.click_button(&format!("End session (session {n})")).await;
+    laptop
+        .wait_for_text("[role=status]", "The session is ended", LIVE)
+        .await;
+    let (st, v) = app
+        .patch(
+            &format!("/api/v1/incidents/{key}/tasks/1"),
+            &token,
+            serde_json::json!({ "status": "done" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // The stream ends at the change, and the browser's reconnection (a few seconds later) is
+    // refused.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let want = format!("/login?next=%2Fincidents%2F{key}");
+    loop {
+        let path = phone.path().await;
+        if path == want || path == format!("/login?next=/incidents/{key}") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still at {path}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(phone.count("form[action='/login']").await, 1);
+    assert_eq!(phone.count("#war-room").await, 0);
+}
