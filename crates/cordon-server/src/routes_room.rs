@@ -307,6 +307,7 @@ impl Stream {
                 incident,
                 seq: 0,
                 kind: "incident",
+                departed: None,
             };
             if !self.gate(&probe).await? {
                 return Err(End::Gone);
@@ -335,11 +336,14 @@ impl Stream {
         if !self.gate(c).await? {
             // A one-incident stream whose caller lost sight of it ends; the browser's
             // reconnection then meets the same 404 as for an incident that never existed.
-            return if self.incident.is_some() {
-                Err(End::Gone)
-            } else {
-                Ok(())
-            };
+            if self.incident.is_some() {
+                return Err(End::Gone);
+            }
+            // The all-incidents stream carries nothing of an incident its caller may not see,
+            // except their own removal from its team (so an open list lets the row go).
+            if c.departed != Some(self.principal.user_id) {
+                return Ok(());
+            }
         }
         let data = serde_json::to_string(&ChangeOut::from_service(c)).unwrap_or_default();
         self.send(Event::default().event("change").id(c.seq.to_string()).data(data))

@@ -49,6 +49,10 @@ pub struct Change {
     pub incident: Uuid,
     pub seq: i64,
     pub kind: &'static str,
+    /// The user whose place on the team this change ended (`member.remove`). They hear it
+    /// though they may no longer see the incident — they knew of it, and what they have open
+    /// must let it go — and nothing of the incident after it.
+    pub departed: Option<Uuid>,
 }
 
 /// The kinds of change, by what a page shows: the incident itself (status, severity, title),
@@ -275,14 +279,31 @@ impl Cordon {
                 continue;
             };
             if let Some(incident) = self.incident_of_subject(&r.subject).await? {
+                let departed = if r.action == "member.remove" {
+                    self.departed_user(&r.payload).await?
+                } else {
+                    None
+                };
                 out.push(Change {
                     incident,
                     seq: r.seq,
                     kind,
+                    departed,
                 });
             }
         }
         Ok(out)
+    }
+
+    /// The user a `member.remove` entry names (`{"user": name, …}`), if they still exist.
+    async fn departed_user(&self, payload: &str) -> Result<Option<Uuid>> {
+        let name = serde_json::from_str::<serde_json::Value>(payload)
+            .ok()
+            .and_then(|v| v["user"].as_str().map(str::to_owned));
+        match name {
+            Some(name) => Ok(self.store.user_by_name(&name).await?.map(|u| u.id)),
+            None => Ok(None),
+        }
     }
 
     /// The incident an audit subject concerns.

@@ -546,7 +546,8 @@ async fn the_all_incidents_stream_keeps_sealed_changes_to_those_who_may_see_them
     assert_eq!(c["incident"], sealed_id.as_str());
 
     // Dave is removed: his one-incident stream ends at once, and the all-incidents stream
-    // carries the sealed incident's changes no more (not even his own removal).
+    // carries his own removal (he knew of the incident; his open list must let it go) and
+    // nothing of the sealed incident after it.
     let (st, v) = app
         .request(
             Method::DELETE,
@@ -563,6 +564,9 @@ async fn the_all_incidents_stream_keeps_sealed_changes_to_those_who_may_see_them
         StatusCode::NOT_FOUND,
         "and reconnecting meets the not-found answer"
     );
+    let c = dave_all.change(WITHIN).await;
+    assert_eq!(c["incident"], sealed_id.as_str(), "his removal: {c}");
+    assert_eq!(c["kind"], "member", "{c}");
     post_message(&app, &alice, &sr, "Legal is informed").await;
     post_message(&app, &alice, &or, "Closing soon").await;
     let c = dave_all.change(WITHIN).await;

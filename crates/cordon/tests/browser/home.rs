@@ -159,3 +159,39 @@ async fn the_lists_fragment_shows_only_what_the_user_may_see_with_the_filters() 
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn someone_removed_from_a_sealed_incidents_team_sees_it_leave_their_open_list_at_once() {
+    let Some(browser) = browser::shared() else { return };
+    let app = spawn_app().await;
+    let (alice, bob) = tokio::join!(
+        sign_in(browser, &app, "alice", &["security"], "en"),
+        sign_in(browser, &app, "bob", &[], "en"),
+    );
+    let sealed = app.declare(&alice.token, SEALED, "security").await;
+    let key = sealed["slug"].as_str().unwrap().to_owned();
+    let codename = sealed["codename"].as_str().unwrap().to_owned();
+    let (st, v) = app.add_member(&alice.token, &key, "bob", "scribe").await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    bob.page.wait_for_text("[data-live-list]", &codename, LIVE).await;
+
+    // Alice removes Bob: the row leaves Bob's open list within a second, not at the next
+    // minute's refresh; what changes afterwards never reaches it.
+    let (st, v) = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/incidents/{key}/members/bob/scribe"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let deadline = std::time::Instant::now() + LIVE;
+    while bob.page.count(&row(&key)).await > 0 {
+        assert!(std::time::Instant::now() < deadline, "the row is still on bob's list");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!bob.page.text("[data-live-list]").await.contains(&codename));
+    assert_eq!(bob.page.path().await, "/", "not reloaded");
+    no_errors(&bob.page).await;
+}
