@@ -142,7 +142,7 @@ async fn incident_events(
 
 #[utoipa::path(get, path = "/api/v1/events", tag = "live", params(ResumeHeader),
     responses(
-        (status = 200, description = "server-sent events: `ready`, then a `change` for each change of every incident the caller may see at that moment, a `: heartbeat` comment every 15 s", content_type = "text/event-stream", body = StreamEvent),
+        (status = 200, description = "server-sent events: `ready`, then a `change` for each change of every incident the caller may see at that moment (and for their own removal from an incident's team), a `: heartbeat` comment every 15 s", content_type = "text/event-stream", body = StreamEvent),
         (status = 422, description = "`invalid_field` `Last-Event-ID`: not an event id this stream sent", body = Problem),
         (status = 429, description = "`too_many_streams`: the caller holds as many streams as one user may", body = Problem),
     ),
