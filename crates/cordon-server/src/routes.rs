@@ -194,7 +194,13 @@ async fn list_incidents(
         Some(pos) => Some(incident_position(pos).ok_or_else(|| paging.invalid())?),
     };
     // One more than the page, so the store says whether more follow.
-    let incidents = s.cordon.list_incidents(&p, paging.limit + 1, after).await?;
+    let incidents: Vec<_> = s
+        .cordon
+        .list_incidents(&p, cordon_store::IncidentQuery::default(), paging.limit + 1, after)
+        .await?
+        .into_iter()
+        .map(|l| l.incident)
+        .collect();
     let page = paging.keyset(incidents, |i| format!("{}-{}", to_micros(i.created_at), i.id.simple()));
     Ok(page.map(|i| IncidentSummary::from_service(&i)))
 }

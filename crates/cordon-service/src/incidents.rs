@@ -8,7 +8,7 @@ use cordon_core::incident::{
 };
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
-use cordon_store::{NewIncident, StoreError, Viewer};
+use cordon_store::{IncidentQuery, ListedIncident, NewIncident, StoreError, Viewer};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -157,45 +157,25 @@ impl Cordon {
         ))
     }
 
-    /// The incidents the caller may see, newest first (by creation, then id): at most `limit`
-    /// (capped at [`LIST_LIMIT`]), after the `(created_at, id)` of the last one of the page
-    /// before.
+    /// The incidents the caller may see that `query` matches, newest first (by creation, then
+    /// id), each with its incident commander: at most `limit` (capped at [`LIST_LIMIT`] + 1, so
+    /// a page of [`LIST_LIMIT`] can tell whether more follow), after the `(created_at, id)` of
+    /// the last one of the page before.
     pub async fn list_incidents(
         &self,
         p: &Principal,
+        query: IncidentQuery,
         limit: u32,
         after: Option<(Timestamp, Uuid)>,
-    ) -> Result<Vec<Incident>> {
+    ) -> Result<Vec<ListedIncident>> {
         let viewer = Viewer {
             user_id: p.user_id,
             sees_all: p.sees_all_incidents(),
         };
         Ok(self
             .store
-            .list_incidents(viewer, limit.clamp(1, LIST_LIMIT + 1), after)
+            .list_incidents(viewer, query, limit.clamp(1, LIST_LIMIT + 1), after)
             .await?)
-    }
-
-    /// The incidents the caller may see, newest first (as [`Cordon::list_incidents`]), each
-    /// with its incident commander's name when it has one: the web's incidents page.
-    pub async fn incidents_with_commanders(
-        &self,
-        p: &Principal,
-        limit: u32,
-    ) -> Result<Vec<(Incident, Option<String>)>> {
-        let incidents = self.list_incidents(p, limit, None).await?;
-        let mut out = Vec::with_capacity(incidents.len());
-        for i in incidents {
-            let commander = self
-                .store
-                .memberships(i.id)
-                .await?
-                .into_iter()
-                .find(|m| m.role == Role::IncidentCommander && m.ended_at.is_none())
-                .map(|m| m.user_name);
-            out.push((i, commander));
-        }
-        Ok(out)
     }
 
     /// One incident with its team.

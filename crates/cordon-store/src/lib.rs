@@ -36,7 +36,7 @@ pub mod timeline;
 use async_trait::async_trait;
 use cordon_core::Timestamp;
 use cordon_core::audit::AuditRecord;
-use cordon_core::incident::{Decision, Incident, Membership};
+use cordon_core::incident::{Decision, Incident, Membership, Severity, Status};
 use cordon_core::role::Role;
 use cordon_core::task::Task;
 use cordon_core::user::User;
@@ -127,6 +127,21 @@ pub struct Viewer {
     pub sees_all: bool,
 }
 
+/// Which incidents a list holds: every one (the default), or those in one status and/or of one
+/// severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IncidentQuery {
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+}
+
+/// An incident as lists show it: with its incident commander's name, when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedIncident {
+    pub incident: Incident,
+    pub commander: Option<String>,
+}
+
 /// The one storage trait. Domain areas with many methods live in their own traits
 /// ([`EvidenceStore`], [`TimelineStore`], [`PagingStore`], [`RegisterStore`], [`CommsStore`],
 /// [`IdentityStore`], [`RoomStore`], [`FeedStore`], [`OidcStore`]) that every backend implements too.
@@ -174,14 +189,16 @@ pub trait Store:
     async fn incident_for_viewer(&self, by: IncidentLookup<'_>, viewer: Uuid) -> Result<Option<(Incident, Vec<Role>)>>;
     /// The open incident with this codename, else the newest closed one.
     async fn incident_by_codename(&self, key: &str) -> Result<Option<Incident>>;
-    /// The incidents `viewer` may see, newest first (by creation, then id), at most `limit`,
-    /// after the position `after` (the `(created_at, id)` of the last one of the page before).
+    /// The incidents `viewer` may see that `query` matches, newest first (by creation, then id),
+    /// at most `limit`, after the position `after` (the `(created_at, id)` of the last one of
+    /// the page before), each with its incident commander's name.
     async fn list_incidents(
         &self,
         viewer: Viewer,
+        query: IncidentQuery,
         limit: u32,
         after: Option<(Timestamp, Uuid)>,
-    ) -> Result<Vec<Incident>>;
+    ) -> Result<Vec<ListedIncident>>;
     /// Writes the incident's mutable fields (status, severity, title, description, updated_at).
     async fn update_incident(&self, incident: &Incident, audit: AuditDraft) -> Result<()>;
 

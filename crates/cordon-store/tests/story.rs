@@ -7,11 +7,11 @@ mod common;
 
 use common::{audit, chain_ok, next_id, on_postgres, on_sqlite, t, task, user_in};
 use cordon_core::Timestamp;
-use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Status};
+use cordon_core::incident::{Decision, Incident, IncidentKind, Membership, Severity, Status};
 use cordon_core::role::Role;
 use cordon_core::task::{Task, TaskStatus};
 use cordon_core::user::User;
-use cordon_store::{IncidentLookup, NewIncident, NewToken, Store, StoreError, Viewer};
+use cordon_store::{IncidentLookup, IncidentQuery, ListedIncident, NewIncident, NewToken, Store, StoreError, Viewer};
 use uuid::Uuid;
 
 fn user(name: &str, groups: &[&str]) -> User {
@@ -120,13 +120,15 @@ pub async fn story(store: &dyn Store) {
         store.incident_by_codename("amber-falcon").await.unwrap().unwrap().id,
         sealed.incident.id
     );
-    let ids = |v: Vec<Incident>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let ids = |v: Vec<ListedIncident>| v.into_iter().map(|l| l.incident.id).collect::<Vec<_>>();
+    let every = IncidentQuery::default();
     let all = store
         .list_incidents(
             Viewer {
                 user_id: alice.id,
                 sees_all: true,
             },
+            every,
             100,
             None,
         )
@@ -141,6 +143,7 @@ pub async fn story(store: &dyn Store) {
                     user_id: outsider,
                     sees_all: false
                 },
+                every,
                 100,
                 None
             )
@@ -154,6 +157,7 @@ pub async fn story(store: &dyn Store) {
                 user_id: bob.id,
                 sees_all: false,
             },
+            every,
             100,
             None,
         )
@@ -168,15 +172,15 @@ pub async fn story(store: &dyn Store) {
         user_id: alice.id,
         sees_all: true,
     };
-    let first = store.list_incidents(admin, 1, None).await.unwrap();
+    let first = store.list_incidents(admin, every, 1, None).await.unwrap();
     let last = first.last().unwrap();
     let second = store
-        .list_incidents(admin, 1, Some((last.created_at, last.id)))
+        .list_incidents(admin, every, 1, Some((last.incident.created_at, last.incident.id)))
         .await
         .unwrap();
     let last = second.last().unwrap();
     let third = store
-        .list_incidents(admin, 1, Some((last.created_at, last.id)))
+        .list_incidents(admin, every, 1, Some((last.incident.created_at, last.incident.id)))
         .await
         .unwrap();
     let mut paged = ids(first);
@@ -277,6 +281,80 @@ pub async fn story(store: &dyn Store) {
         .add_membership(&term(&bob, Role::IncidentCommander, later), audit("member.add"))
         .await
         .unwrap();
+    // Lists name each incident's commander now, and filter by status and severity.
+    let listed = store
+        .list_incidents(
+            Viewer {
+                user_id: alice.id,
+                sees_all: true,
+            },
+            every,
+            100,
+            None,
+        )
+        .await
+        .unwrap();
+    let commander_of = |id: Uuid| listed.iter().find(|l| l.incident.id == id).unwrap().commander.clone();
+    assert_eq!(commander_of(inc).as_deref(), Some("bob"));
+    assert_eq!(commander_of(open_ops.incident.id), None);
+    let only = |status: Option<Status>, severity: Option<Severity>| IncidentQuery { status, severity };
+    let admin_view = Viewer {
+        user_id: alice.id,
+        sees_all: true,
+    };
+    let closed_ones = ids(store
+        .list_incidents(admin_view, only(Some(Status::NotAnIncident), None), 100, None)
+        .await
+        .unwrap());
+    assert_eq!(closed_ones, [closed_too.id, sealed.incident.id], "newest first");
+    let mut sev1 = reuse.incident.clone();
+    sev1.severity = Severity::new(1).unwrap();
+    store.update_incident(&sev1, audit("incident.update")).await.unwrap();
+    let sev1_ones = ids(store
+        .list_incidents(admin_view, only(None, Some(Severity::new(1).unwrap())), 100, None)
+        .await
+        .unwrap());
+    assert_eq!(sev1_ones, [inc]);
+    assert!(
+        store
+            .list_incidents(
+                admin_view,
+                only(Some(Status::NotAnIncident), Some(Severity::new(1).unwrap())),
+                100,
+                None
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The filter keeps the viewer's limits: bob, no security group, sees his own sealed one.
+    let bobs_sev1 = ids(store
+        .list_incidents(
+            Viewer {
+                user_id: bob.id,
+                sees_all: false,
+            },
+            only(None, Some(Severity::new(1).unwrap())),
+            100,
+            None,
+        )
+        .await
+        .unwrap());
+    assert_eq!(bobs_sev1, [inc]);
+    let outsiders_sev1 = store
+        .list_incidents(
+            Viewer {
+                user_id: next_id(),
+                sees_all: false,
+            },
+            only(None, Some(Severity::new(1).unwrap())),
+            100,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(outsiders_sev1.is_empty());
+
     let ms = store.memberships(inc).await.unwrap();
     let alice_ic = ms
         .iter()
@@ -379,8 +457,8 @@ pub async fn story(store: &dyn Store) {
     let entries = chain_ok(store).await;
     assert_eq!(entries as i64, seq);
     assert_eq!(
-        entries, 17,
-        "2 users, 1 token, 4 declarations, 2 updates, 3 + 1 team changes, 1 task, 2 decisions, 1 refusal"
+        entries, 18,
+        "2 users, 1 token, 4 declarations, 3 updates, 3 + 1 team changes, 1 task, 2 decisions, 1 refusal"
     );
     let page = store.audit_page(5, 3).await.unwrap();
     assert_eq!(page.iter().map(|e| e.record.seq).collect::<Vec<_>>(), [6, 7, 8]);

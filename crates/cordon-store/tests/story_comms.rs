@@ -16,7 +16,7 @@ use cordon_core::task::TaskStatus;
 use cordon_store::comms::{
     ApprovalRow, ClockRow, CommunicationRow, ContactRow, MilestoneRow, ReminderRow, TemplateRow,
 };
-use cordon_store::{CommsStore, NewIncident, PostgresStore, Store, StoreError, Viewer};
+use cordon_store::{CommsStore, IncidentQuery, NewIncident, PostgresStore, Store, StoreError, Viewer};
 use uuid::Uuid;
 
 /// A draft for the public with no recipients and no findings, written by `by` at `at`.
@@ -383,7 +383,12 @@ async fn once_across_nodes(a: &PostgresStore, b: &PostgresStore) {
         user_id: Uuid::nil(),
         sees_all: true,
     };
-    let inc = a.list_incidents(viewer, 1, None).await.unwrap().remove(0);
+    let inc = a
+        .list_incidents(viewer, IncidentQuery::default(), 1, None)
+        .await
+        .unwrap()
+        .remove(0)
+        .incident;
     let at = t("2026-12-01T10:00:00Z");
     let comm = CommunicationRow {
         status: DraftStatus::Approved,

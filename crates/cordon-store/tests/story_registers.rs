@@ -17,7 +17,7 @@ use cordon_core::task::TaskStatus;
 use cordon_store::registers::{
     Asset, AssetMove, Credential, Effects, EventRef, Exposure, FollowUpTask, Indicator, Sighting, System,
 };
-use cordon_store::{PostgresStore, RegisterStore, Store, StoreError, Viewer};
+use cordon_store::{IncidentQuery, PostgresStore, RegisterStore, Store, StoreError, Viewer};
 use uuid::Uuid;
 
 fn asset(incident: Uuid, by: Uuid, name: &str, state: AssetState) -> (Asset, AssetMove) {
@@ -449,8 +449,15 @@ async fn one_move_wins_across_nodes(a: &PostgresStore, b: &PostgresStore) {
         user_id: Uuid::nil(),
         sees_all: true,
     };
-    let incidents = a.list_incidents(viewer, 10, None).await.unwrap();
-    let other = incidents.iter().find(|i| i.codename.key() == "quiet-otter").unwrap();
+    let incidents = a
+        .list_incidents(viewer, IncidentQuery::default(), 10, None)
+        .await
+        .unwrap();
+    let other = &incidents
+        .iter()
+        .find(|l| l.incident.codename.key() == "quiet-otter")
+        .unwrap()
+        .incident;
     let asset = a.assets(other.id).await.unwrap().remove(0);
     assert_eq!(asset.state, AssetState::Suspected);
     let before = chain_ok(a).await;

@@ -931,3 +931,73 @@ async fn the_incidents_lists_fragment_shows_only_what_the_user_may_see() {
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(h["location"], "/login?next=/parts/incidents");
 }
+
+/// The address of the list's "older incidents" link, if the page has one.
+fn older_link(html: &str) -> Option<String> {
+    let at = html.find(r#"<p class="older"><a href=""#)? + r#"<p class="older"><a href=""#.len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].replace("&#38;", "&"))
+}
+
+/// The codenames the list shows, in order.
+fn listed(html: &str) -> Vec<String> {
+    html.split(r#"<td><a href="/incidents/"#)
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_incidents_list_filters_in_the_store_and_pages_back_through_every_incident() {
+    let app = spawn_app().await;
+    let secret = account(&app, "alice", &["security"]).await;
+    // The oldest of 105 is the one SEV-1: a filter finds it, though 104 are newer.
+    let mut keys = Vec::new();
+    for n in 0..105 {
+        let v = app.declare(&app.admin, &format!("incident {n}"), "security").await;
+        keys.push(v["slug"].as_str().unwrap().to_owned());
+        app.clock.advance(jiff::SignedDuration::from_secs(1));
+    }
+    let (st, v) = app
+        .patch(
+            &format!("/api/v1/incidents/{}", keys[0]),
+            &app.admin,
+            json!({ "severity": "SEV-1" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let b = browser();
+    sign_in(&app, &b, "alice", &secret).await;
+    let (_, _, page) = get_page(&app, &b, "/?severity=SEV-1").await;
+    assert_eq!(listed(&page), [keys[0].clone()]);
+    assert_eq!(older_link(&page), None);
+
+    // Newest first, 100 a page, then the rest behind "Older incidents", each once, filters kept.
+    let (_, _, first) = get_page(&app, &b, "/").await;
+    let mut seen = listed(&first);
+    assert_eq!(seen.len(), 100);
+    assert_eq!(seen[0], keys[104]);
+    let next = older_link(&first).expect("an older-incidents link");
+    assert!(next.starts_with("/?after="), "{next}");
+    let (st, _, second) = get_page(&app, &b, &next).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(older_link(&second), None);
+    seen.extend(listed(&second));
+    let mut want = keys.clone();
+    want.reverse();
+    assert_eq!(seen, want, "every incident once, newest first");
+    // The page's live fragment is the same page.
+    let (_, _, fragment) = get_page(&app, &b, &next.replacen("/?", "/parts/incidents?", 1)).await;
+    assert_eq!(listed(&fragment), listed(&second));
+    // With a filter: 104 SEV-2 in triage, 100 then 4, the link keeping the filter.
+    let (_, _, sev2) = get_page(&app, &b, "/?status=triage&severity=SEV-2").await;
+    assert_eq!(listed(&sev2).len(), 100);
+    let next = older_link(&sev2).unwrap();
+    assert!(next.starts_with("/?status=triage&severity=SEV-2&after="), "{next}");
+    let (_, _, rest) = get_page(&app, &b, &next).await;
+    assert_eq!(listed(&rest).len(), 4);
+    // A position that is not one is the first page.
+    let (st, _, bad) = get_page(&app, &b, "/?after=zzz").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(listed(&bad), listed(&first));
+}

@@ -6,22 +6,28 @@
 //! (`templates/incidents_list.html`, which the page includes), and `static/app.js` re-fetches
 //! it whenever the user's change stream (`/api/v1/events`, which carries only changes of
 //! incidents the user may see) says an incident was declared or changed.
+//!
+//! The filters are the store's (so a filter finds every match, not only among the newest), and
+//! the list comes [`LISTED`] at a time, newest first, with an "older incidents" link to the next
+//! page (`?after=<position>`, the keyset position the API's list uses).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cordon_core::Timestamp;
+use cordon_core::clock::to_micros;
 use cordon_core::incident::{IncidentKind, Severity, Status};
 use cordon_service::Declare;
+use cordon_store::IncidentQuery;
 use serde::Deserialize;
 
 use super::{Base, WebCaller, WebForm, encode_query, page, see_other};
 use crate::AppState;
 use crate::problem::Problem;
 
-/// How many incidents the page lists.
-const LISTED: u32 = 200;
+/// How many incidents one page lists.
+const LISTED: u32 = 100;
 
 /// One incident as the list shows it: never its title (titles stay out of lists and tabs;
 /// the codename names it).
@@ -46,7 +52,9 @@ impl IncidentRow {
 struct IncidentsPage {
     base: Base,
     incidents: Vec<IncidentRow>,
+    older: Option<String>,
     now: Timestamp,
+    after: String,
     status: String,
     severity: String,
     statuses: [&'static str; 6],
@@ -60,6 +68,7 @@ struct IncidentsPage {
 struct IncidentsPart {
     base: Base,
     incidents: Vec<IncidentRow>,
+    older: Option<String>,
     now: Timestamp,
 }
 
@@ -69,6 +78,9 @@ pub(crate) struct Filter {
     status: String,
     #[serde(default)]
     severity: String,
+    /// The position of the last incident of the page before (`{µs}-{id}`), for older ones.
+    #[serde(default)]
+    after: String,
 }
 
 /// `GET /`.
@@ -79,13 +91,13 @@ pub(crate) async fn list(State(state): State<AppState>, caller: WebCaller, Query
 /// `GET /parts/incidents?status=…&severity=…`: the list alone, as the page shows it with those
 /// filters.
 pub(crate) async fn part(State(state): State<AppState>, caller: WebCaller, Query(filter): Query<Filter>) -> Response {
-    let (want_status, want_severity) = filter.parse();
-    match rows(&state, &caller, want_status, want_severity).await {
-        Ok(incidents) => page(
+    match listing(&state, &caller, &filter).await {
+        Ok((incidents, older)) => page(
             StatusCode::OK,
             &IncidentsPart {
                 base: caller.base,
                 incidents,
+                older,
                 now: state.cordon.clock().now(),
             },
         ),
@@ -95,35 +107,68 @@ pub(crate) async fn part(State(state): State<AppState>, caller: WebCaller, Query
 
 impl Filter {
     /// The filters that name a status and a severity (anything else: no filter).
-    fn parse(&self) -> (Option<Status>, Option<Severity>) {
-        (self.status.parse().ok(), self.severity.parse().ok())
+    fn query(&self) -> IncidentQuery {
+        IncidentQuery {
+            status: self.status.parse().ok(),
+            severity: self.severity.parse().ok(),
+        }
+    }
+
+    /// The page's address with these filters and `after` (empty: the first page).
+    fn href(&self, path: &str, after: &str) -> String {
+        let q = self.query();
+        let mut pairs = Vec::new();
+        if let Some(s) = q.status {
+            pairs.push(format!("status={}", s.as_str()));
+        }
+        if let Some(s) = q.severity {
+            pairs.push(format!("severity={}", encode_query(&s.to_string())));
+        }
+        if !after.is_empty() {
+            pairs.push(format!("after={}", encode_query(after)));
+        }
+        if pairs.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", pairs.join("&"))
+        }
     }
 }
 
-/// The incidents the caller may see (the service's need-to-know list), filtered.
-async fn rows(
+/// One page of the incidents the caller may see (the service's need-to-know list) that the
+/// filters match, and the address of the next (older) page when there is one. A position that
+/// is not one is the first page.
+async fn listing(
     state: &AppState,
     caller: &WebCaller,
-    want_status: Option<Status>,
-    want_severity: Option<Severity>,
-) -> Result<Vec<IncidentRow>, cordon_service::ServiceError> {
-    let list = state
+    filter: &Filter,
+) -> Result<(Vec<IncidentRow>, Option<String>), cordon_service::ServiceError> {
+    let after = crate::routes::incident_position(&filter.after);
+    let mut list = state
         .cordon
-        .incidents_with_commanders(&caller.principal, LISTED)
+        .list_incidents(&caller.principal, filter.query(), LISTED + 1, after)
         .await?;
-    Ok(list
-        .into_iter()
-        .filter(|(i, _)| want_status.is_none_or(|s| i.status == s))
-        .filter(|(i, _)| want_severity.is_none_or(|s| i.severity == s))
-        .map(|(i, commander)| IncidentRow {
-            key: i.codename.key(),
-            codename: i.codename.to_string(),
-            severity: i.severity.to_string(),
-            status: i.status.as_str(),
-            commander,
-            declared: i.created_at,
+    let older = if list.len() > LISTED as usize {
+        list.truncate(LISTED as usize);
+        list.last().map(|l| {
+            let i = &l.incident;
+            filter.href("/", &format!("{}-{}", to_micros(i.created_at), i.id.simple()))
         })
-        .collect())
+    } else {
+        None
+    };
+    let rows = list
+        .into_iter()
+        .map(|l| IncidentRow {
+            key: l.incident.codename.key(),
+            codename: l.incident.codename.to_string(),
+            severity: l.incident.severity.to_string(),
+            status: l.incident.status.as_str(),
+            commander: l.commander,
+            declared: l.incident.created_at,
+        })
+        .collect();
+    Ok((rows, older))
 }
 
 async fn render(
@@ -133,19 +178,25 @@ async fn render(
     error: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
-    let (want_status, want_severity) = filter.parse();
-    let incidents = match rows(state, &caller, want_status, want_severity).await {
-        Ok(rows) => rows,
+    let (incidents, older) = match listing(state, &caller, &filter).await {
+        Ok(listed) => listed,
         Err(e) => return Problem::from(e).into_response(),
     };
+    let q = filter.query();
     page(
         status,
         &IncidentsPage {
             base: caller.base,
             incidents,
+            older,
             now: state.cordon.clock().now(),
-            status: want_status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            severity: want_severity.map(|s| s.to_string()).unwrap_or_default(),
+            after: if crate::routes::incident_position(&filter.after).is_some() {
+                filter.after.clone()
+            } else {
+                String::new()
+            },
+            status: q.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            severity: q.severity.map(|s| s.to_string()).unwrap_or_default(),
             statuses: Status::ALL.map(Status::as_str),
             severities: Severity::ALL.iter().map(ToString::to_string).collect(),
             error,
@@ -197,17 +248,11 @@ impl IncidentsPage {
 
     /// Where the page's script re-fetches the list: the fragment with the page's filters.
     fn parts_url(&self) -> String {
-        let mut query = Vec::new();
-        if !self.status.is_empty() {
-            query.push(format!("status={}", encode_query(&self.status)));
-        }
-        if !self.severity.is_empty() {
-            query.push(format!("severity={}", encode_query(&self.severity)));
-        }
-        if query.is_empty() {
-            "/parts/incidents".to_owned()
-        } else {
-            format!("/parts/incidents?{}", query.join("&"))
-        }
+        let filter = Filter {
+            status: self.status.clone(),
+            severity: self.severity.clone(),
+            after: self.after.clone(),
+        };
+        filter.href("/parts/incidents", &self.after)
     }
 }

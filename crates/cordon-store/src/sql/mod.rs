@@ -37,7 +37,8 @@ use crate::dialect::{Backend, Cols, Conn, Sql, sql, sql_built};
 use crate::error::conflict_on_unique;
 use crate::rows;
 use crate::{
-    AuditDraft, AuditEntry, IncidentLookup, IncidentView, NewIncident, NewToken, Result, Store, StoreError, Viewer,
+    AuditDraft, AuditEntry, IncidentLookup, IncidentQuery, IncidentView, ListedIncident, NewIncident, NewToken, Result,
+    Store, StoreError, Viewer,
 };
 
 /// The store on database `B`: a writer pool and a reader pool (one pool twice on PostgreSQL;
@@ -461,14 +462,23 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn list_incidents(
         &self,
         viewer: Viewer,
+        query: IncidentQuery,
         limit: u32,
         after: Option<(Timestamp, Uuid)>,
-    ) -> Result<Vec<Incident>> {
-        sql(incident_query!(
-            "WHERE ($1 OR NOT i.sealed OR EXISTS (
+    ) -> Result<Vec<ListedIncident>> {
+        sql(concat!(
+            "SELECT ",
+            incident_columns!(),
+            ", (SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id
+                WHERE m.incident_id = i.id AND m.role = 'incident_commander' AND m.ended_at IS NULL
+                ORDER BY m.started_at LIMIT 1) AS commander
+             FROM incidents i
+             WHERE ($1 OR NOT i.sealed OR EXISTS (
                 SELECT 1 FROM memberships m
                 WHERE m.incident_id = i.id AND m.user_id = $2 AND m.ended_at IS NULL))
                AND ($4 IS NULL OR i.created_at < $4 OR (i.created_at = $4 AND i.id < $5))
+               AND ($6 IS NULL OR i.status = $6)
+               AND ($7 IS NULL OR i.severity = $7)
              ORDER BY i.created_at DESC, i.id DESC LIMIT $3",
         ))
         .bind(viewer.sees_all)
@@ -476,7 +486,14 @@ impl<B: Backend> Store for SqlStore<B> {
         .bind(limit)
         .bind(after.map(|(at, _)| to_micros(at)))
         .bind(after.map(|(_, id)| id))
-        .map_all(&mut *self.read().await?, rows::incident)
+        .bind(query.status.map(|s| s.as_str()))
+        .bind(query.severity.map(|s| i64::from(s.level())))
+        .map_all(&mut *self.read().await?, |r| {
+            Ok(ListedIncident {
+                incident: rows::incident(r)?,
+                commander: r.opt_text("commander")?,
+            })
+        })
         .await
     }
 
