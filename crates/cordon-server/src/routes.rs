@@ -147,6 +147,7 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
         .merge(crate::web::oidc::routes())
         .merge(crate::web::router())
         .fallback(crate::web::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), wake_changes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::slack_guard::gate,
@@ -155,6 +156,22 @@ pub(crate) fn router(state: AppState, limits: crate::RequestLimits) -> Router {
     crate::edge::layer(router, limits)
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .with_state(state)
+}
+
+/// After a request that may have written (any but GET, HEAD and OPTIONS) the change feed reads
+/// the log at once, so what it changed reaches open pages in milliseconds rather than at the
+/// feed's next tick.
+async fn wake_changes(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = crate::auth::is_unsafe(req.method());
+    let res = next.run(req).await;
+    if writes {
+        s.cordon.wake_changes();
+    }
+    res
 }
 
 async fn healthz() -> Json<Health> {

@@ -113,6 +113,9 @@ pub(crate) struct Feed {
     position: AtomicI64,
     items: Mutex<HashMap<String, Option<Uuid>>>,
     streams: Mutex<HashMap<Uuid, usize>>,
+    /// Rung after a write on this node: the loop reads the log at once instead of at the next
+    /// tick (other nodes' writes wait for the tick).
+    wake: tokio::sync::Notify,
 }
 
 impl Default for Feed {
@@ -122,6 +125,7 @@ impl Default for Feed {
             position: AtomicI64::new(-1),
             items: Mutex::default(),
             streams: Mutex::default(),
+            wake: tokio::sync::Notify::new(),
         }
     }
 }
@@ -193,6 +197,17 @@ impl Cordon {
         }
         self.feed.position.store(last, Ordering::Release);
         Ok(entries.len())
+    }
+
+    /// Says something was written on this node: the feed's loop reads the log at once (a wake
+    /// while it reads makes it read again).
+    pub fn wake_changes(&self) {
+        self.feed.wake.notify_one();
+    }
+
+    /// Resolves at the next [`Cordon::wake_changes`] (or at once if one came since the last).
+    pub async fn changes_woken(&self) {
+        self.feed.wake.notified().await;
     }
 
     /// Subscribes to the feed; `None` when it has not started or has closed.

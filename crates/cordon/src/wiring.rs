@@ -152,8 +152,8 @@ pub fn spawn_engine(cordon: Cordon) -> JoinHandle<()> {
 }
 
 /// The change feed's loop (`cordon_service::feed`): reads the audit log — shared by every
-/// node — every `POLL_INTERVAL` (at once again after a full batch) and broadcasts what changed
-/// to this node's open streams.
+/// node — every `POLL_INTERVAL`, at once again after a full batch, and at once after a write on
+/// this node (`Cordon::wake_changes`), and broadcasts what changed to this node's open streams.
 pub fn spawn_change_feed(cordon: Cordon) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -162,7 +162,10 @@ pub fn spawn_change_feed(cordon: Cordon) -> JoinHandle<()> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "change feed: reading the audit log failed"),
             }
-            tokio::time::sleep(cordon_service::feed::POLL_INTERVAL).await;
+            tokio::select! {
+                () = tokio::time::sleep(cordon_service::feed::POLL_INTERVAL) => {}
+                () = cordon.changes_woken() => {}
+            }
         }
     })
 }

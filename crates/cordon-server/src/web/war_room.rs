@@ -122,6 +122,9 @@ pub(crate) struct Notice {
 
 /// Everything the war room shows, as its reader may see it.
 pub(crate) struct Room {
+    /// The change feed's position when the room was read: the page's script reads everything
+    /// again when its stream opens further on (a change in between would be lost otherwise).
+    pub seq: i64,
     pub key: String,
     pub codename: String,
     pub title: String,
@@ -234,6 +237,8 @@ async fn load(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, Ser
     let c = &state.cordon;
     let p = &caller.principal;
     let base = &caller.base;
+    // Read before anything else: every change the feed had read by then is in what follows.
+    let seq = c.changes_position();
     let details = c.incident(p, r).await?;
     let tasks = c.tasks(p, r).await?.checklist;
     let activity = c.activity(p, r, None, ACTIVITY_SHOWN).await?;
@@ -333,6 +338,7 @@ async fn load(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, Ser
     let mut statuses = vec![incident.status];
     statuses.extend(incident.status.next());
     Ok(Room {
+        seq,
         key,
         codename: incident.codename.to_string(),
         title: incident.title.clone(),

@@ -399,3 +399,38 @@ async fn every_page_passes_axe_in_english_and_japanese() {
     ja.page.goto(&format!("{}/oncall", app.base)).await;
     assert_eq!(ja.page.text("h1").await, "オンコール");
 }
+
+#[tokio::test]
+async fn a_change_between_the_page_and_its_stream_opening_is_not_lost() {
+    let Some(browser) = browser::shared() else { return };
+    let app = spawn_app().await;
+    let alice = sign_in(browser, &app, "alice", &["security"], "en").await;
+    let key = app.declare(&alice.token, "Odd sudo activity", "security").await["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The page is read, but its stream is slow to open; meanwhile step 1 moves, and the change
+    // feed reads it before the stream subscribes.
+    alice.page.hold("/events").await;
+    assert_eq!(
+        alice.page.goto(&format!("{}/incidents/{key}", app.base)).await,
+        Some(200)
+    );
+    let badge = alice.page.text("#step-1 .badge").await;
+    assert_eq!(badge, "To do");
+    let (st, v) = app
+        .patch(
+            &format!("/api/v1/incidents/{key}/tasks/1"),
+            &alice.token,
+            json!({ "status": "in_progress" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(alice.page.text("#step-1 .badge").await, "To do");
+    // The stream opens further on than the page was read: the page reads itself again.
+    alice.page.release().await;
+    alice.page.wait_for_text("#step-1 .badge", "In progress", LIVE).await;
+    let errors = unexpected_errors(&alice.page).await;
+    assert!(errors.is_empty(), "{errors:?}");
+}

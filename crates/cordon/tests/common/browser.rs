@@ -405,6 +405,17 @@ impl Page {
         self.call("click", json!({ "role": "link", "name": name })).await;
     }
 
+    /// Holds back this page's requests whose path ends with `suffix` until [`Page::release`]
+    /// (set before the page asks).
+    pub async fn hold(&self, suffix: &str) {
+        self.call("hold", json!({ "suffix": suffix })).await;
+    }
+
+    /// Lets the held requests go, and every later one.
+    pub async fn release(&self) {
+        self.call("release", json!({})).await;
+    }
+
     /// Clicks the first element matching the CSS `selector`.
     pub async fn click(&self, selector: &str) {
         self.call("click", json!({ "selector": selector })).await;

@@ -86,6 +86,26 @@ const ops = {
     return {};
   },
 
+  // Holds back the page's requests whose path ends with `suffix` until `release` (a slow
+  // network for one address: what a page does before its stream opens).
+  async hold({ ctx, suffix }) {
+    const e = entry(ctx);
+    e.held = e.held || [];
+    await e.context.route((u) => u.pathname.endsWith(suffix), (route) => {
+      if (e.released) return route.continue();
+      e.held.push(route);
+    });
+    return {};
+  },
+
+  async release({ ctx }) {
+    const e = entry(ctx);
+    e.released = true;
+    for (const route of e.held || []) await route.continue();
+    e.held = [];
+    return {};
+  },
+
   async goto({ ctx, url }) {
     const res = await entry(ctx).page.goto(url);
     return { status: res ? res.status() : null };
