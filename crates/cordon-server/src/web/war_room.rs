@@ -825,8 +825,8 @@ mod tests {
             }
         }
         let catalogues = [
-            ("en", include_str!("../../locales/en.toml")),
-            ("ja", include_str!("../../locales/ja.toml")),
+            ("en", include_str!("../../../cordon-i18n/locales/en.toml")),
+            ("ja", include_str!("../../../cordon-i18n/locales/ja.toml")),
         ];
         let mut missing: Vec<String> = Vec::new();
         for (lang, text) in catalogues {
