@@ -215,6 +215,18 @@ mod tests {
     }
 
     #[test]
+    fn the_chat_replies_are_a_table_of_both_catalogues() {
+        // The parity test above covers `[chat]` like every table; this one makes sure the
+        // table is there (a rename of the table would otherwise pass unnoticed).
+        let chat =
+            |c: &Catalogue| -> BTreeSet<String> { c.keys().filter(|k| k.starts_with("chat.")).cloned().collect() };
+        let (en, ja) = (chat(&EN), chat(&JA));
+        assert!(en.len() > 40, "{en:?}");
+        assert_eq!(en, ja);
+        assert!(Lang::Ja.t("chat.help").contains("!ic page"));
+    }
+
+    #[test]
     fn accept_language_picks_ours_by_quality() {
         assert_eq!(Lang::from_accept_language("ja,en;q=0.8"), Some(Lang::Ja));
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,ja;q=0.8"), Some(Lang::En));

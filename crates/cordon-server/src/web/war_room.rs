@@ -772,7 +772,7 @@ pub(crate) async fn post_message(
     let WebForm { caller, form } = form;
     let outcome = state
         .cordon
-        .post_message(&caller.principal, &r, &form.body)
+        .post_message(&caller.principal, &r, &form.body, Some(caller.base.lang))
         .await
         .map(drop);
     answer(&state, caller, reply, &r, outcome, Attempt::Work, "#conversation").await
