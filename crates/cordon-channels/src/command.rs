@@ -15,15 +15,21 @@
 //! | `!ic who <user-or-role>` | [`Command::WhoIsOnCall`] |
 //! | `!ic page <user>` | [`Command::PageUser`] |
 //! | `!ack` | [`Command::Ack`] |
-//! | `!status` | [`Command::Status`] |
+//! | `!status`, `!ic status` | [`Command::Status`] |
 //! | `!ic link <code>` | [`Command::Link`] |
 //! | `!help`, `!ic help` | [`Command::Help`] |
-//! | any other `!word …` | [`Command::Unknown`], whose [`Command::reply_text`] explains |
+//! | any other `!word …` | [`Command::Unknown`], whose [`Command::reply_in`] explains |
+//!
+//! The help and the explanations are catalogue messages (`chat.help`, `chat.problem.*`,
+//! `chat.usage.*` in `cordon-i18n`), in the language of whoever typed the line;
+//! [`Command::reply_text`] and `Display` give the English.
 //!
 //! The Slack slash form (`/ic page`, or `command=/ic` + `text=page` in a slash-command body)
 //! maps to the same commands through [`parse_slash_line`] and [`parse_slash_command`].
 
 use std::fmt;
+
+use cordon_i18n::Lang;
 
 /// Longest first line, in characters, that is read as a command. Longer lines are
 /// [`Command::Unknown`] with [`CommandProblem::TooLong`].
@@ -49,7 +55,7 @@ pub enum Command {
     PageUser { user: String },
     /// `!ack`: acknowledge the page that reached the sender.
     Ack,
-    /// `!status`: the incident's status, open tasks and unmet gates.
+    /// `!status` (or `!ic status`): the incident's status, open tasks and unmet gates.
     Status,
     /// `!ic link <code>`: link the sender's chat account to the Cordon user who was given the
     /// one-time code. The code is a secret: [`Command::canonical`] and `Debug` never show it,
@@ -86,7 +92,8 @@ impl fmt::Debug for LinkCodeText {
     }
 }
 
-/// Why a `!` line is not a valid command; its `Display` is a sentence for the reply.
+/// Why a `!` line is not a valid command; [`CommandProblem::text`] is a sentence for the reply
+/// (`Display`: the English one).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CommandProblem {
     /// `!foo`: not a command of the set.
@@ -101,33 +108,39 @@ pub enum CommandProblem {
     TooLong,
 }
 
-impl fmt::Display for CommandProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CommandProblem {
+    /// The sentence that explains the problem, in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
         match self {
-            Self::UnknownCommand { name } => write!(f, "`!{name}` is not a command."),
-            Self::UnknownSubcommand { name } => write!(f, "`!ic {name}` is not a command."),
-            Self::MissingArgument { usage } => write!(f, "Missing argument: use `{usage}`."),
-            Self::UnexpectedArgument { usage } => write!(f, "Unexpected words: use `{usage}`."),
-            Self::TooLong => write!(
-                f,
-                "That command is too long (more than {MAX_COMMAND_CHARS} characters)."
-            ),
+            Self::UnknownCommand { name } => lang.tf("chat.problem.unknown_command", &[("name", name)]),
+            Self::UnknownSubcommand { name } => lang.tf("chat.problem.unknown_subcommand", &[("name", name)]),
+            Self::MissingArgument { usage } => {
+                lang.tf("chat.problem.missing_argument", &[("usage", &usage_in(usage, lang))])
+            }
+            Self::UnexpectedArgument { usage } => {
+                lang.tf("chat.problem.unexpected_argument", &[("usage", &usage_in(usage, lang))])
+            }
+            Self::TooLong => lang.tf("chat.problem.too_long", &[("max", &MAX_COMMAND_CHARS.to_string())]),
         }
     }
 }
 
-/// The help text listing every command, as sent for `!help` and after an unknown command.
-pub const HELP_TEXT: &str = "\
-Commands:
-  !ic                      who is the incident commander
-  !ic page                 page the on-call incident commander (declares an incident if this room has none)
-  !ic responders           list the responder roles
-  !ic page responders      page the responder roles
-  !ic who <user-or-role>   who is on call for a role
-  !ic page <user>          page one person
-  !ack                     acknowledge the page that reached you
-  !status                  status, open tasks and unmet gates
-  !ic link <code>          link this chat account to your Cordon user (the code comes from Cordon)";
+impl fmt::Display for CommandProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+/// A usage line as `lang` writes its placeholders (`<user>`); the command words stay.
+fn usage_in(usage: &str, lang: Lang) -> String {
+    let key = match usage {
+        USAGE_WHO => "chat.usage.who",
+        USAGE_PAGE => "chat.usage.page",
+        USAGE_LINK => "chat.usage.link",
+        other => return other.to_owned(),
+    };
+    lang.t(key).to_owned()
+}
 
 const USAGE_WHO: &str = "!ic who <user-or-role>";
 const USAGE_PAGE: &str = "!ic page [responders|<user>]";
@@ -136,14 +149,21 @@ const USAGE_STATUS: &str = "!status";
 const USAGE_LINK: &str = "!ic link <code>";
 
 impl Command {
-    /// The reply for commands the parser answers by itself ([`Command::Help`] and
-    /// [`Command::Unknown`]); `None` for commands that the dispatcher must carry out.
-    pub fn reply_text(&self) -> Option<String> {
+    /// The reply, in `lang`, for commands the parser answers by itself ([`Command::Help`]: the
+    /// list of commands; [`Command::Unknown`]: what is wrong, then that list); `None` for
+    /// commands that the dispatcher must carry out.
+    pub fn reply_in(&self, lang: Lang) -> Option<String> {
+        let help = lang.t("chat.help");
         match self {
-            Self::Help => Some(HELP_TEXT.to_owned()),
-            Self::Unknown { problem, .. } => Some(format!("{problem}\n{HELP_TEXT}")),
+            Self::Help => Some(help.to_owned()),
+            Self::Unknown { problem, .. } => Some(format!("{}\n{help}", problem.text(lang))),
             _ => None,
         }
+    }
+
+    /// [`Command::reply_in`] English.
+    pub fn reply_text(&self) -> Option<String> {
+        self.reply_in(Lang::En)
     }
 
     /// Whether this command pages someone (and so may declare an incident).
@@ -326,6 +346,13 @@ fn parse_words(line: &str, rest: &str) -> Option<Command> {
     if is(sub, "help") {
         return Some(Command::Help);
     }
+    if is(sub, "status") {
+        return if sub_args.is_empty() {
+            Some(Command::Status)
+        } else {
+            unknown(CommandProblem::UnexpectedArgument { usage: USAGE_STATUS })
+        };
+    }
     unknown(CommandProblem::UnknownSubcommand { name: sub.to_owned() })
 }
 
@@ -353,6 +380,7 @@ mod tests {
         assert_eq!(p("!ic page Alice"), Some(Command::PageUser { user: "Alice".into() }));
         assert_eq!(p("!ack"), Some(Command::Ack));
         assert_eq!(p("!status"), Some(Command::Status));
+        assert_eq!(p("!ic status"), Some(Command::Status));
         assert_eq!(p("!help"), Some(Command::Help));
         assert_eq!(p("!ic help"), Some(Command::Help));
     }
@@ -423,7 +451,13 @@ mod tests {
         ));
         let c = p("!ic who").unwrap();
         assert!(c.reply_text().unwrap().contains("!ic who <user-or-role>"));
-        for line in ["!ack now", "!status please", "!ic page a b", "!ic responders x"] {
+        for line in [
+            "!ack now",
+            "!status please",
+            "!ic status please",
+            "!ic page a b",
+            "!ic responders x",
+        ] {
             assert!(
                 matches!(
                     p(line),
@@ -444,6 +478,47 @@ mod tests {
             })
         ));
         assert_eq!(Command::Ack.reply_text(), None);
+    }
+
+    #[test]
+    fn help_and_problems_speak_the_readers_language() {
+        // English is what it always was.
+        let help = Command::Help.reply_in(Lang::En).unwrap();
+        assert!(help.starts_with("Commands:\n  !ic "), "{help}");
+        assert_eq!(Command::Help.reply_text(), Some(help));
+        // The usage lines the parser names are the catalogue's English.
+        for (usage, key) in [
+            (USAGE_WHO, "chat.usage.who"),
+            (USAGE_PAGE, "chat.usage.page"),
+            (USAGE_LINK, "chat.usage.link"),
+        ] {
+            assert_eq!(Lang::En.t(key), usage);
+            assert_ne!(Lang::Ja.t(key), usage, "{key}: its placeholders are Japanese");
+        }
+        // Japanese: every command word as typed, explanations in Japanese.
+        let help = Command::Help.reply_in(Lang::Ja).unwrap();
+        assert!(help.starts_with("コマンド一覧"), "{help}");
+        for word in [
+            "!ic page responders",
+            "!ic responders",
+            "!ic who",
+            "!ic page",
+            "!ack",
+            "!status",
+            "!ic link",
+        ] {
+            assert!(help.contains(word), "{word}: {help}");
+        }
+        let reply = p("!foo bar").unwrap().reply_in(Lang::Ja).unwrap();
+        assert!(
+            reply.starts_with("`!foo` というコマンドはありません。\nコマンド一覧"),
+            "{reply}"
+        );
+        let reply = p("!ic who").unwrap().reply_in(Lang::Ja).unwrap();
+        assert!(reply.contains("`!ic who <ユーザーまたは役割>`"), "{reply}");
+        let long = format!("!ic who {}", "x".repeat(MAX_COMMAND_CHARS));
+        assert!(p(&long).unwrap().reply_in(Lang::Ja).unwrap().contains("500 文字まで"));
+        assert_eq!(Command::Ack.reply_in(Lang::Ja), None);
     }
 
     #[test]

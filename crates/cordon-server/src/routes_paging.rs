@@ -373,7 +373,7 @@ async fn chat_command(
     Caller(p): Caller,
     ApiJson(b): ApiJson<ChatCommandIn>,
 ) -> ApiResult<Json<ChatCommandOut>> {
-    let out = s.cordon.chat_command(&p, &b.room, &b.text).await?;
+    let out = s.cordon.chat_command(&p, &b.room, &b.text, None).await?;
     Ok(Json(match out {
         Some(r) => ChatCommandOut {
             reply: r.reply,

@@ -18,9 +18,10 @@ use std::time::Duration;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
+use cordon_i18n::Lang;
 use cordon_service::Principal;
 use cordon_service::feed::{Change, MAX_STREAMS_PER_USER, Subscription};
 use serde_json::json;
@@ -87,11 +88,18 @@ pub struct ResumeHeader {
 async fn post_message(
     State(s): State<AppState>,
     Caller(p): Caller,
+    headers: HeaderMap,
     ApiPath(r): ApiPath<String>,
     ApiJson(b): ApiJson<PostMessage>,
 ) -> ApiResult<Response> {
+    // Cordon answers a command in its author's language: their setting, else (the page's
+    // script posts here) the browser's.
+    let browser = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language);
     Ok(created(PostedOut::from_service(
-        s.cordon.post_message(&p, &r, &b.body).await?,
+        s.cordon.post_message(&p, &r, &b.body, browser).await?,
     )))
 }
 

@@ -112,10 +112,10 @@ async fn events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
                         .await?;
                     (NOT_LINKED.to_owned(), None)
                 }
-                Some(p) => match s.cordon.run_command(&p, &m.channel, cmd).await {
-                    Ok(r) => (r.reply, r.room),
-                    Err(e) => (Problem::from(e).0.detail, None),
-                },
+                Some(p) => {
+                    let r = s.cordon.answer_command(&p, &m.channel, cmd, None).await;
+                    (r.reply, r.room)
+                }
             };
             if let Some(client) = &slack.client {
                 if let Some(notice) = room
@@ -152,10 +152,10 @@ async fn commands(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
                 .await?;
             return Ok(Json(slash_response(NOT_LINKED, false)));
         }
-        Some(p) => match s.cordon.run_command(&p, &cmd.channel_id, cmd.command()).await {
-            Ok(r) => (r.reply, r.room),
-            Err(e) => (Problem::from(e).0.detail, None),
-        },
+        Some(p) => {
+            let r = s.cordon.answer_command(&p, &cmd.channel_id, cmd.command(), None).await;
+            (r.reply, r.room)
+        }
     };
     if let (Some(client), Some(notice)) = (&slack.client, room)
         && let Err(e) = client.post_message(&cmd.channel_id, &notice.text()).await

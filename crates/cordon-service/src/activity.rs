@@ -157,7 +157,10 @@ mod tests {
             };
             cordon.update_task(&admin, &r, "1", patch).await.unwrap();
             for m in 0..if i == 4 { 9 } else { 2 } {
-                cordon.post_message(&admin, &r, &format!("note {i}.{m}")).await.unwrap();
+                cordon
+                    .post_message(&admin, &r, &format!("note {i}.{m}"), None)
+                    .await
+                    .unwrap();
             }
         }
         let everything = cordon.activity(&admin, &r, None, ACTIVITY_LIMIT).await.unwrap();

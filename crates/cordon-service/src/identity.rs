@@ -40,10 +40,6 @@ pub const MAX_LINK_FAILURES: u32 = 5;
 pub const LINK_FAILURE_WINDOW: SignedDuration = SignedDuration::from_mins(15);
 const LIMITER_MAX: usize = 10_000;
 
-/// The reply to `!ic link` typed anywhere but a chat account (the generic chat endpoint).
-pub const LINK_FROM_CHAT_ONLY: &str =
-    "Linking works only from a chat account: send `!ic link CODE` from Slack (`/ic link CODE`) or Matrix.";
-
 /// A chat account linked to a user, as listed.
 pub use cordon_store::identity::ChatLink as LinkedChatIdentity;
 

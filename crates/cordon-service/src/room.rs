@@ -15,10 +15,16 @@
 //! The whole reply is kept in the conversation: everyone who can read it passed the gate for
 //! this incident, so it is the room the contract calls "checked to be all on the team". A
 //! `!ic link CODE` line is stored as `!ic link …`: the code is a secret and never kept.
+//!
+//! The reply — a refusal included — is in the language of whoever typed the command (their
+//! setting, else the browser's language the web front end passes as a hint, else English;
+//! [`Cordon::reply_lang`]) and is stored in it: every reader of the conversation reads it as
+//! it was answered.
 
 use cordon_channels::{Command, parse_chat_line};
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
+use cordon_i18n::Lang;
 use cordon_store::room::{MessageKind, NewRoomMessage, RoomMessage};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -124,8 +130,9 @@ fn sha256_hex(text: &str) -> String {
 
 impl Cordon {
     /// Posts `body` to the war room of the incident `raw_ref` names, as `p`; runs it as a chat
-    /// command when it is one and keeps Cordon's reply after it.
-    pub async fn post_message(&self, p: &Principal, raw_ref: &str, body: &str) -> Result<Posted> {
+    /// command when it is one and keeps Cordon's reply after it, in `p`'s language (`hint`:
+    /// the browser's, see [`Cordon::reply_lang`]).
+    pub async fn post_message(&self, p: &Principal, raw_ref: &str, body: &str, hint: Option<Lang>) -> Result<Posted> {
         check_body(body)?;
         let a = self
             .gate_work(
@@ -141,11 +148,16 @@ impl Cordon {
             Some(cmd) => (MessageKind::Command, kept_command_text(body, cmd)),
             None => (MessageKind::Message, body.to_owned()),
         };
+        // Read before the command is stored, so that a stored command always has its reply.
+        let lang = match &command {
+            Some(_) => Some(self.reply_lang(p, hint).await?),
+            None => None,
+        };
         let message = self.store_message(&a, Some(p), kind, text, None, now).await?;
-        let Some(cmd) = command else {
+        let (Some(cmd), Some(lang)) = (command, lang) else {
             return Ok(Posted { message, reply: None });
         };
-        let answer = self.answer_in_war_room(p, a, cmd).await;
+        let answer = self.answer_in_war_room(p, a, cmd, lang).await;
         // The dispatcher read the access; the reply goes to the same incident.
         let incident = message.incident_id;
         let reply = self.store_reply(incident, message.id, answer, now).await?;
@@ -155,17 +167,15 @@ impl Cordon {
         })
     }
 
-    /// Runs a command typed in the war room and says what Cordon answers: the caller's reply,
-    /// or what went wrong (an internal error only as such; its cause goes to the log).
-    async fn answer_in_war_room(&self, p: &Principal, a: Access<Work>, cmd: Command) -> String {
+    /// Runs a command typed in the war room and says what Cordon answers, in `lang`: the
+    /// caller's reply, or what went wrong (an internal error only as such; its cause goes to
+    /// the log).
+    async fn answer_in_war_room(&self, p: &Principal, a: Access<Work>, cmd: Command, lang: Lang) -> String {
         let room = format!("the war room of {}", a.incident().codename);
-        match self.dispatch(p, &room, Some(a.into_see()), cmd).await {
+        let shown = cmd.clone();
+        match self.dispatch(p, &room, Some(a.into_see()), cmd, lang).await {
             Ok(r) => r.reply,
-            Err(e @ (ServiceError::Internal(_) | ServiceError::Evidence(_) | ServiceError::Report(_))) => {
-                tracing::error!(error = %e, "a war-room command failed");
-                "The command could not be run (internal error); see the server log.".into()
-            }
-            Err(e) => e.to_string(),
+            Err(e) => crate::chat::refusal(&shown, &e, lang),
         }
     }
 

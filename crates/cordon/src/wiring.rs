@@ -248,10 +248,7 @@ pub fn spawn_matrix_loop(cordon: Cordon, bot: Arc<Mutex<MatrixBot>>) -> JoinHand
                     continue;
                 }
                 let reply = match cordon.principal_for_chat("matrix_user", &c.sender).await {
-                    Ok(Some(p)) => match cordon.run_command(&p, &c.room_id, c.command.clone()).await {
-                        Ok(r) => r,
-                        Err(e) => text_reply(e.to_string()),
-                    },
+                    Ok(Some(p)) => cordon.answer_command(&p, &c.room_id, c.command.clone(), None).await,
                     Ok(None) => {
                         let _ = cordon
                             .audit_refused_request(

@@ -778,7 +778,7 @@ pub(crate) async fn post_message(
     let WebForm { caller, form } = form;
     let outcome = state
         .cordon
-        .post_message(&caller.principal, &r, &form.body)
+        .post_message(&caller.principal, &r, &form.body, Some(caller.base.lang))
         .await
         .map(drop);
     answer(&state, caller, reply, &r, outcome, Attempt::Work, "#conversation").await
@@ -831,8 +831,8 @@ mod tests {
             }
         }
         let catalogues = [
-            ("en", include_str!("../../locales/en.toml")),
-            ("ja", include_str!("../../locales/ja.toml")),
+            ("en", include_str!("../../../cordon-i18n/locales/en.toml")),
+            ("ja", include_str!("../../../cordon-i18n/locales/ja.toml")),
         ];
         let mut missing: Vec<String> = Vec::new();
         for (lang, text) in catalogues {

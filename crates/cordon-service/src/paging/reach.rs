@@ -10,11 +10,13 @@ use std::collections::BTreeMap;
 use cordon_core::Timestamp;
 use cordon_core::access::Principal;
 use cordon_core::user::User;
+use cordon_i18n::Lang;
 use cordon_mail::{BodyKind, Recipient};
 use cordon_notify::Target;
 use cordon_store::paging::{ContactMethod, NotificationRow};
 
 use super::{IC_POLICY, PAGE_CHANNELS, PageView};
+use crate::chat::word;
 use crate::{Cordon, Result, ServiceError};
 
 /// Why mail cannot leave at all.
@@ -129,38 +131,99 @@ impl PageView {
     /// Who was reached and who could not be, and why — for the caller (it names people), e.g.
     /// `reached bob (level 1) by mail; could not reach carol (level 1): mail failed: mail is
     /// not configured (CORDON_SMTP_URL)`. A page that reached nobody begins `NOBODY WAS
-    /// REACHED`.
+    /// REACHED`. In English: for the log and the API; a chat reply uses
+    /// [`PageView::reach_summary_in`].
     pub fn reach_summary(&self) -> String {
+        self.reach_summary_in(Lang::En)
+    }
+
+    /// [`PageView::reach_summary`] in `lang` (catalogue messages `chat.reach.*`). What a
+    /// channel's peer answered when it refused is quoted as recorded.
+    pub fn reach_summary_in(&self, lang: Lang) -> String {
         let mut parts = Vec::new();
         for r in self.reach() {
+            let theirs = || self.notifications.iter().filter(|n| n.user_name == r.user);
+            let channels = |status: &str| {
+                let mut out: Vec<&str> = theirs()
+                    .filter(|n| n.status == status)
+                    .map(|n| channel_in(lang, &n.channel))
+                    .collect();
+                out.dedup();
+                out.join(lang.t("chat.reach.and"))
+            };
+            let level = r.level.to_string();
+            let who = [("user", r.user.as_str()), ("level", level.as_str())];
             parts.push(match &r.outcome {
-                ReachOutcome::Reached { channels } => {
-                    format!("reached {} (level {}) by {}", r.user, r.level, channels.join(" and "))
-                }
-                ReachOutcome::Trying { channels } => format!(
-                    "paging {} (level {}) by {}, not confirmed yet",
-                    r.user,
-                    r.level,
-                    channels.join(" and ")
+                ReachOutcome::Reached { .. } => lang.tf(
+                    "chat.reach.reached",
+                    &[who[0], who[1], ("channels", &channels("delivered"))],
                 ),
-                ReachOutcome::NotReached { why } => {
-                    format!("could not reach {} (level {}): {}", r.user, r.level, why.join(", "))
+                ReachOutcome::Trying { .. } => lang.tf(
+                    "chat.reach.trying",
+                    &[who[0], who[1], ("channels", &channels("pending"))],
+                ),
+                ReachOutcome::NotReached { .. } => {
+                    let why: Vec<String> = theirs()
+                        .map(|n| {
+                            let status = lang.lookup(&format!("chat.delivery.{}", n.status)).unwrap_or(&n.status);
+                            lang.tf(
+                                "chat.reach.why",
+                                &[
+                                    ("channel", channel_in(lang, &n.channel)),
+                                    ("status", status),
+                                    ("reason", reason_in(lang, n.error.as_deref())),
+                                ],
+                            )
+                        })
+                        .collect();
+                    lang.tf(
+                        "chat.reach.not_reached",
+                        &[who[0], who[1], ("why", &why.join(lang.t("chat.names")))],
+                    )
                 }
             });
         }
         for u in &self.unreached {
-            parts.push(format!("nobody reached through {u}"));
+            parts.push(lang.tf("chat.reach.unreached", &[("target", &target_in(lang, u))]));
         }
         let body = if parts.is_empty() {
-            "nobody is on call to reach".to_owned()
+            lang.t("chat.reach.nobody_on_call").to_owned()
         } else {
-            parts.join("; ")
+            parts.join(lang.t("chat.list"))
         };
         if self.reached_nobody() {
-            format!("NOBODY WAS REACHED — {body}")
+            lang.tf("chat.reach.nobody_reached", &[("summary", &body)])
         } else {
             body
         }
+    }
+}
+
+/// A contact kind as `lang` names it (`mail`, `メール`).
+fn channel_in(lang: Lang, kind: &str) -> &str {
+    word(lang, &format!("activity.channel.{kind}"), channel_word(kind))
+}
+
+/// Why a delivery failed, in `lang` when it is one of ours (a channel that is off); what the
+/// channel or its peer said otherwise.
+fn reason_in(lang: Lang, error: Option<&str>) -> &str {
+    match error {
+        None => lang.t("chat.reach.no_reason"),
+        Some(MAIL_OFF) => lang.t("chat.reach.mail_off"),
+        Some(SMS_OFF) => lang.t("chat.reach.sms_off"),
+        Some(MATRIX_OFF) => lang.t("chat.reach.matrix_off"),
+        Some(other) => other,
+    }
+}
+
+/// A target nobody was reached through (`schedule ic-primary`, `user bob`), in `lang`.
+fn target_in(lang: Lang, target: &str) -> String {
+    if let Some(name) = target.strip_prefix("schedule ") {
+        lang.tf("chat.reach.target_schedule", &[("name", name)])
+    } else if let Some(name) = target.strip_prefix("user ") {
+        lang.tf("chat.reach.target_user", &[("name", name)])
+    } else {
+        target.to_owned()
     }
 }
 
@@ -388,5 +451,29 @@ mod tests {
             }
         );
         assert_eq!((r[2].level, r[2].reached()), (2, false));
+    }
+
+    #[test]
+    fn what_is_ours_reads_in_each_language_and_what_a_peer_said_is_quoted() {
+        // English reads as the constants the channels record.
+        for (error, key) in [
+            (MAIL_OFF, "chat.reach.mail_off"),
+            (SMS_OFF, "chat.reach.sms_off"),
+            (MATRIX_OFF, "chat.reach.matrix_off"),
+        ] {
+            assert_eq!(Lang::En.t(key), error);
+            assert_eq!(reason_in(Lang::En, Some(error)), error);
+            assert_ne!(reason_in(Lang::Ja, Some(error)), error);
+        }
+        assert_eq!(
+            reason_in(Lang::Ja, Some("550 mailbox unavailable")),
+            "550 mailbox unavailable"
+        );
+        assert_eq!(reason_in(Lang::En, None), "no reason recorded");
+        assert_eq!(target_in(Lang::En, "schedule ic-primary"), "schedule ic-primary");
+        assert_eq!(target_in(Lang::Ja, "schedule ic-primary"), "スケジュール ic-primary");
+        assert_eq!(target_in(Lang::Ja, "user bob"), "ユーザー bob");
+        assert_eq!(channel_in(Lang::En, "email"), "mail");
+        assert_eq!(channel_in(Lang::Ja, "email"), "メール");
     }
 }
