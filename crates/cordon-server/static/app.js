@@ -225,13 +225,18 @@
         const field = form.querySelector("textarea");
         const body = field.value;
         if (!body.trim()) return;
+        // Emptied before the message goes: the change stream may bring it back (and swap the
+        // conversation in, keeping fields being edited) before the post answers.
+        field.value = "";
+        field.defaultValue = "";
         try {
           await window.Cordon.api("POST", form.getAttribute("data-api"), { body: body });
-          field.value = "";
-          field.defaultValue = "";
           refresh("conversation");
         } catch (_) {
-          form.submit();
+          // Not sent: the plain post, with the text, from the form now on the page.
+          const current = document.getElementById(field.id) || field;
+          current.value = body;
+          current.form.submit();
         }
       });
     });

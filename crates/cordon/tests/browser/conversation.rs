@@ -85,6 +85,9 @@ async fn a_japanese_browser_reads_cordons_answers_in_japanese_and_an_english_one
         .await;
     say(ja.0, ja.1, ja.2, "!ic help").await;
     kenji.page.wait_for_text(ANSWERS, "コマンド一覧", LIVE).await;
+    // What was sent left the box, though the conversation came back (live) before the post
+    // answered.
+    assert_eq!(kenji.page.value("#message-body").await, "");
     let answers = kenji.page.texts(ANSWERS).await;
     assert_eq!(answers.len(), 2, "{answers:?}");
     assert!(
@@ -111,6 +114,7 @@ async fn a_japanese_browser_reads_cordons_answers_in_japanese_and_an_english_one
     // the line she typed, and Kenji's stay in Japanese on her page.
     say(&alice.page, "Message or !ic command", "Send", "!ic status").await;
     alice.page.wait_for_text(ANSWERS, "14 open tasks of 14.", LIVE).await;
+    assert_eq!(alice.page.value("#message-body").await, "");
     let answers = alice.page.texts(ANSWERS).await;
     assert_eq!(answers.len(), 3, "{answers:?}");
     assert!(
@@ -169,4 +173,38 @@ async fn a_japanese_browser_reads_cordons_answers_in_japanese_and_an_english_one
         let errors = p.console_errors().await;
         assert!(errors.is_empty(), "{errors:?}");
     }
+}
+
+#[tokio::test]
+async fn a_sent_line_leaves_the_box_though_the_conversation_comes_back_before_the_answer() {
+    let Some(browser) = browser::shared() else { return };
+    let app = crate::common::spawn_app().await;
+    let alice = sign_in(browser, &app, "alice", &["security"], "en").await;
+    let key = app.declare(&alice.token, TITLE, "security").await["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        alice.page.goto(&format!("{}/incidents/{key}", app.base)).await,
+        Some(200)
+    );
+    // The post's answer is slow: the change stream brings the message (and the conversation is
+    // swapped in) first.
+    alice.page.hold_answers("/messages").await;
+    say(&alice.page, "Message or !ic command", "Send", "Contained web1").await;
+    alice
+        .page
+        .wait_for_text("#part-conversation .message", "Contained web1", LIVE)
+        .await;
+    alice.page.release().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        alice.page.value("#message-body").await,
+        "",
+        "sent once, not left to send twice"
+    );
+    let (_, messages) = app
+        .get(&format!("/api/v1/incidents/{key}/messages"), &alice.token)
+        .await;
+    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
 }

@@ -405,10 +405,22 @@ impl Page {
         self.call("click", json!({ "role": "link", "name": name })).await;
     }
 
+    /// The current value of the first form field matching `selector`.
+    pub async fn value(&self, selector: &str) -> String {
+        let ok = self.call("value", json!({ "selector": selector })).await;
+        ok["value"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// Holds back this page's requests whose path ends with `suffix` until [`Page::release`]
     /// (set before the page asks).
     pub async fn hold(&self, suffix: &str) {
         self.call("hold", json!({ "suffix": suffix })).await;
+    }
+
+    /// Lets this page's requests whose path ends with `suffix` reach the server but holds
+    /// back their answers until [`Page::release`] (a slow answer).
+    pub async fn hold_answers(&self, suffix: &str) {
+        self.call("hold", json!({ "suffix": suffix, "answers": true })).await;
     }
 
     /// Lets the held requests go, and every later one.

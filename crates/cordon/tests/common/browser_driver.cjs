@@ -88,12 +88,17 @@ const ops = {
 
   // Holds back the page's requests whose path ends with `suffix` until `release` (a slow
   // network for one address: what a page does before its stream opens).
-  async hold({ ctx, suffix }) {
+  // With `answers`, the request reaches the server at once and only its answer is held (a
+  // slow answer).
+  async hold({ ctx, suffix, answers }) {
     const e = entry(ctx);
     e.held = e.held || [];
-    await e.context.route((u) => u.pathname.endsWith(suffix), (route) => {
+    await e.context.route((u) => u.pathname.endsWith(suffix), async (route) => {
       if (e.released) return route.continue();
-      e.held.push(route);
+      if (!answers) { e.held.push(() => route.continue()); return; }
+      const response = await route.fetch();
+      if (e.released) return route.fulfill({ response });
+      e.held.push(() => route.fulfill({ response }));
     });
     return {};
   },
@@ -101,7 +106,7 @@ const ops = {
   async release({ ctx }) {
     const e = entry(ctx);
     e.released = true;
-    for (const route of e.held || []) await route.continue();
+    for (const go of e.held || []) await go();
     e.held = [];
     return {};
   },
@@ -146,6 +151,10 @@ const ops = {
 
   async texts({ ctx, selector }) {
     return { texts: await entry(ctx).page.locator(selector).allInnerTexts() };
+  },
+
+  async value({ ctx, selector }) {
+    return { value: await entry(ctx).page.locator(selector).first().inputValue() };
   },
 
   async attribute({ ctx, selector, name }) {
