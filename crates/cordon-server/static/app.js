@@ -118,12 +118,12 @@
   }
 
   const events = new EventSource(room.getAttribute("data-events"));
-  // A change between the page being read (data-seq) and the stream opening reaches no stream:
+  // A change between the page being read (data-position) and the stream opening reaches no stream:
   // when the stream opens further on, every part is read again.
   events.addEventListener("ready", function (e) {
     let at = Infinity;
     try { at = JSON.parse(e.data).seq; } catch (_) { /* read everything */ }
-    if (at > Number(room.getAttribute("data-seq"))) Object.keys(PARTS).forEach(schedule);
+    if (at > Number(room.getAttribute("data-position"))) Object.keys(PARTS).forEach(schedule);
   });
   events.addEventListener("change", function (e) {
     try { schedule(JSON.parse(e.data).kind); } catch (_) { schedule("incident"); }
