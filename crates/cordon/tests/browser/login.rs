@@ -4,7 +4,7 @@
 //! either language; a wrong one-time code refused on the page, in the page's language.
 
 use crate::common::BREAK_GLASS_PASSWORD as PASSWORD;
-use crate::common::browser::{self, LIVE, Page};
+use crate::common::browser::{self, ACTION_TIMEOUT, LIVE, Page};
 use crate::common::{TestApp, spawn_app};
 use cordon_service::totp;
 use jiff::SignedDuration;
@@ -76,7 +76,8 @@ async fn sign_in(page: &Page, app: &TestApp, words: &Words, user: &str, code: &s
     page.wait_for_text("h1", words.incidents, LIVE).await;
     assert_eq!(page.path().await, "/");
     assert_eq!(page.attribute("html", "lang").await.as_deref(), Some(words.lang));
-    page.wait_for_text("header", &(words.signed_in_as)(user), LIVE).await;
+    page.wait_for_text("header", &(words.signed_in_as)(user), ACTION_TIMEOUT)
+        .await;
     page.assert_accessible().await;
     let errors = page.console_errors().await;
     assert!(errors.is_empty(), "{errors:?}");
@@ -111,9 +112,13 @@ async fn two_people_sign_in_with_break_glass_accounts_in_english_and_japanese_at
 
     // Reloading keeps each signed in as themselves.
     english.goto(&format!("{}/", app.base)).await;
-    english.wait_for_text("header", "Signed in as alice", LIVE).await;
+    english
+        .wait_for_text("header", "Signed in as alice", ACTION_TIMEOUT)
+        .await;
     japanese.goto(&format!("{}/", app.base)).await;
-    japanese.wait_for_text("header", "kenji としてログイン中", LIVE).await;
+    japanese
+        .wait_for_text("header", "kenji としてログイン中", ACTION_TIMEOUT)
+        .await;
 }
 
 #[tokio::test]

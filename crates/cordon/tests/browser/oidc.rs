@@ -10,7 +10,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::browser::{self, LIVE, Page};
+use crate::common::browser::{self, ACTION_TIMEOUT, LIVE, Page};
 use crate::common::oidc::{Browser as HttpBrowser, OidcProvider, alice_claims, app_for};
 
 const TITLE: &str = "Payroll export copied to an unknown host";
@@ -62,7 +62,7 @@ async fn sso_sign_in_lands_at_next_in_the_war_room_with_the_providers_groups() {
     // Back at Cordon, signed in, in the war room of the sealed incident her group may see.
     page.wait_for_text("h1", &codename, LIVE * 5).await;
     assert_eq!(page.path().await, next);
-    page.wait_for_text("header", "Signed in as alice", LIVE).await;
+    page.wait_for_text("header", "Signed in as alice", ACTION_TIMEOUT).await;
     page.wait_for_text("#part-board h2", "Checklist", LIVE).await;
     assert_eq!(page.title().await, format!("{codename} · Cordon"));
     page.assert_accessible().await;

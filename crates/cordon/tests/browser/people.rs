@@ -2,7 +2,7 @@
 //! break-glass password and TOTP, signed in at `/login` the way a person does (fields by the
 //! names the form posts, so it works in either language).
 
-use crate::common::browser::{Browser, LIVE, Page};
+use crate::common::browser::{ACTION_TIMEOUT, Browser, Page};
 use crate::common::{BREAK_GLASS_PASSWORD as PASSWORD, TestApp};
 use cordon_service::totp;
 
@@ -27,7 +27,7 @@ pub async fn sign_in(browser: &'static Browser, app: &TestApp, name: &str, group
     page.fill_name("password", PASSWORD).await;
     page.fill_name("totp", &code).await;
     page.click("form[action='/login'] button[type=submit]").await;
-    page.wait_for_text("header", name, LIVE).await;
+    page.wait_for_text("header", name, ACTION_TIMEOUT).await;
     assert_eq!(page.path().await, "/");
     Person { token, page }
 }

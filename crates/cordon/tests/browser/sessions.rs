@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 
 use crate::common::BREAK_GLASS_PASSWORD as PASSWORD;
 use crate::common::TestApp;
-use crate::common::browser::{self, LIVE, Page};
+use crate::common::browser::{self, ACTION_TIMEOUT, LIVE, Page};
 
 /// A break-glass account `name` (in `groups`) made through the admin API: its TOTP secret.
 async fn account(app: &TestApp, name: &str, groups: &[&str]) -> Vec<u8> {
@@ -41,7 +41,7 @@ async fn submit_sign_in(page: &Page, name: &str, code: &str) {
 async fn sign_in(page: &Page, app: &TestApp, name: &str, secret: &[u8]) {
     assert_eq!(page.goto(&format!("{}/login", app.base)).await, Some(200));
     submit_sign_in(page, name, &next_code(app, secret)).await;
-    page.wait_for_text("header", name, LIVE).await;
+    page.wait_for_text("header", name, ACTION_TIMEOUT).await;
     assert_eq!(page.path().await, "/");
 }
 
@@ -95,7 +95,9 @@ async fn ending_a_session_from_another_browser_sends_it_to_sign_in() {
     assert_eq!(phone.text("h1").await, "ログイン");
     // The laptop is still signed in.
     laptop.goto(&format!("{}/", app.base)).await;
-    laptop.wait_for_text("header", "Signed in as alice", LIVE).await;
+    laptop
+        .wait_for_text("header", "Signed in as alice", ACTION_TIMEOUT)
+        .await;
     let revoked = app.audit_actions().await;
     assert_eq!(revoked.iter().filter(|a| *a == "session.revoke").count(), 1);
 
