@@ -7,7 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::browser::{self, LIVE, Page};
+use crate::common::browser::{self, ACTION_TIMEOUT, LIVE, Page};
 use crate::common::spawn_app;
 use crate::people::sign_in;
 
@@ -44,7 +44,10 @@ async fn a_declared_incident_and_its_changes_show_on_every_open_list_within_a_se
     // Alice declares a (sealed) security incident from her browser.
     alice.page.fill_label("What is happening? (optional)", SEALED).await;
     alice.page.click_button("Declare an incident").await;
-    alice.page.wait_for_text("#part-board h2", "Checklist", LIVE).await;
+    alice
+        .page
+        .wait_for_text("#part-board h2", "Checklist", ACTION_TIMEOUT)
+        .await;
     let key = alice.page.path().await.trim_start_matches("/incidents/").to_owned();
     let codename = alice.page.text("h1").await;
     let took = kenji.page.wait_for_text("[data-live-list]", &codename, LIVE).await;

@@ -4,7 +4,7 @@
 //! either language; a wrong one-time code refused on the page, in the page's language.
 
 use crate::common::BREAK_GLASS_PASSWORD as PASSWORD;
-use crate::common::browser::{self, ACTION_TIMEOUT, LIVE, Page};
+use crate::common::browser::{self, ACTION_TIMEOUT, Page};
 use crate::common::{TestApp, spawn_app};
 use cordon_service::totp;
 use jiff::SignedDuration;
@@ -73,7 +73,7 @@ async fn fill_sign_in(page: &Page, app: &TestApp, words: &Words, user: &str, cod
 async fn sign_in(page: &Page, app: &TestApp, words: &Words, user: &str, code: &str) {
     fill_sign_in(page, app, words, user, code).await;
     page.click_button(words.submit).await;
-    page.wait_for_text("h1", words.incidents, LIVE).await;
+    page.wait_for_text("h1", words.incidents, ACTION_TIMEOUT).await;
     assert_eq!(page.path().await, "/");
     assert_eq!(page.attribute("html", "lang").await.as_deref(), Some(words.lang));
     page.wait_for_text("header", &(words.signed_in_as)(user), ACTION_TIMEOUT)
@@ -134,7 +134,7 @@ async fn a_wrong_one_time_code_is_refused_on_the_page_in_its_language() {
             let page = browser.page_in(words.lang).await;
             fill_sign_in(&page, app, words, user, "000000").await;
             page.click_button(words.submit).await;
-            page.wait_for_text("[role=alert]", words.failed, LIVE).await;
+            page.wait_for_text("[role=alert]", words.failed, ACTION_TIMEOUT).await;
             assert!(page.path().await.starts_with("/login"), "{}", page.url().await);
             assert!(page.cookie("cordon_session").await.is_none());
             // The refusal is announced and the form still passes axe.

@@ -112,7 +112,7 @@ async fn a_user_disabled_in_cordon_is_refused_in_the_browsers_language() {
     assert!(page.cookie("cordon_session").await.is_none(), "no session");
     // The page leads back to the sign-in page.
     page.click_link("ログインページに戻る").await;
-    page.wait_for_text("h1", "ログイン", LIVE).await;
+    page.wait_for_text("h1", "ログイン", ACTION_TIMEOUT).await;
     assert_eq!(page.path().await, "/login");
     let errors = unexpected_errors(&page).await;
     assert!(errors.is_empty(), "{errors:?}");

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION};
 use serde_json::{Value, json};
 
-use crate::common::browser::{self, LIVE, Page};
+use crate::common::browser::{self, ACTION_TIMEOUT, LIVE, Page};
 use crate::common::{TestApp, spawn_app};
 use crate::people::{Person, sign_in};
 
@@ -532,7 +532,8 @@ async fn older_entries_links_reach_the_whole_history_once_each_in_order() {
     // "Older entries": plain links, each a page of its own (bookmarkable, no script).
     while page.count("a:text-is('Older entries')").await > 0 {
         page.click_link("Older entries").await;
-        page.wait_for_text("h1", &format!("Activity of {codename}"), LIVE).await;
+        page.wait_for_text("h1", &format!("Activity of {codename}"), ACTION_TIMEOUT)
+            .await;
         let path = page.path().await;
         assert!(
             path.starts_with(&format!("/incidents/{key}/activity?before=")),

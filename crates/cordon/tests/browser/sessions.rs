@@ -67,7 +67,7 @@ async fn ending_a_session_from_another_browser_sends_it_to_sign_in() {
     // From settings, the laptop finds both sessions, its own marked.
     assert_eq!(laptop.goto(&format!("{}/settings", app.base)).await, Some(200));
     laptop.click_link("See where you are signed in, and end sessions").await;
-    laptop.wait_for_text("h1", "Your sessions", LIVE).await;
+    laptop.wait_for_text("h1", "Your sessions", ACTION_TIMEOUT).await;
     assert_eq!(laptop.path().await, "/settings/sessions");
     assert_eq!(laptop.count("tbody tr").await, 2);
     assert_eq!(laptop.count("tr.current").await, 1);
@@ -85,7 +85,7 @@ async fn ending_a_session_from_another_browser_sends_it_to_sign_in() {
     let n = row.trim_start_matches("session-");
     laptop.click_button(&format!("End session (session {n})")).await;
     laptop
-        .wait_for_text("[role=status]", "The session is ended", LIVE)
+        .wait_for_text("[role=status]", "The session is ended", ACTION_TIMEOUT)
         .await;
     assert_eq!(laptop.count("tbody tr").await, 1);
     assert_eq!(laptop.count("tr.current").await, 1);
@@ -104,7 +104,9 @@ async fn ending_a_session_from_another_browser_sends_it_to_sign_in() {
     // Ending its own session signs the laptop out.
     laptop.goto(&format!("{}/settings/sessions", app.base)).await;
     laptop.click_button("Sign out here (session 1)").await;
-    laptop.wait_for_text("[role=status]", "You are signed out.", LIVE).await;
+    laptop
+        .wait_for_text("[role=status]", "You are signed out.", ACTION_TIMEOUT)
+        .await;
     assert_eq!(laptop.path().await, "/login?signed_out=1");
     assert!(laptop.cookie("cordon_session").await.is_none());
     laptop.goto(&format!("{}/settings/sessions", app.base)).await;
@@ -164,7 +166,7 @@ async fn the_language_link_on_the_sign_in_page_keeps_where_the_browser_was_going
     assert_eq!(page.goto(&format!("{}{next}", app.base)).await, Some(200));
     assert_eq!(page.text("h1").await, "Sign in");
     page.click_link("日本語").await;
-    page.wait_for_text("h1", "ログイン", LIVE).await;
+    page.wait_for_text("h1", "ログイン", ACTION_TIMEOUT).await;
     assert_eq!(page.attribute("html", "lang").await.as_deref(), Some("ja"));
     let at = page.path().await;
     assert!(at.starts_with("/login?"), "{at}");
@@ -177,11 +179,11 @@ async fn the_language_link_on_the_sign_in_page_keeps_where_the_browser_was_going
     page.assert_accessible().await;
     // And back to English keeps it too, with one `lang`.
     page.click_link("English").await;
-    page.wait_for_text("h1", "Sign in", LIVE).await;
+    page.wait_for_text("h1", "Sign in", ACTION_TIMEOUT).await;
     let at = page.path().await;
     assert_eq!(at.matches("lang=").count(), 1, "{at}");
     page.click_link("日本語").await;
-    page.wait_for_text("h1", "ログイン", LIVE).await;
+    page.wait_for_text("h1", "ログイン", ACTION_TIMEOUT).await;
 
     submit_sign_in(&page, "alice", &next_code(&app, &secret)).await;
     page.wait_for_text("h1", incident["codename"].as_str().unwrap(), LIVE)
@@ -223,7 +225,7 @@ async fn an_open_war_room_whose_session_is_ended_goes_to_sign_in_at_the_next_cha
     let n = row.trim_start_matches("session-");
     laptop.click_button(&format!("End session (session {n})")).await;
     laptop
-        .wait_for_text("[role=status]", "The session is ended", LIVE)
+        .wait_for_text("[role=status]", "The session is ended", ACTION_TIMEOUT)
         .await;
     let (st, v) = app
         .patch(

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::common::browser::{self, LIVE};
+use crate::common::browser::{self, ACTION_TIMEOUT};
 use crate::common::{ADMIN_TOKEN, TestApp, spawn_app_with};
 use cordon_mail::testing::SmtpSink;
 use reqwest::StatusCode;
@@ -131,7 +131,7 @@ async fn two_people_acknowledge_their_pages_from_the_mail_link_in_two_browsers_a
             assert!(!page.html().await.contains(TITLE));
             page.assert_accessible().await;
             page.click_button(&button).await;
-            page.wait_for_text("body", &done, LIVE).await;
+            page.wait_for_text("body", &done, ACTION_TIMEOUT).await;
             let errors = page.console_errors().await;
             assert!(errors.is_empty(), "{errors:?}");
             // Nothing was stored in this browser.

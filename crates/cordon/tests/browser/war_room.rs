@@ -13,7 +13,7 @@ use cordon_mail::testing::SmtpSink;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::browser::{self, LIVE};
+use crate::common::browser::{self, ACTION_TIMEOUT, LIVE};
 use crate::common::{TestApp, spawn_app, spawn_app_with};
 use crate::people::sign_in;
 
@@ -54,7 +54,7 @@ async fn declare_work_the_board_and_override_a_gate_with_a_reason() {
     page.assert_accessible().await;
     page.fill_label("What is happening? (optional)", TITLE).await;
     page.click_button("Declare an incident").await;
-    page.wait_for_text("#part-board h2", "Checklist", LIVE).await;
+    page.wait_for_text("#part-board h2", "Checklist", ACTION_TIMEOUT).await;
     let path = page.path().await;
     assert!(path.starts_with("/incidents/"), "{path}");
     let key = key_of(&path);
@@ -80,17 +80,19 @@ async fn declare_work_the_board_and_override_a_gate_with_a_reason() {
     page.fill_label("User name", "bob").await;
     page.select_label("Role", "Subject matter expert").await;
     page.click_button("Add").await;
-    page.wait_for_text("#part-team .team", "bob", LIVE).await;
+    page.wait_for_text("#part-team .team", "bob", ACTION_TIMEOUT).await;
     page.fill_label("User name", "alice").await;
     page.select_label("Role", "Incident commander").await;
     page.click_button("Add").await;
-    page.wait_for_text("#part-summary .commander", "alice", LIVE).await;
+    page.wait_for_text("#part-summary .commander", "alice", ACTION_TIMEOUT)
+        .await;
 
     // Work the board: step 4 in progress, assigned to bob.
     page.select_label("Status (step 4)", "In progress").await;
     page.select_label("Assignee (step 4)", "bob").await;
     page.click_button("Save (step 4)").await;
-    page.wait_for_text("#step-4 .state", "assigned to bob", LIVE).await;
+    page.wait_for_text("#step-4 .state", "assigned to bob", ACTION_TIMEOUT)
+        .await;
     assert!(page.text("#step-4 .state").await.contains("In progress"));
     page.wait_for_text(
         "#part-activity",
@@ -112,8 +114,12 @@ async fn declare_work_the_board_and_override_a_gate_with_a_reason() {
     // Step 10 is gated: refused with the gate named, in words.
     page.select_label("Status (step 10)", "Done").await;
     page.click_button("Save (step 10)").await;
-    page.wait_for_text("#step-10 [role=alert]", "This step is locked: Systems secured", LIVE)
-        .await;
+    page.wait_for_text(
+        "#step-10 [role=alert]",
+        "This step is locked: Systems secured",
+        ACTION_TIMEOUT,
+    )
+    .await;
     page.assert_accessible().await;
 
     // The commander overrides it, with a reason (mandatory).
@@ -328,7 +334,8 @@ async fn page_from_the_war_room_and_acknowledge_from_the_mail_in_japanese_seen_l
     page.fill_label("User name to page", "carol").await;
     page.fill_label("Reason (optional)", "Payroll system owner").await;
     page.click_button("Page").await;
-    page.wait_for_text("#part-activity", "alice paged", LIVE).await;
+    page.wait_for_text("#part-activity", "alice paged", ACTION_TIMEOUT)
+        .await;
     {
         use cordon_core::clock::Clock;
         app.cordon().run_engine(app.clock.now()).await.unwrap();
