@@ -34,7 +34,8 @@ fn current(ext: Option<axum::Extension<CurrentSession>>) -> Option<uuid::Uuid> {
 
 #[utoipa::path(put, path = "/api/v1/users/{name}/password", tag = "users", request_body = SetPassword,
     params(("name" = String, Path, description = "user name")),
-    responses((status = 200, description = "the password is set (break-glass sign-in also needs TOTP)", body = PasswordSetOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, description = "the password is set (break-glass sign-in also needs TOTP)", body = PasswordSetOut), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "`conflict`: the user is disabled (enable them first)", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn set_password(
     State(s): State<AppState>,
@@ -51,7 +52,8 @@ async fn set_password(
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/totp", tag = "users",
     params(("name" = String, Path, description = "user name")),
-    responses((status = 201, description = "a new TOTP secret, shown once; any earlier one stops working", body = TotpOut), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 201, description = "a new TOTP secret, shown once; any earlier one stops working", body = TotpOut), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "`conflict`: the user is disabled (enable them first)", body = Problem)),
     security(("bearer" = [])))]
 async fn enrol_totp(
     State(s): State<AppState>,

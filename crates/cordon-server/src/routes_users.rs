@@ -83,7 +83,8 @@ async fn get_user(
 
 #[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "users", request_body(content = Option<CreateToken>),
     params(("name" = String, Path, description = "user name")),
-    responses((status = 201, body = TokenOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = TokenOut), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "`conflict`: the user is disabled (enable them first)", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn create_token(
     State(s): State<AppState>,

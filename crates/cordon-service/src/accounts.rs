@@ -89,7 +89,7 @@ impl Cordon {
             .user_by_name(name)
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        crate::users::ensure_enabled(&u, "user")?;
+        crate::users::ensure_enabled_target(&u)?;
         Ok(u)
     }
 

@@ -111,6 +111,19 @@ pub(crate) fn ensure_enabled(u: &User, field: &'static str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses to act on a disabled user named by the address (`/users/{name}/…`: a token, a
+/// password, a TOTP secret): the request is valid, the user's state is what stands in the way,
+/// so it is a conflict.
+pub(crate) fn ensure_enabled_target(u: &User) -> Result<()> {
+    if u.is_disabled() {
+        return Err(ServiceError::Conflict(format!(
+            "`{}` is disabled; an admin enables them first (cordon user enable {})",
+            u.name, u.name
+        )));
+    }
+    Ok(())
+}
+
 /// What disabling a user ended.
 pub use cordon_store::identity::Disabled;
 /// A token as its owner and admins see it: never the secret, never its hash.
@@ -331,7 +344,7 @@ impl Cordon {
             .user_by_name(user)
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        ensure_enabled(&target, "user")?;
+        ensure_enabled_target(&target)?;
         let label = label.unwrap_or_else(|| "api".into());
         if label.chars().count() > 100 {
             return Err(ServiceError::invalid("label", "longer than 100 characters"));

@@ -394,8 +394,15 @@ async fn an_insider_disabled_mid_incident_loses_everything_at_once() {
     // she cannot be put back on a team, nor given a token, nor linked
     let (st, v) = app.add_member(&alice, &r, "eve", "scribe").await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (st, _) = issue(&app, "eve", ADMIN_TOKEN, json!({})).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let (st, v) = issue(&app, "eve", ADMIN_TOKEN, json!({})).await;
+    assert_eq!(
+        st,
+        StatusCode::CONFLICT,
+        "the request is sound; eve's state stands in the way: {v}"
+    );
+    assert_eq!(v["code"], "conflict", "{v}");
+    let (st, v) = app.post("/api/v1/users/eve/totp", ADMIN_TOKEN, json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "nor a break-glass sign-in: {v}");
     let (st, _) = app
         .post(
             "/api/v1/users/eve/chat-identities",
