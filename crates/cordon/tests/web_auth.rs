@@ -1001,3 +1001,22 @@ async fn the_incidents_list_filters_in_the_store_and_pages_back_through_every_in
     assert_eq!(st, StatusCode::OK);
     assert_eq!(listed(&bad), listed(&first));
 }
+
+#[tokio::test]
+async fn an_oversized_form_is_refused_as_too_large_and_declares_nothing() {
+    let app = spawn_app().await;
+    let secret = account(&app, "alice", &["security"]).await;
+    let b = browser();
+    sign_in(&app, &b, "alice", &secret).await;
+    let token = csrf(&app, &b).await;
+    let res = b
+        .post(format!("{}/incidents", app.base))
+        .header("origin", &app.base)
+        .form(&[("_csrf", token.as_str()), ("title", &"A".repeat(3_000_000))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let (_, list) = app.get("/api/v1/incidents", &app.admin).await;
+    assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+}

@@ -464,9 +464,12 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
         if refuse_cross_site(&parts, state).is_err() {
             return Err(forbidden(&caller));
         }
-        let bytes = axum::body::to_bytes(body, crate::JSON_BODY_LIMIT)
-            .await
-            .map_err(|_| forbidden(&caller))?;
+        let bytes = axum::body::to_bytes(body, crate::JSON_BODY_LIMIT).await.map_err(|_| {
+            WebRejection::Problem(crate::problem::Problem::for_status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("a form may carry at most {} bytes", crate::JSON_BODY_LIMIT),
+            ))
+        })?;
         let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         let field = serde_urlencoded::from_bytes::<CsrfOnly>(&bytes)
             .map(|c| c.csrf)
