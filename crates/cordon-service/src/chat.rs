@@ -223,8 +223,8 @@ impl Cordon {
             Some(a) => (a, false),
             None => {
                 let d = Declare {
-                    title: format!("Declared from chat room {room} by {}", p.name),
-                    description: Some("Declared with !ic page — not sure? trigger anyway.".into()),
+                    title: lang.tf("chat.declared_title", &[("room", room), ("user", &p.name)]),
+                    description: Some(lang.t("chat.declared_description").to_owned()),
                     kind: IncidentKind::Security,
                     severity: Severity::new(2).expect("SEV-2"),
                     room: Some(room.to_owned()),
@@ -916,6 +916,27 @@ mod tests {
             en.starts_with("Declared ") && en.contains(", sealed); this room is its war room."),
             "{en}"
         );
+        // Its stock title and description are in the declarer's words too.
+        let listed = w
+            .cordon
+            .list_incidents(&w.admin, cordon_store::IncidentQuery::default(), 10, None)
+            .await
+            .unwrap();
+        let of_room = |room: &str| {
+            listed
+                .iter()
+                .find(|l| l.incident.room.as_deref() == Some(room))
+                .map(|l| l.incident.clone())
+                .unwrap()
+        };
+        let (kenjis, bobs) = (of_room("#kenji-room"), of_room("#bob-room"));
+        assert_eq!(kenjis.title, "チャットルーム #kenji-room で kenji が宣言");
+        assert!(
+            kenjis.description.starts_with("!ic page で宣言されました。"),
+            "{}",
+            kenjis.description
+        );
+        assert_eq!(bobs.title, "Declared from chat room #bob-room by bob");
 
         // A policy that pages bob, whom no channel can reach (no mail here): the summary says
         // so first, in each reader's words.
