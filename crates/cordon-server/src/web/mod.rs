@@ -24,6 +24,7 @@ mod incidents;
 mod login;
 pub(crate) mod oidc;
 mod oncall;
+mod room_forms;
 mod shell;
 mod war_room;
 
@@ -133,13 +134,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/parts/incidents", get(incidents::part))
         .route("/incidents/{ref}", get(war_room::show))
         .route("/incidents/{ref}/parts/{part}", get(war_room::part))
-        .route("/incidents/{ref}/tasks/{step}", post(war_room::update_task))
-        .route("/incidents/{ref}/status", post(war_room::update_incident))
-        .route("/incidents/{ref}/members", post(war_room::add_member))
-        .route("/incidents/{ref}/members/remove", post(war_room::remove_member))
+        .route("/incidents/{ref}/tasks/{step}", post(room_forms::update_task))
+        .route("/incidents/{ref}/status", post(room_forms::update_incident))
+        .route("/incidents/{ref}/members", post(room_forms::add_member))
+        .route("/incidents/{ref}/members/remove", post(room_forms::remove_member))
         .route("/incidents/{ref}/activity", get(activity::history))
-        .route("/incidents/{ref}/pages", post(war_room::page_someone))
-        .route("/incidents/{ref}/messages", post(war_room::post_message))
+        .route("/incidents/{ref}/pages", post(room_forms::page_someone))
+        .route("/incidents/{ref}/messages", post(room_forms::post_message))
         .route("/oncall", get(oncall::show))
         .route("/ack/{token}", get(ack::show).post(ack::acknowledge))
         .route("/settings", get(shell::settings).post(shell::save_settings))
