@@ -1020,3 +1020,62 @@ async fn an_oversized_form_is_refused_as_too_large_and_declares_nothing() {
     let (_, list) = app.get("/api/v1/incidents", &app.admin).await;
     assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
 }
+
+/// The session ids the sessions page offers to end, in order.
+fn session_ids(html: &str) -> Vec<String> {
+    html.split(r#"name="session" value=""#)
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_sees_and_ends_another_users_sessions_and_nobody_else_may() {
+    let app = spawn_app().await;
+    let bob_secret = account(&app, "bob", &[]).await;
+    let admin_secret = app.break_glass("admin").await;
+    let (bob, admin) = (browser(), browser());
+    sign_in(&app, &bob, "bob", &bob_secret).await;
+    sign_in(&app, &admin, "admin", &admin_secret).await;
+
+    // Bob may not look at the admin's sessions: the forbidden page, and the refusal audited.
+    let (st, _, html) = get_page(&app, &bob, "/settings/sessions?user=admin").await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
+    assert!(!html.contains(r#"name="session""#), "{html}");
+    assert!(app.audit_actions().await.iter().any(|a| a == "session.list.refused"));
+    // His own page offers no other user.
+    let (_, _, own) = get_page(&app, &bob, "/settings/sessions").await;
+    assert!(!own.contains(r#"id="sessions-user""#), "{own}");
+
+    // The admin finds bob's one session, and ends it; bob is signed out at his next request.
+    let (st, _, html) = get_page(&app, &admin, "/settings/sessions").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains(r#"id="sessions-user""#), "{html}");
+    let (st, _, html) = get_page(&app, &admin, "/settings/sessions?user=bob").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(html.contains("Sessions of bob"), "{html}");
+    let ids = session_ids(&html);
+    assert_eq!(ids.len(), 1, "{html}");
+    assert!(
+        !html.contains("This browser"),
+        "the admin's own session is not among bob's"
+    );
+    let token = csrf(&app, &admin).await;
+    let res = admin
+        .post(format!("{}/settings/sessions/end", app.base))
+        .header("origin", &app.base)
+        .form(&[("_csrf", token.as_str()), ("session", ids[0].as_str()), ("user", "bob")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/settings/sessions?user=bob&ended=1");
+    let (st, h, _) = get_page(&app, &bob, "/").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/login");
+    let (_, _, html) = get_page(&app, &admin, "/settings/sessions?user=bob&ended=1").await;
+    assert!(session_ids(&html).is_empty(), "{html}");
+    // The admin is still signed in; an unknown user is not found.
+    let (st, _, _) = get_page(&app, &admin, "/settings/sessions?user=nobody-here").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}

@@ -128,6 +128,10 @@ struct SessionsPage {
     sessions: Vec<SessionRow>,
     ended: bool,
     gone: bool,
+    /// Whose sessions these are, when not the reader's own (an admin's view of another user).
+    of: Option<String>,
+    /// The reader is an admin (the page offers another user's sessions).
+    admin: bool,
 }
 
 fn session_rows(list: Vec<SessionInfo>, current: uuid::Uuid) -> Vec<SessionRow> {
@@ -154,34 +158,63 @@ fn session_rows(list: Vec<SessionInfo>, current: uuid::Uuid) -> Vec<SessionRow> 
         .collect()
 }
 
-/// The sessions page: the caller's own live sessions, through `Cordon::sessions` (which lets
-/// a user list only their own, an admin anyone's).
-async fn render_sessions(state: &AppState, caller: WebCaller, status: StatusCode, ended: bool, gone: bool) -> Response {
-    let name = caller.principal.name.clone();
+/// The sessions page: the live sessions of `of` (an admin's view of another user) or of the
+/// caller, through `Cordon::sessions` — which lets a user list only their own and an admin
+/// anyone's, and audits a refusal (the forbidden page here). An unknown user is not found.
+async fn render_sessions(
+    state: &AppState,
+    caller: WebCaller,
+    of: Option<String>,
+    status: StatusCode,
+    ended: bool,
+    gone: bool,
+) -> Response {
+    let of = of.filter(|u| *u != caller.principal.name);
+    let name = of.clone().unwrap_or_else(|| caller.principal.name.clone());
     match state.cordon.sessions(&caller.principal, &name).await {
         Ok(list) => page(
             status,
             &SessionsPage {
                 sessions: session_rows(list, caller.session_id),
+                admin: caller.principal.is_admin,
                 base: caller.base,
                 ended,
                 gone,
+                of,
             },
         ),
+        Err(ServiceError::Forbidden(_)) => forbidden(caller.base),
+        Err(ServiceError::NotFound(_)) => super::not_found(caller.base),
         Err(e) => Problem::from(e).into_response(),
     }
 }
 
-/// `GET /settings/sessions`: where the user is signed in.
-pub(crate) async fn sessions(State(state): State<AppState>, caller: WebCaller) -> Response {
-    let ended = caller.base.here.contains("ended=1");
-    render_sessions(&state, caller, StatusCode::OK, ended, false).await
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SessionsQuery {
+    /// Another user whose sessions an admin looks at.
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    ended: String,
+}
+
+/// `GET /settings/sessions[?user=NAME]`: where the user (or, for an admin, `NAME`) is signed in.
+pub(crate) async fn sessions(
+    State(state): State<AppState>,
+    caller: WebCaller,
+    axum::extract::Query(q): axum::extract::Query<SessionsQuery>,
+) -> Response {
+    let of = Some(q.user.trim().to_owned()).filter(|u| !u.is_empty());
+    render_sessions(&state, caller, of, StatusCode::OK, q.ended == "1", false).await
 }
 
 #[derive(Deserialize)]
 pub(crate) struct EndSessionForm {
     #[serde(default)]
     session: String,
+    /// Whose list the form was on (an admin's view of another user), to go back to.
+    #[serde(default)]
+    user: String,
 }
 
 /// `POST /settings/sessions/end`: ends one session through `Cordon::revoke_session` (one's
@@ -189,6 +222,7 @@ pub(crate) struct EndSessionForm {
 /// the cookie goes and the browser is sent to the sign-in page.
 pub(crate) async fn end_session(State(state): State<AppState>, form: WebForm<EndSessionForm>) -> Response {
     let WebForm { caller, form } = form;
+    let of = Some(form.user.trim().to_owned()).filter(|u| !u.is_empty() && *u != caller.principal.name);
     match state
         .cordon
         .revoke_session(&caller.principal, form.session.trim())
@@ -199,9 +233,13 @@ pub(crate) async fn end_session(State(state): State<AppState>, form: WebForm<End
             res.headers_mut().insert(SET_COOKIE, state.web.clear_cookie());
             res
         }
+        Ok(_) if of.is_some() => see_other(&format!(
+            "/settings/sessions?user={}&ended=1",
+            super::encode_query(of.as_deref().unwrap_or_default())
+        )),
         Ok(_) => see_other("/settings/sessions?ended=1"),
         Err(ServiceError::NotFound(_) | ServiceError::Invalid { .. }) => {
-            render_sessions(&state, caller, StatusCode::NOT_FOUND, false, true).await
+            render_sessions(&state, caller, of, StatusCode::NOT_FOUND, false, true).await
         }
         Err(e) => Problem::from(e).into_response(),
     }

@@ -250,3 +250,32 @@ async fn an_open_war_room_whose_session_is_ended_goes_to_sign_in_at_the_next_cha
     assert_eq!(phone.count("form[action='/login']").await, 1);
     assert_eq!(phone.count("#war-room").await, 0);
 }
+
+#[tokio::test]
+async fn an_admin_looks_up_another_users_sessions_in_both_languages() {
+    let Some(browser) = browser::shared() else { return };
+    let app = crate::common::spawn_app().await;
+    let alice = account(&app, "alice", &[]).await;
+    let admin = app.break_glass("admin").await;
+    let (alices, en, ja) = (browser.page().await, browser.page().await, browser.page_in("ja").await);
+    sign_in(&alices, &app, "alice", &alice).await;
+    sign_in(&en, &app, "admin", &admin).await;
+    sign_in(&ja, &app, "admin", &admin).await;
+    for (page, label, button, heading) in [
+        (&en, "Another user (admins)", "Show their sessions", "Sessions of alice"),
+        (
+            &ja,
+            "他のユーザー（管理者のみ）",
+            "セッションを表示",
+            "alice のログイン中のセッション",
+        ),
+    ] {
+        assert_eq!(page.goto(&format!("{}/settings/sessions", app.base)).await, Some(200));
+        page.fill_label(label, "alice").await;
+        page.click_button(button).await;
+        page.wait_for_text("h1", heading, ACTION_TIMEOUT).await;
+        assert_eq!(page.count("tbody tr").await, 1);
+        assert_eq!(page.count("tr.current").await, 0, "none of alice's is this browser");
+        page.assert_accessible().await;
+    }
+}
