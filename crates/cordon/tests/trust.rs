@@ -305,20 +305,10 @@ async fn acknowledging_grants_what_the_page_was_for_and_never_to_whoever_paged_h
     assert!(roles_of(&i, "opal").is_empty());
 }
 
-/// The acknowledgement link in the newest mail to `to`.
+/// The acknowledgement link in the newest mail to `to`, once `count` mails have come.
 async fn link_in_mail(sink: &SmtpSink, to: &str, count: usize) -> String {
     let mails = sink.wait_for_messages(count, Duration::from_secs(20)).await;
-    let mail = mails
-        .iter()
-        .rev()
-        .find(|m| m.rcpt_tos.iter().any(|r| r == to))
-        .unwrap_or_else(|| panic!("no mail to {to}"));
-    let body = mail.body().replace("=\r\n", "").replace("=\n", "");
-    let link = body
-        .split_whitespace()
-        .find(|t| t.starts_with(&format!("{PUBLIC}/ack/")))
-        .expect("an ack link");
-    link.trim_start_matches(PUBLIC).to_owned()
+    common::ack_link_in(&mails, to, PUBLIC)
 }
 
 #[tokio::test]

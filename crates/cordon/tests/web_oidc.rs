@@ -189,14 +189,7 @@ async fn a_tampered_state_and_a_replayed_callback_are_refused() {
 
     // The provider's refusal (the user pressed "Deny") is a refusal here too.
     let authorize = browser.start(&app.base, "/").await;
-    let r = browser
-        .manual
-        .post(authorize.clone())
-        .form(&[("action", "deny")])
-        .send()
-        .await
-        .unwrap();
-    let back = authorize.join(r.headers()["location"].to_str().unwrap()).unwrap();
+    let back = browser.deny(&authorize).await;
     let page = browser.open(back.as_str()).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -463,14 +456,7 @@ async fn refusal_pages_speak_the_browsers_language_and_never_echo_the_provider()
     // The person presses "Deny" at the provider; on the way back someone puts markup into the
     // provider's error.
     let authorize = browser.start(&app.base, "/").await;
-    let r = browser
-        .manual
-        .post(authorize.clone())
-        .form(&[("action", "deny")])
-        .send()
-        .await
-        .unwrap();
-    let back = authorize.join(r.headers()["location"].to_str().unwrap()).unwrap();
+    let back = browser.deny(&authorize).await;
     assert!(back.query_pairs().any(|(k, _)| k == "error"), "{back}");
     let back = with_param(&back, "error", "<img src=x onerror=alert(1)>");
     let r = browser

@@ -78,20 +78,6 @@ async fn world() -> World {
     World { app, sink }
 }
 
-/// The acknowledgement link in the mail to `to`, as a path.
-fn link_in_mail(mails: &[cordon_mail::testing::ReceivedMail], to: &str) -> String {
-    let mail = mails
-        .iter()
-        .find(|m| m.rcpt_tos.iter().any(|r| r == to))
-        .unwrap_or_else(|| panic!("no mail to {to}"));
-    let body = mail.body().replace("=\r\n", "").replace("=\n", "");
-    let link = body
-        .split_whitespace()
-        .find(|t| t.starts_with(&format!("{PUBLIC}/ack/")))
-        .expect("an ack link");
-    link.trim_start_matches(PUBLIC).to_owned()
-}
-
 #[tokio::test]
 async fn two_people_acknowledge_their_pages_from_the_mail_link_in_two_browsers_at_once() {
     let Some(browser) = browser::shared() else { return };
@@ -119,7 +105,7 @@ async fn two_people_acknowledge_their_pages_from_the_mail_link_in_two_browsers_a
     let mails = w.sink.wait_for_messages(2, Duration::from_secs(20)).await;
 
     let acknowledge = |who: &'static str| {
-        let path = link_in_mail(&mails, &format!("{who}@corp.example"));
+        let path = crate::common::ack_link_in(&mails, &format!("{who}@corp.example"), PUBLIC);
         let url = format!("{}{path}", app.base);
         let button = format!("Acknowledge the page for {codename}");
         let done = format!("Acknowledged {codename}.");

@@ -299,20 +299,6 @@ async fn a_non_member_gets_the_same_not_found_page_and_a_form_without_the_csrf_t
 
 const PUBLIC: &str = "https://cordon.corp.example";
 
-/// The acknowledgement link in the mail to `to`, as a path.
-fn link_in_mail(mails: &[cordon_mail::testing::ReceivedMail], to: &str) -> String {
-    let mail = mails
-        .iter()
-        .find(|m| m.rcpt_tos.iter().any(|r| r == to))
-        .unwrap_or_else(|| panic!("no mail to {to}"));
-    let body = mail.body().replace("=\r\n", "").replace("=\n", "");
-    let link = body
-        .split_whitespace()
-        .find(|t| t.starts_with(&format!("{PUBLIC}/ack/")))
-        .expect("an ack link");
-    link.trim_start_matches(PUBLIC).to_owned()
-}
-
 #[tokio::test]
 async fn page_from_the_war_room_and_acknowledge_from_the_mail_in_japanese_seen_live() {
     let Some(browser) = browser::shared() else { return };
@@ -341,7 +327,7 @@ async fn page_from_the_war_room_and_acknowledge_from_the_mail_in_japanese_seen_l
         app.cordon().run_engine(app.clock.now()).await.unwrap();
     }
     let mails = sink.wait_for_messages(1, Duration::from_secs(20)).await;
-    let link = link_in_mail(&mails, "carol@example.com");
+    let link = crate::common::ack_link_in(&mails, "carol@example.com", PUBLIC);
 
     // Carol opens the link in a browser that speaks Japanese, signed in nowhere.
     let carol = browser.page_in("ja").await;

@@ -269,6 +269,22 @@ impl TestApp {
     }
 }
 
+/// The acknowledgement link in the newest of `mails` sent to `to`, as a path: the part after
+/// the public URL `public` (a quoted-printable body's soft line breaks undone).
+pub fn ack_link_in(mails: &[cordon_mail::testing::ReceivedMail], to: &str, public: &str) -> String {
+    let mail = mails
+        .iter()
+        .rev()
+        .find(|m| m.rcpt_tos.iter().any(|r| r == to))
+        .unwrap_or_else(|| panic!("no mail to {to}"));
+    let body = mail.body().replace("=\r\n", "").replace("=\n", "");
+    let link = body
+        .split_whitespace()
+        .find(|t| t.starts_with(&format!("{public}/ack/")))
+        .expect("an ack link");
+    link.trim_start_matches(public).to_owned()
+}
+
 /// The password [`TestApp::break_glass`] gives.
 pub const BREAK_GLASS_PASSWORD: &str = "correct horse battery staple";
 

@@ -161,10 +161,21 @@ impl Browser {
     /// Submits the authorize form at `authorize` as subject `sub`: where the provider sends the
     /// browser back to (Cordon's callback with `code` and `state`).
     pub async fn authorize(&self, authorize: &Url, sub: &str) -> Url {
+        self.answer(authorize, &[("sub", sub)]).await
+    }
+
+    /// Presses "Deny" on the authorize form at `authorize`: where the provider sends the
+    /// browser back to (Cordon's callback with the provider's `error`).
+    pub async fn deny(&self, authorize: &Url) -> Url {
+        self.answer(authorize, &[("action", "deny")]).await
+    }
+
+    /// Submits the authorize form with `fields`; where the provider redirects back to.
+    async fn answer(&self, authorize: &Url, fields: &[(&str, &str)]) -> Url {
         let r = self
             .manual
             .post(authorize.clone())
-            .form(&[("sub", sub)])
+            .form(fields)
             .send()
             .await
             .expect("the authorize form");
