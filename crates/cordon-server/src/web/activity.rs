@@ -49,7 +49,18 @@ pub(crate) struct Steps<'a> {
     pub steps: Vec<(u32, String, String)>,
 }
 
-impl Steps<'_> {
+impl<'a> Steps<'a> {
+    /// The steps of an incident's checklist (`Cordon::tasks`), under its playbook.
+    pub fn of(playbook: &'a str, tasks: &[cordon_service::TaskView]) -> Self {
+        Steps {
+            playbook,
+            steps: tasks
+                .iter()
+                .map(|t| (t.task.step, t.task.key.clone(), t.task.title.clone()))
+                .collect(),
+        }
+    }
+
     fn title(&self, base: &Base, step: u64) -> String {
         match self.steps.iter().find(|(n, _, _)| u64::from(*n) == step) {
             Some((_, key, title)) => base.t_or(&format!("playbook.{}.{key}.title", self.playbook), title),
@@ -530,13 +541,7 @@ pub(crate) async fn history(
     };
     let incident = &details.incident;
     let key = incident.codename.key();
-    let steps = Steps {
-        playbook: &incident.playbook,
-        steps: tasks
-            .iter()
-            .map(|t| (t.task.step, t.task.key.clone(), t.task.title.clone()))
-            .collect(),
-    };
+    let steps = Steps::of(&incident.playbook, &tasks);
     let (lines, older) = lines(&caller.base, &steps, &key, &activity);
     page(
         StatusCode::OK,

@@ -227,20 +227,85 @@ room_template!(TeamPart, "war_room/team.html");
 room_template!(ActivityPart, "war_room/activity.html");
 room_template!(ConversationPart, "war_room/conversation.html");
 
-/// Reads everything the room shows through the service (the gate decides; `NotFound` for an
-/// incident the caller may not see).
-async fn load(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, ServiceError> {
+/// What a read of the room fetches beside the incident and its team: the whole page needs
+/// everything, a part (re-fetched after each change, on every open page) only what it shows.
+#[derive(Debug, Clone, Copy)]
+struct Needs {
+    tasks: bool,
+    activity: bool,
+    clocks: bool,
+    messages: bool,
+    on_call: bool,
+}
+
+impl Needs {
+    const ALL: Needs = Needs {
+        tasks: true,
+        activity: true,
+        clocks: true,
+        messages: true,
+        on_call: true,
+    };
+
+    /// What the part `name` shows; `None` for a part that does not exist.
+    fn part(name: &str) -> Option<Needs> {
+        let none = Needs {
+            tasks: false,
+            activity: false,
+            clocks: false,
+            messages: false,
+            on_call: false,
+        };
+        Some(match name {
+            "summary" => Needs { clocks: true, ..none },
+            "board" => Needs { tasks: true, ..none },
+            "team" => Needs { on_call: true, ..none },
+            // The activity names steps by their titles.
+            "activity" => Needs {
+                tasks: true,
+                activity: true,
+                ..none
+            },
+            "conversation" => Needs { messages: true, ..none },
+            _ => return None,
+        })
+    }
+}
+
+/// Reads what the room shows (all of it, or what `needs` says) through the service (the gate
+/// decides; `NotFound` for an incident the caller may not see).
+async fn load(state: &AppState, caller: &WebCaller, r: &str, needs: Needs) -> Result<Room, ServiceError> {
     let c = &state.cordon;
     let p = &caller.principal;
     let base = &caller.base;
     // Read before anything else: every change the feed had read by then is in what follows.
     let seq = c.changes_position();
     let details = c.incident(p, r).await?;
-    let tasks = c.tasks(p, r).await?.checklist;
-    let activity = c.activity(p, r, None, ACTIVITY_SHOWN).await?;
-    let clocks = c.clocks(p, r).await?;
-    let messages = c.messages(p, r, None, MESSAGES_SHOWN).await?;
-    let on_call = c.on_call_now().await?;
+    let tasks = if needs.tasks {
+        c.tasks(p, r).await?.checklist
+    } else {
+        Vec::new()
+    };
+    let activity = if needs.activity {
+        c.activity(p, r, None, ACTIVITY_SHOWN).await?
+    } else {
+        Default::default()
+    };
+    let clocks = if needs.clocks {
+        c.clocks(p, r).await?
+    } else {
+        Vec::new()
+    };
+    let messages = if needs.messages {
+        c.messages(p, r, None, MESSAGES_SHOWN).await?
+    } else {
+        Vec::new()
+    };
+    let on_call = if needs.on_call {
+        c.on_call_now().await?.schedules
+    } else {
+        Vec::new()
+    };
     let now = c.clock().now();
 
     let incident = &details.incident;
@@ -263,13 +328,7 @@ async fn load(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, Ser
     people.sort();
     people.dedup();
 
-    let steps = Steps {
-        playbook: &playbook,
-        steps: tasks
-            .iter()
-            .map(|t| (t.task.step, t.task.key.clone(), t.task.title.clone()))
-            .collect(),
-    };
+    let steps = Steps::of(&playbook, &tasks);
     let key = incident.codename.key();
     let (activity, older) = super::activity::lines(base, &steps, &key, &activity);
 
@@ -355,7 +414,6 @@ async fn load(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, Ser
             .collect(),
         groups: details.teams.clone(),
         on_call: on_call
-            .schedules
             .into_iter()
             .map(|s| OnCallLine {
                 schedule: s.schedule,
@@ -387,7 +445,11 @@ pub(crate) fn gate_lines(base: &Base, gates: &[UnmetGate]) -> Vec<GateLine> {
 
 /// The room, or the answer for why not: the not-found page, or a problem.
 pub(crate) async fn room_or_answer(state: &AppState, caller: &WebCaller, r: &str) -> Result<Room, Response> {
-    match load(state, caller, r).await {
+    read_or_answer(state, caller, r, Needs::ALL).await
+}
+
+async fn read_or_answer(state: &AppState, caller: &WebCaller, r: &str, needs: Needs) -> Result<Room, Response> {
+    match load(state, caller, r, needs).await {
         Ok(room) => Ok(room),
         Err(ServiceError::NotFound(_)) => Err(not_found(caller.base.clone())),
         Err(e) => Err(Problem::from(e).into_response()),
@@ -415,10 +477,10 @@ pub(crate) async fn part(
     caller: WebCaller,
     Path((r, part)): Path<(String, String)>,
 ) -> Response {
-    if !["summary", "board", "team", "activity", "conversation"].contains(&part.as_str()) {
+    let Some(needs) = Needs::part(&part) else {
         return not_found(caller.base);
-    }
-    let room = match room_or_answer(&state, &caller, &r).await {
+    };
+    let room = match read_or_answer(&state, &caller, &r, needs).await {
         Ok(room) => room,
         Err(answer) => return answer,
     };
