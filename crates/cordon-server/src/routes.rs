@@ -218,8 +218,14 @@ async fn list_incidents(
         .into_iter()
         .map(|l| l.incident)
         .collect();
-    let page = paging.keyset(incidents, |i| format!("{}-{}", to_micros(i.created_at), i.id.simple()));
+    let page = paging.keyset(incidents, incident_cursor);
     Ok(page.map(|i| IncidentSummary::from_service(&i)))
+}
+
+/// The keyset position of the incident list after `i` (`{µs}-{id}`), as
+/// [`incident_position`] reads it.
+pub(crate) fn incident_cursor(i: &cordon_core::incident::Incident) -> String {
+    format!("{}-{}", to_micros(i.created_at), i.id.simple())
 }
 
 /// The `(created_at, id)` a keyset position of the incident list names (`{µs}-{id}`).

@@ -16,7 +16,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cordon_core::Timestamp;
-use cordon_core::clock::to_micros;
 use cordon_core::incident::{IncidentKind, Severity, Status};
 use cordon_service::Declare;
 use cordon_store::IncidentQuery;
@@ -54,7 +53,8 @@ struct IncidentsPage {
     incidents: Vec<IncidentRow>,
     older: Option<String>,
     now: Timestamp,
-    after: String,
+    /// Where the page's script re-fetches the list.
+    parts_url: String,
     status: String,
     severity: String,
     statuses: [&'static str; 6],
@@ -150,10 +150,8 @@ async fn listing(
         .await?;
     let older = if list.len() > LISTED as usize {
         list.truncate(LISTED as usize);
-        list.last().map(|l| {
-            let i = &l.incident;
-            filter.href("/", &format!("{}-{}", to_micros(i.created_at), i.id.simple()))
-        })
+        list.last()
+            .map(|l| filter.href("/", &crate::routes::incident_cursor(&l.incident)))
     } else {
         None
     };
@@ -190,11 +188,15 @@ async fn render(
             incidents,
             older,
             now: state.cordon.clock().now(),
-            after: if crate::routes::incident_position(&filter.after).is_some() {
-                filter.after.clone()
-            } else {
-                String::new()
-            },
+            // The live list re-fetches this same page: these filters, this position (if it is one).
+            parts_url: filter.href(
+                "/parts/incidents",
+                if crate::routes::incident_position(&filter.after).is_some() {
+                    &filter.after
+                } else {
+                    ""
+                },
+            ),
             status: q.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
             severity: q.severity.map(|s| s.to_string()).unwrap_or_default(),
             statuses: Status::ALL.map(Status::as_str),
@@ -244,15 +246,5 @@ pub(crate) async fn declare(State(state): State<AppState>, form: WebForm<Declare
 impl IncidentsPage {
     fn status_key(&self, status: &str) -> String {
         format!("status.{status}")
-    }
-
-    /// Where the page's script re-fetches the list: the fragment with the page's filters.
-    fn parts_url(&self) -> String {
-        let filter = Filter {
-            status: self.status.clone(),
-            severity: self.severity.clone(),
-            after: self.after.clone(),
-        };
-        filter.href("/parts/incidents", &self.after)
     }
 }
