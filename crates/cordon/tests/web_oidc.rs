@@ -141,7 +141,10 @@ async fn a_tampered_state_and_a_replayed_callback_are_refused() {
         .find(|(k, _)| k == "state")
         .map(|(_, v)| v.into_owned())
         .unwrap();
-    let forged = format!("{}0", &state[..state.len() - 1]);
+    // The last character changed (to another one, whatever it was).
+    let last = if state.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &state[..state.len() - 1]);
+    assert_ne!(forged, state);
     let tampered = with_param(&callback, "state", &forged);
     let page = browser.open(tampered.as_str()).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
